@@ -1,0 +1,310 @@
+//! Tests of the pure ledger rules: parsing transfers, planning batches, checking a ledger.
+
+use super::*;
+use proptest::prelude::*;
+
+fn stream(code: &str) -> FundingStream {
+    FundingStream::try_from(&FundingStreamInput {
+        code: code.into(),
+        name: None,
+        owner: "ICB".into(),
+        charging_basis: "free_at_point_of_use".into(),
+    })
+    .unwrap()
+}
+
+fn account(code: &str, stream: Option<&str>, may_go_negative: bool) -> Account {
+    Account::try_from(&AccountInput {
+        code: code.into(),
+        name: None,
+        kind: "pool".into(),
+        owner: OwnerInput { organisation: Some("ICB".into()), person: None },
+        stream: stream.map(str::to_owned),
+        may_go_negative,
+    })
+    .unwrap()
+}
+
+fn input(key: &str, from: &str, to: &str, amount: &str) -> TransferInput {
+    TransferInput {
+        idempotency_key: key.into(),
+        from: from.into(),
+        to: to.into(),
+        amount: amount.into(),
+        stream: "CHC".into(),
+        effective_date: "2025-04-01".into(),
+        reason: "allocation".into(),
+        memo: String::new(),
+        reverses: None,
+    }
+}
+
+fn transfer(key: &str, from: &str, to: &str, amount: &str) -> Transfer {
+    Transfer::try_from(&input(key, from, to, amount)).unwrap()
+}
+
+fn context() -> BatchContext {
+    let mut context = BatchContext::default();
+    for s in ["CHC", "ASC"] {
+        context.streams.insert(StreamCode(s.into()), stream(s));
+    }
+    for a in [
+        account("FUNDER", None, true),
+        account("POOL", None, false),
+        account("CHC-ONLY", Some("CHC"), false),
+        account("ASC-ONLY", Some("ASC"), false),
+    ] {
+        context.accounts.insert(a.code.clone(), a);
+    }
+    context
+}
+
+fn field_error(input: &TransferInput) -> FieldError {
+    Transfer::try_from(input).unwrap_err()
+}
+
+#[test]
+fn bad_fields_are_named_with_their_value() {
+    let cases: Vec<(TransferInput, &str, &str)> = vec![
+        (input("k", "A", "B", "-5.00"), "amount", "positive amount"),
+        (input("k", "A", "B", "0"), "amount", "positive amount"),
+        (input("k", "A", "B", "1.234"), "amount", "more than two decimal places"),
+        (input("k", "A", "B", "92233720368547758.08"), "amount", "too large"),
+        (input("k", "A", "A", "1"), "to", "two different accounts"),
+        (input("", "A", "B", "1"), "idempotency_key", "empty"),
+        (input("k", "A B", "B", "1"), "from", "only letters"),
+        (
+            TransferInput { effective_date: "2023-02-29".into(), ..input("k", "A", "B", "1") },
+            "effective_date",
+            "no such date",
+        ),
+        (
+            TransferInput { effective_date: "1/4/2025".into(), ..input("k", "A", "B", "1") },
+            "effective_date",
+            "YYYY-MM-DD",
+        ),
+        (
+            TransferInput { memo: "x".repeat(501), ..input("k", "A", "B", "1") },
+            "memo",
+            "longer than 500",
+        ),
+        (
+            TransferInput { reason: "gift".into(), ..input("k", "A", "B", "1") },
+            "reason",
+            "must be one of",
+        ),
+    ];
+    for (case, field, problem) in cases {
+        let error = field_error(&case);
+        assert_eq!(error.field, field, "{error}");
+        assert!(error.problem.contains(problem), "{error}");
+    }
+    let error = field_error(&input("k", "A", "B", "1.234"));
+    assert_eq!(error.value, "1.234");
+    assert_eq!(
+        error.to_string(),
+        "amount: the amount has more than two decimal places (got \"1.234\")"
+    );
+}
+
+#[test]
+fn a_leap_day_that_exists_is_accepted() {
+    let t = Transfer::try_from(&TransferInput {
+        effective_date: "2024-02-29".into(),
+        ..input("k", "A", "B", "1")
+    });
+    assert!(t.is_ok());
+}
+
+#[test]
+fn plan_refuses_unknown_accounts_and_streams() {
+    let ctx = context();
+    let err = plan_batch(&[transfer("k", "FUNDER", "NOPE", "1")], &ctx).unwrap_err();
+    assert_eq!(err.error.code(), "unknown_account");
+    assert_eq!(err.error.field(), "to");
+    let other_stream = Transfer::try_from(&TransferInput {
+        stream: "DFG".into(),
+        ..input("k", "FUNDER", "POOL", "1")
+    })
+    .unwrap();
+    let err = plan_batch(&[other_stream], &ctx).unwrap_err();
+    assert_eq!(err.error.code(), "unknown_stream");
+}
+
+#[test]
+fn plan_refuses_a_stream_specific_account_in_another_stream() {
+    let ctx = context();
+    let t = Transfer::try_from(&TransferInput {
+        stream: "CHC".into(),
+        ..input("k", "FUNDER", "ASC-ONLY", "1")
+    })
+    .unwrap();
+    let err = plan_batch(&[t], &ctx).unwrap_err();
+    assert_eq!(err.error.code(), "stream_mismatch");
+    assert!(err.to_string().contains("\"ASC-ONLY\" holds only stream \"ASC\""), "{err}");
+}
+
+#[test]
+fn plan_refuses_an_overdraft_at_the_transfer_that_causes_it() {
+    let ctx = context();
+    let batch = [
+        transfer("a", "FUNDER", "POOL", "10.00"),
+        transfer("b", "POOL", "CHC-ONLY", "6.00"),
+        transfer("c", "POOL", "CHC-ONLY", "4.01"),
+    ];
+    let err = plan_batch(&batch, &ctx).unwrap_err();
+    assert_eq!(err.index, 2);
+    assert_eq!(err.error.code(), "overdraft");
+    assert!(err.to_string().contains("balance £4.00"), "{err}");
+    // Balances are per stream: ASC money in the pool does not pay a CHC transfer.
+    let mut ctx = context();
+    ctx.balances
+        .insert((AccountCode("POOL".into()), StreamCode("ASC".into())), Money::from_pence(1_000));
+    let err = plan_batch(&[transfer("d", "POOL", "FUNDER", "1.00")], &ctx).unwrap_err();
+    assert_eq!(err.error.code(), "overdraft");
+}
+
+#[test]
+fn repeated_keys_are_no_ops_only_when_identical() {
+    let mut ctx = context();
+    let original = transfer("k", "FUNDER", "POOL", "5.00");
+    ctx.recorded.insert(
+        original.idempotency_key.clone(),
+        RecordedTransfer { id: 7, transfer: original.clone() },
+    );
+    let plan = plan_batch(&[original.clone()], &ctx).unwrap();
+    assert_eq!(plan.transfers, vec![PlannedTransfer::AlreadyRecorded { id: 7 }]);
+    assert!(plan.balances.is_empty());
+    let err = plan_batch(&[transfer("k", "FUNDER", "POOL", "5.01")], &ctx).unwrap_err();
+    assert_eq!(err.error.code(), "idempotency_conflict");
+    assert!(err.to_string().contains("\"k\""));
+
+    let ctx = context();
+    let same = transfer("n", "FUNDER", "POOL", "1.00");
+    let plan = plan_batch(&[same.clone(), same.clone()], &ctx).unwrap();
+    assert_eq!(
+        plan.transfers,
+        vec![PlannedTransfer::New, PlannedTransfer::RepeatInBatch { index: 0 }]
+    );
+    assert_eq!(
+        plan.balances[&(AccountCode("POOL".into()), StreamCode("CHC".into()))],
+        Money::from_pence(100)
+    );
+    let err = plan_batch(&[same, transfer("n", "FUNDER", "POOL", "2.00")], &ctx).unwrap_err();
+    assert_eq!(err.index, 1);
+}
+
+#[test]
+fn reversals_must_mirror_their_original_and_not_exceed_it() {
+    let mut ctx = context();
+    let original = transfer("pay", "FUNDER", "POOL", "10.00");
+    ctx.recorded
+        .insert(original.idempotency_key.clone(), RecordedTransfer { id: 1, transfer: original });
+    ctx.balances
+        .insert((AccountCode("POOL".into()), StreamCode("CHC".into())), Money::from_pence(1_000));
+    let reversal = |key: &str, from: &str, to: &str, amount: &str| {
+        Transfer::try_from(&TransferInput {
+            reverses: Some("pay".into()),
+            reason: "correction".into(),
+            ..input(key, from, to, amount)
+        })
+        .unwrap()
+    };
+    assert!(plan_batch(&[reversal("r1", "POOL", "FUNDER", "10.00")], &ctx).is_ok());
+    let err = plan_batch(&[reversal("r1", "FUNDER", "POOL", "10.00")], &ctx).unwrap_err();
+    assert_eq!(err.error.code(), "reversal_mismatch");
+    let err = plan_batch(
+        &[reversal("r1", "POOL", "FUNDER", "6.00"), reversal("r2", "POOL", "FUNDER", "4.01")],
+        &ctx,
+    )
+    .unwrap_err();
+    assert_eq!(err.index, 1);
+    assert!(err.to_string().contains("only £4.00 of the original £10.00 is left"), "{err}");
+    ctx.reversed_so_far.insert(IdempotencyKey("pay".into()), Money::from_pence(1_000));
+    assert!(plan_batch(&[reversal("r3", "POOL", "FUNDER", "0.01")], &ctx).is_err());
+    let mut none = transfer("x", "POOL", "FUNDER", "1.00");
+    none.reverses = Some(IdempotencyKey("missing".into()));
+    assert_eq!(plan_batch(&[none], &ctx).unwrap_err().error.code(), "unknown_reversal");
+}
+
+fn facts(id: i64, from: i64, to: i64, amount: i64, reverses: Option<i64>) -> TransferFacts {
+    TransferFacts {
+        id,
+        from_account: from,
+        to_account: to,
+        stream: 1,
+        amount_pence: amount,
+        reverses,
+    }
+}
+
+fn check_fixture() -> (HashMap<i64, AccountFacts>, HashMap<i64, StreamCode>) {
+    let accounts = [(1, "FUNDER", true), (2, "POOL", false)]
+        .into_iter()
+        .map(|(id, code, neg)| {
+            (
+                id,
+                AccountFacts { code: AccountCode(code.into()), stream: None, may_go_negative: neg },
+            )
+        })
+        .collect();
+    (accounts, HashMap::from([(1, StreamCode("CHC".into()))]))
+}
+
+#[test]
+fn check_finds_nothing_wrong_with_a_sound_ledger() {
+    let (accounts, streams) = check_fixture();
+    let transfers = [facts(1, 1, 2, 500, None), facts(2, 2, 1, 200, Some(1))];
+    let stored = HashMap::from([((1, 1), -300), ((2, 1), 300)]);
+    assert_eq!(check_ledger(&accounts, &streams, transfers, &stored), vec![]);
+}
+
+#[test]
+fn check_names_each_violation() {
+    let (accounts, streams) = check_fixture();
+    let transfers =
+        [facts(1, 1, 2, 500, None), facts(2, 2, 1, 600, Some(1)), facts(3, 1, 2, 0, None)];
+    let stored = HashMap::from([((1, 1), 100), ((2, 1), -99)]);
+    let violations = check_ledger(&accounts, &streams, transfers, &stored);
+    let rules: Vec<&str> = violations.iter().map(|v| v.rule).collect();
+    assert!(rules.contains(&"reversal"), "{violations:?}");
+    assert!(rules.contains(&"positive amount"), "{violations:?}");
+    assert!(rules.contains(&"balance matches transfers"), "{violations:?}");
+    assert!(rules.contains(&"no forbidden overdraft"), "{violations:?}");
+    assert!(rules.contains(&"balances sum to zero"), "{violations:?}");
+}
+
+proptest! {
+    /// Any batch the planner accepts leaves every stream summing to zero and no
+    /// forbidden account negative; a batch it refuses is refused at a definite transfer.
+    #[test]
+    fn planned_balances_sum_to_zero(moves in prop::collection::vec((0usize..4, 0usize..4, 1i64..5_000, any::<bool>()), 1..40)) {
+        let ctx = context();
+        let codes = ["FUNDER", "POOL", "CHC-ONLY", "ASC-ONLY"];
+        let batch: Vec<Transfer> = moves
+            .iter()
+            .enumerate()
+            .filter(|(_, (f, t, _, _))| f != t)
+            .map(|(i, (f, t, amount, asc))| {
+                Transfer::try_from(&TransferInput {
+                    stream: if *asc { "ASC".into() } else { "CHC".into() },
+                    ..input(&format!("k{i}"), codes[*f], codes[*t], &Money::from_pence(*amount).to_plain_string())
+                })
+                .unwrap()
+            })
+            .collect();
+        match plan_batch(&batch, &ctx) {
+            Ok(plan) => {
+                for s in ["CHC", "ASC"] {
+                    let total: i64 = plan.balances.iter().filter(|((_, st), _)| st.as_str() == s).map(|(_, m)| m.pence()).sum();
+                    prop_assert_eq!(total, 0);
+                }
+                for ((account, _), balance) in &plan.balances {
+                    let may = ctx.accounts[account].may_go_negative();
+                    prop_assert!(may || !balance.is_negative());
+                }
+            }
+            Err(error) => prop_assert!(error.index < batch.len()),
+        }
+    }
+}

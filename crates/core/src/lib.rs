@@ -1,0 +1,12 @@
+//! onebudget-core: the pure domain of onebudget.
+//!
+//! Money, the ledger's rules, and (in later modules) policy parameters, financial
+//! assessment, the Resource Allocation System, personal budgets and pools. Everything here
+//! is a pure function over plain data: no IO, no async, no database, no clock. Dates come
+//! in as arguments. `onebudget-store` persists what core decides; `onebudget-web` and the
+//! `onebudget` binary parse input into core's types at the edge.
+
+pub mod ledger;
+pub mod money;
+
+pub use money::Money;
