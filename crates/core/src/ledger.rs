@@ -639,6 +639,43 @@ impl From<&Transfer> for TransferInput {
     }
 }
 
+/// One line of an `open` file: a funding stream or an account.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum OpenRecordInput {
+    FundingStream(FundingStreamInput),
+    Account(AccountInput),
+}
+
+/// A funding stream or an account to open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OpenRecord {
+    FundingStream(FundingStream),
+    Account(Account),
+}
+
+impl OpenRecord {
+    pub fn code(&self) -> &str {
+        match self {
+            OpenRecord::FundingStream(s) => s.code.as_str(),
+            OpenRecord::Account(a) => a.code.as_str(),
+        }
+    }
+}
+
+impl TryFrom<&OpenRecordInput> for OpenRecord {
+    type Error = FieldError;
+    fn try_from(input: &OpenRecordInput) -> Result<OpenRecord, FieldError> {
+        Ok(match input {
+            OpenRecordInput::FundingStream(s) => {
+                OpenRecord::FundingStream(FundingStream::try_from(s)?)
+            }
+            OpenRecordInput::Account(a) => OpenRecord::Account(Account::try_from(a)?),
+        })
+    }
+}
+
 /// A transfer that has been recorded, with the sequence number the ledger gave it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RecordedTransfer {

@@ -1,1 +1,198 @@
-//! placeholder
+//! onebudget-store: persistence for onebudget, on SQLite (the embedded default) or
+//! PostgreSQL, chosen by the database URL's scheme.
+//!
+//! [`Store::open`] connects, applies the embedded migrations and returns a handle that is
+//! cheap to clone and safe to share between threads. Its methods are blocking; the web
+//! server calls them from `spawn_blocking`. Every rule about *whether* a change is
+//! allowed lives in `onebudget-core` (for the ledger, `plan_batch` and `check_ledger`);
+//! this crate reads what those rules need inside a transaction, calls them, and writes
+//! the result in the same transaction. The SQL is written once (`ledger.rs`,
+//! `migrate.rs`) against the small interface in `backend.rs`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use onebudget_core::ledger::{Account, AccountCode, FieldError, FundingStream, StreamCode};
+
+mod backend;
+mod journal;
+mod ledger;
+mod migrate;
+mod postgres;
+mod sqlite;
+pub mod testing;
+
+pub use journal::JOURNAL_COMMODITY;
+pub use ledger::{
+    BalanceRow, CheckReport, OpenError, OpenOutcome, PostError, PostStatus, PostedTransfer,
+    Statement, StatementLine,
+};
+pub use migrate::SCHEMA_VERSION;
+
+use backend::Conn;
+
+/// The default database: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://onebudget.db";
+
+/// Something went wrong reading or writing the database (not a problem with the input).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "unsupported database URL {url:?}: use sqlite://PATH (e.g. sqlite://onebudget.db) or postgres://USER:PASSWORD@HOST/DATABASE"
+    )]
+    UnsupportedUrl { url: String },
+    #[error("cannot open the database at {url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("no database connection is free: {0}")]
+    Pool(String),
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    #[error(
+        "the database has schema version {found}, newer than this onebudget knows ({known}); upgrade onebudget"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("the database holds a value onebudget cannot read: {0}")]
+    Corrupt(String),
+    #[error("cannot write the output: {0}")]
+    Io(String),
+    #[error("there is no {what} {code:?}")]
+    NotFound { what: &'static str, code: String },
+}
+
+impl From<::postgres::Error> for StoreError {
+    /// The server's own message and detail where there is one: the driver's display of a
+    /// server error is only "db error".
+    fn from(error: ::postgres::Error) -> StoreError {
+        match error.as_db_error() {
+            Some(db) => StoreError::Postgres(match db.detail() {
+                Some(detail) => format!("{} ({detail})", db.message()),
+                None => db.message().to_owned(),
+            }),
+            None => StoreError::Postgres(error.to_string()),
+        }
+    }
+}
+
+impl From<FieldError> for StoreError {
+    fn from(error: FieldError) -> StoreError {
+        StoreError::Corrupt(error.to_string())
+    }
+}
+
+#[derive(Clone)]
+enum Backend {
+    Sqlite(sqlite::Pool),
+    Postgres(postgres::Pool),
+}
+
+/// Accounts and streams never change once opened, so the store remembers them after the
+/// transaction that created (or first read) them commits.
+#[derive(Default)]
+struct Catalogue {
+    accounts: HashMap<AccountCode, (i64, Account)>,
+    streams: HashMap<StreamCode, (i64, FundingStream)>,
+}
+
+/// A handle on the database. Clone it freely: clones share the connection pool.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    catalogue: Arc<RwLock<Catalogue>>,
+    description: String,
+}
+
+/// Where a database URL points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    /// Read a database URL: `sqlite://PATH` (relative, or `sqlite:///abs/path`), or
+    /// `postgres://…` / `postgresql://…`. Anything else is refused with the forms to use.
+    pub fn parse(url: &str) -> Result<DatabaseLocation, StoreError> {
+        let trimmed = url.trim();
+        if let Some(path) =
+            trimmed.strip_prefix("sqlite://").or_else(|| trimmed.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() || path == ":memory:" {
+                return Err(StoreError::UnsupportedUrl { url: url.to_owned() });
+            }
+            return Ok(DatabaseLocation::Sqlite(PathBuf::from(path)));
+        }
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            return Ok(DatabaseLocation::Postgres(trimmed.to_owned()));
+        }
+        Err(StoreError::UnsupportedUrl { url: postgres::redact(url) })
+    }
+}
+
+impl Store {
+    /// Connect to the database at `url`, creating a SQLite file if it does not exist, and
+    /// bring its schema up to date.
+    pub fn open(url: &str) -> Result<Store, StoreError> {
+        let (backend, description, dialect) = match DatabaseLocation::parse(url)? {
+            DatabaseLocation::Sqlite(path) => (
+                Backend::Sqlite(sqlite::open(&path)?),
+                format!("SQLite {}", path.display()),
+                migrate::Dialect::Sqlite,
+            ),
+            DatabaseLocation::Postgres(url) => (
+                Backend::Postgres(postgres::open(&url)?),
+                format!("PostgreSQL {}", postgres::redact(&url)),
+                migrate::Dialect::Postgres,
+            ),
+        };
+        let store = Store { backend, catalogue: Arc::default(), description };
+        let now = now_utc();
+        store.write(|conn| -> Result<(), StoreError> {
+            migrate::ensure_table(conn)?;
+            migrate::apply(conn, dialect, &now)
+        })?;
+        Ok(store)
+    }
+
+    /// What database this is, with any password hidden: for logs and messages.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Which backend this store runs on: `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlite::transaction(pool, true, f),
+            Backend::Postgres(pool) => postgres::transaction(pool, true, f),
+        }
+    }
+
+    fn read<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match &self.backend {
+            Backend::Sqlite(pool) => sqlite::transaction(pool, false, f),
+            Backend::Postgres(pool) => postgres::transaction(pool, false, f),
+        }
+    }
+}
+
+/// The current time in UTC as RFC 3339, for `recorded_at` columns. The store is the one
+/// layer that reads the clock; core is given dates.
+fn now_utc() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

@@ -1,0 +1,844 @@
+//! The ledger in the database: opening streams and accounts, posting batches of
+//! transfers, balances (now or as of a date), account statements and the full check.
+//!
+//! Posting follows one pattern: inside a single write transaction, read what
+//! `onebudget_core::ledger::plan_batch` needs, let it decide, then write the new
+//! transfers and the changed balances. Either all of a batch is written or none of it.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use onebudget_core::ledger::{
+    Account, AccountCode, AccountFacts, AccountInput, BatchContext, BatchError, FieldError,
+    FundingStream, FundingStreamInput, IdempotencyKey, OpenRecord, OwnerInput, PlannedTransfer,
+    RecordedTransfer, StreamCode, Transfer, TransferFacts, TransferInput, Violation, check_ledger,
+    plan_batch,
+};
+use onebudget_core::money::Money;
+use serde::Serialize;
+
+use crate::backend::{CHUNK, Conn, Row, TransferRow, Value, placeholders};
+use crate::{Store, StoreError, now_utc};
+
+/// What happened to one transfer of a posted batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostStatus {
+    /// Recorded now.
+    Created,
+    /// Already recorded with the same content; nothing was written.
+    AlreadyRecorded,
+}
+
+/// The outcome for one transfer of a batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PostedTransfer {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub status: PostStatus,
+}
+
+/// Why a batch was not posted. Nothing of the batch was written.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error(transparent)]
+    Rejected(#[from] BatchError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The outcome for one record of an `open` batch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpenOutcome {
+    Opened,
+    AlreadyOpen,
+}
+
+/// Why an `open` batch was refused. Nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("record {} of the batch: {error}", .index + 1)]
+    Rejected { index: usize, error: FieldError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One (account, stream) balance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BalanceRow {
+    pub account: String,
+    pub account_name: String,
+    pub kind: String,
+    pub owner_kind: String,
+    pub owner: String,
+    pub stream: String,
+    pub balance: Money,
+}
+
+/// One line of an account statement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatementLine {
+    pub id: i64,
+    pub effective_date: NaiveDate,
+    pub idempotency_key: String,
+    pub stream: String,
+    pub reason: String,
+    pub memo: String,
+    /// The other account of the transfer.
+    pub counterparty: String,
+    pub money_in: Money,
+    pub money_out: Money,
+    /// The account's balance (all streams) after this line.
+    pub balance: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverses: Option<String>,
+}
+
+/// An account's statement over a date range (inclusive at both ends).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Statement {
+    pub account: Account,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub opening_balance: Money,
+    pub money_in: Money,
+    pub money_out: Money,
+    pub closing_balance: Money,
+    pub lines: Vec<StatementLine>,
+}
+
+/// The result of a full ledger check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    pub transfers: u64,
+    pub accounts: u64,
+    pub balances: u64,
+    pub violations: Vec<Violation>,
+}
+
+const EARLIEST: NaiveDate = NaiveDate::MIN;
+const LATEST: NaiveDate = NaiveDate::MAX;
+
+fn date_bounds() -> (NaiveDate, NaiveDate) {
+    // The widest range both backends store: SQLite compares 'YYYY-MM-DD' text, so years
+    // must have four digits.
+    let earliest = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(EARLIEST);
+    let latest = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(LATEST);
+    (earliest, latest)
+}
+
+const SELECT_ACCOUNT: &str = "SELECT a.id, a.code, a.name, a.kind, a.owner_kind, a.owner_id, s.code, a.may_go_negative \
+     FROM accounts a LEFT JOIN funding_streams s ON s.id = a.stream_id";
+const SELECT_STREAM: &str =
+    "SELECT id, code, name, owner_organisation, charging_basis FROM funding_streams";
+const SELECT_TRANSFER: &str = "SELECT t.id, t.idempotency_key, fa.code, ta.code, t.amount_pence, s.code, \
+     t.effective_date, t.reason, t.memo, rv.idempotency_key \
+     FROM transfers t \
+     JOIN accounts fa ON fa.id = t.from_account_id \
+     JOIN accounts ta ON ta.id = t.to_account_id \
+     JOIN funding_streams s ON s.id = t.stream_id \
+     LEFT JOIN transfers rv ON rv.id = t.reverses_id";
+
+fn account_from_row(row: &dyn Row) -> Result<(i64, Account), StoreError> {
+    let owner_kind = row.text(4)?;
+    let owner_id = row.text(5)?;
+    let owner = match owner_kind.as_str() {
+        "person" => OwnerInput { organisation: None, person: Some(owner_id) },
+        _ => OwnerInput { organisation: Some(owner_id), person: None },
+    };
+    let input = AccountInput {
+        code: row.text(1)?,
+        name: Some(row.text(2)?),
+        kind: row.text(3)?,
+        owner,
+        stream: row.opt_text(6)?,
+        may_go_negative: row.int(7)? != 0,
+    };
+    Ok((row.int(0)?, Account::try_from(&input)?))
+}
+
+fn stream_from_row(row: &dyn Row) -> Result<(i64, FundingStream), StoreError> {
+    let input = FundingStreamInput {
+        code: row.text(1)?,
+        name: Some(row.text(2)?),
+        owner: row.text(3)?,
+        charging_basis: row.text(4)?,
+    };
+    Ok((row.int(0)?, FundingStream::try_from(&input)?))
+}
+
+fn transfer_from_row(row: &dyn Row) -> Result<RecordedTransfer, StoreError> {
+    let input = TransferInput {
+        idempotency_key: row.text(1)?,
+        from: row.text(2)?,
+        to: row.text(3)?,
+        amount: Money::from_pence(row.int(4)?).to_plain_string(),
+        stream: row.text(5)?,
+        effective_date: row.date(6)?.format("%Y-%m-%d").to_string(),
+        reason: row.text(7)?,
+        memo: row.text(8)?,
+        reverses: row.opt_text(9)?,
+    };
+    Ok(RecordedTransfer { id: row.int(0)?, transfer: Transfer::try_from(&input)? })
+}
+
+/// Run a query whose prefix ends in `IN (` over `values` in chunks, handing rows to `each`.
+fn query_in_chunks(
+    conn: &mut dyn Conn,
+    query_prefix: &str,
+    query_suffix: &str,
+    values: &[Value<'_>],
+    each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for chunk in values.chunks(CHUNK) {
+        let sql = format!("{query_prefix}{}){query_suffix}", placeholders(1, chunk.len()));
+        conn.query_each(&sql, chunk, each)?;
+    }
+    Ok(())
+}
+
+fn texts<'a>(values: &[&'a str]) -> Vec<Value<'a>> {
+    values.iter().map(|v| Value::Text(v)).collect()
+}
+
+impl Store {
+    /// Open funding streams and accounts, all or nothing. Opening one that already exists
+    /// with exactly the same details is a no-op; with different details it is refused,
+    /// because accounts never change once opened.
+    pub fn open_records(&self, records: &[OpenRecord]) -> Result<Vec<OpenOutcome>, OpenError> {
+        let now = now_utc();
+        let (outcomes, opened_streams, opened_accounts) = self.write(|conn| {
+            let mut outcomes = Vec::with_capacity(records.len());
+            let mut streams: HashMap<StreamCode, (i64, FundingStream)> = HashMap::new();
+            let mut accounts = Vec::new();
+            for (index, record) in records.iter().enumerate() {
+                let reject = |field: &str, problem: String| OpenError::Rejected {
+                    index,
+                    error: FieldError::new(field, record.code(), problem),
+                };
+                match record {
+                    OpenRecord::FundingStream(stream) => {
+                        match find_stream(conn, stream.code())? {
+                            Some((_, existing)) if existing == *stream => outcomes.push(OpenOutcome::AlreadyOpen),
+                            Some(_) => {
+                                return Err(reject(
+                                    "code",
+                                    "a funding stream with this code is already open with different details; streams never change once opened".to_owned(),
+                                ));
+                            }
+                            None => {
+                                let id = conn
+                                    .query_int(
+                                        "INSERT INTO funding_streams (code, name, owner_organisation, charging_basis, opened_at) \
+                                         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                                        &[
+                                            Value::Text(stream.code().as_str()),
+                                            Value::Text(stream.name()),
+                                            Value::Text(stream.owner().as_str()),
+                                            Value::Text(stream.charging_basis().as_str()),
+                                            Value::Text(&now),
+                                        ],
+                                    )?
+                                    .ok_or_else(|| StoreError::Corrupt("no id returned for a new stream".into()))?;
+                                streams.insert(stream.code().clone(), (id, stream.clone()));
+                                outcomes.push(OpenOutcome::Opened);
+                            }
+                        }
+                    }
+                    OpenRecord::Account(account) => match find_account(conn, account.code())? {
+                        Some((_, existing)) if existing == *account => outcomes.push(OpenOutcome::AlreadyOpen),
+                        Some(_) => {
+                            return Err(reject(
+                                "code",
+                                "an account with this code is already open with different details; accounts never change once opened, so open a new one with another code".to_owned(),
+                            ));
+                        }
+                        None => {
+                            let stream_id = match account.stream() {
+                                None => None,
+                                Some(code) => match find_stream(conn, code)? {
+                                    Some((id, _)) => Some(id),
+                                    None => {
+                                        return Err(OpenError::Rejected {
+                                            index,
+                                            error: FieldError::new(
+                                                "stream",
+                                                code.as_str(),
+                                                "there is no funding stream with this code; open the stream first (earlier in the same file is fine)",
+                                            ),
+                                        });
+                                    }
+                                },
+                            };
+                            let id = conn
+                                .query_int(
+                                    "INSERT INTO accounts (code, name, kind, owner_kind, owner_id, stream_id, may_go_negative, opened_at) \
+                                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                                    &[
+                                        Value::Text(account.code().as_str()),
+                                        Value::Text(account.name()),
+                                        Value::Text(account.kind().as_str()),
+                                        Value::Text(account.owner().kind_str()),
+                                        Value::Text(account.owner().id_str()),
+                                        Value::OptInt(stream_id),
+                                        Value::Int(i64::from(account.may_go_negative())),
+                                        Value::Text(&now),
+                                    ],
+                                )?
+                                .ok_or_else(|| StoreError::Corrupt("no id returned for a new account".into()))?;
+                            accounts.push((id, account.clone()));
+                            outcomes.push(OpenOutcome::Opened);
+                        }
+                    },
+                }
+            }
+            Ok::<_, OpenError>((outcomes, streams, accounts))
+        })?;
+        if let Ok(mut catalogue) = self.catalogue.write() {
+            catalogue.streams.extend(opened_streams);
+            catalogue
+                .accounts
+                .extend(opened_accounts.into_iter().map(|(id, a)| (a.code().clone(), (id, a))));
+        }
+        Ok(outcomes)
+    }
+
+    /// Every funding stream, by code.
+    pub fn streams(&self) -> Result<Vec<FundingStream>, StoreError> {
+        self.read(|conn| {
+            let mut streams = Vec::new();
+            conn.query_each(&format!("{SELECT_STREAM} ORDER BY code"), &[], &mut |row| {
+                streams.push(stream_from_row(row)?.1);
+                Ok(())
+            })?;
+            Ok(streams)
+        })
+    }
+
+    /// Every account, by code.
+    pub fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.read(|conn| {
+            let mut accounts = Vec::new();
+            conn.query_each(&format!("{SELECT_ACCOUNT} ORDER BY a.code"), &[], &mut |row| {
+                accounts.push(account_from_row(row)?.1);
+                Ok(())
+            })?;
+            Ok(accounts)
+        })
+    }
+
+    /// One account by code.
+    pub fn account(&self, code: &AccountCode) -> Result<Option<Account>, StoreError> {
+        self.read(|conn| Ok(find_account(conn, code)?.map(|(_, a)| a)))
+    }
+
+    /// A recorded transfer by its idempotency key.
+    pub fn transfer(&self, key: &IdempotencyKey) -> Result<Option<RecordedTransfer>, StoreError> {
+        self.read(|conn| {
+            let mut found = None;
+            conn.query_each(
+                &format!("{SELECT_TRANSFER} WHERE t.idempotency_key = $1"),
+                &[Value::Text(key.as_str())],
+                &mut |row| {
+                    found = Some(transfer_from_row(row)?);
+                    Ok(())
+                },
+            )?;
+            Ok(found)
+        })
+    }
+
+    /// The number of recorded transfers.
+    pub fn transfer_count(&self) -> Result<u64, StoreError> {
+        self.read(|conn| {
+            let count = conn.query_int("SELECT COUNT(*) FROM transfers", &[])?.unwrap_or(0);
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+    }
+
+    /// Post a batch of transfers, all or nothing. A transfer whose idempotency key is
+    /// already recorded with the same content is not written again and is reported as
+    /// [`PostStatus::AlreadyRecorded`] with its original id.
+    pub fn post(&self, batch: &[Transfer]) -> Result<Vec<PostedTransfer>, PostError> {
+        let recorded_at = now_utc();
+        let (posted, learned) = self.write(|conn| self.post_in(conn, batch, &recorded_at))?;
+        if let Ok(mut catalogue) = self.catalogue.write() {
+            for (code, entry) in learned.0 {
+                catalogue.accounts.entry(code).or_insert(entry);
+            }
+            for (code, entry) in learned.1 {
+                catalogue.streams.entry(code).or_insert(entry);
+            }
+        }
+        Ok(posted)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn post_in(
+        &self,
+        conn: &mut dyn Conn,
+        batch: &[Transfer],
+        recorded_at: &str,
+    ) -> Result<
+        (
+            Vec<PostedTransfer>,
+            (HashMap<AccountCode, (i64, Account)>, HashMap<StreamCode, (i64, FundingStream)>),
+        ),
+        PostError,
+    > {
+        let mut context = BatchContext::default();
+        let (account_ids, stream_ids) = self.resolve_catalogue(conn, batch)?;
+        for (code, (_, account)) in &account_ids {
+            context.accounts.insert(code.clone(), account.clone());
+        }
+        for (code, (_, stream)) in &stream_ids {
+            context.streams.insert(code.clone(), stream.clone());
+        }
+
+        // Transfers already recorded under the batch's keys, and the originals it reverses.
+        let mut keys: Vec<&str> = batch.iter().map(|t| t.idempotency_key().as_str()).collect();
+        let reversal_keys: Vec<&str> =
+            batch.iter().filter_map(|t| t.reverses().map(IdempotencyKey::as_str)).collect();
+        keys.extend(reversal_keys.iter().copied());
+        keys.sort_unstable();
+        keys.dedup();
+        let mut recorded_ids: HashMap<IdempotencyKey, i64> = HashMap::new();
+        query_in_chunks(
+            conn,
+            &format!("{SELECT_TRANSFER} WHERE t.idempotency_key IN ("),
+            "",
+            &texts(&keys),
+            &mut |row| {
+                let recorded = transfer_from_row(row)?;
+                recorded_ids.insert(recorded.transfer.idempotency_key().clone(), recorded.id);
+                context.recorded.insert(recorded.transfer.idempotency_key().clone(), recorded);
+                Ok(())
+            },
+        )?;
+        if !reversal_keys.is_empty() {
+            query_in_chunks(
+                conn,
+                "SELECT o.idempotency_key, CAST(SUM(r.amount_pence) AS BIGINT) FROM transfers o \
+                 JOIN transfers r ON r.reverses_id = o.id WHERE o.idempotency_key IN (",
+                " GROUP BY o.idempotency_key",
+                &texts(&reversal_keys),
+                &mut |row| {
+                    let key = IdempotencyKey::parse("reverses", &row.text(0)?)?;
+                    context.reversed_so_far.insert(key, Money::from_pence(row.int(1)?));
+                    Ok(())
+                },
+            )?;
+        }
+
+        // Current balances of every account the batch touches.
+        let account_by_id: HashMap<i64, &AccountCode> =
+            account_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
+        let stream_by_id: HashMap<i64, &StreamCode> =
+            stream_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
+        let ids: Vec<Value<'_>> = account_by_id.keys().map(|id| Value::Int(*id)).collect();
+        query_in_chunks(
+            conn,
+            "SELECT account_id, stream_id, balance_pence FROM balances WHERE account_id IN (",
+            "",
+            &ids,
+            &mut |row| {
+                let (account, stream) = (row.int(0)?, row.int(1)?);
+                if let (Some(account), Some(stream)) =
+                    (account_by_id.get(&account), stream_by_id.get(&stream))
+                {
+                    context.balances.insert(
+                        ((*account).clone(), (*stream).clone()),
+                        Money::from_pence(row.int(2)?),
+                    );
+                }
+                Ok(())
+            },
+        )?;
+
+        let plan = plan_batch(batch, &context)?;
+
+        let mut next_id =
+            conn.query_int("SELECT COALESCE(MAX(id), 0) FROM transfers", &[])?.unwrap_or(0);
+        let mut rows = Vec::with_capacity(plan.new_count());
+        let mut posted = Vec::with_capacity(batch.len());
+        let id_of = |code: &AccountCode| account_ids.get(code).map(|(id, _)| *id);
+        for (transfer, planned) in batch.iter().zip(&plan.transfers) {
+            let id = match planned {
+                PlannedTransfer::AlreadyRecorded { id } => {
+                    posted.push(PostedTransfer {
+                        id: *id,
+                        idempotency_key: transfer.idempotency_key().as_str().to_owned(),
+                        status: PostStatus::AlreadyRecorded,
+                    });
+                    continue;
+                }
+                PlannedTransfer::RepeatInBatch { index } => {
+                    let id = posted.get(*index).map_or(0, |p| p.id);
+                    posted.push(PostedTransfer {
+                        id,
+                        idempotency_key: transfer.idempotency_key().as_str().to_owned(),
+                        status: PostStatus::AlreadyRecorded,
+                    });
+                    continue;
+                }
+                PlannedTransfer::New => {
+                    next_id = next_id
+                        .checked_add(1)
+                        .ok_or_else(|| StoreError::Corrupt("transfer ids exhausted".into()))?;
+                    next_id
+                }
+            };
+            let missing = || {
+                StoreError::Corrupt(format!(
+                    "transfer {} lost an account or stream",
+                    transfer.idempotency_key()
+                ))
+            };
+            rows.push(TransferRow {
+                id,
+                idempotency_key: transfer.idempotency_key().as_str(),
+                from_account_id: id_of(transfer.from()).ok_or_else(missing)?,
+                to_account_id: id_of(transfer.to()).ok_or_else(missing)?,
+                amount_pence: transfer.amount().pence(),
+                stream_id: stream_ids
+                    .get(transfer.stream())
+                    .map(|(id, _)| *id)
+                    .ok_or_else(missing)?,
+                effective_date: transfer.effective_date(),
+                reason: transfer.reason().as_str(),
+                memo: transfer.memo(),
+                reverses_id: match transfer.reverses() {
+                    Some(key) => Some(recorded_ids.get(key).copied().ok_or_else(missing)?),
+                    None => None,
+                },
+                recorded_at,
+            });
+            posted.push(PostedTransfer {
+                id,
+                idempotency_key: transfer.idempotency_key().as_str().to_owned(),
+                status: PostStatus::Created,
+            });
+        }
+        if !rows.is_empty() {
+            conn.insert_transfers(&rows)?;
+        }
+
+        let mut changed: Vec<(i64, i64, i64)> = Vec::with_capacity(plan.balances.len());
+        for ((account, stream), balance) in &plan.balances {
+            let missing = || StoreError::Corrupt(format!("balance of {account} lost its ids"));
+            changed.push((
+                id_of(account).ok_or_else(missing)?,
+                stream_ids.get(stream).map(|(id, _)| *id).ok_or_else(missing)?,
+                balance.pence(),
+            ));
+        }
+        changed.sort_unstable();
+        for chunk in changed.chunks(CHUNK / 3) {
+            let mut values = String::new();
+            let mut params = Vec::with_capacity(chunk.len() * 3);
+            for (n, (account, stream, balance)) in chunk.iter().enumerate() {
+                if n > 0 {
+                    values.push_str(", ");
+                }
+                values.push('(');
+                values.push_str(&placeholders(n * 3 + 1, 3));
+                values.push(')');
+                params.extend([Value::Int(*account), Value::Int(*stream), Value::Int(*balance)]);
+            }
+            conn.execute(
+                &format!(
+                    "INSERT INTO balances (account_id, stream_id, balance_pence) VALUES {values} \
+                     ON CONFLICT (account_id, stream_id) DO UPDATE SET balance_pence = excluded.balance_pence"
+                ),
+                &params,
+            )?;
+        }
+        Ok((posted, (account_ids, stream_ids)))
+    }
+
+    /// The ids and details of every account and stream a batch names, from the
+    /// in-memory catalogue where known, otherwise from the database.
+    #[allow(clippy::type_complexity)]
+    fn resolve_catalogue(
+        &self,
+        conn: &mut dyn Conn,
+        batch: &[Transfer],
+    ) -> Result<
+        (HashMap<AccountCode, (i64, Account)>, HashMap<StreamCode, (i64, FundingStream)>),
+        StoreError,
+    > {
+        let mut accounts: HashMap<AccountCode, (i64, Account)> = HashMap::new();
+        let mut streams: HashMap<StreamCode, (i64, FundingStream)> = HashMap::new();
+        let mut missing_accounts: HashSet<&AccountCode> = HashSet::new();
+        let mut missing_streams: HashSet<&StreamCode> = HashSet::new();
+        {
+            let catalogue = self
+                .catalogue
+                .read()
+                .map_err(|_| StoreError::Pool("catalogue lock poisoned".into()))?;
+            for transfer in batch {
+                for code in [transfer.from(), transfer.to()] {
+                    if accounts.contains_key(code) {
+                        continue;
+                    }
+                    match catalogue.accounts.get(code) {
+                        Some(entry) => {
+                            accounts.insert(code.clone(), entry.clone());
+                        }
+                        None => {
+                            missing_accounts.insert(code);
+                        }
+                    }
+                }
+                let stream = transfer.stream();
+                if !streams.contains_key(stream) {
+                    match catalogue.streams.get(stream) {
+                        Some(entry) => {
+                            streams.insert(stream.clone(), entry.clone());
+                        }
+                        None => {
+                            missing_streams.insert(stream);
+                        }
+                    }
+                }
+            }
+        }
+        let codes: Vec<&str> = missing_accounts.iter().map(|c| c.as_str()).collect();
+        query_in_chunks(
+            conn,
+            &format!("{SELECT_ACCOUNT} WHERE a.code IN ("),
+            "",
+            &texts(&codes),
+            &mut |row| {
+                let (id, account) = account_from_row(row)?;
+                accounts.insert(account.code().clone(), (id, account));
+                Ok(())
+            },
+        )?;
+        // Streams named by accounts must be known too, to map balances.
+        let mut stream_codes: Vec<&str> = missing_streams.iter().map(|c| c.as_str()).collect();
+        let account_streams: Vec<String> = accounts
+            .values()
+            .filter_map(|(_, a)| a.stream().map(|s| s.as_str().to_owned()))
+            .filter(|s| !streams.keys().any(|k| k.as_str() == s))
+            .collect();
+        stream_codes.extend(account_streams.iter().map(String::as_str));
+        stream_codes.sort_unstable();
+        stream_codes.dedup();
+        query_in_chunks(
+            conn,
+            &format!("{SELECT_STREAM} WHERE code IN ("),
+            "",
+            &texts(&stream_codes),
+            &mut |row| {
+                let (id, stream) = stream_from_row(row)?;
+                streams.insert(stream.code().clone(), (id, stream));
+                Ok(())
+            },
+        )?;
+        Ok((accounts, streams))
+    }
+
+    /// Every (account, stream) balance, now or as it stood at the end of `as_of`, for
+    /// every stream or only `stream`.
+    pub fn balances(
+        &self,
+        as_of: Option<NaiveDate>,
+        stream: Option<&StreamCode>,
+    ) -> Result<Vec<BalanceRow>, StoreError> {
+        self.read(|conn| {
+            if let Some(code) = stream {
+                if find_stream(conn, code)?.is_none() {
+                    return Err(StoreError::NotFound { what: "funding stream", code: code.as_str().to_owned() });
+                }
+            }
+            let columns = "a.code, a.name, a.kind, a.owner_kind, a.owner_id, s.code";
+            let mut params = Vec::new();
+            let (source, filter_index) = match as_of {
+                None => ("SELECT account_id, stream_id, balance_pence AS delta FROM balances".to_owned(), 1),
+                Some(date) => {
+                    params.push(Value::Date(date));
+                    (
+                        "SELECT to_account_id AS account_id, stream_id, amount_pence AS delta FROM transfers WHERE effective_date <= $1 \
+                         UNION ALL SELECT from_account_id, stream_id, -amount_pence FROM transfers WHERE effective_date <= $1"
+                            .to_owned(),
+                        2,
+                    )
+                }
+            };
+            let filter = match stream {
+                Some(code) => {
+                    params.push(Value::Text(code.as_str()));
+                    format!("WHERE s.code = ${filter_index}")
+                }
+                None => String::new(),
+            };
+            let sql = format!(
+                "SELECT {columns}, CAST(SUM(m.delta) AS BIGINT) FROM ({source}) m \
+                 JOIN accounts a ON a.id = m.account_id JOIN funding_streams s ON s.id = m.stream_id \
+                 {filter} GROUP BY {columns} ORDER BY a.code, s.code"
+            );
+            let mut rows = Vec::new();
+            conn.query_each(&sql, &params, &mut |row| {
+                rows.push(BalanceRow {
+                    account: row.text(0)?,
+                    account_name: row.text(1)?,
+                    kind: row.text(2)?,
+                    owner_kind: row.text(3)?,
+                    owner: row.text(4)?,
+                    stream: row.text(5)?,
+                    balance: Money::from_pence(row.int(6)?),
+                });
+                Ok(())
+            })?;
+            Ok(rows)
+        })
+    }
+
+    /// An account's statement from `from` to `to` inclusive (either may be open).
+    pub fn statement(
+        &self,
+        code: &AccountCode,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    ) -> Result<Statement, StoreError> {
+        let (earliest, latest) = date_bounds();
+        self.read(|conn| {
+            let (id, account) = find_account(conn, code)?
+                .ok_or_else(|| StoreError::NotFound { what: "account", code: code.as_str().to_owned() })?;
+            let start = from.unwrap_or(earliest);
+            let end = to.unwrap_or(latest);
+            let opening = conn
+                .query_int(
+                    "SELECT CAST(COALESCE(SUM(CASE WHEN to_account_id = $1 THEN amount_pence ELSE -amount_pence END), 0) AS BIGINT) \
+                     FROM transfers WHERE (to_account_id = $1 OR from_account_id = $1) AND effective_date < $2",
+                    &[Value::Int(id), Value::Date(start)],
+                )?
+                .unwrap_or(0);
+            let opening_balance = Money::from_pence(opening);
+            let mut balance = opening_balance;
+            let (mut money_in, mut money_out) = (Money::ZERO, Money::ZERO);
+            let mut lines = Vec::new();
+            conn.query_each(
+                "SELECT t.id, t.effective_date, t.idempotency_key, s.code, t.reason, t.memo, t.amount_pence, \
+                        t.to_account_id, fa.code, ta.code, rv.idempotency_key \
+                 FROM transfers t \
+                 JOIN accounts fa ON fa.id = t.from_account_id \
+                 JOIN accounts ta ON ta.id = t.to_account_id \
+                 JOIN funding_streams s ON s.id = t.stream_id \
+                 LEFT JOIN transfers rv ON rv.id = t.reverses_id \
+                 WHERE t.id IN (SELECT id FROM transfers WHERE from_account_id = $1 AND effective_date >= $2 AND effective_date <= $3 \
+                                UNION ALL \
+                                SELECT id FROM transfers WHERE to_account_id = $1 AND effective_date >= $2 AND effective_date <= $3) \
+                 ORDER BY t.effective_date, t.id",
+                &[Value::Int(id), Value::Date(start), Value::Date(end)],
+                &mut |row| {
+                    let amount = Money::from_pence(row.int(6)?);
+                    let incoming = row.int(7)? == id;
+                    let (line_in, line_out, counterparty) =
+                        if incoming { (amount, Money::ZERO, row.text(8)?) } else { (Money::ZERO, amount, row.text(9)?) };
+                    let overflow = |e: onebudget_core::money::MoneyError| StoreError::Corrupt(e.to_string());
+                    balance = balance.checked_add(line_in).and_then(|b| b.checked_sub(line_out)).map_err(overflow)?;
+                    money_in = money_in.checked_add(line_in).map_err(overflow)?;
+                    money_out = money_out.checked_add(line_out).map_err(overflow)?;
+                    lines.push(StatementLine {
+                        id: row.int(0)?,
+                        effective_date: row.date(1)?,
+                        idempotency_key: row.text(2)?,
+                        stream: row.text(3)?,
+                        reason: row.text(4)?,
+                        memo: row.text(5)?,
+                        counterparty,
+                        money_in: line_in,
+                        money_out: line_out,
+                        balance,
+                        reverses: row.opt_text(10)?,
+                    });
+                    Ok(())
+                },
+            )?;
+            Ok(Statement { account, from, to, opening_balance, money_in, money_out, closing_balance: balance, lines })
+        })
+    }
+
+    /// Recompute every balance from the transfers and verify every ledger invariant.
+    pub fn check(&self) -> Result<CheckReport, StoreError> {
+        self.read(|conn| {
+            let mut accounts = HashMap::new();
+            conn.query_each("SELECT id, code, stream_id, may_go_negative FROM accounts", &[], &mut |row| {
+                accounts.insert(
+                    row.int(0)?,
+                    AccountFacts {
+                        code: AccountCode::parse("code", &row.text(1)?)?,
+                        stream: row.opt_int(2)?,
+                        may_go_negative: row.int(3)? != 0,
+                    },
+                );
+                Ok(())
+            })?;
+            let mut streams = HashMap::new();
+            conn.query_each("SELECT id, code FROM funding_streams", &[], &mut |row| {
+                streams.insert(row.int(0)?, StreamCode::parse("code", &row.text(1)?)?);
+                Ok(())
+            })?;
+            let mut stored = HashMap::new();
+            conn.query_each("SELECT account_id, stream_id, balance_pence FROM balances", &[], &mut |row| {
+                stored.insert((row.int(0)?, row.int(1)?), row.int(2)?);
+                Ok(())
+            })?;
+            let mut transfers = Vec::new();
+            conn.query_each(
+                "SELECT id, from_account_id, to_account_id, stream_id, amount_pence, reverses_id FROM transfers ORDER BY id",
+                &[],
+                &mut |row| {
+                    transfers.push(TransferFacts {
+                        id: row.int(0)?,
+                        from_account: row.int(1)?,
+                        to_account: row.int(2)?,
+                        stream: row.int(3)?,
+                        amount_pence: row.int(4)?,
+                        reverses: row.opt_int(5)?,
+                    });
+                    Ok(())
+                },
+            )?;
+            let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+            let (transfer_count, account_count, balance_count) = (count(transfers.len()), count(accounts.len()), count(stored.len()));
+            let violations = check_ledger(&accounts, &streams, transfers, &stored);
+            Ok(CheckReport { transfers: transfer_count, accounts: account_count, balances: balance_count, violations })
+        })
+    }
+}
+
+fn find_stream(
+    conn: &mut dyn Conn,
+    code: &StreamCode,
+) -> Result<Option<(i64, FundingStream)>, StoreError> {
+    let mut found = None;
+    conn.query_each(
+        &format!("{SELECT_STREAM} WHERE code = $1"),
+        &[Value::Text(code.as_str())],
+        &mut |row| {
+            found = Some(stream_from_row(row)?);
+            Ok(())
+        },
+    )?;
+    Ok(found)
+}
+
+fn find_account(
+    conn: &mut dyn Conn,
+    code: &AccountCode,
+) -> Result<Option<(i64, Account)>, StoreError> {
+    let mut found = None;
+    conn.query_each(
+        &format!("{SELECT_ACCOUNT} WHERE a.code = $1"),
+        &[Value::Text(code.as_str())],
+        &mut |row| {
+            found = Some(account_from_row(row)?);
+            Ok(())
+        },
+    )?;
+    Ok(found)
+}

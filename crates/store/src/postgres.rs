@@ -1,0 +1,182 @@
+//! The PostgreSQL backend. Writers serialise on one transaction-scoped advisory lock, so
+//! a batch sees exactly the ledger it will change (the same guarantee SQLite's
+//! `BEGIN IMMEDIATE` gives); readers use a repeatable-read snapshot. Transfers are
+//! inserted with binary `COPY`, which is what lets a batch of thousands commit at once.
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::{Client, NoTls};
+use r2d2_postgres::PostgresConnectionManager;
+
+use crate::StoreError;
+use crate::backend::{Conn, Row, TRANSFER_COLUMNS, TransferRow, Value};
+
+pub(crate) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// The advisory lock every ledger writer holds for the length of its transaction.
+const WRITER_LOCK: i64 = 0x6f6e_6562_7564_6765; // "onebudge"
+
+pub(crate) fn open(url: &str) -> Result<Pool, StoreError> {
+    let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
+        StoreError::Connect { url: redact(url), message: e.to_string() }
+    })?;
+    let manager = PostgresConnectionManager::new(config, NoTls);
+    r2d2::Pool::builder()
+        .max_size(8)
+        .connection_timeout(Duration::from_secs(30))
+        .build(manager)
+        .map_err(|e| StoreError::Connect { url: redact(url), message: e.to_string() })
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub(crate) fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = url.get(scheme_end + 3..at).unwrap_or_default();
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!(
+                    "{}{user}:***{}",
+                    url.get(..scheme_end + 3).unwrap_or_default(),
+                    url.get(at..).unwrap_or_default()
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub(crate) fn transaction<T, E: From<StoreError>>(
+    pool: &Pool,
+    write: bool,
+    f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+    let client: &mut Client = &mut conn;
+    if write {
+        client
+            .batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
+            .map_err(StoreError::from)?;
+    } else {
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(StoreError::from)?;
+    }
+    match f(client) {
+        Ok(value) => match client.batch_execute("COMMIT") {
+            Ok(()) => Ok(value),
+            Err(error) => Err(StoreError::from(error).into()),
+        },
+        Err(error) => {
+            client.batch_execute("ROLLBACK").map_err(StoreError::from)?;
+            Err(error)
+        }
+    }
+}
+
+impl ToSql for Value<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match self {
+            Value::Int(v) => v.to_sql(ty, out),
+            Value::OptInt(v) => v.to_sql(ty, out),
+            Value::Text(v) => v.to_sql(ty, out),
+            Value::Date(v) => v.to_sql(ty, out),
+        }
+    }
+    fn accepts(ty: &Type) -> bool {
+        <i64 as ToSql>::accepts(ty)
+            || <&str as ToSql>::accepts(ty)
+            || <NaiveDate as ToSql>::accepts(ty)
+    }
+    to_sql_checked!();
+}
+
+struct PgRow<'a>(&'a postgres::Row);
+
+impl Row for PgRow<'_> {
+    fn int(&self, index: usize) -> Result<i64, StoreError> {
+        Ok(self.0.try_get(index)?)
+    }
+    fn opt_int(&self, index: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.0.try_get(index)?)
+    }
+    fn text(&self, index: usize) -> Result<String, StoreError> {
+        Ok(self.0.try_get(index)?)
+    }
+    fn opt_text(&self, index: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.0.try_get(index)?)
+    }
+    fn date(&self, index: usize) -> Result<NaiveDate, StoreError> {
+        Ok(self.0.try_get(index)?)
+    }
+}
+
+impl Conn for Client {
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
+        let params: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+        Ok(Client::execute(self, sql, &params)?)
+    }
+
+    fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.batch_execute(sql)?)
+    }
+
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut rows = self.query_raw(sql, params.iter().map(|v| v as &dyn ToSql))?;
+        while let Some(row) = rows.next()? {
+            each(&PgRow(&row))?;
+        }
+        Ok(())
+    }
+
+    fn insert_transfers(&mut self, rows: &[TransferRow<'_>]) -> Result<(), StoreError> {
+        let sink =
+            self.copy_in(&format!("COPY transfers ({TRANSFER_COLUMNS}) FROM STDIN BINARY"))?;
+        let types = [
+            Type::INT8,
+            Type::TEXT,
+            Type::INT8,
+            Type::INT8,
+            Type::INT8,
+            Type::INT8,
+            Type::DATE,
+            Type::TEXT,
+            Type::TEXT,
+            Type::INT8,
+            Type::TEXT,
+        ];
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        for row in rows {
+            writer.write(&[
+                &row.id,
+                &row.idempotency_key,
+                &row.from_account_id,
+                &row.to_account_id,
+                &row.amount_pence,
+                &row.stream_id,
+                &row.effective_date,
+                &row.reason,
+                &row.memo,
+                &row.reverses_id,
+                &row.recorded_at,
+            ])?;
+        }
+        writer.finish()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! The SQLite backend: the embedded default. A file in WAL mode with `synchronous=FULL`,
+//! so a commit that returned is on disk; writers take the write lock up front with
+//! `BEGIN IMMEDIATE`, so two writers never interleave.
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::types::{ToSqlOutput, ValueRef};
+
+use crate::StoreError;
+use crate::backend::{Conn, Row, TRANSFER_COLUMNS, TransferRow, Value};
+
+pub(crate) type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+pub(crate) fn open(path: &Path) -> Result<Pool, StoreError> {
+    let manager = SqliteConnectionManager::file(path).with_init(|c| {
+        c.busy_timeout(Duration::from_secs(30))?;
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -131072;
+             PRAGMA temp_store = MEMORY;",
+        )?;
+        c.set_prepared_statement_cache_capacity(64);
+        Ok(())
+    });
+    r2d2::Pool::builder()
+        .max_size(8)
+        .connection_timeout(Duration::from_secs(30))
+        .build(manager)
+        .map_err(|e| StoreError::Connect {
+            url: path.display().to_string(),
+            message: e.to_string(),
+        })
+}
+
+/// Run `f` in a transaction: `BEGIN IMMEDIATE` for writes, a deferred (snapshot) one for
+/// reads. Commits if `f` succeeds, rolls back otherwise.
+pub(crate) fn transaction<T, E: From<StoreError>>(
+    pool: &Pool,
+    write: bool,
+    f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+    let conn: &mut rusqlite::Connection = &mut conn;
+    conn.execute_batch(if write { "BEGIN IMMEDIATE" } else { "BEGIN" })
+        .map_err(StoreError::from)?;
+    match f(conn) {
+        Ok(value) => match conn.execute_batch("COMMIT") {
+            Ok(()) => Ok(value),
+            Err(error) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(StoreError::from(error).into())
+            }
+        },
+        Err(error) => {
+            conn.execute_batch("ROLLBACK").map_err(StoreError::from)?;
+            Err(error)
+        }
+    }
+}
+
+impl rusqlite::ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Int(v) => ToSqlOutput::from(*v),
+            Value::OptInt(Some(v)) => ToSqlOutput::from(*v),
+            Value::OptInt(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Value::Date(d) => return d.to_sql(),
+        })
+    }
+}
+
+struct SqliteRow<'a, 'b>(&'a rusqlite::Row<'b>);
+
+impl Row for SqliteRow<'_, '_> {
+    fn int(&self, index: usize) -> Result<i64, StoreError> {
+        Ok(self.0.get(index)?)
+    }
+    fn opt_int(&self, index: usize) -> Result<Option<i64>, StoreError> {
+        Ok(self.0.get(index)?)
+    }
+    fn text(&self, index: usize) -> Result<String, StoreError> {
+        Ok(self.0.get(index)?)
+    }
+    fn opt_text(&self, index: usize) -> Result<Option<String>, StoreError> {
+        Ok(self.0.get(index)?)
+    }
+    fn date(&self, index: usize) -> Result<NaiveDate, StoreError> {
+        Ok(self.0.get(index)?)
+    }
+}
+
+impl Conn for rusqlite::Connection {
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
+        let changed = self.prepare_cached(sql)?.execute(rusqlite::params_from_iter(params))?;
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
+    }
+
+    fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
+        Ok(self.execute_batch(sql)?)
+    }
+
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut statement = self.prepare_cached(sql)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+        while let Some(row) = rows.next()? {
+            each(&SqliteRow(row))?;
+        }
+        Ok(())
+    }
+
+    fn insert_transfers(&mut self, rows: &[TransferRow<'_>]) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        );
+        let mut statement = self.prepare_cached(&sql)?;
+        for row in rows {
+            statement.execute(rusqlite::params![
+                row.id,
+                row.idempotency_key,
+                row.from_account_id,
+                row.to_account_id,
+                row.amount_pence,
+                row.stream_id,
+                row.effective_date,
+                row.reason,
+                row.memo,
+                row.reverses_id,
+                row.recorded_at,
+            ])?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! Fresh, throwaway databases for tests, on either backend, so every test suite in the
+//! workspace runs the same cases on SQLite and PostgreSQL.
+//!
+//! SQLite databases are files in a temporary directory. PostgreSQL databases are created
+//! on the server named by `ONEBUDGET_TEST_POSTGRES_URL` (a URL whose user may
+//! `CREATE DATABASE`) and dropped when the [`TestDatabase`] is dropped. When that variable
+//! is unset, [`TestDatabase::postgres`] returns `None` and says the test was skipped.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The environment variable that names the PostgreSQL server for tests.
+pub const POSTGRES_URL_VARIABLE: &str = "ONEBUDGET_TEST_POSTGRES_URL";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A database that exists for the life of this value.
+pub struct TestDatabase {
+    pub url: String,
+    _directory: Option<tempfile::TempDir>,
+    drop_from: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// A new SQLite file in a fresh temporary directory.
+    pub fn sqlite() -> TestDatabase {
+        let directory = match tempfile::tempdir() {
+            Ok(directory) => directory,
+            Err(error) => fail(&format!("cannot make a temporary directory: {error}")),
+        };
+        let url = format!("sqlite://{}", directory.path().join("test.db").display());
+        TestDatabase { url, _directory: Some(directory), drop_from: None }
+    }
+
+    /// A new, empty PostgreSQL database, or `None` (after printing why) when no server
+    /// was given in `ONEBUDGET_TEST_POSTGRES_URL`.
+    pub fn postgres(test: &str) -> Option<TestDatabase> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_VARIABLE) else {
+            eprintln!(
+                "skipped {test} on PostgreSQL: {POSTGRES_URL_VARIABLE} is not set (the README's test command sets it)"
+            );
+            return None;
+        };
+        let name = format!(
+            "onebudget_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            chrono::Utc::now().timestamp_micros()
+        );
+        // The server was named, so failing to reach it fails the test rather than skipping it.
+        let mut client = match postgres::Client::connect(&admin_url, postgres::NoTls) {
+            Ok(client) => client,
+            Err(error) => fail(&format!("cannot connect to {POSTGRES_URL_VARIABLE}: {error}")),
+        };
+        if let Err(error) = client.batch_execute(&format!("CREATE DATABASE {name}")) {
+            fail(&format!("cannot create a test database: {error}"));
+        }
+        let (base, query) = match admin_url.split_once('?') {
+            Some((base, query)) => (base.to_owned(), format!("?{query}")),
+            None => (admin_url.clone(), String::new()),
+        };
+        let prefix = match base.rsplit_once('/') {
+            Some((prefix, _)) if prefix.ends_with(':') || prefix.ends_with('/') => base.clone(),
+            Some((prefix, _)) => prefix.to_owned(),
+            None => base.clone(),
+        };
+        Some(TestDatabase {
+            url: format!("{prefix}/{name}{query}"),
+            _directory: None,
+            drop_from: Some((admin_url, name)),
+        })
+    }
+}
+
+/// Stop the test with a message: a test helper's one way to say the setup failed.
+#[allow(clippy::panic)]
+fn fail(message: &str) -> ! {
+    panic!("{message}")
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.drop_from {
+            if let Ok(mut client) = postgres::Client::connect(admin_url, postgres::NoTls) {
+                let _ =
+                    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// Generate one test per backend from one body: `backend_tests! { fn name(url: &str) { … } }`
+/// makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($(fn $name:ident($url:ident: &str) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                fn run($url: &str) $body
+                #[test]
+                fn sqlite() {
+                    let database = $crate::testing::TestDatabase::sqlite();
+                    run(&database.url);
+                }
+                #[test]
+                fn postgres() {
+                    if let Some(database) = $crate::testing::TestDatabase::postgres(stringify!($name)) {
+                        run(&database.url);
+                    }
+                }
+            }
+        )*
+    };
+}

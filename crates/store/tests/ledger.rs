@@ -1,0 +1,418 @@
+//! The ledger store's behaviour, run on SQLite and on PostgreSQL from one set of bodies:
+//! posting, idempotency, all-or-nothing batches, balances, statements, reversals, the
+//! append-only guarantee, concurrent writers, the full check, and property tests
+//! against a slow, obvious model of the ledger.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Barrier};
+
+use onebudget_core::ledger::{
+    AccountCode, AccountInput, FundingStreamInput, IdempotencyKey, OpenRecord, OpenRecordInput,
+    OwnerInput, StreamCode, Transfer, TransferInput,
+};
+use onebudget_core::money::Money;
+use onebudget_store::testing::TestDatabase;
+use onebudget_store::{PostError, PostStatus, Store, backend_tests};
+use proptest::prelude::*;
+
+fn stream(code: &str, basis: &str) -> OpenRecord {
+    OpenRecord::try_from(&OpenRecordInput::FundingStream(FundingStreamInput {
+        code: code.into(),
+        name: None,
+        owner: "ICB".into(),
+        charging_basis: basis.into(),
+    }))
+    .unwrap()
+}
+
+fn account(code: &str, stream: Option<&str>, may_go_negative: bool) -> OpenRecord {
+    OpenRecord::try_from(&OpenRecordInput::Account(AccountInput {
+        code: code.into(),
+        name: None,
+        kind: "pool".into(),
+        owner: OwnerInput { organisation: Some("COUNCIL".into()), person: None },
+        stream: stream.map(str::to_owned),
+        may_go_negative,
+    }))
+    .unwrap()
+}
+
+/// A store with streams CHC and ASC; FUNDER may go negative, POOL and BUDGET may not,
+/// CHC-ONLY holds only CHC.
+fn fixture(url: &str) -> Store {
+    let store = Store::open(url).unwrap();
+    store
+        .open_records(&[
+            stream("CHC", "free_at_point_of_use"),
+            stream("ASC", "means_tested"),
+            account("FUNDER", None, true),
+            account("POOL", None, false),
+            account("BUDGET", None, false),
+            account("CHC-ONLY", Some("CHC"), false),
+        ])
+        .unwrap();
+    store
+}
+
+fn input(key: &str, from: &str, to: &str, amount: &str, date: &str) -> TransferInput {
+    TransferInput {
+        idempotency_key: key.into(),
+        from: from.into(),
+        to: to.into(),
+        amount: amount.into(),
+        stream: "CHC".into(),
+        effective_date: date.into(),
+        reason: "allocation".into(),
+        memo: format!("test {key}"),
+        reverses: None,
+    }
+}
+
+fn t(key: &str, from: &str, to: &str, amount: &str, date: &str) -> Transfer {
+    Transfer::try_from(&input(key, from, to, amount, date)).unwrap()
+}
+
+fn balance_of(store: &Store, account: &str) -> Money {
+    let rows = store.balances(None, None).unwrap();
+    Money::checked_sum(rows.iter().filter(|r| r.account == account).map(|r| r.balance)).unwrap()
+}
+
+fn total(store: &Store) -> Money {
+    Money::checked_sum(store.balances(None, None).unwrap().iter().map(|r| r.balance)).unwrap()
+}
+
+fn rejected(
+    result: Result<Vec<onebudget_store::PostedTransfer>, PostError>,
+) -> onebudget_core::ledger::BatchError {
+    match result {
+        Err(PostError::Rejected(error)) => error,
+        other => panic!("expected the batch to be rejected, got {other:?}"),
+    }
+}
+
+backend_tests! {
+    fn reopening_applies_migrations_once(url: &str) {
+        let store = fixture(url);
+        store.post(&[t("a", "FUNDER", "POOL", "1.00", "2025-04-01")]).unwrap();
+        drop(store);
+        let again = Store::open(url).unwrap();
+        assert_eq!(again.transfer_count().unwrap(), 1);
+        assert_eq!(again.accounts().unwrap().len(), 4);
+    }
+
+    fn posts_and_reports_balances(url: &str) {
+        let store = fixture(url);
+        let posted = store
+            .post(&[
+                t("a", "FUNDER", "POOL", "1000.00", "2025-04-01"),
+                t("b", "POOL", "BUDGET", "250.50", "2025-05-01"),
+                t("c", "POOL", "CHC-ONLY", "100.00", "2025-06-01"),
+            ])
+            .unwrap();
+        assert_eq!(posted.iter().map(|p| p.status).collect::<Vec<_>>(), vec![PostStatus::Created; 3]);
+        assert!(posted.windows(2).all(|w| w[0].id < w[1].id), "ids increase: {posted:?}");
+        assert_eq!(balance_of(&store, "POOL"), Money::from_pence(64_950));
+        assert_eq!(balance_of(&store, "FUNDER"), Money::from_pence(-100_000));
+        assert_eq!(total(&store), Money::ZERO);
+        // As of the end of 1 May: the June transfer does not count yet.
+        let may = store.balances(Some(chrono::NaiveDate::from_ymd_opt(2025, 5, 1).unwrap()), None).unwrap();
+        let pool = may.iter().find(|r| r.account == "POOL").unwrap();
+        assert_eq!(pool.balance, Money::from_pence(74_950));
+        assert!(may.iter().all(|r| r.account != "CHC-ONLY"));
+        assert_eq!(Money::checked_sum(may.iter().map(|r| r.balance)).unwrap(), Money::ZERO);
+        // Only one stream.
+        let asc = store.balances(None, Some(&StreamCode::parse("stream", "ASC").unwrap())).unwrap();
+        assert!(asc.is_empty());
+        let missing = store.balances(None, Some(&StreamCode::parse("stream", "NOPE").unwrap()));
+        assert!(missing.unwrap_err().to_string().contains("no funding stream \"NOPE\""));
+        assert!(store.check().unwrap().violations.is_empty());
+    }
+
+    fn a_repeated_key_returns_the_original(url: &str) {
+        let store = fixture(url);
+        let first = store.post(&[t("k", "FUNDER", "POOL", "5.00", "2025-04-01")]).unwrap();
+        let again = store.post(&[t("k", "FUNDER", "POOL", "5.00", "2025-04-01")]).unwrap();
+        assert_eq!(again[0].id, first[0].id);
+        assert_eq!(again[0].status, PostStatus::AlreadyRecorded);
+        assert_eq!(store.transfer_count().unwrap(), 1);
+        assert_eq!(balance_of(&store, "POOL"), Money::from_pence(500));
+        let error = rejected(store.post(&[t("k", "FUNDER", "POOL", "5.01", "2025-04-01")]));
+        assert_eq!(error.error.code(), "idempotency_conflict");
+        assert!(error.to_string().contains("\"k\" was already used"), "{error}");
+        let recorded = store.transfer(&IdempotencyKey::parse("k", "k").unwrap()).unwrap().unwrap();
+        assert_eq!(recorded.transfer.amount(), Money::from_pence(500));
+    }
+
+    fn a_bad_transfer_rejects_the_whole_batch(url: &str) {
+        let store = fixture(url);
+        store.post(&[t("seed", "FUNDER", "POOL", "100.00", "2025-04-01")]).unwrap();
+        let before = store.balances(None, None).unwrap();
+        let cases: Vec<(Transfer, &str)> = vec![
+            (t("x", "FUNDER", "NOWHERE", "1.00", "2025-04-02"), "unknown_account"),
+            (Transfer::try_from(&TransferInput { stream: "DFG".into(), ..input("x", "FUNDER", "POOL", "1.00", "2025-04-02") }).unwrap(), "unknown_stream"),
+            (Transfer::try_from(&TransferInput { stream: "ASC".into(), ..input("x", "FUNDER", "CHC-ONLY", "1.00", "2025-04-02") }).unwrap(), "stream_mismatch"),
+            (t("x", "POOL", "BUDGET", "103.01", "2025-04-02"), "overdraft"),
+        ];
+        for (bad, code) in cases {
+            let batch = [t("good", "FUNDER", "POOL", "3.00", "2025-04-02"), bad];
+            let error = rejected(store.post(&batch));
+            assert_eq!(error.index, 1);
+            assert_eq!(error.error.code(), code, "{error}");
+            assert_eq!(store.balances(None, None).unwrap(), before, "nothing written after {code}");
+            assert_eq!(store.transfer_count().unwrap(), 1);
+        }
+    }
+
+    fn reversals_and_statements(url: &str) {
+        let store = fixture(url);
+        store
+            .post(&[
+                t("fund", "FUNDER", "POOL", "500.00", "2025-04-01"),
+                t("pay", "POOL", "BUDGET", "120.00", "2025-04-10"),
+            ])
+            .unwrap();
+        let reversal = Transfer::try_from(&TransferInput {
+            reverses: Some("pay".into()),
+            reason: "correction".into(),
+            ..input("pay-undo", "BUDGET", "POOL", "20.00", "2025-04-12")
+        })
+        .unwrap();
+        store.post(&[reversal.clone()]).unwrap();
+        let too_much = Transfer::try_from(&TransferInput {
+            reverses: Some("pay".into()),
+            reason: "correction".into(),
+            ..input("pay-undo-2", "BUDGET", "POOL", "100.01", "2025-04-12")
+        })
+        .unwrap();
+        let error = rejected(store.post(&[too_much]));
+        assert!(error.to_string().contains("only £100.00 of the original £120.00"), "{error}");
+        let pool = AccountCode::parse("a", "POOL").unwrap();
+        let statement = store.statement(&pool, None, None).unwrap();
+        let balances: Vec<Money> = statement.lines.iter().map(|l| l.balance).collect();
+        assert_eq!(balances, vec![Money::from_pence(50_000), Money::from_pence(38_000), Money::from_pence(40_000)]);
+        assert_eq!(statement.lines[2].reverses.as_deref(), Some("pay"));
+        assert_eq!(statement.lines[1].counterparty, "BUDGET");
+        let april_tenth = chrono::NaiveDate::from_ymd_opt(2025, 4, 10).unwrap();
+        let later = store.statement(&pool, Some(april_tenth), None).unwrap();
+        assert_eq!(later.opening_balance, Money::from_pence(50_000));
+        assert_eq!(later.lines.len(), 2);
+        assert_eq!(later.money_out, Money::from_pence(12_000));
+        assert_eq!(later.closing_balance, balance_of(&store, "POOL"));
+        assert!(store.statement(&AccountCode::parse("a", "NOPE").unwrap(), None, None).is_err());
+        assert!(store.check().unwrap().violations.is_empty());
+    }
+
+    fn opening_is_idempotent_and_all_or_nothing(url: &str) {
+        let store = fixture(url);
+        // The same account again is a no-op; a changed one is refused and nothing else lands.
+        let outcome = store.open_records(&[account("POOL", None, false)]).unwrap();
+        assert_eq!(outcome, vec![onebudget_store::OpenOutcome::AlreadyOpen]);
+        let error = store.open_records(&[account("NEW", None, false), account("POOL", None, true)]).unwrap_err();
+        assert!(error.to_string().contains("record 2"), "{error}");
+        assert!(store.account(&AccountCode::parse("a", "NEW").unwrap()).unwrap().is_none());
+        let error = store.open_records(&[account("X", Some("NOSTREAM"), false)]).unwrap_err();
+        assert!(error.to_string().contains("no funding stream"), "{error}");
+    }
+
+    fn two_writers_with_the_same_key_record_it_once(url: &str) {
+        let store = fixture(url);
+        for round in 0..5 {
+            let barrier = Arc::new(Barrier::new(2));
+            let key = format!("race-{round}");
+            let handles: Vec<_> = (0..2)
+                .map(|_| {
+                    let (store, barrier, key) = (store.clone(), barrier.clone(), key.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        store.post(&[t(&key, "FUNDER", "POOL", "7.00", "2025-04-01")]).unwrap()
+                    })
+                })
+                .collect();
+            let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+            assert_eq!(results[0][0].id, results[1][0].id);
+            let mut statuses: Vec<_> = results.iter().map(|r| r[0].status).collect();
+            statuses.sort_by_key(|s| *s == PostStatus::Created);
+            assert_eq!(statuses, vec![PostStatus::AlreadyRecorded, PostStatus::Created]);
+        }
+        assert_eq!(store.transfer_count().unwrap(), 5);
+        assert_eq!(balance_of(&store, "POOL"), Money::from_pence(3_500));
+        // Two writers spending the same money: exactly one wins, no overdraft.
+        let barrier = Arc::new(Barrier::new(2));
+        let handles: Vec<_> = ["spend-a", "spend-b"]
+            .into_iter()
+            .map(|key| {
+                let (store, barrier) = (store.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    store.post(&[t(key, "POOL", "BUDGET", "20.00", "2025-04-02")]).is_ok()
+                })
+            })
+            .collect();
+        let succeeded = handles.into_iter().map(|h| h.join().unwrap()).filter(|ok| *ok).count();
+        assert_eq!(succeeded, 1);
+        assert_eq!(balance_of(&store, "POOL"), Money::from_pence(1_500));
+        assert!(store.check().unwrap().violations.is_empty());
+    }
+}
+
+/// Direct SQL against a test database, bypassing the store, to prove what the database
+/// itself refuses and what `check` notices.
+fn raw_sql(url: &str, sql: &str) -> Result<(), String> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let connection = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+        connection.execute_batch(sql).map_err(|e| e.to_string())
+    } else {
+        let mut client =
+            postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
+        client
+            .batch_execute(sql)
+            .map_err(|e| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()))
+    }
+}
+
+backend_tests! {
+    fn transfers_cannot_be_changed_or_deleted(url: &str) {
+        let store = fixture(url);
+        store.post(&[t("a", "FUNDER", "POOL", "1.00", "2025-04-01")]).unwrap();
+        let update = raw_sql(url, "UPDATE transfers SET amount_pence = 1000").unwrap_err();
+        assert!(update.contains("append-only"), "{update}");
+        let delete = raw_sql(url, "DELETE FROM transfers").unwrap_err();
+        assert!(delete.contains("append-only"), "{delete}");
+        assert_eq!(store.transfer_count().unwrap(), 1);
+    }
+
+    fn check_names_a_tampered_balance(url: &str) {
+        let store = fixture(url);
+        store.post(&[t("a", "FUNDER", "POOL", "10.00", "2025-04-01")]).unwrap();
+        assert!(store.check().unwrap().violations.is_empty());
+        raw_sql(url, "UPDATE balances SET balance_pence = -5 WHERE balance_pence = 1000").unwrap();
+        let report = store.check().unwrap();
+        let rules: Vec<&str> = report.violations.iter().map(|v| v.rule).collect();
+        assert!(rules.contains(&"balance matches transfers"), "{rules:?}");
+        assert!(rules.contains(&"balances sum to zero"), "{rules:?}");
+        assert!(rules.contains(&"no forbidden overdraft"), "{rules:?}");
+        assert!(report.violations.iter().any(|v| v.detail.contains("POOL")), "{:?}", report.violations);
+    }
+}
+
+#[test]
+fn an_unknown_scheme_is_refused_with_the_forms_to_use() {
+    let error = Store::open("mysql://localhost/onebudget").err().unwrap().to_string();
+    assert!(error.contains("unsupported database URL"), "{error}");
+    assert!(error.contains("sqlite://"), "{error}");
+    assert!(error.contains("postgres://"), "{error}");
+    let error = Store::open("postgres://me:secret@localhost/x?x=1&").err();
+    if let Some(error) = error {
+        assert!(!error.to_string().contains("secret"), "the password leaked: {error}");
+    }
+}
+
+// --- Property tests against a slow, obvious model -------------------------------------
+
+const ACCOUNTS: [&str; 4] = ["FUNDER", "POOL", "BUDGET", "CHC-ONLY"];
+
+#[derive(Clone, Debug)]
+struct Move {
+    key: u16,
+    from: usize,
+    to: usize,
+    pence: i64,
+}
+
+fn to_transfer(m: &Move) -> Transfer {
+    t(
+        &format!("p{}", m.key),
+        ACCOUNTS[m.from],
+        ACCOUNTS[m.to],
+        &Money::from_pence(m.pence).to_plain_string(),
+        "2025-04-01",
+    )
+}
+
+/// The model: apply a batch to plain balances transfer by transfer, or refuse it.
+fn model_apply(
+    balances: &mut BTreeMap<&'static str, i64>,
+    recorded: &mut BTreeMap<u16, Move>,
+    batch: &[Move],
+) -> bool {
+    let mut next = balances.clone();
+    let mut next_recorded = recorded.clone();
+    for m in batch {
+        if let Some(previous) = next_recorded.get(&m.key) {
+            if (previous.from, previous.to, previous.pence) == (m.from, m.to, m.pence) {
+                continue;
+            }
+            return false;
+        }
+        if m.from == m.to {
+            return false;
+        }
+        *next.entry(ACCOUNTS[m.from]).or_insert(0) -= m.pence;
+        *next.entry(ACCOUNTS[m.to]).or_insert(0) += m.pence;
+        if ACCOUNTS[m.from] != "FUNDER" && next[ACCOUNTS[m.from]] < 0 {
+            return false;
+        }
+        next_recorded.insert(m.key, m.clone());
+    }
+    *balances = next;
+    *recorded = next_recorded;
+    true
+}
+
+fn moves() -> impl Strategy<Value = Vec<Vec<Move>>> {
+    let one = (0u16..60, 0usize..4, 0usize..4, 1i64..20_000)
+        .prop_map(|(key, from, to, pence)| Move { key, from, to, pence });
+    prop::collection::vec(prop::collection::vec(one, 1..8), 1..12)
+}
+
+fn run_model(url: &str, batches: &[Vec<Move>]) -> Result<(), TestCaseError> {
+    let store = fixture(url);
+    let mut model: BTreeMap<&'static str, i64> = BTreeMap::new();
+    let mut recorded = BTreeMap::new();
+    for batch in batches {
+        if batch.iter().any(|m| m.from == m.to) {
+            continue; // Not a transfer at all: refused at parsing, before the store.
+        }
+        let transfers: Vec<Transfer> = batch.iter().map(to_transfer).collect();
+        let before = store.balances(None, None).unwrap();
+        let accepted = store.post(&transfers).is_ok();
+        prop_assert_eq!(accepted, model_apply(&mut model, &mut recorded, batch));
+        if !accepted {
+            prop_assert_eq!(store.balances(None, None).unwrap(), before);
+        } else {
+            // Replaying an accepted batch changes nothing.
+            let after = store.balances(None, None).unwrap();
+            let replay = store.post(&transfers).unwrap();
+            prop_assert!(replay.iter().all(|p| p.status == PostStatus::AlreadyRecorded));
+            prop_assert_eq!(store.balances(None, None).unwrap(), after);
+        }
+        for account in ACCOUNTS {
+            prop_assert_eq!(
+                balance_of(&store, account).pence(),
+                model.get(account).copied().unwrap_or(0)
+            );
+        }
+        prop_assert_eq!(total(&store), Money::ZERO);
+    }
+    let report = store.check().unwrap();
+    prop_assert!(report.violations.is_empty(), "{:?}", report.violations);
+    prop_assert_eq!(report.transfers, recorded.len() as u64);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn sqlite_matches_the_model(batches in moves()) {
+        let database = TestDatabase::sqlite();
+        run_model(&database.url, &batches)?;
+    }
+
+    #[test]
+    fn postgres_matches_the_model(batches in moves()) {
+        if let Some(database) = TestDatabase::postgres("postgres_matches_the_model") {
+            run_model(&database.url, &batches)?;
+        }
+    }
+}
