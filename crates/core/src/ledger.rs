@@ -849,15 +849,13 @@ pub fn plan_batch(batch: &[Transfer], context: &BatchContext) -> Result<BatchPla
             let found = context.accounts.get(*code).ok_or_else(|| {
                 fail(TransferError::UnknownAccount { field, code: (*code).clone() })
             })?;
-            if let Some(account_stream) = &found.stream {
-                if account_stream != stream {
-                    return Err(fail(TransferError::StreamMismatch {
-                        field,
-                        account: (*code).clone(),
-                        account_stream: account_stream.clone(),
-                        transfer_stream: stream.clone(),
-                    }));
-                }
+            if let Some(account_stream) = found.stream.as_ref().filter(|s| *s != stream) {
+                return Err(fail(TransferError::StreamMismatch {
+                    field,
+                    account: (*code).clone(),
+                    account_stream: account_stream.clone(),
+                    transfer_stream: stream.clone(),
+                }));
             }
             *account = Some(found);
         }

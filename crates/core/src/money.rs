@@ -274,7 +274,7 @@ impl fmt::Display for Money {
         let pounds = (magnitude / 100).to_string();
         let mut grouped = String::with_capacity(pounds.len() + pounds.len() / 3);
         for (index, digit) in pounds.chars().enumerate() {
-            if index > 0 && (pounds.len() - index) % 3 == 0 {
+            if index > 0 && (pounds.len() - index).is_multiple_of(3) {
                 grouped.push(',');
             }
             grouped.push(digit);

@@ -403,12 +403,26 @@ impl Store {
         keys.extend(reversal_keys.iter().copied());
         keys.sort_unstable();
         keys.dedup();
+        // First only which keys exist (the unique index alone), then the full rows of those
+        // few: in the usual batch no key is found and no join runs.
+        let mut found: Vec<String> = Vec::new();
+        query_in_chunks(
+            conn,
+            "SELECT idempotency_key FROM transfers WHERE idempotency_key IN (",
+            "",
+            &texts(&keys),
+            &mut |row| {
+                found.push(row.text(0)?);
+                Ok(())
+            },
+        )?;
+        let found: Vec<&str> = found.iter().map(String::as_str).collect();
         let mut recorded_ids: HashMap<IdempotencyKey, i64> = HashMap::new();
         query_in_chunks(
             conn,
             &format!("{SELECT_TRANSFER} WHERE t.idempotency_key IN ("),
             "",
-            &texts(&keys),
+            &texts(&found),
             &mut |row| {
                 let recorded = transfer_from_row(row)?;
                 recorded_ids.insert(recorded.transfer.idempotency_key().clone(), recorded.id);
@@ -648,10 +662,10 @@ impl Store {
         stream: Option<&StreamCode>,
     ) -> Result<Vec<BalanceRow>, StoreError> {
         self.read(|conn| {
-            if let Some(code) = stream {
-                if find_stream(conn, code)?.is_none() {
-                    return Err(StoreError::NotFound { what: "funding stream", code: code.as_str().to_owned() });
-                }
+            if let Some(code) = stream
+                && find_stream(conn, code)?.is_none()
+            {
+                return Err(StoreError::NotFound { what: "funding stream", code: code.as_str().to_owned() });
             }
             let columns = "a.code, a.name, a.kind, a.owner_kind, a.owner_id, s.code";
             let mut params = Vec::new();

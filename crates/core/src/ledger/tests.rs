@@ -172,7 +172,7 @@ fn repeated_keys_are_no_ops_only_when_identical() {
         original.idempotency_key.clone(),
         RecordedTransfer { id: 7, transfer: original.clone() },
     );
-    let plan = plan_batch(&[original.clone()], &ctx).unwrap();
+    let plan = plan_batch(std::slice::from_ref(&original), &ctx).unwrap();
     assert_eq!(plan.transfers, vec![PlannedTransfer::AlreadyRecorded { id: 7 }]);
     assert!(plan.balances.is_empty());
     let err = plan_batch(&[transfer("k", "FUNDER", "POOL", "5.01")], &ctx).unwrap_err();

@@ -1,0 +1,305 @@
+//! The `onebudget` binary as a user runs it: JSON Lines in, reports out, exit codes,
+//! the journal checked by hledger and ledger-cli, a server that starts and stops
+//! cleanly, and a writer killed with SIGKILL mid-stream. Each test body runs on SQLite
+//! and on PostgreSQL.
+
+// A test stops at the first surprise: unwrapping and indexing are how it says so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use onebudget_core::money::Money;
+use onebudget_store::backend_tests;
+
+fn onebudget(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_onebudget"))
+        .args(args)
+        .env("ONEBUDGET_DATABASE_URL", url)
+        .env("ONEBUDGET_LOG", "warn")
+        .output()
+        .expect("the onebudget binary runs")
+}
+
+fn with_stdin(url: &str, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onebudget"))
+        .args(args)
+        .env("ONEBUDGET_DATABASE_URL", url)
+        .env("ONEBUDGET_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const ACCOUNTS: &str = r#"{"type":"funding_stream","code":"CHC","name":"NHS continuing healthcare","owner":"ICB","charging_basis":"free_at_point_of_use"}
+{"type":"funding_stream","code":"ASC","owner":"COUNCIL","charging_basis":"means_tested"}
+# accounts
+{"type":"account","code":"ICB-CHC","kind":"funding","owner":{"organisation":"ICB"},"stream":"CHC","may_go_negative":true}
+{"type":"account","code":"COUNCIL-ASC","kind":"funding","owner":{"organisation":"COUNCIL"},"stream":"ASC","may_go_negative":true}
+{"type":"account","code":"BCF-POOL","kind":"pool","owner":{"organisation":"COUNCIL"}}
+{"type":"account","code":"P000001-BUDGET","kind":"personal_budget","owner":{"person":"P000001"}}
+"#;
+
+fn transfer_line(
+    key: &str,
+    from: &str,
+    to: &str,
+    amount: &str,
+    stream: &str,
+    date: &str,
+) -> String {
+    format!(
+        r#"{{"idempotency_key":"{key}","from":"{from}","to":"{to}","amount":"{amount}","stream":"{stream}","effective_date":"{date}","reason":"contribution","memo":"memo; with a semicolon"}}"#
+    )
+}
+
+fn setup(url: &str, dir: &Path) {
+    let accounts = dir.join("accounts.jsonl");
+    std::fs::write(&accounts, ACCOUNTS).unwrap();
+    let out = onebudget(url, &["ledger", "open", "--input", accounts.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("opened 6 record(s)"), "{}", text(&out.stdout));
+    let transfers = [
+        transfer_line("t1", "ICB-CHC", "BCF-POOL", "1,000.00", "CHC", "2025-04-01"),
+        transfer_line("t2", "COUNCIL-ASC", "BCF-POOL", "£500", "ASC", "2025-04-01"),
+        transfer_line("t3", "BCF-POOL", "P000001-BUDGET", "250.25", "CHC", "2025-05-01"),
+    ]
+    .join("\n");
+    let out = with_stdin(url, &["ledger", "post", "--input", "-"], &transfers);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("posted 3 transfer(s)"), "{}", text(&out.stdout));
+}
+
+fn temp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Balances per account from our CSV report, non-zero only.
+fn our_balances(url: &str, extra: &[&str]) -> BTreeMap<String, i64> {
+    let mut args = vec!["ledger", "balances", "--format", "csv"];
+    args.extend_from_slice(extra);
+    let out = onebudget(url, &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut totals = BTreeMap::new();
+    for line in text(&out.stdout).lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        *totals.entry(cells[0].to_owned()).or_insert(0) += Money::parse(cells[4]).unwrap().pence();
+    }
+    totals.retain(|_, v| *v != 0);
+    totals
+}
+
+/// Parse `ACCOUNT<sep>£-12.34` lines into pence.
+fn parse_tool_lines(output: &str, separator: char) -> BTreeMap<String, i64> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let (account, amount) = line.split_once(separator)?;
+            let amount = amount.trim().trim_matches('"').replace('£', "");
+            Some((account.trim_matches('"').to_owned(), Money::parse(&amount).ok()?.pence()))
+        })
+        .filter(|(_, v)| *v != 0)
+        .collect()
+}
+
+/// Run an accounting tool if installed. When `ONEBUDGET_TEST_REQUIRE_TOOLS` is set (the
+/// README's test command sets it) a missing tool fails the test instead of skipping it.
+fn tool(program: &str, args: &[&str]) -> Option<String> {
+    match Command::new(program).args(args).output() {
+        Ok(out) => {
+            assert!(out.status.success(), "{program} failed: {}", text(&out.stderr));
+            Some(text(&out.stdout))
+        }
+        Err(error) => {
+            assert!(
+                std::env::var_os("ONEBUDGET_TEST_REQUIRE_TOOLS").is_none(),
+                "{program} is required here but could not run: {error}"
+            );
+            eprintln!("skipped the {program} comparison: {program} is not installed");
+            None
+        }
+    }
+}
+
+backend_tests! {
+    fn posts_files_and_reports(url: &str) {
+        let dir = temp();
+        setup(url, dir.path());
+        let out = onebudget(url, &["ledger", "balances"]);
+        let table = text(&out.stdout);
+        assert!(table.contains("BCF-POOL"), "{table}");
+        assert!(table.contains("£749.75"), "{table}");
+        assert!(table.lines().last().unwrap().contains("£0.00"), "the total is zero: {table}");
+        let json: serde_json::Value =
+            serde_json::from_slice(&onebudget(url, &["ledger", "balances", "--format", "json", "--stream", "ASC"]).stdout).unwrap();
+        assert_eq!(json["total"], "0.00");
+        assert_eq!(json["balances"].as_array().unwrap().len(), 2);
+        let before_may = our_balances(url, &["--as-of", "2025-04-30"]);
+        assert_eq!(before_may.get("BCF-POOL"), Some(&150_000));
+        let statement = text(&onebudget(url, &["ledger", "statement", "BCF-POOL", "--from", "2025-05-01"]).stdout);
+        assert!(statement.contains("opening balance"), "{statement}");
+        assert!(statement.contains("£1,500.00"), "{statement}");
+        assert!(statement.contains("P000001-BUDGET"), "{statement}");
+        let bad_date = onebudget(url, &["ledger", "balances", "--as-of", "2025-02-30"]);
+        assert!(!bad_date.status.success());
+        assert!(text(&bad_date.stderr).contains("as-of: there is no such date"), "{}", text(&bad_date.stderr));
+        let check = onebudget(url, &["check"]);
+        assert!(check.status.success(), "{}", text(&check.stdout));
+        assert!(text(&check.stdout).contains("ledger is sound: 3 transfers"), "{}", text(&check.stdout));
+    }
+
+    fn a_bad_line_is_named_and_nothing_is_written(url: &str) {
+        let dir = temp();
+        setup(url, dir.path());
+        let cases = [
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.234", "CHC", "2025-04-01"), "line 2: amount: the amount has more than two decimal places (got \"1.234\")"),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "-5.00", "CHC", "2025-04-01"), "line 2: amount: a transfer moves a positive amount"),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "92233720368547758.07", "CHC", "2025-04-01"), "line 2: amount: amount out of range"),
+            (transfer_line("n1", "ICB-CHC", "NOBODY", "1.00", "CHC", "2025-04-01"), "line 2: to: there is no account \"NOBODY\""),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "DFG", "2025-04-01"), "line 2: stream: there is no funding stream \"DFG\""),
+            (transfer_line("n1", "COUNCIL-ASC", "BCF-POOL", "1.00", "CHC", "2025-04-01"), "line 2: stream: account \"COUNCIL-ASC\" holds only stream \"ASC\""),
+            (transfer_line("n1", "BCF-POOL", "P000001-BUDGET", "10000.00", "CHC", "2025-04-01"), "line 2: amount: moving £10,000.00 would overdraw account \"BCF-POOL\""),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-02-29"), "line 2: effective_date: there is no such date (got \"2025-02-29\")"),
+            (transfer_line("t1", "ICB-CHC", "BCF-POOL", "2.00", "CHC", "2025-04-01"), "line 2: idempotency_key: \"t1\" was already used for a different transfer"),
+            ("{\"idempotency_key\": \"n1\", ".to_owned(), "line 2: not valid JSON"),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-04-01").replace("memo; with a semicolon", &"x".repeat(501)), "line 2: memo: the memo is longer than 500 characters"),
+        ];
+        for (bad, expected) in cases {
+            let input = format!("{}\n{bad}\n", transfer_line("ok", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-04-01"));
+            let out = with_stdin(url, &["ledger", "post", "--input", "-"], &input);
+            let stderr = text(&out.stderr);
+            assert!(!out.status.success(), "accepted {bad}");
+            assert!(stderr.contains(expected), "expected {expected:?} in {stderr:?}");
+            assert!(stderr.contains("line 2"), "{stderr}");
+            assert!(!stderr.contains("panicked"), "{stderr}");
+        }
+        let balances = our_balances(url, &[]);
+        assert_eq!(balances.get("BCF-POOL"), Some(&124_975), "nothing was written: {balances:?}");
+        assert!(onebudget(url, &["check"]).status.success());
+    }
+
+    fn the_journal_agrees_with_hledger_and_ledger(url: &str) {
+        let dir = temp();
+        setup(url, dir.path());
+        let journal = dir.path().join("onebudget.journal");
+        let out = onebudget(url, &["export", "--format", "ledger", "--output", journal.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let ours = our_balances(url, &[]);
+        assert_eq!(ours.len(), 4);
+        let file = journal.to_str().unwrap();
+        if let Some(csv) = tool("hledger", &["-f", file, "balance", "--flat", "--no-total", "-O", "csv"]) {
+            assert_eq!(parse_tool_lines(&csv, ','), ours, "hledger disagrees");
+        }
+        if let Some(csv) = tool("hledger", &["-f", file, "balance", "--flat", "--no-total", "-O", "csv", "tag:stream=ASC"]) {
+            assert_eq!(parse_tool_lines(&csv, ','), our_balances(url, &["--stream", "ASC"]), "hledger disagrees on ASC");
+        }
+        if let Some(lines) = tool("ledger", &["-f", file, "balance", "--flat", "--no-total", "--balance-format", "%(account)\t%(display_total)\n"]) {
+            assert_eq!(parse_tool_lines(&lines, '\t'), ours, "ledger-cli disagrees");
+        }
+    }
+
+    fn a_killed_writer_leaves_whole_batches(url: &str) {
+        let batch = 2_000;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_onebudget"))
+            .args(["bench", "ledger", "--transfers", "2000000", "--batch-size", "2000", "--accounts-per-stream", "50", "--report-commits"])
+            .env("ONEBUDGET_DATABASE_URL", url)
+            .env("ONEBUDGET_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut reported = 0usize;
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        while reported < 6 {
+            let line = lines.next().expect("the writer reports commits").unwrap();
+            if line.starts_with("committed batch") {
+                reported += 1;
+            }
+        }
+        // SIGKILL: no chance to finish the batch in flight or to clean up.
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let store = onebudget_store::Store::open(url).unwrap();
+        let count = store.transfer_count().unwrap() as usize;
+        assert!(count >= reported * batch, "a reported commit was lost: {count} < {}", reported * batch);
+        assert_eq!(count % batch, 0, "a partial batch was written: {count} transfers");
+        for n in [0, count / 2, count - 1] {
+            let key = onebudget_core::ledger::IdempotencyKey::parse("k", &format!("b1-{}-{n:09}", n / batch)).unwrap();
+            assert_eq!(store.transfer(&key).unwrap().map(|t| t.id), Some(n as i64 + 1));
+        }
+        let report = store.check().unwrap();
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+        assert_eq!(report.transfers as usize, count);
+    }
+
+    fn serves_health_and_stops_on_sigterm(url: &str) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_onebudget"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("ONEBUDGET_DATABASE_URL", url)
+            .env("ONEBUDGET_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let first = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+        let address = first.split_whitespace().find(|w| w.starts_with("http://")).expect("the address is printed").to_owned();
+        let health: serde_json::Value = reqwest::blocking::get(format!("{address}/health")).unwrap().json().unwrap();
+        assert_eq!(health["status"], "ok");
+        let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let exit = child.wait().unwrap();
+        assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+    }
+}
+
+#[test]
+fn check_exits_non_zero_and_names_a_violation() {
+    let dir = temp();
+    let path = dir.path().join("tampered.db");
+    let url = format!("sqlite://{}", path.display());
+    setup(&url, dir.path());
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch(
+            "UPDATE balances SET balance_pence = balance_pence + 1 WHERE balance_pence = 74975",
+        )
+        .unwrap();
+    drop(connection);
+    let out = onebudget(&url, &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(report.contains("balance matches transfers: BCF-POOL in stream CHC"), "{report}");
+    assert!(report.contains("balances sum to zero"), "{report}");
+}
+
+#[test]
+fn an_unknown_database_scheme_is_refused() {
+    let out = onebudget("mysql://localhost/x", &["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("unsupported database URL"), "{stderr}");
+    assert!(stderr.contains("sqlite://"), "{stderr}");
+}
+
+#[test]
+fn demo_builds_a_sound_place_once() {
+    let dir = temp();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let out = onebudget(&url, &["demo", "--no-serve"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("built the demo place"), "{}", text(&out.stdout));
+    let again = onebudget(&url, &["demo", "--no-serve"]);
+    assert!(text(&again.stdout).contains("using the existing data"), "{}", text(&again.stdout));
+    assert!(onebudget(&url, &["check"]).status.success());
+    let pool = our_balances(&url, &["--stream", "BCF"]);
+    assert!(pool.get("BCF-POOL").is_some_and(|b| *b > 0), "{pool:?}");
+}

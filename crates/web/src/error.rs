@@ -1,0 +1,285 @@
+//! The API's one error type. Every way a request can fail becomes an [`ApiError`], and
+//! [`ApiError::parts`] is the one place that decides the HTTP status, the stable error
+//! code, the message and the field at fault. Every error response has the same JSON shape,
+//! [`ErrorBody`]: `{"error": {"code": "...", "message": "...", "field": "..." | null}}`.
+//!
+//! Status rules: 400 when the request cannot be read (not JSON, wrong JSON types, a query
+//! string with unknown parameters); 413 when the body is too large; 415 when it is not
+//! sent as JSON; 422 when it is well formed but breaks a rule of the ledger; 404 when what
+//! it names does not exist; 503 when the health check cannot reach the database; 500 for
+//! anything else, logged in full with `tracing::error!` and reported with a generic message.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use onebudget_core::ledger::{BatchError, FieldError, TransferError};
+use onebudget_store::{OpenError, PostError, StoreError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code: `malformed_json`, `invalid_body`, `invalid_query`,
+    /// `invalid_path`, `unsupported_media_type`, `body_too_large`, `unreadable_body` (the
+    /// request cannot be read);
+    /// `invalid_field`, `idempotency_key_mismatch`, `unknown_account`, `unknown_stream`,
+    /// `stream_mismatch`, `overdraft`, `idempotency_conflict`, `unknown_reversal`,
+    /// `reversal_mismatch`, `overflow` (a rule broken); `not_found`, `method_not_allowed`;
+    /// `database_unavailable`, `internal_error`.
+    #[schema(example = "invalid_field")]
+    pub code: String,
+    /// What went wrong, in words a person can act on.
+    #[schema(example = "amount: the amount has more than two decimal places (got \"1.234\")")]
+    pub message: String,
+    /// The input field at fault, if one is: `amount`, `transfers[3].amount`, `[0].kind`,
+    /// `as_of`, … Absent (null) when the error is not about one field.
+    #[schema(example = "amount", required = true)]
+    pub field: Option<String>,
+}
+
+/// Why a request failed. Convert into a response with [`IntoResponse`].
+#[derive(Debug)]
+pub enum ApiError {
+    /// The body is not JSON (a syntax error or a truncated document).
+    MalformedJson { message: String },
+    /// The body is JSON but not of the shape the endpoint takes.
+    InvalidBody { message: String, field: Option<String> },
+    /// The query string has unknown or repeated parameters.
+    InvalidQuery { message: String },
+    /// A path parameter cannot be read (e.g. not UTF-8 once percent-decoded).
+    InvalidPath { message: String },
+    /// The body was sent with a content type other than JSON.
+    UnsupportedMediaType { content_type: String },
+    /// The body is larger than the server accepts, or could not be read.
+    BodyUnreadable { too_large: bool, message: String },
+    /// One field of the request breaks a rule; the field name is as the client sent it.
+    Field(FieldError),
+    /// Record `index` of an open batch breaks a rule.
+    OpenRejected { index: usize, error: FieldError },
+    /// The single transfer of `POST /api/transfers` cannot be applied.
+    TransferRejected(TransferError),
+    /// A transfer of `POST /api/transfers/batch` cannot be applied.
+    BatchRejected(BatchError),
+    /// The `Idempotency-Key` header and the body's `idempotency_key` disagree.
+    IdempotencyKeyMismatch { header: String, body: String },
+    /// The account, stream or transfer named does not exist.
+    NotFound { what: &'static str, code: String },
+    /// No route has this path.
+    NoRoute { path: String },
+    /// The route exists but not for this method.
+    MethodNotAllowed { method: String, path: String },
+    /// The health check could not reach the database.
+    DatabaseUnavailable(StoreError),
+    /// The database failed (or reported something is missing: then 404).
+    Store(StoreError),
+    /// Something else failed inside the server.
+    Internal(String),
+}
+
+/// The generic message of a 500: the details go to the log, not to the client.
+const INTERNAL_MESSAGE: &str =
+    "something went wrong inside onebudget; the server log has the details";
+
+impl ApiError {
+    /// The status, code, message and field of this error: the one mapping from error to
+    /// response in the API.
+    pub fn parts(&self) -> (StatusCode, &'static str, String, Option<String>) {
+        match self {
+            ApiError::MalformedJson { message } => {
+                (StatusCode::BAD_REQUEST, "malformed_json", message.clone(), None)
+            }
+            ApiError::InvalidBody { message, field } => {
+                (StatusCode::BAD_REQUEST, "invalid_body", message.clone(), field.clone())
+            }
+            ApiError::InvalidQuery { message } => {
+                (StatusCode::BAD_REQUEST, "invalid_query", message.clone(), None)
+            }
+            ApiError::InvalidPath { message } => {
+                (StatusCode::BAD_REQUEST, "invalid_path", message.clone(), None)
+            }
+            ApiError::UnsupportedMediaType { content_type } => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!(
+                    "send the body as JSON with `Content-Type: application/json` (got {content_type:?})"
+                ),
+                None,
+            ),
+            ApiError::BodyUnreadable { too_large: true, message } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message.clone(), None)
+            }
+            ApiError::BodyUnreadable { too_large: false, message } => {
+                (StatusCode::BAD_REQUEST, "unreadable_body", message.clone(), None)
+            }
+            ApiError::Field(error) => field_parts(error, None),
+            ApiError::OpenRejected { index, error } => {
+                field_parts(error, Some(format!("[{index}]")))
+            }
+            ApiError::TransferRejected(error) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error.code(),
+                error.to_string(),
+                Some(error.field().to_owned()),
+            ),
+            ApiError::BatchRejected(batch) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                batch.error.code(),
+                batch.to_string(),
+                Some(format!("transfers[{}].{}", batch.index, batch.error.field())),
+            ),
+            ApiError::IdempotencyKeyMismatch { header, body } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_mismatch",
+                format!(
+                    "idempotency_key: the Idempotency-Key header ({header:?}) and the body's idempotency_key ({body:?}) differ; send one, or the same in both"
+                ),
+                Some("idempotency_key".to_owned()),
+            ),
+            ApiError::NotFound { what, code } => {
+                (StatusCode::NOT_FOUND, "not_found", format!("there is no {what} {code:?}"), None)
+            }
+            ApiError::NoRoute { path } => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("there is no such endpoint {path:?}; GET /api/openapi.json lists them"),
+                None,
+            ),
+            ApiError::MethodNotAllowed { method, path } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{path} does not take {method}; GET /api/openapi.json lists the methods"),
+                None,
+            ),
+            ApiError::DatabaseUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database cannot be reached; the server log has the details".to_owned(),
+                None,
+            ),
+            ApiError::Store(StoreError::NotFound { what, code }) => {
+                (StatusCode::NOT_FOUND, "not_found", format!("there is no {what} {code:?}"), None)
+            }
+            ApiError::Store(_) | ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                INTERNAL_MESSAGE.to_owned(),
+                None,
+            ),
+        }
+    }
+
+    /// The error as it is sent: the status and the JSON body.
+    pub fn body(&self) -> (StatusCode, ErrorBody) {
+        let (status, code, message, field) = self.parts();
+        (status, ErrorBody { error: ErrorDetail { code: code.to_owned(), message, field } })
+    }
+}
+
+/// A field error as a 422, its field name under `prefix` (e.g. `[2]` for the third record).
+fn field_parts(
+    error: &FieldError,
+    prefix: Option<String>,
+) -> (StatusCode, &'static str, String, Option<String>) {
+    let field = match prefix {
+        Some(prefix) => format!("{prefix}.{}", error.field),
+        None => error.field.clone(),
+    };
+    let message = format!("{field}: {} (got {:?})", error.problem, error.value);
+    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::DatabaseUnavailable(error) => {
+                tracing::error!(error = %error, "health check: the database cannot be reached");
+            }
+            ApiError::Store(error) if !matches!(error, StoreError::NotFound { .. }) => {
+                tracing::error!(error = %error, "database error");
+            }
+            ApiError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            _ => {}
+        }
+        let (status, body) = self.body();
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(error: FieldError) -> ApiError {
+        ApiError::Field(error)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        ApiError::Store(error)
+    }
+}
+
+/// A refused batch, as from `POST /api/transfers/batch`: the field names the transfer.
+impl From<PostError> for ApiError {
+    fn from(error: PostError) -> ApiError {
+        match error {
+            PostError::Rejected(error) => ApiError::BatchRejected(error),
+            PostError::Store(error) => ApiError::Store(error),
+        }
+    }
+}
+
+impl From<OpenError> for ApiError {
+    fn from(error: OpenError) -> ApiError {
+        match error {
+            OpenError::Rejected { index, error } => ApiError::OpenRejected { index, error },
+            OpenError::Store(error) => ApiError::Store(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_errors_name_the_transfer_and_field() {
+        let error = ApiError::BatchRejected(BatchError {
+            index: 3,
+            error: TransferError::Field(FieldError::new("amount", "1.234", "too precise")),
+        });
+        let (status, body) = error.body();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body.error.code, "invalid_field");
+        assert_eq!(body.error.field.as_deref(), Some("transfers[3].amount"));
+        assert!(body.error.message.starts_with("transfer 4 of the batch: amount:"));
+    }
+
+    #[test]
+    fn store_failures_are_generic_and_not_found_is_404() {
+        let (status, body) = ApiError::Store(StoreError::Pool("secret detail".into())).body();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.error.message.contains("secret"));
+        let missing = StoreError::NotFound { what: "account", code: "X".into() };
+        assert_eq!(ApiError::Store(missing).body().0, StatusCode::NOT_FOUND);
+        let (status, body) = ApiError::DatabaseUnavailable(StoreError::Pool("down".into())).body();
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body.error.code, "database_unavailable");
+    }
+
+    #[test]
+    fn open_rejections_name_the_record() {
+        let error = ApiError::from(OpenError::Rejected {
+            index: 1,
+            error: FieldError::new("kind", "bank", "must be one of: funding"),
+        });
+        let (status, body) = error.body();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body.error.field.as_deref(), Some("[1].kind"));
+    }
+}

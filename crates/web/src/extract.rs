@@ -1,0 +1,299 @@
+//! Reading requests: the JSON body, the query string and path parameters, each failing
+//! with an [`ApiError`] (so with the API's JSON error shape) instead of axum's plain-text
+//! rejections.
+//!
+//! A body that is not JSON is a `malformed_json` error naming the line and column; JSON of
+//! the wrong shape is an `invalid_body` error naming the field (`transfers[1].amount`) as
+//! well as the line and column. Messages never carry Rust type names: serde's "expected
+//! struct TransferInput" is rewritten to "expected a JSON object".
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::error::ApiError;
+
+/// A JSON request body, deserialized into `T`.
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        check_content_type(request.headers())?;
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            let too_large = rejection.status() == StatusCode::PAYLOAD_TOO_LARGE;
+            let message = if too_large {
+                format!(
+                    "the body is larger than the {} MiB this server accepts; split the batch",
+                    crate::BODY_LIMIT_BYTES / (1024 * 1024)
+                )
+            } else {
+                "the request body could not be read".to_owned()
+            };
+            ApiError::BodyUnreadable { too_large, message }
+        })?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Refuse a body declared as something other than JSON. A body with no content type is
+/// read as JSON.
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let text = value.to_str().unwrap_or_default();
+    let essence = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let is_json = essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"));
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType { content_type: text.to_owned() })
+    }
+}
+
+/// Parse a JSON document into `T`, reporting errors as the API does.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
+    deserializer.end().map_err(|error| malformed(&error))?;
+    Ok(value)
+}
+
+fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = error.path().to_string();
+    let inner = error.into_inner();
+    match inner.classify() {
+        Category::Syntax | Category::Eof | Category::Io => malformed(&inner),
+        Category::Data => {
+            let problem = problem_text(&inner);
+            let field = field_path(&path, &problem);
+            let message = match &field {
+                Some(field) => format!("{field}: {problem} {}", position(&inner)),
+                None => format!("{problem} {}", position(&inner)),
+            };
+            ApiError::InvalidBody { message, field }
+        }
+    }
+}
+
+fn malformed(error: &serde_json::Error) -> ApiError {
+    ApiError::MalformedJson {
+        message: format!("the body is not valid JSON: {} {}", problem_text(error), position(error)),
+    }
+}
+
+fn position(error: &serde_json::Error) -> String {
+    format!("(line {}, column {})", error.line(), error.column())
+}
+
+/// serde_json's message without its trailing " at line L column C", and without Rust
+/// type names.
+fn problem_text(error: &serde_json::Error) -> String {
+    let full = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    without_type_names(full.strip_suffix(&suffix).unwrap_or(&full))
+}
+
+/// The path to the field at fault: serde_path_to_error's `transfers[1].amount`, with the
+/// missing field appended for "missing field `x`" (whose path is the enclosing object).
+/// `None` for the document as a whole.
+fn field_path(path: &str, problem: &str) -> Option<String> {
+    let parent = if path == "." || path.is_empty() { None } else { Some(path) };
+    let missing = problem
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name);
+    match (parent, missing) {
+        (Some(parent), Some(name)) => Some(format!("{parent}.{name}")),
+        (None, Some(name)) => Some(name.to_owned()),
+        (Some(parent), None) => Some(parent.to_owned()),
+        (None, None) => None,
+    }
+}
+
+/// The kinds serde's derive names in "expected …" messages, longest first, and what to
+/// say instead of "KIND RustTypeName".
+const TYPE_KINDS: [(&str, &str); 8] = [
+    ("internally tagged enum ", "a JSON object with a \"type\" field"),
+    ("adjacently tagged enum ", "a JSON object with a \"type\" field"),
+    ("untagged enum ", "one of the documented shapes"),
+    ("newtype struct ", "a JSON value"),
+    ("tuple struct ", "a JSON array"),
+    ("unit struct ", "null"),
+    ("struct ", "a JSON object"),
+    ("enum ", "one of the documented values"),
+];
+
+/// Rewrite "expected struct TransferInput" as "expected a JSON object", and serde's
+/// "map" and "sequence" as JSON's "object" and "array".
+fn without_type_names(message: &str) -> String {
+    const EXPECTED: &str = "expected ";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(EXPECTED) {
+        let Some((before, after)) = rest.split_at_checked(at + EXPECTED.len()) else {
+            break;
+        };
+        out.push_str(before);
+        rest = after;
+        for (kind, replacement) in TYPE_KINDS {
+            let Some(name_and_rest) = rest.strip_prefix(kind) else {
+                continue;
+            };
+            let name_length = name_and_rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(name_and_rest.len());
+            if name_length > 0 {
+                out.push_str(replacement);
+                rest = name_and_rest.get(name_length..).unwrap_or_default();
+            }
+            break;
+        }
+    }
+    out.push_str(rest);
+    for (serde_word, json_word) in JSON_WORDS {
+        out = out.replace(serde_word, json_word);
+    }
+    out
+}
+
+/// serde's data-model words for JSON's, in "invalid type: map, expected a sequence".
+const JSON_WORDS: [(&str, &str); 4] = [
+    ("invalid type: map,", "invalid type: object,"),
+    ("invalid type: sequence,", "invalid type: array,"),
+    ("expected a sequence", "expected a JSON array"),
+    ("expected a map", "expected a JSON object"),
+];
+
+/// A query string deserialized into `T`.
+#[derive(Debug, Clone)]
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| QueryParams(value))
+            .map_err(|rejection| ApiError::InvalidQuery {
+                message: without_type_names(&rejection.body_text()),
+            })
+    }
+}
+
+/// Path parameters deserialized into `T`.
+#[derive(Debug, Clone)]
+pub struct PathParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PathParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| PathParams(value))
+            .map_err(|rejection| ApiError::InvalidPath {
+                message: without_type_names(&rejection.body_text()),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use onebudget_core::ledger::{OpenRecordInput, TransferInput};
+
+    fn parts(
+        result: Result<impl std::fmt::Debug, ApiError>,
+    ) -> (&'static str, String, Option<String>) {
+        let error = result.expect_err("should fail");
+        let (_, code, message, field) = error.parts();
+        (code, message, field)
+    }
+
+    #[test]
+    fn syntax_errors_name_line_and_column() {
+        let (code, message, field) =
+            parts(parse_json::<TransferInput>(b"{\n  \"from\": \"A\",,\n}"));
+        assert_eq!(code, "malformed_json");
+        assert!(message.contains("(line 2, column"), "{message}");
+        assert_eq!(field, None);
+        let (code, message, _) = parts(parse_json::<TransferInput>(b"{\"from\": \"A\""));
+        assert_eq!(code, "malformed_json");
+        assert!(message.contains("line 1"), "{message}");
+        let (code, _, _) = parts(parse_json::<Vec<OpenRecordInput>>(b"[] trailing"));
+        assert_eq!(code, "malformed_json");
+    }
+
+    #[test]
+    fn wrong_shapes_name_the_field_and_never_a_rust_type() {
+        let (code, message, field) = parts(parse_json::<TransferInput>(b"\"a transfer\""));
+        assert_eq!(code, "invalid_body");
+        assert_eq!(field, None);
+        assert!(message.contains("expected a JSON object"), "{message}");
+        assert!(!message.contains("TransferInput"), "{message}");
+
+        let (_, message, field) = parts(parse_json::<TransferInput>(b"{\"amount\": 12.5}"));
+        assert_eq!(field.as_deref(), Some("amount"));
+        assert!(message.starts_with("amount: invalid type"), "{message}");
+
+        let (_, message, field) = parts(parse_json::<TransferInput>(b"{\"from\": \"A\"}"));
+        assert_eq!(field.as_deref(), Some("idempotency_key"), "{message}");
+
+        let (_, message, field) =
+            parts(parse_json::<Vec<OpenRecordInput>>(b"[{\"type\": \"account\"}, 5]"));
+        assert_eq!(field.as_deref(), Some("[0].code"), "{message}");
+
+        let (_, message, _) = parts(parse_json::<Vec<OpenRecordInput>>(b"[5]"));
+        assert!(!message.contains("OpenRecordInput"), "{message}");
+        assert!(message.contains("\"type\" field"), "{message}");
+    }
+
+    #[test]
+    fn type_names_are_rewritten_only_after_expected() {
+        assert_eq!(
+            without_type_names("invalid type: integer `1`, expected struct Foo_Bar1 at x"),
+            "invalid type: integer `1`, expected a JSON object at x"
+        );
+        assert_eq!(without_type_names("a struct Foo"), "a struct Foo");
+        assert_eq!(without_type_names("expected a string"), "expected a string");
+        assert_eq!(without_type_names("expected "), "expected ");
+        assert_eq!(
+            without_type_names("invalid type: map, expected a sequence"),
+            "invalid type: object, expected a JSON array"
+        );
+    }
+
+    #[test]
+    fn content_types() {
+        let mut headers = HeaderMap::new();
+        assert!(check_content_type(&headers).is_ok());
+        headers.insert(CONTENT_TYPE, "application/json; charset=utf-8".parse().unwrap());
+        assert!(check_content_type(&headers).is_ok());
+        headers.insert(CONTENT_TYPE, "application/merge-patch+json".parse().unwrap());
+        assert!(check_content_type(&headers).is_ok());
+        headers.insert(CONTENT_TYPE, "application/x-www-form-urlencoded".parse().unwrap());
+        assert!(check_content_type(&headers).is_err());
+    }
+}
