@@ -1023,6 +1023,15 @@ pub fn check_ledger(
                 ),
             });
         }
+        if !stream_codes.contains_key(&t.stream) {
+            violations.push(Violation {
+                rule: "known stream",
+                detail: format!(
+                    "transfer {} names stream id {}, which does not exist",
+                    t.id, t.stream
+                ),
+            });
+        }
         for account in [t.from_account, t.to_account] {
             match accounts.get(&account) {
                 None => violations.push(Violation {

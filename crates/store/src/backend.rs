@@ -65,6 +65,73 @@ pub(crate) trait Conn {
     ) -> Result<(), StoreError>;
     /// Insert many transfers at once.
     fn insert_transfers(&mut self, rows: &[TransferRow<'_>]) -> Result<(), StoreError>;
+
+    /// Set the balance of each (account id, stream id, balance in pence), inserting the
+    /// rows that do not exist yet. Multi-row upserts by default; PostgreSQL overrides it
+    /// with one statement over arrays.
+    fn write_balances(&mut self, rows: &[(i64, i64, i64)]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(CHUNK / 3) {
+            let mut values = String::new();
+            let mut params = Vec::with_capacity(chunk.len() * 3);
+            for (n, (account, stream, balance)) in chunk.iter().enumerate() {
+                if n > 0 {
+                    values.push_str(", ");
+                }
+                values.push('(');
+                values.push_str(&placeholders(n * 3 + 1, 3));
+                values.push(')');
+                params.extend([Value::Int(*account), Value::Int(*stream), Value::Int(*balance)]);
+            }
+            self.execute(
+                &format!(
+                    "INSERT INTO balances (account_id, stream_id, balance_pence) VALUES {values} \
+                     ON CONFLICT (account_id, stream_id) DO UPDATE SET balance_pence = excluded.balance_pence"
+                ),
+                &params,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Run `{prefix} IN (values…) {suffix}`: the rows whose column (named at the end of
+    /// `prefix`) is one of `values`. This is an `IN (…)` list in chunks by default;
+    /// PostgreSQL overrides it with one `= ANY($1)` array parameter, which it plans once.
+    fn query_matching(
+        &mut self,
+        prefix: &str,
+        suffix: &str,
+        values: Values<'_>,
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let params: Vec<Value<'_>> = match values {
+            Values::Text(texts) => texts.iter().map(|t| Value::Text(t)).collect(),
+            Values::Int(ints) => ints.iter().map(|i| Value::Int(*i)).collect(),
+        };
+        for chunk in params.chunks(CHUNK) {
+            let sql = format!("{prefix} IN ({}) {suffix}", placeholders(1, chunk.len()));
+            self.query_each(&sql, chunk, each)?;
+        }
+        Ok(())
+    }
+}
+
+/// The values for [`Conn::query_matching`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Values<'a> {
+    Text(&'a [&'a str]),
+    Int(&'a [i64]),
+}
+
+impl Values<'_> {
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Values::Text(v) => v.is_empty(),
+            Values::Int(v) => v.is_empty(),
+        }
+    }
 }
 
 impl dyn Conn + '_ {

@@ -17,7 +17,7 @@ use onebudget_core::ledger::{
 use onebudget_core::money::Money;
 use serde::Serialize;
 
-use crate::backend::{CHUNK, Conn, Row, TransferRow, Value, placeholders};
+use crate::backend::{Conn, Row, TransferRow, Value, Values};
 use crate::{Store, StoreError, now_utc};
 
 /// What happened to one transfer of a posted batch.
@@ -45,6 +45,17 @@ pub enum PostError {
     Rejected(#[from] BatchError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Whether posting reads the batch's idempotency keys before planning it, or plans it as
+/// new and relies on the unique index to object (see [`Store::post`]).
+///
+/// Regression: planning a replayed batch as new refused it as an overdraft instead of
+/// returning the recorded transfers; the model test `sqlite_matches_the_model` found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyLookup {
+    First,
+    OnConflict,
 }
 
 /// The outcome for one record of an `open` batch.
@@ -181,25 +192,6 @@ fn transfer_from_row(row: &dyn Row) -> Result<RecordedTransfer, StoreError> {
         reverses: row.opt_text(9)?,
     };
     Ok(RecordedTransfer { id: row.int(0)?, transfer: Transfer::try_from(&input)? })
-}
-
-/// Run a query whose prefix ends in `IN (` over `values` in chunks, handing rows to `each`.
-fn query_in_chunks(
-    conn: &mut dyn Conn,
-    query_prefix: &str,
-    query_suffix: &str,
-    values: &[Value<'_>],
-    each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    for chunk in values.chunks(CHUNK) {
-        let sql = format!("{query_prefix}{}){query_suffix}", placeholders(1, chunk.len()));
-        conn.query_each(&sql, chunk, each)?;
-    }
-    Ok(())
-}
-
-fn texts<'a>(values: &[&'a str]) -> Vec<Value<'a>> {
-    values.iter().map(|v| Value::Text(v)).collect()
 }
 
 impl Store {
@@ -360,9 +352,24 @@ impl Store {
     /// Post a batch of transfers, all or nothing. A transfer whose idempotency key is
     /// already recorded with the same content is not written again and is reported as
     /// [`PostStatus::AlreadyRecorded`] with its original id.
+    ///
+    /// Most batches are all new, so the first attempt does not look keys up: it plans the
+    /// batch as new and lets the unique index on idempotency keys object. If it does, that
+    /// transaction is rolled back and the batch is planned again, this time reading every
+    /// recorded transfer that shares a key with it. A refusal is also only final from the
+    /// second attempt, since a repeat planned as new can look like an overdraft.
     pub fn post(&self, batch: &[Transfer]) -> Result<Vec<PostedTransfer>, PostError> {
         let recorded_at = now_utc();
-        let (posted, learned) = self.write(|conn| self.post_in(conn, batch, &recorded_at))?;
+        let attempt =
+            self.write(|conn| self.post_in(conn, batch, &recorded_at, KeyLookup::OnConflict));
+        let (posted, learned) = match attempt {
+            // A refusal on the first attempt may come from a repeat that was planned as
+            // new (a replayed payment "overdraws"), so only the second attempt's is final.
+            Err(PostError::Store(StoreError::UniqueViolation(_)) | PostError::Rejected(_)) => {
+                self.write(|conn| self.post_in(conn, batch, &recorded_at, KeyLookup::First))?
+            }
+            other => other?,
+        };
         if let Ok(mut catalogue) = self.catalogue.write() {
             for (code, entry) in learned.0 {
                 catalogue.accounts.entry(code).or_insert(entry);
@@ -380,6 +387,7 @@ impl Store {
         conn: &mut dyn Conn,
         batch: &[Transfer],
         recorded_at: &str,
+        lookup: KeyLookup,
     ) -> Result<
         (
             Vec<PostedTransfer>,
@@ -387,6 +395,7 @@ impl Store {
         ),
         PostError,
     > {
+        let started = std::time::Instant::now();
         let mut context = BatchContext::default();
         let (account_ids, stream_ids) = self.resolve_catalogue(conn, batch)?;
         for (code, (_, account)) in &account_ids {
@@ -396,21 +405,22 @@ impl Store {
             context.streams.insert(code.clone(), stream.clone());
         }
 
-        // Transfers already recorded under the batch's keys, and the originals it reverses.
-        let mut keys: Vec<&str> = batch.iter().map(|t| t.idempotency_key().as_str()).collect();
+        // Transfers already recorded under the batch's keys (when looking first), and the
+        // originals it reverses. Which keys exist is read from the unique index alone; the
+        // full rows only of those found, so the usual all-new batch runs no join.
         let reversal_keys: Vec<&str> =
             batch.iter().filter_map(|t| t.reverses().map(IdempotencyKey::as_str)).collect();
-        keys.extend(reversal_keys.iter().copied());
+        let mut keys: Vec<&str> = reversal_keys.clone();
+        if lookup == KeyLookup::First {
+            keys.extend(batch.iter().map(|t| t.idempotency_key().as_str()));
+        }
         keys.sort_unstable();
         keys.dedup();
-        // First only which keys exist (the unique index alone), then the full rows of those
-        // few: in the usual batch no key is found and no join runs.
         let mut found: Vec<String> = Vec::new();
-        query_in_chunks(
-            conn,
-            "SELECT idempotency_key FROM transfers WHERE idempotency_key IN (",
+        conn.query_matching(
+            "SELECT idempotency_key FROM transfers WHERE idempotency_key ",
             "",
-            &texts(&keys),
+            Values::Text(&keys),
             &mut |row| {
                 found.push(row.text(0)?);
                 Ok(())
@@ -418,11 +428,10 @@ impl Store {
         )?;
         let found: Vec<&str> = found.iter().map(String::as_str).collect();
         let mut recorded_ids: HashMap<IdempotencyKey, i64> = HashMap::new();
-        query_in_chunks(
-            conn,
-            &format!("{SELECT_TRANSFER} WHERE t.idempotency_key IN ("),
+        conn.query_matching(
+            &format!("{SELECT_TRANSFER} WHERE t.idempotency_key"),
             "",
-            &texts(&found),
+            Values::Text(&found),
             &mut |row| {
                 let recorded = transfer_from_row(row)?;
                 recorded_ids.insert(recorded.transfer.idempotency_key().clone(), recorded.id);
@@ -431,12 +440,11 @@ impl Store {
             },
         )?;
         if !reversal_keys.is_empty() {
-            query_in_chunks(
-                conn,
+            conn.query_matching(
                 "SELECT o.idempotency_key, CAST(SUM(r.amount_pence) AS BIGINT) FROM transfers o \
-                 JOIN transfers r ON r.reverses_id = o.id WHERE o.idempotency_key IN (",
+                 JOIN transfers r ON r.reverses_id = o.id WHERE o.idempotency_key ",
                 " GROUP BY o.idempotency_key",
-                &texts(&reversal_keys),
+                Values::Text(&reversal_keys),
                 &mut |row| {
                     let key = IdempotencyKey::parse("reverses", &row.text(0)?)?;
                     context.reversed_so_far.insert(key, Money::from_pence(row.int(1)?));
@@ -450,12 +458,11 @@ impl Store {
             account_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
         let stream_by_id: HashMap<i64, &StreamCode> =
             stream_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
-        let ids: Vec<Value<'_>> = account_by_id.keys().map(|id| Value::Int(*id)).collect();
-        query_in_chunks(
-            conn,
-            "SELECT account_id, stream_id, balance_pence FROM balances WHERE account_id IN (",
+        let ids: Vec<i64> = account_by_id.keys().copied().collect();
+        conn.query_matching(
+            "SELECT account_id, stream_id, balance_pence FROM balances WHERE account_id ",
             "",
-            &ids,
+            Values::Int(&ids),
             &mut |row| {
                 let (account, stream) = (row.int(0)?, row.int(1)?);
                 if let (Some(account), Some(stream)) =
@@ -470,7 +477,9 @@ impl Store {
             },
         )?;
 
+        let read = started.elapsed();
         let plan = plan_batch(batch, &context)?;
+        let planned = started.elapsed();
 
         let mut next_id =
             conn.query_int("SELECT COALESCE(MAX(id), 0) FROM transfers", &[])?.unwrap_or(0);
@@ -537,6 +546,7 @@ impl Store {
         if !rows.is_empty() {
             conn.insert_transfers(&rows)?;
         }
+        let inserted = started.elapsed();
 
         let mut changed: Vec<(i64, i64, i64)> = Vec::with_capacity(plan.balances.len());
         for ((account, stream), balance) in &plan.balances {
@@ -548,26 +558,16 @@ impl Store {
             ));
         }
         changed.sort_unstable();
-        for chunk in changed.chunks(CHUNK / 3) {
-            let mut values = String::new();
-            let mut params = Vec::with_capacity(chunk.len() * 3);
-            for (n, (account, stream, balance)) in chunk.iter().enumerate() {
-                if n > 0 {
-                    values.push_str(", ");
-                }
-                values.push('(');
-                values.push_str(&placeholders(n * 3 + 1, 3));
-                values.push(')');
-                params.extend([Value::Int(*account), Value::Int(*stream), Value::Int(*balance)]);
-            }
-            conn.execute(
-                &format!(
-                    "INSERT INTO balances (account_id, stream_id, balance_pence) VALUES {values} \
-                     ON CONFLICT (account_id, stream_id) DO UPDATE SET balance_pence = excluded.balance_pence"
-                ),
-                &params,
-            )?;
-        }
+        conn.write_balances(&changed)?;
+        tracing::debug!(
+            transfers = batch.len(),
+            new = rows.len(),
+            read_us = read.as_micros(),
+            plan_us = (planned - read).as_micros(),
+            insert_us = (inserted - planned).as_micros(),
+            balances_us = (started.elapsed() - inserted).as_micros(),
+            "posted a batch"
+        );
         Ok((posted, (account_ids, stream_ids)))
     }
 
@@ -619,11 +619,10 @@ impl Store {
             }
         }
         let codes: Vec<&str> = missing_accounts.iter().map(|c| c.as_str()).collect();
-        query_in_chunks(
-            conn,
-            &format!("{SELECT_ACCOUNT} WHERE a.code IN ("),
+        conn.query_matching(
+            &format!("{SELECT_ACCOUNT} WHERE a.code"),
             "",
-            &texts(&codes),
+            Values::Text(&codes),
             &mut |row| {
                 let (id, account) = account_from_row(row)?;
                 accounts.insert(account.code().clone(), (id, account));
@@ -640,11 +639,10 @@ impl Store {
         stream_codes.extend(account_streams.iter().map(String::as_str));
         stream_codes.sort_unstable();
         stream_codes.dedup();
-        query_in_chunks(
-            conn,
-            &format!("{SELECT_STREAM} WHERE code IN ("),
+        conn.query_matching(
+            &format!("{SELECT_STREAM} WHERE code"),
             "",
-            &texts(&stream_codes),
+            Values::Text(&stream_codes),
             &mut |row| {
                 let (id, stream) = stream_from_row(row)?;
                 streams.insert(stream.code().clone(), (id, stream));

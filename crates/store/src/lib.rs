@@ -47,7 +47,10 @@ pub enum StoreError {
     #[error("no database connection is free: {0}")]
     Pool(String),
     #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// A row would repeat a unique value (for the ledger: an idempotency key).
+    #[error("a unique value is already recorded: {0}")]
+    UniqueViolation(String),
     #[error("PostgreSQL: {0}")]
     Postgres(String),
     #[error(
@@ -62,11 +65,28 @@ pub enum StoreError {
     NotFound { what: &'static str, code: String },
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        match error.sqlite_error() {
+            Some(e)
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+            {
+                StoreError::UniqueViolation(error.to_string())
+            }
+            _ => StoreError::Sqlite(error),
+        }
+    }
+}
+
 impl From<::postgres::Error> for StoreError {
     /// The server's own message and detail where there is one: the driver's display of a
     /// server error is only "db error".
     fn from(error: ::postgres::Error) -> StoreError {
         match error.as_db_error() {
+            Some(db) if *db.code() == ::postgres::error::SqlState::UNIQUE_VIOLATION => {
+                StoreError::UniqueViolation(db.message().to_owned())
+            }
             Some(db) => StoreError::Postgres(match db.detail() {
                 Some(detail) => format!("{} ({detail})", db.message()),
                 None => db.message().to_owned(),

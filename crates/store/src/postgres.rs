@@ -13,7 +13,7 @@ use postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::StoreError;
-use crate::backend::{Conn, Row, TRANSFER_COLUMNS, TransferRow, Value};
+use crate::backend::{Conn, Row, TRANSFER_COLUMNS, TransferRow, Value, Values};
 
 pub(crate) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
@@ -141,6 +141,45 @@ impl Conn for Client {
         while let Some(row) = rows.next()? {
             each(&PgRow(&row))?;
         }
+        Ok(())
+    }
+
+    fn query_matching(
+        &mut self,
+        prefix: &str,
+        suffix: &str,
+        values: Values<'_>,
+        each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        use postgres::fallible_iterator::FallibleIterator;
+        if values.is_empty() {
+            return Ok(());
+        }
+        let sql = format!("{prefix} = ANY($1) {suffix}");
+        let mut rows = match values {
+            Values::Text(texts) => self.query_raw(&sql, [&texts as &(dyn ToSql + Sync)])?,
+            Values::Int(ints) => self.query_raw(&sql, [&ints as &(dyn ToSql + Sync)])?,
+        };
+        while let Some(row) = rows.next()? {
+            each(&PgRow(&row))?;
+        }
+        Ok(())
+    }
+
+    fn write_balances(&mut self, rows: &[(i64, i64, i64)]) -> Result<(), StoreError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let accounts: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let streams: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let balances: Vec<i64> = rows.iter().map(|r| r.2).collect();
+        Client::execute(
+            self,
+            "INSERT INTO balances (account_id, stream_id, balance_pence) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[]) \
+             ON CONFLICT (account_id, stream_id) DO UPDATE SET balance_pence = excluded.balance_pence",
+            &[&accounts, &streams, &balances],
+        )?;
         Ok(())
     }
 

@@ -144,6 +144,13 @@ backend_tests! {
         assert!(error.to_string().contains("\"k\" was already used"), "{error}");
         let recorded = store.transfer(&IdempotencyKey::parse("k", "k").unwrap()).unwrap().unwrap();
         assert_eq!(recorded.transfer.amount(), Money::from_pence(500));
+        // Regression: replaying a payment that took the pool's last pound is a repeat, not
+        // an overdraft (the first, optimistic attempt plans it as new).
+        let spend = t("spend-all", "POOL", "BUDGET", "5.00", "2025-04-02");
+        let first = store.post(std::slice::from_ref(&spend)).unwrap();
+        let replay = store.post(std::slice::from_ref(&spend)).unwrap();
+        assert_eq!(replay[0].status, PostStatus::AlreadyRecorded);
+        assert_eq!(replay[0].id, first[0].id);
     }
 
     fn a_bad_transfer_rejects_the_whole_batch(url: &str) {
@@ -282,6 +289,16 @@ backend_tests! {
         let delete = raw_sql(url, "DELETE FROM transfers").unwrap_err();
         assert!(delete.contains("append-only"), "{delete}");
         assert_eq!(store.transfer_count().unwrap(), 1);
+        // Transfers point at accounts and streams, so those can never change or go either.
+        for sql in [
+            "UPDATE accounts SET may_go_negative = 1",
+            "DELETE FROM accounts",
+            "UPDATE funding_streams SET charging_basis = 'means_tested'",
+            "DELETE FROM funding_streams",
+        ] {
+            let error = raw_sql(url, sql).unwrap_err();
+            assert!(error.contains("never change once opened"), "{sql}: {error}");
+        }
     }
 
     fn check_names_a_tampered_balance(url: &str) {

@@ -262,8 +262,10 @@ fn check_finds_nothing_wrong_with_a_sound_ledger() {
 #[test]
 fn check_names_each_violation() {
     let (accounts, streams) = check_fixture();
+    let mut unknown = facts(4, 1, 3, 5, None);
+    unknown.stream = 9;
     let transfers =
-        [facts(1, 1, 2, 500, None), facts(2, 2, 1, 600, Some(1)), facts(3, 1, 2, 0, None)];
+        [facts(1, 1, 2, 500, None), facts(2, 2, 1, 600, Some(1)), facts(3, 1, 2, 0, None), unknown];
     let stored = HashMap::from([((1, 1), 100), ((2, 1), -99)]);
     let violations = check_ledger(&accounts, &streams, transfers, &stored);
     let rules: Vec<&str> = violations.iter().map(|v| v.rule).collect();
@@ -272,6 +274,8 @@ fn check_names_each_violation() {
     assert!(rules.contains(&"balance matches transfers"), "{violations:?}");
     assert!(rules.contains(&"no forbidden overdraft"), "{violations:?}");
     assert!(rules.contains(&"balances sum to zero"), "{violations:?}");
+    assert!(rules.contains(&"known stream"), "{violations:?}");
+    assert!(rules.contains(&"known account"), "{violations:?}");
 }
 
 proptest! {
