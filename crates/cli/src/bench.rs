@@ -56,6 +56,11 @@ pub fn ledger(args: &LedgerBenchArgs, database_url: &str) -> anyhow::Result<()> 
         database_url.to_owned()
     };
     let store = Store::open(&url)?;
+    anyhow::ensure!(
+        store.transfer_count()? == 0 && store.accounts()?.is_empty(),
+        "the benchmark writes synthetic accounts and transfers, so it needs an empty database; {} is not empty",
+        store.description()
+    );
     let run = format!("b{}", args.seed);
 
     let mut records = Vec::new();

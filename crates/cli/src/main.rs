@@ -249,7 +249,6 @@ fn serve(
                 store.description()
             ),
         }
-        tracing::info!(%address, database = store.description(), "listening");
         onebudget_web::serve(store, listener, shutdown_signal()).await
     })
 }

@@ -689,11 +689,9 @@ pub struct RecordedTransfer {
 pub enum TransferError {
     #[error(transparent)]
     Field(#[from] FieldError),
-    #[error("{field}: there is no account \"{code}\"; open it first with `onebudget ledger open`")]
+    #[error("{field}: there is no account \"{code}\"; open the account before posting to it")]
     UnknownAccount { field: &'static str, code: AccountCode },
-    #[error(
-        "stream: there is no funding stream \"{code}\"; open it first with `onebudget ledger open`"
-    )]
+    #[error("stream: there is no funding stream \"{code}\"; open the stream before posting in it")]
     UnknownStream { code: StreamCode },
     #[error(
         "stream: account \"{account}\" holds only stream \"{account_stream}\", but this transfer is in stream \"{transfer_stream}\""

@@ -105,7 +105,7 @@ impl From<FieldError> for StoreError {
 #[derive(Clone)]
 enum Backend {
     Sqlite(sqlite::Pool),
-    Postgres(postgres::Pool),
+    Postgres(Arc<postgres::Pool>),
 }
 
 /// Accounts and streams never change once opened, so the store remembers them after the
@@ -163,7 +163,7 @@ impl Store {
                 migrate::Dialect::Sqlite,
             ),
             DatabaseLocation::Postgres(url) => (
-                Backend::Postgres(postgres::open(&url)?),
+                Backend::Postgres(Arc::new(postgres::open(&url)?)),
                 format!("PostgreSQL {}", postgres::redact(&url)),
                 migrate::Dialect::Postgres,
             ),

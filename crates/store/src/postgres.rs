@@ -15,7 +15,38 @@ use r2d2_postgres::PostgresConnectionManager;
 use crate::StoreError;
 use crate::backend::{Conn, Row, TRANSFER_COLUMNS, TransferRow, Value, Values};
 
-pub(crate) type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+/// The connection pool. Each `postgres::Client` owns a small tokio runtime, and tokio
+/// panics if a runtime is dropped on one of its async worker threads, which is where the
+/// web server would drop the last handle on the store. So the pool is closed on a thread
+/// of its own, whoever drops it.
+pub(crate) struct Pool(Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>);
+
+impl Pool {
+    fn connection(
+        &self,
+    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+        let pool = self.0.as_ref().ok_or_else(|| StoreError::Pool("the pool is closed".into()))?;
+        pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            match std::thread::Builder::new()
+                .name("onebudget-pg-close".into())
+                .spawn(move || drop(pool))
+            {
+                Ok(closer) => {
+                    let _ = closer.join();
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "could not start a thread to close the database pool")
+                }
+            }
+        }
+    }
+}
 
 /// The advisory lock every ledger writer holds for the length of its transaction.
 const WRITER_LOCK: i64 = 0x6f6e_6562_7564_6765; // "onebudge"
@@ -29,6 +60,7 @@ pub(crate) fn open(url: &str) -> Result<Pool, StoreError> {
         .max_size(8)
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
+        .map(|pool| Pool(Some(pool)))
         .map_err(|e| StoreError::Connect { url: redact(url), message: e.to_string() })
 }
 
@@ -55,7 +87,7 @@ pub(crate) fn transaction<T, E: From<StoreError>>(
     write: bool,
     f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
 ) -> Result<T, E> {
-    let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+    let mut conn = pool.connection()?;
     let client: &mut Client = &mut conn;
     if write {
         client
