@@ -168,7 +168,7 @@ backend_tests! {
             (transfer_line("n1", "ICB-CHC", "NOBODY", "1.00", "CHC", "2025-04-01"), "line 2: to: there is no account \"NOBODY\""),
             (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "DFG", "2025-04-01"), "line 2: stream: there is no funding stream \"DFG\""),
             (transfer_line("n1", "COUNCIL-ASC", "BCF-POOL", "1.00", "CHC", "2025-04-01"), "line 2: stream: account \"COUNCIL-ASC\" holds only stream \"ASC\""),
-            (transfer_line("n1", "BCF-POOL", "P000001-BUDGET", "10000.00", "CHC", "2025-04-01"), "line 2: amount: moving £10,000.00 would overdraw account \"BCF-POOL\""),
+            (transfer_line("n1", "BCF-POOL", "P000001-BUDGET", "10000.00", "CHC", "2025-04-01"), "line 2: amount: moving £10,000.00 on 2025-04-01 would overdraw account \"BCF-POOL\" in stream \"CHC\": its balance would fall to -£8,999.00 on 2025-04-01"),
             (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-02-29"), "line 2: effective_date: there is no such date (got \"2025-02-29\")"),
             (transfer_line("t1", "ICB-CHC", "BCF-POOL", "2.00", "CHC", "2025-04-01"), "line 2: idempotency_key: \"t1\" was already used for a different transfer"),
             ("{\"idempotency_key\": \"n1\", ".to_owned(), "line 2: not valid JSON"),

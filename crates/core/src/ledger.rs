@@ -703,9 +703,16 @@ pub enum TransferError {
         transfer_stream: StreamCode,
     },
     #[error(
-        "amount: moving {amount} would overdraw account \"{account}\" in stream \"{stream}\" (balance {balance}); the account may not go negative"
+        "amount: moving {amount} on {date} would overdraw account \"{account}\" in stream \"{stream}\": its balance would fall to {low} on {low_date}, and the account may not go negative"
     )]
-    Overdraft { account: AccountCode, stream: StreamCode, balance: Money, amount: Money },
+    Overdraft {
+        account: AccountCode,
+        stream: StreamCode,
+        amount: Money,
+        date: NaiveDate,
+        low: Money,
+        low_date: NaiveDate,
+    },
     #[error(
         "idempotency_key: \"{key}\" was already used for a different transfer (id {existing_id}); use a new key, or send exactly the original transfer"
     )]
@@ -770,6 +777,49 @@ pub struct BatchContext {
     pub recorded: HashMap<IdempotencyKey, RecordedTransfer>,
     /// For each recorded transfer named by `reverses`, the amount already reversed.
     pub reversed_so_far: HashMap<IdempotencyKey, Money>,
+    /// The latest effective date recorded for each (account, stream) pair the batch
+    /// touches; absent when the pair has never moved.
+    pub latest_dates: HashMap<(AccountCode, StreamCode), NaiveDate>,
+    /// For each pair named by [`history_needed`]: the recorded movements (signed, in
+    /// pence) dated on or after the date it gave, in (effective date, id) order. Without
+    /// them a back-dated transfer could overdraw an account at an earlier date.
+    pub later_movements: HashMap<(AccountCode, StreamCode), Vec<(NaiveDate, Money)>>,
+}
+
+/// The (account, stream) pairs, and the date from which, whose recorded movements
+/// [`plan_batch`] needs in [`BatchContext::later_movements`]: every pair that may not go
+/// negative, that the batch sends money from, and that the batch touches on a date
+/// before the latest one already recorded for it. Call it with `accounts` and
+/// `latest_dates` filled in.
+pub fn history_needed(
+    batch: &[Transfer],
+    context: &BatchContext,
+) -> Vec<((AccountCode, StreamCode), NaiveDate)> {
+    let mut earliest: HashMap<(&AccountCode, &StreamCode), NaiveDate> = HashMap::new();
+    let mut sends: HashMap<(&AccountCode, &StreamCode), bool> = HashMap::new();
+    for transfer in batch {
+        for (code, sending) in [(&transfer.from, true), (&transfer.to, false)] {
+            let protected = context.accounts.get(code).is_some_and(|a| !a.may_go_negative);
+            if !protected {
+                continue;
+            }
+            let key = (code, &transfer.stream);
+            let date = earliest.entry(key).or_insert(transfer.effective_date);
+            *date = (*date).min(transfer.effective_date);
+            *sends.entry(key).or_insert(false) |= sending;
+        }
+    }
+    let mut needed: Vec<((AccountCode, StreamCode), NaiveDate)> = earliest
+        .into_iter()
+        .filter(|(key, _)| sends.get(key).copied().unwrap_or(false))
+        .filter_map(|((account, stream), date)| {
+            let pair = (account.clone(), stream.clone());
+            let latest = context.latest_dates.get(&pair)?;
+            (date < *latest).then_some((pair, date))
+        })
+        .collect();
+    needed.sort();
+    needed
 }
 
 /// What applying a batch will do to each transfer in it.
@@ -789,6 +839,8 @@ pub struct BatchPlan {
     pub transfers: Vec<PlannedTransfer>,
     /// New balance of every (account, stream) pair that changes.
     pub balances: HashMap<(AccountCode, StreamCode), Money>,
+    /// New latest effective date of every pair that changes.
+    pub latest_dates: HashMap<(AccountCode, StreamCode), NaiveDate>,
 }
 
 impl BatchPlan {
@@ -806,6 +858,8 @@ impl BatchPlan {
 /// and no account that may not go negative does so in any stream at any point.
 pub fn plan_batch(batch: &[Transfer], context: &BatchContext) -> Result<BatchPlan, BatchError> {
     let mut balances: HashMap<(AccountCode, StreamCode), Money> = HashMap::new();
+    let mut latest_dates: HashMap<(AccountCode, StreamCode), NaiveDate> = HashMap::new();
+    let mut protected: HashMap<(AccountCode, StreamCode), Vec<NewMovement>> = HashMap::new();
     let mut reversed: HashMap<IdempotencyKey, Money> = HashMap::new();
     let mut seen_in_batch: HashMap<&IdempotencyKey, usize> = HashMap::new();
     let mut planned = Vec::with_capacity(batch.len());
@@ -862,27 +916,122 @@ pub fn plan_batch(batch: &[Transfer], context: &BatchContext) -> Result<BatchPla
             check_reversal(transfer, original_key, context, &mut reversed).map_err(fail)?;
         }
 
-        let [(_, _, from_account), (_, _, _)] = sides;
+        let [(_, _, from_account), (_, _, to_account)] = sides;
         let from_pair = (transfer.from.clone(), stream.clone());
         let to_pair = (transfer.to.clone(), stream.clone());
-        let current_from = current_balance(&balances, context, &from_pair);
-        let new_from = current_from.checked_sub(transfer.amount).map_err(|e| fail(e.into()))?;
-        if new_from.is_negative() && from_account.is_some_and(|a| !a.may_go_negative) {
-            return Err(fail(TransferError::Overdraft {
-                account: transfer.from.clone(),
-                stream: stream.clone(),
-                balance: current_from,
-                amount: transfer.amount,
-            }));
-        }
+        let new_from = current_balance(&balances, context, &from_pair)
+            .checked_sub(transfer.amount)
+            .map_err(|e| fail(e.into()))?;
         let new_to = current_balance(&balances, context, &to_pair)
             .checked_add(transfer.amount)
             .map_err(|e| fail(e.into()))?;
+        let date = transfer.effective_date;
+        for (pair, account, delta) in [
+            (&from_pair, from_account, transfer.amount.checked_neg().map_err(|e| fail(e.into()))?),
+            (&to_pair, to_account, transfer.amount),
+        ] {
+            if account.is_some_and(|a| !a.may_go_negative) {
+                protected.entry(pair.clone()).or_default().push(NewMovement { date, delta, index });
+            }
+            let latest = latest_dates
+                .entry(pair.clone())
+                .or_insert_with(|| context.latest_dates.get(pair).copied().unwrap_or(date));
+            *latest = (*latest).max(date);
+        }
         balances.insert(from_pair, new_from);
         balances.insert(to_pair, new_to);
         planned.push(PlannedTransfer::New);
     }
-    Ok(BatchPlan { transfers: planned, balances })
+    if let Some(error) = first_overdraft(&protected, context, batch) {
+        return Err(error);
+    }
+    Ok(BatchPlan { transfers: planned, balances, latest_dates })
+}
+
+/// A new transfer's effect on one (account, stream) pair.
+#[derive(Clone, Copy, Debug)]
+struct NewMovement {
+    date: NaiveDate,
+    delta: Money,
+    index: usize,
+}
+
+/// Walk each protected pair's balance in (effective date, id) order, the order of its
+/// statement, with the batch's transfers after the recorded ones of the same date and in
+/// batch order, and report the first transfer of the batch that takes it below zero.
+fn first_overdraft(
+    protected: &HashMap<(AccountCode, StreamCode), Vec<NewMovement>>,
+    context: &BatchContext,
+    batch: &[Transfer],
+) -> Option<BatchError> {
+    let mut first: Option<BatchError> = None;
+    for (pair, moves) in protected {
+        if !moves.iter().any(|m| m.delta.is_negative()) {
+            continue;
+        }
+        let recorded = context.later_movements.get(pair).map(Vec::as_slice).unwrap_or(&[]);
+        let current = context.balances.get(pair).copied().unwrap_or(Money::ZERO);
+        let recorded_total = Money::checked_sum(recorded.iter().map(|(_, delta)| *delta));
+        let Ok(mut running) = recorded_total.and_then(|total| current.checked_sub(total)) else {
+            continue; // Overflow here would have failed the batch's own arithmetic first.
+        };
+        let mut moves = moves.clone();
+        moves.sort_by_key(|m| (m.date, m.index));
+        let mut recorded = recorded.iter().peekable();
+        let mut moves = moves.iter().peekable();
+        let mut last_outflow: Option<NewMovement> = None;
+        loop {
+            let take_recorded = match (recorded.peek(), moves.peek()) {
+                (Some((recorded_date, _)), Some(next)) => *recorded_date <= next.date,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let (date, delta) = if take_recorded {
+                match recorded.next() {
+                    Some((date, delta)) => (*date, *delta),
+                    None => break,
+                }
+            } else {
+                match moves.next() {
+                    Some(movement) => {
+                        if movement.delta.is_negative() {
+                            last_outflow = Some(*movement);
+                        }
+                        (movement.date, movement.delta)
+                    }
+                    None => break,
+                }
+            };
+            running = match running.checked_add(delta) {
+                Ok(value) => value,
+                Err(_) => break,
+            };
+            if running.is_negative() {
+                let culprit =
+                    last_outflow.or_else(|| moves.clone().find(|m| m.delta.is_negative()).copied());
+                if let Some(culprit) = culprit {
+                    let amount = batch.get(culprit.index).map_or(Money::ZERO, |t| t.amount);
+                    let error = BatchError {
+                        index: culprit.index,
+                        error: TransferError::Overdraft {
+                            account: pair.0.clone(),
+                            stream: pair.1.clone(),
+                            amount,
+                            date: culprit.date,
+                            low: running,
+                            low_date: date,
+                        },
+                    };
+                    if first.as_ref().is_none_or(|f| error.index < f.index) {
+                        first = Some(error);
+                    }
+                }
+                break;
+            }
+        }
+    }
+    first
 }
 
 fn current_balance(
@@ -947,6 +1096,7 @@ fn check_reversal(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TransferFacts {
     pub id: i64,
+    pub effective_date: NaiveDate,
     pub from_account: i64,
     pub to_account: i64,
     pub stream: i64,
@@ -1107,6 +1257,7 @@ pub fn check_ledger(
     }
 
     let mut sum_stored: i128 = 0;
+    let mut stream_totals: HashMap<i64, i128> = HashMap::new();
     let mut pairs: Vec<&(i64, i64)> = computed.keys().chain(stored_balances.keys()).collect();
     pairs.sort_unstable();
     pairs.dedup();
@@ -1114,6 +1265,7 @@ pub fn check_ledger(
         let (account, stream) = *pair;
         let stored = stored_balances.get(pair).copied();
         sum_stored += i128::from(stored.unwrap_or(0));
+        *stream_totals.entry(stream).or_insert(0) += i128::from(stored.unwrap_or(0));
         let recomputed = computed.get(pair).copied().unwrap_or(0);
         if i128::from(stored.unwrap_or(0)) != recomputed {
             violations.push(Violation {
@@ -1154,6 +1306,65 @@ pub fn check_ledger(
             rule: "balances sum to zero",
             detail: format!("the stored balances add up to {sum_stored} pence, not zero"),
         });
+    }
+    for (stream, total) in &stream_totals {
+        if *total != 0 {
+            violations.push(Violation {
+                rule: "balances sum to zero",
+                detail: format!(
+                    "the stored balances of stream {} add up to {total} pence, not zero",
+                    stream_name(*stream)
+                ),
+            });
+        }
+    }
+    violations.extend(overdrafts_by_date(accounts, &seen, &stream_name));
+    violations
+}
+
+/// Accounts that may not go negative must not do so at any point of their statement:
+/// walk each one's movements in (effective date, id) order.
+fn overdrafts_by_date(
+    accounts: &HashMap<i64, AccountFacts>,
+    transfers: &[TransferFacts],
+    stream_name: &dyn Fn(i64) -> String,
+) -> Vec<Violation> {
+    let mut movements: Vec<((i64, i64), NaiveDate, i64, i128)> = Vec::new();
+    for t in transfers {
+        for (account, sign) in [(t.from_account, -1i128), (t.to_account, 1)] {
+            if accounts.get(&account).is_some_and(|a| !a.may_go_negative) {
+                movements.push((
+                    (account, t.stream),
+                    t.effective_date,
+                    t.id,
+                    sign * i128::from(t.amount_pence),
+                ));
+            }
+        }
+    }
+    movements.sort_unstable();
+    let mut violations = Vec::new();
+    let mut current: Option<((i64, i64), i128, bool)> = None;
+    for (pair, date, id, delta) in movements {
+        let (running, reported) = match current {
+            Some((p, running, reported)) if p == pair => (running + delta, reported),
+            _ => (delta, false),
+        };
+        let mut now_reported = reported;
+        if running < 0 && !reported {
+            let code =
+                accounts.get(&pair.0).map_or_else(String::new, |a| a.code.as_str().to_owned());
+            violations.push(Violation {
+                rule: "no forbidden overdraft",
+                detail: format!(
+                    "{code} may not go negative but falls to {} in stream {} on {date} (transfer {id})",
+                    i64::try_from(running).map_or_else(|_| running.to_string(), |p| Money::from_pence(p).to_string()),
+                    stream_name(pair.1)
+                ),
+            });
+            now_reported = true;
+        }
+        current = Some((pair, running, now_reported));
     }
     violations
 }

@@ -66,5 +66,8 @@ CREATE TABLE balances (
     account_id BIGINT NOT NULL,
     stream_id BIGINT NOT NULL,
     balance_pence BIGINT NOT NULL,
+    -- The latest effective date among the pair's transfers: a transfer dated before it
+    -- makes posting check the pair's history, not just its balance.
+    latest_effective_date {{date}} NOT NULL,
     PRIMARY KEY (account_id, stream_id)
 );

@@ -66,26 +66,32 @@ pub(crate) trait Conn {
     /// Insert many transfers at once.
     fn insert_transfers(&mut self, rows: &[TransferRow<'_>]) -> Result<(), StoreError>;
 
-    /// Set the balance of each (account id, stream id, balance in pence), inserting the
-    /// rows that do not exist yet. Multi-row upserts by default; PostgreSQL overrides it
-    /// with one statement over arrays.
-    fn write_balances(&mut self, rows: &[(i64, i64, i64)]) -> Result<(), StoreError> {
-        for chunk in rows.chunks(CHUNK / 3) {
+    /// Set the balance and latest date of each (account, stream), inserting the rows that
+    /// do not exist yet. Multi-row upserts by default; PostgreSQL overrides it with one
+    /// statement over arrays.
+    fn write_balances(&mut self, rows: &[BalanceWrite]) -> Result<(), StoreError> {
+        for chunk in rows.chunks(CHUNK / 4) {
             let mut values = String::new();
-            let mut params = Vec::with_capacity(chunk.len() * 3);
-            for (n, (account, stream, balance)) in chunk.iter().enumerate() {
+            let mut params = Vec::with_capacity(chunk.len() * 4);
+            for (n, row) in chunk.iter().enumerate() {
                 if n > 0 {
                     values.push_str(", ");
                 }
                 values.push('(');
-                values.push_str(&placeholders(n * 3 + 1, 3));
+                values.push_str(&placeholders(n * 4 + 1, 4));
                 values.push(')');
-                params.extend([Value::Int(*account), Value::Int(*stream), Value::Int(*balance)]);
+                params.extend([
+                    Value::Int(row.account_id),
+                    Value::Int(row.stream_id),
+                    Value::Int(row.balance_pence),
+                    Value::Date(row.latest_effective_date),
+                ]);
             }
             self.execute(
                 &format!(
-                    "INSERT INTO balances (account_id, stream_id, balance_pence) VALUES {values} \
-                     ON CONFLICT (account_id, stream_id) DO UPDATE SET balance_pence = excluded.balance_pence"
+                    "INSERT INTO balances (account_id, stream_id, balance_pence, latest_effective_date) VALUES {values} \
+                     ON CONFLICT (account_id, stream_id) DO UPDATE SET balance_pence = excluded.balance_pence, \
+                     latest_effective_date = excluded.latest_effective_date"
                 ),
                 &params,
             )?;
@@ -116,6 +122,15 @@ pub(crate) trait Conn {
         }
         Ok(())
     }
+}
+
+/// One row of `balances` to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct BalanceWrite {
+    pub account_id: i64,
+    pub stream_id: i64,
+    pub balance_pence: i64,
+    pub latest_effective_date: NaiveDate,
 }
 
 /// The values for [`Conn::query_matching`].

@@ -12,12 +12,12 @@ use onebudget_core::ledger::{
     Account, AccountCode, AccountFacts, AccountInput, BatchContext, BatchError, FieldError,
     FundingStream, FundingStreamInput, IdempotencyKey, OpenRecord, OwnerInput, PlannedTransfer,
     RecordedTransfer, StreamCode, Transfer, TransferFacts, TransferInput, Violation, check_ledger,
-    plan_batch,
+    history_needed, plan_batch,
 };
 use onebudget_core::money::Money;
 use serde::Serialize;
 
-use crate::backend::{Conn, Row, TransferRow, Value, Values};
+use crate::backend::{BalanceWrite, Conn, Row, TransferRow, Value, Values};
 use crate::{Store, StoreError, now_utc};
 
 /// What happened to one transfer of a posted batch.
@@ -460,7 +460,7 @@ impl Store {
             stream_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
         let ids: Vec<i64> = account_by_id.keys().copied().collect();
         conn.query_matching(
-            "SELECT account_id, stream_id, balance_pence FROM balances WHERE account_id ",
+            "SELECT account_id, stream_id, balance_pence, latest_effective_date FROM balances WHERE account_id ",
             "",
             Values::Int(&ids),
             &mut |row| {
@@ -468,14 +468,34 @@ impl Store {
                 if let (Some(account), Some(stream)) =
                     (account_by_id.get(&account), stream_by_id.get(&stream))
                 {
-                    context.balances.insert(
-                        ((*account).clone(), (*stream).clone()),
-                        Money::from_pence(row.int(2)?),
-                    );
+                    let pair = ((*account).clone(), (*stream).clone());
+                    context.latest_dates.insert(pair.clone(), row.date(3)?);
+                    context.balances.insert(pair, Money::from_pence(row.int(2)?));
                 }
                 Ok(())
             },
         )?;
+        // The history of any protected account the batch reaches back into (rare: most
+        // batches are dated on or after everything already recorded).
+        for ((account, stream), from) in history_needed(batch, &context) {
+            let (Some((account_id, _)), Some((stream_id, _))) =
+                (account_ids.get(&account), stream_ids.get(&stream))
+            else {
+                continue;
+            };
+            let mut movements = Vec::new();
+            conn.query_each(
+                "SELECT effective_date, CASE WHEN to_account_id = $1 THEN amount_pence ELSE -amount_pence END \
+                 FROM transfers WHERE (from_account_id = $1 OR to_account_id = $1) AND stream_id = $2 AND effective_date >= $3 \
+                 ORDER BY effective_date, id",
+                &[Value::Int(*account_id), Value::Int(*stream_id), Value::Date(from)],
+                &mut |row| {
+                    movements.push((row.date(0)?, Money::from_pence(row.int(1)?)));
+                    Ok(())
+                },
+            )?;
+            context.later_movements.insert((account, stream), movements);
+        }
 
         let read = started.elapsed();
         let plan = plan_batch(batch, &context)?;
@@ -548,14 +568,16 @@ impl Store {
         }
         let inserted = started.elapsed();
 
-        let mut changed: Vec<(i64, i64, i64)> = Vec::with_capacity(plan.balances.len());
-        for ((account, stream), balance) in &plan.balances {
-            let missing = || StoreError::Corrupt(format!("balance of {account} lost its ids"));
-            changed.push((
-                id_of(account).ok_or_else(missing)?,
-                stream_ids.get(stream).map(|(id, _)| *id).ok_or_else(missing)?,
-                balance.pence(),
-            ));
+        let mut changed: Vec<BalanceWrite> = Vec::with_capacity(plan.balances.len());
+        for (pair, balance) in &plan.balances {
+            let missing =
+                || StoreError::Corrupt(format!("balance of {} lost its ids or date", pair.0));
+            changed.push(BalanceWrite {
+                account_id: id_of(&pair.0).ok_or_else(missing)?,
+                stream_id: stream_ids.get(&pair.1).map(|(id, _)| *id).ok_or_else(missing)?,
+                balance_pence: balance.pence(),
+                latest_effective_date: plan.latest_dates.get(pair).copied().ok_or_else(missing)?,
+            });
         }
         changed.sort_unstable();
         conn.write_balances(&changed)?;
@@ -801,16 +823,17 @@ impl Store {
             })?;
             let mut transfers = Vec::new();
             conn.query_each(
-                "SELECT id, from_account_id, to_account_id, stream_id, amount_pence, reverses_id FROM transfers ORDER BY id",
+                "SELECT id, effective_date, from_account_id, to_account_id, stream_id, amount_pence, reverses_id FROM transfers ORDER BY id",
                 &[],
                 &mut |row| {
                     transfers.push(TransferFacts {
                         id: row.int(0)?,
-                        from_account: row.int(1)?,
-                        to_account: row.int(2)?,
-                        stream: row.int(3)?,
-                        amount_pence: row.int(4)?,
-                        reverses: row.opt_int(5)?,
+                        effective_date: row.date(1)?,
+                        from_account: row.int(2)?,
+                        to_account: row.int(3)?,
+                        stream: row.int(4)?,
+                        amount_pence: row.int(5)?,
+                        reverses: row.opt_int(6)?,
                     });
                     Ok(())
                 },

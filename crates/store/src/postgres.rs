@@ -13,7 +13,7 @@ use postgres::{Client, NoTls};
 use r2d2_postgres::PostgresConnectionManager;
 
 use crate::StoreError;
-use crate::backend::{Conn, Row, TRANSFER_COLUMNS, TransferRow, Value, Values};
+use crate::backend::{BalanceWrite, Conn, Row, TRANSFER_COLUMNS, TransferRow, Value, Values};
 
 /// The connection pool. Each `postgres::Client` owns a small tokio runtime, and tokio
 /// panics if a runtime is dropped on one of its async worker threads, which is where the
@@ -198,19 +198,21 @@ impl Conn for Client {
         Ok(())
     }
 
-    fn write_balances(&mut self, rows: &[(i64, i64, i64)]) -> Result<(), StoreError> {
+    fn write_balances(&mut self, rows: &[BalanceWrite]) -> Result<(), StoreError> {
         if rows.is_empty() {
             return Ok(());
         }
-        let accounts: Vec<i64> = rows.iter().map(|r| r.0).collect();
-        let streams: Vec<i64> = rows.iter().map(|r| r.1).collect();
-        let balances: Vec<i64> = rows.iter().map(|r| r.2).collect();
+        let accounts: Vec<i64> = rows.iter().map(|r| r.account_id).collect();
+        let streams: Vec<i64> = rows.iter().map(|r| r.stream_id).collect();
+        let balances: Vec<i64> = rows.iter().map(|r| r.balance_pence).collect();
+        let dates: Vec<NaiveDate> = rows.iter().map(|r| r.latest_effective_date).collect();
         Client::execute(
             self,
-            "INSERT INTO balances (account_id, stream_id, balance_pence) \
-             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[]) \
-             ON CONFLICT (account_id, stream_id) DO UPDATE SET balance_pence = excluded.balance_pence",
-            &[&accounts, &streams, &balances],
+            "INSERT INTO balances (account_id, stream_id, balance_pence, latest_effective_date) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::DATE[]) \
+             ON CONFLICT (account_id, stream_id) DO UPDATE SET balance_pence = excluded.balance_pence, \
+             latest_effective_date = excluded.latest_effective_date",
+            &[&accounts, &streams, &balances, &dates],
         )?;
         Ok(())
     }

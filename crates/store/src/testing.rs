@@ -91,8 +91,9 @@ impl Drop for TestDatabase {
 /// makes `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! backend_tests {
-    ($(fn $name:ident($url:ident: &str) $body:block)*) => {
+    ($($(#[$meta:meta])* fn $name:ident($url:ident: &str) $body:block)*) => {
         $(
+            $(#[$meta])*
             mod $name {
                 #[allow(unused_imports)]
                 use super::*;

@@ -173,6 +173,27 @@ backend_tests! {
         }
     }
 
+    /// Regression (found in review): a spend dated before the money arrived took the
+    /// account below zero in its statement and in balances as of that date.
+    fn a_back_dated_spend_cannot_overdraw(url: &str) {
+        let store = fixture(url);
+        store.post(&[t("fund", "FUNDER", "POOL", "1000.50", "2025-04-01")]).unwrap();
+        let error = rejected(store.post(&[t("early", "POOL", "BUDGET", "1000.00", "2025-03-01")]));
+        assert_eq!(error.error.code(), "overdraft");
+        assert!(error.to_string().contains("would fall to -£1,000.00 on 2025-03-01"), "{error}");
+        store.post(&[t("on-time", "POOL", "BUDGET", "1000.00", "2025-04-01")]).unwrap();
+        // Money back-dated into the account is fine, and so is spending it after it came.
+        store
+            .post(&[
+                t("early-in", "FUNDER", "POOL", "20.00", "2025-02-01"),
+                t("early-out", "POOL", "BUDGET", "20.00", "2025-02-02"),
+            ])
+            .unwrap();
+        let march = store.balances(Some(chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap()), None).unwrap();
+        assert!(march.iter().all(|r| r.account != "POOL" || !r.balance.is_negative()), "{march:?}");
+        assert!(store.check().unwrap().violations.is_empty());
+    }
+
     fn reversals_and_statements(url: &str) {
         let store = fixture(url);
         store

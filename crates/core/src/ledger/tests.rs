@@ -155,13 +155,82 @@ fn plan_refuses_an_overdraft_at_the_transfer_that_causes_it() {
     let err = plan_batch(&batch, &ctx).unwrap_err();
     assert_eq!(err.index, 2);
     assert_eq!(err.error.code(), "overdraft");
-    assert!(err.to_string().contains("balance £4.00"), "{err}");
+    assert!(err.to_string().contains("would fall to -£0.01 on 2025-04-01"), "{err}");
     // Balances are per stream: ASC money in the pool does not pay a CHC transfer.
     let mut ctx = context();
     ctx.balances
         .insert((AccountCode("POOL".into()), StreamCode("ASC".into())), Money::from_pence(1_000));
     let err = plan_batch(&[transfer("d", "POOL", "FUNDER", "1.00")], &ctx).unwrap_err();
     assert_eq!(err.error.code(), "overdraft");
+}
+
+fn dated(key: &str, from: &str, to: &str, amount: &str, date: &str) -> Transfer {
+    Transfer::try_from(&TransferInput {
+        effective_date: date.into(),
+        ..input(key, from, to, amount)
+    })
+    .unwrap()
+}
+
+fn day(text: &str) -> NaiveDate {
+    parse_date("date", text).unwrap()
+}
+
+/// Regression (found in review): a transfer dated before money arrived overdrew the
+/// account on its statement and in balances as of that date, though the current balance
+/// was positive.
+#[test]
+fn a_back_dated_spend_cannot_overdraw_at_its_date() {
+    let mut ctx = context();
+    let pool = (AccountCode("POOL".into()), StreamCode("CHC".into()));
+    ctx.balances.insert(pool.clone(), Money::from_pence(100_050));
+    ctx.latest_dates.insert(pool.clone(), day("2025-04-01"));
+    let spend = dated("s", "POOL", "CHC-ONLY", "1000.00", "2025-03-01");
+    assert_eq!(
+        history_needed(std::slice::from_ref(&spend), &ctx),
+        vec![(pool.clone(), day("2025-03-01"))]
+    );
+    ctx.later_movements.insert(pool.clone(), vec![(day("2025-04-01"), Money::from_pence(100_050))]);
+    let err = plan_batch(std::slice::from_ref(&spend), &ctx).unwrap_err();
+    assert_eq!(err.error.code(), "overdraft");
+    assert!(err.to_string().contains("would fall to -£1,000.00 on 2025-03-01"), "{err}");
+    // Dated on or after the money arrived, it is fine.
+    let later = dated("s", "POOL", "CHC-ONLY", "1000.00", "2025-04-01");
+    assert!(history_needed(std::slice::from_ref(&later), &ctx).is_empty());
+    assert!(plan_batch(&[later], &ctx).is_ok());
+    // Within one batch, date order decides, not the order of lines.
+    let ctx = context();
+    let batch = [
+        dated("in", "FUNDER", "POOL", "5.00", "2025-05-02"),
+        dated("out", "POOL", "CHC-ONLY", "5.00", "2025-05-01"),
+    ];
+    assert_eq!(plan_batch(&batch, &ctx).unwrap_err().index, 1);
+    let batch = [
+        dated("out", "POOL", "CHC-ONLY", "5.00", "2025-05-02"),
+        dated("in", "FUNDER", "POOL", "5.00", "2025-05-01"),
+    ];
+    let plan = plan_batch(&batch, &ctx).unwrap();
+    assert_eq!(
+        plan.latest_dates[&(AccountCode("POOL".into()), StreamCode("CHC".into()))],
+        day("2025-05-02")
+    );
+}
+
+#[test]
+fn check_finds_an_overdraft_in_the_past() {
+    let (accounts, streams) = check_fixture();
+    let mut spend = facts(2, 2, 1, 500, None);
+    spend.effective_date = day("2025-03-01");
+    let transfers = [facts(1, 1, 2, 500, None), spend];
+    let stored = HashMap::from([((1, 1), 0), ((2, 1), 0)]);
+    let violations = check_ledger(&accounts, &streams, transfers, &stored);
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(
+        violations[0].detail.contains(
+            "POOL may not go negative but falls to -£5.00 in stream CHC on 2025-03-01 (transfer 2)"
+        ),
+        "{violations:?}"
+    );
 }
 
 #[test]
@@ -230,6 +299,7 @@ fn reversals_must_mirror_their_original_and_not_exceed_it() {
 fn facts(id: i64, from: i64, to: i64, amount: i64, reverses: Option<i64>) -> TransferFacts {
     TransferFacts {
         id,
+        effective_date: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
         from_account: from,
         to_account: to,
         stream: 1,
