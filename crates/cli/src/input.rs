@@ -72,8 +72,12 @@ pub fn read_jsonl<Raw: DeserializeOwned, T, E: std::fmt::Display>(
         if text.is_empty() || text.starts_with('#') {
             continue;
         }
-        let raw: Raw = serde_json::from_str(text)
-            .map_err(|e| anyhow::anyhow!("line {number}: {}", json_problem(&e)))?;
+        // The API's JSON reading, so a line and a request body get the same words: the
+        // field at fault, and no Rust type names.
+        let raw: Raw = onebudget_web::extract::parse_json(text.as_bytes()).map_err(|error| {
+            let (_, _, message, _) = error.parts();
+            anyhow::anyhow!("line {number}: {}", at_column(&message))
+        })?;
         let record = parse(&raw).map_err(|e| anyhow::anyhow!("line {number}: {e}"))?;
         lines.records.push(record);
         lines.line_numbers.push(number);
@@ -82,16 +86,18 @@ pub fn read_jsonl<Raw: DeserializeOwned, T, E: std::fmt::Display>(
     Ok(lines)
 }
 
-/// A JSON error in words, without the line number (we give our own) but with the column.
-fn json_problem(error: &serde_json::Error) -> String {
-    use serde_json::error::Category;
-    let message = error.to_string();
-    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
-    match error.classify() {
-        Category::Syntax | Category::Eof => {
-            format!("not valid JSON at column {}: {message}", error.column())
-        }
-        Category::Data => message,
-        Category::Io => format!("cannot read: {message}"),
+/// The API's message for one JSON Lines line: "(line 1, column 53)" becomes "at column
+/// 53", since the line is already named, and is dropped when it names no place.
+fn at_column(message: &str) -> String {
+    let message = message.replace("the body is not valid JSON", "not valid JSON");
+    let Some(start) = message.rfind(" (line ") else {
+        return message;
+    };
+    let (text, place) = message.split_at(start);
+    let column =
+        place.rsplit_once("column ").and_then(|(_, c)| c.trim_end_matches(')').parse::<u64>().ok());
+    match column {
+        Some(column) if column > 0 => format!("{text} at column {column}"),
+        _ => text.to_owned(),
     }
 }

@@ -172,6 +172,8 @@ backend_tests! {
             (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-02-29"), "line 2: effective_date: there is no such date (got \"2025-02-29\")"),
             (transfer_line("t1", "ICB-CHC", "BCF-POOL", "2.00", "CHC", "2025-04-01"), "line 2: idempotency_key: \"t1\" was already used for a different transfer"),
             ("{\"idempotency_key\": \"n1\", ".to_owned(), "line 2: not valid JSON"),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-04-01").replace("\"1.00\"", "1.00"), "line 2: amount: invalid type: floating point `1.0`, expected a string at column"),
+            ("5".to_owned(), "line 2: invalid type: integer `5`, expected a JSON object"),
             (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-04-01").replace("memo; with a semicolon", &"x".repeat(501)), "line 2: memo: the memo is longer than 500 characters"),
         ];
         for (bad, expected) in cases {
@@ -191,6 +193,9 @@ backend_tests! {
     fn the_journal_agrees_with_hledger_and_ledger(url: &str) {
         let dir = temp();
         setup(url, dir.path());
+        // A key with the characters hledger treats specially in a description.
+        let odd = transfer_line("odd;key:x|y", "ICB-CHC", "BCF-POOL", "0.99", "CHC", "2025-06-01");
+        assert!(with_stdin(url, &["ledger", "post", "--input", "-"], &odd).status.success());
         let journal = dir.path().join("onebudget.journal");
         let out = onebudget(url, &["export", "--format", "ledger", "--output", journal.to_str().unwrap()]);
         assert!(out.status.success(), "{}", text(&out.stderr));

@@ -55,7 +55,8 @@ macro_rules! code_type {
         pub struct $name(String);
 
         impl $name {
-            /// Parse a code: 1 to the maximum characters of letters, digits and `-_.:/`.
+            /// Parse a code: 1 to the maximum characters of letters, digits and `-_./`. No colon:
+            /// plain-text accounting reads `:` in an account name as a sub-account.
             pub fn parse(field: &str, value: &str) -> Result<$name, FieldError> {
                 parse_code(field, value, $max, $what).map($name)
             }
@@ -83,14 +84,13 @@ fn parse_code(field: &str, value: &str, max: usize, what: &str) -> Result<String
             format!("{what} is longer than {max} characters"),
         ));
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '/')))
+    if let Some(bad) =
+        value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')))
     {
         return Err(FieldError::new(
             field,
             value,
-            format!("{what} may hold only letters, digits and - _ . : / (found {bad:?})"),
+            format!("{what} may hold only letters, digits and - _ . / (found {bad:?})"),
         ));
     }
     Ok(value.to_owned())
@@ -863,89 +863,106 @@ pub fn plan_batch(batch: &[Transfer], context: &BatchContext) -> Result<BatchPla
     let mut reversed: HashMap<IdempotencyKey, Money> = HashMap::new();
     let mut seen_in_batch: HashMap<&IdempotencyKey, usize> = HashMap::new();
     let mut planned = Vec::with_capacity(batch.len());
-    for (index, transfer) in batch.iter().enumerate() {
-        let fail = |error: TransferError| BatchError { index, error };
-        let key = &transfer.idempotency_key;
-        if let Some(recorded) = context.recorded.get(key) {
-            if recorded.transfer == *transfer {
-                planned.push(PlannedTransfer::AlreadyRecorded { id: recorded.id });
-                continue;
-            }
-            return Err(fail(TransferError::IdempotencyConflict {
-                key: key.clone(),
-                existing_id: recorded.id,
-            }));
-        }
-        if let Some(&first) = seen_in_batch.get(key) {
-            if batch.get(first) == Some(transfer) {
-                planned.push(PlannedTransfer::RepeatInBatch { index: first });
-                continue;
-            }
-            return Err(fail(TransferError::Field(FieldError::new(
-                "idempotency_key",
-                key.as_str(),
-                format!(
-                    "this key is used by transfer {} of the batch for a different transfer",
-                    first + 1
-                ),
-            ))));
-        }
-        seen_in_batch.insert(key, index);
-
-        let stream = &transfer.stream;
-        if !context.streams.contains_key(stream) {
-            return Err(fail(TransferError::UnknownStream { code: stream.clone() }));
-        }
-        let mut sides = [("from", &transfer.from, None), ("to", &transfer.to, None)];
-        for (field, code, account) in sides.iter_mut() {
-            let found = context.accounts.get(*code).ok_or_else(|| {
-                fail(TransferError::UnknownAccount { field, code: (*code).clone() })
-            })?;
-            if let Some(account_stream) = found.stream.as_ref().filter(|s| *s != stream) {
-                return Err(fail(TransferError::StreamMismatch {
-                    field,
-                    account: (*code).clone(),
-                    account_stream: account_stream.clone(),
-                    transfer_stream: stream.clone(),
+    // The loop stops at the first transfer that is wrong in itself; overdrafts are found
+    // after it, in date order, among the transfers before that one. The lower index wins.
+    let mut walk = || -> Result<(), BatchError> {
+        for (index, transfer) in batch.iter().enumerate() {
+            let fail = |error: TransferError| BatchError { index, error };
+            let key = &transfer.idempotency_key;
+            if let Some(recorded) = context.recorded.get(key) {
+                if recorded.transfer == *transfer {
+                    planned.push(PlannedTransfer::AlreadyRecorded { id: recorded.id });
+                    continue;
+                }
+                return Err(fail(TransferError::IdempotencyConflict {
+                    key: key.clone(),
+                    existing_id: recorded.id,
                 }));
             }
-            *account = Some(found);
-        }
-
-        if let Some(original_key) = &transfer.reverses {
-            check_reversal(transfer, original_key, context, &mut reversed).map_err(fail)?;
-        }
-
-        let [(_, _, from_account), (_, _, to_account)] = sides;
-        let from_pair = (transfer.from.clone(), stream.clone());
-        let to_pair = (transfer.to.clone(), stream.clone());
-        let new_from = current_balance(&balances, context, &from_pair)
-            .checked_sub(transfer.amount)
-            .map_err(|e| fail(e.into()))?;
-        let new_to = current_balance(&balances, context, &to_pair)
-            .checked_add(transfer.amount)
-            .map_err(|e| fail(e.into()))?;
-        let date = transfer.effective_date;
-        for (pair, account, delta) in [
-            (&from_pair, from_account, transfer.amount.checked_neg().map_err(|e| fail(e.into()))?),
-            (&to_pair, to_account, transfer.amount),
-        ] {
-            if account.is_some_and(|a| !a.may_go_negative) {
-                protected.entry(pair.clone()).or_default().push(NewMovement { date, delta, index });
+            if let Some(&first) = seen_in_batch.get(key) {
+                if batch.get(first) == Some(transfer) {
+                    planned.push(PlannedTransfer::RepeatInBatch { index: first });
+                    continue;
+                }
+                return Err(fail(TransferError::Field(FieldError::new(
+                    "idempotency_key",
+                    key.as_str(),
+                    format!(
+                        "this key is used by transfer {} of the batch for a different transfer",
+                        first + 1
+                    ),
+                ))));
             }
-            let latest = latest_dates
-                .entry(pair.clone())
-                .or_insert_with(|| context.latest_dates.get(pair).copied().unwrap_or(date));
-            *latest = (*latest).max(date);
+            seen_in_batch.insert(key, index);
+
+            let stream = &transfer.stream;
+            if !context.streams.contains_key(stream) {
+                return Err(fail(TransferError::UnknownStream { code: stream.clone() }));
+            }
+            let mut sides = [("from", &transfer.from, None), ("to", &transfer.to, None)];
+            for (field, code, account) in sides.iter_mut() {
+                let found = context.accounts.get(*code).ok_or_else(|| {
+                    fail(TransferError::UnknownAccount { field, code: (*code).clone() })
+                })?;
+                if let Some(account_stream) = found.stream.as_ref().filter(|s| *s != stream) {
+                    return Err(fail(TransferError::StreamMismatch {
+                        field,
+                        account: (*code).clone(),
+                        account_stream: account_stream.clone(),
+                        transfer_stream: stream.clone(),
+                    }));
+                }
+                *account = Some(found);
+            }
+
+            if let Some(original_key) = &transfer.reverses {
+                check_reversal(transfer, original_key, context, &mut reversed).map_err(fail)?;
+            }
+
+            let [(_, _, from_account), (_, _, to_account)] = sides;
+            let from_pair = (transfer.from.clone(), stream.clone());
+            let to_pair = (transfer.to.clone(), stream.clone());
+            let new_from = current_balance(&balances, context, &from_pair)
+                .checked_sub(transfer.amount)
+                .map_err(|e| fail(e.into()))?;
+            let new_to = current_balance(&balances, context, &to_pair)
+                .checked_add(transfer.amount)
+                .map_err(|e| fail(e.into()))?;
+            let date = transfer.effective_date;
+            for (pair, account, delta) in [
+                (
+                    &from_pair,
+                    from_account,
+                    transfer.amount.checked_neg().map_err(|e| fail(e.into()))?,
+                ),
+                (&to_pair, to_account, transfer.amount),
+            ] {
+                if account.is_some_and(|a| !a.may_go_negative) {
+                    protected.entry(pair.clone()).or_default().push(NewMovement {
+                        date,
+                        delta,
+                        index,
+                    });
+                }
+                let latest = latest_dates
+                    .entry(pair.clone())
+                    .or_insert_with(|| context.latest_dates.get(pair).copied().unwrap_or(date));
+                *latest = (*latest).max(date);
+            }
+            balances.insert(from_pair, new_from);
+            balances.insert(to_pair, new_to);
+            planned.push(PlannedTransfer::New);
         }
-        balances.insert(from_pair, new_from);
-        balances.insert(to_pair, new_to);
-        planned.push(PlannedTransfer::New);
+        Ok(())
+    };
+    let structural = walk().err();
+    match (structural, first_overdraft(&protected, context, batch)) {
+        (Some(wrong), Some(overdraft)) => {
+            Err(if overdraft.index < wrong.index { overdraft } else { wrong })
+        }
+        (Some(error), None) | (None, Some(error)) => Err(error),
+        (None, None) => Ok(BatchPlan { transfers: planned, balances, latest_dates }),
     }
-    if let Some(error) = first_overdraft(&protected, context, batch) {
-        return Err(error);
-    }
-    Ok(BatchPlan { transfers: planned, balances, latest_dates })
 }
 
 /// A new transfer's effect on one (account, stream) pair.

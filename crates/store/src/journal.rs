@@ -3,9 +3,10 @@
 //! independent tool: `hledger -f ledger.journal balance`.
 //!
 //! Each transfer becomes one transaction dated by its effective date, with the transfer's
-//! id as the transaction code, its idempotency key as the description, the stream and
-//! reason as tags, and two postings: the receiving account `+amount`, the sending account
-//! `-amount`. Account names are account codes.
+//! id as the transaction code and description, the stream and reason as tags, the
+//! idempotency key and memo as comments, and two postings: the receiving account
+//! `+amount`, the sending account `-amount`. Account names are account codes, which
+//! cannot hold `:` (the sub-account separator).
 
 use std::io::Write;
 
@@ -46,14 +47,16 @@ impl Store {
                 &[],
                 &mut |row| {
                     let amount = Money::from_pence(row.int(6)?).to_plain_string();
+                    // The key goes in a comment, not the description: hledger ends a
+                    // description at `;` and splits it at `|`, and a key may hold either.
+                    let id = row.int(0)?;
                     writeln!(
                         out,
-                        "{} * ({}) {}\n    ; stream:{}, reason:{}",
+                        "{} * ({id}) transfer {id}\n    ; stream:{}, reason:{}\n    ; key: {}",
                         row.date(1)?.format("%Y-%m-%d"),
-                        row.int(0)?,
-                        one_line(&row.text(2)?),
                         row.text(3)?,
                         row.text(4)?,
+                        one_line(&row.text(2)?),
                     )
                     .map_err(io)?;
                     if let Some(original) = row.opt_text(9)? {

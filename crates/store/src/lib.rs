@@ -39,9 +39,9 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://onebudget.db";
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error(
-        "unsupported database URL {url:?}: use sqlite://PATH (e.g. sqlite://onebudget.db) or postgres://USER:PASSWORD@HOST/DATABASE"
+        "unsupported database URL (scheme {scheme:?}): use sqlite://PATH (e.g. sqlite://onebudget.db) or postgres://USER:PASSWORD@HOST/DATABASE"
     )]
-    UnsupportedUrl { url: String },
+    UnsupportedUrl { scheme: String },
     #[error("cannot open the database at {url}: {message}")]
     Connect { url: String, message: String },
     #[error("no database connection is free: {0}")]
@@ -141,14 +141,16 @@ impl DatabaseLocation {
         {
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() || path == ":memory:" {
-                return Err(StoreError::UnsupportedUrl { url: url.to_owned() });
+                return Err(StoreError::UnsupportedUrl { scheme: "sqlite".to_owned() });
             }
             return Ok(DatabaseLocation::Sqlite(PathBuf::from(path)));
         }
         if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
             return Ok(DatabaseLocation::Postgres(trimmed.to_owned()));
         }
-        Err(StoreError::UnsupportedUrl { url: postgres::redact(url) })
+        // Only the scheme: the rest of an unreadable URL may hold a password.
+        let scheme = trimmed.split_once(':').map_or("(none)", |(scheme, _)| scheme);
+        Err(StoreError::UnsupportedUrl { scheme: scheme.chars().take(20).collect() })
     }
 }
 
@@ -164,7 +166,7 @@ impl Store {
             ),
             DatabaseLocation::Postgres(url) => (
                 Backend::Postgres(Arc::new(postgres::open(&url)?)),
-                format!("PostgreSQL {}", postgres::redact(&url)),
+                format!("PostgreSQL {}", postgres::describe(&url)),
                 migrate::Dialect::Postgres,
             ),
         };

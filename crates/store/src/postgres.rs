@@ -53,33 +53,61 @@ const WRITER_LOCK: i64 = 0x6f6e_6562_7564_6765; // "onebudge"
 
 pub(crate) fn open(url: &str) -> Result<Pool, StoreError> {
     let config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
-        StoreError::Connect { url: redact(url), message: e.to_string() }
+        StoreError::Connect { url: describe(url), message: error_chain(&e) }
     })?;
+    // One direct connection first: it fails at once with the server's reason (refused,
+    // wrong password, no such database), where the pool would wait and then say less.
+    let mut probe = config
+        .connect(NoTls)
+        .map_err(|e| StoreError::Connect { url: describe(url), message: error_chain(&e) })?;
+    probe.simple_query("SELECT 1").map_err(StoreError::from)?;
+    drop(probe);
     let manager = PostgresConnectionManager::new(config, NoTls);
     r2d2::Pool::builder()
         .max_size(8)
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
         .map(|pool| Pool(Some(pool)))
-        .map_err(|e| StoreError::Connect { url: redact(url), message: e.to_string() })
+        .map_err(|e| StoreError::Connect { url: describe(url), message: e.to_string() })
 }
 
-/// The URL with any password replaced, for messages and logs.
-pub(crate) fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = url.get(scheme_end + 3..at).unwrap_or_default();
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!(
-                    "{}{user}:***{}",
-                    url.get(..scheme_end + 3).unwrap_or_default(),
-                    url.get(at..).unwrap_or_default()
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+/// An error and its causes, joined: the driver's own message is often only "error
+/// connecting to server".
+fn error_chain(error: &dyn StdError) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
     }
+    message
+}
+
+/// Where a PostgreSQL URL points, for messages and logs: rebuilt from its parsed parts
+/// (user, hosts, ports, database), so no password can appear however it was written
+/// (`user:password@`, `?password=`, or a key=value string).
+pub(crate) fn describe(url: &str) -> String {
+    let Ok(config) = url.parse::<postgres::Config>() else {
+        return "a PostgreSQL URL that cannot be read".to_owned();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let port = config.get_ports().first().map(|p| format!(":{p}")).unwrap_or_default();
+    let user = config.get_user().map(|u| format!("{u}@")).unwrap_or_default();
+    let password = if config.get_password().is_some() { " (password hidden)" } else { "" };
+    format!(
+        "postgres://{user}{}{port}/{}{password}",
+        hosts.join(","),
+        config.get_dbname().unwrap_or("")
+    )
 }
 
 pub(crate) fn transaction<T, E: From<StoreError>>(
@@ -91,7 +119,12 @@ pub(crate) fn transaction<T, E: From<StoreError>>(
     let client: &mut Client = &mut conn;
     if write {
         client
-            .batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})"))
+            // READ COMMITTED explicitly: each statement then sees what committed before it,
+            // so after the lock is granted the batch is planned against the latest ledger,
+            // whatever default isolation the server or role sets.
+            .batch_execute(&format!(
+                "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITER_LOCK})"
+            ))
             .map_err(StoreError::from)?;
     } else {
         client
@@ -104,7 +137,10 @@ pub(crate) fn transaction<T, E: From<StoreError>>(
             Err(error) => Err(StoreError::from(error).into()),
         },
         Err(error) => {
-            client.batch_execute("ROLLBACK").map_err(StoreError::from)?;
+            // The first error is the one to report; a failed rollback only ends the session.
+            if let Err(rollback) = client.batch_execute("ROLLBACK") {
+                tracing::warn!(error = %rollback, "rollback failed after an error");
+            }
             Err(error)
         }
     }

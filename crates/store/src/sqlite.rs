@@ -57,7 +57,11 @@ pub(crate) fn transaction<T, E: From<StoreError>>(
             }
         },
         Err(error) => {
-            conn.execute_batch("ROLLBACK").map_err(StoreError::from)?;
+            // The first error is the one to report (after an I/O error SQLite may already
+            // have rolled back, and ROLLBACK then fails too).
+            if let Err(rollback) = conn.execute_batch("ROLLBACK") {
+                tracing::warn!(error = %rollback, "rollback failed after an error");
+            }
             Err(error)
         }
     }

@@ -11,6 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The environment variable that names the PostgreSQL server for tests.
 pub const POSTGRES_URL_VARIABLE: &str = "ONEBUDGET_TEST_POSTGRES_URL";
 
+/// Set (as the README's test command does) to make a missing PostgreSQL fail the tests
+/// instead of skipping them.
+pub const REQUIRE_POSTGRES_VARIABLE: &str = "ONEBUDGET_TEST_REQUIRE_POSTGRES";
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A database that exists for the life of this value.
@@ -35,6 +39,11 @@ impl TestDatabase {
     /// was given in `ONEBUDGET_TEST_POSTGRES_URL`.
     pub fn postgres(test: &str) -> Option<TestDatabase> {
         let Ok(admin_url) = std::env::var(POSTGRES_URL_VARIABLE) else {
+            if std::env::var_os(REQUIRE_POSTGRES_VARIABLE).is_some() {
+                fail(&format!(
+                    "{REQUIRE_POSTGRES_VARIABLE} is set, so {test} must run on PostgreSQL, but {POSTGRES_URL_VARIABLE} is not set"
+                ));
+            }
             eprintln!(
                 "skipped {test} on PostgreSQL: {POSTGRES_URL_VARIABLE} is not set (the README's test command sets it)"
             );
