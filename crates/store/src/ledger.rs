@@ -709,9 +709,13 @@ impl Store {
                 None => String::new(),
             };
             let sql = format!(
-                "SELECT {columns}, CAST(SUM(m.delta) AS BIGINT) FROM ({source}) m \
+                // Sum by integer ids first, then name the (few) results: grouping the
+                // joined text columns of every transfer was most of the time.
+                "SELECT {columns}, m.total FROM \
+                 (SELECT account_id, stream_id, CAST(SUM(delta) AS BIGINT) AS total FROM ({source}) d \
+                  GROUP BY account_id, stream_id) m \
                  JOIN accounts a ON a.id = m.account_id JOIN funding_streams s ON s.id = m.stream_id \
-                 {filter} GROUP BY {columns} ORDER BY a.code, s.code"
+                 {filter} ORDER BY a.code, s.code"
             );
             let mut rows = Vec::new();
             conn.query_each(&sql, &params, &mut |row| {

@@ -74,12 +74,50 @@ impl rusqlite::ToSql for Value<'_> {
             Value::OptInt(Some(v)) => ToSqlOutput::from(*v),
             Value::OptInt(None) => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
-            Value::Date(d) => return d.to_sql(),
+            Value::Date(d) => ToSqlOutput::from(iso_date(*d)),
         })
     }
 }
 
+/// `YYYY-MM-DD`, the form SQLite stores dates in (and compares correctly as text).
+/// Written by hand, as is [`parse_iso_date`]: chrono's general formatter and parser were
+/// a visible share of posting and of a full check.
+fn iso_date(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+}
+
+/// `YYYY-MM-DD` as stored by [`iso_date`].
+fn parse_iso_date(bytes: &[u8]) -> Option<NaiveDate> {
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        bytes
+            .get(range)?
+            .iter()
+            .try_fold(0u32, |n, b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
+    };
+    if bytes.len() != 10 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(number(0..4)?).ok()?, number(5..7)?, number(8..10)?)
+}
+
 struct SqliteRow<'a, 'b>(&'a rusqlite::Row<'b>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_back_as_written() {
+        for (y, m, d) in [(2025, 4, 1), (1, 1, 1), (9999, 12, 31), (2024, 2, 29)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(parse_iso_date(iso_date(date).as_bytes()), Some(date));
+        }
+        for bad in ["2025-02-30", "2025/04/01", "25-04-01", "2025-04-1x", ""] {
+            assert_eq!(parse_iso_date(bad.as_bytes()), None, "{bad}");
+        }
+    }
+}
 
 impl Row for SqliteRow<'_, '_> {
     fn int(&self, index: usize) -> Result<i64, StoreError> {
@@ -95,7 +133,11 @@ impl Row for SqliteRow<'_, '_> {
         Ok(self.0.get(index)?)
     }
     fn date(&self, index: usize) -> Result<NaiveDate, StoreError> {
-        Ok(self.0.get(index)?)
+        let text = self.0.get_ref(index)?;
+        let bytes = text.as_bytes().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        parse_iso_date(bytes).ok_or_else(|| {
+            StoreError::Corrupt(format!("{:?} is not a date", String::from_utf8_lossy(bytes)))
+        })
     }
 }
 
@@ -136,7 +178,7 @@ impl Conn for rusqlite::Connection {
                 row.to_account_id,
                 row.amount_pence,
                 row.stream_id,
-                row.effective_date,
+                iso_date(row.effective_date),
                 row.reason,
                 row.memo,
                 row.reverses_id,
