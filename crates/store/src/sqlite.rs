@@ -103,22 +103,6 @@ fn parse_iso_date(bytes: &[u8]) -> Option<NaiveDate> {
 
 struct SqliteRow<'a, 'b>(&'a rusqlite::Row<'b>);
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_read_back_as_written() {
-        for (y, m, d) in [(2025, 4, 1), (1, 1, 1), (9999, 12, 31), (2024, 2, 29)] {
-            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
-            assert_eq!(parse_iso_date(iso_date(date).as_bytes()), Some(date));
-        }
-        for bad in ["2025-02-30", "2025/04/01", "25-04-01", "2025-04-1x", ""] {
-            assert_eq!(parse_iso_date(bad.as_bytes()), None, "{bad}");
-        }
-    }
-}
-
 impl Row for SqliteRow<'_, '_> {
     fn int(&self, index: usize) -> Result<i64, StoreError> {
         Ok(self.0.get(index)?)
@@ -186,5 +170,21 @@ impl Conn for rusqlite::Connection {
             ])?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_back_as_written() {
+        for (y, m, d) in [(2025, 4, 1), (1, 1, 1), (9999, 12, 31), (2024, 2, 29)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(parse_iso_date(iso_date(date).as_bytes()), Some(date));
+        }
+        for bad in ["2025-02-30", "2025/04/01", "25-04-01", "2025-04-1x", ""] {
+            assert_eq!(parse_iso_date(bad.as_bytes()), None, "{bad}");
+        }
     }
 }
