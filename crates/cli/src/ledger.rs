@@ -126,6 +126,12 @@ pub fn statement(
     let code = AccountCode::parse("account", account).map_err(|e| anyhow::anyhow!("{e}"))?;
     let from = optional_date("from", from)?;
     let to = optional_date("to", to)?;
+    if let (Some(from), Some(to)) = (from, to) {
+        anyhow::ensure!(
+            from <= to,
+            "--from {from} is after --to {to}; give a range that runs forwards"
+        );
+    }
     let statement = store.statement(&code, from, to)?;
     let money =
         |m: Money| if matches!(format, Format::Csv) { m.to_plain_string() } else { m.to_string() };

@@ -150,7 +150,9 @@ backend_tests! {
         assert!(statement.contains("opening balance"), "{statement}");
         assert!(statement.contains("£1,500.00"), "{statement}");
         assert!(statement.contains("P000001-BUDGET"), "{statement}");
-        let bad_date = onebudget(url, &["ledger", "balances", "--as-of", "2025-02-30"]);
+        let backwards = onebudget(url, &["ledger", "statement", "BCF-POOL", "--from", "2025-05-01", "--to", "2025-04-01"]);
+        assert!(text(&backwards.stderr).contains("--from 2025-05-01 is after --to 2025-04-01"), "{}", text(&backwards.stderr));
+                let bad_date = onebudget(url, &["ledger", "balances", "--as-of", "2025-02-30"]);
         assert!(!bad_date.status.success());
         assert!(text(&bad_date.stderr).contains("as-of: there is no such date"), "{}", text(&bad_date.stderr));
         let check = onebudget(url, &["check"]);

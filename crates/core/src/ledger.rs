@@ -34,11 +34,21 @@ pub const NAME_MAX_CHARS: usize = 200;
 /// A problem with one field of some input: which field, the value given, and what was
 /// wrong with it (in words a person can act on).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {problem} (got {value:?})")]
+#[error("{field}: {problem} (got {})", quoted(value))]
 pub struct FieldError {
     pub field: String,
     pub value: String,
     pub problem: String,
+}
+
+/// A value quoted in a message: whole if short, otherwise its start and its length.
+fn quoted(value: &str) -> String {
+    const SHOWN: usize = 60;
+    if value.chars().count() <= SHOWN {
+        return format!("{value:?}");
+    }
+    let start: String = value.chars().take(SHOWN).collect();
+    format!("{start:?}… ({} characters)", value.chars().count())
 }
 
 impl FieldError {
@@ -717,7 +727,9 @@ pub enum TransferError {
         "idempotency_key: \"{key}\" was already used for a different transfer (id {existing_id}); use a new key, or send exactly the original transfer"
     )]
     IdempotencyConflict { key: IdempotencyKey, existing_id: i64 },
-    #[error("reverses: there is no transfer with idempotency key \"{reverses}\" to reverse")]
+    #[error(
+        "reverses: there is no recorded transfer with idempotency key \"{reverses}\" to reverse (a transfer can be reversed once it is recorded, in a later batch than its own)"
+    )]
     UnknownReversal { reverses: IdempotencyKey },
     #[error("reverses: {problem} (reversing \"{reverses}\")")]
     ReversalMismatch { reverses: IdempotencyKey, problem: String },
@@ -1078,6 +1090,12 @@ fn check_reversal(
         return Err(mismatch(
             "that transfer is itself a reversal; post a new transfer instead of reversing a reversal".to_owned(),
         ));
+    }
+    if transfer.effective_date < original.effective_date {
+        return Err(mismatch(format!(
+            "a reversal cannot be dated before the transfer it reverses ({})",
+            original.effective_date
+        )));
     }
     if original.from != transfer.to || original.to != transfer.from {
         return Err(mismatch(format!(

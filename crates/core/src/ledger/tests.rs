@@ -100,6 +100,8 @@ fn bad_fields_are_named_with_their_value() {
         assert_eq!(error.field, field, "{error}");
         assert!(error.problem.contains(problem), "{error}");
     }
+    let long = field_error(&TransferInput { memo: "x".repeat(501), ..input("k", "A", "B", "1") });
+    assert!(long.to_string().ends_with("xxx\"… (501 characters))"), "{long}");
     let error = field_error(&input("k", "A", "B", "1.234"));
     assert_eq!(error.value, "1.234");
     assert_eq!(
@@ -292,6 +294,29 @@ fn reversals_must_mirror_their_original_and_not_exceed_it() {
     assert!(err.to_string().contains("only £4.00 of the original £10.00 is left"), "{err}");
     ctx.reversed_so_far.insert(IdempotencyKey("pay".into()), Money::from_pence(1_000));
     assert!(plan_batch(&[reversal("r3", "POOL", "FUNDER", "0.01")], &ctx).is_err());
+    let early = Transfer::try_from(&TransferInput {
+        reverses: Some("pay".into()),
+        reason: "correction".into(),
+        effective_date: "2025-03-31".into(),
+        ..input("r4", "POOL", "FUNDER", "1.00")
+    })
+    .unwrap();
+    let err = plan_batch(&[early], &context()).unwrap_err();
+    assert_eq!(err.error.code(), "unknown_reversal");
+    let mut with_original = context();
+    with_original.recorded = ctx.recorded.clone();
+    let early = Transfer::try_from(&TransferInput {
+        reverses: Some("pay".into()),
+        reason: "correction".into(),
+        effective_date: "2025-03-31".into(),
+        ..input("r4", "POOL", "FUNDER", "1.00")
+    })
+    .unwrap();
+    let err = plan_batch(&[early], &with_original).unwrap_err();
+    assert!(
+        err.to_string().contains("cannot be dated before the transfer it reverses (2025-04-01)"),
+        "{err}"
+    );
     let mut none = transfer("x", "POOL", "FUNDER", "1.00");
     none.reverses = Some(IdempotencyKey("missing".into()));
     assert_eq!(plan_batch(&[none], &ctx).unwrap_err().error.code(), "unknown_reversal");
