@@ -128,14 +128,12 @@ pub struct CheckReport {
     pub violations: Vec<Violation>,
 }
 
-const EARLIEST: NaiveDate = NaiveDate::MIN;
-const LATEST: NaiveDate = NaiveDate::MAX;
-
+/// The widest range of effective dates: `parse_date` takes four-digit years only, so
+/// every stored date lies in 0000-01-01 ..= 9999-12-31 (and SQLite's text dates compare
+/// correctly within it).
 fn date_bounds() -> (NaiveDate, NaiveDate) {
-    // The widest range both backends store: SQLite compares 'YYYY-MM-DD' text, so years
-    // must have four digits.
-    let earliest = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(EARLIEST);
-    let latest = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(LATEST);
+    let earliest = NaiveDate::from_ymd_opt(0, 1, 1).unwrap_or(NaiveDate::MIN);
+    let latest = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX);
     (earliest, latest)
 }
 
