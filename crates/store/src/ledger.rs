@@ -339,6 +339,11 @@ impl Store {
         })
     }
 
+    /// Whether the database answers: one trivial query, for health checks.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.read(|conn| conn.query_int("SELECT CAST(1 AS BIGINT)", &[]).map(|_| ()))
+    }
+
     /// The number of recorded transfers.
     pub fn transfer_count(&self) -> Result<u64, StoreError> {
         self.read(|conn| {
@@ -425,14 +430,12 @@ impl Store {
             },
         )?;
         let found: Vec<&str> = found.iter().map(String::as_str).collect();
-        let mut recorded_ids: HashMap<IdempotencyKey, i64> = HashMap::new();
         conn.query_matching(
             &format!("{SELECT_TRANSFER} WHERE t.idempotency_key"),
             "",
             Values::Text(&found),
             &mut |row| {
                 let recorded = transfer_from_row(row)?;
-                recorded_ids.insert(recorded.transfer.idempotency_key().clone(), recorded.id);
                 context.recorded.insert(recorded.transfer.idempotency_key().clone(), recorded);
                 Ok(())
             },
@@ -550,7 +553,7 @@ impl Store {
                 reason: transfer.reason().as_str(),
                 memo: transfer.memo(),
                 reverses_id: match transfer.reverses() {
-                    Some(key) => Some(recorded_ids.get(key).copied().ok_or_else(missing)?),
+                    Some(key) => Some(context.recorded.get(key).map(|r| r.id).ok_or_else(missing)?),
                     None => None,
                 },
                 recorded_at,

@@ -36,7 +36,8 @@ pub struct Health {
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let database = state
         .run(|store| {
-            store.transfer_count().map_err(ApiError::DatabaseUnavailable)?;
+            // A trivial query: counting every transfer on each probe would grow with the ledger.
+            store.ping().map_err(ApiError::DatabaseUnavailable)?;
             Ok::<_, ApiError>(store.backend_name())
         })
         .await?;
