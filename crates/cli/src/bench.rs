@@ -179,3 +179,292 @@ pub fn ledger(args: &LedgerBenchArgs, database_url: &str) -> anyhow::Result<()> 
     );
     Ok(())
 }
+
+#[derive(clap::Args)]
+pub struct AssessBenchArgs {
+    /// How many synthetic cases to assess.
+    #[arg(long, default_value_t = 1_000_000)]
+    cases: usize,
+    /// Threads to assess on (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Times to repeat the timed pass (the fastest is reported beside each).
+    #[arg(long, default_value_t = 5)]
+    repeat: usize,
+    /// Seed for the synthetic caseload.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also run the England care-at-home rule written in OpenFisca
+    /// (benches/openfisca/england_non_residential.py) over the same cases, on one date,
+    /// and compare speed and results. Needs python3 with openfisca-core installed
+    /// (pip install -r benches/openfisca/requirements.txt).
+    #[arg(long)]
+    openfisca: bool,
+    /// The OpenFisca harness script.
+    #[arg(long, default_value = "benches/openfisca/england_non_residential.py")]
+    openfisca_script: std::path::PathBuf,
+    /// The policy directory the OpenFisca harness reads its figures from.
+    #[arg(long, default_value = "policy")]
+    policy_dir: std::path::PathBuf,
+}
+
+fn checked_cases(
+    inputs: &[onebudget_core::assessment::CaseInput],
+) -> anyhow::Result<Vec<onebudget_core::assessment::Case>> {
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            onebudget_core::assessment::Case::parse(input, Default::default())
+                .map_err(|e| anyhow::anyhow!("synthetic case {i}: {e}"))
+        })
+        .collect()
+}
+
+/// Time `assess_all` `repeat` times; returns each pass's seconds and the summary.
+fn timed_passes(
+    policy: &onebudget_core::policy::Policy,
+    cases: &[onebudget_core::assessment::Case],
+    threads: usize,
+    repeat: usize,
+) -> anyhow::Result<(Vec<f64>, onebudget_sim::population::Summary)> {
+    let mut seconds = Vec::new();
+    let mut summary = None;
+    for _ in 0..repeat.max(1) {
+        let started = Instant::now();
+        let result = onebudget_sim::population::assess_all(policy, cases, threads)?;
+        seconds.push(started.elapsed().as_secs_f64());
+        anyhow::ensure!(
+            summary.is_none_or(|s| s == result),
+            "two passes over the same cases disagreed"
+        );
+        summary = Some(result);
+    }
+    Ok((seconds, summary.unwrap_or_default()))
+}
+
+fn rate_line(label: &str, cases: usize, seconds: &[f64]) {
+    let best = seconds.iter().copied().fold(f64::INFINITY, f64::min);
+    let median = {
+        let mut sorted = seconds.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        sorted.get(sorted.len() / 2).copied().unwrap_or(best)
+    };
+    println!(
+        "{label:<34} {:>12.0} assessments/s best, {:>12.0} median ({} passes, best {:.4} s)",
+        cases as f64 / best.max(f64::EPSILON),
+        cases as f64 / median.max(f64::EPSILON),
+        seconds.len(),
+        best
+    );
+}
+
+pub fn assess(args: &AssessBenchArgs) -> anyhow::Result<()> {
+    use onebudget_core::assessment::{Setting, explain};
+    use onebudget_core::policy::{Nation, Policy};
+    use onebudget_sim::caseload;
+
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(1));
+    let policy = Policy::embedded()?;
+    let generating = Instant::now();
+    let inputs = caseload::generate(&caseload::Spec {
+        cases: args.cases,
+        seed: args.seed,
+        only: None,
+        date: None,
+    });
+    let cases = checked_cases(&inputs)?;
+    println!(
+        "onebudget bench assess: {} synthetic cases (four nations, both settings, 2022/23 to 2025/26), {threads} thread(s)",
+        cases.len()
+    );
+    println!("generate  {:>10.3} s (not timed below)", generating.elapsed().as_secs_f64());
+
+    let (seconds, summary) = timed_passes(policy, &cases, threads, args.repeat)?;
+    rate_line("quiet (no explanations)", cases.len(), &seconds);
+    let (one_thread, _) = timed_passes(policy, &cases, 1, args.repeat.min(3))?;
+    rate_line("quiet, 1 thread", cases.len(), &one_thread);
+    println!(
+        "  {} assessed, charged {} a week in all; {} pay nothing; {} at full cost; {} not assessed because a figure they need is marked unknown in policy/",
+        summary.cases,
+        summary.weekly_charges,
+        summary.nil_charges,
+        summary.full_cost,
+        summary.missing_figure
+    );
+
+    // Explained: every step recorded, on one thread, over a slice; must agree.
+    let sample = cases.len().min(100_000);
+    let started = Instant::now();
+    let mut explained_total = Money::ZERO;
+    for case in cases.iter().take(sample) {
+        explained_total =
+            explained_total.checked_add(explain(policy, case)?.outcome.weekly_charge)?;
+    }
+    let explained_seconds = started.elapsed().as_secs_f64();
+    let quiet_sample =
+        onebudget_sim::population::assess_all(policy, cases.get(..sample).unwrap_or(&[]), 1)?;
+    anyhow::ensure!(
+        quiet_sample.weekly_charges == explained_total,
+        "explained and quiet assessments disagree: {} and {}",
+        explained_total,
+        quiet_sample.weekly_charges
+    );
+    rate_line("explained, 1 thread", sample, &[explained_seconds]);
+
+    if args.openfisca {
+        openfisca(args, policy, threads)?;
+    }
+    let _ = (Nation::England, Setting::NonResidential);
+    Ok(())
+}
+
+/// The same England care-at-home cases through onebudget and through OpenFisca.
+fn openfisca(
+    args: &AssessBenchArgs,
+    policy: &onebudget_core::policy::Policy,
+    threads: usize,
+) -> anyhow::Result<()> {
+    use onebudget_core::assessment::{IncomeKind, Setting, explain};
+    use onebudget_core::policy::Nation;
+    use onebudget_sim::caseload;
+
+    let date = NaiveDate::from_ymd_opt(2024, 10, 1).context("date")?;
+    let inputs = caseload::generate(&caseload::Spec {
+        cases: args.cases,
+        seed: args.seed,
+        only: Some((Nation::England, Setting::NonResidential)),
+        date: Some(date),
+    });
+    let cases = checked_cases(&inputs)?;
+    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let cases_csv = scratch.path().join("cases.csv");
+    let charges_csv = scratch.path().join("charges.csv");
+    let mut writer = csv::Writer::from_path(&cases_csv)?;
+    let mut header = vec![
+        "id",
+        "age_years",
+        "pension_credit_age",
+        "couple",
+        "disability",
+        "enhanced_disability",
+        "carer",
+        "dependent_children",
+        "savings",
+    ];
+    header.extend(caseload::INCOME_KINDS.iter().map(|k| k.as_str()));
+    header.extend([
+        "housing_costs",
+        "dre",
+        "cost_of_care",
+        "night_care_provided",
+        "disregard_night_care_element",
+    ]);
+    writer.write_record(&header)?;
+    let flag = |b: bool| if b { "1".to_owned() } else { "0".to_owned() };
+    for (i, (input, case)) in inputs.iter().zip(&cases).enumerate() {
+        let savings = Money::checked_sum(case.capital.iter().map(|c| c.value))?;
+        let mut row = vec![
+            i.to_string(),
+            case.age_years.to_string(),
+            flag(case.pension_credit_age),
+            flag(case.couple),
+            flag(case.disability_premium),
+            flag(case.enhanced_disability_premium),
+            flag(case.carer_premium),
+            case.dependent_children.to_string(),
+            savings.to_plain_string(),
+        ];
+        for kind in caseload::INCOME_KINDS {
+            let amount: Money = Money::checked_sum(
+                input.weekly_income.iter().filter(|x| x.kind == kind).map(|x| x.amount),
+            )?;
+            row.push(amount.to_plain_string());
+        }
+        row.extend([
+            case.housing_costs.to_plain_string(),
+            case.disability_related_expenditure.to_plain_string(),
+            case.cost_of_care.to_plain_string(),
+            flag(case.night_care_provided),
+            flag(case.local.disregard_night_care_element),
+        ]);
+        writer.write_record(&row)?;
+    }
+    writer.flush()?;
+    let _ = IncomeKind::Esa;
+
+    let (seconds, _) = timed_passes(policy, &cases, threads, args.repeat)?;
+    let best = seconds.iter().copied().fold(f64::INFINITY, f64::min);
+    let output = std::process::Command::new("python3")
+        .arg(&args.openfisca_script)
+        .arg("--cases")
+        .arg(&cases_csv)
+        .arg("--out")
+        .arg(&charges_csv)
+        .arg("--date")
+        .arg(date.to_string())
+        .arg("--policy-dir")
+        .arg(&args.policy_dir)
+        .output()
+        .with_context(|| format!("cannot run python3 {}", args.openfisca_script.display()))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "the OpenFisca harness failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let last = stdout.lines().last().unwrap_or_default();
+    let timing: serde_json::Value = serde_json::from_str(last)
+        .with_context(|| format!("the harness's last line is not its timing JSON: {last}"))?;
+    let compute =
+        timing.get("compute_seconds").and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+    let load = timing.get("load_seconds").and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN);
+
+    let mut reader = csv::Reader::from_path(&charges_csv)?;
+    let (mut agree, mut differ, mut largest) = (0_u64, 0_u64, Money::ZERO);
+    let mut example = None;
+    for (record, case) in reader.records().zip(&cases) {
+        let record = record?;
+        let theirs = Money::parse(record.get(1).unwrap_or_default())
+            .map_err(|e| anyhow::anyhow!("OpenFisca output: {e}"))?;
+        let ours = explain(policy, case)?.outcome.weekly_charge;
+        let gap = ours.checked_sub(theirs)?;
+        let gap = if gap.is_negative() { gap.checked_neg()? } else { gap };
+        if gap.is_zero() {
+            agree += 1;
+        } else {
+            differ += 1;
+            if gap > largest {
+                largest = gap;
+                example = Some((record.get(0).unwrap_or_default().to_owned(), ours, theirs));
+            }
+        }
+    }
+    println!("England care at home on {date}: {} cases through both engines", cases.len());
+    println!(
+        "  onebudget  {:>10.4} s  {:>12.0} assessments/s ({threads} thread(s), best of {})",
+        best,
+        cases.len() as f64 / best.max(f64::EPSILON),
+        seconds.len()
+    );
+    println!(
+        "  OpenFisca  {:>10.4} s  {:>12.0} assessments/s (calculate only; {:.2} s more to load inputs; openfisca-core {})",
+        compute,
+        cases.len() as f64 / compute.max(f64::EPSILON),
+        load,
+        timing.get("openfisca_core").and_then(serde_json::Value::as_str).unwrap_or("?")
+    );
+    println!(
+        "  ratio      {:>10.1}× (OpenFisca calculate time / onebudget time)",
+        compute / best.max(f64::EPSILON)
+    );
+    println!(
+        "  agreement  {agree} to the penny, {differ} differ (largest difference {largest}{})",
+        example
+            .map(|(id, ours, theirs)| format!(": case {id}, onebudget {ours}, OpenFisca {theirs}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}

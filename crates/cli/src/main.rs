@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use onebudget_store::{DEFAULT_DATABASE_URL, Store};
 
+mod assess;
 mod bench;
 mod demo;
 mod input;
@@ -76,9 +77,41 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Work out what a person pays each week towards their social care (the financial
+    /// assessment, or means test) under the rules of England, Wales, Scotland or Northern
+    /// Ireland on the case's date, and explain every step with its legal source. The case
+    /// is JSON; see the README for its shape.
+    Assess {
+        /// The case file, or - for standard input.
+        #[arg(long, short)]
+        input: PathBuf,
+        /// A council's overlay of discretionary choices (see policy/local/).
+        #[arg(long)]
+        local: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = assess::Format::Json)]
+        format: assess::Format,
+    },
+    /// Show the policy figures onebudget uses.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Measure onebudget's speed on this machine and print the figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Print every figure in force for a nation on a date, with the regulation or circular
+    /// that sets it.
+    Show {
+        /// england, wales, scotland or northern_ireland.
+        nation: String,
+        /// The date (YYYY-MM-DD); today if omitted.
+        #[arg(long)]
+        on: Option<String>,
+        #[arg(long, value_enum, default_value_t = assess::Format::Text)]
+        format: assess::Format,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,6 +162,11 @@ enum BenchCommand {
     /// Post synthetic transfers in batches into a fresh database and print transfers per
     /// second; then time a full `check` and a balances report over them.
     Ledger(bench::LedgerBenchArgs),
+    /// Assess a synthetic caseload of people across the four nations, both settings and
+    /// four financial years, without and with explanations, and print assessments per
+    /// second. With --openfisca, also run the England care-at-home rule written in
+    /// OpenFisca over the same cases and compare speed and results.
+    Assess(bench::AssessBenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -215,6 +253,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export { format: ExportFormat::Ledger, output } => {
             let store = open_store(&cli.database_url)?;
             ledger::export_journal(&store, output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Assess { input, local, format } => {
+            assess::assess(&input, local.as_deref(), format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy(PolicyCommand::Show { nation, on, format }) => {
+            assess::policy_show(&nation, on.as_deref(), format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Assess(args)) => {
+            bench::assess(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Ledger(args)) => {

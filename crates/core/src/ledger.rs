@@ -20,6 +20,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use crate::field::{FieldError, parse_date};
 use crate::money::{Money, MoneyError};
 
 /// The longest memo a transfer may carry, in characters.
@@ -30,32 +31,6 @@ pub const CODE_MAX_CHARS: usize = 64;
 pub const KEY_MAX_CHARS: usize = 128;
 /// The longest display name in characters.
 pub const NAME_MAX_CHARS: usize = 200;
-
-/// A problem with one field of some input: which field, the value given, and what was
-/// wrong with it (in words a person can act on).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {problem} (got {})", quoted(value))]
-pub struct FieldError {
-    pub field: String,
-    pub value: String,
-    pub problem: String,
-}
-
-/// A value quoted in a message: whole if short, otherwise its start and its length.
-fn quoted(value: &str) -> String {
-    const SHOWN: usize = 60;
-    if value.chars().count() <= SHOWN {
-        return format!("{value:?}");
-    }
-    let start: String = value.chars().take(SHOWN).collect();
-    format!("{start:?}… ({} characters)", value.chars().count())
-}
-
-impl FieldError {
-    pub fn new(field: &str, value: &str, problem: impl Into<String>) -> FieldError {
-        FieldError { field: field.to_owned(), value: value.to_owned(), problem: problem.into() }
-    }
-}
 
 macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident, $max:expr, $what:expr) => {
@@ -523,20 +498,6 @@ fn parse_name(field: &str, value: Option<&str>, default: &str) -> Result<String,
         return Err(FieldError::new(field, name, "the name may not contain control characters"));
     }
     Ok(name.to_owned())
-}
-
-/// Parse an ISO date `YYYY-MM-DD`, refusing dates that do not exist.
-pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, FieldError> {
-    let well_formed = value.len() == 10
-        && value
-            .chars()
-            .enumerate()
-            .all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
-    if !well_formed {
-        return Err(FieldError::new(field, value, "dates are written YYYY-MM-DD, e.g. 2025-04-01"));
-    }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .map_err(|_| FieldError::new(field, value, "there is no such date"))
 }
 
 impl TryFrom<&FundingStreamInput> for FundingStream {

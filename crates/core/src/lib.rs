@@ -6,7 +6,10 @@
 //! in as arguments. `onebudget-store` persists what core decides; `onebudget-web` and the
 //! `onebudget` binary parse input into core's types at the edge.
 
+pub mod assessment;
+pub mod field;
 pub mod ledger;
 pub mod money;
+pub mod policy;
 
-pub use money::Money;
+pub use money::{Money, Ratio};

@@ -1,0 +1,1268 @@
+//! The financial assessment: what a person pays each week towards their social care.
+//!
+//! [`assess`] is one pure function from a checked [`Case`] and the [`Rules`] in force on
+//! its date to an [`Outcome`]. It is generic over an [`Explain`] recorder: with
+//! [`Quiet`] it records nothing and allocates nothing (for whole-population scenarios);
+//! with a `Vec<Step>` it records every step, each naming its rule, the figures it used
+//! and their legal sources. Both run the same code, so the explained and the fast result
+//! cannot disagree.
+//!
+//! Every step carries its `effect` on the weekly charge: income counts up, allowances
+//! count down, and the floor at zero and the caps are steps too, so the effects of the
+//! steps always add up to the charge.
+//!
+//! The rules, nation by nation (sources are on the figures in `policy/`):
+//! - **NHS-funded care** is never charged.
+//! - **Capital**: jointly held capital counts half; the main home is ignored for care at
+//!   home, and in a care home for the first weeks of a permanent stay or while a
+//!   qualifying relative lives there. Above the upper limit the person pays the full
+//!   cost (up to any cap); between the limits each band, or part of one, above the lower
+//!   limit counts as a fixed weekly tariff income.
+//! - **Income**: earnings and the mobility components of DLA and PIP are ignored;
+//!   "other_disregarded" is ignored; in care at home the council may ignore the night-care
+//!   element of the top rates of AA, DLA care and PIP daily living when no night care is
+//!   arranged; in an English care home the Savings Credit disregard applies.
+//! - **Allowances**: England's Minimum Income Guarantee, housing costs and disability-
+//!   related expenditure at home, the Personal Expenses Allowance in a care home; Wales's
+//!   minimum income amount (basic entitlement plus a buffer) at home, capped by the
+//!   maximum weekly charge, and its care-home minimum income amount; Scotland's COSLA
+//!   threshold at home (personal care free) and its personal allowance in a care home
+//!   (less free personal and nursing care); Northern Ireland's free domiciliary care and
+//!   its care-home personal allowance (less the nursing contribution).
+//! - **Charge**: assessable income floored at zero, times the council's percentage,
+//!   capped at the cost of care and any national maximum.
+
+mod case;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+pub use case::{
+    CapitalInput, CapitalItem, CapitalKind, Case, CaseInput, IncomeInput, IncomeItem, IncomeKind,
+    LocalInput, LocalOptions, PersonInput, PremiumsInput, Setting,
+};
+
+use crate::money::{Money, MoneyError, Ratio, Rounding};
+use crate::policy::{
+    CapitalRule, Nation, NationRules, Param, Policy, PolicyError, Rules, Source, Tariff,
+};
+
+/// What kind of line a step is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// The cost of care and the most that can be charged.
+    Cost,
+    /// Counting capital.
+    Capital,
+    /// Counting (or ignoring) an income.
+    Income,
+    /// An allowance deducted from income.
+    Allowance,
+    /// The floor, the council's percentage and the caps.
+    Charge,
+}
+
+/// One explained step of an assessment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub kind: StepKind,
+    /// A stable name for the rule, e.g. `capital.tariff_income`.
+    pub rule: &'static str,
+    /// What happened, in plain English.
+    pub explanation: String,
+    /// The amount the step is about (an income, an allowance, a capital total).
+    pub amount: Money,
+    /// What the step adds to (or, negative, takes off) the weekly charge. The effects of
+    /// all the steps add up to the weekly charge.
+    pub effect: Money,
+    /// The policy figures the step used, with their references.
+    pub sources: Vec<Source>,
+}
+
+/// Receives the steps of an assessment, or ignores them.
+pub trait Explain {
+    /// Record a step. The closure runs only if the recorder keeps steps.
+    fn record(&mut self, step: impl FnOnce() -> Step);
+}
+
+/// Records nothing: the assessment runs at full speed and allocates nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Quiet;
+
+impl Explain for Quiet {
+    #[inline(always)]
+    fn record(&mut self, _step: impl FnOnce() -> Step) {}
+}
+
+impl Explain for Vec<Step> {
+    fn record(&mut self, step: impl FnOnce() -> Step) {
+        self.push(step());
+    }
+}
+
+/// The result of an assessment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// What the person pays each week.
+    pub weekly_charge: Money,
+    /// Whether the person was assessed as able to pay the full cost (capital above the
+    /// limit), subject to any national maximum.
+    pub full_cost: bool,
+    /// Capital counted after disregards and shares.
+    pub counted_capital: Money,
+    pub weekly_tariff_income: Money,
+    /// Income counted after disregards, before tariff income.
+    pub weekly_counted_income: Money,
+    /// The allowances deducted.
+    pub weekly_allowances: Money,
+    /// Counted income plus tariff income less allowances, floored at zero.
+    pub assessable_income: Money,
+    /// The most the person can be charged: the cost of care less anything free, capped
+    /// by any national maximum.
+    pub maximum_charge: Money,
+}
+
+/// Why a case could not be assessed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AssessError {
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error(
+        "setting: {nation} has no rule in onebudget for {setting} on {date}; \
+         this combination cannot be assessed"
+    )]
+    NoRule { nation: Nation, setting: &'static str, date: NaiveDate },
+    #[error(
+        "onebudget does not yet hold the figure {nation}.{parameter} in force on {date}: it has \
+         not been found in a published source and is marked unknown in policy/{nation}.yaml, so \
+         this case cannot be assessed; add the figure with its reference to assess it"
+    )]
+    MissingFigure { nation: Nation, parameter: &'static str, date: NaiveDate },
+}
+
+/// A figure the case needs that the policy may not hold (declared `unknown`): refuse the
+/// case, naming the figure, rather than assess it with something else.
+fn need<'a, T>(
+    param: &'a Option<Param<T>>,
+    nation: Nation,
+    parameter: &'static str,
+    date: NaiveDate,
+) -> Result<&'a Param<T>, AssessError> {
+    param.as_ref().ok_or(AssessError::MissingFigure { nation, parameter, date })
+}
+
+fn cite<T>(param: &Param<T>) -> Source {
+    (*param.source).clone()
+}
+
+fn step(
+    kind: StepKind,
+    rule: &'static str,
+    explanation: String,
+    amount: Money,
+    effect: Money,
+    sources: Vec<Source>,
+) -> Step {
+    Step { kind, rule, explanation, amount, effect, sources }
+}
+
+/// An explained assessment, as the API, the CLI and the pages show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    pub nation: Nation,
+    pub date: NaiveDate,
+    pub setting: Setting,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// The first day the rules used are in force (they changed on this date).
+    pub rules_in_force_from: NaiveDate,
+    /// The allowances deducted from income, each with its amount.
+    pub allowances: Vec<AllowanceLine>,
+    pub steps: Vec<Step>,
+}
+
+/// One allowance in an explained assessment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AllowanceLine {
+    pub rule: &'static str,
+    pub amount: Money,
+}
+
+/// Assess a case with a policy and explain every step.
+pub fn explain(policy: &Policy, case: &Case) -> Result<Explanation, AssessError> {
+    let rules = policy.rules_on(case.nation, case.date)?;
+    let mut steps = Vec::new();
+    let outcome = assess(case, rules, &mut steps)?;
+    let allowances = steps
+        .iter()
+        .filter(|s| s.kind == StepKind::Allowance)
+        .map(|s| AllowanceLine { rule: s.rule, amount: s.amount })
+        .collect();
+    Ok(Explanation {
+        nation: case.nation,
+        date: case.date,
+        setting: case.setting,
+        outcome,
+        rules_in_force_from: rules.from,
+        allowances,
+        steps,
+    })
+}
+
+/// Assess a case with the embedded policy, recording every step.
+pub fn assess_explained(case: &Case) -> Result<(Outcome, Vec<Step>), AssessError> {
+    let policy = Policy::embedded()?;
+    assess_with(policy, case)
+}
+
+/// Assess a case with a given policy, recording every step.
+pub fn assess_with(policy: &Policy, case: &Case) -> Result<(Outcome, Vec<Step>), AssessError> {
+    let rules = policy.rules_on(case.nation, case.date)?;
+    let mut steps = Vec::new();
+    let outcome = assess(case, rules, &mut steps)?;
+    Ok((outcome, steps))
+}
+
+/// The engine. `rules` must be those in force for the case's nation on its date
+/// ([`Policy::rules_on`]).
+pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outcome, AssessError> {
+    let cost = case.cost_of_care;
+    let mut out = Outcome {
+        weekly_charge: Money::ZERO,
+        full_cost: false,
+        counted_capital: Money::ZERO,
+        weekly_tariff_income: Money::ZERO,
+        weekly_counted_income: Money::ZERO,
+        weekly_allowances: Money::ZERO,
+        assessable_income: Money::ZERO,
+        maximum_charge: Money::ZERO,
+    };
+    x.record(|| {
+        step(
+            StepKind::Cost,
+            "cost.weekly_cost_of_care",
+            format!("The care costs {cost} a week."),
+            cost,
+            Money::ZERO,
+            vec![],
+        )
+    });
+    if case.nhs_funded {
+        x.record(|| {
+            step(
+                StepKind::Charge,
+                "nhs.free_at_point_of_use",
+                "The care is arranged and funded by the NHS, which is free at the point of use: \
+                 there is no charge."
+                    .to_owned(),
+                Money::ZERO,
+                Money::ZERO,
+                vec![],
+            )
+        });
+        return Ok(out);
+    }
+
+    let setting = case.setting;
+    let plan = Plan::for_case(case, rules, x)?;
+    let Some(plan) = plan else { return Ok(out) };
+    out.maximum_charge = plan.maximum;
+
+    // Capital.
+    out.counted_capital = count_capital(case, plan.property_disregard_weeks, x)?;
+    let counted_capital = out.counted_capital;
+    if counted_capital > plan.capital.upper.value {
+        let upper = plan.capital.upper;
+        out.full_cost = true;
+        out.weekly_charge = plan.maximum;
+        x.record(|| {
+            step(
+                StepKind::Charge,
+                "capital.above_upper_limit",
+                format!(
+                    "Capital of {counted_capital} is more than the limit of {}, so the person \
+                     pays the full charge of {} a week without a means test of income.",
+                    upper.value, plan.maximum
+                ),
+                plan.maximum,
+                plan.maximum,
+                vec![cite(upper)],
+            )
+        });
+        return Ok(out);
+    }
+    if let Some(tariff) = plan.capital.tariff {
+        out.weekly_tariff_income = tariff_income(counted_capital, &tariff, x)?;
+    }
+
+    // Income.
+    out.weekly_counted_income = count_income(case, rules, x)?;
+
+    // Allowances.
+    out.weekly_allowances = plan.allowances(case, rules, x)?;
+
+    // Charge.
+    let total = out
+        .weekly_counted_income
+        .checked_add(out.weekly_tariff_income)?
+        .checked_sub(out.weekly_allowances)?;
+    out.assessable_income = total.max(Money::ZERO);
+    if total.is_negative() {
+        let lift = total.checked_neg()?;
+        x.record(|| {
+            step(
+                StepKind::Charge,
+                "charge.floor_at_zero",
+                format!(
+                    "Allowances are {lift} more than income: there is no assessable income, \
+                     and no charge can be negative."
+                ),
+                Money::ZERO,
+                lift,
+                vec![],
+            )
+        });
+    } else {
+        let assessable = out.assessable_income;
+        x.record(|| {
+            step(
+                StepKind::Charge,
+                "charge.assessable_income",
+                format!("Income less allowances leaves {assessable} a week of assessable income."),
+                assessable,
+                Money::ZERO,
+                vec![],
+            )
+        });
+    }
+    let mut charge = out.assessable_income;
+    let percentage = case.local.percentage_of_assessable_income;
+    if setting == Setting::NonResidential && percentage != Ratio::ONE {
+        let share = percentage.of(charge, Rounding::TowardZero)?;
+        let reduction = charge.checked_sub(share)?;
+        x.record(|| {
+            step(
+                StepKind::Charge,
+                "local.percentage_of_assessable_income",
+                format!(
+                    "The council charges {percentage} of assessable income (a local choice), \
+                     leaving {share}."
+                ),
+                share,
+                reduction.checked_neg().unwrap_or(Money::ZERO),
+                vec![],
+            )
+        });
+        charge = share;
+    }
+    if charge > plan.maximum {
+        let excess = charge.checked_sub(plan.maximum)?;
+        let maximum = plan.maximum;
+        x.record(|| {
+            step(
+                StepKind::Charge,
+                "charge.capped",
+                format!("The charge is capped at {maximum} a week, the most that can be charged."),
+                maximum,
+                excess.checked_neg().unwrap_or(Money::ZERO),
+                vec![],
+            )
+        });
+        charge = plan.maximum;
+    }
+    out.weekly_charge = charge;
+    x.record(|| {
+        step(
+            StepKind::Charge,
+            "charge.weekly",
+            format!("The person pays {charge} a week."),
+            charge,
+            Money::ZERO,
+            vec![],
+        )
+    });
+    Ok(out)
+}
+
+/// The parts of the rules that differ by nation and setting, chosen once per case.
+struct Plan<'a> {
+    capital: CapitalRule<'a>,
+    property_disregard_weeks: &'a Param<u32>,
+    /// The most that can be charged (cost less anything free, capped).
+    maximum: Money,
+    allowance: Allowance<'a>,
+}
+
+/// The allowance deducted from income, by nation and setting.
+enum Allowance<'a> {
+    EnglandMig(&'a crate::policy::EnglandRules),
+    EnglandPea(&'a crate::policy::EnglandRules),
+    WalesMinimumIncome(&'a crate::policy::WalesRules),
+    WalesCareHome(&'a crate::policy::WalesRules),
+    ScotlandThreshold(&'a crate::policy::ScotlandRules),
+    ScotlandCareHome(&'a crate::policy::ScotlandRules),
+    NorthernIrelandCareHome(&'a crate::policy::NorthernIrelandRules),
+}
+
+fn tariff_of<'a>(
+    lower: &'a Param<Money>,
+    band: &'a Param<Money>,
+    per: &'a Param<Money>,
+) -> Option<Tariff<'a>> {
+    Some(Tariff { lower, band, per_band: per })
+}
+
+impl<'a> Plan<'a> {
+    /// Choose the rules for the case; `None` when the case is free by law (the step
+    /// saying so is recorded).
+    fn for_case<E: Explain>(
+        case: &Case,
+        rules: &'a Rules,
+        x: &mut E,
+    ) -> Result<Option<Plan<'a>>, AssessError> {
+        let cost = case.cost_of_care;
+        let plan = match (&rules.national, case.setting) {
+            (NationRules::England(r), setting) => Plan {
+                capital: CapitalRule {
+                    upper: &r.capital_upper_limit,
+                    tariff: tariff_of(&r.capital_lower_limit, &r.tariff_band, &r.tariff_per_band),
+                },
+                property_disregard_weeks: &r.property_disregard_weeks,
+                maximum: cost,
+                allowance: if setting == Setting::NonResidential {
+                    Allowance::EnglandMig(r)
+                } else {
+                    Allowance::EnglandPea(r)
+                },
+            },
+            (NationRules::Wales(r), Setting::NonResidential) => {
+                let cap = &r.maximum_weekly_charge;
+                let maximum = cost.min(cap.value);
+                if cost > cap.value {
+                    x.record(|| {
+                        step(
+                            StepKind::Cost,
+                            "wales.maximum_weekly_charge",
+                            format!(
+                                "In Wales no one pays more than {} a week for care at home.",
+                                cap.value
+                            ),
+                            cap.value,
+                            Money::ZERO,
+                            vec![cite(cap)],
+                        )
+                    });
+                }
+                Plan {
+                    capital: CapitalRule { upper: &r.non_residential_capital_limit, tariff: None },
+                    property_disregard_weeks: &r.property_disregard_weeks,
+                    maximum,
+                    allowance: Allowance::WalesMinimumIncome(r),
+                }
+            }
+            (NationRules::Wales(r), Setting::CareHome) => Plan {
+                capital: CapitalRule { upper: &r.care_home_capital_limit, tariff: None },
+                property_disregard_weeks: &r.property_disregard_weeks,
+                maximum: cost,
+                allowance: Allowance::WalesCareHome(r),
+            },
+            (NationRules::Scotland(r), Setting::NonResidential) => {
+                let personal = case.cost_of_personal_care;
+                let maximum = cost.checked_sub(personal)?;
+                x.record(|| {
+                    step(
+                        StepKind::Cost,
+                        "scotland.free_personal_care_at_home",
+                        format!(
+                            "Personal care at home is free in Scotland: {personal} of the cost is \
+                             personal care, so at most {maximum} a week can be charged."
+                        ),
+                        personal,
+                        Money::ZERO,
+                        vec![cite(&r.free_personal_care)],
+                    )
+                });
+                let (lower, upper) = match (
+                    &r.non_residential_capital_lower_limit,
+                    &r.non_residential_capital_upper_limit,
+                ) {
+                    (Some(lower), Some(upper)) => (lower, upper),
+                    _ => (&r.capital_lower_limit, &r.capital_upper_limit),
+                };
+                Plan {
+                    capital: CapitalRule {
+                        upper,
+                        tariff: tariff_of(lower, &r.tariff_band, &r.tariff_per_band),
+                    },
+                    property_disregard_weeks: &r.property_disregard_weeks,
+                    maximum,
+                    allowance: Allowance::ScotlandThreshold(r),
+                }
+            }
+            (NationRules::Scotland(r), Setting::CareHome) => {
+                let mut free = r.free_personal_care.value;
+                if case.nursing_care {
+                    free = free.checked_add(r.free_nursing_care.value)?;
+                }
+                let maximum = cost.checked_sub(free)?.max(Money::ZERO);
+                x.record(|| {
+                    step(
+                        StepKind::Cost,
+                        "scotland.free_personal_and_nursing_care",
+                        format!(
+                            "Free personal{} care of {free} a week is paid towards the care home's \
+                             fees, so at most {maximum} a week can be charged.",
+                            if case.nursing_care { " and nursing" } else { "" }
+                        ),
+                        free,
+                        Money::ZERO,
+                        if case.nursing_care {
+                            vec![cite(&r.free_personal_care), cite(&r.free_nursing_care)]
+                        } else {
+                            vec![cite(&r.free_personal_care)]
+                        },
+                    )
+                });
+                Plan {
+                    capital: CapitalRule {
+                        upper: &r.capital_upper_limit,
+                        tariff: tariff_of(
+                            &r.capital_lower_limit,
+                            &r.tariff_band,
+                            &r.tariff_per_band,
+                        ),
+                    },
+                    property_disregard_weeks: &r.property_disregard_weeks,
+                    maximum,
+                    allowance: Allowance::ScotlandCareHome(r),
+                }
+            }
+            (NationRules::NorthernIreland(r), Setting::NonResidential) => {
+                if r.domiciliary_care_free.value {
+                    let free = &r.domiciliary_care_free;
+                    x.record(|| {
+                        step(
+                            StepKind::Charge,
+                            "northern_ireland.domiciliary_care_free",
+                            "Domiciliary care is free in Northern Ireland: there is no charge."
+                                .to_owned(),
+                            Money::ZERO,
+                            Money::ZERO,
+                            vec![cite(free)],
+                        )
+                    });
+                    return Ok(None);
+                }
+                return Err(AssessError::NoRule {
+                    nation: Nation::NorthernIreland,
+                    setting: "non_residential",
+                    date: case.date,
+                });
+            }
+            (NationRules::NorthernIreland(r), Setting::CareHome) => {
+                let mut maximum = cost;
+                if case.nursing_care {
+                    let contribution = &r.nursing_care_contribution;
+                    maximum = cost.checked_sub(contribution.value)?.max(Money::ZERO);
+                    x.record(|| {
+                        step(
+                            StepKind::Cost,
+                            "northern_ireland.nursing_care_contribution",
+                            format!(
+                                "The HSC trust pays {} a week for nursing care, so at most {maximum} \
+                                 a week can be charged.",
+                                contribution.value
+                            ),
+                            contribution.value,
+                            Money::ZERO,
+                            vec![cite(contribution)],
+                        )
+                    });
+                }
+                Plan {
+                    capital: CapitalRule {
+                        upper: &r.capital_upper_limit,
+                        tariff: tariff_of(
+                            &r.capital_lower_limit,
+                            &r.tariff_band,
+                            &r.tariff_per_band,
+                        ),
+                    },
+                    property_disregard_weeks: &r.property_disregard_weeks,
+                    maximum,
+                    allowance: Allowance::NorthernIrelandCareHome(r),
+                }
+            }
+        };
+        Ok(Some(plan))
+    }
+
+    /// Deduct the allowances; returns their total.
+    fn allowances<E: Explain>(
+        &self,
+        case: &Case,
+        rules: &Rules,
+        x: &mut E,
+    ) -> Result<Money, AssessError> {
+        let mut total = Money::ZERO;
+        let mut allow = |rule: &'static str,
+                         amount: Money,
+                         explanation: &dyn Fn() -> String,
+                         sources: &dyn Fn() -> Vec<Source>,
+                         x: &mut E|
+         -> Result<(), AssessError> {
+            total = total.checked_add(amount)?;
+            x.record(|| {
+                step(
+                    StepKind::Allowance,
+                    rule,
+                    explanation(),
+                    amount,
+                    amount.checked_neg().unwrap_or(Money::ZERO),
+                    sources(),
+                )
+            });
+            Ok(())
+        };
+        let b = &rules.benefits;
+        match self.allowance {
+            Allowance::EnglandMig(r) => {
+                let e = |p: &'a Option<Param<Money>>, name: &'static str| {
+                    need(p, Nation::England, name, case.date)
+                };
+                let (base, base_rule) = match (case.couple, case.pension_credit_age) {
+                    (false, true) => (
+                        e(&r.mig_single_pension_credit_age, "mig.single.pension_credit_age")?,
+                        "single, Pension Credit age",
+                    ),
+                    (true, true) => (
+                        e(
+                            &r.mig_couple_pension_credit_age_each,
+                            "mig.couple.pension_credit_age_each",
+                        )?,
+                        "one of a couple, Pension Credit age",
+                    ),
+                    (true, false) => (
+                        e(&r.mig_couple_18_plus_each, "mig.couple.age_18_plus_each")?,
+                        "one of a couple, 18 or over",
+                    ),
+                    (false, false) if case.age_years < 25 => {
+                        (&r.mig_single_18_24, "single, aged 18 to 24")
+                    }
+                    (false, false) => (
+                        &r.mig_single_25_to_pension_credit_age,
+                        "single, aged 25 to Pension Credit age",
+                    ),
+                };
+                let mut parts = Parts::default();
+                parts.add(base, base_rule, 1, false)?;
+                if case.disability_premium {
+                    let p = if case.couple {
+                        e(
+                            &r.mig_disability_premium_couple_each,
+                            "mig.disability_premium.couple_each",
+                        )?
+                    } else {
+                        e(&r.mig_disability_premium_single, "mig.disability_premium.single")?
+                    };
+                    parts.add(p, "disability premium", 1, false)?;
+                }
+                if case.enhanced_disability_premium {
+                    let p = if case.couple {
+                        e(
+                            &r.mig_enhanced_disability_premium_couple_each,
+                            "mig.enhanced_disability_premium.couple_each",
+                        )?
+                    } else {
+                        e(
+                            &r.mig_enhanced_disability_premium_single,
+                            "mig.enhanced_disability_premium.single",
+                        )?
+                    };
+                    parts.add(p, "enhanced disability premium", 1, false)?;
+                }
+                if case.carer_premium {
+                    let p = e(&r.mig_carer_premium, "mig.carer_premium")?;
+                    parts.add(p, "carer premium", 1, false)?;
+                }
+                if case.dependent_children > 0 {
+                    let p = e(&r.mig_dependent_child, "mig.dependent_child")?;
+                    parts.add(p, "dependent child", case.dependent_children, false)?;
+                }
+                parts.add_local_uplift(case.local.minimum_income_guarantee_uplift)?;
+                let mig = parts.total;
+                allow(
+                    "england.minimum_income_guarantee",
+                    mig,
+                    &|| format!("Minimum Income Guarantee: {} = {mig}.", parts.describe()),
+                    &|| parts.sources(),
+                    x,
+                )?;
+                self.housing_and_dre(case, &mut allow, x)?;
+            }
+            Allowance::EnglandPea(r) => {
+                let pea = &r.personal_expenses_allowance;
+                allow(
+                    "england.personal_expenses_allowance",
+                    pea.value,
+                    &|| {
+                        format!(
+                            "Personal Expenses Allowance of {} a week is kept for personal spending.",
+                            pea.value
+                        )
+                    },
+                    &|| vec![cite(pea)],
+                    x,
+                )?;
+            }
+            Allowance::WalesMinimumIncome(r) => {
+                let parts = basic_entitlement(case, b)?;
+                let entitlement = parts.total;
+                let buffer = &r.minimum_income_buffer;
+                let uplifted = Ratio::from_millionths(Ratio::SCALE + buffer.value.millionths())
+                    .of(entitlement, Rounding::AwayFromZero)?;
+                let uplift = case.local.minimum_income_guarantee_uplift;
+                let amount = uplifted.checked_add(uplift)?;
+                allow(
+                    "wales.minimum_income_amount",
+                    amount,
+                    &|| {
+                        format!(
+                            "Minimum income amount: basic entitlement {} = {entitlement}, plus {} ({}) = {uplifted}{}.",
+                            parts.describe(),
+                            buffer.value,
+                            "the buffer",
+                            if uplift.is_positive() {
+                                format!(", plus the council's own {uplift}")
+                            } else {
+                                String::new()
+                            }
+                        )
+                    },
+                    &|| {
+                        let mut sources = parts.sources();
+                        sources.push(cite(buffer));
+                        sources
+                    },
+                    x,
+                )?;
+                self.housing_and_dre(case, &mut allow, x)?;
+            }
+            Allowance::WalesCareHome(r) => {
+                let mia = need(
+                    &r.minimum_income_amount,
+                    Nation::Wales,
+                    "care_home.minimum_income_amount",
+                    case.date,
+                )?;
+                allow(
+                    "wales.care_home_minimum_income_amount",
+                    mia.value,
+                    &|| {
+                        format!(
+                            "Minimum income amount of {} a week is kept for personal spending.",
+                            mia.value
+                        )
+                    },
+                    &|| vec![cite(mia)],
+                    x,
+                )?;
+            }
+            Allowance::ScotlandThreshold(r) => {
+                let parts = basic_entitlement(case, b)?;
+                let entitlement = parts.total;
+                let buffer = if case.pension_credit_age {
+                    &r.buffer_pension_age
+                } else {
+                    &r.buffer_below_pension_age
+                };
+                let threshold = Ratio::from_millionths(Ratio::SCALE + buffer.value.millionths())
+                    .of(entitlement, Rounding::AwayFromZero)?;
+                let uplift = case.local.minimum_income_guarantee_uplift;
+                let amount = threshold.checked_add(uplift)?;
+                allow(
+                    "scotland.income_threshold",
+                    amount,
+                    &|| {
+                        format!(
+                            "Income threshold: {} = {entitlement}, plus a buffer of {} = {threshold}{}.",
+                            parts.describe(),
+                            buffer.value,
+                            if uplift.is_positive() {
+                                format!(", plus the council's own {uplift}")
+                            } else {
+                                String::new()
+                            }
+                        )
+                    },
+                    &|| {
+                        let mut sources = parts.sources();
+                        sources.push(cite(buffer));
+                        sources
+                    },
+                    x,
+                )?;
+                self.housing_and_dre(case, &mut allow, x)?;
+            }
+            Allowance::ScotlandCareHome(r) => {
+                let pea = need(
+                    &r.personal_expenses_allowance,
+                    Nation::Scotland,
+                    "care_home.personal_expenses_allowance",
+                    case.date,
+                )?;
+                allow(
+                    "scotland.personal_expenses_allowance",
+                    pea.value,
+                    &|| {
+                        format!(
+                            "Personal expenses allowance of {} a week is kept for personal spending.",
+                            pea.value
+                        )
+                    },
+                    &|| vec![cite(pea)],
+                    x,
+                )?;
+            }
+            Allowance::NorthernIrelandCareHome(r) => {
+                let pa = need(
+                    &r.personal_allowance,
+                    Nation::NorthernIreland,
+                    "care_home.personal_allowance",
+                    case.date,
+                )?;
+                allow(
+                    "northern_ireland.personal_allowance",
+                    pa.value,
+                    &|| {
+                        format!(
+                            "Personal allowance of {} a week is kept for personal spending.",
+                            pa.value
+                        )
+                    },
+                    &|| vec![cite(pa)],
+                    x,
+                )?;
+            }
+        }
+        Ok(total)
+    }
+
+    fn housing_and_dre<E: Explain>(
+        &self,
+        case: &Case,
+        allow: &mut impl FnMut(
+            &'static str,
+            Money,
+            &dyn Fn() -> String,
+            &dyn Fn() -> Vec<Source>,
+            &mut E,
+        ) -> Result<(), AssessError>,
+        x: &mut E,
+    ) -> Result<(), AssessError> {
+        let housing = case.housing_costs;
+        if housing.is_positive() {
+            allow(
+                "allowance.housing_costs",
+                housing,
+                &|| {
+                    format!(
+                        "Housing costs of {housing} a week (rent, mortgage, council tax, net of benefits)."
+                    )
+                },
+                &|| vec![],
+                x,
+            )?;
+        }
+        let own = case.disability_related_expenditure;
+        let flat = case.local.flat_disability_related_expenditure.unwrap_or(Money::ZERO);
+        let dre = own.max(flat);
+        if dre.is_positive() {
+            allow(
+                "allowance.disability_related_expenditure",
+                dre,
+                &|| {
+                    if flat > own {
+                        format!(
+                            "Disability-related expenditure: the council's flat allowance of {flat} a week (more than the {own} itemised)."
+                        )
+                    } else {
+                        format!("Disability-related expenditure of {own} a week.")
+                    }
+                },
+                &|| vec![],
+                x,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// An income as counted: the amount, why, and the figures used.
+type Counted<'a> = (Money, &'static str, [Option<&'a Param<Money>>; 2]);
+
+/// One figure in an allowance built from several.
+#[derive(Clone, Copy, Debug)]
+struct Part<'a> {
+    amount: Money,
+    label: &'static str,
+    times: u32,
+    halved: bool,
+    param: Option<&'a Param<Money>>,
+}
+
+/// The figures an allowance is built from, held without allocating so that a quiet
+/// assessment pays nothing for the explanation it does not build.
+#[derive(Debug, Default)]
+struct Parts<'a> {
+    items: [Option<Part<'a>>; 8],
+    len: usize,
+    total: Money,
+}
+
+impl<'a> Parts<'a> {
+    fn push(&mut self, part: Part<'a>) -> Result<(), AssessError> {
+        self.total = self.total.checked_add(part.amount)?;
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = Some(part);
+            self.len += 1;
+        }
+        Ok(())
+    }
+
+    /// `param` × `times`, or half of it for one of a couple on a couple's rate.
+    fn add(
+        &mut self,
+        param: &'a Param<Money>,
+        label: &'static str,
+        times: u32,
+        halved: bool,
+    ) -> Result<(), AssessError> {
+        let amount = if halved {
+            param.value.mul_div(1, 2, Rounding::AwayFromZero, "half a couple's rate")?
+        } else {
+            param.value.checked_mul(i64::from(times))?
+        };
+        self.push(Part { amount, label, times, halved, param: Some(param) })
+    }
+
+    fn add_local_uplift(&mut self, uplift: Money) -> Result<(), AssessError> {
+        if uplift.is_positive() {
+            self.push(Part {
+                amount: uplift,
+                label: "the council's own uplift",
+                times: 1,
+                halved: false,
+                param: None,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Part<'a>> {
+        self.items.iter().flatten()
+    }
+
+    fn describe(&self) -> String {
+        let words: Vec<String> = self
+            .iter()
+            .map(|p| match (p.halved, p.times) {
+                (true, _) => format!("{} ({}, half the couple rate)", p.amount, p.label),
+                (false, 1) => format!("{} ({})", p.amount, p.label),
+                (false, n) => format!("{} ({} × {n})", p.amount, p.label),
+            })
+            .collect();
+        words.join(" + ")
+    }
+
+    fn sources(&self) -> Vec<Source> {
+        self.iter().filter_map(|p| p.param).map(cite).collect()
+    }
+}
+
+/// The means-tested benefit level the Welsh and Scottish minimum incomes start from:
+/// the Pension Credit guarantee at Pension Credit age, otherwise the Income Support
+/// personal allowance and premiums. A member of a couple counts half the couple rates.
+fn basic_entitlement<'a>(
+    case: &Case,
+    b: &'a crate::policy::BenefitRules,
+) -> Result<Parts<'a>, AssessError> {
+    let mut parts = Parts::default();
+    let couple = case.couple;
+    if case.pension_credit_age {
+        let guarantee = if couple { &b.guarantee_couple } else { &b.guarantee_single };
+        parts.add(guarantee, "Pension Credit guarantee", 1, couple)?;
+    } else {
+        match (couple, case.age_years < 25) {
+            (true, _) => parts.add(&b.personal_allowance_couple, "personal allowance", 1, true)?,
+            (false, true) => parts.add(
+                &b.personal_allowance_single_18_24,
+                "personal allowance, 18 to 24",
+                1,
+                false,
+            )?,
+            (false, false) => parts.add(
+                &b.personal_allowance_single_25_plus,
+                "personal allowance, 25 or over",
+                1,
+                false,
+            )?,
+        }
+        if case.disability_premium {
+            let p =
+                if couple { &b.disability_premium_couple } else { &b.disability_premium_single };
+            parts.add(p, "disability premium", 1, couple)?;
+        }
+        if case.enhanced_disability_premium {
+            let p = if couple {
+                &b.enhanced_disability_premium_couple
+            } else {
+                &b.enhanced_disability_premium_single
+            };
+            parts.add(p, "enhanced disability premium", 1, couple)?;
+        }
+    }
+    if case.carer_premium {
+        parts.add(&b.carer_premium, "carer premium", 1, false)?;
+    }
+    Ok(parts)
+}
+
+/// Count capital after disregards and shares.
+fn count_capital<E: Explain>(
+    case: &Case,
+    property_weeks: &Param<u32>,
+    x: &mut E,
+) -> Result<Money, AssessError> {
+    let mut total = Money::ZERO;
+    for item in &case.capital {
+        let kind = item.kind.as_str();
+        let value = item.value;
+        if item.kind == CapitalKind::MainHome {
+            // Why the home is ignored, if it is: 0 at home, 1 a relative, 2 the first weeks.
+            let reason = match case.setting {
+                Setting::NonResidential => Some(0),
+                Setting::CareHome if item.occupied_by_qualifying_relative => Some(1),
+                Setting::CareHome if case.weeks_in_care_home < property_weeks.value => Some(2),
+                Setting::CareHome => None,
+            };
+            if let Some(reason) = reason {
+                x.record(|| {
+                    let (why, sources) = match reason {
+                        0 => ("the home a person lives in is ignored for care at home".to_owned(), vec![]),
+                        1 => ("a qualifying relative lives there, so the home is ignored".to_owned(), vec![]),
+                        _ => (
+                            format!(
+                                "the home is ignored for the first {} weeks of a permanent stay (week {} now)",
+                                property_weeks.value,
+                                case.weeks_in_care_home + 1
+                            ),
+                            vec![cite(property_weeks)],
+                        ),
+                    };
+                    step(
+                        StepKind::Capital,
+                        "capital.main_home_disregarded",
+                        format!("Main home worth {value}: {why}."),
+                        value,
+                        Money::ZERO,
+                        sources,
+                    )
+                });
+                continue;
+            }
+        }
+        let counted = if item.joint {
+            value.mul_div(1, 2, Rounding::TowardZero, "a share of joint capital")?
+        } else {
+            value
+        };
+        total = total.checked_add(counted)?;
+        x.record(|| {
+            step(
+                StepKind::Capital,
+                if item.joint { "capital.joint_share" } else { "capital.counted" },
+                if item.joint {
+                    format!("{kind} of {value} held jointly: half, {counted}, is counted.")
+                } else {
+                    format!("{kind} of {value} is counted.")
+                },
+                counted,
+                Money::ZERO,
+                vec![],
+            )
+        });
+    }
+    x.record(|| {
+        step(
+            StepKind::Capital,
+            "capital.total",
+            format!("Capital counted: {total}."),
+            total,
+            Money::ZERO,
+            vec![],
+        )
+    });
+    Ok(total)
+}
+
+/// Tariff income: `per_band` for every band, or part of one, above the lower limit.
+fn tariff_income<E: Explain>(
+    capital: Money,
+    tariff: &Tariff<'_>,
+    x: &mut E,
+) -> Result<Money, AssessError> {
+    let lower = tariff.lower.value;
+    if capital <= lower {
+        x.record(|| {
+            step(
+                StepKind::Capital,
+                "capital.below_lower_limit",
+                format!("Capital of {capital} is not above the lower limit of {lower}: no tariff income."),
+                Money::ZERO,
+                Money::ZERO,
+                vec![cite(tariff.lower)],
+            )
+        });
+        return Ok(Money::ZERO);
+    }
+    let excess = capital.checked_sub(lower)?;
+    let band = tariff.band.value;
+    if !band.is_positive() {
+        return Err(AssessError::Money(MoneyError::DivisionByZero { operation: "tariff bands" }));
+    }
+    let bands = crate::money::round_div(
+        i128::from(excess.pence()),
+        i128::from(band.pence()),
+        Rounding::AwayFromZero,
+        "tariff bands",
+    )?;
+    let income = tariff.per_band.value.checked_mul(bands)?;
+    x.record(|| {
+        step(
+            StepKind::Income,
+            "capital.tariff_income",
+            format!(
+                "Capital is {excess} above the lower limit of {lower}: {bands} band{} of {band} \
+                 (a part band counts as whole) at {} each is {income} a week of tariff income.",
+                if bands == 1 { "" } else { "s" },
+                tariff.per_band.value
+            ),
+            income,
+            income,
+            vec![cite(tariff.lower), cite(tariff.band), cite(tariff.per_band)],
+        )
+    });
+    Ok(income)
+}
+
+/// Count income after disregards.
+fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Money, AssessError> {
+    let b = &rules.benefits;
+    let mut total = Money::ZERO;
+    let at_home = case.setting == Setting::NonResidential;
+    let night_disregard =
+        at_home && case.local.disregard_night_care_element && !case.night_care_provided;
+    // In a care home, up to a set amount of Savings Credit is ignored (England and
+    // Scotland); looked up only if the person has Savings Credit.
+    let savings_credit_disregard = || match (&rules.national, case.setting) {
+        (NationRules::England(r), Setting::CareHome) if case.couple => need(
+            &r.savings_credit_disregard_couple,
+            Nation::England,
+            "care_home.savings_credit_disregard.couple",
+            case.date,
+        )
+        .map(Some),
+        (NationRules::England(r), Setting::CareHome) => need(
+            &r.savings_credit_disregard_single,
+            Nation::England,
+            "care_home.savings_credit_disregard.single",
+            case.date,
+        )
+        .map(Some),
+        (NationRules::Scotland(r), Setting::CareHome) => need(
+            &r.savings_credit_disregard_single,
+            Nation::Scotland,
+            "care_home.savings_credit_disregard.single",
+            case.date,
+        )
+        .map(Some),
+        _ => Ok(None),
+    };
+    for item in &case.income {
+        let kind = item.kind.as_str();
+        let amount = item.amount;
+        use IncomeKind as K;
+        let (counted, why, sources): Counted<'_> = match item.kind {
+            K::Earnings => (Money::ZERO, "earnings are ignored", [None, None]),
+            K::DlaMobilityLower
+            | K::DlaMobilityHigher
+            | K::PipMobilityStandard
+            | K::PipMobilityEnhanced => {
+                (Money::ZERO, "mobility components are ignored", [None, None])
+            }
+            K::OtherDisregarded => (Money::ZERO, "ignored", [None, None]),
+            K::AttendanceAllowanceHigher if night_disregard => night_element(
+                amount,
+                &b.attendance_allowance_higher,
+                &b.attendance_allowance_lower,
+            )?,
+            K::DlaCareHighest if night_disregard => {
+                night_element(amount, &b.dla_care_highest, &b.dla_care_middle)?
+            }
+            K::PipDailyLivingEnhanced if night_disregard => {
+                night_element(amount, &b.pip_daily_living_enhanced, &b.pip_daily_living_standard)?
+            }
+            K::PensionCreditSavings => match savings_credit_disregard()? {
+                Some(limit) => (
+                    amount.checked_sub(amount.min(limit.value))?,
+                    "up to the Savings Credit disregard is ignored",
+                    [Some(limit), None],
+                ),
+                None => (amount, "counted", [None, None]),
+            },
+            _ => (amount, "counted", [None, None]),
+        };
+        total = total.checked_add(counted)?;
+        x.record(|| {
+            let explanation = if counted == amount {
+                format!("{kind} of {amount} a week is counted in full.")
+            } else if counted.is_zero() {
+                format!("{kind} of {amount} a week: {why}.")
+            } else {
+                format!("{kind} of {amount} a week: {why}; {counted} is counted.")
+            };
+            step(
+                StepKind::Income,
+                "income.counted",
+                explanation,
+                amount,
+                counted,
+                sources.into_iter().flatten().map(cite).collect(),
+            )
+        });
+    }
+    Ok(total)
+}
+
+/// The night-care element of a top-rate disability benefit: the top rate less the
+/// next rate down. The rest of the award is counted.
+fn night_element<'a>(
+    amount: Money,
+    top: &'a Param<Money>,
+    next: &'a Param<Money>,
+) -> Result<Counted<'a>, AssessError> {
+    let element = top.value.checked_sub(next.value)?.max(Money::ZERO);
+    let counted = amount.checked_sub(element)?.max(Money::ZERO);
+    Ok((
+        counted,
+        "no night care is arranged, so the night-care element (the top rate less the next rate) is ignored, as the council chooses",
+        [Some(top), Some(next)],
+    ))
+}
+
+#[cfg(test)]
+mod tests;

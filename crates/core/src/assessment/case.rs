@@ -1,0 +1,418 @@
+//! An assessment case: the person's circumstances on a date, as the API and the CLI take
+//! them (`CaseInput`, plain serde) and as the engine uses them once checked (`Case`).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::field::{FieldError, parse_date};
+use crate::money::{Money, Ratio};
+use crate::policy::Nation;
+
+/// Where the care is provided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Setting {
+    /// Care and support at home or in the community.
+    NonResidential,
+    /// A care home (residential or nursing).
+    CareHome,
+}
+
+impl Setting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Setting::NonResidential => "non_residential",
+            Setting::CareHome => "care_home",
+        }
+    }
+}
+
+/// Declares a closed list of kinds with their JSON names.
+macro_rules! kinds {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    /// A kind of capital.
+    CapitalKind {
+        Savings = "savings",
+        Investments = "investments",
+        MainHome = "main_home",
+        OtherProperty = "other_property",
+    }
+}
+
+kinds! {
+    /// A kind of weekly income.
+    IncomeKind {
+        StatePension = "state_pension",
+        PrivatePension = "private_pension",
+        PensionCreditGuarantee = "pension_credit_guarantee",
+        PensionCreditSavings = "pension_credit_savings",
+        Esa = "esa",
+        UniversalCredit = "universal_credit",
+        IncomeSupport = "income_support",
+        CarersAllowance = "carers_allowance",
+        Earnings = "earnings",
+        AttendanceAllowanceLower = "attendance_allowance_lower",
+        AttendanceAllowanceHigher = "attendance_allowance_higher",
+        DlaCareLowest = "dla_care_lowest",
+        DlaCareMiddle = "dla_care_middle",
+        DlaCareHighest = "dla_care_highest",
+        DlaMobilityLower = "dla_mobility_lower",
+        DlaMobilityHigher = "dla_mobility_higher",
+        PipDailyLivingStandard = "pip_daily_living_standard",
+        PipDailyLivingEnhanced = "pip_daily_living_enhanced",
+        PipMobilityStandard = "pip_mobility_standard",
+        PipMobilityEnhanced = "pip_mobility_enhanced",
+        OtherCounted = "other_counted",
+        OtherDisregarded = "other_disregarded",
+    }
+}
+
+/// The person's circumstances.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonInput {
+    pub age_years: u32,
+    /// Whether the person has reached the qualifying age for Pension Credit.
+    pub pension_credit_age: bool,
+    /// Whether the person is one of a couple (assessed on their own income and their
+    /// share of joint capital).
+    pub couple: bool,
+}
+
+/// The premiums that raise a minimum income amount (the means-tested benefit premiums
+/// the person qualifies for, or would).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PremiumsInput {
+    pub disability: bool,
+    pub enhanced_disability: bool,
+    pub carer: bool,
+    pub dependent_children: u32,
+}
+
+/// One item of capital.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapitalInput {
+    pub kind: CapitalKind,
+    pub value: Money,
+    /// Held jointly: the person is assessed on an equal share (half).
+    #[serde(default)]
+    pub joint: bool,
+    /// For a main home: a partner, a relative aged 60 or over or incapacitated, or a child
+    /// under 18 lives there, so it is disregarded.
+    #[serde(default)]
+    pub occupied_by_qualifying_relative: bool,
+}
+
+/// One weekly income.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncomeInput {
+    pub kind: IncomeKind,
+    pub amount: Money,
+}
+
+/// A council's discretionary choices, for one case or from a council's overlay file.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalInput {
+    /// Disregard the night-care element of higher-rate Attendance Allowance, highest-rate
+    /// DLA care and enhanced PIP daily living when no night care is arranged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disregard_night_care_element: Option<bool>,
+    /// Charge only this share of assessable income (for example "0.90").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentage_of_assessable_income: Option<Ratio>,
+    /// Added to the national minimum income amount each week.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_income_guarantee_uplift: Option<Money>,
+    /// A flat weekly disability-related-expenditure allowance, given where the person's
+    /// own itemised amount is lower.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat_disability_related_expenditure: Option<Money>,
+}
+
+/// An assessment case as the API and the CLI take it. See the README for the shape.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseInput {
+    pub nation: Nation,
+    pub date: String,
+    pub setting: Setting,
+    pub person: PersonInput,
+    pub premiums: PremiumsInput,
+    pub capital: Vec<CapitalInput>,
+    pub weekly_income: Vec<IncomeInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_housing_costs: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_disability_related_expenditure: Option<Money>,
+    pub weekly_cost_of_care: Money,
+    /// Scotland: the part of the weekly cost that is personal care, which is free.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_cost_of_personal_care: Option<Money>,
+    #[serde(default)]
+    pub night_care_provided: bool,
+    /// The person receives nursing care in a care home (Scotland's free nursing care and
+    /// Northern Ireland's nursing contribution then reduce what they can be charged).
+    #[serde(default)]
+    pub nursing_care: bool,
+    /// The care is arranged and funded by the NHS (continuing healthcare, section 117
+    /// aftercare): never charged.
+    #[serde(default)]
+    pub nhs_funded: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local: Option<LocalInput>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weeks_in_care_home: Option<u32>,
+}
+
+/// The local options in force for a case, with their defaults filled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocalOptions {
+    pub disregard_night_care_element: bool,
+    pub percentage_of_assessable_income: Ratio,
+    pub minimum_income_guarantee_uplift: Money,
+    pub flat_disability_related_expenditure: Option<Money>,
+}
+
+impl Default for LocalOptions {
+    fn default() -> LocalOptions {
+        LocalOptions {
+            disregard_night_care_element: false,
+            percentage_of_assessable_income: Ratio::ONE,
+            minimum_income_guarantee_uplift: Money::ZERO,
+            flat_disability_related_expenditure: None,
+        }
+    }
+}
+
+impl LocalOptions {
+    /// `overlay` over these options: what the overlay sets wins.
+    pub fn with(self, overlay: &LocalInput) -> LocalOptions {
+        LocalOptions {
+            disregard_night_care_element: overlay
+                .disregard_night_care_element
+                .unwrap_or(self.disregard_night_care_element),
+            percentage_of_assessable_income: overlay
+                .percentage_of_assessable_income
+                .unwrap_or(self.percentage_of_assessable_income),
+            minimum_income_guarantee_uplift: overlay
+                .minimum_income_guarantee_uplift
+                .unwrap_or(self.minimum_income_guarantee_uplift),
+            flat_disability_related_expenditure: overlay
+                .flat_disability_related_expenditure
+                .or(self.flat_disability_related_expenditure),
+        }
+    }
+}
+
+/// An item of capital once checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CapitalItem {
+    pub kind: CapitalKind,
+    pub value: Money,
+    pub joint: bool,
+    pub occupied_by_qualifying_relative: bool,
+}
+
+/// A weekly income once checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IncomeItem {
+    pub kind: IncomeKind,
+    pub amount: Money,
+}
+
+/// A checked case: every amount non-negative, the person an adult, the options
+/// consistent. Only [`Case::parse`] makes one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Case {
+    pub nation: Nation,
+    pub date: NaiveDate,
+    pub setting: Setting,
+    pub age_years: u32,
+    pub pension_credit_age: bool,
+    pub couple: bool,
+    pub disability_premium: bool,
+    pub enhanced_disability_premium: bool,
+    pub carer_premium: bool,
+    pub dependent_children: u32,
+    pub capital: Vec<CapitalItem>,
+    pub income: Vec<IncomeItem>,
+    pub housing_costs: Money,
+    pub disability_related_expenditure: Money,
+    pub cost_of_care: Money,
+    pub cost_of_personal_care: Money,
+    pub night_care_provided: bool,
+    pub nursing_care: bool,
+    pub nhs_funded: bool,
+    pub weeks_in_care_home: u32,
+    pub local: LocalOptions,
+}
+
+/// The oldest age onebudget accepts, to catch a year of birth typed as an age.
+pub const MAX_AGE_YEARS: u32 = 130;
+/// The most dependent children a case may list.
+pub const MAX_DEPENDENT_CHILDREN: u32 = 30;
+
+fn non_negative(field: &str, amount: Money) -> Result<Money, FieldError> {
+    if amount.is_negative() {
+        return Err(FieldError::new(
+            field,
+            &amount.to_plain_string(),
+            "must not be negative; give the weekly amount as a positive figure or 0.00",
+        ));
+    }
+    Ok(amount)
+}
+
+impl Case {
+    /// Check a case. `defaults` are the council's local options, which the case's own
+    /// `local` object overrides.
+    pub fn parse(input: &CaseInput, defaults: LocalOptions) -> Result<Case, FieldError> {
+        let date = parse_date("date", &input.date)?;
+        let age = input.person.age_years;
+        if !(18..=MAX_AGE_YEARS).contains(&age) {
+            return Err(FieldError::new(
+                "person.age_years",
+                &age.to_string(),
+                format!(
+                    "adult social care charging applies to adults: give an age from 18 to {MAX_AGE_YEARS}"
+                ),
+            ));
+        }
+        if input.premiums.dependent_children > MAX_DEPENDENT_CHILDREN {
+            return Err(FieldError::new(
+                "premiums.dependent_children",
+                &input.premiums.dependent_children.to_string(),
+                format!("give a number from 0 to {MAX_DEPENDENT_CHILDREN}"),
+            ));
+        }
+        let mut capital = Vec::with_capacity(input.capital.len());
+        for (i, item) in input.capital.iter().enumerate() {
+            let value = non_negative(&format!("capital[{i}].value"), item.value)?;
+            if item.occupied_by_qualifying_relative && item.kind != CapitalKind::MainHome {
+                return Err(FieldError::new(
+                    &format!("capital[{i}].occupied_by_qualifying_relative"),
+                    "true",
+                    "only a main_home can be occupied by a qualifying relative",
+                ));
+            }
+            capital.push(CapitalItem {
+                kind: item.kind,
+                value,
+                joint: item.joint,
+                occupied_by_qualifying_relative: item.occupied_by_qualifying_relative,
+            });
+        }
+        let mut income = Vec::with_capacity(input.weekly_income.len());
+        for (i, item) in input.weekly_income.iter().enumerate() {
+            let amount = non_negative(&format!("weekly_income[{i}].amount"), item.amount)?;
+            income.push(IncomeItem { kind: item.kind, amount });
+        }
+        let cost_of_care = non_negative("weekly_cost_of_care", input.weekly_cost_of_care)?;
+        let cost_of_personal_care = non_negative(
+            "weekly_cost_of_personal_care",
+            input.weekly_cost_of_personal_care.unwrap_or(Money::ZERO),
+        )?;
+        if cost_of_personal_care > cost_of_care {
+            return Err(FieldError::new(
+                "weekly_cost_of_personal_care",
+                &cost_of_personal_care.to_plain_string(),
+                "is more than weekly_cost_of_care; personal care is part of the cost of care",
+            ));
+        }
+        let weeks_in_care_home = match (input.setting, input.weeks_in_care_home) {
+            (Setting::CareHome, Some(weeks)) => weeks,
+            (Setting::CareHome, None)
+                if input.capital.iter().any(|c| {
+                    c.kind == CapitalKind::MainHome && !c.occupied_by_qualifying_relative
+                }) =>
+            {
+                return Err(FieldError::new(
+                    "weeks_in_care_home",
+                    "",
+                    "is needed for a care home case with a main_home: the home is disregarded \
+                     for the first weeks of a permanent stay; give the number of weeks so far",
+                ));
+            }
+            (Setting::CareHome, None) => 0,
+            (Setting::NonResidential, Some(weeks)) if weeks > 0 => {
+                return Err(FieldError::new(
+                    "weeks_in_care_home",
+                    &weeks.to_string(),
+                    "applies only to setting care_home",
+                ));
+            }
+            (Setting::NonResidential, _) => 0,
+        };
+        let local = match &input.local {
+            Some(overlay) => defaults.with(overlay),
+            None => defaults,
+        };
+        if local.percentage_of_assessable_income > Ratio::ONE {
+            return Err(FieldError::new(
+                "local.percentage_of_assessable_income",
+                &local.percentage_of_assessable_income.to_string(),
+                "a council may charge less than the maximum, not more: give a share from 0 to 1",
+            ));
+        }
+        non_negative(
+            "local.minimum_income_guarantee_uplift",
+            local.minimum_income_guarantee_uplift,
+        )?;
+        if let Some(flat) = local.flat_disability_related_expenditure {
+            non_negative("local.flat_disability_related_expenditure", flat)?;
+        }
+        Ok(Case {
+            nation: input.nation,
+            date,
+            setting: input.setting,
+            age_years: age,
+            pension_credit_age: input.person.pension_credit_age,
+            couple: input.person.couple,
+            disability_premium: input.premiums.disability,
+            enhanced_disability_premium: input.premiums.enhanced_disability,
+            carer_premium: input.premiums.carer,
+            dependent_children: input.premiums.dependent_children,
+            capital,
+            income,
+            housing_costs: non_negative(
+                "weekly_housing_costs",
+                input.weekly_housing_costs.unwrap_or(Money::ZERO),
+            )?,
+            disability_related_expenditure: non_negative(
+                "weekly_disability_related_expenditure",
+                input.weekly_disability_related_expenditure.unwrap_or(Money::ZERO),
+            )?,
+            cost_of_care,
+            cost_of_personal_care,
+            night_care_provided: input.night_care_provided,
+            nursing_care: input.nursing_care,
+            nhs_funded: input.nhs_funded,
+            weeks_in_care_home,
+            local,
+        })
+    }
+}

@@ -1,0 +1,356 @@
+//! Tests of the engine's rules against a fixture policy of round figures (not real
+//! rates), so that each expected charge can be worked out by hand from the rule. The
+//! real figures are tested against published worked examples in `tests/golden.rs`.
+
+use super::*;
+use proptest::prelude::*;
+use serde_json::json;
+
+const FIXTURES: &[(&str, &str)] = &[
+    ("uk/benefits.yaml", include_str!("../../tests/fixtures/policy/uk/benefits.yaml")),
+    ("england.yaml", include_str!("../../tests/fixtures/policy/england.yaml")),
+    ("wales.yaml", include_str!("../../tests/fixtures/policy/wales.yaml")),
+    ("scotland.yaml", include_str!("../../tests/fixtures/policy/scotland.yaml")),
+    ("northern_ireland.yaml", include_str!("../../tests/fixtures/policy/northern_ireland.yaml")),
+];
+
+fn policy() -> &'static Policy {
+    static POLICY: std::sync::OnceLock<Policy> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| Policy::parse(FIXTURES).unwrap())
+}
+
+fn money(text: &str) -> Money {
+    Money::parse(text).unwrap()
+}
+
+/// The example case, with overrides merged in.
+fn case_json(overrides: serde_json::Value) -> serde_json::Value {
+    let mut base = json!({
+        "nation": "england", "date": "2023-10-01", "setting": "non_residential",
+        "person": {"age_years": 37, "pension_credit_age": false, "couple": false},
+        "premiums": {"disability": true, "enhanced_disability": true, "carer": false, "dependent_children": 0},
+        "capital": [{"kind": "savings", "value": "12000.00"}],
+        "weekly_income": [{"kind": "esa", "amount": "225.45"}, {"kind": "pip_mobility_standard", "amount": "26.90"}],
+        "weekly_housing_costs": "17.27", "weekly_disability_related_expenditure": "28.08",
+        "weekly_cost_of_care": "454.00", "night_care_provided": false,
+        "local": {"disregard_night_care_element": true}, "weeks_in_care_home": 0
+    });
+    if let (Some(base), Some(extra)) = (base.as_object_mut(), overrides.as_object()) {
+        for (k, v) in extra {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    base
+}
+
+fn run(overrides: serde_json::Value) -> (Outcome, Vec<Step>) {
+    let input: CaseInput = serde_json::from_value(case_json(overrides)).unwrap();
+    let case = Case::parse(&input, LocalOptions::default()).unwrap();
+    assess_with(policy(), &case).unwrap()
+}
+
+fn charge(overrides: serde_json::Value) -> Money {
+    run(overrides).0.weekly_charge
+}
+
+#[test]
+fn england_at_home_deducts_mig_housing_and_dre() {
+    // MIG: 100.00 (single, 25+) + 40.00 (disability) + 20.00 (enhanced) = 160.00.
+    // Counted: ESA 225.45; PIP mobility ignored. 225.45 - 160.00 - 17.27 - 28.08 = 20.10.
+    let (outcome, steps) = run(json!({}));
+    assert_eq!(outcome.weekly_charge, money("20.10"));
+    assert_eq!(outcome.weekly_counted_income, money("225.45"));
+    assert_eq!(outcome.weekly_allowances, money("205.35"));
+    assert!(!outcome.full_cost);
+    let mig = steps.iter().find(|s| s.rule == "england.minimum_income_guarantee").unwrap();
+    assert_eq!(mig.amount, money("160.00"));
+    assert_eq!(mig.sources.len(), 3, "base and two premiums are cited");
+    assert!(mig.sources.iter().all(|s| !s.reference.href.is_empty()));
+}
+
+#[test]
+fn tariff_income_counts_each_part_band_as_whole() {
+    let tariff = |savings: &str| {
+        run(json!({"capital": [{"kind": "savings", "value": savings}]})).0.weekly_tariff_income
+    };
+    assert_eq!(tariff("14250.00"), Money::ZERO);
+    assert_eq!(tariff("14250.01"), money("1.00"));
+    assert_eq!(tariff("14500.00"), money("1.00"));
+    assert_eq!(tariff("14500.01"), money("2.00"));
+    assert_eq!(tariff("23250.00"), money("36.00"));
+}
+
+#[test]
+fn capital_above_the_upper_limit_pays_the_full_cost() {
+    let (at_limit, _) = run(json!({"capital": [{"kind": "savings", "value": "23250.00"}]}));
+    assert!(!at_limit.full_cost);
+    assert_eq!(at_limit.weekly_charge, money("56.10"), "20.10 plus 36 bands of tariff");
+    let (over, steps) = run(json!({"capital": [{"kind": "savings", "value": "23250.01"}]}));
+    assert!(over.full_cost);
+    assert_eq!(over.weekly_charge, money("454.00"));
+    assert!(steps.iter().any(|s| s.rule == "capital.above_upper_limit"));
+}
+
+#[test]
+fn joint_capital_counts_half_and_the_home_is_ignored_at_home() {
+    let (outcome, _) = run(json!({"capital": [
+        {"kind": "savings", "value": "30000.01", "joint": true},
+        {"kind": "main_home", "value": "250000.00"}
+    ]}));
+    assert_eq!(outcome.counted_capital, money("15000.00"), "half of 30,000.01, rounded down");
+    assert_eq!(outcome.weekly_tariff_income, money("3.00"));
+}
+
+#[test]
+fn night_care_element_is_ignored_only_when_chosen_and_no_night_care() {
+    let aa = json!([{"kind": "attendance_allowance_higher", "amount": "90.00"}, {"kind": "esa", "amount": "225.45"}]);
+    // Fixture rates on 2023-10-01: AA higher 90.00, lower 60.00: element 30.00.
+    let with = run(json!({"weekly_income": aa.clone()})).0.weekly_counted_income;
+    assert_eq!(with, money("285.45"));
+    let night = run(json!({"weekly_income": aa.clone(), "night_care_provided": true})).0;
+    assert_eq!(night.weekly_counted_income, money("315.45"));
+    let not_chosen = run(json!({"weekly_income": aa, "local": {}})).0;
+    assert_eq!(not_chosen.weekly_counted_income, money("315.45"));
+}
+
+#[test]
+fn earnings_and_other_disregarded_income_are_ignored() {
+    let (outcome, _) = run(json!({"weekly_income": [
+        {"kind": "earnings", "amount": "150.00"},
+        {"kind": "other_disregarded", "amount": "10.00"},
+        {"kind": "private_pension", "amount": "300.00"}
+    ]}));
+    assert_eq!(outcome.weekly_counted_income, money("300.00"));
+}
+
+#[test]
+fn council_percentage_and_mig_uplift_reduce_the_charge() {
+    let pct = charge(json!({"local": {"percentage_of_assessable_income": "0.5"}}));
+    assert_eq!(pct, money("10.05"));
+    let uplift = charge(json!({"local": {"minimum_income_guarantee_uplift": "5.00"}}));
+    assert_eq!(uplift, money("15.10"));
+    let flat = charge(json!({"local": {"flat_disability_related_expenditure": "30.00"}}));
+    assert_eq!(flat, money("18.18"), "the flat 30.00 replaces the itemised 28.08");
+}
+
+#[test]
+fn england_care_home_uses_pea_and_property_disregard() {
+    let base = json!({
+        "setting": "care_home", "weekly_cost_of_care": "900.00", "local": null,
+        "weekly_income": [{"kind": "state_pension", "amount": "200.00"}, {"kind": "pension_credit_savings", "amount": "10.00"}],
+        "person": {"age_years": 80, "pension_credit_age": true, "couple": false},
+        "capital": [{"kind": "main_home", "value": "200000.00"}], "weeks_in_care_home": 11
+    });
+    // 200.00 + (10.00 - 6.00 savings credit disregard) - 30.00 PEA = 174.00.
+    let (week_12, _) = run(base.clone());
+    assert_eq!(week_12.weekly_charge, money("174.00"));
+    let mut after = base.clone();
+    after["weeks_in_care_home"] = json!(12);
+    let (week_13, _) = run(after.clone());
+    assert!(week_13.full_cost);
+    assert_eq!(week_13.weekly_charge, money("900.00"));
+    after["capital"] = json!([{"kind": "main_home", "value": "200000.00", "occupied_by_qualifying_relative": true}]);
+    assert_eq!(run(after).0.weekly_charge, money("174.00"));
+}
+
+#[test]
+fn wales_caps_care_at_home_and_uses_basic_entitlement_plus_buffer() {
+    // Basic entitlement 80.00 + 40.00 + 20.00 = 140.00; × 1.35 = 189.00.
+    // 225.45 - 189.00 - 17.27 - 28.08 = -8.90: no charge.
+    assert_eq!(charge(json!({"nation": "wales"})), Money::ZERO);
+    let rich = json!([{"kind": "private_pension", "amount": "600.00"}]);
+    assert_eq!(charge(json!({"nation": "wales", "weekly_income": rich})), money("100.00"));
+    let (capital, _) =
+        run(json!({"nation": "wales", "capital": [{"kind": "savings", "value": "24000.01"}]}));
+    assert!(capital.full_cost);
+    assert_eq!(capital.weekly_charge, money("100.00"));
+}
+
+#[test]
+fn scotland_charges_nothing_for_personal_care_at_home() {
+    let outcome = run(json!({
+        "nation": "scotland", "weekly_cost_of_personal_care": "454.00",
+        "weekly_income": [{"kind": "private_pension", "amount": "900.00"}]
+    }))
+    .0;
+    assert_eq!(outcome.weekly_charge, Money::ZERO);
+    assert_eq!(outcome.maximum_charge, Money::ZERO);
+}
+
+#[test]
+fn northern_ireland_home_care_is_free_and_nhs_care_is_never_charged() {
+    assert_eq!(charge(json!({"nation": "northern_ireland"})), Money::ZERO);
+    assert_eq!(charge(json!({"nhs_funded": true})), Money::ZERO);
+}
+
+#[test]
+fn a_date_outside_the_policy_names_the_years_covered() {
+    let input: CaseInput =
+        serde_json::from_value(case_json(json!({"date": "2021-06-01"}))).unwrap();
+    let case = Case::parse(&input, LocalOptions::default()).unwrap();
+    let error = assess_with(policy(), &case).unwrap_err().to_string();
+    assert!(error.contains("2022/23 to 2025/26"), "{error}");
+    assert!(error.starts_with("date:"), "{error}");
+}
+
+#[test]
+fn bad_cases_are_refused_naming_the_field() {
+    let refuse = |overrides: serde_json::Value| {
+        let input: CaseInput = serde_json::from_value(case_json(overrides)).unwrap();
+        Case::parse(&input, LocalOptions::default()).unwrap_err()
+    };
+    assert_eq!(refuse(json!({"weekly_cost_of_care": "-1.00"})).field, "weekly_cost_of_care");
+    assert_eq!(
+        refuse(json!({"weekly_income": [{"kind": "esa", "amount": "-5.00"}]})).field,
+        "weekly_income[0].amount"
+    );
+    assert_eq!(
+        refuse(json!({"person": {"age_years": 17, "pension_credit_age": false, "couple": false}}))
+            .field,
+        "person.age_years"
+    );
+    assert_eq!(refuse(json!({"date": "2024-02-30"})).field, "date");
+    assert_eq!(
+        refuse(json!({"setting": "care_home", "weeks_in_care_home": null, "capital": [{"kind": "main_home", "value": "1.00"}]})).field,
+        "weeks_in_care_home"
+    );
+    assert_eq!(
+        refuse(json!({"local": {"percentage_of_assessable_income": "1.5"}})).field,
+        "local.percentage_of_assessable_income"
+    );
+    let unknown = serde_json::from_value::<CaseInput>(case_json(json!({"nation": "france"})));
+    assert!(unknown.unwrap_err().to_string().contains("england"));
+    let kind = serde_json::from_value::<CaseInput>(case_json(
+        json!({"weekly_income": [{"kind": "lottery", "amount": "1.00"}]}),
+    ));
+    assert!(kind.unwrap_err().to_string().contains("state_pension"));
+}
+
+// ---- properties ----
+
+fn amount(max_pounds: i64) -> impl Strategy<Value = Money> {
+    (0..=max_pounds * 100).prop_map(Money::from_pence)
+}
+
+fn arb_case() -> impl Strategy<Value = CaseInput> {
+    let nation = prop_oneof![
+        Just(Nation::England),
+        Just(Nation::Wales),
+        Just(Nation::Scotland),
+        Just(Nation::NorthernIreland)
+    ];
+    let setting = prop_oneof![Just(Setting::NonResidential), Just(Setting::CareHome)];
+    let capital_kind = prop::sample::select(CapitalKind::ALL.to_vec());
+    let income_kind = prop::sample::select(IncomeKind::ALL.to_vec());
+    let capital =
+        prop::collection::vec((capital_kind, amount(60_000), any::<bool>(), any::<bool>()), 0..4);
+    let income = prop::collection::vec((income_kind, amount(400)), 0..6);
+    (
+        (nation, setting, 0..1460_u32, 18..100_u32, any::<bool>(), any::<bool>()),
+        (any::<bool>(), any::<bool>(), any::<bool>(), 0..4_u32),
+        capital,
+        income,
+        (amount(100), amount(60), amount(1500), 0..=100_i64, any::<bool>(), any::<bool>()),
+        (any::<bool>(), any::<bool>(), 0..30_u32, any::<bool>()),
+    )
+        .prop_map(|(who, premiums, capital, income, costs, flags)| {
+            let (nation, setting, day, age, pension_age, couple) = who;
+            let date = chrono::NaiveDate::from_ymd_opt(2022, 4, 1).unwrap()
+                + chrono::Days::new(u64::from(day));
+            let cost = costs.2;
+            CaseInput {
+                nation,
+                date: date.to_string(),
+                setting,
+                person: PersonInput { age_years: age, pension_credit_age: pension_age, couple },
+                premiums: PremiumsInput {
+                    disability: premiums.0,
+                    enhanced_disability: premiums.1,
+                    carer: premiums.2,
+                    dependent_children: premiums.3,
+                },
+                capital: capital
+                    .into_iter()
+                    .map(|(kind, value, joint, relative)| CapitalInput {
+                        kind,
+                        value,
+                        joint,
+                        occupied_by_qualifying_relative: relative && kind == CapitalKind::MainHome,
+                    })
+                    .collect(),
+                weekly_income: income
+                    .into_iter()
+                    .map(|(kind, amount)| IncomeInput { kind, amount })
+                    .collect(),
+                weekly_housing_costs: Some(costs.0),
+                weekly_disability_related_expenditure: Some(costs.1),
+                weekly_cost_of_care: cost,
+                weekly_cost_of_personal_care: Some(Money::from_pence(cost.pence() * costs.3 / 100)),
+                night_care_provided: costs.4,
+                nursing_care: costs.5,
+                nhs_funded: flags.3 && flags.0 && flags.1,
+                local: Some(LocalInput {
+                    disregard_night_care_element: Some(flags.0),
+                    percentage_of_assessable_income: Some(if flags.1 {
+                        Ratio::ONE
+                    } else {
+                        Ratio::from_millionths(750_000)
+                    }),
+                    minimum_income_guarantee_uplift: None,
+                    flat_disability_related_expenditure: None,
+                }),
+                weeks_in_care_home: (setting == Setting::CareHome).then_some(flags.2),
+            }
+        })
+}
+
+fn assess_input(input: &CaseInput) -> (Outcome, Vec<Step>) {
+    let case = Case::parse(input, LocalOptions::default()).unwrap();
+    assess_with(policy(), &case).unwrap()
+}
+
+proptest! {
+    #[test]
+    fn charge_is_within_zero_and_the_cost_and_steps_add_up(input in arb_case()) {
+        let (outcome, steps) = assess_input(&input);
+        prop_assert!(!outcome.weekly_charge.is_negative());
+        prop_assert!(outcome.weekly_charge <= input.weekly_cost_of_care);
+        let sum = Money::checked_sum(steps.iter().map(|s| s.effect)).unwrap();
+        prop_assert_eq!(sum, outcome.weekly_charge, "steps: {:#?}", steps);
+        let case = Case::parse(&input, LocalOptions::default()).unwrap();
+        let rules = policy().rules_on(case.nation, case.date).unwrap();
+        prop_assert_eq!(assess(&case, rules, &mut Quiet).unwrap(), outcome, "quiet and explained agree");
+    }
+
+    #[test]
+    fn more_capital_never_lowers_the_charge(input in arb_case(), extra in amount(30_000)) {
+        let (before, _) = assess_input(&input);
+        let mut more = input.clone();
+        more.capital.push(CapitalInput { kind: CapitalKind::Savings, value: extra, joint: false, occupied_by_qualifying_relative: false });
+        let (after, _) = assess_input(&more);
+        prop_assert!(after.weekly_charge >= before.weekly_charge);
+    }
+
+    #[test]
+    fn more_counted_income_never_lowers_the_charge(input in arb_case(), extra in amount(300)) {
+        let (before, _) = assess_input(&input);
+        let mut more = input.clone();
+        more.weekly_income.push(IncomeInput { kind: IncomeKind::PrivatePension, amount: extra });
+        let (after, _) = assess_input(&more);
+        prop_assert!(after.weekly_charge >= before.weekly_charge);
+    }
+
+    #[test]
+    fn national_rules_hold(input in arb_case()) {
+        let (outcome, _) = assess_input(&input);
+        if input.nation == Nation::NorthernIreland && input.setting == Setting::NonResidential {
+            prop_assert_eq!(outcome.weekly_charge, Money::ZERO);
+        }
+        if input.nation == Nation::Wales && input.setting == Setting::NonResidential {
+            prop_assert!(outcome.weekly_charge <= money("100.00"));
+        }
+        if input.nhs_funded {
+            prop_assert_eq!(outcome.weekly_charge, Money::ZERO);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Tests of the policy files: the shipped ones load and are complete; the checks refuse
+//! each kind of mistake a person editing a file could make.
+
+use super::*;
+
+#[test]
+fn the_shipped_policy_loads_with_every_figure_referenced() {
+    let policy = Policy::embedded().unwrap();
+    for jurisdiction in Jurisdiction::ALL {
+        let file = policy.file(jurisdiction).unwrap();
+        assert_eq!(file.covers, (date("2022-04-01"), date("2026-03-31")), "{jurisdiction}");
+        for parameter in file.parameters.values() {
+            for value in &parameter.values {
+                assert!(
+                    value.reference.href.starts_with("http"),
+                    "{}: {:?}",
+                    parameter.name,
+                    value
+                );
+                assert!(!value.reference.title.trim().is_empty(), "{}", parameter.name);
+            }
+        }
+    }
+    // Every day of every year covered resolves to rules for every nation.
+    for nation in Nation::ALL {
+        let mut day = date("2022-04-01");
+        while day <= date("2026-03-31") {
+            policy.rules_on(nation, day).unwrap();
+            day = day.succ_opt().unwrap();
+        }
+        assert!(policy.rules_on(nation, date("2022-03-31")).is_err());
+        assert!(policy.rules_on(nation, date("2026-04-01")).is_err());
+    }
+}
+
+#[test]
+fn a_change_of_rate_takes_effect_on_its_date() {
+    let policy = Policy::embedded().unwrap();
+    let pea = |d: &str| {
+        let rules = policy.rules_on(Nation::England, date(d)).unwrap();
+        match &rules.national {
+            NationRules::England(r) => r.personal_expenses_allowance.value,
+            _ => unreachable!(),
+        }
+    };
+    assert!(pea("2024-04-05") < pea("2024-04-08"), "the PEA rose in April 2024");
+}
+
+fn date(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+}
+
+const GOOD: &str = r#"
+nation: northern_ireland
+description: test
+covers: {from: 2022-04-01, to: 2023-03-31}
+parameters:
+  care_home.capital.lower_limit:
+    description: lower
+    unit: GBP
+    values:
+      - {from: 2010-04-01, value: "14250.00", reference: {title: t, href: "https://x"}}
+  care_home.capital.upper_limit:
+    description: upper
+    unit: GBP
+    values:
+      - {from: 2010-04-01, value: "23250.00", reference: {title: t, href: "https://x"}}
+  care_home.capital.tariff_band:
+    description: band
+    unit: GBP
+    values:
+      - {from: 2010-04-01, value: "250.00", reference: {title: t, href: "https://x"}}
+  care_home.capital.tariff_per_band:
+    description: per band
+    unit: GBP/week
+    values:
+      - {from: 2010-04-01, value: "1.00", reference: {title: t, href: "https://x"}}
+  care_home.nursing_care_contribution:
+    description: nursing
+    unit: GBP/week
+    values:
+      - {from: 2010-04-01, value: "100.00", reference: {title: t, href: "https://x"}}
+  non_residential.domiciliary_care_free:
+    description: free
+    unit: boolean
+    values:
+      - {from: 2010-04-01, value: true, reference: {title: t, href: "https://x"}}
+  property.disregard_weeks:
+    description: weeks
+    unit: weeks
+    values:
+      - {from: 2010-04-01, value: 12, reference: {title: t, href: "https://x"}}
+"#;
+
+fn refuse(text: &str) -> String {
+    PolicyFile::parse("test.yaml", text).unwrap_err().to_string()
+}
+
+#[test]
+fn a_good_file_parses() {
+    let file = PolicyFile::parse("test.yaml", GOOD).unwrap();
+    assert_eq!(file.parameters.len(), 7);
+}
+
+#[test]
+fn mistakes_in_a_file_are_refused_naming_the_parameter() {
+    let typo =
+        GOOD.replace("care_home.nursing_care_contribution:", "care_home.nursing_contribution:");
+    assert!(refuse(&typo).contains("care_home.nursing_contribution"), "{}", refuse(&typo));
+    let number = GOOD.replace(r#"value: "100.00""#, "value: 100.00");
+    assert!(refuse(&number).contains("quoted string"), "{}", refuse(&number));
+    let no_reference = GOOD.replace(
+        r#"value: "1.00", reference: {title: t, href: "https://x"}"#,
+        r#"value: "1.00", reference: {title: "", href: ""}"#,
+    );
+    assert!(refuse(&no_reference).contains("reference"), "{}", refuse(&no_reference));
+    let late_start = GOOD
+        .replace(r#"{from: 2010-04-01, value: "250.00""#, r#"{from: 2022-05-01, value: "250.00""#);
+    assert!(refuse(&late_start).contains("no value on 2022-04-01"), "{}", refuse(&late_start));
+    let gap = GOOD.replace(
+        r#"      - {from: 2010-04-01, value: "100.00", reference: {title: t, href: "https://x"}}"#,
+        "      - {from: 2010-04-01, value: \"100.00\", reference: {title: t, href: \"https://x\"}}\n      - {from: 2022-06-01, value: null, reference: {title: t, href: \"https://x\"}}",
+    );
+    assert!(refuse(&gap).contains("stops on 2022-06-01"), "{}", refuse(&gap));
+    let disorder = GOOD.replace(
+        r#"      - {from: 2010-04-01, value: "100.00", reference: {title: t, href: "https://x"}}"#,
+        "      - {from: 2010-04-01, value: \"100.00\", reference: {title: t, href: \"https://x\"}}\n      - {from: 2009-06-01, value: \"90.00\", reference: {title: t, href: \"https://x\"}}",
+    );
+    assert!(refuse(&disorder).contains("date order"), "{}", refuse(&disorder));
+    let missing = GOOD.replace("  property.disregard_weeks:", "  property.ignored:");
+    assert!(refuse(&missing).contains("property.ignored"), "{}", refuse(&missing));
+    let unit = GOOD.replace("unit: weeks", "unit: GBP");
+    assert!(refuse(&unit).contains("the unit must be weeks"), "{}", refuse(&unit));
+    let unknown_required = GOOD.replace(r#"value: "23250.00""#, "value: unknown");
+    assert!(
+        refuse(&unknown_required).contains("may not be unknown"),
+        "{}",
+        refuse(&unknown_required)
+    );
+}
+
+#[test]
+fn an_optional_figure_may_be_declared_unknown() {
+    let text = format!(
+        "{GOOD}  care_home.personal_allowance:\n    description: pa\n    unit: GBP/week\n    values:\n      - {{from: 2010-04-01, value: unknown, reference: {{title: not found, href: \"https://x\"}}}}\n"
+    );
+    let file = PolicyFile::parse("test.yaml", &text).unwrap();
+    let pa = file.parameters.get("care_home.personal_allowance").unwrap();
+    assert!(pa.values.first().unwrap().unknown);
+}
