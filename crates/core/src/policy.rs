@@ -357,9 +357,18 @@ fn check_covered(
 #[derive(Clone, Debug)]
 pub struct Policy {
     files: BTreeMap<Jurisdiction, PolicyFile>,
-    /// Per nation, the dates on which any figure it uses changes, each with the rules in
-    /// force from then: built once, so that assessing a case is a binary search.
-    books: BTreeMap<Nation, Vec<(NaiveDate, Arc<Rules>)>>,
+    /// Per nation (in [`Nation::ALL`] order), the dates on which any figure it uses
+    /// changes, each with the rules in force from then: built once, so that finding the
+    /// rules for a case is a bounds check and a short binary search.
+    books: Vec<Book>,
+}
+
+#[derive(Clone, Debug)]
+struct Book {
+    first: NaiveDate,
+    last: NaiveDate,
+    starts: Vec<NaiveDate>,
+    rules: Vec<Arc<Rules>>,
 }
 
 impl Policy {
@@ -383,10 +392,13 @@ impl Policy {
                 ));
             }
         }
-        let mut policy = Policy { files: parsed, books: BTreeMap::new() };
+        let mut policy = Policy { files: parsed, books: Vec::new() };
         for nation in Nation::ALL {
-            let book = policy.build_book(nation)?;
-            policy.books.insert(nation, book);
+            let (first, last) = policy
+                .covers(nation)
+                .ok_or_else(|| file_error("policy", format!("no file for {nation}")))?;
+            let (starts, rules) = policy.build_book(nation)?.into_iter().unzip();
+            policy.books.push(Book { first, last, starts, rules });
         }
         Ok(policy)
     }
@@ -409,28 +421,25 @@ impl Policy {
     }
 
     /// The rules in force for `nation` on `date`.
+    #[inline]
     pub fn rules_on(&self, nation: Nation, date: NaiveDate) -> Result<&Arc<Rules>, PolicyError> {
-        let not_covered = || {
-            let (first, last) = self.covers(nation).unwrap_or((date, date));
-            PolicyError::DateNotCovered {
-                nation,
-                date,
-                first,
-                last,
-                years: financial_years(first, last),
+        if let Some(book) = self.books.get(nation.index())
+            && date >= book.first
+            && date <= book.last
+        {
+            let index = book.starts.partition_point(|from| *from <= date);
+            if let Some(rules) = index.checked_sub(1).and_then(|i| book.rules.get(i)) {
+                return Ok(rules);
             }
-        };
-        let book = self.books.get(&nation).ok_or_else(not_covered)?;
-        let (first, last) = self.covers(nation).ok_or_else(not_covered)?;
-        if date < first || date > last {
-            return Err(not_covered());
         }
-        let index = book.partition_point(|(from, _)| *from <= date);
-        index
-            .checked_sub(1)
-            .and_then(|i| book.get(i))
-            .map(|(_, rules)| rules)
-            .ok_or_else(not_covered)
+        let (first, last) = self.covers(nation).unwrap_or((date, date));
+        Err(PolicyError::DateNotCovered {
+            nation,
+            date,
+            first,
+            last,
+            years: financial_years(first, last),
+        })
     }
 
     /// Every day within the nation's cover on which some figure it uses changes.

@@ -96,6 +96,16 @@ impl Nation {
         Jurisdiction::from(self).as_str()
     }
 
+    /// The nation's place in [`Nation::ALL`].
+    pub const fn index(self) -> usize {
+        match self {
+            Nation::England => 0,
+            Nation::Wales => 1,
+            Nation::Scotland => 2,
+            Nation::NorthernIreland => 3,
+        }
+    }
+
     /// The nation's name in prose.
     pub fn name(self) -> &'static str {
         match self {
