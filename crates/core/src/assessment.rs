@@ -1039,7 +1039,7 @@ fn count_capital<E: Explain>(
 ) -> Result<Money, AssessError> {
     let mut total = Money::ZERO;
     for item in &case.capital {
-        let kind = item.kind.as_str();
+        let kind = item.kind.label();
         let value = item.value;
         if item.kind == CapitalKind::MainHome {
             // Why the home is ignored, if it is: 0 at home, 1 a relative, 2 the first weeks.
@@ -1193,7 +1193,7 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
         _ => Ok(None),
     };
     for item in &case.income {
-        let kind = item.kind.as_str();
+        let kind = item.kind.label();
         let amount = item.amount;
         use IncomeKind as K;
         let (counted, why, sources): Counted<'_> = match item.kind {

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::field::{FieldError, parse_date};
@@ -365,9 +365,11 @@ pub struct Policy {
 
 #[derive(Clone, Debug)]
 struct Book {
-    first: NaiveDate,
-    last: NaiveDate,
-    starts: Vec<NaiveDate>,
+    /// The first day covered, as days from the common era, and each covered day's index
+    /// into `rules`: one array read per case, with no branches to mispredict (a binary
+    /// search over random dates was a fifth of a quiet assessment's time).
+    first_day: i32,
+    day_rules: Vec<u16>,
     rules: Vec<Arc<Rules>>,
 }
 
@@ -397,8 +399,21 @@ impl Policy {
             let (first, last) = policy
                 .covers(nation)
                 .ok_or_else(|| file_error("policy", format!("no file for {nation}")))?;
-            let (starts, rules) = policy.build_book(nation)?.into_iter().unzip();
-            policy.books.push(Book { first, last, starts, rules });
+            let (starts, rules): (Vec<NaiveDate>, Vec<Arc<Rules>>) =
+                policy.build_book(nation)?.into_iter().unzip();
+            let mut day_rules = Vec::new();
+            let mut day = first;
+            while day <= last {
+                let index = starts.partition_point(|from| *from <= day).saturating_sub(1);
+                day_rules.push(u16::try_from(index).map_err(|_| {
+                    file_error("policy", format!("{nation}: too many changes of rules"))
+                })?);
+                day = day.succ_opt().unwrap_or(NaiveDate::MAX);
+                if day == NaiveDate::MAX {
+                    break;
+                }
+            }
+            policy.books.push(Book { first_day: first.num_days_from_ce(), day_rules, rules });
         }
         Ok(policy)
     }
@@ -424,13 +439,11 @@ impl Policy {
     #[inline]
     pub fn rules_on(&self, nation: Nation, date: NaiveDate) -> Result<&Arc<Rules>, PolicyError> {
         if let Some(book) = self.books.get(nation.index())
-            && date >= book.first
-            && date <= book.last
+            && let Ok(offset) = usize::try_from(date.num_days_from_ce() - book.first_day)
+            && let Some(index) = book.day_rules.get(offset)
+            && let Some(rules) = book.rules.get(usize::from(*index))
         {
-            let index = book.starts.partition_point(|from| *from <= date);
-            if let Some(rules) = index.checked_sub(1).and_then(|i| book.rules.get(i)) {
-                return Ok(rules);
-            }
+            return Ok(rules);
         }
         let (first, last) = self.covers(nation).unwrap_or((date, date));
         Err(PolicyError::DateNotCovered {
@@ -496,7 +509,6 @@ impl Policy {
 
 /// "2022/23 to 2025/26" for the financial years (April to March) a range spans.
 pub fn financial_years(first: NaiveDate, last: NaiveDate) -> String {
-    use chrono::Datelike;
     let year_of = |d: NaiveDate| if d.month() >= 4 { d.year() } else { d.year() - 1 };
     let name = |y: i32| format!("{y}/{:02}", (y + 1).rem_euclid(100));
     format!("{} to {}", name(year_of(first)), name(year_of(last)))

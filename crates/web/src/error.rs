@@ -4,15 +4,19 @@
 //! [`ErrorBody`]: `{"error": {"code": "...", "message": "...", "field": "..." | null}}`.
 //!
 //! Status rules: 400 when the request cannot be read (not JSON, wrong JSON types, a query
-//! string with unknown parameters); 413 when the body is too large; 415 when it is not
-//! sent as JSON; 422 when it is well formed but breaks a rule of the ledger; 404 when what
-//! it names does not exist; 503 when the health check cannot reach the database; 500 for
-//! anything else, logged in full with `tracing::error!` and reported with a generic message.
+//! string with unknown parameters, an unknown nation or income kind); 413 when the body is
+//! too large; 415 when it is not sent as JSON; 422 when it is well formed but breaks a rule
+//! of the ledger or cannot be assessed (a bad field, a date outside the years whose
+//! charging rules onebudget holds, a policy figure not yet held); 404 when what it names
+//! does not exist; 503 when the health check cannot reach the database; 500 for anything
+//! else, logged in full with `tracing::error!` and reported with a generic message.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use onebudget_core::assessment::AssessError;
 use onebudget_core::ledger::{BatchError, FieldError, TransferError};
+use onebudget_core::policy::PolicyError;
 use onebudget_store::{OpenError, PostError, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -31,7 +35,9 @@ pub struct ErrorDetail {
     /// request cannot be read);
     /// `invalid_field`, `idempotency_key_mismatch`, `unknown_account`, `unknown_stream`,
     /// `stream_mismatch`, `overdraft`, `idempotency_conflict`, `unknown_reversal`,
-    /// `reversal_mismatch`, `overflow` (a rule broken); `not_found`, `method_not_allowed`;
+    /// `reversal_mismatch`, `overflow`, `date_not_covered`, `no_rule`,
+    /// `missing_policy_figure` (a rule broken, or a case that cannot be assessed yet);
+    /// `not_found`, `method_not_allowed`;
     /// `database_unavailable`, `internal_error`.
     #[schema(example = "invalid_field")]
     pub code: String,
@@ -67,6 +73,11 @@ pub enum ApiError {
     TransferRejected(TransferError),
     /// A transfer of `POST /api/transfers/batch` cannot be applied.
     BatchRejected(BatchError),
+    /// A financial assessment case cannot be assessed: its date is outside the years whose
+    /// rules onebudget holds, no rule covers its setting, a figure it needs is not yet in
+    /// the policy files, or a sum overflows. (A policy that cannot be read is a server
+    /// fault: 500.)
+    Assessment(AssessError),
     /// The `Idempotency-Key` header and the body's `idempotency_key` disagree.
     IdempotencyKeyMismatch { header: String, body: String },
     /// The account, stream or transfer named does not exist.
@@ -134,6 +145,7 @@ impl ApiError {
                 batch.to_string(),
                 Some(format!("transfers[{}].{}", batch.index, batch.error.field())),
             ),
+            ApiError::Assessment(error) => assessment_parts(error),
             ApiError::IdempotencyKeyMismatch { header, body } => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_mismatch",
@@ -195,6 +207,27 @@ fn field_parts(
     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field))
 }
 
+/// Why a case could not be assessed, as a status: the case's fault (422, naming the
+/// field) or the server's (500, when the embedded policy cannot be read).
+fn assessment_parts(error: &AssessError) -> (StatusCode, &'static str, String, Option<String>) {
+    let unprocessable = |code: &'static str, field: Option<&str>| {
+        (StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string(), field.map(str::to_owned))
+    };
+    match error {
+        AssessError::Policy(PolicyError::DateNotCovered { .. }) => {
+            unprocessable("date_not_covered", Some("date"))
+        }
+        AssessError::NoRule { .. } => unprocessable("no_rule", Some("setting")),
+        // The case is well formed, but a figure it needs is marked unknown in the policy
+        // files: the message names it; the client cannot fix this by changing the case.
+        AssessError::MissingFigure { .. } => unprocessable("missing_policy_figure", None),
+        AssessError::Money(_) => unprocessable("overflow", None),
+        AssessError::Policy(PolicyError::File { .. } | PolicyError::Parameter { .. }) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", INTERNAL_MESSAGE.to_owned(), None)
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
@@ -205,6 +238,9 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %error, "database error");
             }
             ApiError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
+            ApiError::Assessment(AssessError::Policy(
+                error @ (PolicyError::File { .. } | PolicyError::Parameter { .. }),
+            )) => tracing::error!(error = %error, "the policy cannot be used"),
             _ => {}
         }
         let (status, body) = self.body();
@@ -215,6 +251,12 @@ impl IntoResponse for ApiError {
 impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> ApiError {
         ApiError::Field(error)
+    }
+}
+
+impl From<AssessError> for ApiError {
+    fn from(error: AssessError) -> ApiError {
+        ApiError::Assessment(error)
     }
 }
 

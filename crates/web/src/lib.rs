@@ -1,5 +1,5 @@
 //! onebudget-web: the HTTP face of onebudget, a JSON API over [`onebudget_store::Store`]
-//! with its OpenAPI document at `GET /api/openapi.json`.
+//! with its OpenAPI document at `GET /api/openapi.json`, and the public HTML pages.
 //!
 //! [`router`] builds the axum application and [`serve`] runs it on a listener until a
 //! shutdown signal, finishing requests in flight. Handlers parse input into
@@ -8,8 +8,10 @@
 //! [`error::ApiError`], which alone decides the status and the error body.
 //!
 //! Modules: `health` (`GET /health`), `ledger` (streams, accounts, transfers, balances,
-//! statements), `openapi` (the document), `schema` (OpenAPI mirrors of core and store
-//! types), `extract` (reading bodies, queries and paths), `error`, `state`.
+//! statements), `assessment` (`POST /api/financial-assessments`, stateless), `openapi`
+//! (the document), `schema` (OpenAPI mirrors of core and store types), `extract` (reading
+//! bodies, queries and paths), `error`, `state`; and `pages`, the server-rendered HTML
+//! (`GET /`, "Check what you might pay for care", the shared layout and stylesheet).
 
 use std::future::Future;
 use std::time::Instant;
@@ -23,11 +25,13 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use onebudget_store::Store;
 
+pub mod assessment;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod ledger;
 pub mod openapi;
+pub mod pages;
 pub mod schema;
 pub mod state;
 
@@ -42,6 +46,9 @@ pub const BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 /// the body size limit and request logging.
 pub fn router(store: Store) -> Router {
     Router::new()
+        .route("/", get(pages::home::home))
+        .route(pages::check::PATH, get(pages::check::show).post(pages::check::submit))
+        .route(pages::layout::STYLESHEET_PATH, get(pages::layout::site_css))
         .route("/health", get(health::health))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/ledger/open", post(ledger::open))
@@ -53,6 +60,7 @@ pub fn router(store: Store) -> Router {
         .route("/api/transfers/batch", post(ledger::post_batch))
         .route("/api/transfers/{idempotency_key}", get(ledger::transfer))
         .route("/api/balances", get(ledger::balances))
+        .route("/api/financial-assessments", post(assessment::assess))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

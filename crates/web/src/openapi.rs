@@ -6,14 +6,14 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{health, ledger, schema};
+use crate::{assessment, health, ledger, schema};
 
 /// The API's OpenAPI document.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "onebudget API",
-        description = "The ledger of integrated health and social care budgets: funding streams, accounts, transfers, balances and statements.\n\nAmounts are strings of pounds and pence (`\"1234.56\"`), never JSON numbers. Dates are `YYYY-MM-DD`.\n\nEvery error is `{\"error\": {\"code\", \"message\", \"field\"}}` (see `ErrorBody`): 400 when the request cannot be read, 413 when the body is over 16 MiB, 415 when it is not JSON, 422 when it breaks a rule of the ledger, 404 when what it names does not exist, 500 when the server fails.",
+        description = "The ledger of integrated health and social care budgets: funding streams, accounts, transfers, balances and statements; and the financial assessment of what a person pays towards their care.\n\nAmounts are strings of pounds and pence (`\"1234.56\"`), never JSON numbers. Dates are `YYYY-MM-DD`.\n\nEvery error is `{\"error\": {\"code\", \"message\", \"field\"}}` (see `ErrorBody`): 400 when the request cannot be read, 413 when the body is over 16 MiB, 415 when it is not JSON, 422 when it breaks a rule of the ledger or cannot be assessed, 404 when what it names does not exist, 500 when the server fails.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later"),
     ),
     paths(
@@ -27,6 +27,7 @@ use crate::{health, ledger, schema};
         ledger::post_batch,
         ledger::transfer,
         ledger::balances,
+        assessment::assess,
         openapi_json,
     ),
     components(schemas(
@@ -49,12 +50,29 @@ use crate::{health, ledger, schema};
         schema::OwnerInput,
         schema::AccountInput,
         schema::OpenRecordInput,
+        schema::Nation,
+        schema::Setting,
+        schema::CapitalKind,
+        schema::IncomeKind,
+        schema::PersonInput,
+        schema::PremiumsInput,
+        schema::CapitalInput,
+        schema::IncomeInput,
+        schema::LocalInput,
+        schema::CaseInput,
+        schema::StepKind,
+        schema::Reference,
+        schema::Source,
+        schema::Step,
+        schema::AllowanceLine,
+        schema::Explanation,
     )),
     tags(
         (name = "health", description = "Is the server up?"),
         (name = "ledger", description = "Funding streams and accounts."),
         (name = "transfers", description = "Moving money between accounts."),
         (name = "reports", description = "Balances and statements."),
+        (name = "assessment", description = "Financial assessment: what a person pays towards their care, explained."),
     )
 )]
 pub struct ApiDoc;

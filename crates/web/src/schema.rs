@@ -233,6 +233,265 @@ pub enum OpenRecordInput {
     Account(AccountInput),
 }
 
+/// A nation of the UK: each has its own charging rules.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Nation {
+    England,
+    Wales,
+    Scotland,
+    NorthernIreland,
+}
+
+/// Where the care is provided.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Setting {
+    /// Care and support at home or in the community.
+    NonResidential,
+    /// A care home (residential or nursing).
+    CareHome,
+}
+
+/// A kind of capital.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CapitalKind {
+    Savings,
+    Investments,
+    MainHome,
+    OtherProperty,
+}
+
+/// A kind of weekly income. Earnings, the mobility components of DLA and PIP and
+/// `other_disregarded` are ignored; the rest are counted, subject to the nation's rules.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IncomeKind {
+    StatePension,
+    PrivatePension,
+    PensionCreditGuarantee,
+    PensionCreditSavings,
+    Esa,
+    UniversalCredit,
+    IncomeSupport,
+    CarersAllowance,
+    Earnings,
+    AttendanceAllowanceLower,
+    AttendanceAllowanceHigher,
+    DlaCareLowest,
+    DlaCareMiddle,
+    DlaCareHighest,
+    DlaMobilityLower,
+    DlaMobilityHigher,
+    PipDailyLivingStandard,
+    PipDailyLivingEnhanced,
+    PipMobilityStandard,
+    PipMobilityEnhanced,
+    OtherCounted,
+    OtherDisregarded,
+}
+
+/// The person assessed.
+#[derive(ToSchema)]
+pub struct PersonInput {
+    /// 18 to 130.
+    #[schema(example = 67)]
+    pub age_years: u32,
+    /// Whether the person has reached the qualifying age for Pension Credit (State
+    /// Pension age).
+    pub pension_credit_age: bool,
+    /// Whether the person is one of a couple (assessed on their own income and their
+    /// share of joint capital).
+    pub couple: bool,
+}
+
+/// The means-tested benefit premiums the person gets, or would qualify for; they raise
+/// the minimum income the council must leave them.
+#[derive(ToSchema)]
+pub struct PremiumsInput {
+    pub disability: bool,
+    pub enhanced_disability: bool,
+    pub carer: bool,
+    /// 0 to 30.
+    pub dependent_children: u32,
+}
+
+/// One item of capital.
+#[derive(ToSchema)]
+pub struct CapitalInput {
+    pub kind: CapitalKind,
+    /// Pounds as a string.
+    #[schema(example = "12000.00")]
+    pub value: String,
+    /// Held jointly: the person is assessed on half. Defaults to false.
+    #[schema(default = false)]
+    pub joint: Option<bool>,
+    /// For a `main_home`: a partner, a relative aged 60 or over or incapacitated, or a
+    /// child under 18 lives there, so it is ignored. Defaults to false.
+    #[schema(default = false)]
+    pub occupied_by_qualifying_relative: Option<bool>,
+}
+
+/// One weekly income.
+#[derive(ToSchema)]
+pub struct IncomeInput {
+    pub kind: IncomeKind,
+    /// Pounds a week as a string.
+    #[schema(example = "230.25")]
+    pub amount: String,
+}
+
+/// A council's discretionary choices for this case; each overrides the national default.
+#[derive(ToSchema)]
+pub struct LocalInput {
+    /// Ignore the night-care element of higher-rate Attendance Allowance, highest-rate
+    /// DLA care and enhanced PIP daily living when no night care is arranged.
+    pub disregard_night_care_element: Option<bool>,
+    /// Charge only this share of assessable income, from 0 to 1 (e.g. `"0.90"`).
+    #[schema(example = "0.90")]
+    pub percentage_of_assessable_income: Option<String>,
+    /// Pounds a week added to the national minimum income amount.
+    pub minimum_income_guarantee_uplift: Option<String>,
+    /// A flat weekly disability-related-expenditure allowance, given where the person's
+    /// own amount is lower.
+    pub flat_disability_related_expenditure: Option<String>,
+}
+
+/// An assessment case: the person's circumstances on a date.
+#[derive(ToSchema)]
+pub struct CaseInput {
+    pub nation: Nation,
+    /// The day assessed, `YYYY-MM-DD`: the rules in force that day apply.
+    #[schema(value_type = String, format = Date, example = "2025-10-01")]
+    pub date: String,
+    pub setting: Setting,
+    pub person: PersonInput,
+    pub premiums: PremiumsInput,
+    /// Savings, investments and property; an empty list for none.
+    pub capital: Vec<CapitalInput>,
+    /// Every weekly income, including disability benefits.
+    pub weekly_income: Vec<IncomeInput>,
+    /// Rent, mortgage interest, council tax and similar, per week. Defaults to 0.00.
+    #[schema(example = "17.27")]
+    pub weekly_housing_costs: Option<String>,
+    /// Extra weekly costs because of a disability. Defaults to 0.00.
+    #[schema(example = "28.08")]
+    pub weekly_disability_related_expenditure: Option<String>,
+    /// What the care costs each week.
+    #[schema(example = "454.00")]
+    pub weekly_cost_of_care: String,
+    /// Scotland: the part of the weekly cost that is personal care, which is free.
+    /// Defaults to 0.00.
+    pub weekly_cost_of_personal_care: Option<String>,
+    /// Whether night care is arranged. Defaults to false.
+    #[schema(default = false)]
+    pub night_care_provided: Option<bool>,
+    /// Whether the person receives nursing care in a care home. Defaults to false.
+    #[schema(default = false)]
+    pub nursing_care: Option<bool>,
+    /// NHS-arranged and funded care (continuing healthcare, section 117 aftercare): never
+    /// charged. Defaults to false.
+    #[schema(default = false)]
+    pub nhs_funded: Option<bool>,
+    pub local: Option<LocalInput>,
+    /// Care home only: weeks of the permanent stay so far (the home is ignored for the
+    /// first weeks). Needed when the case has a `main_home` nobody else lives in.
+    pub weeks_in_care_home: Option<u32>,
+}
+
+/// What kind of line a step is.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// The cost of care and the most that can be charged.
+    Cost,
+    /// Counting capital.
+    Capital,
+    /// Counting (or ignoring) an income.
+    Income,
+    /// An allowance deducted from income.
+    Allowance,
+    /// The floor, the council's percentage and the caps.
+    Charge,
+}
+
+/// The regulation, circular or page that sets a figure.
+#[derive(ToSchema)]
+pub struct Reference {
+    pub title: String,
+    pub href: String,
+}
+
+/// A policy figure a step used.
+#[derive(ToSchema)]
+pub struct Source {
+    /// The parameter's name, e.g. `england.capital_upper_limit`.
+    pub parameter: String,
+    /// The figure, as written for people (e.g. `£23,250.00`).
+    pub value: String,
+    /// The day this figure took effect.
+    pub from: NaiveDate,
+    pub reference: Reference,
+}
+
+/// One explained step.
+#[derive(ToSchema)]
+pub struct Step {
+    pub kind: StepKind,
+    /// A stable name for the rule, e.g. `capital.tariff_income`.
+    #[schema(example = "capital.tariff_income")]
+    pub rule: String,
+    /// What happened, in plain English.
+    pub explanation: String,
+    /// The amount the step is about (an income, an allowance, a capital total).
+    pub amount: String,
+    /// What the step adds to (or, negative, takes off) the weekly charge. The effects of
+    /// all the steps add up to `weekly_charge`.
+    #[schema(example = "-171.75")]
+    pub effect: String,
+    pub sources: Vec<Source>,
+}
+
+/// One allowance deducted from income.
+#[derive(ToSchema)]
+pub struct AllowanceLine {
+    pub rule: String,
+    pub amount: String,
+}
+
+/// An explained assessment. Amounts are strings of pounds.
+#[derive(ToSchema)]
+pub struct Explanation {
+    pub nation: Nation,
+    pub date: NaiveDate,
+    pub setting: Setting,
+    /// What the person pays each week.
+    #[schema(example = "110.10")]
+    pub weekly_charge: String,
+    /// Whether the person pays the full cost (capital above the upper limit), subject to
+    /// any national maximum.
+    pub full_cost: bool,
+    /// Capital counted after disregards and shares.
+    pub counted_capital: String,
+    /// The weekly income assumed from capital between the limits.
+    pub weekly_tariff_income: String,
+    /// Income counted after disregards, before tariff income.
+    pub weekly_counted_income: String,
+    /// The allowances deducted.
+    pub weekly_allowances: String,
+    /// Counted income plus tariff income less allowances, floored at zero.
+    pub assessable_income: String,
+    /// The most the person can be charged: the cost of care less anything free, capped
+    /// by any national maximum.
+    pub maximum_charge: String,
+    /// The first day the rules used are in force.
+    pub rules_in_force_from: NaiveDate,
+    pub allowances: Vec<AllowanceLine>,
+    /// In order; their effects add up to `weekly_charge`.
+    pub steps: Vec<Step>,
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -398,5 +657,99 @@ mod tests {
         let statuses = [StorePostStatus::Created, StorePostStatus::AlreadyRecorded];
         let statuses = statuses.iter().map(|s| json(s).as_str().unwrap_or_default().to_owned());
         assert_eq!(enum_values::<PostStatus>(), statuses.collect());
+    }
+
+    fn case_input() -> onebudget_core::assessment::CaseInput {
+        serde_json::from_value(serde_json::json!({
+            "nation": "england", "date": "2024-10-01", "setting": "non_residential",
+            "person": {"age_years": 70, "pension_credit_age": true, "couple": false},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false,
+                         "dependent_children": 0},
+            "capital": [{"kind": "savings", "value": "18000.00", "joint": true,
+                         "occupied_by_qualifying_relative": false}],
+            "weekly_income": [{"kind": "state_pension", "amount": "230.25"}],
+            "weekly_housing_costs": "10.00",
+            "weekly_disability_related_expenditure": "5.00",
+            "weekly_cost_of_care": "300.00",
+            "weekly_cost_of_personal_care": "0.00",
+            "night_care_provided": false, "nursing_care": false, "nhs_funded": false,
+            "local": {"disregard_night_care_element": true,
+                      "percentage_of_assessable_income": "1",
+                      "minimum_income_guarantee_uplift": "0.00",
+                      "flat_disability_related_expenditure": "0.00"},
+            "weeks_in_care_home": 0,
+        }))
+        .expect("a valid case")
+    }
+
+    #[test]
+    fn assessment_mirrors_name_exactly_the_fields_core_reads_and_writes() {
+        use onebudget_core::assessment::{Case, LocalOptions, explain};
+        use onebudget_core::policy::Policy;
+
+        let input = case_input();
+        let written = json(&input);
+        assert_eq!(keys(&written), properties::<CaseInput>());
+        assert_eq!(keys(&written["person"]), properties::<PersonInput>());
+        assert_eq!(keys(&written["premiums"]), properties::<PremiumsInput>());
+        assert_eq!(keys(&written["capital"][0]), properties::<CapitalInput>());
+        assert_eq!(keys(&written["weekly_income"][0]), properties::<IncomeInput>());
+        assert_eq!(keys(&written["local"]), properties::<LocalInput>());
+
+        let case = Case::parse(&input, LocalOptions::default()).expect("a valid case");
+        let policy = Policy::embedded().expect("the embedded policy");
+        let explanation = json(&explain(policy, &case).expect("assessed"));
+        assert_eq!(keys(&explanation), properties::<Explanation>());
+        let step = explanation["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| !s["sources"].as_array().expect("sources").is_empty())
+            .expect("a step with a source");
+        assert_eq!(keys(step), properties::<Step>());
+        assert_eq!(keys(&step["sources"][0]), properties::<Source>());
+        assert_eq!(keys(&step["sources"][0]["reference"]), properties::<Reference>());
+        assert_eq!(keys(&explanation["allowances"][0]), properties::<AllowanceLine>());
+    }
+
+    #[test]
+    fn assessment_mirror_enums_list_every_value_core_accepts() {
+        use onebudget_core::assessment::{CapitalKind as Capital, IncomeKind as Income};
+        use onebudget_core::assessment::{Setting as CoreSetting, StepKind as CoreStepKind};
+        use onebudget_core::policy::Nation as CoreNation;
+
+        let names = |all: Vec<&str>| all.into_iter().map(str::to_owned).collect::<BTreeSet<_>>();
+        assert_eq!(
+            enum_values::<Nation>(),
+            names(CoreNation::ALL.iter().map(|n| n.as_str()).collect())
+        );
+        assert_eq!(
+            enum_values::<CapitalKind>(),
+            names(Capital::ALL.iter().map(|k| k.as_str()).collect())
+        );
+        assert_eq!(
+            enum_values::<IncomeKind>(),
+            names(Income::ALL.iter().map(|k| k.as_str()).collect())
+        );
+        assert_eq!(
+            enum_values::<Setting>(),
+            names(vec![CoreSetting::NonResidential.as_str(), CoreSetting::CareHome.as_str()])
+        );
+        // An exhaustive match: a new kind of step fails to compile here until it is mirrored.
+        let mirrored = |kind: CoreStepKind| match kind {
+            CoreStepKind::Cost
+            | CoreStepKind::Capital
+            | CoreStepKind::Income
+            | CoreStepKind::Allowance
+            | CoreStepKind::Charge => json(&kind).as_str().unwrap_or_default().to_owned(),
+        };
+        let kinds = [
+            CoreStepKind::Cost,
+            CoreStepKind::Capital,
+            CoreStepKind::Income,
+            CoreStepKind::Allowance,
+            CoreStepKind::Charge,
+        ];
+        assert_eq!(enum_values::<StepKind>(), kinds.into_iter().map(mirrored).collect());
     }
 }

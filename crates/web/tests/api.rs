@@ -783,11 +783,12 @@ async fn openapi_lists_every_path(app: &TestApp) {
         ("/api/transfers/batch", "post"),
         ("/api/transfers/{idempotency_key}", "get"),
         ("/api/balances", "get"),
+        ("/api/financial-assessments", "post"),
     ] {
         let operation = &paths.get(path).unwrap_or_else(|| panic!("{path} is documented"))[method];
         assert!(operation["responses"].is_object(), "{method} {path}: {operation}");
     }
-    assert_eq!(paths.len(), 11, "no undocumented extras: {:?}", paths.keys());
+    assert_eq!(paths.len(), 12, "no undocumented extras: {:?}", paths.keys());
     let schemas = document["components"]["schemas"].as_object().expect("schemas");
     for name in
         ["ErrorBody", "ErrorDetail", "TransferRequest", "Account", "Statement", "BalanceRow"]

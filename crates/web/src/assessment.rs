@@ -1,0 +1,49 @@
+//! `POST /api/financial-assessments`: what a person would pay each week towards their
+//! social care, with every step explained and each figure's legal source.
+//!
+//! The rules are core's (`onebudget_core::assessment`, with the policy figures embedded in
+//! the binary); this module only reads the case, runs it and returns core's
+//! `Explanation` as JSON. [`assess_case`] is shared with the public page
+//! (`pages::check`), so the page and the API cannot disagree. Nothing is stored: the
+//! assessment is a pure function of the request.
+
+use axum::Json;
+use onebudget_core::assessment::{Case, CaseInput, Explanation, LocalOptions, explain};
+use onebudget_core::policy::Policy;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::JsonBody;
+use crate::schema;
+
+/// Check `input` and assess it with the embedded policy and no council's local options
+/// beyond those the case itself gives. A policy that cannot be read is a server fault.
+pub fn assess_case(input: &CaseInput) -> Result<Explanation, ApiError> {
+    let case = Case::parse(input, LocalOptions::default())?;
+    let policy = Policy::embedded().map_err(|error| {
+        ApiError::Internal(format!("the embedded policy cannot be read: {error}"))
+    })?;
+    Ok(explain(policy, &case)?)
+}
+
+/// Assess a case: what the person pays each week, and why.
+#[utoipa::path(
+    post,
+    path = "/api/financial-assessments",
+    tag = "assessment",
+    description = "Runs the financial assessment for one case and returns the weekly charge with every step explained: each step's effect on the charge (the effects add up to `weekly_charge`) and the policy figures it used, each with its legal reference.\n\nThe rules are those of the case's nation in force on its `date`; onebudget holds them for the financial years 2022/23 to 2025/26. The council's local options are the national defaults unless the case's `local` object sets them.\n\nThis endpoint is stateless: nothing is stored and no sign-in is needed. Recording an assessment against a person needs the sign-in and roles that a later release adds.",
+    request_body(
+        content = schema::CaseInput,
+        description = "The person's circumstances on a date. Amounts are strings of pounds (`\"225.45\"`); weekly amounts are per week.",
+        content_type = "application/json",
+    ),
+    responses(
+        (status = 200, description = "The assessment, explained.", body = schema::Explanation),
+        (status = 400, description = "The body is not JSON, or not a case: a missing or unknown field, an unknown nation, setting or income kind, a wrongly written amount (codes `malformed_json`, `invalid_body`). `field` names it, e.g. `weekly_income[1].kind`.", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON.", body = ErrorBody),
+        (status = 422, description = "The case cannot be assessed: a value out of range such as a negative amount or an age under 18 (`invalid_field`), a date outside the years whose rules are held (`date_not_covered`, field `date`), a setting with no rule (`no_rule`), or a case that needs a policy figure onebudget does not yet hold (`missing_policy_figure`; the message names it).", body = ErrorBody),
+    )
+)]
+pub async fn assess(JsonBody(input): JsonBody<CaseInput>) -> Result<Json<Explanation>, ApiError> {
+    // Microseconds of pure computation: no need for the blocking pool.
+    assess_case(&input).map(Json)
+}

@@ -1,0 +1,14 @@
+//! The server-rendered HTML pages: public pages a member of the public can use without
+//! signing in, with no JavaScript and no cookies.
+//!
+//! `layout` holds the chrome every page shares (the document head, skip link, header,
+//! footer, the stylesheet at `/assets/site.css`) and the response headers pages are sent
+//! with; `form` the accessible form widgets and the error summary (the GOV.UK Design System
+//! patterns); `home` is `GET /`; `check` is "Check what you might pay for care", which runs
+//! the same assessment as `POST /api/financial-assessments` (`crate::assessment`).
+//! HTML is written with maud, which escapes every value it interpolates.
+
+pub mod check;
+pub mod form;
+pub mod home;
+pub mod layout;

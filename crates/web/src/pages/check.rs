@@ -1,0 +1,861 @@
+//! "Check what you might pay for care": a public page, no sign-in, that estimates what a
+//! person might pay each week towards their care and explains how.
+//!
+//! `GET /check-what-you-might-pay` shows the form; `POST` (a urlencoded form, so nobody's
+//! answers end up in a URL or a log) reads it into a [`CaseInput`] with [`to_case`], runs
+//! the same assessment as the API ([`crate::assessment::assess_case`]) and shows the
+//! estimate, the steps with their effect on the charge, and the sources as links. Answers
+//! that cannot be used re-show the form, with every answer kept, an error summary at the
+//! top and each message beside its field, with status 422. Nothing is stored or logged.
+
+use axum::extract::Form;
+use axum::extract::rejection::FormRejection;
+use axum::http::StatusCode;
+use maud::{Markup, html};
+use onebudget_core::Money;
+use onebudget_core::assessment::{
+    AssessError, CapitalInput, CapitalKind, CaseInput, Explanation, IncomeInput, IncomeKind,
+    PersonInput, PremiumsInput, Setting,
+};
+use onebudget_core::field::FieldError;
+use onebudget_core::policy::{Nation, PolicyError, Source};
+use serde::Deserialize;
+
+use crate::assessment::assess_case;
+use crate::error::ApiError;
+use crate::pages::form::{
+    Checkbox, FieldErrors, InputKind, Radios, Select, TextInput, error_summary,
+};
+use crate::pages::layout::{HtmlPage, page};
+
+/// Where the page lives.
+pub const PATH: &str = "/check-what-you-might-pay";
+
+const TITLE: &str = "Check what you might pay for care";
+
+/// The form as posted: every answer as typed, so that it can be shown again as it was.
+/// A ticked checkbox sends `yes`; an unticked one sends nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct CheckForm {
+    pub nation: String,
+    pub year: String,
+    pub setting: String,
+    pub cost_of_care: String,
+    pub age: String,
+    pub pension_age: String,
+    pub couple: String,
+    pub state_pension: String,
+    pub other_pensions: String,
+    pub pension_credit: String,
+    pub benefit: String,
+    pub benefit_amount: String,
+    pub disability_benefit: String,
+    pub disability_benefit_amount: String,
+    pub disability_premium: String,
+    pub enhanced_disability_premium: String,
+    pub carer_premium: String,
+    pub savings: String,
+    pub owns_home: String,
+    pub home_value: String,
+    pub weeks_in_care_home: String,
+    pub relative_lives_there: String,
+    pub nursing_care: String,
+    pub housing_costs: String,
+    pub disability_costs: String,
+    pub personal_care_cost: String,
+}
+
+/// The fields in the order they appear, so that the error summary lists them in order.
+const FIELD_ORDER: &[&str] = &[
+    "nation",
+    "year",
+    "setting",
+    "cost_of_care",
+    "age",
+    "pension_age",
+    "couple",
+    "state_pension",
+    "other_pensions",
+    "pension_credit",
+    "benefit",
+    "benefit_amount",
+    "disability_benefit",
+    "disability_benefit_amount",
+    "savings",
+    "owns_home",
+    "home_value",
+    "weeks_in_care_home",
+    "relative_lives_there",
+    "housing_costs",
+    "disability_costs",
+    "personal_care_cost",
+];
+
+const NATIONS: &[(&str, &str)] = &[
+    ("england", "England"),
+    ("wales", "Wales"),
+    ("scotland", "Scotland"),
+    ("northern_ireland", "Northern Ireland"),
+];
+
+/// The financial years offered, newest first: (value, text, the day assessed: the middle
+/// of the year, clear of April's uprating).
+const YEARS: &[(&str, &str, &str)] = &[
+    ("2025-26", "2025/26 (April 2025 to March 2026)", "2025-10-01"),
+    ("2024-25", "2024/25 (April 2024 to March 2025)", "2024-10-01"),
+    ("2023-24", "2023/24 (April 2023 to March 2024)", "2023-10-01"),
+    ("2022-23", "2022/23 (April 2022 to March 2023)", "2022-10-01"),
+];
+
+/// The year chosen when the page is first shown: the latest.
+const LATEST_YEAR: &str = "2025-26";
+
+const SETTINGS: &[(&str, &str)] =
+    &[("non_residential", "At home, or in the community"), ("care_home", "In a care home")];
+
+const YES_NO: &[(&str, &str)] = &[("yes", "Yes"), ("no", "No")];
+
+const COUPLE: &[(&str, &str)] =
+    &[("single", "No, I am single"), ("couple", "Yes, I live with a partner as a couple")];
+
+const BENEFITS: &[(&str, &str)] = &[
+    ("none", "None of these"),
+    ("esa", "Employment and Support Allowance (ESA)"),
+    ("universal_credit", "Universal Credit"),
+    ("income_support", "Income Support"),
+];
+
+const DISABILITY_BENEFITS: &[(&str, &str)] = &[
+    ("none", "None of these"),
+    ("attendance_allowance_lower", "Attendance Allowance, lower rate"),
+    ("attendance_allowance_higher", "Attendance Allowance, higher rate"),
+    ("pip_daily_living_standard", "PIP daily living part, standard rate"),
+    ("pip_daily_living_enhanced", "PIP daily living part, enhanced rate"),
+    ("dla_care_lowest", "DLA care part, lowest rate"),
+    ("dla_care_middle", "DLA care part, middle rate"),
+    ("dla_care_highest", "DLA care part, highest rate"),
+];
+
+/// The income kind of a benefit chosen in a drop-down, if the value is one offered.
+fn income_kind(options: &[(&str, &str)], value: &str) -> Option<IncomeKind> {
+    if !options.iter().any(|(offered, _)| *offered == value) {
+        return None;
+    }
+    IncomeKind::ALL.iter().copied().find(|kind| kind.as_str() == value)
+}
+
+/// The text shown for `value` among `options`.
+fn option_text<'a>(options: &'a [(&'a str, &'a str)], value: &str) -> &'a str {
+    options.iter().find(|(offered, _)| *offered == value).map_or("", |(_, text)| text)
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A case read from the form, and which field each capital item and income came from
+/// (to put core's errors, which name `capital[0].value`, beside the right field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormCase {
+    pub input: CaseInput,
+    capital_fields: Vec<&'static str>,
+    income_fields: Vec<&'static str>,
+}
+
+impl FormCase {
+    /// The form field a field of [`CaseInput`] came from.
+    fn form_field(&self, case_field: &str) -> &'static str {
+        let indexed = |prefix: &str, fields: &[&'static str]| {
+            let rest = case_field.strip_prefix(prefix)?;
+            let (index, _) = rest.split_once(']')?;
+            fields.get(index.parse::<usize>().ok()?).copied()
+        };
+        if let Some(field) = indexed("capital[", &self.capital_fields) {
+            return field;
+        }
+        if let Some(field) = indexed("weekly_income[", &self.income_fields) {
+            return field;
+        }
+        match case_field {
+            "date" => "year",
+            "setting" => "setting",
+            "person.age_years" => "age",
+            "weekly_cost_of_care" => "cost_of_care",
+            "weekly_housing_costs" => "housing_costs",
+            "weekly_disability_related_expenditure" => "disability_costs",
+            "weekly_cost_of_personal_care" => "personal_care_cost",
+            "weeks_in_care_home" => "weeks_in_care_home",
+            _ => "nation",
+        }
+    }
+}
+
+/// Reads the form's answers, collecting every problem rather than stopping at the first.
+struct Reader<'a> {
+    form: &'a CheckForm,
+    errors: FieldErrors,
+}
+
+impl Reader<'_> {
+    /// An amount of money; empty means 0.00. `what` names it in messages ("your savings").
+    fn money(&mut self, id: &str, text: &str, what: &str) -> Money {
+        let text = text.trim();
+        if text.is_empty() {
+            return Money::ZERO;
+        }
+        match Money::parse(text) {
+            Ok(amount) if amount.is_negative() => {
+                self.errors.add(id, format!("{} must be 0 or more", capitalised(what)));
+                Money::ZERO
+            }
+            Ok(amount) => amount,
+            Err(_) => {
+                self.errors.add(id, format!("Enter {what} in pounds and pence, like 125.50"));
+                Money::ZERO
+            }
+        }
+    }
+
+    /// An amount of money that must be given.
+    fn required_money(&mut self, id: &str, text: &str, what: &str) -> Money {
+        if text.trim().is_empty() {
+            self.errors.add(id, format!("Enter {what}"));
+            return Money::ZERO;
+        }
+        self.money(id, text, what)
+    }
+
+    /// One of `options`, which must be chosen.
+    fn choice<'o>(
+        &mut self,
+        id: &str,
+        value: &str,
+        options: &[(&'o str, &str)],
+        missing: &str,
+    ) -> Option<&'o str> {
+        let chosen = options.iter().find(|(offered, _)| *offered == value).map(|(v, _)| *v);
+        if chosen.is_none() {
+            self.errors.add(id, missing);
+        }
+        chosen
+    }
+
+    /// The age in years; core refuses an implausibly high one.
+    fn age(&mut self) -> u32 {
+        let text = self.form.age.trim();
+        if text.is_empty() {
+            self.errors.add("age", "Enter your age");
+            return 0;
+        }
+        match text.parse::<u32>() {
+            Ok(age) if age < 18 => {
+                self.errors.add("age", "This estimate is for adults: enter an age of 18 or over");
+                age
+            }
+            Ok(age) => age,
+            Err(_) => {
+                self.errors.add("age", "Enter your age as a whole number of years, like 67");
+                0
+            }
+        }
+    }
+
+    fn weeks_in_care_home(&mut self, needed: bool) -> u32 {
+        let text = self.form.weeks_in_care_home.trim();
+        if text.is_empty() {
+            if needed {
+                self.errors.add(
+                    "weeks_in_care_home",
+                    "Enter how many weeks you have lived in the care home, or 0 if you have not moved in yet",
+                );
+            }
+            return 0;
+        }
+        text.parse::<u32>().unwrap_or_else(|_| {
+            self.errors
+                .add("weeks_in_care_home", "Enter the number of weeks as a whole number, like 4");
+            0
+        })
+    }
+
+    /// A benefit chosen from `options` and its weekly amount, as an income.
+    fn benefit(
+        &mut self,
+        (id, amount_id): (&str, &'static str),
+        (value, amount): (&str, &str),
+        options: &[(&str, &str)],
+    ) -> Option<(IncomeInput, &'static str)> {
+        let value = if value.is_empty() { "none" } else { value };
+        let given = !amount.trim().is_empty();
+        if value == "none" {
+            let amount = self.money(amount_id, amount, "the weekly amount");
+            if given && amount.is_positive() {
+                self.errors.add(id, "Select which benefit you get, or leave its amount empty");
+            }
+            return None;
+        }
+        let Some(kind) = income_kind(options, value) else {
+            self.errors.add(id, "Select a benefit from the list");
+            return None;
+        };
+        let what = format!("how much {} you get each week", option_text(options, value));
+        let amount = self.required_money(amount_id, amount, &what);
+        Some((IncomeInput { kind, amount }, amount_id))
+    }
+}
+
+/// Read the form into a case for the engine, or say what is wrong with it (every problem,
+/// in the order the fields appear).
+pub fn to_case(form: &CheckForm) -> Result<FormCase, FieldErrors> {
+    let mut r = Reader { form, errors: FieldErrors::new() };
+    let nation = r
+        .choice("nation", &form.nation, NATIONS, "Select which nation the care is in")
+        .and_then(Nation::parse);
+    let date = YEARS.iter().find(|(value, _, _)| *value == form.year).map(|(_, _, date)| *date);
+    if date.is_none() {
+        r.errors.add("year", "Select a financial year");
+    }
+    let setting =
+        match r.choice("setting", &form.setting, SETTINGS, "Select where the care is provided") {
+            Some("care_home") => Some(Setting::CareHome),
+            Some(_) => Some(Setting::NonResidential),
+            None => None,
+        };
+    let in_care_home = setting == Some(Setting::CareHome);
+    let cost_of_care =
+        r.required_money("cost_of_care", &form.cost_of_care, "the weekly cost of your care");
+    let age_years = r.age();
+    let pension_age = r.choice(
+        "pension_age",
+        &form.pension_age,
+        YES_NO,
+        "Select yes if you have reached State Pension age",
+    ) == Some("yes");
+    let couple = r.choice(
+        "couple",
+        &form.couple,
+        COUPLE,
+        "Select whether you live with a partner as a couple",
+    ) == Some("couple");
+
+    let mut weekly_income = Vec::new();
+    let mut income_fields = Vec::new();
+    for (id, text, kind, what) in [
+        ("state_pension", &form.state_pension, IncomeKind::StatePension, "your State Pension"),
+        ("other_pensions", &form.other_pensions, IncomeKind::PrivatePension, "your other pensions"),
+        (
+            "pension_credit",
+            &form.pension_credit,
+            IncomeKind::PensionCreditGuarantee,
+            "your Pension Credit",
+        ),
+    ] {
+        let amount = r.money(id, text, what);
+        if amount.is_positive() {
+            weekly_income.push(IncomeInput { kind, amount });
+            income_fields.push(id);
+        }
+    }
+    let benefits = [
+        r.benefit(("benefit", "benefit_amount"), (&form.benefit, &form.benefit_amount), BENEFITS),
+        r.benefit(
+            ("disability_benefit", "disability_benefit_amount"),
+            (&form.disability_benefit, &form.disability_benefit_amount),
+            DISABILITY_BENEFITS,
+        ),
+    ];
+    for (income, id) in benefits.into_iter().flatten() {
+        weekly_income.push(income);
+        income_fields.push(id);
+    }
+
+    let mut capital = Vec::new();
+    let mut capital_fields = Vec::new();
+    let savings = r.money("savings", &form.savings, "your savings and investments");
+    if savings.is_positive() {
+        capital.push(CapitalInput {
+            kind: CapitalKind::Savings,
+            value: savings,
+            joint: false,
+            occupied_by_qualifying_relative: false,
+        });
+        capital_fields.push("savings");
+    }
+    let owns_home = form.owns_home == "yes";
+    let relative_lives_there = in_care_home && form.relative_lives_there == "yes";
+    // The home counts only in a care home, and then not while a relative lives there.
+    let home_counts = in_care_home && owns_home && !relative_lives_there;
+    let weeks_in_care_home =
+        if in_care_home { Some(r.weeks_in_care_home(home_counts)) } else { None };
+    // At home the home is never counted: list it (so the steps say so) only if valued.
+    if owns_home && (in_care_home || !form.home_value.trim().is_empty()) {
+        let what = "roughly what your home is worth";
+        let value = if home_counts {
+            r.required_money("home_value", &form.home_value, what)
+        } else {
+            r.money("home_value", &form.home_value, what)
+        };
+        capital.push(CapitalInput {
+            kind: CapitalKind::MainHome,
+            value,
+            joint: false,
+            occupied_by_qualifying_relative: relative_lives_there,
+        });
+        capital_fields.push("home_value");
+    }
+
+    let housing_costs = r.money("housing_costs", &form.housing_costs, "your weekly housing costs");
+    let disability_costs =
+        r.money("disability_costs", &form.disability_costs, "your extra weekly costs");
+    let personal_care = r.money(
+        "personal_care_cost",
+        &form.personal_care_cost,
+        "how much of the weekly cost is personal care",
+    );
+    // Only Scotland's care at home separates out personal care.
+    let personal_care =
+        (nation == Some(Nation::Scotland) && !in_care_home).then_some(personal_care);
+    if personal_care.is_some_and(|amount| amount > cost_of_care) {
+        r.errors.add(
+            "personal_care_cost",
+            "The cost of personal care cannot be more than the weekly cost of your care",
+        );
+    }
+
+    let mut errors = r.errors;
+    let (Some(nation), Some(date), Some(setting), true) =
+        (nation, date, setting, errors.is_empty())
+    else {
+        errors.sort_by_position(FIELD_ORDER);
+        return Err(errors);
+    };
+    let input = CaseInput {
+        nation,
+        date: date.to_owned(),
+        setting,
+        person: PersonInput { age_years, pension_credit_age: pension_age, couple },
+        premiums: PremiumsInput {
+            disability: form.disability_premium == "yes",
+            enhanced_disability: form.enhanced_disability_premium == "yes",
+            carer: form.carer_premium == "yes",
+            dependent_children: 0,
+        },
+        capital,
+        weekly_income,
+        weekly_housing_costs: Some(housing_costs),
+        weekly_disability_related_expenditure: Some(disability_costs),
+        weekly_cost_of_care: cost_of_care,
+        weekly_cost_of_personal_care: personal_care,
+        night_care_provided: false,
+        nursing_care: in_care_home && form.nursing_care == "yes",
+        nhs_funded: false,
+        local: None,
+        weeks_in_care_home,
+    };
+    Ok(FormCase { input, capital_fields, income_fields })
+}
+
+/// What became of a posted form.
+enum Checked {
+    Estimate(Box<Explanation>),
+    Invalid(FieldErrors),
+    /// The server could not assess it (the embedded policy cannot be read).
+    Failed,
+}
+
+fn check(form: &CheckForm) -> Checked {
+    let case = match to_case(form) {
+        Ok(case) => case,
+        Err(errors) => return Checked::Invalid(errors),
+    };
+    let mut errors = FieldErrors::new();
+    match assess_case(&case.input) {
+        Ok(explanation) => return Checked::Estimate(Box::new(explanation)),
+        Err(ApiError::Field(FieldError { field, problem, .. })) => {
+            errors.add(case.form_field(&field), capitalised(&problem));
+        }
+        Err(ApiError::Assessment(AssessError::Policy(PolicyError::DateNotCovered {
+            nation,
+            years,
+            ..
+        }))) => errors.add(
+            "year",
+            format!(
+                "We can only estimate for the financial years {years} in {}: choose one of those",
+                nation.name()
+            ),
+        ),
+        Err(ApiError::Assessment(AssessError::NoRule { nation, .. })) => errors.add(
+            "setting",
+            format!("We cannot estimate this kind of care in {} yet", nation.name()),
+        ),
+        Err(ApiError::Assessment(AssessError::MissingFigure { nation, .. })) => errors.add(
+            "year",
+            format!(
+                "We cannot give an estimate for this yet: a figure the {} rules need for that \
+                 year has not been added. Try another financial year",
+                nation.name()
+            ),
+        ),
+        Err(ApiError::Assessment(AssessError::Money(_))) => errors.add(
+            "cost_of_care",
+            "One of the amounts is too large to work with: check the amounts you entered",
+        ),
+        Err(error) => {
+            // Never the person's answers: only why the server failed.
+            tracing::error!(error = ?error, "the care cost estimate could not be worked out");
+            return Checked::Failed;
+        }
+    }
+    Checked::Invalid(errors)
+}
+
+/// `GET /check-what-you-might-pay`: the empty form.
+pub async fn show() -> HtmlPage {
+    let form = CheckForm { year: LATEST_YEAR.to_owned(), ..CheckForm::default() };
+    HtmlPage::public(render(&form, &FieldErrors::new(), None))
+}
+
+/// `POST /check-what-you-might-pay`: the estimate, or the form again with what to fix.
+pub async fn submit(form: Result<Form<CheckForm>, FormRejection>) -> HtmlPage {
+    let Ok(Form(form)) = form else {
+        let mut errors = FieldErrors::new();
+        errors.add("nation", "Your answers could not be read: fill in the form again");
+        let form = CheckForm { year: LATEST_YEAR.to_owned(), ..CheckForm::default() };
+        return HtmlPage::private(StatusCode::BAD_REQUEST, render(&form, &errors, None));
+    };
+    match check(&form) {
+        Checked::Estimate(explanation) => HtmlPage::private(
+            StatusCode::OK,
+            render(&form, &FieldErrors::new(), Some(&explanation)),
+        ),
+        Checked::Invalid(errors) => {
+            HtmlPage::private(StatusCode::UNPROCESSABLE_ENTITY, render(&form, &errors, None))
+        }
+        Checked::Failed => HtmlPage::private(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            page(
+                "Sorry, there is a problem with the service",
+                html! {
+                    h1 { "Sorry, there is a problem with the service" }
+                    p { "Try again later. Your answers have not been kept." }
+                    p { a href=(PATH) { "Start again" } }
+                },
+            ),
+        ),
+    }
+}
+
+/// The whole page: the estimate if there is one, then the form with `form`'s answers.
+fn render(form: &CheckForm, errors: &FieldErrors, estimate: Option<&Explanation>) -> Markup {
+    let title = if !errors.is_empty() {
+        format!("Error: {TITLE}")
+    } else if estimate.is_some() {
+        format!("Your estimate: {TITLE}")
+    } else {
+        TITLE.to_owned()
+    };
+    page(
+        &title,
+        html! {
+            (error_summary(errors))
+            h1 { (TITLE) }
+            @if let Some(explanation) = estimate {
+                (render_estimate(form, explanation))
+                h2 #your-answers { "Change your answers" }
+                p { "Change any answer and work out the estimate again." }
+            } @else {
+                (intro())
+            }
+            (render_form(form, errors))
+        },
+    )
+}
+
+fn intro() -> Markup {
+    html! {
+        p.lead {
+            "Answer some questions about your money and your care to get an estimate of what you might pay each week towards care at home or in a care home."
+        }
+        div.warning {
+            "This gives an estimate only. What you pay is decided by your council's financial assessment (in Northern Ireland, your health and social care trust's)."
+        }
+        p {
+            "Care arranged and paid for by the NHS is free: for example NHS continuing healthcare, or aftercare under section 117 of the Mental Health Act. You do not pay anything towards it."
+        }
+        p { "It takes about 5 minutes. We do not keep your answers and this page does not use cookies." }
+    }
+}
+
+fn render_form(form: &CheckForm, errors: &FieldErrors) -> Markup {
+    let year_options: Vec<(&str, &str)> = YEARS.iter().map(|(v, text, _)| (*v, *text)).collect();
+    let money = |id: &'static str, label: &'static str, hint: Option<&'static str>, value: &str| {
+        TextInput { id, label, hint, value, kind: InputKind::Money }.render(errors)
+    };
+    html! {
+        form method="post" action=(PATH) novalidate {
+            section aria-labelledby="about-the-care" {
+                h2 #about-the-care { "About the care" }
+                (Radios { name: "nation", legend: "Which nation is the care in?", hint: None, options: NATIONS, selected: &form.nation, inline: false }.render(errors))
+                (Select { id: "year", label: "Which financial year do you want an estimate for?", hint: Some("Financial years run from April to March. Benefits and allowances change each April."), options: &year_options, selected: &form.year }.render(errors))
+                (Radios { name: "setting", legend: "Where is the care provided?", hint: None, options: SETTINGS, selected: &form.setting, inline: false }.render(errors))
+                (money("cost_of_care", "How much does the care cost each week?", Some("The council or care provider can tell you. If you do not know yet, enter your best guess. For a care home, enter the weekly fee."), &form.cost_of_care))
+            }
+            section aria-labelledby="about-you" {
+                h2 #about-you { "About you" }
+                (TextInput { id: "age", label: "How old are you?", hint: Some("In years, for example 67"), value: &form.age, kind: InputKind::WholeNumber }.render(errors))
+                (Radios { name: "pension_age", legend: "Have you reached State Pension age?", hint: Some("State Pension age is 66 for most people at the moment."), options: YES_NO, selected: &form.pension_age, inline: true }.render(errors))
+                (Radios { name: "couple", legend: "Do you live with a partner as a couple?", hint: Some("If you do, enter only your own income below, and only your share of anything you own together."), options: COUPLE, selected: &form.couple, inline: false }.render(errors))
+                fieldset aria-describedby="premiums-hint" {
+                    legend.legend-small { "Which of these apply to you?" }
+                    div.hint #premiums-hint {
+                        "Select all that apply. They raise the amount of income you are left to live on. If you are not sure, leave them unticked: the estimate may then be higher than what you would really pay."
+                    }
+                    (Checkbox { id: "disability_premium", label: "I get a disability benefit, such as PIP, DLA or Attendance Allowance, or I am registered blind", hint: None, checked: form.disability_premium == "yes" }.render())
+                    (Checkbox { id: "enhanced_disability_premium", label: "I get the enhanced rate of the daily living part of PIP, or the highest rate of the care part of DLA", hint: None, checked: form.enhanced_disability_premium == "yes" }.render())
+                    (Checkbox { id: "carer_premium", label: "I get Carer's Allowance, or another carer's benefit, for looking after someone", hint: None, checked: form.carer_premium == "yes" }.render())
+                }
+            }
+            section aria-labelledby="your-income" {
+                h2 #your-income { "Your weekly income" }
+                p.hint {
+                    "Enter weekly amounts. If you are paid every 4 weeks, divide by 4. If you are paid monthly, multiply by 12 and divide by 52. Leave empty anything you do not get."
+                }
+                (money("state_pension", "State Pension", None, &form.state_pension))
+                (money("other_pensions", "Other pensions", Some("For example a pension from work or a private pension."), &form.other_pensions))
+                (money("pension_credit", "Pension Credit", None, &form.pension_credit))
+                (Select { id: "benefit", label: "Do you get any of these benefits?", hint: None, options: BENEFITS, selected: &form.benefit }.render(errors))
+                (money("benefit_amount", "How much of that benefit do you get each week?", None, &form.benefit_amount))
+                (Select { id: "disability_benefit", label: "Do you get Attendance Allowance, the daily living part of PIP or the care part of DLA?", hint: Some("The mobility part of PIP or DLA is never counted, so you do not need to tell us about it."), options: DISABILITY_BENEFITS, selected: &form.disability_benefit }.render(errors))
+                (money("disability_benefit_amount", "How much of that benefit do you get each week?", None, &form.disability_benefit_amount))
+            }
+            section aria-labelledby="your-savings" {
+                h2 #your-savings { "Your savings and your home" }
+                (money("savings", "How much do you have in savings and investments?", Some("The total of bank and building society accounts, ISAs, Premium Bonds and shares. If you share an account, enter your half."), &form.savings))
+                (Radios { name: "owns_home", legend: "Do you own your home?", hint: None, options: YES_NO, selected: &form.owns_home, inline: true }.render(errors))
+                (money("home_value", "If you own your home, roughly what is it worth?", Some("Only your share if you own it with someone else. Your home is not counted if you get care at home."), &form.home_value))
+            }
+            section aria-labelledby="care-home" {
+                h2 #care-home { "If the care is in a care home" }
+                p.hint { "Leave these if the care is at home." }
+                (TextInput { id: "weeks_in_care_home", label: "How many weeks have you lived in the care home?", hint: Some("Enter 0 if you have not moved in yet. Your home is not counted for the first weeks of a permanent stay."), value: &form.weeks_in_care_home, kind: InputKind::WholeNumber }.render(errors))
+                (Radios { name: "relative_lives_there", legend: "Does a partner, a relative aged 60 or over or disabled, or a child under 18 still live in your home?", hint: Some("If so, your home is not counted."), options: YES_NO, selected: &form.relative_lives_there, inline: true }.render(errors))
+                div.form-group {
+                    (Checkbox { id: "nursing_care", label: "I need nursing care in the care home", hint: Some("In Scotland and Northern Ireland this lowers what you can be charged."), checked: form.nursing_care == "yes" }.render())
+                }
+            }
+            section aria-labelledby="weekly-costs" {
+                h2 #weekly-costs { "If the care is at home: your weekly costs" }
+                (money("housing_costs", "Housing costs each week", Some("Rent, mortgage payments and council tax, less any Housing Benefit or council tax reduction."), &form.housing_costs))
+                (money("disability_costs", "Extra costs each week because of a disability or illness", Some("For example extra heating or laundry, a cleaner, or a special diet."), &form.disability_costs))
+                (money("personal_care_cost", "Scotland only: how much of the weekly cost of care is personal care?", Some("Help with washing, dressing, eating or going to the toilet. Personal care is free in Scotland."), &form.personal_care_cost))
+            }
+            button.button type="submit" { "Work out my estimate" }
+        }
+    }
+}
+
+/// "Adds £5.00", "Takes off £3.00" or "No change": the effect in words, not colour or sign.
+fn effect_text(effect: Money) -> String {
+    let magnitude = Money::from_pence(effect.pence().saturating_abs());
+    if effect.is_positive() {
+        format!("Adds {magnitude}")
+    } else if effect.is_negative() {
+        format!("Takes off {magnitude}")
+    } else {
+        "No change".to_owned()
+    }
+}
+
+/// A link only to a web address: a policy file's reference is shown as text otherwise.
+fn is_web_address(href: &str) -> bool {
+    href.starts_with("https://") || href.starts_with("http://")
+}
+
+fn render_estimate(form: &CheckForm, e: &Explanation) -> Markup {
+    let charge = e.outcome.weekly_charge;
+    let cost = Money::parse(form.cost_of_care.trim()).unwrap_or(Money::ZERO);
+    // The sources in the order the steps first use them, numbered from 1.
+    let mut sources: Vec<&Source> = Vec::new();
+    for source in e.steps.iter().flat_map(|step| &step.sources) {
+        if !sources.contains(&source) {
+            sources.push(source);
+        }
+    }
+    let number = |source: &Source| sources.iter().position(|s| *s == source).map_or(0, |i| i + 1);
+    let upper_limit = e
+        .steps
+        .iter()
+        .find(|step| step.rule == "capital.above_upper_limit")
+        .and_then(|step| step.sources.first())
+        .map(|source| source.value.as_str());
+    html! {
+        section.panel aria-labelledby="estimate-title" {
+            @if e.outcome.full_cost && charge.is_positive() {
+                h2 #estimate-title { "Estimate: " (charge) " a week" }
+                p {
+                    @if charge == cost { "You would pay the full cost of " (charge) " a week" }
+                    @else { "You would pay " (charge) " a week, the most you can be charged," }
+                    " because your savings and other capital of " (e.outcome.counted_capital)
+                    @if let Some(limit) = upper_limit { " are over the limit of " (limit) "." }
+                    @else { " are over the limit." }
+                }
+            } @else if charge.is_zero() {
+                h2 #estimate-title { "Estimate: you would not pay anything" }
+                p { "Based on your answers, you would not pay anything towards the cost of your care." }
+            } @else {
+                h2 #estimate-title { "Estimate: " (charge) " a week" }
+                p { "Based on your answers, you might pay " (charge) " a week towards the cost of your care of " (cost) " a week." }
+            }
+            p { "This is an estimate. Your council's financial assessment decides what you pay." }
+        }
+        h2 { "How we worked this out" }
+        p {
+            "These are the " (e.nation.name()) " rules in force from " (e.rules_in_force_from.format("%-d %B %Y"))
+            ". Each step adds to or takes off what you pay; together they make the estimate."
+        }
+        table {
+            caption.visually-hidden { "The steps of the estimate and their effect on what you pay" }
+            thead {
+                tr {
+                    th scope="col" { "Step" }
+                    th.numeric scope="col" { "Effect on what you pay" }
+                }
+            }
+            tbody {
+                @for step in &e.steps {
+                    tr {
+                        td {
+                            (step.explanation)
+                            @if !step.sources.is_empty() {
+                                span.step-sources {
+                                    "Source: "
+                                    @for (i, source) in step.sources.iter().enumerate() {
+                                        @if i > 0 { ", " }
+                                        a href={ "#source-" (number(source)) } { "source " (number(source)) }
+                                    }
+                                }
+                            }
+                        }
+                        td.numeric { (effect_text(step.effect)) }
+                    }
+                }
+            }
+            tfoot {
+                tr {
+                    th scope="row" { "What you might pay each week" }
+                    td.numeric { strong { (charge) } }
+                }
+            }
+        }
+        @if !sources.is_empty() {
+            h2 #sources { "Sources" }
+            p { "The figures used come from these laws, guidance and benefit rates." }
+            ol.sources {
+                @for (i, source) in sources.iter().enumerate() {
+                    li id={ "source-" (i + 1) } {
+                        @if is_web_address(&source.reference.href) {
+                            a href=(source.reference.href) { (source.reference.title) }
+                        } @else {
+                            (source.reference.title)
+                        }
+                        span.source-detail {
+                            "Figure used: " (source.value) " (" (source.parameter) ", from "
+                            (source.from.format("%-d %B %Y")) ")"
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "What this estimate assumes" }
+        ul {
+            li { "You are assessed on your own income and your share of your savings, not a partner's." }
+            li { "It uses the national rules. Your council may choose to be more generous, for example by not counting part of a disability benefit when you do not get care at night." }
+            li { "It counts only the income, savings and costs you told us about, and assumes you have no children living with you." }
+            li { "Earnings and the mobility part of PIP or DLA are not counted." }
+            @if e.setting == Setting::CareHome {
+                li { "The care home stay is permanent." }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid_form() -> CheckForm {
+        CheckForm {
+            nation: "england".into(),
+            year: "2024-25".into(),
+            setting: "non_residential".into(),
+            cost_of_care: "£300".into(),
+            age: " 70 ".into(),
+            pension_age: "yes".into(),
+            couple: "single".into(),
+            state_pension: "230.25".into(),
+            disability_benefit: "attendance_allowance_lower".into(),
+            disability_benefit_amount: "73.90".into(),
+            savings: "£18,000".into(),
+            owns_home: "yes".into(),
+            home_value: "250,000".into(),
+            ..CheckForm::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_form_becomes_a_case() {
+        let case = to_case(&valid_form()).expect("valid");
+        let input = &case.input;
+        assert_eq!(input.date, "2024-10-01");
+        assert_eq!(input.person.age_years, 70);
+        assert_eq!(input.weekly_cost_of_care, Money::from_pence(30_000));
+        assert_eq!(input.weekly_income.len(), 2);
+        assert_eq!(input.capital.len(), 2, "savings and the home: {:?}", input.capital);
+        assert_eq!(input.weeks_in_care_home, None, "care at home");
+        assert_eq!(case.form_field("capital[1].value"), "home_value");
+        assert_eq!(case.form_field("weekly_income[1].amount"), "disability_benefit_amount");
+        assert!(matches!(check(&valid_form()), Checked::Estimate(_)));
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_page_order() {
+        let form = CheckForm {
+            age: "abc".into(),
+            savings: "-5".into(),
+            benefit: "esa".into(),
+            year: "1999-00".into(),
+            ..valid_form()
+        };
+        let errors = to_case(&form).expect_err("invalid");
+        let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["year", "age", "benefit_amount", "savings"]);
+        assert_eq!(errors.get("savings"), Some("Your savings and investments must be 0 or more"));
+    }
+
+    #[test]
+    fn a_home_in_a_care_home_needs_its_value_and_the_weeks() {
+        let form =
+            CheckForm { setting: "care_home".into(), home_value: String::new(), ..valid_form() };
+        let errors = to_case(&form).expect_err("invalid");
+        assert!(errors.get("home_value").is_some());
+        assert!(errors.get("weeks_in_care_home").is_some());
+        let form = CheckForm { relative_lives_there: "yes".into(), ..form };
+        let case = to_case(&form).expect("the home is not counted");
+        assert_eq!(case.input.weeks_in_care_home, Some(0));
+        assert!(case.input.capital.iter().any(|c| c.occupied_by_qualifying_relative));
+    }
+
+    #[test]
+    fn effects_are_told_in_words() {
+        assert_eq!(effect_text(Money::from_pence(550)), "Adds £5.50");
+        assert_eq!(effect_text(Money::from_pence(-17_175)), "Takes off £171.75");
+        assert_eq!(effect_text(Money::ZERO), "No change");
+    }
+
+}
