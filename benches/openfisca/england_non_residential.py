@@ -129,7 +129,14 @@ def load_parameters(policy_dir: Path, on: dt.date) -> ParameterNode:
             for item in values:
                 start = _as_date(item.get("from"), f"{path}: {name}")
                 raw = item.get("value")
-                amount = None if raw is None else float(str(raw))
+                # A figure onebudget's policy marks "unknown" (not yet found in a source)
+                # becomes 0: onebudget refuses cases that need it and the benchmark leaves
+                # those cases out. (Not NaN: vectorised formulas multiply every figure by
+                # a 0/1 flag, and NaN times 0 is NaN.)
+                if raw == "unknown":
+                    amount = 0.0
+                else:
+                    amount = None if raw is None else float(str(raw))
                 history[start.isoformat()] = {"value": amount}
                 if start <= on:
                     in_force = amount

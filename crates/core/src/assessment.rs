@@ -924,6 +924,7 @@ struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
+    #[inline]
     fn push(&mut self, part: Part<'a>) -> Result<(), AssessError> {
         self.total = self.total.checked_add(part.amount)?;
         if let Some(slot) = self.items.get_mut(self.len) {
@@ -934,6 +935,7 @@ impl<'a> Parts<'a> {
     }
 
     /// `param` × `times`, or half of it for one of a couple on a couple's rate.
+    #[inline]
     fn add(
         &mut self,
         param: &'a Param<Money>,
@@ -949,6 +951,7 @@ impl<'a> Parts<'a> {
         self.push(Part { amount, label, times, halved, param: Some(param) })
     }
 
+    #[inline]
     fn add_local_uplift(&mut self, uplift: Money) -> Result<(), AssessError> {
         if uplift.is_positive() {
             self.push(Part {
@@ -986,6 +989,7 @@ impl<'a> Parts<'a> {
 /// The means-tested benefit level the Welsh and Scottish minimum incomes start from:
 /// the Pension Credit guarantee at Pension Credit age, otherwise the Income Support
 /// personal allowance and premiums. A member of a couple counts half the couple rates.
+#[inline]
 fn basic_entitlement<'a>(
     case: &Case,
     b: &'a crate::policy::BenefitRules,
@@ -1032,6 +1036,7 @@ fn basic_entitlement<'a>(
 }
 
 /// Count capital after disregards and shares.
+#[inline]
 fn count_capital<E: Explain>(
     case: &Case,
     property_weeks: &Param<u32>,
@@ -1110,6 +1115,7 @@ fn count_capital<E: Explain>(
 }
 
 /// Tariff income: `per_band` for every band, or part of one, above the lower limit.
+#[inline]
 fn tariff_income<E: Explain>(
     capital: Money,
     tariff: &Tariff<'_>,
@@ -1160,6 +1166,7 @@ fn tariff_income<E: Explain>(
 }
 
 /// Count income after disregards.
+#[inline]
 fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Money, AssessError> {
     let b = &rules.benefits;
     let mut total = Money::ZERO;
@@ -1250,6 +1257,7 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
 
 /// The night-care element of a top-rate disability benefit: the top rate less the
 /// next rate down. The rest of the award is counted.
+#[inline]
 fn night_element<'a>(
     amount: Money,
     top: &'a Param<Money>,

@@ -95,6 +95,7 @@ macro_rules! round_div_as {
 
 /// Divide `numerator` by `denominator` and round to a whole number by `rounding`.
 /// This is the one place in onebudget where money is rounded.
+#[inline]
 pub fn round_div(
     numerator: i128,
     denominator: i128,

@@ -857,5 +857,4 @@ mod tests {
         assert_eq!(effect_text(Money::from_pence(-17_175)), "Takes off £171.75");
         assert_eq!(effect_text(Money::ZERO), "No change");
     }
-
 }
