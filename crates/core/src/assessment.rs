@@ -36,6 +36,7 @@ mod case;
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use smallvec::SmallVec;
 
 pub use case::{
     CapitalInput, CapitalItem, CapitalKind, Case, CaseInput, IncomeInput, IncomeItem, IncomeKind,
@@ -84,6 +85,12 @@ pub struct Step {
 pub trait Explain {
     /// Record a step. The closure runs only if the recorder keeps steps.
     fn record(&mut self, step: impl FnOnce() -> Step);
+
+    /// Whether steps are kept, so the engine can skip gathering what only an
+    /// explanation needs.
+    fn keeps_steps(&self) -> bool {
+        true
+    }
 }
 
 /// Records nothing: the assessment runs at full speed and allocates nothing.
@@ -93,6 +100,11 @@ pub struct Quiet;
 impl Explain for Quiet {
     #[inline(always)]
     fn record(&mut self, _step: impl FnOnce() -> Step) {}
+
+    #[inline(always)]
+    fn keeps_steps(&self) -> bool {
+        false
+    }
 }
 
 impl Explain for Vec<Step> {
@@ -657,7 +669,7 @@ impl<'a> Plan<'a> {
                         "single, aged 25 to Pension Credit age",
                     ),
                 };
-                let mut parts = Parts::default();
+                let mut parts = Parts::new(x.keeps_steps());
                 parts.add(base, base_rule, 1, false)?;
                 if case.disability_premium {
                     let p = if case.couple {
@@ -719,7 +731,7 @@ impl<'a> Plan<'a> {
                 )?;
             }
             Allowance::WalesMinimumIncome(r) => {
-                let parts = basic_entitlement(case, b)?;
+                let parts = basic_entitlement(case, b, x.keeps_steps())?;
                 let entitlement = parts.total;
                 let buffer = &r.minimum_income_buffer;
                 let uplifted = Ratio::from_millionths(Ratio::SCALE + buffer.value.millionths())
@@ -772,7 +784,7 @@ impl<'a> Plan<'a> {
                 )?;
             }
             Allowance::ScotlandThreshold(r) => {
-                let parts = basic_entitlement(case, b)?;
+                let parts = basic_entitlement(case, b, x.keeps_steps())?;
                 let entitlement = parts.total;
                 let buffer = if case.pension_credit_age {
                     &r.buffer_pension_age
@@ -914,22 +926,26 @@ struct Part<'a> {
     param: Option<&'a Param<Money>>,
 }
 
-/// The figures an allowance is built from, held without allocating so that a quiet
-/// assessment pays nothing for the explanation it does not build.
-#[derive(Debug, Default)]
+/// The figures an allowance is built from. A quiet assessment keeps only the total; an
+/// explained one keeps each part (inline, without allocating) to describe and cite.
+#[derive(Debug)]
 struct Parts<'a> {
-    items: [Option<Part<'a>>; 8],
-    len: usize,
+    items: SmallVec<[Part<'a>; 8]>,
+    keep: bool,
     total: Money,
 }
 
 impl<'a> Parts<'a> {
     #[inline]
+    fn new(keep: bool) -> Parts<'a> {
+        Parts { items: SmallVec::new(), keep, total: Money::ZERO }
+    }
+
+    #[inline]
     fn push(&mut self, part: Part<'a>) -> Result<(), AssessError> {
         self.total = self.total.checked_add(part.amount)?;
-        if let Some(slot) = self.items.get_mut(self.len) {
-            *slot = Some(part);
-            self.len += 1;
+        if self.keep {
+            self.items.push(part);
         }
         Ok(())
     }
@@ -966,7 +982,7 @@ impl<'a> Parts<'a> {
     }
 
     fn iter(&self) -> impl Iterator<Item = &Part<'a>> {
-        self.items.iter().flatten()
+        self.items.iter()
     }
 
     fn describe(&self) -> String {
@@ -993,8 +1009,9 @@ impl<'a> Parts<'a> {
 fn basic_entitlement<'a>(
     case: &Case,
     b: &'a crate::policy::BenefitRules,
+    keep: bool,
 ) -> Result<Parts<'a>, AssessError> {
-    let mut parts = Parts::default();
+    let mut parts = Parts::new(keep);
     let couple = case.couple;
     if case.pension_credit_age {
         let guarantee = if couple { &b.guarantee_couple } else { &b.guarantee_single };
