@@ -138,8 +138,10 @@ pub struct Outcome {
 /// Why a case could not be assessed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AssessError {
+    /// Boxed: the error path is rare, and a small error keeps every `Result` in the
+    /// engine's hot path small.
     #[error(transparent)]
-    Policy(#[from] PolicyError),
+    Policy(Box<PolicyError>),
     #[error(transparent)]
     Money(#[from] MoneyError),
     #[error(
@@ -164,6 +166,12 @@ fn need<'a, T>(
     date: NaiveDate,
 ) -> Result<&'a Param<T>, AssessError> {
     param.as_ref().ok_or(AssessError::MissingFigure { nation, parameter, date })
+}
+
+impl From<PolicyError> for AssessError {
+    fn from(error: PolicyError) -> AssessError {
+        AssessError::Policy(Box::new(error))
+    }
 }
 
 fn cite<T>(param: &Param<T>) -> Source {
@@ -731,7 +739,8 @@ impl<'a> Plan<'a> {
                 )?;
             }
             Allowance::WalesMinimumIncome(r) => {
-                let parts = basic_entitlement(case, b, x.keeps_steps())?;
+                let mut parts = Parts::new(x.keeps_steps());
+                basic_entitlement(case, b, &mut parts)?;
                 let entitlement = parts.total;
                 let buffer = &r.minimum_income_buffer;
                 let uplifted = Ratio::from_millionths(Ratio::SCALE + buffer.value.millionths())
@@ -784,7 +793,8 @@ impl<'a> Plan<'a> {
                 )?;
             }
             Allowance::ScotlandThreshold(r) => {
-                let parts = basic_entitlement(case, b, x.keeps_steps())?;
+                let mut parts = Parts::new(x.keeps_steps());
+                basic_entitlement(case, b, &mut parts)?;
                 let entitlement = parts.total;
                 let buffer = if case.pension_credit_age {
                     &r.buffer_pension_age
@@ -1009,9 +1019,8 @@ impl<'a> Parts<'a> {
 fn basic_entitlement<'a>(
     case: &Case,
     b: &'a crate::policy::BenefitRules,
-    keep: bool,
-) -> Result<Parts<'a>, AssessError> {
-    let mut parts = Parts::new(keep);
+    parts: &mut Parts<'a>,
+) -> Result<(), AssessError> {
     let couple = case.couple;
     if case.pension_credit_age {
         let guarantee = if couple { &b.guarantee_couple } else { &b.guarantee_single };
@@ -1049,7 +1058,7 @@ fn basic_entitlement<'a>(
     if case.carer_premium {
         parts.add(&b.carer_premium, "carer premium", 1, false)?;
     }
-    Ok(parts)
+    Ok(())
 }
 
 /// Count capital after disregards and shares.

@@ -438,11 +438,7 @@ impl Policy {
     /// The rules in force for `nation` on `date`.
     #[inline]
     pub fn rules_on(&self, nation: Nation, date: NaiveDate) -> Result<&Arc<Rules>, PolicyError> {
-        if let Some(book) = self.books.get(nation.index())
-            && let Ok(offset) = usize::try_from(date.num_days_from_ce() - book.first_day)
-            && let Some(index) = book.day_rules.get(offset)
-            && let Some(rules) = book.rules.get(usize::from(*index))
-        {
+        if let Some(rules) = self.rules_on_day(nation, date.num_days_from_ce()) {
             return Ok(rules);
         }
         let (first, last) = self.covers(nation).unwrap_or((date, date));
@@ -453,6 +449,16 @@ impl Policy {
             last,
             years: financial_years(first, last),
         })
+    }
+
+    /// The rules in force for `nation` on a day given as days from the common era
+    /// (`NaiveDate::num_days_from_ce`), or `None` outside the years covered: for
+    /// population runs, which convert each case's date once.
+    #[inline]
+    pub fn rules_on_day(&self, nation: Nation, day: i32) -> Option<&Arc<Rules>> {
+        let book = self.books.get(nation.index())?;
+        let offset = usize::try_from(day.checked_sub(book.first_day)?).ok()?;
+        book.rules.get(usize::from(*book.day_rules.get(offset)?))
     }
 
     /// Every day within the nation's cover on which some figure it uses changes.

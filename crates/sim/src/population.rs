@@ -49,7 +49,18 @@ fn assess_chunk(
     let mut summary = Summary::default();
     for (i, case) in cases.iter().enumerate() {
         let fail = |error: AssessError| PopulationError::Case { index: offset + i, error };
-        let rules = policy.rules_on(case.nation, case.date).map_err(|e| fail(e.into()))?;
+        let Some(rules) = policy.rules_on_day(case.nation, case.day) else {
+            // Outside the years covered: the slow path builds the error naming them.
+            let error = policy.rules_on(case.nation, case.date).err();
+            return Err(fail(error.map_or(
+                AssessError::NoRule {
+                    nation: case.nation,
+                    setting: case.setting.as_str(),
+                    date: case.date,
+                },
+                AssessError::from,
+            )));
+        };
         let outcome = match assess(case, rules, &mut Quiet) {
             Ok(outcome) => outcome,
             Err(AssessError::MissingFigure { .. }) => {

@@ -214,7 +214,7 @@ fn assessment_parts(error: &AssessError) -> (StatusCode, &'static str, String, O
         (StatusCode::UNPROCESSABLE_ENTITY, code, error.to_string(), field.map(str::to_owned))
     };
     match error {
-        AssessError::Policy(PolicyError::DateNotCovered { .. }) => {
+        AssessError::Policy(policy) if matches!(**policy, PolicyError::DateNotCovered { .. }) => {
             unprocessable("date_not_covered", Some("date"))
         }
         AssessError::NoRule { .. } => unprocessable("no_rule", Some("setting")),
@@ -222,7 +222,7 @@ fn assessment_parts(error: &AssessError) -> (StatusCode, &'static str, String, O
         // files: the message names it; the client cannot fix this by changing the case.
         AssessError::MissingFigure { .. } => unprocessable("missing_policy_figure", None),
         AssessError::Money(_) => unprocessable("overflow", None),
-        AssessError::Policy(PolicyError::File { .. } | PolicyError::Parameter { .. }) => {
+        AssessError::Policy(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", INTERNAL_MESSAGE.to_owned(), None)
         }
     }
@@ -238,9 +238,11 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %error, "database error");
             }
             ApiError::Internal(detail) => tracing::error!(error = %detail, "internal error"),
-            ApiError::Assessment(AssessError::Policy(
-                error @ (PolicyError::File { .. } | PolicyError::Parameter { .. }),
-            )) => tracing::error!(error = %error, "the policy cannot be used"),
+            ApiError::Assessment(AssessError::Policy(error))
+                if !matches!(**error, PolicyError::DateNotCovered { .. }) =>
+            {
+                tracing::error!(error = %error, "the policy cannot be used")
+            }
             _ => {}
         }
         let (status, body) = self.body();

@@ -258,6 +258,8 @@ pub struct IncomeItem {
 pub struct Case {
     pub nation: Nation,
     pub date: NaiveDate,
+    /// `date` as days from the common era, for [`crate::policy::Policy::rules_on_day`].
+    pub day: i32,
     pub setting: Setting,
     pub age_years: u32,
     pub pension_credit_age: bool,
@@ -398,6 +400,7 @@ impl Case {
         Ok(Case {
             nation: input.nation,
             date,
+            day: chrono::Datelike::num_days_from_ce(&date),
             setting: input.setting,
             age_years: age,
             pension_credit_age: input.person.pension_credit_age,

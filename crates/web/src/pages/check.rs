@@ -474,22 +474,22 @@ fn check(form: &CheckForm) -> Checked {
         Err(errors) => return Checked::Invalid(errors),
     };
     let mut errors = FieldErrors::new();
-    match assess_case(&case.input) {
-        Ok(explanation) => return Checked::Estimate(Box::new(explanation)),
+    match &assess_case(&case.input) {
+        Ok(explanation) => return Checked::Estimate(Box::new(explanation.clone())),
         Err(ApiError::Field(FieldError { field, problem, .. })) => {
             errors.add(case.form_field(&field), capitalised(&problem));
         }
-        Err(ApiError::Assessment(AssessError::Policy(PolicyError::DateNotCovered {
-            nation,
-            years,
-            ..
-        }))) => errors.add(
+        Err(ApiError::Assessment(AssessError::Policy(policy)))
+            if let PolicyError::DateNotCovered { nation, years, .. } = &**policy =>
+        {
+            errors.add(
             "year",
             format!(
                 "We can only estimate for the financial years {years} in {}: choose one of those",
                 nation.name()
             ),
-        ),
+            );
+        }
         Err(ApiError::Assessment(AssessError::NoRule { nation, .. })) => errors.add(
             "setting",
             format!("We cannot estimate this kind of care in {} yet", nation.name()),
