@@ -418,13 +418,21 @@ struct Plan<'a> {
 
 /// The allowance deducted from income, by nation and setting.
 enum Allowance<'a> {
+    /// England's Minimum Income Guarantee, with housing costs and DRE.
     EnglandMig(&'a crate::policy::EnglandRules),
-    EnglandPea(&'a crate::policy::EnglandRules),
-    WalesMinimumIncome(&'a crate::policy::WalesRules),
-    WalesCareHome(&'a crate::policy::WalesRules),
-    ScotlandThreshold(&'a crate::policy::ScotlandRules),
-    ScotlandCareHome(&'a crate::policy::ScotlandRules),
-    NorthernIrelandCareHome(&'a crate::policy::NorthernIrelandRules),
+    /// A basic entitlement plus a buffer, with housing costs and DRE: Wales's minimum
+    /// income amount and Scotland's COSLA income threshold.
+    Buffered { rule: &'static str, title: &'static str, buffer: &'a Param<Ratio> },
+    /// A weekly amount a care-home resident keeps for personal spending. `amount` is
+    /// `None` where the policy marks the figure unknown: needed only if the person is
+    /// means-tested, so it is asked for only then.
+    Personal {
+        rule: &'static str,
+        title: &'static str,
+        amount: Option<&'a Param<Money>>,
+        nation: Nation,
+        parameter: &'static str,
+    },
 }
 
 fn tariff_of<'a>(
@@ -455,7 +463,13 @@ impl<'a> Plan<'a> {
                 allowance: if setting == Setting::NonResidential {
                     Allowance::EnglandMig(r)
                 } else {
-                    Allowance::EnglandPea(r)
+                    Allowance::Personal {
+                        rule: "england.personal_expenses_allowance",
+                        title: "Personal Expenses Allowance",
+                        amount: Some(&r.personal_expenses_allowance),
+                        nation: Nation::England,
+                        parameter: "care_home.personal_expenses_allowance",
+                    }
                 },
             },
             (NationRules::Wales(r), Setting::NonResidential) => {
@@ -480,14 +494,24 @@ impl<'a> Plan<'a> {
                     capital: CapitalRule { upper: &r.non_residential_capital_limit, tariff: None },
                     property_disregard_weeks: &r.property_disregard_weeks,
                     maximum,
-                    allowance: Allowance::WalesMinimumIncome(r),
+                    allowance: Allowance::Buffered {
+                        rule: "wales.minimum_income_amount",
+                        title: "Minimum income amount",
+                        buffer: &r.minimum_income_buffer,
+                    },
                 }
             }
             (NationRules::Wales(r), Setting::CareHome) => Plan {
                 capital: CapitalRule { upper: &r.care_home_capital_limit, tariff: None },
                 property_disregard_weeks: &r.property_disregard_weeks,
                 maximum: cost,
-                allowance: Allowance::WalesCareHome(r),
+                allowance: Allowance::Personal {
+                    rule: "wales.care_home_minimum_income_amount",
+                    title: "Minimum income amount",
+                    amount: r.minimum_income_amount.as_ref(),
+                    nation: Nation::Wales,
+                    parameter: "care_home.minimum_income_amount",
+                },
             },
             (NationRules::Scotland(r), Setting::NonResidential) => {
                 let personal = case.cost_of_personal_care;
@@ -519,7 +543,15 @@ impl<'a> Plan<'a> {
                     },
                     property_disregard_weeks: &r.property_disregard_weeks,
                     maximum,
-                    allowance: Allowance::ScotlandThreshold(r),
+                    allowance: Allowance::Buffered {
+                        rule: "scotland.income_threshold",
+                        title: "Income threshold",
+                        buffer: if case.pension_credit_age {
+                            &r.buffer_pension_age
+                        } else {
+                            &r.buffer_below_pension_age
+                        },
+                    },
                 }
             }
             (NationRules::Scotland(r), Setting::CareHome) => {
@@ -557,7 +589,13 @@ impl<'a> Plan<'a> {
                     },
                     property_disregard_weeks: &r.property_disregard_weeks,
                     maximum,
-                    allowance: Allowance::ScotlandCareHome(r),
+                    allowance: Allowance::Personal {
+                        rule: "scotland.personal_expenses_allowance",
+                        title: "Personal expenses allowance",
+                        amount: r.personal_expenses_allowance.as_ref(),
+                        nation: Nation::Scotland,
+                        parameter: "care_home.personal_expenses_allowance",
+                    },
                 }
             }
             (NationRules::NorthernIreland(r), Setting::NonResidential) => {
@@ -613,7 +651,13 @@ impl<'a> Plan<'a> {
                     },
                     property_disregard_weeks: &r.property_disregard_weeks,
                     maximum,
-                    allowance: Allowance::NorthernIrelandCareHome(r),
+                    allowance: Allowance::Personal {
+                        rule: "northern_ireland.personal_allowance",
+                        title: "Personal allowance",
+                        amount: r.personal_allowance.as_ref(),
+                        nation: Nation::NorthernIreland,
+                        parameter: "care_home.personal_allowance",
+                    },
                 }
             }
         };
@@ -723,94 +767,36 @@ impl<'a> Plan<'a> {
                 )?;
                 self.housing_and_dre(case, &mut allow, x)?;
             }
-            Allowance::EnglandPea(r) => {
-                let pea = &r.personal_expenses_allowance;
+            Allowance::Personal { rule, title, amount, nation, parameter } => {
+                let amount = amount.ok_or(AssessError::MissingFigure {
+                    nation,
+                    parameter,
+                    date: case.date,
+                })?;
                 allow(
-                    "england.personal_expenses_allowance",
-                    pea.value,
+                    rule,
+                    amount.value,
                     &|| {
-                        format!(
-                            "Personal Expenses Allowance of {} a week is kept for personal spending.",
-                            pea.value
-                        )
+                        format!("{title} of {} a week is kept for personal spending.", amount.value)
                     },
-                    &|| vec![cite(pea)],
+                    &|| vec![cite(amount)],
                     x,
                 )?;
             }
-            Allowance::WalesMinimumIncome(r) => {
+            Allowance::Buffered { rule, title, buffer } => {
                 let mut parts = Parts::new(x.keeps_steps());
                 basic_entitlement(case, b, &mut parts)?;
                 let entitlement = parts.total;
-                let buffer = &r.minimum_income_buffer;
-                let uplifted = Ratio::from_millionths(Ratio::SCALE + buffer.value.millionths())
+                let buffered = Ratio::from_millionths(Ratio::SCALE + buffer.value.millionths())
                     .of(entitlement, Rounding::AwayFromZero)?;
                 let uplift = case.local.minimum_income_guarantee_uplift;
-                let amount = uplifted.checked_add(uplift)?;
+                let amount = buffered.checked_add(uplift)?;
                 allow(
-                    "wales.minimum_income_amount",
+                    rule,
                     amount,
                     &|| {
                         format!(
-                            "Minimum income amount: basic entitlement {} = {entitlement}, plus {} ({}) = {uplifted}{}.",
-                            parts.describe(),
-                            buffer.value,
-                            "the buffer",
-                            if uplift.is_positive() {
-                                format!(", plus the council's own {uplift}")
-                            } else {
-                                String::new()
-                            }
-                        )
-                    },
-                    &|| {
-                        let mut sources = parts.sources();
-                        sources.push(cite(buffer));
-                        sources
-                    },
-                    x,
-                )?;
-                self.housing_and_dre(case, &mut allow, x)?;
-            }
-            Allowance::WalesCareHome(r) => {
-                let mia = need(
-                    &r.minimum_income_amount,
-                    Nation::Wales,
-                    "care_home.minimum_income_amount",
-                    case.date,
-                )?;
-                allow(
-                    "wales.care_home_minimum_income_amount",
-                    mia.value,
-                    &|| {
-                        format!(
-                            "Minimum income amount of {} a week is kept for personal spending.",
-                            mia.value
-                        )
-                    },
-                    &|| vec![cite(mia)],
-                    x,
-                )?;
-            }
-            Allowance::ScotlandThreshold(r) => {
-                let mut parts = Parts::new(x.keeps_steps());
-                basic_entitlement(case, b, &mut parts)?;
-                let entitlement = parts.total;
-                let buffer = if case.pension_credit_age {
-                    &r.buffer_pension_age
-                } else {
-                    &r.buffer_below_pension_age
-                };
-                let threshold = Ratio::from_millionths(Ratio::SCALE + buffer.value.millionths())
-                    .of(entitlement, Rounding::AwayFromZero)?;
-                let uplift = case.local.minimum_income_guarantee_uplift;
-                let amount = threshold.checked_add(uplift)?;
-                allow(
-                    "scotland.income_threshold",
-                    amount,
-                    &|| {
-                        format!(
-                            "Income threshold: {} = {entitlement}, plus a buffer of {} = {threshold}{}.",
+                            "{title}: basic entitlement {} = {entitlement}, plus a buffer of {} = {buffered}{}.",
                             parts.describe(),
                             buffer.value,
                             if uplift.is_positive() {
@@ -828,46 +814,6 @@ impl<'a> Plan<'a> {
                     x,
                 )?;
                 self.housing_and_dre(case, &mut allow, x)?;
-            }
-            Allowance::ScotlandCareHome(r) => {
-                let pea = need(
-                    &r.personal_expenses_allowance,
-                    Nation::Scotland,
-                    "care_home.personal_expenses_allowance",
-                    case.date,
-                )?;
-                allow(
-                    "scotland.personal_expenses_allowance",
-                    pea.value,
-                    &|| {
-                        format!(
-                            "Personal expenses allowance of {} a week is kept for personal spending.",
-                            pea.value
-                        )
-                    },
-                    &|| vec![cite(pea)],
-                    x,
-                )?;
-            }
-            Allowance::NorthernIrelandCareHome(r) => {
-                let pa = need(
-                    &r.personal_allowance,
-                    Nation::NorthernIreland,
-                    "care_home.personal_allowance",
-                    case.date,
-                )?;
-                allow(
-                    "northern_ireland.personal_allowance",
-                    pa.value,
-                    &|| {
-                        format!(
-                            "Personal allowance of {} a week is kept for personal spending.",
-                            pa.value
-                        )
-                    },
-                    &|| vec![cite(pa)],
-                    x,
-                )?;
             }
         }
         Ok(total)
