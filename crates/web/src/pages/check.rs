@@ -474,12 +474,15 @@ fn check(form: &CheckForm) -> Checked {
         Err(errors) => return Checked::Invalid(errors),
     };
     let mut errors = FieldErrors::new();
-    match &assess_case(&case.input) {
-        Ok(explanation) => return Checked::Estimate(Box::new(explanation.clone())),
-        Err(ApiError::Field(FieldError { field, problem, .. })) => {
-            errors.add(case.form_field(&field), capitalised(&problem));
+    let error = match assess_case(&case.input) {
+        Ok(explanation) => return Checked::Estimate(Box::new(explanation)),
+        Err(error) => error,
+    };
+    match &error {
+        ApiError::Field(FieldError { field, problem, .. }) => {
+            errors.add(case.form_field(field), capitalised(problem));
         }
-        Err(ApiError::Assessment(AssessError::Policy(policy)))
+        ApiError::Assessment(AssessError::Policy(policy))
             if let PolicyError::DateNotCovered { nation, years, .. } = &**policy =>
         {
             errors.add(
@@ -490,11 +493,11 @@ fn check(form: &CheckForm) -> Checked {
             ),
             );
         }
-        Err(ApiError::Assessment(AssessError::NoRule { nation, .. })) => errors.add(
+        ApiError::Assessment(AssessError::NoRule { nation, .. }) => errors.add(
             "setting",
             format!("We cannot estimate this kind of care in {} yet", nation.name()),
         ),
-        Err(ApiError::Assessment(AssessError::MissingFigure { nation, .. })) => errors.add(
+        ApiError::Assessment(AssessError::MissingFigure { nation, .. }) => errors.add(
             "year",
             format!(
                 "We cannot give an estimate for this yet: a figure the {} rules need for that \
@@ -502,11 +505,11 @@ fn check(form: &CheckForm) -> Checked {
                 nation.name()
             ),
         ),
-        Err(ApiError::Assessment(AssessError::Money(_))) => errors.add(
+        ApiError::Assessment(AssessError::Money(_)) => errors.add(
             "cost_of_care",
             "One of the amounts is too large to work with: check the amounts you entered",
         ),
-        Err(error) => {
+        error => {
             // Never the person's answers: only why the server failed.
             tracing::error!(error = ?error, "the care cost estimate could not be worked out");
             return Checked::Failed;

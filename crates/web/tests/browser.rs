@@ -1,0 +1,734 @@
+//! Accessibility of the public pages in a real browser: headless Chromium, driven through
+//! chromedriver with the WebDriver client `fantoccini`, against the real server
+//! (`onebudget_web::serve`) on 127.0.0.1:0, as tests/assessment.rs starts it.
+//!
+//! Each page a member of the public sees (the home page; "Check what you might pay for
+//! care" empty, after answers that cannot be used, and with an estimate) is checked with
+//! axe-core against WCAG 2.2 A and AA and must have no violation. Keyboard tests check what
+//! axe cannot: the first Tab lands on the skip link and following it moves focus to the
+//! main content; Tab (and the arrow keys within a group of radios) reaches every form
+//! control, in the order of the page; the error summary takes focus and its links lead to
+//! the fields; the submit button works from the keyboard.
+//!
+//! Each test starts its own chromedriver (on a free port, in its own process group) and
+//! its own browser profile. [`Chromedriver`]'s `Drop` stops chromedriver and kills its whole
+//! process group, so no chromedriver or Chromium is left behind, even when a test fails.
+//!
+//! Needs /usr/bin/chromium and /usr/bin/chromedriver (Debian's `chromium` and
+//! `chromium-driver`) and axe-core's `axe.min.js`, which `scripts/test` installs with
+//! `npm ci` into target/browser-tools from tests/browser/package-lock.json (a pinned
+//! version). `ONEBUDGET_CHROMIUM`, `ONEBUDGET_CHROMEDRIVER` and `ONEBUDGET_AXE_JS` override
+//! those paths. When one is missing the tests say they were skipped and pass, unless
+//! `ONEBUDGET_TEST_REQUIRE_BROWSER=1` (scripts/test sets it), when they fail.
+
+// This whole crate is a test: see the note in tests/api.rs.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::ffi::OsStrExt as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::wd::{Capabilities, TimeoutConfiguration};
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use onebudget_store::Store;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+const PAGE: &str = "/check-what-you-might-pay";
+
+/// Set to 1 (scripts/test does) to make a missing browser, chromedriver or axe-core a
+/// failure rather than a skip.
+const REQUIRE_BROWSER_VARIABLE: &str = "ONEBUDGET_TEST_REQUIRE_BROWSER";
+
+/// The axe-core rule tags for WCAG 2.2 level A and AA (rules new in a version are tagged
+/// with that version only, so all five are needed).
+const WCAG_TAGS: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+
+/// Flags that let Chromium run headless as root on a machine without a network.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1024",
+];
+
+/// No test of this file takes longer than this; past it the test fails (and cleans up).
+const TEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+// ---------------------------------------------------------------------------------------
+// What the tests need, and skipping without it
+
+/// The browser, its driver and axe-core's source.
+struct Tools {
+    chromium: PathBuf,
+    chromedriver: PathBuf,
+    axe_source: String,
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn path_from(variable: &str, default: PathBuf) -> PathBuf {
+    std::env::var_os(variable).map_or(default, PathBuf::from)
+}
+
+fn browser_required() -> bool {
+    std::env::var_os(REQUIRE_BROWSER_VARIABLE).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The tools, or `None` after saying the test `test` was skipped (a panic instead when
+/// [`REQUIRE_BROWSER_VARIABLE`] is set).
+fn tools(test: &str) -> Option<Tools> {
+    let chromium = path_from("ONEBUDGET_CHROMIUM", PathBuf::from("/usr/bin/chromium"));
+    let chromedriver = path_from("ONEBUDGET_CHROMEDRIVER", PathBuf::from("/usr/bin/chromedriver"));
+    let axe = path_from(
+        "ONEBUDGET_AXE_JS",
+        workspace_root().join("target/browser-tools/node_modules/axe-core/axe.min.js"),
+    );
+    let mut missing = Vec::new();
+    for (what, path) in [("Chromium", &chromium), ("chromedriver", &chromedriver)] {
+        if !path.is_file() {
+            missing.push(format!("{what} ({})", path.display()));
+        }
+    }
+    let axe_source = std::fs::read_to_string(&axe).ok();
+    if axe_source.is_none() {
+        missing.push(format!("axe-core ({})", axe.display()));
+    }
+    if let (true, Some(axe_source)) = (missing.is_empty(), axe_source) {
+        return Some(Tools { chromium, chromedriver, axe_source });
+    }
+    let why = format!(
+        "{} not found (scripts/test installs them: apt-get install chromium chromium-driver, \
+         and axe-core with npm ci into target/browser-tools)",
+        missing.join(", ")
+    );
+    if browser_required() {
+        panic!("{REQUIRE_BROWSER_VARIABLE} is set, so {test} must run in a browser, but {why}");
+    }
+    // Straight to the process's stderr, past the test harness's capture, so that a plain
+    // `cargo test` shows that these tests did not run.
+    let _ = writeln!(std::io::stderr(), "skipped {test}: {why}");
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// chromedriver, and cleaning up after it
+
+/// A running chromedriver, leader of its own process group (the browsers it starts join
+/// it), with a temporary directory as its and the browser's home. Dropping it asks
+/// chromedriver to shut down, then kills the whole group and any process that names the
+/// directory on its command line (Chromium's crash handler starts a session of its own,
+/// outside the group, with its database under the home directory).
+struct Chromedriver {
+    child: Child,
+    port: u16,
+    /// The home directory: Chromium's profile, chromedriver's log; removed last.
+    dir: tempfile::TempDir,
+}
+
+impl Chromedriver {
+    fn start(path: &Path) -> Chromedriver {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("chromedriver.log")).expect("a log file");
+        let child = Command::new(path)
+            .arg(format!("--port={port}"))
+            .env("HOME", dir.path())
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("the log file"))
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", path.display()));
+        let mut driver = Chromedriver { child, port, dir };
+        driver.wait_until_listening();
+        driver
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn address(&self) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("chromedriver.log")).unwrap_or_default()
+    }
+
+    fn wait_until_listening(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("chromedriver exited ({status}) before listening:\n{}", self.log());
+            }
+            if TcpStream::connect_timeout(&self.address(), Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {} within 20 s:\n{}",
+                self.port,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// chromedriver's own `GET /shutdown`: it quits the browsers it started and exits.
+    fn ask_to_shut_down(&self) {
+        let Ok(mut stream) = TcpStream::connect_timeout(&self.address(), Duration::from_secs(1))
+        else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let request = format!(
+            "GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        );
+        if stream.write_all(request.as_bytes()).is_ok() {
+            let _ = stream.read(&mut [0; 512]);
+        }
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.ask_to_shut_down();
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        // Whatever is left goes too: the group (its id is chromedriver's pid), and any
+        // process started from this directory. The shell's own `kill` takes a group.
+        let mut targets = vec![format!("-{}", self.child.id())];
+        targets.extend(processes_naming(self.dir.path()).iter().map(u32::to_string));
+        let _ = Command::new("sh")
+            .args(["-c", "kill -s KILL -- \"$@\"", "sh"])
+            .args(&targets)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The processes whose command line contains `path`.
+fn processes_naming(path: &Path) -> Vec<u32> {
+    let needle = path.as_os_str().as_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let command_line = std::fs::read(entry.path().join("cmdline")).ok()?;
+            command_line.windows(needle.len()).any(|window| window == needle).then_some(pid)
+        })
+        .collect()
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
+}
+
+// ---------------------------------------------------------------------------------------
+// The app, the browser, and one test's session
+
+/// A running server over its own fresh SQLite database (as in tests/assessment.rs).
+struct TestApp {
+    base: String,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("onebudget.db").display());
+    let store = tokio::task::spawn_blocking(move || Store::open(&url))
+        .await
+        .expect("open task")
+        .expect("open the store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+    let base = format!("http://{}", listener.local_addr().expect("local address"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(onebudget_web::serve(store, listener, async move {
+        let _ = stopped.await;
+    }));
+    TestApp { base, stop: Some(stop), server: Some(server), _dir: dir }
+}
+
+impl TestApp {
+    async fn finish(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let result = tokio::time::timeout(Duration::from_secs(30), server)
+                .await
+                .expect("the server stops within 30 s")
+                .expect("the server task");
+            result.expect("the server stops without error");
+        }
+    }
+}
+
+/// One test's app, chromedriver and browser session.
+struct Session {
+    app: TestApp,
+    client: Client,
+    axe_source: String,
+    // Dropped last: stops chromedriver and every browser process, even after a panic.
+    driver: Chromedriver,
+}
+
+impl Session {
+    async fn start(tools: Tools) -> Session {
+        let app = spawn_app().await;
+        let driver = Chromedriver::start(&tools.chromedriver);
+        let profile = driver.dir.path().join("profile");
+        let mut args: Vec<String> = CHROMIUM_FLAGS.iter().map(|flag| (*flag).to_owned()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        let mut capabilities = Capabilities::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities
+            .insert("goog:chromeOptions".into(), json!({ "binary": tools.chromium, "args": args }));
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&driver.url())
+            .await
+            .unwrap_or_else(|e| panic!("starting Chromium: {e}\n{}", driver.log()));
+        let timeouts = TimeoutConfiguration::new(
+            Some(Duration::from_secs(30)),
+            Some(Duration::from_secs(30)),
+            Some(Duration::ZERO),
+        );
+        client.update_timeouts(timeouts).await.expect("set the timeouts");
+        Session { app, client, axe_source: tools.axe_source, driver }
+    }
+
+    async fn finish(self) {
+        let Session { app, client, driver, .. } = self;
+        client.close().await.expect("end the browser session");
+        drop(driver);
+        app.finish().await;
+    }
+
+    async fn goto(&self, path: &str) {
+        let url = format!("{}{path}", self.app.base);
+        self.client.goto(&url).await.unwrap_or_else(|e| panic!("open {url}: {e}"));
+    }
+
+    async fn script(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client.execute(script, args).await.unwrap_or_else(|e| panic!("{e}\n{script}"))
+    }
+
+    async fn title(&self) -> String {
+        self.client.title().await.expect("the title")
+    }
+
+    /// Press and release `key` on whatever has focus, as a keyboard would.
+    async fn press(&self, key: Key) {
+        let key = char::from(key);
+        let actions = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+        self.client.perform_actions(actions).await.expect("press a key");
+    }
+
+    /// What has focus (`None` for the document's body).
+    async fn focused(&self) -> Option<Focused> {
+        let script = format!(
+            "{DESCRIBE}\nconst e = document.activeElement;\nreturn e && e !== document.body ? describe(e) : null;"
+        );
+        serde_json::from_value(self.script(&script, vec![]).await).expect("a description")
+    }
+
+    /// Mark the document now shown, so that [`Session::wait_for_next_page`] can tell a
+    /// new one (after a submission) from it.
+    async fn mark_this_page(&self) {
+        self.script("window.onebudgetTestMark = true;", vec![]).await;
+    }
+
+    /// Wait until a document other than the marked one is shown and has `css`.
+    async fn wait_for_next_page(&self, css: &str) {
+        let check = "return !window.onebudgetTestMark && document.readyState === 'complete'
+                         && document.querySelector(arguments[0]) !== null;";
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.client.execute(check, vec![json!(css)]).await.ok() != Some(json!(true)) {
+            assert!(Instant::now() < deadline, "no new page with {css} within 20 s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.client.find(Locator::Css(css)).await.expect(css);
+        element.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.client.find(Locator::Css(css)).await.expect(css);
+        element.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Fill in the form, through the browser, with answers that give an estimate.
+    async fn fill_in_a_valid_form(&self) {
+        self.click("#nation").await; // England
+        let year = self.client.find(Locator::Css("#year")).await.expect("#year");
+        year.select_by_value("2024-25").await.expect("choose 2024/25");
+        self.click("#setting").await; // at home
+        self.type_into("#cost_of_care", "300").await;
+        self.type_into("#age", "70").await;
+        self.click("#pension_age").await; // yes
+        self.click("#couple").await; // single
+        self.type_into("#state_pension", "221.20").await;
+        self.type_into("#savings", "5000").await;
+    }
+
+    /// Run axe-core on the page now shown and fail, listing every violation, if it finds any.
+    async fn assert_no_axe_violations(&self, page: &str) {
+        self.script(&self.axe_source, vec![]).await;
+        let result = self
+            .client
+            .execute_async(AXE_RUN, vec![json!(WCAG_TAGS)])
+            .await
+            .unwrap_or_else(|e| panic!("running axe on {page}: {e}"));
+        let result: AxeResult = serde_json::from_value(result.clone())
+            .unwrap_or_else(|e| panic!("axe's result on {page}: {e}: {result}"));
+        if let Some(error) = result.error {
+            panic!("axe failed on {page}: {error}");
+        }
+        assert!(result.rules_run > 0, "axe ran no rule on {page}");
+        for item in &result.incomplete {
+            // Needs a person to review: reported, not failed.
+            println!(
+                "{page}: axe could not decide {} ({}) for {:?}",
+                item.id, item.help, item.targets
+            );
+        }
+        let mut report = String::new();
+        for violation in &result.violations {
+            let _ = writeln!(
+                report,
+                "- {} ({}): {}\n  {}",
+                violation.id,
+                violation.impact.as_deref().unwrap_or("unknown impact"),
+                violation.help,
+                violation.help_url
+            );
+            for node in &violation.nodes {
+                let _ = writeln!(
+                    report,
+                    "  at {}\n    {}",
+                    node.target,
+                    node.summary.replace('\n', "\n    ")
+                );
+            }
+        }
+        assert!(
+            result.violations.is_empty(),
+            "{page}: axe-core {} found {} WCAG 2.2 A/AA violation(s):\n{report}",
+            result.version,
+            result.violations.len()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// What the scripts run in the page return
+
+/// `describe(element)`: a stable key for an element (`#id`, or its tag and name or text)
+/// and what the tests need to know about it.
+const DESCRIBE: &str = r"
+function describe(e) {
+  const text = (e.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 60);
+  return {
+    key: e.id ? '#' + e.id : e.tagName.toLowerCase() + ':' + (e.getAttribute('name') || text),
+    tag: e.tagName.toLowerCase(),
+    type: e.getAttribute('type') || '',
+    name: e.getAttribute('name') || '',
+    href: e.getAttribute('href') || '',
+    classes: e.className || '',
+    text: text,
+    in_form: !!e.closest('form'),
+    in_main: !!e.closest('main'),
+  };
+}";
+
+#[derive(Debug, Clone, Deserialize)]
+struct Focused {
+    key: String,
+    tag: String,
+    r#type: String,
+    name: String,
+    href: String,
+    classes: String,
+    text: String,
+    in_form: bool,
+    in_main: bool,
+}
+
+/// Runs axe-core with the WCAG tags passed as the first argument; answers with what the
+/// tests print, or `{error}`.
+const AXE_RUN: &str = r"
+const done = arguments[arguments.length - 1];
+axe.run(document, { runOnly: { type: 'tag', values: arguments[0] } })
+  .then(function (r) {
+    done({
+      version: axe.version,
+      rules_run: r.violations.length + r.passes.length + r.incomplete.length + r.inapplicable.length,
+      violations: r.violations.map(function (v) {
+        return {
+          id: v.id, impact: v.impact, help: v.help, help_url: v.helpUrl,
+          nodes: v.nodes.map(function (n) {
+            return { target: JSON.stringify(n.target), summary: n.failureSummary || '' };
+          }),
+        };
+      }),
+      incomplete: r.incomplete.map(function (v) {
+        return { id: v.id, help: v.help, targets: v.nodes.map(function (n) { return JSON.stringify(n.target); }) };
+      }),
+    });
+  })
+  .catch(function (e) { done({ error: String((e && e.stack) || e) }); });";
+
+#[derive(Debug, Deserialize)]
+struct AxeResult {
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    rules_run: usize,
+    #[serde(default)]
+    violations: Vec<AxeViolation>,
+    #[serde(default)]
+    incomplete: Vec<AxeIncomplete>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AxeViolation {
+    id: String,
+    impact: Option<String>,
+    help: String,
+    help_url: String,
+    nodes: Vec<AxeNode>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AxeNode {
+    target: String,
+    summary: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct AxeIncomplete {
+    id: String,
+    help: String,
+    targets: Vec<String>,
+}
+
+// ---------------------------------------------------------------------------------------
+// The tests
+
+macro_rules! browser_tests {
+    ($($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                let Some(tools) = tools(stringify!($test)) else { return };
+                let session = Session::start(tools).await;
+                tokio::time::timeout(TEST_TIMEOUT, checks::$test(&session))
+                    .await
+                    .unwrap_or_else(|_| panic!("{} took longer than {TEST_TIMEOUT:?}", stringify!($test)));
+                session.finish().await;
+            }
+        )*
+    };
+}
+
+browser_tests!(
+    home_page_has_no_axe_violations,
+    empty_form_has_no_axe_violations,
+    form_with_errors_has_no_axe_violations_and_takes_focus,
+    estimate_has_no_axe_violations,
+    first_tab_reaches_the_skip_link_which_leads_to_the_main_content,
+    keyboard_reaches_every_control_in_order_and_submits,
+);
+
+mod checks {
+    use super::*;
+
+    pub async fn home_page_has_no_axe_violations(s: &Session) {
+        s.goto("/").await;
+        assert_eq!(s.title().await, "Home – onebudget");
+        s.assert_no_axe_violations("the home page (/)").await;
+    }
+
+    pub async fn empty_form_has_no_axe_violations(s: &Session) {
+        s.goto(PAGE).await;
+        assert_eq!(s.title().await, "Check what you might pay for care – onebudget");
+        s.assert_no_axe_violations("the empty form").await;
+    }
+
+    /// Answers that cannot be used: the error summary is shown, takes focus, and each of
+    /// its links leads to its field.
+    pub async fn form_with_errors_has_no_axe_violations_and_takes_focus(s: &Session) {
+        s.goto(PAGE).await;
+        s.type_into("#age", "abc").await;
+        s.mark_this_page().await;
+        s.click("form button[type=submit]").await;
+        s.wait_for_next_page(".error-summary").await;
+        assert!(s.title().await.starts_with("Error: "), "{}", s.title().await);
+        let focused = s.focused().await.expect("something has focus");
+        assert!(
+            focused.classes.contains("error-summary"),
+            "the error summary takes focus, not {focused:?}"
+        );
+        s.assert_no_axe_violations("the form with an error summary").await;
+
+        // The first link in the summary is for the first question, "which nation".
+        s.press(Key::Tab).await;
+        let link = s.focused().await.expect("a link has focus");
+        assert_eq!(link.href, "#nation", "the first link in the summary: {link:?}");
+        s.press(Key::Enter).await;
+        let field = s.focused().await.expect("a field has focus");
+        assert_eq!(field.key, "#nation", "the link leads to its field");
+    }
+
+    /// The answers from the brief, typed and chosen in the browser, submitted with a click.
+    pub async fn estimate_has_no_axe_violations(s: &Session) {
+        s.goto(PAGE).await;
+        s.fill_in_a_valid_form().await;
+        s.mark_this_page().await;
+        s.click("form button[type=submit]").await;
+        s.wait_for_next_page("#estimate-title").await;
+        let heading = s.client.find(Locator::Id("estimate-title")).await.expect("the estimate");
+        let heading = heading.text().await.expect("its text");
+        assert!(heading.starts_with("Estimate"), "{heading}");
+        assert!(s.title().await.starts_with("Your estimate: "), "{}", s.title().await);
+        s.assert_no_axe_violations("the estimate").await;
+    }
+
+    pub async fn first_tab_reaches_the_skip_link_which_leads_to_the_main_content(s: &Session) {
+        s.goto(PAGE).await;
+        assert!(s.focused().await.is_none(), "nothing has focus before the first Tab");
+        s.press(Key::Tab).await;
+        let first = s.focused().await.expect("the first Tab focuses something");
+        assert_eq!(first.href, "#main-content", "the first Tab lands on the skip link: {first:?}");
+        assert!(first.classes.contains("skip-link"), "{first:?}");
+        // Focused, it is shown (it is off-screen until then).
+        let shown = s
+            .script(
+                "const r = document.activeElement.getBoundingClientRect();
+                 return r.width > 0 && r.height > 0 && r.left >= 0 && r.top >= 0
+                     && r.right <= window.innerWidth && r.bottom <= window.innerHeight;",
+                vec![],
+            )
+            .await;
+        assert_eq!(shown, json!(true), "the focused skip link is on screen");
+
+        s.press(Key::Enter).await;
+        let main = s.focused().await.expect("following the skip link moves focus");
+        assert_eq!(main.key, "#main-content", "focus moves to the main content: {main:?}");
+        assert_eq!(main.tag, "main");
+        s.press(Key::Tab).await;
+        let next = s.focused().await.expect("Tab after the skip link");
+        assert!(next.in_main, "the next Tab stays in the main content: {next:?}");
+        assert_eq!(next.key, "#nation", "the first question is next: {next:?}");
+    }
+
+    /// Tab from the top, through the whole form, moving through each group of radios with
+    /// the down arrow as a keyboard user does. Every control in the form must be reached, in
+    /// the order of the page. Then, with the form filled in, Space on the focused submit
+    /// button gives the estimate.
+    pub async fn keyboard_reaches_every_control_in_order_and_submits(s: &Session) {
+        s.goto(PAGE).await;
+        let controls = format!(
+            "{DESCRIBE}\nreturn Array.from(document.querySelectorAll(
+               'form input:not([type=hidden]), form select, form textarea, form button'))
+             .filter(function (e) {{ return !e.disabled; }})
+             .map(function (e) {{ return describe(e).key; }});"
+        );
+        let in_dom: Vec<String> =
+            serde_json::from_value(s.script(&controls, vec![]).await).expect("the controls");
+        assert!(in_dom.len() > 20, "the form's controls: {in_dom:?}");
+        let radios_in_group = "return document.querySelectorAll(
+            'input[type=radio][name=\"' + arguments[0] + '\"]').length;";
+
+        let mut reached: Vec<String> = Vec::new();
+        for _ in 0..200 {
+            s.press(Key::Tab).await;
+            let Some(focused) = s.focused().await else { break };
+            if !focused.in_form {
+                if reached.is_empty() {
+                    continue; // the skip link and the header, before the form
+                }
+                break; // past the form
+            }
+            if focused.r#type == "radio" {
+                let count = s.script(radios_in_group, vec![json!(focused.name)]).await;
+                let count = count.as_u64().expect("a count");
+                reached.push(focused.key);
+                for _ in 1..count {
+                    s.press(Key::Down).await;
+                    reached.push(s.focused().await.expect("a radio has focus").key);
+                }
+            } else {
+                reached.push(focused.key);
+            }
+        }
+        println!("reached {} of the form's {} controls by keyboard", reached.len(), in_dom.len());
+        let missing: Vec<&String> = in_dom.iter().filter(|key| !reached.contains(key)).collect();
+        assert!(missing.is_empty(), "not reached by keyboard: {missing:?}\nreached: {reached:?}");
+        assert_eq!(reached, in_dom, "the keyboard reaches the controls in the page's order");
+
+        // Submit from the keyboard: focus the last field, Tab to the button, press Space.
+        s.goto(PAGE).await;
+        s.fill_in_a_valid_form().await;
+        s.click("#personal_care_cost").await;
+        s.press(Key::Tab).await;
+        let button = s.focused().await.expect("the button has focus");
+        assert_eq!(button.tag, "button", "{button:?}");
+        assert_eq!(button.text, "Work out my estimate");
+        s.mark_this_page().await;
+        s.press(Key::Space).await;
+        s.wait_for_next_page("#estimate-title").await;
+        assert!(s.title().await.starts_with("Your estimate: "), "{}", s.title().await);
+
+        // Enter on the button works too (here the answers give the estimate again).
+        s.click("#personal_care_cost").await;
+        s.press(Key::Tab).await;
+        let button = s.focused().await.expect("the button has focus");
+        assert_eq!(button.tag, "button", "{button:?}");
+        s.mark_this_page().await;
+        s.press(Key::Enter).await;
+        s.wait_for_next_page("#estimate-title").await;
+    }
+}
