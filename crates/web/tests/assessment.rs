@@ -12,23 +12,20 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use onebudget_core::Money;
-use onebudget_store::Store;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, SET_COOKIE};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 const API: &str = "/api/financial-assessments";
 const PAGE: &str = "/check-what-you-might-pay";
 
-/// A running server over its own fresh SQLite database.
+mod support;
+
+/// A running server over its own fresh SQLite database, and a client for it.
 struct TestApp {
     base: String,
     client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
-    _dir: tempfile::TempDir,
+    server: support::Server,
 }
 
 /// A JSON response.
@@ -45,35 +42,15 @@ struct Page {
 }
 
 async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("onebudget.db").display());
-    let store = tokio::task::spawn_blocking(move || Store::open(&url))
-        .await
-        .expect("open task")
-        .expect("open the store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-    let base = format!("http://{}", listener.local_addr().expect("local address"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(onebudget_web::serve(store, listener, async move {
-        let _ = stopped.await;
-    }));
+    let server = support::Server::start().await;
     let client =
         reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("a client");
-    TestApp { base, client, stop: Some(stop), server: Some(server), _dir: dir }
+    TestApp { base: server.base.clone(), client, server }
 }
 
 impl TestApp {
-    async fn finish(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let result = tokio::time::timeout(Duration::from_secs(30), server)
-                .await
-                .expect("the server stops within 30 s")
-                .expect("the server task");
-            result.expect("the server stops without error");
-        }
+    async fn finish(self) {
+        self.server.finish().await;
     }
 
     fn url(&self, path: &str) -> String {

@@ -38,11 +38,8 @@ use fantoccini::key::Key;
 use fantoccini::wd::{Capabilities, TimeoutConfiguration};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use onebudget_store::Store;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 const PAGE: &str = "/check-what-you-might-pay";
 
@@ -260,43 +257,12 @@ fn free_port() -> u16 {
 // ---------------------------------------------------------------------------------------
 // The app, the browser, and one test's session
 
-/// A running server over its own fresh SQLite database (as in tests/assessment.rs).
-struct TestApp {
-    base: String,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
-    _dir: tempfile::TempDir,
-}
+mod support;
+
+use support::Server as TestApp;
 
 async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let url = format!("sqlite://{}", dir.path().join("onebudget.db").display());
-    let store = tokio::task::spawn_blocking(move || Store::open(&url))
-        .await
-        .expect("open task")
-        .expect("open the store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-    let base = format!("http://{}", listener.local_addr().expect("local address"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(onebudget_web::serve(store, listener, async move {
-        let _ = stopped.await;
-    }));
-    TestApp { base, stop: Some(stop), server: Some(server), _dir: dir }
-}
-
-impl TestApp {
-    async fn finish(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let result = tokio::time::timeout(Duration::from_secs(30), server)
-                .await
-                .expect("the server stops within 30 s")
-                .expect("the server task");
-            result.expect("the server stops without error");
-        }
-    }
+    TestApp::start().await
 }
 
 /// One test's app, chromedriver and browser session.
