@@ -310,3 +310,113 @@ fn demo_builds_a_sound_place_once() {
     let pool = our_balances(&url, &["--stream", "BCF"]);
     assert!(pool.get("BCF-POOL").is_some_and(|b| *b > 0), "{pool:?}");
 }
+
+// ---- financial assessment ----
+
+/// A published worked example's case (Devon, 2023/24: £110.10 a week).
+fn devon_case() -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/golden/01-england-non-residential-devon-esa-enhanced-pip.json"
+    );
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    golden["case"].clone()
+}
+
+#[test]
+fn assess_reproduces_a_published_example_as_json_and_text() {
+    let case = devon_case().to_string();
+    let json = with_stdin("sqlite://unused.db", &["assess", "--input", "-"], &case);
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(result["weekly_charge"], "110.10");
+    assert_eq!(result["full_cost"], false);
+    let effects: i64 = result["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| onebudget_core::Money::parse(s["effect"].as_str().unwrap()).unwrap().pence())
+        .sum();
+    assert_eq!(effects, 11_010, "the steps add up to the charge");
+
+    let plain =
+        with_stdin("sqlite://unused.db", &["assess", "--input", "-", "--format", "text"], &case);
+    let out = text(&plain.stdout);
+    assert!(out.contains("Weekly charge") && out.contains("£110.10"), "{out}");
+    assert!(out.contains("Sources:") && out.contains("https://www.legislation.gov.uk/"), "{out}");
+}
+
+#[test]
+fn assess_refuses_bad_cases_naming_the_field() {
+    let mut case = devon_case();
+    case["date"] = "2019-05-01".into();
+    let out = with_stdin("sqlite://unused.db", &["assess", "--input", "-"], &case.to_string());
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(error.contains("date:") && error.contains("2022/23 to 2025/26"), "{error}");
+
+    let mut case = devon_case();
+    case["weekly_income"][0]["kind"] = "lottery".into();
+    let out = with_stdin("sqlite://unused.db", &["assess", "--input", "-"], &case.to_string());
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("weekly_income[0].kind"), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "nothing is printed but the error");
+}
+
+#[test]
+fn a_council_overlay_changes_the_charge_from_its_date() {
+    let dir = temp();
+    let overlay = dir.path().join("council.yaml");
+    std::fs::write(
+        &overlay,
+        "council: Test Council\nnation: england\noptions:\n  - from: 2023-04-01\n    \
+         percentage_of_assessable_income: \"0.5\"\n    reference: {title: Test policy, href: \
+         \"https://example.invalid/policy\"}\n",
+    )
+    .unwrap();
+    let case = devon_case().to_string();
+    let overlay = overlay.to_string_lossy().into_owned();
+    let out =
+        with_stdin("sqlite://unused.db", &["assess", "--input", "-", "--local", &overlay], &case);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["weekly_charge"], "55.05", "half of £110.10");
+
+    let mut before = devon_case();
+    before["date"] = "2023-03-31".into();
+    before["weekly_income"][1]["amount"] = "92.40".into();
+    let out = with_stdin(
+        "sqlite://unused.db",
+        &["assess", "--input", "-", "--local", &overlay],
+        &before.to_string(),
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = result["steps"].as_array().unwrap();
+    assert!(
+        steps.iter().all(|s| s["rule"] != "local.percentage_of_assessable_income"),
+        "the overlay applies only from its date: {result}"
+    );
+}
+
+#[test]
+fn policy_show_prints_figures_with_their_sources() {
+    let out = onebudget("sqlite://unused.db", &["policy", "show", "wales", "--on", "2024-10-01"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("wales.non_residential.maximum_weekly_charge = £100.00"), "{shown}");
+    assert!(shown.contains("uk.attendance_allowance.higher"), "{shown}");
+    let json = onebudget(
+        "sqlite://unused.db",
+        &["policy", "show", "scotland", "--on", "2023-06-01", "--format", "json"],
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let parameters = listed["parameters"].as_array().unwrap();
+    assert!(
+        parameters.iter().all(|p| p["reference"]["href"].as_str().unwrap().starts_with("http"))
+    );
+    let outside =
+        onebudget("sqlite://unused.db", &["policy", "show", "england", "--on", "2030-01-01"]);
+    assert!(!outside.status.success());
+    assert!(text(&outside.stderr).contains("2022/23 to 2025/26"));
+}
