@@ -529,6 +529,10 @@ impl<'a> Plan<'a> {
                         vec![cite(&r.free_personal_care)],
                     )
                 });
+                // COSLA's own capital limits for care at home, where the policy file holds
+                // them; otherwise the care-home (CRAG) limits, which Scottish councils
+                // commonly apply at home too. The step that tests capital cites whichever
+                // figure was used, so an explanation always shows which it was.
                 let (lower, upper) = match (
                     &r.non_residential_capital_lower_limit,
                     &r.non_residential_capital_upper_limit,
