@@ -324,6 +324,7 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
 pub fn guide(url: &str) -> String {
     format!(
         "onebudget demo is running on {url}\n\
+         \n  what might I pay?    {url}/check-what-you-might-pay\
          \n  health check         {url}/health\
          \n  balances             {url}/api/balances\
          \n  balances by stream   {url}/api/balances?stream=BCF\
