@@ -135,12 +135,25 @@ pub fn policy_show(nation: &str, on: Option<&str>, format: Format) -> anyhow::Re
     let nation = Nation::parse(nation).with_context(|| {
         format!("{nation:?} is not a nation: give england, wales, scotland or northern_ireland")
     })?;
-    let date = match on {
-        Some(text) => parse_date("--on", text)?,
-        None => chrono::Local::now().date_naive(),
-    };
     let policy = Policy::embedded()?;
     let (first, last) = policy.covers(nation).context("no policy for the nation")?;
+    let date = match on {
+        Some(text) => parse_date("--on", text)?,
+        None => {
+            // Today, if the policy covers it; otherwise the nearest day it does cover,
+            // said plainly so nobody mistakes old figures for today's.
+            let today = chrono::Local::now().date_naive();
+            let nearest = today.clamp(first, last);
+            if nearest != today {
+                eprintln!(
+                    "note: today ({today}) is outside the years onebudget holds for {} \
+                     ({first} to {last}); showing {nearest}. Use --on to choose a date.",
+                    nation.name()
+                );
+            }
+            nearest
+        }
+    };
     anyhow::ensure!(
         date >= first && date <= last,
         "--on: {} rules are held for {first} to {last} (the financial years {}); {date} is outside them",
