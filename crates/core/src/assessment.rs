@@ -435,14 +435,6 @@ enum Allowance<'a> {
     },
 }
 
-fn tariff_of<'a>(
-    lower: &'a Param<Money>,
-    band: &'a Param<Money>,
-    per: &'a Param<Money>,
-) -> Option<Tariff<'a>> {
-    Some(Tariff { lower, band, per_band: per })
-}
-
 impl<'a> Plan<'a> {
     /// Choose the rules for the case; `None` when the case is free by law (the step
     /// saying so is recorded).
@@ -454,10 +446,12 @@ impl<'a> Plan<'a> {
         let cost = case.cost_of_care;
         let plan = match (&rules.national, case.setting) {
             (NationRules::England(r), setting) => Plan {
-                capital: CapitalRule {
-                    upper: &r.capital_upper_limit,
-                    tariff: tariff_of(&r.capital_lower_limit, &r.tariff_band, &r.tariff_per_band),
-                },
+                capital: CapitalRule::banded(
+                    &r.capital_upper_limit,
+                    &r.capital_lower_limit,
+                    &r.tariff_band,
+                    &r.tariff_per_band,
+                ),
                 property_disregard_weeks: &r.property_disregard_weeks,
                 maximum: cost,
                 allowance: if setting == Setting::NonResidential {
@@ -541,10 +535,7 @@ impl<'a> Plan<'a> {
                     _ => (&r.capital_lower_limit, &r.capital_upper_limit),
                 };
                 Plan {
-                    capital: CapitalRule {
-                        upper,
-                        tariff: tariff_of(lower, &r.tariff_band, &r.tariff_per_band),
-                    },
+                    capital: CapitalRule::banded(upper, lower, &r.tariff_band, &r.tariff_per_band),
                     property_disregard_weeks: &r.property_disregard_weeks,
                     maximum,
                     allowance: Allowance::Buffered {
@@ -583,14 +574,12 @@ impl<'a> Plan<'a> {
                     )
                 });
                 Plan {
-                    capital: CapitalRule {
-                        upper: &r.capital_upper_limit,
-                        tariff: tariff_of(
-                            &r.capital_lower_limit,
-                            &r.tariff_band,
-                            &r.tariff_per_band,
-                        ),
-                    },
+                    capital: CapitalRule::banded(
+                        &r.capital_upper_limit,
+                        &r.capital_lower_limit,
+                        &r.tariff_band,
+                        &r.tariff_per_band,
+                    ),
                     property_disregard_weeks: &r.property_disregard_weeks,
                     maximum,
                     allowance: Allowance::Personal {
@@ -645,14 +634,12 @@ impl<'a> Plan<'a> {
                     });
                 }
                 Plan {
-                    capital: CapitalRule {
-                        upper: &r.capital_upper_limit,
-                        tariff: tariff_of(
-                            &r.capital_lower_limit,
-                            &r.tariff_band,
-                            &r.tariff_per_band,
-                        ),
-                    },
+                    capital: CapitalRule::banded(
+                        &r.capital_upper_limit,
+                        &r.capital_lower_limit,
+                        &r.tariff_band,
+                        &r.tariff_per_band,
+                    ),
                     property_disregard_weeks: &r.property_disregard_weeks,
                     maximum,
                     allowance: Allowance::Personal {

@@ -401,18 +401,16 @@ impl Policy {
                 .ok_or_else(|| file_error("policy", format!("no file for {nation}")))?;
             let (starts, rules): (Vec<NaiveDate>, Vec<Arc<Rules>>) =
                 policy.build_book(nation)?.into_iter().unzip();
-            let mut day_rules = Vec::new();
-            let mut day = first;
-            while day <= last {
-                let index = starts.partition_point(|from| *from <= day).saturating_sub(1);
-                day_rules.push(u16::try_from(index).map_err(|_| {
-                    file_error("policy", format!("{nation}: too many changes of rules"))
-                })?);
-                day = day.succ_opt().unwrap_or(NaiveDate::MAX);
-                if day == NaiveDate::MAX {
-                    break;
-                }
-            }
+            let day_rules = first
+                .iter_days()
+                .take_while(|day| *day <= last)
+                .map(|day| {
+                    let index = starts.partition_point(|from| *from <= day).saturating_sub(1);
+                    u16::try_from(index).map_err(|_| {
+                        file_error("policy", format!("{nation}: too many changes of rules"))
+                    })
+                })
+                .collect::<Result<Vec<u16>, PolicyError>>()?;
             policy.books.push(Book { first_day: first.num_days_from_ce(), day_rules, rules });
         }
         Ok(policy)
@@ -438,17 +436,20 @@ impl Policy {
     /// The rules in force for `nation` on `date`.
     #[inline]
     pub fn rules_on(&self, nation: Nation, date: NaiveDate) -> Result<&Arc<Rules>, PolicyError> {
-        if let Some(rules) = self.rules_on_day(nation, date.num_days_from_ce()) {
-            return Ok(rules);
-        }
+        self.rules_on_day(nation, date.num_days_from_ce())
+            .ok_or_else(|| self.not_covered(nation, date))
+    }
+
+    /// The error for a date outside the years held for `nation`, naming them.
+    pub fn not_covered(&self, nation: Nation, date: NaiveDate) -> PolicyError {
         let (first, last) = self.covers(nation).unwrap_or((date, date));
-        Err(PolicyError::DateNotCovered {
+        PolicyError::DateNotCovered {
             nation,
             date,
             first,
             last,
             years: financial_years(first, last),
-        })
+        }
     }
 
     /// The rules in force for `nation` on a day given as days from the common era

@@ -50,16 +50,7 @@ fn assess_chunk(
     for (i, case) in cases.iter().enumerate() {
         let fail = |error: AssessError| PopulationError::Case { index: offset + i, error };
         let Some(rules) = policy.rules_on_day(case.nation, case.day) else {
-            // Outside the years covered: the slow path builds the error naming them.
-            let error = policy.rules_on(case.nation, case.date).err();
-            return Err(fail(error.map_or(
-                AssessError::NoRule {
-                    nation: case.nation,
-                    setting: case.setting.as_str(),
-                    date: case.date,
-                },
-                AssessError::from,
-            )));
+            return Err(fail(policy.not_covered(case.nation, case.date).into()));
         };
         let outcome = match assess(case, rules, &mut Quiet) {
             Ok(outcome) => outcome,

@@ -446,6 +446,18 @@ pub struct CapitalRule<'a> {
     pub tariff: Option<Tariff<'a>>,
 }
 
+impl<'a> CapitalRule<'a> {
+    /// A lower and an upper limit, with tariff income in bands between them.
+    pub fn banded(
+        upper: &'a Param<Money>,
+        lower: &'a Param<Money>,
+        band: &'a Param<Money>,
+        per_band: &'a Param<Money>,
+    ) -> CapitalRule<'a> {
+        CapitalRule { upper, tariff: Some(Tariff { lower, band, per_band }) }
+    }
+}
+
 /// Tariff income: `per_band` a week for every `band`, or part of one, above `lower`.
 #[derive(Clone, Copy, Debug)]
 pub struct Tariff<'a> {
