@@ -1,33 +1,37 @@
-//! `onebudget demo`: a deterministic synthetic place in the ledger, built once into an
-//! empty database, so a newcomer can see money flow from funders through a Better Care
-//! Fund pool to people's budgets and on to providers.
+//! `onebudget demo`: a deterministic synthetic place in the database, built once into an
+//! empty database, so a newcomer can sign in as each role and see money flow from funders
+//! through a Better Care Fund pool to people's budgets and on to providers.
 //!
-//! The place: an ICB and a metropolitan borough council; funding streams for adult social
-//! care (means-tested), NHS continuing healthcare and personal health budgets (free),
-//! the Disabled Facilities Grant and the Better Care Fund; a pool the council hosts; a
-//! provider market; and people whose budgets are paid monthly for two financial years
-//! (April 2024 to March 2026), some as direct payments. All names are synthetic.
+//! The place is `onebudget_sim::place` (a fictional metropolitan borough of about 231,000
+//! residents with 2,500 adults receiving care, synthetic names and NHS numbers from the
+//! 999 test range). This module turns it into organisations, teams, people, funding
+//! streams, accounts and two financial years of monthly transfers (April 2024 to March
+//! 2026), and adds one demo login per role. Demo logins exist only in a database this
+//! command built.
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
+use indicatif::{ProgressBar, ProgressStyle};
 use onebudget_core::ledger::{
     AccountInput, FundingStreamInput, OpenRecord, OpenRecordInput, OwnerInput, Transfer,
     TransferInput,
 };
 use onebudget_core::money::Money;
-use onebudget_store::Store;
+use onebudget_sim::place::{self, DeliveryMode, Funding, OrganisationKind, PlaceSpec, Setting};
+use onebudget_store::{NewUser, OrganisationRecord, PersonRecord, Store, TeamRecord};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// How many people hold a budget in the demo ledger.
-const PEOPLE: usize = 400;
-const PROVIDERS: [&str; 6] = [
-    "PROV-HOMECARE-NORTH",
-    "PROV-HOMECARE-SOUTH",
-    "PROV-CAREHOME-ELMS",
-    "PROV-CAREHOME-OAKS",
-    "PROV-REABLEMENT",
-    "PROV-DAYSERVICES",
+/// The demo's sign-in for each role: (user name, display name, role, password). The
+/// passwords are printed by the demo and written in the README: they are for a database
+/// of synthetic people only.
+pub const DEMO_LOGINS: [(&str, &str, &str, &str); 6] = [
+    ("citizen", "", "citizen", "demo-citizen"),
+    ("practitioner", "Priya Shah, North team social worker", "practitioner", "demo-practitioner"),
+    ("finance", "Tom Okafor, finance officer", "finance", "demo-finance"),
+    ("commissioner", "Helen Price, joint commissioner", "commissioner", "demo-commissioner"),
+    ("admin", "Sam Lee, system administrator", "admin", "demo-admin"),
+    ("auditor", "Ruth Evans, internal auditor", "auditor", "demo-auditor"),
 ];
 
 fn stream(code: &str, name: &str, owner: &str, basis: &str) -> OpenRecordInput {
@@ -65,11 +69,64 @@ fn account(
 pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
     if !store.accounts()?.is_empty() {
         return Ok(format!(
-            "using the existing data in {} ({} transfers); delete it to rebuild the demo",
+            "using the existing data in {} ({} transfers, {} people); delete it to rebuild the demo",
             store.description(),
-            store.transfer_count()?
+            store.transfer_count()?,
+            store.people_count()?
         ));
     }
+    let started = std::time::Instant::now();
+    let progress = ProgressBar::new(4);
+    progress.set_style(
+        ProgressStyle::with_template(
+            "{spinner} building the demo place [{bar:30}] {pos}/{len} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    progress.set_message("people");
+    let place = place::build(&PlaceSpec { seed, ..PlaceSpec::default() });
+    let organisations: Vec<OrganisationRecord> = place
+        .organisations
+        .iter()
+        .map(|o| OrganisationRecord {
+            code: o.code.clone(),
+            name: o.name.clone(),
+            kind: organisation_kind(o.kind).to_owned(),
+        })
+        .collect();
+    let teams: Vec<TeamRecord> = place
+        .teams
+        .iter()
+        .map(|t| TeamRecord { code: t.code.clone(), name: t.name.clone() })
+        .collect();
+    let people: Vec<PersonRecord> = place
+        .people
+        .iter()
+        .map(|p| PersonRecord {
+            code: p.code.clone(),
+            given_name: p.given_name.clone(),
+            family_name: p.family_name.clone(),
+            nhs_number: p.nhs_number.compact(),
+            birth_date: p.birth_date,
+            team: p.team.clone(),
+            setting: match p.setting {
+                Setting::Home => "home",
+                Setting::CareHome => "care_home",
+            }
+            .to_owned(),
+            funding: match p.funding {
+                Funding::SocialCare => "social_care",
+                Funding::ContinuingHealthcare => "continuing_healthcare",
+            }
+            .to_owned(),
+            delivery_mode: p.budget.as_ref().map(|b| delivery_mode(b.mode).to_owned()),
+            weekly_budget_pence: p.budget.as_ref().map(|b| b.weekly.pence()),
+        })
+        .collect();
+    store.add_people(&organisations, &teams, &people)?;
+    progress.inc(1);
+
+    progress.set_message("accounts");
     let mut rng = StdRng::seed_from_u64(seed);
     let mut inputs = vec![
         stream("ASC", "Adult social care", "COUNCIL", "means_tested"),
@@ -133,65 +190,79 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
         ),
         account(
             "DISTRICT-DFG",
-            "District council adaptations",
+            "Housing body adaptations",
             "expenditure",
             Some("DISTRICT"),
             None,
             Some("DFG"),
             false,
         ),
+        account(
+            "DP-SPEND",
+            "Spending from direct payments",
+            "expenditure",
+            Some("COUNCIL"),
+            None,
+            None,
+            false,
+        ),
     ];
-    for provider in PROVIDERS {
-        inputs.push(account(provider, provider, "provider", Some(provider), None, None, false));
-    }
-    let mut people = Vec::with_capacity(PEOPLE);
-    for n in 0..PEOPLE {
-        let person = format!("P{:06}", n + 1);
-        // About one in eight takes a direct payment; about one in ten is NHS-funded.
-        let nhs = rng.random_ratio(1, 10);
-        let direct = !nhs && rng.random_ratio(1, 8);
-        let stream = if nhs { "CHC" } else { "ASC" };
-        let weekly_pence: i64 =
-            if nhs { rng.random_range(60_000..180_000) } else { rng.random_range(12_000..70_000) };
-        let provider = PROVIDERS
-            .get(rng.random_range(0..PROVIDERS.len()))
-            .copied()
-            .unwrap_or("PROV-DAYSERVICES");
+    for provider in place.organisations.iter().filter(|o| o.kind.is_provider()) {
         inputs.push(account(
-            &format!("{person}-{stream}"),
+            &provider.code,
+            &provider.name,
+            "provider",
+            Some(&provider.code),
+            None,
+            None,
+            false,
+        ));
+    }
+    // (person, stream, funder account, weekly pence, direct payment, provider)
+    let mut budgets = Vec::new();
+    for person in &place.people {
+        let Some(budget) = &person.budget else { continue };
+        let (stream, funder) = match (person.funding, person.setting, budget.mode) {
+            (Funding::SocialCare, _, _) => ("ASC", "COUNCIL-ASC"),
+            (Funding::ContinuingHealthcare, Setting::Home, _) => ("PHB", "ICB-PHB"),
+            (Funding::ContinuingHealthcare, Setting::CareHome, _) => ("CHC", "ICB-CHC"),
+        };
+        let direct = budget.mode == DeliveryMode::DirectPayment;
+        inputs.push(account(
+            &format!("{}-{stream}", person.code),
             &format!("Personal budget ({stream})"),
             "personal_budget",
             None,
-            Some(&person),
+            Some(&person.code),
             Some(stream),
             false,
         ));
         if direct {
             inputs.push(account(
-                &format!("{person}-DP"),
+                &format!("{}-DP", person.code),
                 "Direct payment account",
                 "direct_payment",
                 None,
-                Some(&person),
+                Some(&person.code),
                 None,
                 false,
             ));
         }
-        people.push((person, stream, weekly_pence, direct, provider));
+        budgets.push((
+            person.code.as_str(),
+            stream,
+            funder,
+            budget.weekly,
+            direct,
+            budget.provider.as_deref().unwrap_or("PROV-DAYSERVICES"),
+        ));
     }
-    inputs.push(account(
-        "DP-SPEND",
-        "Spending from direct payments",
-        "expenditure",
-        Some("COUNCIL"),
-        None,
-        None,
-        false,
-    ));
     let records: Vec<OpenRecord> =
         inputs.iter().map(OpenRecord::try_from).collect::<Result<_, _>>()?;
     store.open_records(&records).map_err(|e| anyhow::anyhow!("{e}"))?;
+    progress.inc(1);
 
+    progress.set_message("two years of transfers");
     let mut transfers = Vec::new();
     let mut push = |key: String,
                     from: &str,
@@ -252,12 +323,11 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
             "DFG",
             date,
             "allocation",
-            format!("Disabled Facilities Grant passed to the district {tag}"),
+            format!("Disabled Facilities Grant passed to the housing body {tag}"),
         )?;
-        for (person, stream, weekly_pence, direct, provider) in &people {
-            let funder = if *stream == "CHC" { "ICB-CHC" } else { "COUNCIL-ASC" };
+        for (person, stream, funder, weekly, direct, provider) in &budgets {
             let budget_account = format!("{person}-{stream}");
-            let monthly = Money::from_pence(*weekly_pence).weekly_to_monthly()?;
+            let monthly = weekly.weekly_to_monthly()?;
             push(
                 format!("demo-{tag}-{person}-fund"),
                 funder,
@@ -312,24 +382,100 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
         }
     }
     let posted = store.post(&transfers).map_err(|e| anyhow::anyhow!("{e}"))?;
+    progress.inc(1);
+
+    progress.set_message("demo logins");
+    add_demo_logins(store, &place)?;
+    progress.inc(1);
+    progress.finish_and_clear();
     Ok(format!(
-        "built the demo place in {}: {} accounts, {} transfers over April 2024 to March 2026",
+        "built {} in {} in {:.1} s: {} residents, {} adults receiving care ({} with a personal budget), {} organisations, {} accounts, {} transfers over April 2024 to March 2026",
+        place.name,
         store.description(),
+        started.elapsed().as_secs_f64(),
+        place.residents,
+        place.people.len(),
+        budgets.len(),
+        organisations.len(),
         records.len(),
         posted.len()
     ))
 }
 
+fn organisation_kind(kind: OrganisationKind) -> &'static str {
+    match kind {
+        OrganisationKind::Icb => "integrated_care_board",
+        OrganisationKind::Council => "council",
+        OrganisationKind::District => "housing_body",
+        OrganisationKind::HomeCare => "home_care_provider",
+        OrganisationKind::CareHome => "care_home",
+        OrganisationKind::Reablement => "reablement_service",
+        OrganisationKind::DayService => "day_service",
+    }
+}
+
+fn delivery_mode(mode: DeliveryMode) -> &'static str {
+    match mode {
+        DeliveryMode::DirectPayment => "direct_payment",
+        DeliveryMode::IndividualServiceFund => "individual_service_fund",
+        DeliveryMode::Managed => "managed",
+        DeliveryMode::Notional => "notional",
+    }
+}
+
+/// One login per role. The citizen is the first person on the North team with a direct
+/// payment; the practitioner works on the North team. Also a service account for the
+/// council's finance system, with no token yet (an administrator issues one).
+fn add_demo_logins(store: &Store, place: &place::Place) -> anyhow::Result<()> {
+    let citizen = place
+        .people
+        .iter()
+        .find(|p| {
+            p.team == "TEAM-NORTH"
+                && p.budget.as_ref().is_some_and(|b| b.mode == DeliveryMode::DirectPayment)
+        })
+        .context("the demo place has nobody on the North team with a direct payment")?;
+    let citizen_name = format!("{} {}", citizen.given_name, citizen.family_name);
+    for (username, display_name, role, password) in DEMO_LOGINS {
+        let hash = onebudget_web::auth::hash_password(password)?;
+        let display_name = if role == "citizen" { citizen_name.as_str() } else { display_name };
+        store.create_user(&NewUser {
+            username,
+            display_name,
+            role,
+            kind: "person",
+            password_hash: Some(&hash),
+            person_code: (role == "citizen").then_some(citizen.code.as_str()),
+            team: (role == "practitioner").then_some("TEAM-NORTH"),
+        })?;
+    }
+    store.create_user(&NewUser {
+        username: "council-finance-system",
+        display_name: "Council finance system (service account)",
+        role: "finance",
+        kind: "service",
+        password_hash: None,
+        person_code: None,
+        team: None,
+    })?;
+    Ok(())
+}
+
 /// What to tell the person who started the demo.
 pub fn guide(url: &str) -> String {
+    let mut logins = String::new();
+    for (username, _, role, password) in DEMO_LOGINS {
+        logins.push_str(&format!("\n  {role:<13} user name {username:<13} password {password}"));
+    }
     format!(
         "onebudget demo is running on {url}\n\
-         \n  what might I pay?    {url}/check-what-you-might-pay\
+         \nSign in at {url}/sign-in as any role (demo logins; synthetic people only):{logins}\
+         \n\n  what might I pay?    {url}/check-what-you-might-pay\
          \n  health check         {url}/health\
-         \n  balances             {url}/api/balances\
-         \n  balances by stream   {url}/api/balances?stream=BCF\
-         \n  a pool's statement   {url}/api/accounts/BCF-POOL/statement\
+         \n  metrics              {url}/metrics\
          \n  API description      {url}/api/openapi.json\
+         \n\nThe JSON API needs a session or a bearer token: issue one with\
+         \n  onebudget --database-url sqlite://onebudget-demo.db token issue --user council-finance-system --scopes ledger:read\
          \n\nPress Ctrl-C to stop."
     )
 }

@@ -11,6 +11,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use onebudget_store::{DEFAULT_DATABASE_URL, Store};
 
+mod access;
 mod assess;
 mod bench;
 mod demo;
@@ -39,11 +40,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the HTTP server: the JSON API (see /api/openapi.json) and /health.
+    /// Run the HTTP server: the pages, the JSON API (see /api/openapi.json), /health and
+    /// /metrics.
     Serve {
         /// Address and port to listen on.
         #[arg(long, env = "ONEBUDGET_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// Build a sample place (a database of streams, accounts and two years of transfers)
     /// if the database is empty, then serve it. Uses onebudget-demo.db unless
@@ -58,7 +62,18 @@ enum Command {
         /// Build the data and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        #[command(flatten)]
+        web: WebArgs,
     },
+    /// Add people's logins and service accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Issue, list and revoke the bearer tokens machine clients use with the JSON API.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The audit log of every sign-in and every access to a person's record.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Open accounts, post transfers, and read balances and statements.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -97,6 +112,106 @@ enum Command {
     /// Measure onebudget's speed on this machine and print the figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+/// Settings of the web server.
+#[derive(clap::Args)]
+struct WebArgs {
+    /// Mark cookies Secure: set this when onebudget is served over HTTPS (directly or
+    /// behind a proxy that terminates TLS).
+    #[arg(long, env = "ONEBUDGET_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Failed sign-ins for one user name after which sign-in is refused for a while.
+    #[arg(long, env = "ONEBUDGET_THROTTLE_FAILURES", default_value_t = 5)]
+    throttle_failures: i64,
+    /// How long, in minutes, failed sign-ins count towards throttling.
+    #[arg(long, env = "ONEBUDGET_THROTTLE_MINUTES", default_value_t = 15)]
+    throttle_minutes: i64,
+}
+
+impl WebArgs {
+    fn settings(&self) -> onebudget_web::Settings {
+        onebudget_web::Settings {
+            secure_cookies: self.secure_cookies,
+            throttle_failures: self.throttle_failures.max(1),
+            throttle_minutes: self.throttle_minutes.max(1),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a login. The password is read from ONEBUDGET_NEW_PASSWORD, or from standard
+    /// input with --password-stdin (at least 12 characters); service accounts have none.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// The person's full name (or the system's name for a service account).
+        #[arg(long)]
+        name: String,
+        /// citizen, practitioner, finance, commissioner, admin or auditor.
+        #[arg(long)]
+        role: String,
+        /// For a citizen: the code of the person whose record is theirs.
+        #[arg(long)]
+        person: Option<String>,
+        /// For a practitioner: their team's code.
+        #[arg(long)]
+        team: Option<String>,
+        /// A service account for a machine client: no password, bearer tokens only.
+        #[arg(long)]
+        service: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token to a service account and print it once.
+    Issue {
+        /// The service account's user name.
+        #[arg(long)]
+        user: String,
+        /// What the token may do, comma-separated: ledger:read, ledger:write, people:read,
+        /// assess, reports, audit:read (never more than the account's role allows).
+        #[arg(long)]
+        scopes: String,
+        /// Days until it expires (1 to 366).
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// A note to tell tokens apart.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List every token (never the token itself).
+    List,
+    /// Revoke a token by its id.
+    Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Write the audit log (or the rows matching) as CSV, newest first.
+    Export {
+        #[arg(long, value_enum, default_value_t = AuditFormat::Csv)]
+        format: AuditFormat,
+        /// Only this user name.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only accesses to this person's record.
+        #[arg(long)]
+        person: Option<String>,
+        /// File to write; standard output if omitted.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AuditFormat {
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -213,12 +328,12 @@ fn open_store(url: &str) -> anyhow::Result<Store> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, web } => {
             let store = open_store(&cli.database_url)?;
-            serve(store, listen, None)?;
+            serve(store, web.settings(), listen, None)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { listen, seed, no_serve } => {
+        Command::Demo { listen, seed, no_serve, web } => {
             let url = if cli.database_url == DEFAULT_DATABASE_URL {
                 "sqlite://onebudget-demo.db".to_owned()
             } else {
@@ -228,8 +343,62 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let summary = demo::build(&store, seed)?;
             println!("{summary}");
             if !no_serve {
-                serve(store, listen, Some(demo::guide))?;
+                serve(store, web.settings(), listen, Some(demo::guide))?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Add {
+            username,
+            name,
+            role,
+            person,
+            team,
+            service,
+            password_stdin,
+        }) => {
+            let store = open_store(&cli.database_url)?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).context("reading the password")?;
+                Some(line.trim_end_matches(['\n', '\r']).to_owned())
+            } else {
+                std::env::var("ONEBUDGET_NEW_PASSWORD").ok()
+            };
+            access::add_user(
+                &store,
+                &access::NewUserArgs {
+                    username: &username,
+                    name: &name,
+                    role: &role,
+                    person: person.as_deref(),
+                    team: team.as_deref(),
+                    service,
+                    password,
+                },
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(command) => {
+            let store = open_store(&cli.database_url)?;
+            match command {
+                TokenCommand::Issue { user, scopes, days, label } => {
+                    access::issue_token(&store, &user, &scopes, days, &label)
+                }
+                TokenCommand::List => access::list_tokens(&store),
+                TokenCommand::Revoke { id } => access::revoke_token(&store, id),
+            }?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(AuditCommand::Export {
+            format: AuditFormat::Csv,
+            actor,
+            person,
+            output,
+        }) => {
+            let store = open_store(&cli.database_url)?;
+            let filter =
+                onebudget_store::AuditFilter { actor, person_code: person, ..Default::default() };
+            access::export_audit(&store, &filter, output.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger(command) => {
@@ -277,6 +446,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Serve until Ctrl-C or SIGTERM, then finish the requests in flight and stop.
 fn serve(
     store: Store,
+    settings: onebudget_web::Settings,
     listen: SocketAddr,
     guide: Option<fn(&str) -> String>,
 ) -> anyhow::Result<()> {
@@ -299,7 +469,7 @@ fn serve(
                 store.description()
             ),
         }
-        onebudget_web::serve(store, listener, shutdown_signal()).await
+        onebudget_web::serve(store, settings, listener, shutdown_signal()).await
     })
 }
 

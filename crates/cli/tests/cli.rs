@@ -303,12 +303,119 @@ fn demo_builds_a_sound_place_once() {
     let url = format!("sqlite://{}", dir.path().join("demo.db").display());
     let out = onebudget(&url, &["demo", "--no-serve"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("built the demo place"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("2500 adults receiving care"), "{}", text(&out.stdout));
     let again = onebudget(&url, &["demo", "--no-serve"]);
     assert!(text(&again.stdout).contains("using the existing data"), "{}", text(&again.stdout));
     assert!(onebudget(&url, &["check"]).status.success());
     let pool = our_balances(&url, &["--stream", "BCF"]);
     assert!(pool.get("BCF-POOL").is_some_and(|b| *b > 0), "{pool:?}");
+
+    // The people: synthetic NHS numbers that pass the check digit and sit in the 999
+    // range never issued to a patient; about three quarters hold a personal budget.
+    let connection = rusqlite::Connection::open(dir.path().join("demo.db")).unwrap();
+    let numbers: Vec<String> = connection
+        .prepare("SELECT nhs_number FROM people")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(numbers.len(), 2500);
+    for number in &numbers {
+        let parsed = onebudget_core::person::NhsNumber::parse(number).unwrap();
+        assert!(parsed.is_synthetic_range(), "{number}");
+    }
+    let with_budget: i64 = connection
+        .query_row("SELECT COUNT(*) FROM people WHERE delivery_mode IS NOT NULL", [], |r| r.get(0))
+        .unwrap();
+    assert!((1750..=2000).contains(&with_budget), "{with_budget} of 2500 hold a budget");
+    // One demo login per role, each with an argon2id hash, and the citizen's is a person.
+    let logins: Vec<(String, String, Option<String>)> = connection
+        .prepare("SELECT role, password_hash, person_code FROM users WHERE kind = 'person' ORDER BY role")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let roles: Vec<&str> = logins.iter().map(|(role, _, _)| role.as_str()).collect();
+    assert_eq!(roles, ["admin", "auditor", "citizen", "commissioner", "finance", "practitioner"]);
+    assert!(logins.iter().all(|(_, hash, _)| hash.starts_with("$argon2id$")));
+    assert!(logins.iter().any(|(role, _, person)| role == "citizen" && person.is_some()));
+}
+
+#[test]
+fn a_plain_database_has_no_demo_logins() {
+    let dir = temp();
+    let url = format!("sqlite://{}", dir.path().join("plain.db").display());
+    let out = onebudget(&url, &["ledger", "balances"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let connection = rusqlite::Connection::open(dir.path().join("plain.db")).unwrap();
+    let users: i64 = connection.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0)).unwrap();
+    assert_eq!(users, 0, "only `onebudget demo` creates demo logins");
+}
+
+#[test]
+fn tokens_are_issued_once_stored_hashed_and_revocable() {
+    let dir = temp();
+    let url = format!("sqlite://{}", dir.path().join("tokens.db").display());
+    let refused =
+        onebudget(&url, &["token", "issue", "--user", "nobody", "--scopes", "ledger:read"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("there is no user \"nobody\""),
+        "{}",
+        text(&refused.stderr)
+    );
+    let added = onebudget(
+        &url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "payments",
+            "--name",
+            "NHS payments system",
+            "--role",
+            "finance",
+            "--service",
+        ],
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let bad_scope =
+        onebudget(&url, &["token", "issue", "--user", "payments", "--scopes", "ledger:delete"]);
+    assert!(
+        text(&bad_scope.stderr).contains("ledger:read, ledger:write"),
+        "{}",
+        text(&bad_scope.stderr)
+    );
+    let issued = onebudget(
+        &url,
+        &["token", "issue", "--user", "payments", "--scopes", "ledger:read", "--days", "30"],
+    );
+    assert!(issued.status.success(), "{}", text(&issued.stderr));
+    let token = text(&issued.stdout).trim().to_owned();
+    assert!(token.starts_with("ob_") && token.len() > 40, "{token}");
+    let connection = rusqlite::Connection::open(dir.path().join("tokens.db")).unwrap();
+    let stored: String =
+        connection.query_row("SELECT token_hash FROM api_tokens", [], |r| r.get(0)).unwrap();
+    assert_ne!(stored, token);
+    assert!(!stored.contains(&token[3..]), "the token itself is not stored");
+    let listed = text(&onebudget(&url, &["token", "list"]).stdout);
+    assert!(listed.contains("payments") && listed.contains("live"), "{listed}");
+    assert!(!listed.contains(&token), "the list never shows a token");
+    assert!(onebudget(&url, &["token", "revoke", "1"]).status.success());
+    let listed = text(&onebudget(&url, &["token", "list"]).stdout);
+    assert!(listed.contains("revoked"), "{listed}");
+    assert_eq!(onebudget(&url, &["token", "revoke", "1"]).status.code(), Some(1));
+    // Each change is in the audit log, and the export is CSV with a header.
+    let export = text(&onebudget(&url, &["audit", "export", "--format", "csv"]).stdout);
+    let mut lines = export.lines();
+    assert_eq!(
+        lines.next(),
+        Some("id,at,actor,actor_user_id,role,via,action,person_code,target,source,outcome,detail")
+    );
+    let actions: Vec<&str> = lines.map(|l| l.split(',').nth(6).unwrap_or("")).collect();
+    assert_eq!(actions, ["revoke_token", "issue_token", "add_user"]);
 }
 
 // ---- financial assessment ----

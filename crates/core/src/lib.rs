@@ -6,10 +6,12 @@
 //! in as arguments. `onebudget-store` persists what core decides; `onebudget-web` and the
 //! `onebudget` binary parse input into core's types at the edge.
 
+pub mod access;
 pub mod assessment;
 pub mod field;
 pub mod ledger;
 pub mod money;
+pub mod person;
 pub mod policy;
 
 pub use money::{Money, Ratio};

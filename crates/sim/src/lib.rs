@@ -4,7 +4,10 @@
 //! about the rules.
 //!
 //! - [`caseload`] builds a deterministic synthetic caseload of assessment cases.
+//! - [`place`] builds a deterministic synthetic borough (commissioners, providers,
+//!   neighbourhood teams and the adults in their care) for `onebudget demo`.
 //! - [`population`] assesses a whole caseload across threads without explanations.
 
 pub mod caseload;
+pub mod place;
 pub mod population;

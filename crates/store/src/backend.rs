@@ -18,6 +18,7 @@ pub(crate) enum Value<'a> {
     Int(i64),
     OptInt(Option<i64>),
     Text(&'a str),
+    OptText(Option<&'a str>),
     Date(NaiveDate),
 }
 
@@ -160,6 +161,22 @@ impl dyn Conn + '_ {
         self.query_each(sql, params, &mut |row| {
             if found.is_none() {
                 found = Some(row.int(0)?);
+            }
+            Ok(())
+        })?;
+        Ok(found)
+    }
+
+    /// The first column of the first row as text, if there is a row and it is not NULL.
+    pub(crate) fn query_text(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+    ) -> Result<Option<String>, StoreError> {
+        let mut found = None;
+        self.query_each(sql, params, &mut |row| {
+            if found.is_none() {
+                found = row.opt_text(0)?;
             }
             Ok(())
         })?;

@@ -15,6 +15,7 @@ use std::sync::{Arc, RwLock};
 
 use onebudget_core::ledger::{Account, AccountCode, FieldError, FundingStream, StreamCode};
 
+mod access;
 mod backend;
 mod journal;
 mod ledger;
@@ -23,6 +24,10 @@ mod postgres;
 mod sqlite;
 pub mod testing;
 
+pub use access::{
+    AuditEntry, AuditFilter, AuditRecord, NewUser, OrganisationRecord, PersonRecord, SessionRecord,
+    SpendRow, TeamRecord, TokenRecord, UserRecord,
+};
 pub use journal::JOURNAL_COMMODITY;
 pub use ledger::{
     BalanceRow, CheckReport, OpenError, OpenOutcome, PostError, PostStatus, PostedTransfer,

@@ -23,16 +23,25 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "ledger",
-    portable: include_str!("../migrations/0001_ledger.sql"),
-    sqlite: include_str!("../migrations/0001_ledger.sqlite.sql"),
-    postgres: include_str!("../migrations/0001_ledger.postgres.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "ledger",
+        portable: include_str!("../migrations/0001_ledger.sql"),
+        sqlite: include_str!("../migrations/0001_ledger.sqlite.sql"),
+        postgres: include_str!("../migrations/0001_ledger.postgres.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "people_and_access",
+        portable: include_str!("../migrations/0002_people_and_access.sql"),
+        sqlite: include_str!("../migrations/0002_people_and_access.sqlite.sql"),
+        postgres: include_str!("../migrations/0002_people_and_access.postgres.sql"),
+    },
+];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 fn render(migration: &Migration, dialect: Dialect) -> String {
     let (id, auto_id, date, extra) = match dialect {

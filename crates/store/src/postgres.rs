@@ -156,6 +156,7 @@ impl ToSql for Value<'_> {
             Value::Int(v) => v.to_sql(ty, out),
             Value::OptInt(v) => v.to_sql(ty, out),
             Value::Text(v) => v.to_sql(ty, out),
+            Value::OptText(v) => v.to_sql(ty, out),
             Value::Date(v) => v.to_sql(ty, out),
         }
     }

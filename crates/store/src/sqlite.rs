@@ -74,6 +74,8 @@ impl rusqlite::ToSql for Value<'_> {
             Value::OptInt(Some(v)) => ToSqlOutput::from(*v),
             Value::OptInt(None) => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Text(v) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Value::OptText(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Value::OptText(None) => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Date(d) => ToSqlOutput::from(iso_date(*d)),
         })
     }

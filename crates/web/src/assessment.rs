@@ -11,6 +11,7 @@ use axum::Json;
 use onebudget_core::assessment::{Case, CaseInput, Explanation, LocalOptions, explain};
 use onebudget_core::policy::Policy;
 
+use crate::auth::{Allowed, Assessing};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::schema;
@@ -30,20 +31,25 @@ pub fn assess_case(input: &CaseInput) -> Result<Explanation, ApiError> {
     post,
     path = "/api/financial-assessments",
     tag = "assessment",
-    description = "Runs the financial assessment for one case and returns the weekly charge with every step explained: each step's effect on the charge (the effects add up to `weekly_charge`) and the policy figures it used, each with its legal reference.\n\nThe rules are those of the case's nation in force on its `date`; onebudget holds them for the financial years 2022/23 to 2025/26. The council's local options are the national defaults unless the case's `local` object sets them.\n\nThis endpoint is stateless: nothing is stored and no sign-in is needed. Recording an assessment against a person needs the sign-in and roles that a later release adds.",
+    description = "Runs the financial assessment for one case and returns the weekly charge with every step explained: each step's effect on the charge (the effects add up to `weekly_charge`) and the policy figures it used, each with its legal reference.\n\nThe rules are those of the case's nation in force on its `date`; onebudget holds them for the financial years 2022/23 to 2025/26. The council's local options are the national defaults unless the case's `local` object sets them.\n\nThis endpoint is stateless: nothing is stored. It needs a finance officer's or practitioner's session, or a bearer token with the `assess` scope; the public page `/check-what-you-might-pay` needs no sign-in.",
     request_body(
         content = schema::CaseInput,
         description = "The person's circumstances on a date. Amounts are strings of pounds (`\"225.45\"`); weekly amounts are per week.",
         content_type = "application/json",
     ),
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 200, description = "The assessment, explained.", body = schema::Explanation),
         (status = 400, description = "The body is not JSON, or not a case: a missing or unknown field, an unknown nation, setting or income kind, a wrongly written amount (codes `malformed_json`, `invalid_body`). `field` names it, e.g. `weekly_income[1].kind`.", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON.", body = ErrorBody),
         (status = 422, description = "The case cannot be assessed: a value out of range such as a negative amount or an age under 18 (`invalid_field`), a date outside the years whose rules are held (`date_not_covered`, field `date`), a setting with no rule (`no_rule`), or a case that needs a policy figure onebudget does not yet hold (`missing_policy_figure`; the message names it).", body = ErrorBody),
     )
 )]
-pub async fn assess(JsonBody(input): JsonBody<CaseInput>) -> Result<Json<Explanation>, ApiError> {
+pub async fn assess(
+    _allowed: Allowed<Assessing>,
+    JsonBody(input): JsonBody<CaseInput>,
+) -> Result<Json<Explanation>, ApiError> {
     // Microseconds of pure computation: no need for the blocking pool.
     assess_case(&input).map(Json)
 }

@@ -37,6 +37,7 @@ pub struct ErrorDetail {
     /// `stream_mismatch`, `overdraft`, `idempotency_conflict`, `unknown_reversal`,
     /// `reversal_mismatch`, `overflow`, `date_not_covered`, `no_rule`,
     /// `missing_policy_figure` (a rule broken, or a case that cannot be assessed yet);
+    /// `unauthenticated` (401), `forbidden` (403);
     /// `not_found`, `method_not_allowed`;
     /// `database_unavailable`, `internal_error`.
     #[schema(example = "invalid_field")]
@@ -92,6 +93,10 @@ pub enum ApiError {
     Store(StoreError),
     /// Something else failed inside the server.
     Internal(String),
+    /// No valid session or bearer token: 401 with `WWW-Authenticate: Bearer`.
+    Unauthenticated,
+    /// Signed in, but not allowed: 403 with the reason from `access::decide`.
+    Forbidden(String),
 }
 
 /// The generic message of a 500: the details go to the log, not to the client.
@@ -178,6 +183,15 @@ impl ApiError {
             ApiError::Store(StoreError::NotFound { what, code }) => {
                 (StatusCode::NOT_FOUND, "not_found", format!("there is no {what} {code:?}"), None)
             }
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "sign in, or send a valid bearer token in the Authorization header (Authorization: Bearer TOKEN); an administrator issues tokens with `onebudget token issue`".to_owned(),
+                None,
+            ),
+            ApiError::Forbidden(reason) => {
+                (StatusCode::FORBIDDEN, "forbidden", format!("not allowed: {reason}"), None)
+            }
             ApiError::Store(_) | ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
@@ -246,7 +260,14 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let (status, body) = self.body();
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"onebudget\""),
+            );
+        }
+        response
     }
 }
 

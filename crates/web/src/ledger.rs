@@ -21,6 +21,7 @@ use onebudget_store::{BalanceRow, OpenOutcome, PostError, PostStatus, PostedTran
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::auth::{Allowed, Caller, LedgerRead, LedgerWrite};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams, QueryParams};
 use crate::schema;
@@ -187,6 +188,8 @@ fn optional_date(field: &str, value: Option<&String>) -> Result<Option<NaiveDate
     tag = "ledger",
     request_body(content = Vec<schema::OpenRecordInput>, description = "The streams and accounts to open, in order."),
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 200, description = "Every record is open.", body = OpenResponse),
         (status = 400, description = "The body is not JSON, or not an array of records.", body = ErrorBody),
         (status = 422, description = "A record breaks a rule; `field` names it, e.g. `[2].kind`. Nothing was opened.", body = ErrorBody),
@@ -195,6 +198,7 @@ fn optional_date(field: &str, value: Option<&String>) -> Result<Option<NaiveDate
 )]
 pub async fn open(
     State(state): State<AppState>,
+    _allowed: Allowed<LedgerWrite>,
     JsonBody(inputs): JsonBody<Vec<OpenRecordInput>>,
 ) -> Result<Json<OpenResponse>, ApiError> {
     let records = inputs
@@ -224,11 +228,16 @@ pub async fn open(
     path = "/api/streams",
     tag = "ledger",
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 200, description = "Every funding stream, by code.", body = StreamsResponse),
         (status = 500, description = "The database failed.", body = ErrorBody),
     )
 )]
-pub async fn streams(State(state): State<AppState>) -> Result<Json<StreamsResponse>, ApiError> {
+pub async fn streams(
+    State(state): State<AppState>,
+    _allowed: Allowed<LedgerRead>,
+) -> Result<Json<StreamsResponse>, ApiError> {
     let streams = state.run(|store| store.streams()).await?;
     Ok(Json(StreamsResponse { streams }))
 }
@@ -239,11 +248,16 @@ pub async fn streams(State(state): State<AppState>) -> Result<Json<StreamsRespon
     path = "/api/accounts",
     tag = "ledger",
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 200, description = "Every account, by code.", body = AccountsResponse),
         (status = 500, description = "The database failed.", body = ErrorBody),
     )
 )]
-pub async fn accounts(State(state): State<AppState>) -> Result<Json<AccountsResponse>, ApiError> {
+pub async fn accounts(
+    State(state): State<AppState>,
+    _allowed: Allowed<LedgerRead>,
+) -> Result<Json<AccountsResponse>, ApiError> {
     let accounts = state.run(|store| store.accounts()).await?;
     Ok(Json(AccountsResponse { accounts }))
 }
@@ -255,6 +269,8 @@ pub async fn accounts(State(state): State<AppState>) -> Result<Json<AccountsResp
     tag = "ledger",
     params(("code" = String, Path, description = "The account's code.")),
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 200, description = "The account.", body = schema::Account),
         (status = 404, description = "There is no such account.", body = ErrorBody),
         (status = 422, description = "The code is not a valid account code.", body = ErrorBody),
@@ -263,6 +279,7 @@ pub async fn accounts(State(state): State<AppState>) -> Result<Json<AccountsResp
 )]
 pub async fn account(
     State(state): State<AppState>,
+    _allowed: Allowed<LedgerRead>,
     PathParams(code): PathParams<String>,
 ) -> Result<Json<Account>, ApiError> {
     let code = AccountCode::parse("code", &code)?;
@@ -321,6 +338,8 @@ fn created_or_ok(results: &[PostedTransfer]) -> StatusCode {
     params(("Idempotency-Key" = Option<String>, Header, description = "The transfer's idempotency key, if the body does not give it (if both are given they must agree).")),
     request_body = TransferRequest,
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 201, description = "Recorded now.", body = schema::PostedTransfer),
         (status = 200, description = "Already recorded with the same content: nothing was written.", body = schema::PostedTransfer),
         (status = 400, description = "The body is not JSON, or a value is not a string.", body = ErrorBody),
@@ -330,6 +349,7 @@ fn created_or_ok(results: &[PostedTransfer]) -> StatusCode {
 )]
 pub async fn post_transfer(
     State(state): State<AppState>,
+    _allowed: Allowed<LedgerWrite>,
     headers: HeaderMap,
     JsonBody(request): JsonBody<TransferRequest>,
 ) -> Result<(StatusCode, Json<PostedTransfer>), ApiError> {
@@ -363,6 +383,8 @@ pub async fn post_transfer(
     tag = "transfers",
     request_body = BatchRequest,
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 201, description = "At least one transfer was recorded now.", body = BatchResponse),
         (status = 200, description = "Every transfer was already recorded: nothing was written.", body = BatchResponse),
         (status = 400, description = "The body is not JSON, or not of this shape.", body = ErrorBody),
@@ -372,6 +394,7 @@ pub async fn post_transfer(
 )]
 pub async fn post_batch(
     State(state): State<AppState>,
+    _allowed: Allowed<LedgerWrite>,
     JsonBody(request): JsonBody<BatchRequest>,
 ) -> Result<(StatusCode, Json<BatchResponse>), ApiError> {
     let batch = request
@@ -396,6 +419,8 @@ pub async fn post_batch(
     tag = "transfers",
     params(("idempotency_key" = String, Path, description = "The key the transfer was posted with.")),
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 200, description = "The transfer.", body = schema::RecordedTransfer),
         (status = 404, description = "No transfer has this key.", body = ErrorBody),
         (status = 422, description = "This is not a valid idempotency key.", body = ErrorBody),
@@ -404,6 +429,7 @@ pub async fn post_batch(
 )]
 pub async fn transfer(
     State(state): State<AppState>,
+    _allowed: Allowed<LedgerRead>,
     PathParams(key): PathParams<String>,
 ) -> Result<Json<RecordedTransfer>, ApiError> {
     let key = IdempotencyKey::parse("idempotency_key", &key)?;
@@ -422,6 +448,8 @@ pub async fn transfer(
     tag = "reports",
     params(BalancesQuery),
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 200, description = "The balances, by account then stream, and their total.", body = BalancesResponse),
         (status = 400, description = "An unknown query parameter.", body = ErrorBody),
         (status = 404, description = "There is no such funding stream.", body = ErrorBody),
@@ -431,6 +459,7 @@ pub async fn transfer(
 )]
 pub async fn balances(
     State(state): State<AppState>,
+    _allowed: Allowed<LedgerRead>,
     QueryParams(query): QueryParams<BalancesQuery>,
 ) -> Result<Json<BalancesResponse>, ApiError> {
     let as_of = optional_date("as_of", query.as_of.as_ref())?;
@@ -450,6 +479,8 @@ pub async fn balances(
     tag = "reports",
     params(("code" = String, Path, description = "The account's code."), StatementQuery),
     responses(
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller's role or token scope does not allow this.", body = ErrorBody),
         (status = 200, description = "The statement.", body = schema::Statement),
         (status = 400, description = "An unknown query parameter.", body = ErrorBody),
         (status = 404, description = "There is no such account.", body = ErrorBody),
@@ -459,10 +490,12 @@ pub async fn balances(
 )]
 pub async fn statement(
     State(state): State<AppState>,
+    caller: Caller,
     PathParams(code): PathParams<String>,
     QueryParams(query): QueryParams<StatementQuery>,
 ) -> Result<Json<Statement>, ApiError> {
     let code = AccountCode::parse("code", &code)?;
+    crate::people::authorize_account(&state, &caller, &code).await?;
     let from = optional_date("from", query.from.as_ref())?;
     let to = optional_date("to", query.to.as_ref())?;
     if let (Some(from), Some(to)) = (from, to)

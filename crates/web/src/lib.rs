@@ -1,87 +1,151 @@
-//! onebudget-web: the HTTP face of onebudget, a JSON API over [`onebudget_store::Store`]
-//! with its OpenAPI document at `GET /api/openapi.json`, and the public HTML pages.
+//! onebudget-web: the HTTP face of onebudget: the JSON API with its OpenAPI document at
+//! `GET /api/openapi.json`, the server-rendered pages for each role, sign-in, and the
+//! audit log of every access to a person's record.
 //!
-//! [`router`] builds the axum application and [`serve`] runs it on a listener until a
-//! shutdown signal, finishing requests in flight. Handlers parse input into
-//! `onebudget_core` types at the edge, call the blocking store on tokio's blocking pool
-//! ([`state::AppState::run`]) and answer with JSON; every failure is an
+//! [`routes`] lists every route once; [`router`] builds the axum application from it and
+//! [`serve`] runs it until a shutdown signal, finishing requests in flight. Handlers
+//! parse input into `onebudget_core` types at the edge, pass through the one access
+//! decision (`auth::Caller::authorize`, which asks `onebudget_core::access::decide` and
+//! writes the audit row), call the blocking store on tokio's blocking pool
+//! ([`state::AppState::run`]) and answer with JSON or HTML. Every API failure is an
 //! [`error::ApiError`], which alone decides the status and the error body.
 //!
-//! Modules: `health` (`GET /health`), `ledger` (streams, accounts, transfers, balances,
-//! statements), `assessment` (`POST /api/financial-assessments`, stateless), `openapi`
-//! (the document), `schema` (OpenAPI mirrors of core and store types), `extract` (reading
-//! bodies, queries and paths), `error`, `state`; and `pages`, the server-rendered HTML
-//! (`GET /`, "Check what you might pay for care", the shared layout and stylesheet).
+//! Modules: `auth` (who is calling; sessions, tokens, passwords; the authorize gate),
+//! `csrf` (form tokens and the cross-site check), `state` (the store, settings, counters
+//! and the group-commit audit writer), `health`, `metrics`, `ledger`, `people` (people's
+//! records, spend reports, the audit log over the API), `assessment`, `openapi`, `schema`,
+//! `extract`, `error`; and `pages`, the HTML (public pages, sign-in, each role's pages).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use anyhow::Context;
+
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use onebudget_store::Store;
 
 pub mod assessment;
+pub mod auth;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod ledger;
+pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod people;
 pub mod schema;
 pub mod state;
 
 use error::ApiError;
 use state::AppState;
+pub use state::Settings;
 
 /// The largest request body the API reads: 16 MiB, room for batches of tens of
 /// thousands of transfers.
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
-/// The API over `store`: every route, the JSON fallbacks for unknown paths and methods,
-/// the body size limit and request logging.
-pub fn router(store: Store) -> Router {
-    Router::new()
-        .route("/", get(pages::home::home))
-        .route(pages::check::PATH, get(pages::check::show).post(pages::check::submit))
-        .route(pages::layout::STYLESHEET_PATH, get(pages::layout::site_css))
-        .route("/health", get(health::health))
-        .route("/api/openapi.json", get(openapi::openapi_json))
-        .route("/api/ledger/open", post(ledger::open))
-        .route("/api/streams", get(ledger::streams))
-        .route("/api/accounts", get(ledger::accounts))
-        .route("/api/accounts/{code}", get(ledger::account))
-        .route("/api/accounts/{code}/statement", get(ledger::statement))
-        .route("/api/transfers", post(ledger::post_transfer))
-        .route("/api/transfers/batch", post(ledger::post_batch))
-        .route("/api/transfers/{idempotency_key}", get(ledger::transfer))
-        .route("/api/balances", get(ledger::balances))
-        .route("/api/financial-assessments", post(assessment::assess))
+/// One route: its path, the methods it answers, and their handlers. [`routes`] is the one
+/// list the router is built from, and the authorization matrix test reads the same list,
+/// so a route cannot be added without the test knowing.
+pub struct Route {
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+    handler: MethodRouter<AppState>,
+}
+
+fn route(
+    path: &'static str,
+    methods: &'static [&'static str],
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route { path, methods, handler }
+}
+
+/// Every route of the application.
+pub fn routes() -> Vec<Route> {
+    use pages::{check, layout, roles, session};
+    vec![
+        // Public: no sign-in, no person's data.
+        route("/", &["GET"], get(pages::home::home)),
+        route(check::PATH, &["GET", "POST"], get(check::show).post(check::submit)),
+        route(layout::STYLESHEET_PATH, &["GET"], get(layout::site_css)),
+        route("/health", &["GET"], get(health::health)),
+        route("/metrics", &["GET"], get(metrics::metrics)),
+        route("/api/openapi.json", &["GET"], get(openapi::openapi_json)),
+        route(session::SIGN_IN_PATH, &["GET", "POST"], get(session::show).post(session::sign_in)),
+        route(session::SIGN_OUT_PATH, &["POST"], post(session::sign_out)),
+        // Pages for signed-in people.
+        route("/home", &["GET"], get(roles::home)),
+        route("/my-budget", &["GET"], get(roles::my_budget)),
+        route("/my-budget/who-has-looked", &["GET"], get(roles::who_has_looked)),
+        route("/caseload", &["GET"], get(roles::caseload)),
+        route("/people/{code}", &["GET"], get(roles::person)),
+        route("/finance", &["GET"], get(roles::finance)),
+        route("/finance/accounts/{code}", &["GET"], get(roles::account)),
+        route("/spending", &["GET"], get(roles::spending)),
+        route("/admin", &["GET"], get(roles::admin)),
+        route("/audit", &["GET"], get(roles::audit)),
+        // The JSON API.
+        route("/api/ledger/open", &["POST"], post(ledger::open)),
+        route("/api/streams", &["GET"], get(ledger::streams)),
+        route("/api/accounts", &["GET"], get(ledger::accounts)),
+        route("/api/accounts/{code}", &["GET"], get(ledger::account)),
+        route("/api/accounts/{code}/statement", &["GET"], get(ledger::statement)),
+        route("/api/transfers", &["POST"], post(ledger::post_transfer)),
+        route("/api/transfers/batch", &["POST"], post(ledger::post_batch)),
+        route("/api/transfers/{idempotency_key}", &["GET"], get(ledger::transfer)),
+        route("/api/balances", &["GET"], get(ledger::balances)),
+        route("/api/financial-assessments", &["POST"], post(assessment::assess)),
+        route("/api/people/{code}", &["GET"], get(people::person)),
+        route("/api/people/{code}/access-log", &["GET"], get(people::access_log)),
+        route("/api/reports/spend", &["GET"], get(people::spend)),
+        route("/api/audit", &["GET"], get(people::audit)),
+    ]
+}
+
+/// The application over `store`: every route, the JSON fallbacks for unknown paths and
+/// methods, the body size limit, the cross-site form check and request logging.
+pub fn router(store: Store, settings: Settings) -> Router {
+    let mut router = Router::new();
+    for Route { path, handler, .. } in routes() {
+        router = router.route(path, handler);
+    }
+    let state = AppState::new(store, settings);
+    router
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(middleware::from_fn(log_request))
-        .with_state(AppState::new(store))
+        .layer(middleware::from_fn(csrf::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .with_state(state)
 }
 
-/// Serve the API on `listener` until `shutdown` completes, then stop accepting
+/// Serve the application on `listener` until `shutdown` completes, then stop accepting
 /// connections and wait for the requests in flight to finish.
 pub async fn serve(
     store: Store,
+    settings: Settings,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let address = listener.local_addr().context("reading the listening address")?;
-    tracing::info!(%address, database = store.description(), "onebudget API listening");
-    axum::serve(listener, router(store))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .with_context(|| format!("serving the API on {address}"))?;
-    tracing::info!(%address, "onebudget API stopped");
+    tracing::info!(%address, database = store.description(), "onebudget listening");
+    axum::serve(
+        listener,
+        router(store, settings).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .with_context(|| format!("serving on {address}"))?;
+    tracing::info!(%address, "onebudget stopped");
     Ok(())
 }
 
@@ -93,13 +157,15 @@ async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
     ApiError::MethodNotAllowed { method: method.to_string(), path: uri.path().to_owned() }
 }
 
-/// Log each request's method, path, status and time taken.
-async fn log_request(request: Request, next: Next) -> Response {
+/// Log each request's method, path, status and time taken, and count it for `/metrics`.
+/// The path is logged, never the query string or body (which may hold what someone typed).
+async fn log_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
+    state.counters.record_request(status, started.elapsed());
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     if response.status().is_server_error() {
         tracing::warn!(%method, %path, status, elapsed_ms, "request failed");

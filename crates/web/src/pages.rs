@@ -12,3 +12,5 @@ pub mod check;
 pub mod form;
 pub mod home;
 pub mod layout;
+pub mod roles;
+pub mod session;

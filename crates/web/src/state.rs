@@ -1,19 +1,89 @@
-//! The state every handler shares: the store, and [`AppState::run`], the one way a
-//! handler calls it (on tokio's blocking pool, since the store's methods block).
+//! The state every handler shares: the store, the audit writer and the server's settings,
+//! and [`AppState::run`], the one way a handler calls the store (on tokio's blocking
+//! pool, since the store's methods block).
+//!
+//! The audit writer is a group commit: each request hands its audit row to one writer
+//! thread and waits until the row is committed; the thread writes every row waiting at
+//! that moment in one transaction. A request never goes on before its row is durable, and
+//! under load one commit (one fsync) serves many requests.
 
-use onebudget_store::Store;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+use onebudget_store::{AuditEntry, Store};
+use tokio::sync::oneshot;
 
 use crate::error::ApiError;
 
-/// What the router's handlers share. Cheap to clone: clones share the store's pool.
+/// Settings of a running server.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Mark cookies `Secure` (set when onebudget is served over TLS, directly or behind a
+    /// proxy that terminates it).
+    pub secure_cookies: bool,
+    /// Failed sign-ins for one user name, within [`Settings::throttle_minutes`], after
+    /// which sign-in is refused until the window has passed.
+    pub throttle_failures: i64,
+    pub throttle_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { secure_cookies: false, throttle_failures: 5, throttle_minutes: 15 }
+    }
+}
+
+/// Counters for `GET /metrics`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub audit_rows: AtomicU64,
+    pub audit_commits: AtomicU64,
+    pub sign_in_successes: AtomicU64,
+    pub sign_in_failures: AtomicU64,
+    pub sign_in_throttled: AtomicU64,
+    pub refusals: AtomicU64,
+    /// Requests by status class: 1xx, 2xx, 3xx, 4xx, 5xx.
+    pub requests_by_class: [AtomicU64; 5],
+    pub request_micros_total: AtomicU64,
+    /// Requests answered within each of [`LATENCY_BUCKETS_MS`] (cumulative).
+    pub latency_buckets: [AtomicU64; 8],
+}
+
+/// The upper bounds, in milliseconds, of the request latency histogram's buckets.
+pub const LATENCY_BUCKETS_MS: [u64; 8] = [1, 2, 5, 10, 20, 50, 100, 1000];
+
+type AuditJob = (AuditEntry, oneshot::Sender<Result<(), String>>);
+
+/// What the router's handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     store: Store,
+    audit: mpsc::SyncSender<AuditJob>,
+    pub settings: Arc<Settings>,
+    pub counters: Arc<Counters>,
 }
 
+/// How many audit rows one commit takes at most.
+const AUDIT_BATCH: usize = 512;
+
 impl AppState {
-    pub fn new(store: Store) -> AppState {
-        AppState { store }
+    pub fn new(store: Store, settings: Settings) -> AppState {
+        let counters = Arc::new(Counters::default());
+        let (audit, jobs) = mpsc::sync_channel::<AuditJob>(8 * AUDIT_BATCH);
+        let writer_store = store.clone();
+        let writer_counters = counters.clone();
+        // The thread ends when every AppState clone (every sender) is gone.
+        std::thread::Builder::new()
+            .name("onebudget-audit".into())
+            .spawn(move || write_audit(&writer_store, &jobs, &writer_counters))
+            .map_err(|e| tracing::error!(error = %e, "cannot start the audit writer"))
+            .ok();
+        AppState { store, audit, settings: Arc::new(settings), counters }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// Run `f` with the store on the blocking pool and return its result. A failure of the
@@ -31,6 +101,56 @@ impl AppState {
         match tokio::task::spawn_blocking(move || f(&store)).await {
             Ok(result) => result.map_err(ApiError::from),
             Err(error) => Err(ApiError::Internal(format!("a database task failed: {error}"))),
+        }
+    }
+
+    /// Record one audit row and wait until it is committed.
+    pub async fn audit(&self, entry: AuditEntry) -> Result<(), ApiError> {
+        if entry.outcome == "refused" {
+            self.counters.refusals.fetch_add(1, Ordering::Relaxed);
+        }
+        let (done, committed) = oneshot::channel();
+        match self.audit.try_send((entry, done)) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(job)) => {
+                // The queue is bounded: when it is full this request waits, off the runtime.
+                let sender = self.audit.clone();
+                tokio::task::spawn_blocking(move || sender.send(job).map_err(|_| ()))
+                    .await
+                    .map_err(|e| ApiError::Internal(format!("the audit queue failed: {e}")))?
+                    .map_err(|()| ApiError::Internal("the audit writer has stopped".into()))?;
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                return Err(ApiError::Internal("the audit writer has stopped".into()));
+            }
+        }
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(ApiError::Internal(format!("writing the audit log: {error}"))),
+            Err(_) => Err(ApiError::Internal("the audit writer has stopped".into())),
+        }
+    }
+}
+
+fn write_audit(store: &Store, jobs: &mpsc::Receiver<AuditJob>, counters: &Counters) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < AUDIT_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let (entries, waiters): (Vec<AuditEntry>, Vec<_>) = batch.into_iter().unzip();
+        let result = store.append_audit(&entries).map_err(|e| e.to_string());
+        if result.is_ok() {
+            counters.audit_rows.fetch_add(entries.len() as u64, Ordering::Relaxed);
+            counters.audit_commits.fetch_add(1, Ordering::Relaxed);
+        } else if let Err(error) = &result {
+            tracing::error!(error = %error, rows = entries.len(), "the audit log could not be written");
+        }
+        for waiter in waiters {
+            let _ = waiter.send(result.clone());
         }
     }
 }

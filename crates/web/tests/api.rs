@@ -16,6 +16,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+#[allow(dead_code)]
+mod support;
+
 use onebudget_core::Money;
 use onebudget_store::{SCHEMA_VERSION, Store};
 use reqwest::StatusCode;
@@ -82,13 +85,23 @@ async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
     let base = format!("http://{}", listener.local_addr().expect("local address"));
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(onebudget_web::serve(store, listener, async move {
-        let _ = stopped.await;
-    }));
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("an HTTP client");
+    // The API's caller: a finance system's service account with a token for the ledger.
+    let client = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || {
+            support::machine_client(&store, "finance", "ledger:read,ledger:write,people:read")
+        })
+        .await
+        .expect("a client")
+    };
+    let server = tokio::spawn(onebudget_web::serve(
+        store,
+        onebudget_web::Settings::default(),
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     Some(TestApp {
         base,
         client,

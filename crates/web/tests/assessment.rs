@@ -9,7 +9,6 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use onebudget_core::Money;
 use reqwest::StatusCode;
@@ -43,8 +42,12 @@ struct Page {
 
 async fn spawn_app() -> TestApp {
     let server = support::Server::start().await;
+    // The API needs a caller allowed to assess: a finance system's token with `assess`.
+    let store = server.store.clone();
     let client =
-        reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("a client");
+        tokio::task::spawn_blocking(move || support::machine_client(&store, "finance", "assess"))
+            .await
+            .expect("a client");
     TestApp { base: server.base.clone(), client, server }
 }
 

@@ -257,6 +257,7 @@ fn free_port() -> u16 {
 // ---------------------------------------------------------------------------------------
 // The app, the browser, and one test's session
 
+#[allow(dead_code)]
 mod support;
 
 use support::Server as TestApp;

@@ -4,13 +4,15 @@
 //! the stylesheet, a skip link, the header and the footer. [`HtmlPage`] sends it with the
 //! headers every page carries: a strict Content-Security-Policy (no scripts at all, styles
 //! only from this server), `nosniff`, no framing, no referrer, and `no-store` for pages
-//! that show what someone typed. Pages never set cookies. [`site_css`] serves the one
-//! stylesheet, `GET /assets/site.css`.
+//! that show what someone typed or a person's data. Only sign-in sets cookies.
+//! [`signed_in_page`] adds who is signed in and a sign-out button to the header.
+//! [`site_css`] serves the one stylesheet, `GET /assets/site.css`.
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
+use onebudget_core::access::Role;
 
 /// The service's name, shown in the header and in every page title.
 pub const SERVICE_NAME: &str = "onebudget";
@@ -22,9 +24,27 @@ pub const STYLESHEET_PATH: &str = "/assets/site.css";
 /// and black focus indicator on everything that can be focused.
 const SITE_CSS: &str = include_str!("site.css");
 
-/// The whole document for a page titled `title` (the service name is added) whose main
-/// content is `main`. `main` must contain the page's one `<h1>`.
+/// Who is signed in, for the header of their pages.
+pub struct SignedIn<'a> {
+    pub display_name: &'a str,
+    pub role: Role,
+    /// The session's CSRF token, for the sign-out form.
+    pub csrf_token: &'a str,
+}
+
+/// The whole document for a public page titled `title` (the service name is added) whose
+/// main content is `main`. `main` must contain the page's one `<h1>`.
 pub fn page(title: &str, main: Markup) -> Markup {
+    document(title, None, main)
+}
+
+/// The whole document for a page shown to someone signed in: their name, their role, a
+/// link to their home page and a sign-out button in the header.
+pub fn signed_in_page(title: &str, who: &SignedIn<'_>, main: Markup) -> Markup {
+    document(title, Some(who), main)
+}
+
+fn document(title: &str, who: Option<&SignedIn<'_>>, main: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en-GB" {
@@ -40,6 +60,20 @@ pub fn page(title: &str, main: Markup) -> Markup {
                     div.width-container {
                         a.header-link href="/" { (SERVICE_NAME) }
                         span.header-tagline { "Paying for health and social care" }
+                        @if let Some(who) = who {
+                            nav.header-account aria-label="Your account" {
+                                span { (who.display_name) " (" (who.role.label()) ")" }
+                                a.header-account-link href="/home" { "Your home page" }
+                                form.inline-form method="post" action="/sign-out" {
+                                    input type="hidden" name=(crate::csrf::FIELD) value=(who.csrf_token);
+                                    button.link-button type="submit" { "Sign out" }
+                                }
+                            }
+                        } @else {
+                            nav.header-account aria-label="Your account" {
+                                a.header-account-link href="/sign-in" { "Sign in" }
+                            }
+                        }
                     }
                 }
                 div.width-container {
@@ -54,7 +88,7 @@ pub fn page(title: &str, main: Markup) -> Markup {
                             li { a href="/api/openapi.json" { "API for developers (OpenAPI document)" } }
                         }
                         p {
-                            "This service sets no cookies and does not keep the answers you give."
+                            "The public pages set no cookies and do not keep the answers you give. Signing in sets one cookie that keeps you signed in, and every look at a person's record is logged."
                         }
                     }
                 }

@@ -1,0 +1,449 @@
+//! Who may see or change what: the one place in onebudget that decides.
+//!
+//! Every page handler, every API handler and every CLI path that acts for someone builds a
+//! [`Principal`] (who is asking) and an [`Action`] (what they want), and calls [`decide`].
+//! Nothing else in the code compares roles. The rules follow DESIGN.md's table of roles and
+//! the principle of least privilege for special-category health data:
+//!
+//! - a **citizen** sees only their own record (budget, statement, who has looked at it);
+//! - a **practitioner** sees only the people on their own team's caseload;
+//! - **finance** sees and changes the ledger and sees people's records (payments and
+//!   financial assessments need them);
+//! - a **commissioner** sees aggregates only, never an identifiable person;
+//! - an **administrator** manages organisations, streams, users and tokens, but reads no
+//!   person's record;
+//! - an **auditor** reads everything, including the audit log, and changes nothing.
+//!
+//! A machine client (a council's finance system, an NHS payments system) acts through a
+//! service account that has one of these roles, and its bearer token narrows it further to
+//! a set of [`Scope`]s: a token may do an action only if the role allows it **and** the
+//! token carries the action's scope.
+
+use std::fmt;
+
+/// A role from DESIGN.md. A user has exactly one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Citizen,
+    Practitioner,
+    Finance,
+    Commissioner,
+    Admin,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Citizen,
+        Role::Practitioner,
+        Role::Finance,
+        Role::Commissioner,
+        Role::Admin,
+        Role::Auditor,
+    ];
+
+    /// The code stored in the database and used on the command line.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Citizen => "citizen",
+            Role::Practitioner => "practitioner",
+            Role::Finance => "finance",
+            Role::Commissioner => "commissioner",
+            Role::Admin => "admin",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// The role in plain English, for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Citizen => "Person receiving care",
+            Role::Practitioner => "Practitioner",
+            Role::Finance => "Finance officer",
+            Role::Commissioner => "Commissioner",
+            Role::Admin => "Administrator",
+            Role::Auditor => "Auditor",
+        }
+    }
+
+    /// Read a role code, saying which codes exist when it is not one.
+    pub fn parse(code: &str) -> Result<Role, crate::field::FieldError> {
+        Role::ALL.into_iter().find(|role| role.code() == code.trim()).ok_or_else(|| {
+            crate::field::FieldError::new(
+                "role",
+                code,
+                "use one of citizen, practitioner, finance, commissioner, admin, auditor",
+            )
+        })
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// What a bearer token may be used for. A token carries one or more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    /// Read balances, accounts, streams and statements.
+    LedgerRead,
+    /// Open accounts and post transfers.
+    LedgerWrite,
+    /// Read people's records.
+    PeopleRead,
+    /// Run financial assessments.
+    Assess,
+    /// Read whole-system aggregates.
+    Reports,
+    /// Read the audit log.
+    AuditRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 6] = [
+        Scope::LedgerRead,
+        Scope::LedgerWrite,
+        Scope::PeopleRead,
+        Scope::Assess,
+        Scope::Reports,
+        Scope::AuditRead,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Scope::LedgerRead => "ledger:read",
+            Scope::LedgerWrite => "ledger:write",
+            Scope::PeopleRead => "people:read",
+            Scope::Assess => "assess",
+            Scope::Reports => "reports",
+            Scope::AuditRead => "audit:read",
+        }
+    }
+
+    /// Read a comma-separated list of scope codes, e.g. `ledger:read,ledger:write`.
+    pub fn parse_list(list: &str) -> Result<Vec<Scope>, crate::field::FieldError> {
+        let mut scopes = Vec::new();
+        for code in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            let scope = Scope::ALL.into_iter().find(|s| s.code() == code).ok_or_else(|| {
+                crate::field::FieldError::new(
+                    "scopes",
+                    code,
+                    "use one or more of ledger:read, ledger:write, people:read, assess, reports, audit:read, separated by commas",
+                )
+            })?;
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        if scopes.is_empty() {
+            return Err(crate::field::FieldError::new(
+                "scopes",
+                list,
+                "a token needs at least one scope, e.g. ledger:read",
+            ));
+        }
+        scopes.sort();
+        Ok(scopes)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Who is asking: a signed-in person, or a machine client with a bearer token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    /// The user's id in the store.
+    pub user_id: i64,
+    /// The user name, as shown in the audit log.
+    pub username: String,
+    pub role: Role,
+    /// For a citizen: the code of the person whose record is theirs.
+    pub person: Option<String>,
+    /// For a practitioner: the code of their team.
+    pub team: Option<String>,
+    /// `Some` when acting through a bearer token: what the token allows.
+    pub token_scopes: Option<Vec<Scope>>,
+}
+
+/// A person's record, as far as deciding access needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PersonRef<'a> {
+    pub code: &'a str,
+    pub team: &'a str,
+}
+
+/// What someone wants to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action<'a> {
+    /// Read one person's record: details, budget, accounts, statement.
+    ReadPerson(PersonRef<'a>),
+    /// Read who has looked at one person's record.
+    ReadPersonAccessLog(PersonRef<'a>),
+    /// List a team's caseload (identifiable people).
+    ListCaseload { team: &'a str },
+    /// List every person (identifiable).
+    ListAllPeople,
+    /// Read the ledger: balances, accounts, streams, statements of organisations' and
+    /// pools' accounts (person-owned accounts need [`Action::ReadPerson`]).
+    ReadLedger,
+    /// Open streams and accounts, post transfers.
+    WriteLedger,
+    /// Read whole-system aggregates with no person in them.
+    ReadAggregates,
+    /// Run a financial assessment (stateless: nothing is stored).
+    Assess,
+    /// Read the audit log.
+    ReadAuditLog,
+    /// See organisations, streams, users and tokens; create users; issue and revoke tokens.
+    Administer,
+}
+
+impl Action<'_> {
+    /// The scope a bearer token needs for this action; `None` when no token may do it.
+    pub fn scope(&self) -> Option<Scope> {
+        Some(match self {
+            Action::ReadPerson(_)
+            | Action::ReadPersonAccessLog(_)
+            | Action::ListCaseload { .. }
+            | Action::ListAllPeople => Scope::PeopleRead,
+            Action::ReadLedger => Scope::LedgerRead,
+            Action::WriteLedger => Scope::LedgerWrite,
+            Action::ReadAggregates => Scope::Reports,
+            Action::Assess => Scope::Assess,
+            Action::ReadAuditLog => Scope::AuditRead,
+            // No scope allows administration: it is done by a signed-in administrator.
+            Action::Administer => return None,
+        })
+    }
+
+    /// A short name for the audit log, e.g. `read_person`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Action::ReadPerson(_) => "read_person",
+            Action::ReadPersonAccessLog(_) => "read_person_access_log",
+            Action::ListCaseload { .. } => "list_caseload",
+            Action::ListAllPeople => "list_all_people",
+            Action::ReadLedger => "read_ledger",
+            Action::WriteLedger => "write_ledger",
+            Action::ReadAggregates => "read_aggregates",
+            Action::Assess => "assess",
+            Action::ReadAuditLog => "read_audit_log",
+            Action::Administer => "administer",
+        }
+    }
+
+    /// The person whose record this action touches, if any.
+    pub fn person(&self) -> Option<&str> {
+        match self {
+            Action::ReadPerson(person) | Action::ReadPersonAccessLog(person) => Some(person.code),
+            _ => None,
+        }
+    }
+}
+
+/// Why an action was refused, in words to show the person and record in the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct Refusal {
+    pub reason: &'static str,
+}
+
+fn refuse(reason: &'static str) -> Result<(), Refusal> {
+    Err(Refusal { reason })
+}
+
+/// May `principal` do `action`? The one decision; see the module comment for the rules.
+pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Refusal> {
+    allowed_by_role(principal, action)?;
+    let Some(scopes) = &principal.token_scopes else {
+        return Ok(());
+    };
+    match action.scope() {
+        None => refuse("administration is done by a signed-in administrator, not with a token"),
+        Some(scope) if scopes.contains(&scope) => Ok(()),
+        Some(_) => refuse("this token does not carry the scope this request needs"),
+    }
+}
+
+fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Refusal> {
+    use Action as A;
+    use Role as R;
+    let own_person = |person: &PersonRef<'_>| principal.person.as_deref() == Some(person.code);
+    let own_team = |team: &str| principal.team.as_deref() == Some(team);
+    match (principal.role, action) {
+        (R::Auditor, A::WriteLedger | A::Assess | A::Administer) => {
+            refuse("auditors have read-only access")
+        }
+        (R::Auditor, _) => Ok(()),
+
+        (R::Citizen, A::ReadPerson(person) | A::ReadPersonAccessLog(person)) => {
+            if own_person(person) { Ok(()) } else { refuse("you can see only your own record") }
+        }
+        (R::Citizen, _) => refuse("this is not part of your own record"),
+
+        (R::Practitioner, A::ReadPerson(person)) => {
+            if own_team(person.team) {
+                Ok(())
+            } else {
+                refuse("this person is not on your team's caseload")
+            }
+        }
+        (R::Practitioner, A::ListCaseload { team }) => {
+            if own_team(team) {
+                Ok(())
+            } else {
+                refuse("you can see only your own team's caseload")
+            }
+        }
+        (R::Practitioner, A::Assess) => Ok(()),
+        (R::Practitioner, _) => refuse("practitioners see their own team's caseload only"),
+
+        (
+            R::Finance,
+            A::ReadPerson(_)
+            | A::ListAllPeople
+            | A::ReadLedger
+            | A::WriteLedger
+            | A::ReadAggregates
+            | A::Assess,
+        ) => Ok(()),
+        (R::Finance, A::ListCaseload { .. }) => Ok(()),
+        (R::Finance, _) => refuse("finance officers cannot do this"),
+
+        (R::Commissioner, A::ReadAggregates) => Ok(()),
+        (R::Commissioner, _) => {
+            refuse("commissioners see whole-system figures only, never an identifiable person")
+        }
+
+        (R::Admin, A::Administer) => Ok(()),
+        (R::Admin, _) => refuse("administrators manage users and settings but do not read records"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role) -> Principal {
+        Principal {
+            user_id: 1,
+            username: "someone".into(),
+            role,
+            person: (role == Role::Citizen).then(|| "P000001".to_owned()),
+            team: (role == Role::Practitioner).then(|| "TEAM-NORTH".to_owned()),
+            token_scopes: None,
+        }
+    }
+
+    const MINE: PersonRef<'static> = PersonRef { code: "P000001", team: "TEAM-NORTH" };
+    const TEAMMATE: PersonRef<'static> = PersonRef { code: "P000002", team: "TEAM-NORTH" };
+    const ELSEWHERE: PersonRef<'static> = PersonRef { code: "P000003", team: "TEAM-SOUTH" };
+
+    /// Which roles may read which person, spelled out role by role.
+    #[test]
+    fn person_records_follow_the_roles() {
+        let cases: [(Role, PersonRef<'_>, bool); 18] = [
+            (Role::Citizen, MINE, true),
+            (Role::Citizen, TEAMMATE, false),
+            (Role::Citizen, ELSEWHERE, false),
+            (Role::Practitioner, MINE, true),
+            (Role::Practitioner, TEAMMATE, true),
+            (Role::Practitioner, ELSEWHERE, false),
+            (Role::Finance, MINE, true),
+            (Role::Finance, TEAMMATE, true),
+            (Role::Finance, ELSEWHERE, true),
+            (Role::Commissioner, MINE, false),
+            (Role::Commissioner, TEAMMATE, false),
+            (Role::Commissioner, ELSEWHERE, false),
+            (Role::Admin, MINE, false),
+            (Role::Admin, TEAMMATE, false),
+            (Role::Admin, ELSEWHERE, false),
+            (Role::Auditor, MINE, true),
+            (Role::Auditor, TEAMMATE, true),
+            (Role::Auditor, ELSEWHERE, true),
+        ];
+        for (role, person, allowed) in cases {
+            assert_eq!(
+                decide(&principal(role), &Action::ReadPerson(person)).is_ok(),
+                allowed,
+                "{role} reading {}",
+                person.code
+            );
+        }
+    }
+
+    #[test]
+    fn commissioners_see_aggregates_and_nobody_identifiable() {
+        let commissioner = principal(Role::Commissioner);
+        assert!(decide(&commissioner, &Action::ReadAggregates).is_ok());
+        for action in [
+            Action::ListAllPeople,
+            Action::ListCaseload { team: "TEAM-NORTH" },
+            Action::ReadLedger,
+            Action::ReadPersonAccessLog(MINE),
+        ] {
+            assert!(decide(&commissioner, &action).is_err(), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn auditors_read_everything_and_change_nothing() {
+        let auditor = principal(Role::Auditor);
+        for action in [Action::ReadAuditLog, Action::ReadLedger, Action::ListAllPeople] {
+            assert!(decide(&auditor, &action).is_ok(), "{action:?}");
+        }
+        for action in [Action::WriteLedger, Action::Administer, Action::Assess] {
+            assert!(decide(&auditor, &action).is_err(), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn only_administrators_administer_and_they_read_no_records() {
+        for role in Role::ALL {
+            assert_eq!(decide(&principal(role), &Action::Administer).is_ok(), role == Role::Admin);
+        }
+        assert!(decide(&principal(Role::Admin), &Action::ListAllPeople).is_err());
+        assert!(decide(&principal(Role::Admin), &Action::ReadLedger).is_err());
+    }
+
+    #[test]
+    fn a_token_needs_both_the_role_and_the_scope() {
+        let mut finance_system = principal(Role::Finance);
+        finance_system.token_scopes = Some(vec![Scope::LedgerRead]);
+        assert!(decide(&finance_system, &Action::ReadLedger).is_ok());
+        assert!(decide(&finance_system, &Action::WriteLedger).is_err(), "no ledger:write scope");
+        finance_system.token_scopes = Some(vec![Scope::LedgerRead, Scope::LedgerWrite]);
+        assert!(decide(&finance_system, &Action::WriteLedger).is_ok());
+
+        // A scope never widens a role: a commissioner's token with ledger:read still
+        // cannot read the ledger.
+        let mut commissioner = principal(Role::Commissioner);
+        commissioner.token_scopes = Some(Scope::ALL.to_vec());
+        assert!(decide(&commissioner, &Action::ReadLedger).is_err());
+        // And no token administers, whatever its role.
+        let mut admin = principal(Role::Admin);
+        admin.token_scopes = Some(Scope::ALL.to_vec());
+        assert!(decide(&admin, &Action::Administer).is_err());
+    }
+
+    #[test]
+    fn codes_round_trip_and_bad_ones_say_what_exists() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.code()), Ok(role));
+        }
+        let error = Role::parse("superuser").err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("citizen, practitioner"), "{error}");
+        assert_eq!(
+            Scope::parse_list("ledger:write, ledger:read,ledger:read"),
+            Ok(vec![Scope::LedgerRead, Scope::LedgerWrite])
+        );
+        assert!(Scope::parse_list("ledger:delete").is_err());
+        assert!(Scope::parse_list(" , ").is_err());
+    }
+}

@@ -1,0 +1,697 @@
+//! People, users, sessions, bearer tokens and the audit log in the database.
+//!
+//! This module stores and finds; it decides nothing. Whether a user may see a person is
+//! `onebudget_core::access::decide`, called by the web layer with what this module reads.
+//! Secrets are never stored: sessions and tokens are kept as SHA-256 hashes (computed by
+//! the caller) and passwords as argon2id PHC strings. The audit log is written only by
+//! [`Store::append_audit`] (a batch in one transaction) and has no update or delete path;
+//! the migration's triggers refuse both.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::backend::{Conn, Row, Value};
+use crate::{Store, StoreError};
+
+/// An organisation in the place (ICB, council, provider, …).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OrganisationRecord {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+}
+
+/// A team of practitioners, whose caseload they see.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TeamRecord {
+    pub code: String,
+    pub name: String,
+}
+
+/// A person known to the service. Special-category data: read only through
+/// [`Store::person`] after an access decision, and audited by the caller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PersonRecord {
+    pub code: String,
+    pub given_name: String,
+    pub family_name: String,
+    /// Ten digits, no spaces.
+    pub nhs_number: String,
+    pub birth_date: NaiveDate,
+    pub team: String,
+    /// `home` or `care_home`.
+    pub setting: String,
+    /// `social_care` or `continuing_healthcare`.
+    pub funding: String,
+    /// `direct_payment`, `individual_service_fund`, `managed` or `notional`; `None` when the
+    /// person holds no personal budget.
+    pub delivery_mode: Option<String>,
+    pub weekly_budget_pence: Option<i64>,
+}
+
+const PERSON_COLUMNS: &str = "code, given_name, family_name, nhs_number, birth_date, team, \
+     setting, funding, delivery_mode, weekly_budget_pence";
+
+fn person_from(row: &dyn Row) -> Result<PersonRecord, StoreError> {
+    Ok(PersonRecord {
+        code: row.text(0)?,
+        given_name: row.text(1)?,
+        family_name: row.text(2)?,
+        nhs_number: row.text(3)?,
+        birth_date: row.date(4)?,
+        team: row.text(5)?,
+        setting: row.text(6)?,
+        funding: row.text(7)?,
+        delivery_mode: row.opt_text(8)?,
+        weekly_budget_pence: row.opt_int(9)?,
+    })
+}
+
+/// A user account: a person who signs in with a password, or a service account that
+/// uses bearer tokens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// A role code, e.g. `finance`.
+    pub role: String,
+    /// `person` or `service`.
+    pub kind: String,
+    #[serde(skip)]
+    pub password_hash: Option<String>,
+    pub person_code: Option<String>,
+    pub team: Option<String>,
+    pub created_at: String,
+}
+
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.kind, u.password_hash, u.person_code, u.team, u.created_at";
+
+fn user_from(row: &dyn Row) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        id: row.int(0)?,
+        username: row.text(1)?,
+        display_name: row.text(2)?,
+        role: row.text(3)?,
+        kind: row.text(4)?,
+        password_hash: row.opt_text(5)?,
+        person_code: row.opt_text(6)?,
+        team: row.opt_text(7)?,
+        created_at: row.text(8)?,
+    })
+}
+
+/// A user to create.
+#[derive(Clone, Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: &'a str,
+    /// `person` or `service`.
+    pub kind: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub person_code: Option<&'a str>,
+    pub team: Option<&'a str>,
+}
+
+/// A live session: its user and the CSRF token its forms must carry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub user: UserRecord,
+    pub csrf_token: String,
+    pub expires_at: String,
+}
+
+/// A bearer token as administrators see it (never the token itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub username: String,
+    pub label: String,
+    pub prefix: String,
+    /// Comma-separated scope codes.
+    pub scopes: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// One row of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// When, RFC 3339 UTC.
+    pub at: String,
+    /// The user name, or `anonymous`, or for a failed sign-in the name that was tried.
+    pub actor: String,
+    pub actor_user_id: Option<i64>,
+    pub role: Option<String>,
+    /// `session`, `token`, `command_line` or `anonymous`.
+    pub via: String,
+    /// What was done, e.g. `read_person`, `sign_in`, `post_transfers`.
+    pub action: String,
+    /// The person whose record was touched, if any.
+    pub person_code: Option<String>,
+    /// The page, route or object acted on.
+    pub target: String,
+    /// Where from: the client's IP address, or `command line`.
+    pub source: String,
+    /// `allowed`, `refused`, `success` or `failure`.
+    pub outcome: String,
+    /// Why, in words: a refusal's reason, a failure's cause.
+    pub detail: String,
+}
+
+/// A recorded audit row: its id and the entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+}
+
+/// Which audit rows to find. Empty fields match everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub person_code: Option<String>,
+    pub action: Option<String>,
+    pub outcome: Option<String>,
+    /// From this date (UTC), inclusive.
+    pub from: Option<NaiveDate>,
+    /// To this date (UTC), inclusive.
+    pub to: Option<NaiveDate>,
+    /// Only rows with an id below this one (for paging back through the log).
+    pub before_id: Option<i64>,
+}
+
+const AUDIT_COLUMNS: &str =
+    "id, at, actor, actor_user_id, role, via, action, person_code, target, source, outcome, detail";
+
+fn audit_from(row: &dyn Row) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        id: row.int(0)?,
+        entry: AuditEntry {
+            at: row.text(1)?,
+            actor: row.text(2)?,
+            actor_user_id: row.opt_int(3)?,
+            role: row.opt_text(4)?,
+            via: row.text(5)?,
+            action: row.text(6)?,
+            person_code: row.opt_text(7)?,
+            target: row.text(8)?,
+            source: row.text(9)?,
+            outcome: row.text(10)?,
+            detail: row.text(11)?,
+        },
+    })
+}
+
+/// Spend in one month from one funding stream by one organisation: a figure with no
+/// person in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SpendRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub stream: String,
+    /// The organisation whose funding or pool account the money left.
+    pub organisation: String,
+    pub amount_pence: i64,
+}
+
+impl Store {
+    /// Record organisations, teams and people (the demo, or an import), all or nothing.
+    pub fn add_people(
+        &self,
+        organisations: &[OrganisationRecord],
+        teams: &[TeamRecord],
+        people: &[PersonRecord],
+    ) -> Result<(), StoreError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            for organisation in organisations {
+                conn.execute(
+                    "INSERT INTO organisations (code, name, kind) VALUES ($1, $2, $3)",
+                    &[
+                        Value::Text(&organisation.code),
+                        Value::Text(&organisation.name),
+                        Value::Text(&organisation.kind),
+                    ],
+                )?;
+            }
+            for team in teams {
+                conn.execute(
+                    "INSERT INTO teams (code, name) VALUES ($1, $2)",
+                    &[Value::Text(&team.code), Value::Text(&team.name)],
+                )?;
+            }
+            for person in people {
+                conn.execute(
+                    &format!(
+                        "INSERT INTO people ({PERSON_COLUMNS}, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                    ),
+                    &[
+                        Value::Text(&person.code),
+                        Value::Text(&person.given_name),
+                        Value::Text(&person.family_name),
+                        Value::Text(&person.nhs_number),
+                        Value::Date(person.birth_date),
+                        Value::Text(&person.team),
+                        Value::Text(&person.setting),
+                        Value::Text(&person.funding),
+                        Value::OptText(person.delivery_mode.as_deref()),
+                        Value::OptInt(person.weekly_budget_pence),
+                        Value::Text(&now),
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn organisations(&self) -> Result<Vec<OrganisationRecord>, StoreError> {
+        self.read(|conn| {
+            collect(conn, "SELECT code, name, kind FROM organisations ORDER BY code", &[], |r| {
+                Ok(OrganisationRecord { code: r.text(0)?, name: r.text(1)?, kind: r.text(2)? })
+            })
+        })
+    }
+
+    pub fn teams(&self) -> Result<Vec<TeamRecord>, StoreError> {
+        self.read(|conn| {
+            collect(conn, "SELECT code, name FROM teams ORDER BY code", &[], |r| {
+                Ok(TeamRecord { code: r.text(0)?, name: r.text(1)? })
+            })
+        })
+    }
+
+    /// One person's record, if there is one with this code.
+    pub fn person(&self, code: &str) -> Result<Option<PersonRecord>, StoreError> {
+        self.read(|conn| {
+            Ok(collect(
+                conn,
+                &format!("SELECT {PERSON_COLUMNS} FROM people WHERE code = $1"),
+                &[Value::Text(code)],
+                person_from,
+            )?
+            .into_iter()
+            .next())
+        })
+    }
+
+    /// The people on one team's caseload, by family name.
+    pub fn people_in_team(&self, team: &str) -> Result<Vec<PersonRecord>, StoreError> {
+        self.read(|conn| {
+            collect(
+                conn,
+                &format!(
+                    "SELECT {PERSON_COLUMNS} FROM people WHERE team = $1 \
+                     ORDER BY family_name, given_name, code"
+                ),
+                &[Value::Text(team)],
+                person_from,
+            )
+        })
+    }
+
+    /// How many people the store knows.
+    pub fn people_count(&self) -> Result<i64, StoreError> {
+        self.read(|conn| Ok(conn.query_int("SELECT COUNT(*) FROM people", &[])?.unwrap_or(0)))
+    }
+
+    /// Create a user; a name already taken is [`StoreError::UniqueViolation`].
+    pub fn create_user(&self, user: &NewUser<'_>) -> Result<i64, StoreError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            conn.execute(
+                "INSERT INTO users (username, display_name, role, kind, password_hash, \
+                 person_code, team, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    Value::Text(user.username),
+                    Value::Text(user.display_name),
+                    Value::Text(user.role),
+                    Value::Text(user.kind),
+                    Value::OptText(user.password_hash),
+                    Value::OptText(user.person_code),
+                    Value::OptText(user.team),
+                    Value::Text(&now),
+                ],
+            )?;
+            conn.query_int(
+                "SELECT id FROM users WHERE username = $1",
+                &[Value::Text(user.username)],
+            )?
+            .ok_or_else(|| StoreError::Corrupt("a user just created cannot be read".into()))
+        })
+    }
+
+    pub fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.read(|conn| {
+            Ok(collect(
+                conn,
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"),
+                &[Value::Text(username)],
+                user_from,
+            )?
+            .into_iter()
+            .next())
+        })
+    }
+
+    pub fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.read(|conn| {
+            collect(
+                conn,
+                &format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.role, u.username"),
+                &[],
+                user_from,
+            )
+        })
+    }
+
+    /// Start a session for `user_id`.
+    pub fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        expires_at: &str,
+    ) -> Result<(), StoreError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            conn.execute(
+                "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    Value::Text(token_hash),
+                    Value::Int(user_id),
+                    Value::Text(csrf_token),
+                    Value::Text(&now),
+                    Value::Text(expires_at),
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The live session with this token hash: not ended and not expired at `now`.
+    pub fn session(
+        &self,
+        token_hash: &str,
+        now: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        self.read(|conn| {
+            Ok(collect(
+                conn,
+                &format!(
+                    "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s \
+                     JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2"
+                ),
+                &[Value::Text(token_hash), Value::Text(now)],
+                |row| {
+                    Ok(SessionRecord {
+                        user: user_from(row)?,
+                        csrf_token: row.text(9)?,
+                        expires_at: row.text(10)?,
+                    })
+                },
+            )?
+            .into_iter()
+            .next())
+        })
+    }
+
+    /// End a session (sign-out). Ending one already ended does nothing.
+    pub fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            conn.execute(
+                // Parameters are numbered in the order they appear (SQLite binds them so).
+                "UPDATE sessions SET ended_at = $1 WHERE token_hash = $2 AND ended_at IS NULL",
+                &[Value::Text(&now), Value::Text(token_hash)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Record a bearer token for a service account; returns its id.
+    pub fn create_token(
+        &self,
+        user_id: i64,
+        label: &str,
+        prefix: &str,
+        token_hash: &str,
+        scopes: &str,
+        expires_at: &str,
+    ) -> Result<i64, StoreError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            conn.execute(
+                "INSERT INTO api_tokens (user_id, label, prefix, token_hash, scopes, created_at, \
+                 expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    Value::Int(user_id),
+                    Value::Text(label),
+                    Value::Text(prefix),
+                    Value::Text(token_hash),
+                    Value::Text(scopes),
+                    Value::Text(&now),
+                    Value::Text(expires_at),
+                ],
+            )?;
+            conn.query_int(
+                "SELECT id FROM api_tokens WHERE token_hash = $1",
+                &[Value::Text(token_hash)],
+            )?
+            .ok_or_else(|| StoreError::Corrupt("a token just created cannot be read".into()))
+        })
+    }
+
+    /// The service account and scopes of a live token: not revoked, not expired at `now`.
+    pub fn token_user(
+        &self,
+        token_hash: &str,
+        now: &str,
+    ) -> Result<Option<(UserRecord, String)>, StoreError> {
+        self.read(|conn| {
+            Ok(collect(
+                conn,
+                &format!(
+                    "SELECT {USER_COLUMNS}, t.scopes FROM api_tokens t \
+                     JOIN users u ON u.id = t.user_id \
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2"
+                ),
+                &[Value::Text(token_hash), Value::Text(now)],
+                |row| Ok((user_from(row)?, row.text(9)?)),
+            )?
+            .into_iter()
+            .next())
+        })
+    }
+
+    /// Revoke a token; `false` when there is no live token with this id.
+    pub fn revoke_token(&self, id: i64) -> Result<bool, StoreError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            Ok(conn.execute(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                &[Value::Text(&now), Value::Int(id)],
+            )? == 1)
+        })
+    }
+
+    pub fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.read(|conn| {
+            collect(
+                conn,
+                "SELECT t.id, u.username, t.label, t.prefix, t.scopes, t.created_at, \
+                 t.expires_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                 ORDER BY t.id",
+                &[],
+                |r| {
+                    Ok(TokenRecord {
+                        id: r.int(0)?,
+                        username: r.text(1)?,
+                        label: r.text(2)?,
+                        prefix: r.text(3)?,
+                        scopes: r.text(4)?,
+                        created_at: r.text(5)?,
+                        expires_at: r.text(6)?,
+                        revoked_at: r.opt_text(7)?,
+                    })
+                },
+            )
+        })
+    }
+
+    /// Append audit rows, all in one transaction: the audit writer batches the rows of
+    /// many requests into one commit.
+    pub fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.write(|conn| {
+            for e in entries {
+                conn.execute(
+                    "INSERT INTO audit_log (at, actor, actor_user_id, role, via, action, \
+                     person_code, target, source, outcome, detail) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    &[
+                        Value::Text(&e.at),
+                        Value::Text(&e.actor),
+                        Value::OptInt(e.actor_user_id),
+                        Value::OptText(e.role.as_deref()),
+                        Value::Text(&e.via),
+                        Value::Text(&e.action),
+                        Value::OptText(e.person_code.as_deref()),
+                        Value::Text(&e.target),
+                        Value::Text(&e.source),
+                        Value::Text(&e.outcome),
+                        Value::Text(&e.detail),
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Audit rows matching `filter`, newest first, at most `limit`.
+    pub fn audit_search(
+        &self,
+        filter: &AuditFilter,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut rows = Vec::new();
+        self.audit_each(filter, Some(limit), &mut |record| {
+            rows.push(record);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Hand every audit row matching `filter` to `each`, newest first (for export).
+    pub fn audit_each(
+        &self,
+        filter: &AuditFilter,
+        limit: Option<usize>,
+        each: &mut dyn FnMut(AuditRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let from = filter.from.map(|d| format!("{d}T00:00:00"));
+        let to = filter.to.and_then(|d| d.succ_opt()).map(|d| format!("{d}T00:00:00"));
+        let mut clauses = Vec::new();
+        let mut params: Vec<Value<'_>> = Vec::new();
+        let texts: [(&str, Option<&str>); 6] = [
+            ("actor = ?", filter.actor.as_deref()),
+            ("person_code = ?", filter.person_code.as_deref()),
+            ("action = ?", filter.action.as_deref()),
+            ("outcome = ?", filter.outcome.as_deref()),
+            ("at >= ?", from.as_deref()),
+            ("at < ?", to.as_deref()),
+        ];
+        for (clause, value) in texts {
+            if let Some(value) = value.filter(|v| !v.is_empty()) {
+                params.push(Value::Text(value));
+                clauses.push(clause.replace('?', &format!("${}", params.len())));
+            }
+        }
+        if let Some(before) = filter.before_id {
+            params.push(Value::Int(before));
+            clauses.push(format!("id < ${}", params.len()));
+        }
+        let mut sql = format!("SELECT {AUDIT_COLUMNS} FROM audit_log");
+        if !clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&clauses.join(" AND "));
+        }
+        sql.push_str(" ORDER BY id DESC");
+        if let Some(limit) = limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        self.read(|conn| conn.query_each(&sql, &params, &mut |row| each(audit_from(row)?)))
+    }
+
+    /// Failed sign-ins for `username` since `since` and since its last successful one:
+    /// what sign-in throttling counts.
+    pub fn recent_sign_in_failures(&self, username: &str, since: &str) -> Result<i64, StoreError> {
+        self.read(|conn| {
+            let last_success = conn
+                .query_text(
+                    "SELECT MAX(at) FROM audit_log WHERE action = 'sign_in' AND target = $1 \
+                     AND outcome = 'success'",
+                    &[Value::Text(username)],
+                )?
+                .unwrap_or_default();
+            let after = if last_success.as_str() > since { last_success } else { since.to_owned() };
+            Ok(conn
+                .query_int(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'sign_in' AND target = $1 \
+                     AND outcome = 'failure' AND at > $2",
+                    &[Value::Text(username), Value::Text(&after)],
+                )?
+                .unwrap_or(0))
+        })
+    }
+
+    /// The codes of the ledger accounts a person owns.
+    pub fn person_account_codes(&self, person: &str) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            collect(
+                conn,
+                "SELECT code FROM accounts WHERE owner_kind = 'person' AND owner_id = $1 \
+                 ORDER BY code",
+                &[Value::Text(person)],
+                |r| r.text(0),
+            )
+        })
+    }
+
+    /// Spend by month, stream and paying organisation, from `from` to `to` inclusive:
+    /// money leaving a funder's or a pool's account for anywhere but another funding or pool
+    /// account (so a contribution into a pool is not counted twice). Grouped so that no row
+    /// names a person: this is what a commissioner sees.
+    pub fn spend_by_month(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SpendRow>, StoreError> {
+        let month = match self.backend_name() {
+            "postgres" => "to_char(t.effective_date, 'YYYY-MM')",
+            _ => "substr(t.effective_date, 1, 7)",
+        };
+        let sql = format!(
+            "SELECT {month} AS month, s.code, \
+f.owner_id, SUM(t.amount_pence) FROM transfers t \
+             JOIN accounts a ON a.id = t.to_account_id \
+             JOIN accounts f ON f.id = t.from_account_id \
+             JOIN funding_streams s ON s.id = t.stream_id \
+             WHERE t.effective_date >= $1 AND t.effective_date <= $2 \
+             AND f.kind IN ('funding', 'pool') AND a.kind NOT IN ('funding', 'pool') \
+             GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+        );
+        self.read(|conn| {
+            collect(conn, &sql, &[Value::Date(from), Value::Date(to)], |r| {
+                Ok(SpendRow {
+                    month: r.text(0)?,
+                    stream: r.text(1)?,
+                    organisation: r.text(2)?,
+                    amount_pence: r.int(3)?,
+                })
+            })
+        })
+    }
+}
+
+fn collect<T>(
+    conn: &mut dyn Conn,
+    sql: &str,
+    params: &[Value<'_>],
+    mut map: impl FnMut(&dyn Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut rows = Vec::new();
+    conn.query_each(sql, params, &mut |row| {
+        rows.push(map(row)?);
+        Ok(())
+    })?;
+    Ok(rows)
+}

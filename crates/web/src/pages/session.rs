@@ -1,0 +1,300 @@
+//! Signing in and out: `GET /sign-in` (the form), `POST /sign-in`, `POST /sign-out`.
+//!
+//! Sign-in checks, in order: the form's CSRF token against the `onebudget_signin` cookie
+//! set with the form; throttling (after `Settings::throttle_failures` failures for a user
+//! name within `Settings::throttle_minutes`, sign-in is refused until the window passes,
+//! even with the right password); then the password against its argon2id hash (a
+//! made-up hash is checked when the user does not exist, so both take the same time).
+//! Success starts a server-side session: the cookie carries a random token (HttpOnly,
+//! SameSite=Strict, Secure when configured, Path=/), the database only its hash. Every
+//! attempt, and every sign-out, leaves one audit row.
+
+use std::sync::atomic::Ordering;
+
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::auth::{
+    Caller, SESSION_COOKIE, SESSION_HOURS, hash_password, new_secret, secret_hash, verify_password,
+};
+use crate::csrf::{FIELD, token_matches};
+use crate::pages::form::{FieldErrors, error_summary};
+use crate::pages::layout::{HtmlPage, page};
+use crate::state::AppState;
+
+pub const SIGN_IN_PATH: &str = "/sign-in";
+pub const SIGN_OUT_PATH: &str = "/sign-out";
+/// The cookie that carries the sign-in form's CSRF token (double submit).
+const SIGN_IN_COOKIE: &str = "onebudget_signin";
+
+/// The sign-in form's fields.
+#[derive(Debug, Default, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
+/// The sign-out form's fields.
+#[derive(Debug, Default, Deserialize)]
+pub struct SignOutForm {
+    #[serde(default)]
+    pub csrf_token: String,
+}
+
+fn cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_seconds: i64,
+) -> HeaderValue {
+    let secure = if state.settings.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; HttpOnly; SameSite=Strict; Path={path}; Max-Age={max_age_seconds}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn see_other(location: &'static str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(location))]).into_response()
+}
+
+fn form_page(username: &str, csrf_token: &str, errors: &FieldErrors) -> Markup {
+    page(
+        "Sign in",
+        html! {
+            (error_summary(errors))
+            h1 { "Sign in" }
+            p { "Sign in to see your budget, your caseload or your organisation's figures." }
+            form method="post" action=(SIGN_IN_PATH) novalidate {
+                input type="hidden" name=(FIELD) value=(csrf_token);
+                div.form-group."form-group--error"[errors.get("username").is_some()] {
+                    label.label for="username" { "User name" }
+                    @if let Some(error) = errors.get("username") {
+                        p.error-message id="username-error" { "Error: " (error) }
+                    }
+                    input.input #username type="text" name="username" value=(username)
+                        autocomplete="username" spellcheck="false"
+                        aria-describedby=[errors.get("username").map(|_| "username-error")];
+                }
+                div.form-group {
+                    label.label for="password" { "Password" }
+                    input.input #password type="password" name="password" autocomplete="current-password";
+                }
+                button.button type="submit" { "Sign in" }
+            }
+        },
+    )
+}
+
+/// Show the form with a fresh CSRF token in it and in its cookie.
+fn show_form(
+    state: &AppState,
+    status: StatusCode,
+    username: &str,
+    errors: &FieldErrors,
+) -> Response {
+    let token = new_secret();
+    let mut response =
+        HtmlPage::private(status, form_page(username, &token, errors)).into_response();
+    response
+        .headers_mut()
+        .append(SET_COOKIE, cookie(state, SIGN_IN_COOKIE, &token, SIGN_IN_PATH, 3600));
+    response
+}
+
+/// `GET /sign-in`: the form, or the home page for someone already signed in.
+pub async fn show(State(state): State<AppState>, caller: Caller) -> Response {
+    if caller.via == crate::auth::Via::Session {
+        return see_other("/home");
+    }
+    show_form(&state, StatusCode::OK, "", &FieldErrors::new())
+}
+
+fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// `POST /sign-in`.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    form: Result<Form<SignInForm>, FormRejection>,
+) -> Response {
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let username = form.username.trim().to_owned();
+    let audit = |outcome: &str, detail: &str| {
+        let mut entry = caller.audit_entry("sign_in", &username, outcome, detail);
+        entry.actor = if username.is_empty() { "anonymous".into() } else { username.clone() };
+        entry
+    };
+    let expected = cookie_in(&headers, SIGN_IN_COOKIE);
+    if !token_matches(expected.as_deref(), Some(form.csrf_token.as_str())) {
+        if let Err(error) =
+            state.audit(audit("refused", "the form's CSRF token is missing or wrong")).await
+        {
+            return error.into_response();
+        }
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "username",
+            "Your sign-in form had expired. Enter your user name and password again",
+        );
+        return show_form(&state, StatusCode::FORBIDDEN, &username, &errors);
+    }
+    if username.is_empty() {
+        let mut errors = FieldErrors::new();
+        errors.add("username", "Enter your user name");
+        return show_form(&state, StatusCode::UNPROCESSABLE_ENTITY, "", &errors);
+    }
+
+    let window_start = (chrono::Utc::now()
+        - chrono::Duration::minutes(state.settings.throttle_minutes))
+    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let name = username.clone();
+    let lookup = state
+        .run(move |store| {
+            let failures = store.recent_sign_in_failures(&name, &window_start)?;
+            let user = store.user_by_username(&name)?;
+            Ok::<_, onebudget_store::StoreError>((failures, user))
+        })
+        .await;
+    let (failures, user) = match lookup {
+        Ok(found) => found,
+        Err(error) => return error.into_response(),
+    };
+    if failures >= state.settings.throttle_failures {
+        state.counters.sign_in_throttled.fetch_add(1, Ordering::Relaxed);
+        if let Err(error) =
+            state.audit(audit("failure", "throttled: too many failed attempts")).await
+        {
+            return error.into_response();
+        }
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "username",
+            format!(
+                "There have been too many failed attempts to sign in as this user. Wait {} minutes, then try again",
+                state.settings.throttle_minutes
+            ),
+        );
+        return show_form(&state, StatusCode::TOO_MANY_REQUESTS, &username, &errors);
+    }
+
+    let password = form.password;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let verified = tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify_password(&hash, &password),
+        None => {
+            // The same work as a real check, so timing does not tell who exists.
+            let _ = hash_password(&password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+
+    let Some(user) = user.filter(|_| verified) else {
+        state.counters.sign_in_failures.fetch_add(1, Ordering::Relaxed);
+        if let Err(error) = state.audit(audit("failure", "wrong user name or password")).await {
+            return error.into_response();
+        }
+        let mut errors = FieldErrors::new();
+        errors.add("username", "The user name or password is not right. Check them and try again");
+        return show_form(&state, StatusCode::UNAUTHORIZED, &username, &errors);
+    };
+
+    let token = new_secret();
+    let csrf_token = new_secret();
+    let expires = (chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS))
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let hash = secret_hash(&token);
+    let user_id = user.id;
+    if let Err(error) =
+        state.run(move |store| store.create_session(&hash, user_id, &csrf_token, &expires)).await
+    {
+        return error.into_response();
+    }
+    state.counters.sign_in_successes.fetch_add(1, Ordering::Relaxed);
+    let mut entry = audit("success", "");
+    entry.actor_user_id = Some(user.id);
+    entry.role = Some(user.role.clone());
+    entry.via = "session".into();
+    if let Err(error) = state.audit(entry).await {
+        return error.into_response();
+    }
+    let mut response = see_other("/home");
+    let headers = response.headers_mut();
+    headers.append(SET_COOKIE, cookie(&state, SESSION_COOKIE, &token, "/", SESSION_HOURS * 3600));
+    headers.append(SET_COOKIE, cookie(&state, SIGN_IN_COOKIE, "", SIGN_IN_PATH, 0));
+    response
+}
+
+/// `POST /sign-out`: end the session (the form must carry its CSRF token).
+pub async fn sign_out(
+    State(state): State<AppState>,
+    caller: Caller,
+    form: Result<Form<SignOutForm>, FormRejection>,
+) -> Response {
+    let form = form.map(|Form(f)| f).unwrap_or_default();
+    let Some(hash) = caller.session_hash.clone() else {
+        return see_other(SIGN_IN_PATH);
+    };
+    let target = SIGN_OUT_PATH;
+    if !token_matches(caller.csrf_token.as_deref(), Some(form.csrf_token.as_str())) {
+        let entry = caller.audit_entry(
+            "sign_out",
+            target,
+            "refused",
+            "the form's CSRF token is missing or wrong",
+        );
+        if let Err(error) = state.audit(entry).await {
+            return error.into_response();
+        }
+        return HtmlPage::private(
+            StatusCode::FORBIDDEN,
+            page("You have not been signed out", html! {
+                h1 { "You have not been signed out" }
+                p { "The sign-out form could not be checked. Go to " a href="/home" { "your home page" } " and use the Sign out button there." }
+            }),
+        )
+        .into_response();
+    }
+    if let Err(error) = state.run(move |store| store.end_session(&hash)).await {
+        return error.into_response();
+    }
+    if let Err(error) = state.audit(caller.audit_entry("sign_out", target, "success", "")).await {
+        return error.into_response();
+    }
+    let mut response = HtmlPage::private(
+        StatusCode::OK,
+        page(
+            "You have signed out",
+            html! {
+                h1 { "You have signed out" }
+                p { a href=(SIGN_IN_PATH) { "Sign in again" } }
+            },
+        ),
+    )
+    .into_response();
+    response.headers_mut().append(SET_COOKIE, cookie(&state, SESSION_COOKIE, "", "/", 0));
+    response
+}

@@ -1,0 +1,308 @@
+//! People's records over the API, and the checks that guard them: a person's record,
+//! who has looked at it, whole-system spend (no person in it), and the audit log.
+//!
+//! [`authorize_person`] is how any handler (API or page) reaches a person's record: it
+//! reads the person's team, asks the one access decision through
+//! [`Caller::authorize`], and only then hands the record back. A person who does not
+//! exist is reported as missing only to callers who may read everyone; anyone else gets
+//! the same refusal as for a person who exists, so codes cannot be probed.
+
+use axum::Json;
+use axum::extract::State;
+use chrono::NaiveDate;
+use onebudget_core::access::{Action, PersonRef, Principal};
+use onebudget_core::ledger::{AccountCode, Owner, parse_date};
+use onebudget_store::{AuditFilter, AuditRecord, PersonRecord, SpendRow};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Aggregates, Allowed, AuditLog, Caller, Denied};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{PathParams, QueryParams};
+use crate::state::AppState;
+
+/// Read person `code` for `caller` if the access decision allows it (audited).
+pub async fn authorize_person(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    log_view: bool,
+    target: &str,
+) -> Result<(Principal, PersonRecord), Denied> {
+    if caller.principal.is_none() {
+        caller.authorize(state, Action::ReadPerson(PersonRef { code, team: "" }), target).await?;
+    }
+    let wanted = code.to_owned();
+    let person = state.run(move |store| store.person(&wanted)).await.map_err(Denied::Failed)?;
+    let team = person.as_ref().map_or("", |p| p.team.as_str());
+    let reference = PersonRef { code, team };
+    let action = if log_view {
+        Action::ReadPersonAccessLog(reference)
+    } else {
+        Action::ReadPerson(reference)
+    };
+    let principal = caller.authorize(state, action, target).await?;
+    match person {
+        Some(person) => Ok((principal, person)),
+        None => Err(Denied::Failed(ApiError::NotFound { what: "person", code: code.to_owned() })),
+    }
+}
+
+/// May `caller` read account `code`'s statement? A person's account needs access to the
+/// person; any other account needs the ledger.
+pub async fn authorize_account(
+    state: &AppState,
+    caller: &Caller,
+    code: &AccountCode,
+) -> Result<(), ApiError> {
+    let target = format!("/api/accounts/{}/statement", code.as_str());
+    if caller.principal.is_none() {
+        caller.authorize(state, Action::ReadLedger, &target).await?;
+    }
+    let wanted = code.clone();
+    let account = state.run(move |store| store.account(&wanted)).await?;
+    match account.as_ref().map(|a| a.owner()) {
+        Some(Owner::Person(person)) => {
+            match authorize_person(state, caller, person.as_str(), false, &target).await {
+                // An account opened for a person the register does not hold (a ledger
+                // loaded without people): the decision was still made, and allowed.
+                Ok(_) | Err(Denied::Failed(ApiError::NotFound { what: "person", .. })) => {}
+                Err(denied) => return Err(denied.into()),
+            }
+        }
+        _ => {
+            caller.authorize(state, Action::ReadLedger, &target).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A person's record.
+#[utoipa::path(
+    get,
+    path = "/api/people/{code}",
+    tag = "people",
+    params(("code" = String, Path, description = "The person's code, e.g. P000123.")),
+    responses(
+        (status = 200, description = "The record.", body = PersonResponse),
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller may not see this person (the refusal is audited).", body = ErrorBody),
+        (status = 404, description = "No such person (told only to callers who may read everyone).", body = ErrorBody),
+    )
+)]
+pub async fn person(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(code): PathParams<String>,
+) -> Result<Json<PersonResponse>, ApiError> {
+    let target = format!("/api/people/{code}");
+    let (_, person) = authorize_person(&state, &caller, &code, false, &target).await?;
+    let wanted = code.clone();
+    let accounts = state.run(move |store| store.person_account_codes(&wanted)).await?;
+    Ok(Json(PersonResponse { person: person.into(), accounts }))
+}
+
+/// Who has looked at a person's record: every access to it in the audit log, newest first.
+/// The NHS Care Record Guarantee promises people this.
+#[utoipa::path(
+    get,
+    path = "/api/people/{code}/access-log",
+    tag = "people",
+    params(("code" = String, Path, description = "The person's code.")),
+    responses(
+        (status = 200, description = "Each access: who, their role, when, what, from where, and the outcome.", body = AuditResponse),
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "Only the person and auditors may see this.", body = ErrorBody),
+    )
+)]
+pub async fn access_log(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(code): PathParams<String>,
+) -> Result<Json<AuditResponse>, ApiError> {
+    let target = format!("/api/people/{code}/access-log");
+    authorize_person(&state, &caller, &code, true, &target).await?;
+    let filter = AuditFilter { person_code: Some(code), ..AuditFilter::default() };
+    let entries = state.run(move |store| store.audit_search(&filter, 500)).await?;
+    Ok(Json(AuditResponse { entries }))
+}
+
+/// Query of `GET /api/reports/spend`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SpendQuery {
+    /// First day, `YYYY-MM-DD` (default 2024-04-01).
+    pub from: Option<String>,
+    /// Last day, `YYYY-MM-DD` (default 2026-03-31).
+    pub to: Option<String>,
+}
+
+/// Whole-system spend by month, funding stream and paying organisation.
+#[utoipa::path(
+    get,
+    path = "/api/reports/spend",
+    tag = "reports",
+    params(SpendQuery),
+    responses(
+        (status = 200, description = "Spend rows; none names a person.", body = SpendResponse),
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller may not read aggregates.", body = ErrorBody),
+        (status = 422, description = "A date is not valid.", body = ErrorBody),
+    )
+)]
+pub async fn spend(
+    State(state): State<AppState>,
+    _allowed: Allowed<Aggregates>,
+    QueryParams(query): QueryParams<SpendQuery>,
+) -> Result<Json<SpendResponse>, ApiError> {
+    let (from, to) = spend_range(query.from.as_deref(), query.to.as_deref())?;
+    let rows = state.run(move |store| store.spend_by_month(from, to)).await?;
+    Ok(Json(SpendResponse { from, to, rows }))
+}
+
+/// The period of a spend report, defaulting to the demo's two financial years.
+pub fn spend_range(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(NaiveDate, NaiveDate), ApiError> {
+    let from = match from.filter(|s| !s.is_empty()) {
+        Some(text) => parse_date("from", text)?,
+        None => NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or_default(),
+    };
+    let to = match to.filter(|s| !s.is_empty()) {
+        Some(text) => parse_date("to", text)?,
+        None => NaiveDate::from_ymd_opt(2026, 3, 31).unwrap_or_default(),
+    };
+    if to < from {
+        return Err(onebudget_core::field::FieldError::new(
+            "to",
+            &to.to_string(),
+            format!("the period would end before it starts ({from})"),
+        )
+        .into());
+    }
+    Ok((from, to))
+}
+
+/// Query of `GET /api/audit`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Only this user name.
+    pub actor: Option<String>,
+    /// Only accesses to this person's record.
+    pub person: Option<String>,
+    /// Only this action, e.g. `read_person`, `sign_in`.
+    pub action: Option<String>,
+    /// Only this outcome: `allowed`, `refused`, `success`, `failure`.
+    pub outcome: Option<String>,
+    /// From this day (UTC), `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// To this day (UTC), `YYYY-MM-DD`.
+    pub to: Option<String>,
+}
+
+impl AuditQuery {
+    /// The store's filter, with dates checked.
+    pub fn filter(&self) -> Result<AuditFilter, ApiError> {
+        let date = |field: &str, value: &Option<String>| {
+            value.as_deref().filter(|v| !v.is_empty()).map(|v| parse_date(field, v)).transpose()
+        };
+        let text = |value: &Option<String>| {
+            value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+        };
+        Ok(AuditFilter {
+            actor: text(&self.actor),
+            person_code: text(&self.person),
+            action: text(&self.action),
+            outcome: text(&self.outcome),
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+            before_id: None,
+        })
+    }
+}
+
+/// Search the audit log, newest first (at most 1,000 rows; `onebudget audit export` gives
+/// all of them).
+#[utoipa::path(
+    get,
+    path = "/api/audit",
+    tag = "audit",
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "Matching rows, newest first.", body = AuditResponse),
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "Only auditors may read the audit log.", body = ErrorBody),
+    )
+)]
+pub async fn audit(
+    State(state): State<AppState>,
+    _allowed: Allowed<AuditLog>,
+    QueryParams(query): QueryParams<AuditQuery>,
+) -> Result<Json<AuditResponse>, ApiError> {
+    let filter = query.filter()?;
+    let entries = state.run(move |store| store.audit_search(&filter, 1000)).await?;
+    Ok(Json(AuditResponse { entries }))
+}
+
+/// A person's record and the ledger accounts they own.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonResponse {
+    pub person: PersonView,
+    /// The codes of the person's ledger accounts.
+    pub accounts: Vec<String>,
+}
+
+/// A person's details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonView {
+    pub code: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub nhs_number: String,
+    pub birth_date: NaiveDate,
+    pub team: String,
+    pub setting: String,
+    pub funding: String,
+    pub delivery_mode: Option<String>,
+    /// The weekly personal budget, pounds as a string.
+    pub weekly_budget: Option<String>,
+}
+
+impl From<PersonRecord> for PersonView {
+    fn from(p: PersonRecord) -> PersonView {
+        PersonView {
+            weekly_budget: p
+                .weekly_budget_pence
+                .map(|pence| onebudget_core::Money::from_pence(pence).to_plain_string()),
+            code: p.code,
+            given_name: p.given_name,
+            family_name: p.family_name,
+            nhs_number: p.nhs_number,
+            birth_date: p.birth_date,
+            team: p.team,
+            setting: p.setting,
+            funding: p.funding,
+            delivery_mode: p.delivery_mode,
+        }
+    }
+}
+
+/// Audit rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditResponse {
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<AuditRecord>,
+}
+
+/// Spend rows for a period.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SpendResponse {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[schema(value_type = Vec<Object>)]
+    pub rows: Vec<SpendRow>,
+}
