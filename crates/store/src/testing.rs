@@ -80,6 +80,21 @@ impl TestDatabase {
     }
 }
 
+/// Direct SQL against a test database, bypassing the store, to prove what the database
+/// itself refuses and what `check` notices. The error is the database's own message.
+pub fn raw_sql(url: &str, sql: &str) -> Result<(), String> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let connection = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+        connection.execute_batch(sql).map_err(|e| e.to_string())
+    } else {
+        let mut client =
+            postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
+        client
+            .batch_execute(sql)
+            .map_err(|e| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()))
+    }
+}
+
 /// Stop the test with a message: a test helper's one way to say the setup failed.
 #[allow(clippy::panic)]
 fn fail(message: &str) -> ! {

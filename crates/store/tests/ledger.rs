@@ -14,7 +14,7 @@ use onebudget_core::ledger::{
     OwnerInput, StreamCode, Transfer, TransferInput,
 };
 use onebudget_core::money::Money;
-use onebudget_store::testing::TestDatabase;
+use onebudget_store::testing::{TestDatabase, raw_sql};
 use onebudget_store::{PostError, PostStatus, Store, backend_tests};
 use proptest::prelude::*;
 
@@ -283,21 +283,6 @@ backend_tests! {
         assert_eq!(succeeded, 1);
         assert_eq!(balance_of(&store, "POOL"), Money::from_pence(1_500));
         assert!(store.check().unwrap().violations.is_empty());
-    }
-}
-
-/// Direct SQL against a test database, bypassing the store, to prove what the database
-/// itself refuses and what `check` notices.
-fn raw_sql(url: &str, sql: &str) -> Result<(), String> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let connection = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
-        connection.execute_batch(sql).map_err(|e| e.to_string())
-    } else {
-        let mut client =
-            postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
-        client
-            .batch_execute(sql)
-            .map_err(|e| e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned()))
     }
 }
 

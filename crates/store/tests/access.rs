@@ -1,0 +1,192 @@
+//! People, users, sessions, tokens and the audit log in the database, on SQLite and
+//! PostgreSQL: what the store keeps, what it refuses, and that the audit log cannot be
+//! changed even by direct SQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use chrono::NaiveDate;
+use onebudget_store::testing::raw_sql;
+use onebudget_store::{
+    AuditEntry, AuditFilter, NewUser, OrganisationRecord, PersonRecord, Store, StoreError,
+    TeamRecord, backend_tests,
+};
+
+fn person(code: &str, team: &str, family_name: &str) -> PersonRecord {
+    PersonRecord {
+        code: code.into(),
+        given_name: "Alex".into(),
+        family_name: family_name.into(),
+        nhs_number: format!("999000{}", &code[code.len() - 4..]),
+        birth_date: NaiveDate::from_ymd_opt(1950, 1, 2).unwrap(),
+        team: team.into(),
+        setting: "home".into(),
+        funding: "social_care".into(),
+        delivery_mode: Some("direct_payment".into()),
+        weekly_budget_pence: Some(25_000),
+    }
+}
+
+fn entry(at: &str, action: &str, target: &str, outcome: &str, person: Option<&str>) -> AuditEntry {
+    AuditEntry {
+        at: at.into(),
+        actor: target.into(),
+        actor_user_id: None,
+        role: None,
+        via: "anonymous".into(),
+        action: action.into(),
+        person_code: person.map(str::to_owned),
+        target: target.into(),
+        source: "127.0.0.1".into(),
+        outcome: outcome.into(),
+        detail: String::new(),
+    }
+}
+
+fn user<'a>(username: &'a str, role: &'a str) -> NewUser<'a> {
+    NewUser {
+        username,
+        display_name: username,
+        role,
+        kind: "person",
+        password_hash: Some("$argon2id$placeholder"),
+        person_code: (role == "citizen").then_some("P0001"),
+        team: (role == "practitioner").then_some("TEAM-NORTH"),
+    }
+}
+
+backend_tests! {
+    fn the_audit_log_cannot_be_changed_or_deleted(url: &str) {
+        let store = Store::open(url).unwrap();
+        store.append_audit(&[entry("2026-01-01T00:00:00.000000Z", "sign_in", "x", "failure", None)]).unwrap();
+        for sql in ["UPDATE audit_log SET outcome = 'success'", "DELETE FROM audit_log"] {
+            let error = raw_sql(url, sql).unwrap_err();
+            assert!(error.contains("append-only"), "{sql}: {error}");
+        }
+        if url.starts_with("postgres") {
+            let error = raw_sql(url, "TRUNCATE audit_log").unwrap_err();
+            assert!(error.contains("append-only"), "{error}");
+        }
+        let rows = store.audit_search(&AuditFilter::default(), 10).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].entry.outcome, "failure");
+    }
+
+    fn people_are_found_by_code_and_team(url: &str) {
+        let store = Store::open(url).unwrap();
+        store
+            .add_people(
+                &[OrganisationRecord { code: "COUNCIL".into(), name: "Council".into(), kind: "council".into() }],
+                &[TeamRecord { code: "TEAM-NORTH".into(), name: "North".into() }],
+                &[person("P0002", "TEAM-NORTH", "Zed"), person("P0001", "TEAM-NORTH", "Able"), person("P0003", "TEAM-SOUTH", "Mid")],
+            )
+            .unwrap();
+        assert_eq!(store.person("P0003").unwrap().unwrap().team, "TEAM-SOUTH");
+        assert!(store.person("P9999").unwrap().is_none());
+        let north: Vec<String> =
+            store.people_in_team("TEAM-NORTH").unwrap().into_iter().map(|p| p.family_name).collect();
+        assert_eq!(north, ["Able", "Zed"]);
+        // A second person with the same NHS number is refused, and nothing of the batch is kept.
+        let clash = store.add_people(&[], &[], &[person("P0009", "TEAM-NORTH", "New"), person("P0001", "TEAM-NORTH", "Again")]);
+        assert!(matches!(clash, Err(StoreError::UniqueViolation(_))), "{clash:?}");
+        assert_eq!(store.people_count().unwrap(), 3);
+    }
+
+    fn users_are_unique_and_role_rules_hold(url: &str) {
+        let store = Store::open(url).unwrap();
+        store.create_user(&user("finance", "finance")).unwrap();
+        assert!(matches!(store.create_user(&user("finance", "auditor")), Err(StoreError::UniqueViolation(_))));
+        // The schema itself refuses a citizen without a person and an unknown role.
+        let mut citizen = user("citizen", "citizen");
+        citizen.person_code = None;
+        assert!(store.create_user(&citizen).is_err());
+        assert!(store.create_user(&user("boss", "superuser")).is_err());
+        assert_eq!(store.user_by_username("finance").unwrap().unwrap().role, "finance");
+    }
+
+    fn sessions_end_and_expire(url: &str) {
+        let store = Store::open(url).unwrap();
+        let id = store.create_user(&user("finance", "finance")).unwrap();
+        store.create_session("hash-a", id, "csrf-a", "2999-01-01T00:00:00.000000Z").unwrap();
+        store.create_session("hash-b", id, "csrf-b", "2020-01-01T00:00:00.000000Z").unwrap();
+        let now = "2026-06-01T00:00:00.000000Z";
+        assert_eq!(store.session("hash-a", now).unwrap().unwrap().csrf_token, "csrf-a");
+        assert!(store.session("hash-b", now).unwrap().is_none(), "expired");
+        // Regression: the UPDATE numbered its parameters out of order, which SQLite binds
+        // by order of appearance, so sign-out ended nothing.
+        store.end_session("hash-a").unwrap();
+        assert!(store.session("hash-a", now).unwrap().is_none(), "ended");
+    }
+
+    fn tokens_resolve_until_revoked_or_expired(url: &str) {
+        let store = Store::open(url).unwrap();
+        let mut service = user("payments", "finance");
+        service.kind = "service";
+        service.password_hash = None;
+        let id = store.create_user(&service).unwrap();
+        let live = store.create_token(id, "t", "ob_a", "hash-live", "ledger:read", "2999-01-01T00:00:00.000000Z").unwrap();
+        store.create_token(id, "t", "ob_b", "hash-old", "ledger:read", "2020-01-01T00:00:00.000000Z").unwrap();
+        let now = "2026-06-01T00:00:00.000000Z";
+        let (found, scopes) = store.token_user("hash-live", now).unwrap().unwrap();
+        assert_eq!((found.username.as_str(), scopes.as_str()), ("payments", "ledger:read"));
+        assert!(store.token_user("hash-old", now).unwrap().is_none());
+        assert!(store.revoke_token(live).unwrap());
+        assert!(!store.revoke_token(live).unwrap(), "already revoked");
+        assert!(store.token_user("hash-live", now).unwrap().is_none());
+    }
+
+    fn throttling_counts_failures_since_the_last_success(url: &str) {
+        let store = Store::open(url).unwrap();
+        store
+            .append_audit(&[
+                entry("2026-06-01T09:00:00.000000Z", "sign_in", "amy", "failure", None),
+                entry("2026-06-01T09:01:00.000000Z", "sign_in", "amy", "failure", None),
+                entry("2026-06-01T09:02:00.000000Z", "sign_in", "amy", "success", None),
+                entry("2026-06-01T09:03:00.000000Z", "sign_in", "amy", "failure", None),
+                entry("2026-06-01T09:04:00.000000Z", "sign_in", "bob", "failure", None),
+            ])
+            .unwrap();
+        assert_eq!(store.recent_sign_in_failures("amy", "2026-06-01T08:00:00.000000Z").unwrap(), 1);
+        assert_eq!(store.recent_sign_in_failures("amy", "2026-06-01T09:03:30.000000Z").unwrap(), 0);
+        assert_eq!(store.recent_sign_in_failures("bob", "2026-06-01T08:00:00.000000Z").unwrap(), 1);
+    }
+
+    fn audit_search_filters_and_pages(url: &str) {
+        let store = Store::open(url).unwrap();
+        store
+            .append_audit(&[
+                entry("2026-06-01T09:00:00.000000Z", "read_person", "amy", "allowed", Some("P0001")),
+                entry("2026-06-02T09:00:00.000000Z", "read_person", "bob", "refused", Some("P0001")),
+                entry("2026-06-03T09:00:00.000000Z", "read_person", "amy", "allowed", Some("P0002")),
+            ])
+            .unwrap();
+        let about_p1 = store
+            .audit_search(&AuditFilter { person_code: Some("P0001".into()), ..AuditFilter::default() }, 10)
+            .unwrap();
+        assert_eq!(about_p1.iter().map(|r| r.entry.actor.as_str()).collect::<Vec<_>>(), ["bob", "amy"], "newest first");
+        let on_the_2nd = store
+            .audit_search(
+                &AuditFilter {
+                    from: NaiveDate::from_ymd_opt(2026, 6, 2),
+                    to: NaiveDate::from_ymd_opt(2026, 6, 2),
+                    ..AuditFilter::default()
+                },
+                10,
+            )
+            .unwrap();
+        assert_eq!(on_the_2nd.len(), 1);
+        assert_eq!(on_the_2nd[0].entry.actor, "bob");
+        let refused = store
+            .audit_search(&AuditFilter { outcome: Some("refused".into()), ..AuditFilter::default() }, 10)
+            .unwrap();
+        assert_eq!(refused.len(), 1);
+        let older = store
+            .audit_search(&AuditFilter { before_id: Some(about_p1[0].id), ..AuditFilter::default() }, 10)
+            .unwrap();
+        assert!(older.iter().all(|r| r.id < about_p1[0].id));
+        // Text that looks like SQL is only ever a value.
+        let injected = store
+            .audit_search(&AuditFilter { actor: Some("amy' OR '1'='1".into()), ..AuditFilter::default() }, 10)
+            .unwrap();
+        assert!(injected.is_empty());
+    }
+}
