@@ -185,6 +185,8 @@ pub enum Action<'a> {
     ReadPerson(PersonRef<'a>),
     /// Read who has looked at one person's record.
     ReadPersonAccessLog(PersonRef<'a>),
+    /// Open the pages about one's own record ("your budget"): only a citizen has one.
+    ReadOwnRecord,
     /// List a team's caseload (identifiable people).
     ListCaseload { team: &'a str },
     /// List every person (identifiable).
@@ -210,6 +212,7 @@ impl Action<'_> {
         Some(match self {
             Action::ReadPerson(_)
             | Action::ReadPersonAccessLog(_)
+            | Action::ReadOwnRecord
             | Action::ListCaseload { .. }
             | Action::ListAllPeople => Scope::PeopleRead,
             Action::ReadLedger => Scope::LedgerRead,
@@ -227,6 +230,7 @@ impl Action<'_> {
         match self {
             Action::ReadPerson(_) => "read_person",
             Action::ReadPersonAccessLog(_) => "read_person_access_log",
+            Action::ReadOwnRecord => "read_own_record",
             Action::ListCaseload { .. } => "list_caseload",
             Action::ListAllPeople => "list_all_people",
             Action::ReadLedger => "read_ledger",
@@ -277,6 +281,10 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
     let own_person = |person: &PersonRef<'_>| principal.person.as_deref() == Some(person.code);
     let own_team = |team: &str| principal.team.as_deref() == Some(team);
     match (principal.role, action) {
+        (R::Citizen, A::ReadOwnRecord) if principal.person.is_some() => Ok(()),
+        (_, A::ReadOwnRecord) => {
+            refuse("these pages are for people receiving care, to see their own record")
+        }
         (R::Auditor, A::WriteLedger | A::Assess | A::Administer) => {
             refuse("auditors have read-only access")
         }
@@ -376,6 +384,20 @@ mod tests {
                 person.code
             );
         }
+    }
+
+    #[test]
+    fn only_a_citizen_has_an_own_record() {
+        for role in Role::ALL {
+            assert_eq!(
+                decide(&principal(role), &Action::ReadOwnRecord).is_ok(),
+                role == Role::Citizen,
+                "{role}"
+            );
+        }
+        let mut without_person = principal(Role::Citizen);
+        without_person.person = None;
+        assert!(decide(&without_person, &Action::ReadOwnRecord).is_err());
     }
 
     #[test]

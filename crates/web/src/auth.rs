@@ -294,6 +294,8 @@ fn logged_when_allowed(action: &Action<'_>) -> bool {
         | Action::WriteLedger
         | Action::ReadAuditLog
         | Action::Administer => true,
+        // The page is allowed; the read of the record it shows is logged on its own.
+        Action::ReadOwnRecord => false,
         Action::ReadLedger | Action::ReadAggregates | Action::Assess => false,
     }
 }

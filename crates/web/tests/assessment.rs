@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 const API: &str = "/api/financial-assessments";
 const PAGE: &str = "/check-what-you-might-pay";
 
+#[allow(dead_code)]
 mod support;
 
 /// A running server over its own fresh SQLite database, and a client for it.

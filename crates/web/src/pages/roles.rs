@@ -196,20 +196,17 @@ fn statements_markup(statements: &[Statement], lines_shown: usize) -> Markup {
     }
 }
 
+/// The code of the caller's own record, if the access decision says they have one.
+async fn own_record(state: &AppState, caller: &Caller, target: &str) -> Result<String, Denied> {
+    let principal = caller.authorize(state, Action::ReadOwnRecord, target).await?;
+    principal.person.ok_or_else(|| Denied::Refused("you have no record of your own".into()))
+}
+
 /// `GET /my-budget`: the citizen's own budget and statement.
 pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Response {
-    let Some(own) = caller.principal.as_ref().and_then(|p| p.person.clone()) else {
-        let refusal = caller
-            .authorize(
-                &state,
-                Action::ReadPerson(onebudget_core::access::PersonRef { code: "", team: "" }),
-                "/my-budget",
-            )
-            .await;
-        return match refusal {
-            Err(d) => denied(d),
-            Ok(_) => redirect("/home"),
-        };
+    let own = match own_record(&state, &caller, "/my-budget").await {
+        Ok(own) => own,
+        Err(d) => return denied(d),
     };
     let (principal, person) =
         match authorize_person(&state, &caller, &own, false, "/my-budget").await {
@@ -235,7 +232,10 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Respons
 
 /// `GET /my-budget/who-has-looked`: every access to the citizen's record.
 pub async fn who_has_looked(State(state): State<AppState>, caller: Caller) -> Response {
-    let own = caller.principal.as_ref().and_then(|p| p.person.clone()).unwrap_or_default();
+    let own = match own_record(&state, &caller, "/my-budget/who-has-looked").await {
+        Ok(own) => own,
+        Err(d) => return denied(d),
+    };
     let (principal, person) =
         match authorize_person(&state, &caller, &own, true, "/my-budget/who-has-looked").await {
             Ok(found) => found,

@@ -102,3 +102,96 @@ pub fn machine_client(store: &Store, role: &str, scopes: &str) -> reqwest::Clien
         .build()
         .expect("an HTTP client")
 }
+
+/// The people, teams and logins the access tests use. P000001 is on the North team (the
+/// practitioner's); P000002 on the South team, and is the citizen's own record.
+pub const NORTH_PERSON: &str = "P000001";
+pub const CITIZENS_OWN: &str = "P000002";
+
+/// Every role's login in [`seed_place`]: (user name, password, role code).
+pub const LOGINS: [(&str, &str, &str); 6] = [
+    ("citizen", "citizen-password-1", "citizen"),
+    ("practitioner", "practitioner-password-1", "practitioner"),
+    ("finance", "finance-password-1", "finance"),
+    ("commissioner", "commissioner-password-1", "commissioner"),
+    ("admin", "admin-password-1", "admin"),
+    ("auditor", "auditor-password-1", "auditor"),
+];
+
+/// A small place: a council, two teams, two people with a budget account each and a
+/// month of money, and one login per role.
+pub fn seed_place(store: &Store) {
+    use onebudget_core::ledger::{OpenRecord, OpenRecordInput, Transfer, TransferInput};
+    use onebudget_store::{OrganisationRecord, PersonRecord, TeamRecord};
+    let person = |code: &str, team: &str, given: &str, family: &str, nhs: &str| PersonRecord {
+        code: code.into(),
+        given_name: given.into(),
+        family_name: family.into(),
+        nhs_number: nhs.into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1948, 3, 14).expect("a date"),
+        team: team.into(),
+        setting: "home".into(),
+        funding: "social_care".into(),
+        delivery_mode: Some("direct_payment".into()),
+        weekly_budget_pence: Some(30_000),
+    };
+    store
+        .add_people(
+            &[OrganisationRecord {
+                code: "COUNCIL".into(),
+                name: "The council".into(),
+                kind: "council".into(),
+            }],
+            &[
+                TeamRecord { code: "TEAM-NORTH".into(), name: "North".into() },
+                TeamRecord { code: "TEAM-SOUTH".into(), name: "South".into() },
+            ],
+            &[
+                person(NORTH_PERSON, "TEAM-NORTH", "Alex", "Northcott", "9990000018"),
+                person(CITIZENS_OWN, "TEAM-SOUTH", "Sam", "Southgate", "9990000026"),
+            ],
+        )
+        .expect("people");
+    let records: Vec<OpenRecordInput> = serde_json::from_value(serde_json::json!([
+        {"type": "funding_stream", "code": "ASC", "owner": "COUNCIL", "charging_basis": "means_tested"},
+        {"type": "account", "code": "COUNCIL-ASC", "kind": "funding", "owner": {"organisation": "COUNCIL"}, "stream": "ASC", "may_go_negative": true},
+        {"type": "account", "code": "P000001-ASC", "kind": "personal_budget", "owner": {"person": NORTH_PERSON}, "stream": "ASC"},
+        {"type": "account", "code": "P000002-ASC", "kind": "personal_budget", "owner": {"person": CITIZENS_OWN}, "stream": "ASC"},
+    ]))
+    .expect("records");
+    let records: Vec<OpenRecord> =
+        records.iter().map(|r| OpenRecord::try_from(r).expect("a record")).collect();
+    store.open_records(&records).expect("open");
+    let transfers: Vec<Transfer> = [("a", "P000001-ASC"), ("b", "P000002-ASC")]
+        .iter()
+        .map(|(key, to)| {
+            Transfer::try_from(&TransferInput {
+                idempotency_key: (*key).into(),
+                from: "COUNCIL-ASC".into(),
+                to: (*to).into(),
+                amount: "1300.00".into(),
+                stream: "ASC".into(),
+                effective_date: "2025-04-01".into(),
+                reason: "allocation".into(),
+                memo: "Monthly budget 2025-04".into(),
+                reverses: None,
+            })
+            .expect("a transfer")
+        })
+        .collect();
+    store.post(&transfers).expect("post");
+    for (username, password, role) in LOGINS {
+        let hash = onebudget_web::auth::hash_password(password).expect("a hash");
+        store
+            .create_user(&onebudget_store::NewUser {
+                username,
+                display_name: username,
+                role,
+                kind: "person",
+                password_hash: Some(&hash),
+                person_code: (role == "citizen").then_some(CITIZENS_OWN),
+                team: (role == "practitioner").then_some("TEAM-NORTH"),
+            })
+            .expect("a user");
+    }
+}

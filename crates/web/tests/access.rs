@@ -1,0 +1,800 @@
+//! Who may see what, end to end over real HTTP: the authorization matrix (every route of
+//! `onebudget_web::routes()` × every role, so a new route without a row here fails), the
+//! security of sign-in (CSRF, cookie attributes, throttling, injection strings shown
+//! inert, no person data in URLs) and the audit log (one row per access).
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+#[allow(dead_code)]
+mod support;
+
+use std::collections::BTreeSet;
+
+use onebudget_store::AuditFilter;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use support::{CITIZENS_OWN, LOGINS, NORTH_PERSON, Server};
+
+/// A place with one login per role.
+async fn start() -> Server {
+    start_with(onebudget_web::Settings::default()).await
+}
+
+async fn start_with(settings: onebudget_web::Settings) -> Server {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite://{}", dir.path().join("onebudget.db").display());
+    let server = Server::start_with(&url, dir, settings).await;
+    let store = server.store.clone();
+    tokio::task::spawn_blocking(move || support::seed_place(&store)).await.expect("seed");
+    server
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
+/// A browser's worth of state for one signed-in person: the session cookie and the CSRF
+/// token its forms carry.
+struct Session {
+    cookie: String,
+    csrf: String,
+    set_cookie: String,
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).map(|i| i + marker.len()).expect("a csrf_token field");
+    html[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+fn cookie_value(set_cookie: &str, name: &str) -> Option<String> {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|pair| pair.trim().strip_prefix(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// The sign-in form's cookie and token.
+async fn sign_in_form(server: &Server) -> (String, String) {
+    let response = client().get(format!("{}/sign-in", server.base)).send().await.expect("GET");
+    let cookie = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| cookie_value(v.to_str().ok()?, "onebudget_signin"))
+        .next()
+        .expect("the sign-in cookie");
+    let token = hidden_csrf(&response.text().await.expect("the form"));
+    (cookie, token)
+}
+
+async fn post_sign_in(
+    server: &Server,
+    username: &str,
+    password: &str,
+    cookie: Option<&str>,
+    token: &str,
+) -> reqwest::Response {
+    let mut request = client().post(format!("{}/sign-in", server.base)).form(&[
+        ("username", username),
+        ("password", password),
+        ("csrf_token", token),
+    ]);
+    if let Some(cookie) = cookie {
+        request = request.header(COOKIE, format!("onebudget_signin={cookie}"));
+    }
+    request.send().await.expect("POST /sign-in")
+}
+
+async fn sign_in(server: &Server, username: &str, password: &str) -> Session {
+    let (cookie, token) = sign_in_form(server).await;
+    let response = post_sign_in(server, username, password, Some(&cookie), &token).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{username} signs in");
+    let set_cookie = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("onebudget_session="))
+        .expect("a session cookie")
+        .to_owned();
+    let session = cookie_value(&set_cookie, "onebudget_session").expect("its value");
+    let cookie = format!("onebudget_session={session}");
+    let home = client()
+        .get(format!("{}/home", server.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("home");
+    let location = home.headers().get(LOCATION).expect("home redirects").to_str().unwrap();
+    let page = client()
+        .get(format!("{}{location}", server.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("a page")
+        .text()
+        .await
+        .expect("text");
+    Session { cookie, csrf: hidden_csrf(&page), set_cookie }
+}
+
+async fn sign_in_as(server: &Server, role: &str) -> Session {
+    let (username, password, _) =
+        LOGINS.iter().find(|(_, _, r)| *r == role).copied().expect("a login for the role");
+    sign_in(server, username, password).await
+}
+
+async fn audit_rows(server: &Server, filter: AuditFilter) -> Vec<onebudget_store::AuditRecord> {
+    let store = server.store.clone();
+    tokio::task::spawn_blocking(move || store.audit_search(&filter, 10_000))
+        .await
+        .expect("task")
+        .expect("audit rows")
+}
+
+// ---------------------------------------------------------------------------------------
+// The authorization matrix
+
+/// Who may use a route. Written from DESIGN.md's roles, not read from the code.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    /// Anyone, signed in or not.
+    Anyone,
+    /// Only these roles (by code).
+    Roles(&'static [&'static str]),
+}
+
+const ALL_ROLES: &[&str] =
+    &["citizen", "practitioner", "finance", "commissioner", "admin", "auditor"];
+
+/// (method, route pattern, concrete path to request, body for POST, who may use it).
+const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
+    ("GET", "/", "/", "", Who::Anyone),
+    ("GET", "/check-what-you-might-pay", "/check-what-you-might-pay", "", Who::Anyone),
+    (
+        "POST",
+        "/check-what-you-might-pay",
+        "/check-what-you-might-pay",
+        "nation=england",
+        Who::Anyone,
+    ),
+    ("GET", "/assets/site.css", "/assets/site.css", "", Who::Anyone),
+    ("GET", "/health", "/health", "", Who::Anyone),
+    ("GET", "/metrics", "/metrics", "", Who::Anyone),
+    ("GET", "/api/openapi.json", "/api/openapi.json", "", Who::Anyone),
+    ("GET", "/sign-in", "/sign-in", "", Who::Anyone),
+    // Sign-in and sign-out are forms: the security tests below drive them fully.
+    ("POST", "/sign-in", "/sign-in", "", Who::Anyone),
+    ("POST", "/sign-out", "/sign-out", "", Who::Roles(ALL_ROLES)),
+    ("GET", "/home", "/home", "", Who::Roles(ALL_ROLES)),
+    ("GET", "/my-budget", "/my-budget", "", Who::Roles(&["citizen"])),
+    ("GET", "/my-budget/who-has-looked", "/my-budget/who-has-looked", "", Who::Roles(&["citizen"])),
+    ("GET", "/caseload", "/caseload", "", Who::Roles(&["practitioner", "finance", "auditor"])),
+    (
+        "GET",
+        "/people/{code}",
+        "/people/P000001",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    ("GET", "/finance", "/finance", "", Who::Roles(&["finance", "auditor"])),
+    (
+        "GET",
+        "/finance/accounts/{code}",
+        "/finance/accounts/COUNCIL-ASC",
+        "",
+        Who::Roles(&["finance", "auditor"]),
+    ),
+    ("GET", "/spending", "/spending", "", Who::Roles(&["finance", "commissioner", "auditor"])),
+    ("GET", "/admin", "/admin", "", Who::Roles(&["admin"])),
+    ("GET", "/audit", "/audit", "", Who::Roles(&["auditor"])),
+    ("POST", "/api/ledger/open", "/api/ledger/open", "[]", Who::Roles(&["finance"])),
+    ("GET", "/api/streams", "/api/streams", "", Who::Roles(&["finance", "auditor"])),
+    ("GET", "/api/accounts", "/api/accounts", "", Who::Roles(&["finance", "auditor"])),
+    (
+        "GET",
+        "/api/accounts/{code}",
+        "/api/accounts/COUNCIL-ASC",
+        "",
+        Who::Roles(&["finance", "auditor"]),
+    ),
+    (
+        "GET",
+        "/api/accounts/{code}/statement",
+        "/api/accounts/COUNCIL-ASC/statement",
+        "",
+        Who::Roles(&["finance", "auditor"]),
+    ),
+    ("POST", "/api/transfers", "/api/transfers", "{}", Who::Roles(&["finance"])),
+    (
+        "POST",
+        "/api/transfers/batch",
+        "/api/transfers/batch",
+        "{\"transfers\": []}",
+        Who::Roles(&["finance"]),
+    ),
+    (
+        "GET",
+        "/api/transfers/{idempotency_key}",
+        "/api/transfers/a",
+        "",
+        Who::Roles(&["finance", "auditor"]),
+    ),
+    ("GET", "/api/balances", "/api/balances", "", Who::Roles(&["finance", "auditor"])),
+    (
+        "POST",
+        "/api/financial-assessments",
+        "/api/financial-assessments",
+        "{}",
+        Who::Roles(&["practitioner", "finance"]),
+    ),
+    (
+        "GET",
+        "/api/people/{code}",
+        "/api/people/P000001",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "GET",
+        "/api/people/{code}/access-log",
+        "/api/people/P000001/access-log",
+        "",
+        Who::Roles(&["auditor"]),
+    ),
+    (
+        "GET",
+        "/api/reports/spend",
+        "/api/reports/spend",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
+    ("GET", "/api/audit", "/api/audit", "", Who::Roles(&["auditor"])),
+];
+
+#[test]
+fn every_route_is_in_the_matrix() {
+    let routes: BTreeSet<(String, String)> = onebudget_web::routes()
+        .iter()
+        .flat_map(|route| route.methods.iter().map(|m| ((*m).to_owned(), route.path.to_owned())))
+        .collect();
+    let matrix: BTreeSet<(String, String)> =
+        MATRIX.iter().map(|(m, p, ..)| ((*m).to_owned(), (*p).to_owned())).collect();
+    let missing: Vec<_> = routes.difference(&matrix).collect();
+    let stale: Vec<_> = matrix.difference(&routes).collect();
+    assert!(missing.is_empty(), "routes with no row in the authorization matrix: {missing:?}");
+    assert!(stale.is_empty(), "matrix rows for routes that do not exist: {stale:?}");
+}
+
+/// Whether a response means "let through" (any status but a refusal or a sign-in
+/// redirect).
+fn let_through(status: StatusCode, location: Option<&str>) -> bool {
+    !(status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+        || (status == StatusCode::SEE_OTHER && location == Some("/sign-in")))
+}
+
+async fn request(
+    server: &Server,
+    method: &str,
+    path: &str,
+    body: &str,
+    session: Option<&Session>,
+) -> (StatusCode, Option<String>) {
+    let url = format!("{}{path}", server.base);
+    let mut builder = match method {
+        "GET" => client().get(url),
+        _ => {
+            let content_type = if body.starts_with('{') || body.starts_with('[') {
+                "application/json"
+            } else {
+                "application/x-www-form-urlencoded"
+            };
+            let body = if path == "/sign-out" {
+                format!("csrf_token={}", session.map_or("", |s| s.csrf.as_str()))
+            } else {
+                body.to_owned()
+            };
+            client().post(url).header("content-type", content_type).body(body)
+        }
+    };
+    if let Some(session) = session {
+        builder = builder.header(COOKIE, &session.cookie);
+    }
+    let response = builder.send().await.expect("answered");
+    let location =
+        response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    (response.status(), location)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_allows_exactly_the_roles_it_should() {
+    let server = start().await;
+    let mut wrong = Vec::new();
+    for role in ALL_ROLES {
+        for (method, pattern, path, body, who) in MATRIX {
+            // A fresh session for every request: sign-out ends one.
+            let session = sign_in_as(&server, role).await;
+            let (status, location) = request(&server, method, path, body, Some(&session)).await;
+            let expected = match who {
+                Who::Anyone => true,
+                Who::Roles(roles) => roles.contains(role),
+            };
+            // The sign-in form without its cookie is refused for everyone (CSRF), which
+            // the security tests cover; here it only must not demand a session.
+            let got = if *pattern == "/sign-in" && *method == "POST" {
+                status != StatusCode::UNAUTHORIZED
+            } else {
+                let_through(status, location.as_deref())
+            };
+            if got != expected {
+                wrong.push(format!(
+                    "{role} {method} {path}: {status} (expected {})",
+                    if expected { "allowed" } else { "refused" }
+                ));
+            }
+        }
+    }
+    // Not signed in: public routes answer, everything else is refused or sent to sign in.
+    for (method, pattern, path, body, who) in MATRIX {
+        let (status, location) = request(&server, method, path, body, None).await;
+        let expected = matches!(who, Who::Anyone);
+        let got = if *pattern == "/sign-in" && *method == "POST" {
+            status != StatusCode::UNAUTHORIZED
+        } else {
+            let_through(status, location.as_deref())
+        };
+        if got != expected {
+            wrong.push(format!("anonymous {method} {path}: {status}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_are_visible_only_to_their_own_citizen_and_team() {
+    let server = start().await;
+    let get = |session: &Session, path: &str| {
+        let request =
+            client().get(format!("{}{path}", server.base)).header(COOKIE, &session.cookie);
+        async move { request.send().await.expect("answered").status() }
+    };
+    let citizen = sign_in_as(&server, "citizen").await;
+    assert_eq!(
+        get(&citizen, &format!("/api/people/{CITIZENS_OWN}")).await,
+        StatusCode::OK,
+        "their own record"
+    );
+    assert_eq!(get(&citizen, &format!("/api/people/{NORTH_PERSON}")).await, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&citizen, &format!("/api/people/{CITIZENS_OWN}/access-log")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&citizen, &format!("/api/people/{NORTH_PERSON}/access-log")).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(get(&citizen, &format!("/people/{NORTH_PERSON}")).await, StatusCode::FORBIDDEN);
+    let practitioner = sign_in_as(&server, "practitioner").await;
+    assert_eq!(get(&practitioner, &format!("/people/{NORTH_PERSON}")).await, StatusCode::OK);
+    assert_eq!(
+        get(&practitioner, &format!("/people/{CITIZENS_OWN}")).await,
+        StatusCode::FORBIDDEN,
+        "another team's person"
+    );
+    assert_eq!(
+        get(&practitioner, "/api/accounts/P000002-ASC/statement").await,
+        StatusCode::FORBIDDEN
+    );
+    // A person who does not exist looks the same as one you may not see…
+    assert_eq!(get(&practitioner, "/people/P999999").await, StatusCode::FORBIDDEN);
+    // …except to those who may see everyone.
+    let finance = sign_in_as(&server, "finance").await;
+    assert_eq!(get(&finance, "/people/P999999").await, StatusCode::NOT_FOUND);
+    let commissioner = sign_in_as(&server, "commissioner").await;
+    for path in [
+        "/people/P000001",
+        "/api/people/P000001",
+        "/caseload",
+        "/api/balances",
+        "/api/accounts/P000001-ASC/statement",
+    ] {
+        assert_eq!(get(&commissioner, path).await, StatusCode::FORBIDDEN, "commissioner {path}");
+    }
+    // The commissioner's figures name no person.
+    let spend = client()
+        .get(format!("{}/api/reports/spend", server.base))
+        .header(COOKIE, &commissioner.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for identifying in ["P000001", "P000002", "Northcott", "Southgate", "9990000018"] {
+        assert!(!spend.contains(identifying), "{identifying} in {spend}");
+    }
+    assert!(spend.contains("\"amount_pence\":260000"), "{spend}");
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_act_within_their_role_and_scopes_and_stop_when_revoked() {
+    let server = start().await;
+    let store = server.store.clone();
+    let (read_only, commissioner_with_everything) = tokio::task::spawn_blocking(move || {
+        (
+            support::machine_client(&store, "finance", "ledger:read"),
+            support::machine_client(
+                &store,
+                "commissioner",
+                "ledger:read,ledger:write,people:read,reports",
+            ),
+        )
+    })
+    .await
+    .unwrap();
+    let url = |path: &str| format!("{}{path}", server.base);
+    assert_eq!(read_only.get(url("/api/balances")).send().await.unwrap().status(), StatusCode::OK);
+    let write = read_only
+        .post(url("/api/transfers/batch"))
+        .json(&serde_json::json!({"transfers": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), StatusCode::FORBIDDEN, "no ledger:write scope");
+    assert_eq!(
+        read_only.get(url("/api/people/P000001")).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "no people:read scope"
+    );
+    // A scope never widens the role.
+    assert_eq!(
+        commissioner_with_everything.get(url("/api/balances")).send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        commissioner_with_everything.get(url("/api/reports/spend")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    // A made-up token is a 401 that says how to get one, and the attempt is audited.
+    let forged =
+        client().get(url("/api/balances")).bearer_auth("ob_not-a-real-token").send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert!(forged.headers().get("www-authenticate").is_some());
+    let rows = audit_rows(
+        &server,
+        AuditFilter { outcome: Some("refused".into()), ..AuditFilter::default() },
+    )
+    .await;
+    assert!(
+        rows.iter().any(|r| r.entry.detail.contains("unknown, revoked or expired")),
+        "{rows:?}"
+    );
+    // Revoked: refused from the next request on.
+    let store = server.store.clone();
+    let ids: Vec<i64> = tokio::task::spawn_blocking(move || {
+        store.tokens().unwrap().into_iter().map(|t| t.id).collect()
+    })
+    .await
+    .unwrap();
+    let store = server.store.clone();
+    let first = ids[0];
+    tokio::task::spawn_blocking(move || store.revoke_token(first).unwrap()).await.unwrap();
+    assert_eq!(
+        read_only.get(url("/api/balances")).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    server.finish().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Security
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_cookies_are_http_only_strict_and_secure_when_asked() {
+    let server = start().await;
+    let session = sign_in_as(&server, "finance").await;
+    let attributes = session.set_cookie.to_ascii_lowercase();
+    for attribute in ["httponly", "samesite=strict", "path=/"] {
+        assert!(attributes.contains(attribute), "{attribute} in {attributes}");
+    }
+    assert!(
+        !attributes.contains("secure;") && !attributes.ends_with("secure"),
+        "plain HTTP: {attributes}"
+    );
+    server.finish().await;
+
+    let server =
+        start_with(onebudget_web::Settings { secure_cookies: true, ..Default::default() }).await;
+    let session = sign_in_as(&server, "finance").await;
+    assert!(session.set_cookie.ends_with("; Secure"), "{}", session.set_cookie);
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_without_the_right_csrf_token_are_refused() {
+    let server = start().await;
+    let (cookie, token) = sign_in_form(&server).await;
+    // Sign-in: no cookie, a wrong token, or no token: refused, and no session is started.
+    for (cookie, token) in
+        [(None, token.as_str()), (Some(cookie.as_str()), "wrong"), (Some(cookie.as_str()), "")]
+    {
+        let response = post_sign_in(&server, "finance", "finance-password-1", cookie, token).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        assert!(
+            response
+                .headers()
+                .get_all(SET_COOKIE)
+                .iter()
+                .all(|v| !v.to_str().unwrap().starts_with("onebudget_session=")),
+            "no session without the token"
+        );
+    }
+    // Sign-out without the session's token leaves the session alive.
+    let session = sign_in_as(&server, "finance").await;
+    let refused = client()
+        .post(format!("{}/sign-out", server.base))
+        .header(COOKIE, &session.cookie)
+        .form(&[("csrf_token", "wrong")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let still = client()
+        .get(format!("{}/finance", server.base))
+        .header(COOKIE, &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), StatusCode::OK);
+    // With it, the session ends: the same cookie is no longer signed in.
+    let out = client()
+        .post(format!("{}/sign-out", server.base))
+        .header(COOKIE, &session.cookie)
+        .form(&[("csrf_token", session.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::OK);
+    let after = client()
+        .get(format!("{}/finance", server.base))
+        .header(COOKIE, &session.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    // A form posted from another site is refused before it is read.
+    let cross = client()
+        .post(format!("{}/check-what-you-might-pay", server.base))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("nation", "england")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    let other_origin = client()
+        .post(format!("{}/sign-in", server.base))
+        .header("origin", "https://evil.example")
+        .form(&[("username", "finance")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_origin.status(), StatusCode::FORBIDDEN);
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_is_throttled_after_repeated_failures() {
+    let server =
+        start_with(onebudget_web::Settings { throttle_failures: 3, ..Default::default() }).await;
+    for _ in 0..3 {
+        let (cookie, token) = sign_in_form(&server).await;
+        let response =
+            post_sign_in(&server, "finance", "wrong-password", Some(&cookie), &token).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(response.text().await.unwrap().contains("The user name or password is not right"));
+    }
+    // Now even the right password is refused, with a message saying to wait.
+    let (cookie, token) = sign_in_form(&server).await;
+    let response =
+        post_sign_in(&server, "finance", "finance-password-1", Some(&cookie), &token).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.text().await.unwrap().contains("too many failed attempts"));
+    // Other users are not affected.
+    sign_in_as(&server, "auditor").await;
+    let rows = audit_rows(
+        &server,
+        AuditFilter {
+            action: Some("sign_in".into()),
+            actor: Some("finance".into()),
+            ..AuditFilter::default()
+        },
+    )
+    .await;
+    let outcomes: Vec<&str> = rows.iter().map(|r| r.entry.outcome.as_str()).collect();
+    assert_eq!(
+        outcomes,
+        ["failure", "failure", "failure", "failure"],
+        "three wrong, one throttled"
+    );
+    assert!(rows[0].entry.detail.contains("throttled"));
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injection_strings_are_stored_and_shown_inert() {
+    let server = start().await;
+    let attacks =
+        ["<script>alert(1)</script>", "'; DROP TABLE people; --", "\" onmouseover=\"alert(1)"];
+    for attack in attacks {
+        let (cookie, token) = sign_in_form(&server).await;
+        let response = post_sign_in(&server, attack, "x", Some(&cookie), &token).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let page = response.text().await.unwrap();
+        // Shown back in the form, escaped: never as markup.
+        if attack.contains(['<', '"']) {
+            assert!(!page.contains(attack), "shown raw: {attack}");
+        }
+    }
+    // The auditor's search shows them as text, and the tables are all still there.
+    let auditor = sign_in_as(&server, "auditor").await;
+    let page = client()
+        .get(format!("{}/audit", server.base))
+        .query(&[("action", "sign_in"), ("outcome", "failure")])
+        .header(COOKIE, &auditor.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "escaped in the audit page");
+    assert!(!page.contains("<script>"), "no script element");
+    assert!(!page.contains("\" onmouseover=\"alert(1)"), "attribute text escaped");
+    let rows = audit_rows(
+        &server,
+        AuditFilter {
+            action: Some("sign_in".into()),
+            outcome: Some("failure".into()),
+            ..AuditFilter::default()
+        },
+    )
+    .await;
+    let actors: BTreeSet<&str> = rows.iter().map(|r| r.entry.actor.as_str()).collect();
+    for attack in attacks {
+        assert!(actors.contains(attack), "stored as given: {attack}");
+    }
+    let store = server.store.clone();
+    assert_eq!(
+        tokio::task::spawn_blocking(move || store.people_count().unwrap()).await.unwrap(),
+        2
+    );
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_person_data_in_urls() {
+    let server = start().await;
+    for role in ["citizen", "practitioner", "finance"] {
+        let session = sign_in_as(&server, role).await;
+        let home = client()
+            .get(format!("{}/home", server.base))
+            .header(COOKIE, &session.cookie)
+            .send()
+            .await
+            .unwrap();
+        let location = home.headers().get(LOCATION).unwrap().to_str().unwrap().to_owned();
+        let page = client()
+            .get(format!("{}{location}", server.base))
+            .header(COOKIE, &session.cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for href in
+            page.split("href=\"").skip(1).map(|rest| rest.split('"').next().unwrap_or_default())
+        {
+            for personal in
+                ["Northcott", "Southgate", "Alex", "Sam", "9990000018", "9990000026", "1948"]
+            {
+                assert!(!href.contains(personal), "{role}: {personal} in link {href}");
+            }
+        }
+    }
+    server.finish().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// The audit log
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_access_writes_exactly_one_audit_row() {
+    let server = start().await;
+    let count = |rows: &[onebudget_store::AuditRecord], action: &str, outcome: &str| {
+        rows.iter().filter(|r| r.entry.action == action && r.entry.outcome == outcome).count()
+    };
+    let practitioner = sign_in_as(&server, "practitioner").await;
+    let before = audit_rows(&server, AuditFilter::default()).await;
+    assert_eq!(count(&before, "sign_in", "success"), 1, "one row for the sign-in");
+
+    // A look at a person: exactly one row, naming the person, the page and the outcome.
+    let seen = client()
+        .get(format!("{}/people/{NORTH_PERSON}", server.base))
+        .header(COOKIE, &practitioner.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(seen.status(), StatusCode::OK);
+    let after = audit_rows(&server, AuditFilter::default()).await;
+    assert_eq!(after.len(), before.len() + 1);
+    let row = &after[0].entry;
+    assert_eq!((row.action.as_str(), row.outcome.as_str()), ("read_person", "allowed"));
+    assert_eq!(row.person_code.as_deref(), Some(NORTH_PERSON));
+    assert_eq!(row.actor, "practitioner");
+    assert_eq!(row.role.as_deref(), Some("practitioner"));
+    assert_eq!(row.target, format!("/people/{NORTH_PERSON}"));
+    assert_eq!(row.source, "127.0.0.1");
+    assert!(row.at.ends_with('Z'), "UTC: {}", row.at);
+
+    // A refused look: exactly one row, with the reason.
+    client()
+        .get(format!("{}/people/{CITIZENS_OWN}", server.base))
+        .header(COOKIE, &practitioner.cookie)
+        .send()
+        .await
+        .unwrap();
+    let refused = audit_rows(&server, AuditFilter::default()).await;
+    assert_eq!(refused.len(), after.len() + 1);
+    assert_eq!(refused[0].entry.outcome, "refused");
+    assert!(refused[0].entry.detail.contains("caseload"), "{}", refused[0].entry.detail);
+
+    // Reading figures with nobody in them writes nothing; a failed sign-in writes one.
+    let finance = sign_in_as(&server, "finance").await;
+    let baseline = audit_rows(&server, AuditFilter::default()).await.len();
+    client()
+        .get(format!("{}/spending", server.base))
+        .header(COOKIE, &finance.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(audit_rows(&server, AuditFilter::default()).await.len(), baseline);
+    let (cookie, token) = sign_in_form(&server).await;
+    post_sign_in(&server, "finance", "nope", Some(&cookie), &token).await;
+    let rows = audit_rows(&server, AuditFilter::default()).await;
+    assert_eq!(rows.len(), baseline + 1);
+    assert_eq!(
+        (rows[0].entry.action.as_str(), rows[0].entry.outcome.as_str()),
+        ("sign_in", "failure")
+    );
+
+    // The citizen sees who has looked at their record, and nobody else's.
+    let auditor = sign_in_as(&server, "auditor").await;
+    client()
+        .get(format!("{}/people/{CITIZENS_OWN}", server.base))
+        .header(COOKIE, &auditor.cookie)
+        .send()
+        .await
+        .unwrap();
+    let citizen = sign_in_as(&server, "citizen").await;
+    let page = client()
+        .get(format!("{}/my-budget/who-has-looked", server.base))
+        .header(COOKIE, &citizen.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("auditor") && page.contains("Auditor"), "the auditor's look is listed");
+    assert!(page.contains("Refused"), "the practitioner's refused attempt is listed too");
+    server.finish().await;
+}
