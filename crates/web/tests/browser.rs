@@ -1,6 +1,13 @@
-//! Accessibility of the public pages in a real browser: headless Chromium, driven through
-//! chromedriver with the WebDriver client `fantoccini`, against the real server
-//! (`onebudget_web::serve`) on 127.0.0.1:0, as tests/assessment.rs starts it.
+//! Accessibility and the main journeys in a real browser: headless Chromium, driven
+//! through chromedriver with the WebDriver client `fantoccini`, against the real server
+//! (`onebudget_web::serve`) on 127.0.0.1:0 over a small seeded place
+//! (`support::seed_place`, one login per role).
+//!
+//! Each role's journey is done with the keyboard: sign in (type, Tab, type, Enter), see
+//! the role's home page, follow one link (Enter on it), sign out (Enter on the button),
+//! and every page on the way (sign-in, each home page, the page the link leads to, the
+//! signed-out page, a refused page, sign-in with a wrong password) must have no axe
+//! violation.
 //!
 //! Each page a member of the public sees (the home page; "Check what you might pay for
 //! care" empty, after answers that cannot be used, and with an estimate) is checked with
@@ -262,8 +269,12 @@ mod support;
 
 use support::Server as TestApp;
 
+/// The app over a small place with one login per role (`support::seed_place`).
 async fn spawn_app() -> TestApp {
-    TestApp::start().await
+    let app = TestApp::start().await;
+    let store = app.store.clone();
+    tokio::task::spawn_blocking(move || support::seed_place(&store)).await.expect("seed");
+    app
 }
 
 /// One test's app, chromedriver and browser session.
@@ -547,10 +558,153 @@ browser_tests!(
     estimate_has_no_axe_violations,
     first_tab_reaches_the_skip_link_which_leads_to_the_main_content,
     keyboard_reaches_every_control_in_order_and_submits,
+    citizen_journey,
+    practitioner_journey,
+    finance_journey,
+    commissioner_journey,
+    admin_journey,
+    auditor_journey,
+    a_wrong_password_is_explained_accessibly,
 );
 
 mod checks {
     use super::*;
+
+    /// The h1's text on the page now shown.
+    async fn heading(s: &Session) -> String {
+        let h1 = s.client.find(Locator::Css("h1")).await.expect("an h1");
+        h1.text().await.expect("its text")
+    }
+
+    /// Activate an element from the keyboard: focus it and press Enter.
+    async fn press_enter_on(s: &Session, css: &str) {
+        let element = s.client.find(Locator::Css(css)).await.expect(css);
+        element
+            .send_keys(&char::from(Key::Enter).to_string())
+            .await
+            .unwrap_or_else(|e| panic!("Enter on {css}: {e}"));
+    }
+
+    /// Sign in with the keyboard alone (type, Tab, type, Enter) and land on the role's
+    /// home page, checking the sign-in page and the home page with axe.
+    async fn sign_in(s: &Session, role: &str, home_heading: &str) {
+        let (username, password, _) =
+            support::LOGINS.iter().find(|(_, _, r)| *r == role).copied().expect("a login");
+        s.goto("/sign-in").await;
+        assert_eq!(s.title().await, "Sign in – onebudget");
+        s.assert_no_axe_violations("the sign-in page").await;
+        s.type_into("#username", username).await;
+        s.press(Key::Tab).await;
+        let focused = s.focused().await.expect("the password field has focus");
+        assert_eq!(focused.key, "#password", "Tab goes from user name to password");
+        s.type_into("#password", password).await;
+        s.mark_this_page().await;
+        s.press(Key::Enter).await;
+        s.wait_for_next_page("h1").await;
+        assert_eq!(heading(s).await, home_heading, "{role}'s home page");
+        s.assert_no_axe_violations(&format!("{role}'s home page")).await;
+    }
+
+    /// Follow the link `css` with the keyboard and check the page it leads to.
+    async fn follow(s: &Session, css: &str, expected_heading: &str, page: &str) {
+        s.mark_this_page().await;
+        press_enter_on(s, css).await;
+        s.wait_for_next_page("h1").await;
+        let shown = heading(s).await;
+        assert!(shown.starts_with(expected_heading), "{page}: heading {shown:?}");
+        s.assert_no_axe_violations(page).await;
+    }
+
+    /// Sign out with the keyboard; the session is over afterwards.
+    async fn sign_out(s: &Session, role: &str) {
+        s.mark_this_page().await;
+        press_enter_on(s, "form[action='/sign-out'] button").await;
+        s.wait_for_next_page("h1").await;
+        assert_eq!(heading(s).await, "You have signed out");
+        s.assert_no_axe_violations("the signed-out page").await;
+        s.goto("/home").await;
+        assert_eq!(heading(s).await, "Sign in", "{role} is signed out");
+    }
+
+    pub async fn citizen_journey(s: &Session) {
+        sign_in(s, "citizen", "Your budget").await;
+        follow(
+            s,
+            "a[href='/my-budget/who-has-looked']",
+            "Who has looked at your record",
+            "who has looked",
+        )
+        .await;
+        // A page the role may not see says so, accessibly.
+        s.goto("/finance").await;
+        assert_eq!(heading(s).await, "You cannot see this page");
+        s.assert_no_axe_violations("the refused page").await;
+        s.goto("/my-budget").await;
+        sign_out(s, "citizen").await;
+    }
+
+    pub async fn practitioner_journey(s: &Session) {
+        sign_in(s, "practitioner", "Your team's caseload").await;
+        follow(s, "main a[href^='/people/']", "Alex Northcott", "a person's record").await;
+        sign_out(s, "practitioner").await;
+    }
+
+    pub async fn finance_journey(s: &Session) {
+        sign_in(s, "finance", "The ledger").await;
+        follow(s, "main a[href^='/finance/accounts/']", "Statement:", "an account statement").await;
+        sign_out(s, "finance").await;
+    }
+
+    pub async fn commissioner_journey(s: &Session) {
+        sign_in(s, "commissioner", "Spending across the system").await;
+        let chart = s.client.find(Locator::Css("main svg[role='img']")).await.expect("a chart");
+        let label = chart.find(Locator::Css("title")).await.expect("the chart's title");
+        assert!(
+            !label.html(true).await.expect("text").is_empty(),
+            "the chart has a text alternative"
+        );
+        follow(
+            s,
+            "main a[href^='/spending?from=2025-04-01']",
+            "Spending across the system",
+            "one year's spending",
+        )
+        .await;
+        sign_out(s, "commissioner").await;
+    }
+
+    pub async fn admin_journey(s: &Session) {
+        sign_in(s, "admin", "Administration").await;
+        follow(s, "header a[href='/home']", "Administration", "the administrator's home, again")
+            .await;
+        sign_out(s, "admin").await;
+    }
+
+    pub async fn auditor_journey(s: &Session) {
+        sign_in(s, "auditor", "Audit log").await;
+        // Search with the keyboard: type into a filter and press Enter.
+        s.type_into("#action", "sign_in").await;
+        s.mark_this_page().await;
+        s.press(Key::Enter).await;
+        s.wait_for_next_page("h1").await;
+        let table = s.client.find(Locator::Css("main table")).await.expect("results");
+        let text = table.text().await.expect("its text");
+        assert!(text.contains("Sign in"), "the auditor's own sign-in is listed: {text}");
+        s.assert_no_axe_violations("the audit search results").await;
+        sign_out(s, "auditor").await;
+    }
+
+    pub async fn a_wrong_password_is_explained_accessibly(s: &Session) {
+        s.goto("/sign-in").await;
+        s.type_into("#username", "finance").await;
+        s.type_into("#password", "not-the-password").await;
+        s.mark_this_page().await;
+        s.click("main form button[type=submit]").await;
+        s.wait_for_next_page(".error-summary").await;
+        let summary = s.client.find(Locator::Css(".error-summary")).await.expect("a summary");
+        assert!(summary.text().await.expect("text").contains("not right"));
+        s.assert_no_axe_violations("sign-in with a wrong password").await;
+    }
 
     pub async fn home_page_has_no_axe_violations(s: &Session) {
         s.goto("/").await;

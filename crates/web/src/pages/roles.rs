@@ -486,7 +486,17 @@ pub async fn spending(
         html! {
             h1 { "Spending across the system" }
             p { "Money paid out by the ICB, the council and the Better Care Fund pool from " (from.format("%-d %B %Y")) " to " (to.format("%-d %B %Y")) ". No figure here identifies a person." }
-            (month_chart(&by_month))
+            nav aria-label="Financial year" {
+            p {
+                "Show: "
+                a href="/spending?from=2024-04-01&to=2025-03-31" { "April 2024 to March 2025" }
+                " · "
+                a href="/spending?from=2025-04-01&to=2026-03-31" { "April 2025 to March 2026" }
+                " · "
+                a href="/spending" { "both years" }
+            }
+        }
+        (month_chart(&by_month))
             table.table {
                 caption { "Spending by month" }
                 thead { tr { th scope="col" { "Month" } th.numeric scope="col" { "Spent" } } }
