@@ -77,6 +77,12 @@ CREATE TABLE api_tokens (
     revoked_at TEXT
 );
 
+-- A person's accounts (their budget pages) without reading every account.
+CREATE INDEX accounts_by_owner ON accounts (owner_id);
+
+-- Balances of one funding stream (`/api/balances?stream=`) without reading every pair.
+CREATE INDEX balances_by_stream ON balances (stream_id);
+
 -- Append-only: the code has no UPDATE or DELETE of this table, and each backend's file
 -- adds triggers that refuse them.
 CREATE TABLE audit_log (

@@ -690,25 +690,33 @@ impl Store {
             }
             let columns = "a.code, a.name, a.kind, a.owner_kind, a.owner_id, s.code";
             let mut params = Vec::new();
-            let (source, filter_index) = match as_of {
-                None => ("SELECT account_id, stream_id, balance_pence AS delta FROM balances".to_owned(), 1),
+            // One stream's rows are chosen before summing, through the index on stream_id,
+            // rather than summing every pair and dropping most of them.
+            let only = |column: &str, index: usize| match stream {
+                Some(_) => format!(
+                    " {column} stream_id = (SELECT id FROM funding_streams WHERE code = ${index})"
+                ),
+                None => String::new(),
+            };
+            let source = match as_of {
+                None => format!(
+                    "SELECT account_id, stream_id, balance_pence AS delta FROM balances{}",
+                    only("WHERE", 1)
+                ),
                 Some(date) => {
                     params.push(Value::Date(date));
-                    (
-                        "SELECT to_account_id AS account_id, stream_id, amount_pence AS delta FROM transfers WHERE effective_date <= $1 \
-                         UNION ALL SELECT from_account_id, stream_id, -amount_pence FROM transfers WHERE effective_date <= $1"
-                            .to_owned(),
-                        2,
+                    format!(
+                        "SELECT to_account_id AS account_id, stream_id, amount_pence AS delta FROM transfers WHERE effective_date <= $1{} \
+                         UNION ALL SELECT from_account_id, stream_id, -amount_pence FROM transfers WHERE effective_date <= $1{}",
+                        only("AND", 2),
+                        only("AND", 2)
                     )
                 }
             };
-            let filter = match stream {
-                Some(code) => {
-                    params.push(Value::Text(code.as_str()));
-                    format!("WHERE s.code = ${filter_index}")
-                }
-                None => String::new(),
-            };
+            if let Some(code) = stream {
+                params.push(Value::Text(code.as_str()));
+            }
+            let filter = "";
             let sql = format!(
                 // Sum by integer ids first, then name the (few) results: grouping the
                 // joined text columns of every transfer was most of the time.
