@@ -798,3 +798,70 @@ async fn each_access_writes_exactly_one_audit_row() {
     assert!(page.contains("Refused"), "the practitioner's refused attempt is listed too");
     server.finish().await;
 }
+
+/// Everything the server logs while the tests in this binary run, as JSON lines.
+fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    use std::sync::{Mutex, OnceLock};
+    static LOGS: OnceLock<&'static Mutex<Vec<u8>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer: &'static Mutex<Vec<u8>> = Box::leak(Box::new(Mutex::new(Vec::new())));
+        struct Sink(&'static Mutex<Vec<u8>>);
+        impl std::io::Write for Sink {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || Sink(buffer))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one subscriber");
+        buffer
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_person_data_or_secret_in_logs() {
+    let logs = captured_logs();
+    let server = start().await;
+    let practitioner = sign_in_as(&server, "practitioner").await;
+    for path in ["/caseload", "/people/P000001", "/people/P000002", "/api/people/P000001"] {
+        client()
+            .get(format!("{}{path}", server.base))
+            .header(COOKIE, &practitioner.cookie)
+            .send()
+            .await
+            .unwrap();
+    }
+    let (cookie, token) = sign_in_form(&server).await;
+    post_sign_in(&server, "citizen", "a-wrong-password", Some(&cookie), &token).await;
+    let check = client()
+        .post(format!("{}/check-what-you-might-pay", server.base))
+        .form(&[("nation", "england"), ("savings", "12345.67")])
+        .send()
+        .await
+        .unwrap();
+    assert!(check.status().is_client_error() || check.status().is_success());
+    server.finish().await;
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("/people/P000001"), "the request log was captured: {text}");
+    for private in [
+        "Northcott",
+        "Southgate",
+        "9990000018",
+        "9990000026",
+        "1948-03-14", // people
+        "practitioner-password-1",
+        "a-wrong-password",
+        &practitioner.cookie[18..], // secrets
+        &practitioner.csrf,
+        "12345.67", // a session's token, what someone typed
+    ] {
+        assert!(!text.contains(private), "{private} is in the log");
+    }
+}
