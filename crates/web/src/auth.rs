@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine;
@@ -147,9 +148,9 @@ pub fn now_utc() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn cookie_value<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
+/// The value of cookie `name` in a request's `Cookie` headers.
+pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -199,7 +200,7 @@ impl FromRequestParts<AppState> for Caller {
             }
             return Ok(caller);
         }
-        if let Some(token) = cookie_value(parts, SESSION_COOKIE) {
+        if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
             let hash = secret_hash(token);
             let lookup = hash.clone();
             let found = state.run(move |store| store.session(&lookup, &now)).await?;

@@ -28,34 +28,34 @@ use crate::pages::layout::{HtmlPage, SignedIn, page, signed_in_page};
 use crate::people::{AuditQuery, authorize_person, spend_range};
 use crate::state::AppState;
 
+/// A page that says why the person cannot go on, with a way back home.
+fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+    HtmlPage::private(
+        status,
+        page(
+            title,
+            html! {
+                h1 { (title) }
+                p { (message) }
+                p { a href="/home" { "Go to your home page" } }
+            },
+        ),
+    )
+    .into_response()
+}
+
 /// What a page handler answers when it cannot go on.
 fn denied(denied: Denied) -> Response {
     match denied {
         Denied::NotSignedIn => redirect("/sign-in"),
-        Denied::Refused(reason) => HtmlPage::private(
+        Denied::Refused(reason) => message_page(
             StatusCode::FORBIDDEN,
-            page(
-                "You cannot see this page",
-                html! {
-                    h1 { "You cannot see this page" }
-                    p { "Your role does not allow it: " (reason) "." }
-                    p { a href="/home" { "Go to your home page" } }
-                },
-            ),
-        )
-        .into_response(),
-        Denied::Failed(ApiError::NotFound { what, .. }) => HtmlPage::private(
-            StatusCode::NOT_FOUND,
-            page(
-                "Not found",
-                html! {
-                    h1 { "Not found" }
-                    p { "There is no such " (what) "." }
-                    p { a href="/home" { "Go to your home page" } }
-                },
-            ),
-        )
-        .into_response(),
+            "You cannot see this page",
+            &format!("Your role does not allow it: {reason}."),
+        ),
+        Denied::Failed(ApiError::NotFound { what, .. }) => {
+            message_page(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what}."))
+        }
         Denied::Failed(error) => failed(error),
     }
 }

@@ -121,17 +121,6 @@ pub async fn show(State(state): State<AppState>, caller: Caller) -> Response {
     show_form(&state, StatusCode::OK, "", &FieldErrors::new())
 }
 
-fn cookie_in(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
-}
-
 /// `POST /sign-in`.
 pub async fn sign_in(
     State(state): State<AppState>,
@@ -146,8 +135,8 @@ pub async fn sign_in(
         entry.actor = if username.is_empty() { "anonymous".into() } else { username.clone() };
         entry
     };
-    let expected = cookie_in(&headers, SIGN_IN_COOKIE);
-    if !token_matches(expected.as_deref(), Some(form.csrf_token.as_str())) {
+    let expected = crate::auth::cookie_value(&headers, SIGN_IN_COOKIE);
+    if !token_matches(expected, Some(form.csrf_token.as_str())) {
         if let Err(error) =
             state.audit(audit("refused", "the form's CSRF token is missing or wrong")).await
         {
