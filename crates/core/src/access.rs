@@ -200,6 +200,8 @@ pub enum Action<'a> {
     ReadAggregates,
     /// Run a financial assessment (stateless: nothing is stored).
     Assess,
+    /// Record a financial assessment against a person's record.
+    RecordAssessment(PersonRef<'a>),
     /// Read the audit log.
     ReadAuditLog,
     /// See organisations, streams, users and tokens; create users; issue and revoke tokens.
@@ -218,7 +220,7 @@ impl Action<'_> {
             Action::ReadLedger => Scope::LedgerRead,
             Action::WriteLedger => Scope::LedgerWrite,
             Action::ReadAggregates => Scope::Reports,
-            Action::Assess => Scope::Assess,
+            Action::Assess | Action::RecordAssessment(_) => Scope::Assess,
             Action::ReadAuditLog => Scope::AuditRead,
             // No scope allows administration: it is done by a signed-in administrator.
             Action::Administer => return None,
@@ -237,6 +239,7 @@ impl Action<'_> {
             Action::WriteLedger => "write_ledger",
             Action::ReadAggregates => "read_aggregates",
             Action::Assess => "assess",
+            Action::RecordAssessment(_) => "record_assessment",
             Action::ReadAuditLog => "read_audit_log",
             Action::Administer => "administer",
         }
@@ -245,7 +248,9 @@ impl Action<'_> {
     /// The person whose record this action touches, if any.
     pub fn person(&self) -> Option<&str> {
         match self {
-            Action::ReadPerson(person) | Action::ReadPersonAccessLog(person) => Some(person.code),
+            Action::ReadPerson(person)
+            | Action::ReadPersonAccessLog(person)
+            | Action::RecordAssessment(person) => Some(person.code),
             _ => None,
         }
     }
@@ -285,7 +290,7 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
         (_, A::ReadOwnRecord) => {
             refuse("these pages are for people receiving care, to see their own record")
         }
-        (R::Auditor, A::WriteLedger | A::Assess | A::Administer) => {
+        (R::Auditor, A::WriteLedger | A::Assess | A::RecordAssessment(_) | A::Administer) => {
             refuse("auditors have read-only access")
         }
         (R::Auditor, _) => Ok(()),
@@ -319,7 +324,8 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
             | A::ReadLedger
             | A::WriteLedger
             | A::ReadAggregates
-            | A::Assess,
+            | A::Assess
+            | A::RecordAssessment(_),
         ) => Ok(()),
         (R::Finance, A::ListCaseload { .. }) => Ok(()),
         (R::Finance, _) => refuse("finance officers cannot do this"),
@@ -382,6 +388,17 @@ mod tests {
                 allowed,
                 "{role} reading {}",
                 person.code
+            );
+        }
+    }
+
+    #[test]
+    fn only_finance_records_a_financial_assessment() {
+        for role in Role::ALL {
+            assert_eq!(
+                decide(&principal(role), &Action::RecordAssessment(MINE)).is_ok(),
+                role == Role::Finance,
+                "{role}"
             );
         }
     }

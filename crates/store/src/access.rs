@@ -682,6 +682,89 @@ f.owner_id, SUM(t.amount_pence) FROM transfers t \
     }
 }
 
+/// A financial assessment to record against a person.
+#[derive(Clone, Debug)]
+pub struct NewAssessment<'a> {
+    pub person_code: &'a str,
+    pub recorded_by: &'a str,
+    pub nation: &'a str,
+    pub effective_date: NaiveDate,
+    pub weekly_charge_pence: i64,
+    /// The case as given, JSON.
+    pub case_json: &'a str,
+    /// The explained result, JSON.
+    pub explanation_json: &'a str,
+}
+
+/// A recorded financial assessment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AssessmentRecord {
+    pub id: i64,
+    pub person_code: String,
+    pub recorded_at: String,
+    pub recorded_by: String,
+    pub nation: String,
+    pub effective_date: NaiveDate,
+    pub weekly_charge_pence: i64,
+    pub case_json: String,
+    pub explanation_json: String,
+}
+
+impl Store {
+    /// Record an assessment (append-only); returns its id.
+    pub fn record_assessment(&self, new: &NewAssessment<'_>) -> Result<i64, StoreError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            conn.execute(
+                "INSERT INTO financial_assessments (person_code, recorded_at, recorded_by, nation, \
+                 effective_date, weekly_charge_pence, case_json, explanation_json) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    Value::Text(new.person_code),
+                    Value::Text(&now),
+                    Value::Text(new.recorded_by),
+                    Value::Text(new.nation),
+                    Value::Date(new.effective_date),
+                    Value::Int(new.weekly_charge_pence),
+                    Value::Text(new.case_json),
+                    Value::Text(new.explanation_json),
+                ],
+            )?;
+            conn.query_int(
+                "SELECT MAX(id) FROM financial_assessments WHERE person_code = $1",
+                &[Value::Text(new.person_code)],
+            )?
+            .ok_or_else(|| StoreError::Corrupt("an assessment just recorded cannot be read".into()))
+        })
+    }
+
+    /// Every assessment recorded for a person, newest first.
+    pub fn assessments_for(&self, person_code: &str) -> Result<Vec<AssessmentRecord>, StoreError> {
+        self.read(|conn| {
+            collect(
+                conn,
+                "SELECT id, person_code, recorded_at, recorded_by, nation, effective_date, \
+                 weekly_charge_pence, case_json, explanation_json FROM financial_assessments \
+                 WHERE person_code = $1 ORDER BY id DESC",
+                &[Value::Text(person_code)],
+                |r| {
+                    Ok(AssessmentRecord {
+                        id: r.int(0)?,
+                        person_code: r.text(1)?,
+                        recorded_at: r.text(2)?,
+                        recorded_by: r.text(3)?,
+                        nation: r.text(4)?,
+                        effective_date: r.date(5)?,
+                        weekly_charge_pence: r.int(6)?,
+                        case_json: r.text(7)?,
+                        explanation_json: r.text(8)?,
+                    })
+                },
+            )
+        })
+    }
+}
+
 fn collect<T>(
     conn: &mut dyn Conn,
     sql: &str,

@@ -25,8 +25,8 @@ mod sqlite;
 pub mod testing;
 
 pub use access::{
-    AuditEntry, AuditFilter, AuditRecord, NewUser, OrganisationRecord, PersonRecord, SessionRecord,
-    SpendRow, TeamRecord, TokenRecord, UserRecord,
+    AssessmentRecord, AuditEntry, AuditFilter, AuditRecord, NewAssessment, NewUser,
+    OrganisationRecord, PersonRecord, SessionRecord, SpendRow, TeamRecord, TokenRecord, UserRecord,
 };
 pub use journal::JOURNAL_COMMODITY;
 pub use ledger::{

@@ -38,10 +38,17 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0002_people_and_access.sqlite.sql"),
         postgres: include_str!("../migrations/0002_people_and_access.postgres.sql"),
     },
+    Migration {
+        version: 3,
+        name: "financial_assessments",
+        portable: include_str!("../migrations/0003_financial_assessments.sql"),
+        sqlite: include_str!("../migrations/0003_financial_assessments.sqlite.sql"),
+        postgres: include_str!("../migrations/0003_financial_assessments.postgres.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 fn render(migration: &Migration, dialect: Dialect) -> String {
     let (id, auto_id, date, extra) = match dialect {

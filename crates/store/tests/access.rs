@@ -71,6 +71,34 @@ backend_tests! {
         assert_eq!(rows[0].entry.outcome, "failure");
     }
 
+    fn recorded_assessments_are_kept_whole(url: &str) {
+        let store = Store::open(url).unwrap();
+        let record = |charge: i64| {
+            store
+                .record_assessment(&onebudget_store::NewAssessment {
+                    person_code: "P0001",
+                    recorded_by: "finance",
+                    nation: "england",
+                    effective_date: NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
+                    weekly_charge_pence: charge,
+                    case_json: "{}",
+                    explanation_json: "{}",
+                })
+                .unwrap()
+        };
+        let first = record(11_010);
+        let second = record(9_000);
+        assert!(second > first);
+        let history: Vec<i64> =
+            store.assessments_for("P0001").unwrap().iter().map(|a| a.weekly_charge_pence).collect();
+        assert_eq!(history, [9_000, 11_010], "newest first");
+        for sql in ["UPDATE financial_assessments SET weekly_charge_pence = 0", "DELETE FROM financial_assessments"] {
+            let error = raw_sql(url, sql).unwrap_err();
+            assert!(error.contains("append-only"), "{sql}: {error}");
+        }
+        assert!(store.assessments_for("P0002").unwrap().is_empty());
+    }
+
     fn people_are_found_by_code_and_team(url: &str) {
         let store = Store::open(url).unwrap();
         store

@@ -182,8 +182,10 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            .and_then(|v| v.trim().split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         if let Some(token) = bearer {
             let hash = secret_hash(token);
             let found = state.run(move |store| store.token_user(&hash, &now)).await?;
@@ -293,6 +295,7 @@ fn logged_when_allowed(action: &Action<'_>) -> bool {
         | Action::ListCaseload { .. }
         | Action::ListAllPeople
         | Action::WriteLedger
+        | Action::RecordAssessment(_)
         | Action::ReadAuditLog
         | Action::Administer => true,
         // The page is allowed; the read of the record it shows is logged on its own.

@@ -48,7 +48,7 @@ where
 
 /// Refuse a body declared as something other than JSON. A body with no content type is
 /// read as JSON.
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(CONTENT_TYPE) else {
         return Ok(());
     };

@@ -106,6 +106,11 @@ pub fn routes() -> Vec<Route> {
         route("/api/financial-assessments", &["POST"], post(assessment::assess)),
         route("/api/people/{code}", &["GET"], get(people::person)),
         route("/api/people/{code}/access-log", &["GET"], get(people::access_log)),
+        route(
+            "/api/people/{code}/financial-assessments",
+            &["GET", "POST"],
+            get(people::assessments).post(people::record_assessment),
+        ),
         route("/api/reports/spend", &["GET"], get(people::spend)),
         route("/api/audit", &["GET"], get(people::audit)),
     ]

@@ -6,7 +6,33 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{assessment, health, ledger, schema};
+use crate::{assessment, health, ledger, people, schema};
+
+/// Declares the bearer-token scheme machine clients use, and applies it to every path
+/// (sessions from the pages work too; `/health` and this document need neither).
+struct BearerSecurity;
+
+impl utoipa::Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A token issued with `onebudget token issue`, scoped and expiring.",
+                    ))
+                    .build(),
+            ),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
+    }
+}
 
 /// The API's OpenAPI document.
 #[derive(OpenApi)]
@@ -28,6 +54,12 @@ use crate::{assessment, health, ledger, schema};
         ledger::transfer,
         ledger::balances,
         assessment::assess,
+        people::person,
+        people::access_log,
+        people::record_assessment,
+        people::assessments,
+        people::spend,
+        people::audit,
         openapi_json,
     ),
     components(schemas(
@@ -66,6 +98,12 @@ use crate::{assessment, health, ledger, schema};
         schema::Step,
         schema::AllowanceLine,
         schema::Explanation,
+        people::PersonResponse,
+        people::PersonView,
+        people::AuditResponse,
+        people::SpendResponse,
+        people::AssessmentView,
+        people::AssessmentsResponse,
     )),
     tags(
         (name = "health", description = "Is the server up?"),
@@ -73,7 +111,10 @@ use crate::{assessment, health, ledger, schema};
         (name = "transfers", description = "Moving money between accounts."),
         (name = "reports", description = "Balances and statements."),
         (name = "assessment", description = "Financial assessment: what a person pays towards their care, explained."),
-    )
+        (name = "people", description = "People's records, who has looked at them, and their recorded financial assessments. Every access is audited."),
+        (name = "audit", description = "The audit log (auditors only)."),
+    ),
+    modifiers(&BearerSecurity)
 )]
 pub struct ApiDoc;
 

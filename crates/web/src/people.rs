@@ -248,6 +248,159 @@ pub async fn audit(
     Ok(Json(AuditResponse { entries }))
 }
 
+/// Record a financial assessment against a person: the same assessment as
+/// `POST /api/financial-assessments`, kept with who recorded it and when.
+///
+/// Recorded assessments are never changed: a reassessment is a new record, so the
+/// history of what the person was told stays whole.
+#[utoipa::path(
+    post,
+    path = "/api/people/{code}/financial-assessments",
+    tag = "people",
+    params(("code" = String, Path, description = "The person's code.")),
+    request_body(content = crate::schema::CaseInput, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Recorded; the body is the record with the explained result.", body = AssessmentView),
+        (status = 400, description = "The body is not a case.", body = ErrorBody),
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "Only finance officers (or a finance system's token with `assess`) record assessments.", body = ErrorBody),
+        (status = 404, description = "No such person.", body = ErrorBody),
+        (status = 422, description = "The case cannot be assessed (as for `POST /api/financial-assessments`).", body = ErrorBody),
+    )
+)]
+pub async fn record_assessment(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(code): PathParams<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(axum::http::StatusCode, Json<AssessmentView>), ApiError> {
+    let target = format!("/api/people/{code}/financial-assessments");
+    // Who may do this is decided before the body is read.
+    if caller.principal.is_none() {
+        caller
+            .authorize(
+                &state,
+                Action::RecordAssessment(PersonRef { code: &code, team: "" }),
+                &target,
+            )
+            .await?;
+    }
+    let wanted = code.clone();
+    let person = state.run(move |store| store.person(&wanted)).await?;
+    let team = person.as_ref().map_or("", |p| p.team.as_str());
+    let principal = caller
+        .authorize(&state, Action::RecordAssessment(PersonRef { code: &code, team }), &target)
+        .await?;
+    if person.is_none() {
+        return Err(ApiError::NotFound { what: "person", code });
+    }
+    crate::extract::check_content_type(&headers)?;
+    let input: onebudget_core::assessment::CaseInput = crate::extract::parse_json(&body)?;
+    let explanation = crate::assessment::assess_case(&input)?;
+    let case_json = serde_json::to_string(&input)
+        .map_err(|e| ApiError::Internal(format!("writing the case: {e}")))?;
+    let explanation_json = serde_json::to_string(&explanation)
+        .map_err(|e| ApiError::Internal(format!("writing the explanation: {e}")))?;
+    let nation = serde_json::to_value(explanation.nation)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let date = explanation.date;
+    let charge = explanation.outcome.weekly_charge.pence();
+    let username = principal.username.clone();
+    let person_code = code.clone();
+    let id = state
+        .run(move |store| {
+            store.record_assessment(&onebudget_store::NewAssessment {
+                person_code: &person_code,
+                recorded_by: &username,
+                nation: &nation,
+                effective_date: date,
+                weekly_charge_pence: charge,
+                case_json: &case_json,
+                explanation_json: &explanation_json,
+            })
+        })
+        .await?;
+    let records = state.run(move |store| store.assessments_for(&code)).await?;
+    let record = records
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| ApiError::Internal("the recorded assessment cannot be read back".into()))?;
+    Ok((axum::http::StatusCode::CREATED, Json(AssessmentView::try_from(record)?)))
+}
+
+/// A person's recorded financial assessments, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/people/{code}/financial-assessments",
+    tag = "people",
+    params(("code" = String, Path, description = "The person's code.")),
+    responses(
+        (status = 200, description = "Every recorded assessment, newest first.", body = AssessmentsResponse),
+        (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
+        (status = 403, description = "The caller may not see this person.", body = ErrorBody),
+    )
+)]
+pub async fn assessments(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(code): PathParams<String>,
+) -> Result<Json<AssessmentsResponse>, ApiError> {
+    let target = format!("/api/people/{code}/financial-assessments");
+    authorize_person(&state, &caller, &code, false, &target).await?;
+    let records = state.run(move |store| store.assessments_for(&code)).await?;
+    let assessments =
+        records.into_iter().map(AssessmentView::try_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(AssessmentsResponse { assessments }))
+}
+
+/// A recorded financial assessment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentView {
+    pub id: i64,
+    pub person: String,
+    /// When it was recorded (UTC).
+    pub recorded_at: String,
+    /// The user name of who recorded it.
+    pub recorded_by: String,
+    /// The weekly charge, pounds as a string.
+    pub weekly_charge: String,
+    /// The case as given.
+    #[schema(value_type = Object)]
+    pub case: serde_json::Value,
+    /// The result with every explained step, as `POST /api/financial-assessments` gives it.
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+}
+
+impl TryFrom<onebudget_store::AssessmentRecord> for AssessmentView {
+    type Error = ApiError;
+    fn try_from(r: onebudget_store::AssessmentRecord) -> Result<AssessmentView, ApiError> {
+        let json = |text: &str| {
+            serde_json::from_str(text)
+                .map_err(|e| ApiError::Internal(format!("a stored assessment cannot be read: {e}")))
+        };
+        Ok(AssessmentView {
+            id: r.id,
+            weekly_charge: onebudget_core::Money::from_pence(r.weekly_charge_pence)
+                .to_plain_string(),
+            case: json(&r.case_json)?,
+            explanation: json(&r.explanation_json)?,
+            person: r.person_code,
+            recorded_at: r.recorded_at,
+            recorded_by: r.recorded_by,
+        })
+    }
+}
+
+/// A person's recorded assessments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentsResponse {
+    pub assessments: Vec<AssessmentView>,
+}
+
 /// A person's record and the ledger accounts they own.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonResponse {

@@ -249,6 +249,20 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
     ),
     (
         "GET",
+        "/api/people/{code}/financial-assessments",
+        "/api/people/P000001/financial-assessments",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "POST",
+        "/api/people/{code}/financial-assessments",
+        "/api/people/P000001/financial-assessments",
+        "{}",
+        Who::Roles(&["finance"]),
+    ),
+    (
+        "GET",
         "/api/reports/spend",
         "/api/reports/spend",
         "",
@@ -269,6 +283,14 @@ fn every_route_is_in_the_matrix() {
     let stale: Vec<_> = matrix.difference(&routes).collect();
     assert!(missing.is_empty(), "routes with no row in the authorization matrix: {missing:?}");
     assert!(stale.is_empty(), "matrix rows for routes that do not exist: {stale:?}");
+    // And every API route is described in the OpenAPI document.
+    let document =
+        serde_json::to_value(<onebudget_web::openapi::ApiDoc as utoipa::OpenApi>::openapi())
+            .expect("the document");
+    for (method, path) in routes.iter().filter(|(_, path)| path.starts_with("/api/")) {
+        let operation = &document["paths"][path.as_str()][method.to_ascii_lowercase()];
+        assert!(operation.is_object(), "{method} {path} is not in the OpenAPI document");
+    }
 }
 
 /// Whether a response means "let through" (any status but a refusal or a sign-in
@@ -864,4 +886,93 @@ async fn no_person_data_or_secret_in_logs() {
     ] {
         assert!(!text.contains(private), "{private} is in the log");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finance_records_assessments_and_the_history_is_kept() {
+    let server = start().await;
+    // A published worked example (Devon, 2023/24): £110.10 a week.
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../core/tests/golden/01-england-non-residential-devon-esa-enhanced-pip.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let case = &golden["case"];
+    let url = format!("{}/api/people/{NORTH_PERSON}/financial-assessments", server.base);
+    let practitioner = sign_in_as(&server, "practitioner").await;
+    let refused =
+        client().post(&url).header(COOKIE, &practitioner.cookie).json(case).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "practitioners do not record charges");
+
+    let finance = sign_in_as(&server, "finance").await;
+    for _ in 0..2 {
+        let recorded =
+            client().post(&url).header(COOKIE, &finance.cookie).json(case).send().await.unwrap();
+        assert_eq!(recorded.status(), StatusCode::CREATED);
+        let body: serde_json::Value = recorded.json().await.unwrap();
+        assert_eq!(body["weekly_charge"], "110.10");
+        assert_eq!(body["recorded_by"], "finance");
+        assert_eq!(body["explanation"]["weekly_charge"], "110.10");
+        assert!(body["explanation"]["steps"].as_array().is_some_and(|s| !s.is_empty()));
+    }
+    // A case that cannot be read is refused and nothing is recorded.
+    let bad = client()
+        .post(&url)
+        .header(COOKIE, &finance.cookie)
+        .json(&serde_json::json!({"nation": "england"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let missing = client()
+        .post(format!("{}/api/people/P999999/financial-assessments", server.base))
+        .header(COOKIE, &finance.cookie)
+        .json(case)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // The practitioner of the person's team sees the history, newest first, and the page.
+    let history: serde_json::Value = client()
+        .get(&url)
+        .header(COOKIE, &practitioner.cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<i64> = history["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "the unreadable case recorded nothing");
+    assert!(ids[0] > ids[1], "newest first: {ids:?}");
+    let page = client()
+        .get(format!("{}/people/{NORTH_PERSON}", server.base))
+        .header(COOKIE, &practitioner.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("£110.10"), "the person's page shows the recorded charge");
+    // Each decision to record is in the audit log against the person.
+    let rows = audit_rows(
+        &server,
+        AuditFilter { action: Some("record_assessment".into()), ..AuditFilter::default() },
+    )
+    .await;
+    let allowed = rows.iter().filter(|r| r.entry.outcome == "allowed").count();
+    assert_eq!(allowed, 4, "two recorded, one unreadable, one for nobody: each decided once");
+    assert!(rows.iter().any(|r| r.entry.outcome == "refused" && r.entry.actor == "practitioner"));
+    assert!(rows.iter().all(|r| r.entry.person_code.is_some()));
+    server.finish().await;
 }

@@ -348,6 +348,11 @@ pub async fn person(
         Ok(s) => s,
         Err(e) => return failed(e),
     };
+    let wanted = person.code.clone();
+    let assessments = match state.run(move |store| store.assessments_for(&wanted)).await {
+        Ok(a) => a,
+        Err(e) => return failed(e),
+    };
     let title = format!("{} {}", person.given_name, person.family_name);
     render(
         &caller,
@@ -356,6 +361,25 @@ pub async fn person(
         html! {
             h1 { (title) }
             (person_summary(&person))
+            h2 { "Financial assessments" }
+            @if assessments.is_empty() {
+                p { "No financial assessment has been recorded." }
+            } @else {
+                table.table {
+                    caption { "What this person was assessed to pay, newest first" }
+                    thead { tr { th scope="col" { "Recorded (UTC)" } th scope="col" { "By" } th scope="col" { "Rules of" } th.numeric scope="col" { "A week" } } }
+                    tbody {
+                        @for a in &assessments {
+                            tr {
+                                td { (a.recorded_at.get(..16).unwrap_or(&a.recorded_at).replace('T', " ")) }
+                                td { (a.recorded_by) }
+                                td { (label(&a.nation)) ", " (a.effective_date.format("%-d %B %Y")) }
+                                td.numeric { (pounds(a.weekly_charge_pence)) }
+                            }
+                        }
+                    }
+                }
+            }
             (statements_markup(&statements, 6))
         },
     )
