@@ -178,6 +178,17 @@ pub fn revoke_token(store: &Store, id: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A cell a spreadsheet will show as text, not run as a formula: text that anyone could
+/// have typed (a user name tried at sign-in, a path) and that starts with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return gets a leading `'` (OWASP's advice on CSV injection).
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// `onebudget audit export --format csv`: every row (or those matching), newest first.
 pub fn export_audit(
     store: &Store,
@@ -212,16 +223,16 @@ pub fn export_audit(
             .write_record([
                 record.id.to_string().as_str(),
                 &e.at,
-                &e.actor,
+                &inert(&e.actor),
                 &e.actor_user_id.map(|id| id.to_string()).unwrap_or_default(),
                 e.role.as_deref().unwrap_or(""),
                 &e.via,
                 &e.action,
                 e.person_code.as_deref().unwrap_or(""),
-                &e.target,
+                &inert(&e.target),
                 &e.source,
                 &e.outcome,
-                &e.detail,
+                &inert(&e.detail),
             ])
             .map_err(|error| StoreError::Io(error.to_string()))?;
         rows += 1;

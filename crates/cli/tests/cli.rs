@@ -416,6 +416,26 @@ fn tokens_are_issued_once_stored_hashed_and_revocable() {
     );
     let actions: Vec<&str> = lines.map(|l| l.split(',').nth(6).unwrap_or("")).collect();
     assert_eq!(actions, ["revoke_token", "issue_token", "add_user"]);
+
+    // Text anyone could have typed is exported so a spreadsheet shows it, not runs it.
+    let formula = onebudget(
+        &url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "=HYPERLINK(1)",
+            "--name",
+            "x",
+            "--role",
+            "finance",
+            "--service",
+        ],
+    );
+    assert!(formula.status.success(), "{}", text(&formula.stderr));
+    let export = text(&onebudget(&url, &["audit", "export", "--format", "csv"]).stdout);
+    assert!(export.contains(",'=HYPERLINK(1),"), "{export}");
+    assert!(!export.contains(",=HYPERLINK"), "{export}");
 }
 
 // ---- financial assessment ----

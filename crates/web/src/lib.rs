@@ -26,7 +26,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, Uri};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use onebudget_store::Store;
 
@@ -154,8 +154,16 @@ pub async fn serve(
     Ok(())
 }
 
-async fn no_route(uri: Uri) -> ApiError {
-    ApiError::NoRoute { path: uri.path().to_owned() }
+/// An unknown path: a page for a browser outside `/api/`, JSON for everything else.
+async fn no_route(uri: Uri, headers: axum::http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if wants_html && !uri.path().starts_with("/api/") {
+        return pages::not_found();
+    }
+    ApiError::NoRoute { path: uri.path().to_owned() }.into_response()
 }
 
 async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {

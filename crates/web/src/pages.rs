@@ -14,3 +14,21 @@ pub mod home;
 pub mod layout;
 pub mod roles;
 pub mod session;
+
+/// The page for a path that does not exist.
+pub fn not_found() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    layout::HtmlPage::private(
+        axum::http::StatusCode::NOT_FOUND,
+        layout::page(
+            "Page not found",
+            maud::html! {
+                h1 { "Page not found" }
+                p { "If you typed the web address, check it is correct." }
+                p { "If you pasted the web address, check you copied the entire address." }
+                p { a href="/" { "Go to the home page" } }
+            },
+        ),
+    )
+    .into_response()
+}

@@ -695,6 +695,11 @@ mod checks {
     }
 
     pub async fn a_wrong_password_is_explained_accessibly(s: &Session) {
+        // On the way: a page that does not exist says so, as a page.
+        s.goto("/no-such-page").await;
+        assert_eq!(heading(s).await, "Page not found");
+        s.assert_no_axe_violations("the not-found page").await;
+
         s.goto("/sign-in").await;
         s.type_into("#username", "finance").await;
         s.type_into("#password", "not-the-password").await;
