@@ -27,6 +27,7 @@ pub struct Health {
 #[utoipa::path(
     get,
     path = "/health",
+    security(()),
     tag = "health",
     responses(
         (status = 200, description = "The server and its database are up.", body = Health),

@@ -123,6 +123,7 @@ pub struct ApiDoc;
     get,
     path = "/api/openapi.json",
     tag = "health",
+    security(()),
     responses((status = 200, description = "The OpenAPI 3 document of this API.", content_type = "application/json", body = Object))
 )]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {

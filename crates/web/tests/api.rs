@@ -806,11 +806,24 @@ async fn openapi_lists_every_path(app: &TestApp) {
         ("/api/transfers/{idempotency_key}", "get"),
         ("/api/balances", "get"),
         ("/api/financial-assessments", "post"),
+        ("/api/people/{code}", "get"),
+        ("/api/people/{code}/access-log", "get"),
+        ("/api/people/{code}/financial-assessments", "get"),
+        ("/api/people/{code}/financial-assessments", "post"),
+        ("/api/reports/spend", "get"),
+        ("/api/audit", "get"),
     ] {
         let operation = &paths.get(path).unwrap_or_else(|| panic!("{path} is documented"))[method];
         assert!(operation["responses"].is_object(), "{method} {path}: {operation}");
     }
-    assert_eq!(paths.len(), 12, "no undocumented extras: {:?}", paths.keys());
+    assert_eq!(paths.len(), 17, "no undocumented extras: {:?}", paths.keys());
+    // Every operation but the health check and this document needs a bearer token (or a
+    // session), and says so.
+    assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(document["security"][0]["bearer"], json!([]));
+    for public in ["/health", "/api/openapi.json"] {
+        assert_eq!(paths[public]["get"]["security"], json!([{}]), "{public} needs no token");
+    }
     let schemas = document["components"]["schemas"].as_object().expect("schemas");
     for name in
         ["ErrorBody", "ErrorDetail", "TransferRequest", "Account", "Statement", "BalanceRow"]
