@@ -242,7 +242,9 @@ pub async fn streams(
     Ok(Json(StreamsResponse { streams }))
 }
 
-/// List every account.
+/// List every account. People's own accounts are included only for callers who may see
+/// everyone (finance and auditors; a token also needs `people:read`), and the listing is
+/// then audited.
 #[utoipa::path(
     get,
     path = "/api/accounts",
@@ -256,9 +258,14 @@ pub async fn streams(
 )]
 pub async fn accounts(
     State(state): State<AppState>,
-    _allowed: Allowed<LedgerRead>,
+    allowed: Allowed<LedgerRead>,
 ) -> Result<Json<AccountsResponse>, ApiError> {
-    let accounts = state.run(|store| store.accounts()).await?;
+    let with_people =
+        crate::people::may_list_people(&state, &allowed.caller, "/api/accounts").await?;
+    let mut accounts = state.run(|store| store.accounts()).await?;
+    if !with_people {
+        accounts.retain(|a| !matches!(a.owner(), onebudget_core::ledger::Owner::Person(_)));
+    }
     Ok(Json(AccountsResponse { accounts }))
 }
 
@@ -279,10 +286,12 @@ pub async fn accounts(
 )]
 pub async fn account(
     State(state): State<AppState>,
-    _allowed: Allowed<LedgerRead>,
+    allowed: Allowed<LedgerRead>,
     PathParams(code): PathParams<String>,
 ) -> Result<Json<Account>, ApiError> {
     let code = AccountCode::parse("code", &code)?;
+    // A person's account is part of their record.
+    crate::people::authorize_account(&state, &allowed.caller, &code).await?;
     let missing = code.as_str().to_owned();
     state
         .run(move |store| store.account(&code))
@@ -429,19 +438,27 @@ pub async fn post_batch(
 )]
 pub async fn transfer(
     State(state): State<AppState>,
-    _allowed: Allowed<LedgerRead>,
+    allowed: Allowed<LedgerRead>,
     PathParams(key): PathParams<String>,
 ) -> Result<Json<RecordedTransfer>, ApiError> {
     let key = IdempotencyKey::parse("idempotency_key", &key)?;
     let missing = key.as_str().to_owned();
-    state
+    let recorded = state
         .run(move |store| store.transfer(&key))
         .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound { what: "transfer", code: missing })
+        .ok_or(ApiError::NotFound { what: "transfer", code: missing })?;
+    // A payment into or out of a person's account is part of their record.
+    for account in [recorded.transfer.from(), recorded.transfer.to()] {
+        crate::people::authorize_account(&state, &allowed.caller, account).await?;
+    }
+    Ok(Json(recorded))
 }
 
 /// Every (account, stream) balance, now or as of the end of a day.
+///
+/// People's own accounts are included only for callers who may see everyone (finance
+/// and auditors; a token also needs `people:read`), and the listing is then audited.
+/// The total is of the rows shown.
 #[utoipa::path(
     get,
     path = "/api/balances",
@@ -459,13 +476,18 @@ pub async fn transfer(
 )]
 pub async fn balances(
     State(state): State<AppState>,
-    _allowed: Allowed<LedgerRead>,
+    allowed: Allowed<LedgerRead>,
     QueryParams(query): QueryParams<BalancesQuery>,
 ) -> Result<Json<BalancesResponse>, ApiError> {
     let as_of = optional_date("as_of", query.as_of.as_ref())?;
     let stream =
         given(query.stream.as_ref()).map(|code| StreamCode::parse("stream", code)).transpose()?;
-    let balances = state.run(move |store| store.balances(as_of, stream.as_ref())).await?;
+    let with_people =
+        crate::people::may_list_people(&state, &allowed.caller, "/api/balances").await?;
+    let mut balances = state.run(move |store| store.balances(as_of, stream.as_ref())).await?;
+    if !with_people {
+        balances.retain(|row| row.owner_kind != "person");
+    }
     let total = Money::checked_sum(balances.iter().map(|row| row.balance))
         .map_err(|error| ApiError::Internal(format!("summing the balances: {error}")))?;
     Ok(Json(BalancesResponse { as_of, balances, total }))

@@ -129,6 +129,7 @@ pub fn router(store: Store, settings: Settings) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(csrf::refuse_cross_site))
+        .layer(middleware::from_fn(no_store_for_api))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
@@ -152,6 +153,20 @@ pub async fn serve(
     .with_context(|| format!("serving on {address}"))?;
     tracing::info!(%address, "onebudget stopped");
     Ok(())
+}
+
+/// API answers may hold a person's data: no browser or proxy may keep them. (Pages set
+/// their own caching headers.)
+async fn no_store_for_api(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    if api && !response.headers().contains_key(axum::http::header::CACHE_CONTROL) {
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    response
 }
 
 /// An unknown path: a page for a browser outside `/api/`, JSON for everything else.

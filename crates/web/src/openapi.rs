@@ -101,6 +101,8 @@ impl utoipa::Modify for BearerSecurity {
         people::PersonResponse,
         people::PersonView,
         people::AuditResponse,
+        people::AccessLogResponse,
+        people::AccessLogEntry,
         people::SpendResponse,
         people::AssessmentView,
         people::AssessmentsResponse,

@@ -77,6 +77,22 @@ pub async fn authorize_account(
     Ok(())
 }
 
+/// Whether the ledger lists for `allowed`'s caller may include people's own accounts:
+/// only for someone who may see everyone (finance, auditors; a token also needs
+/// `people:read`). When they may, the listing is audited as a read of everyone.
+pub async fn may_list_people(
+    state: &AppState,
+    caller: &Caller,
+    target: &str,
+) -> Result<bool, ApiError> {
+    let Some(principal) = &caller.principal else { return Ok(false) };
+    if onebudget_core::access::decide(principal, &Action::ListAllPeople).is_err() {
+        return Ok(false);
+    }
+    caller.authorize(state, Action::ListAllPeople, target).await?;
+    Ok(true)
+}
+
 /// A person's record.
 #[utoipa::path(
     get,
@@ -110,7 +126,7 @@ pub async fn person(
     tag = "people",
     params(("code" = String, Path, description = "The person's code.")),
     responses(
-        (status = 200, description = "Each access: who, their role, when, what, from where, and the outcome.", body = AuditResponse),
+        (status = 200, description = "Each access: who, their role, when, what, and the outcome.", body = AccessLogResponse),
         (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
         (status = 403, description = "Only the person and auditors may see this.", body = ErrorBody),
     )
@@ -119,12 +135,44 @@ pub async fn access_log(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(code): PathParams<String>,
-) -> Result<Json<AuditResponse>, ApiError> {
+) -> Result<Json<AccessLogResponse>, ApiError> {
     let target = format!("/api/people/{code}/access-log");
     authorize_person(&state, &caller, &code, true, &target).await?;
     let filter = AuditFilter { person_code: Some(code), ..AuditFilter::default() };
-    let entries = state.run(move |store| store.audit_search(&filter, 500)).await?;
-    Ok(Json(AuditResponse { entries }))
+    let rows = state.run(move |store| store.audit_search(&filter, 500)).await?;
+    // What the person's own page shows: not staff members' addresses or internal ids.
+    let entries = rows
+        .into_iter()
+        .map(|r| AccessLogEntry {
+            at: r.entry.at,
+            who: r.entry.actor,
+            role: r.entry.role,
+            action: r.entry.action,
+            target: r.entry.target,
+            outcome: r.entry.outcome,
+        })
+        .collect();
+    Ok(Json(AccessLogResponse { entries }))
+}
+
+/// One look at a person's record, as the person sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLogEntry {
+    /// When (UTC).
+    pub at: String,
+    /// The user name.
+    pub who: String,
+    pub role: Option<String>,
+    pub action: String,
+    pub target: String,
+    /// `allowed`, `refused`, `success` or `failure`.
+    pub outcome: String,
+}
+
+/// Who has looked at a person's record, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessLogResponse {
+    pub entries: Vec<AccessLogEntry>,
 }
 
 /// Query of `GET /api/reports/spend`.
@@ -272,9 +320,11 @@ pub async fn record_assessment(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(code): PathParams<String>,
-    headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
-) -> Result<(axum::http::StatusCode, Json<AssessmentView>), ApiError> {
+    request: axum::extract::Request,
+) -> Result<
+    (axum::http::StatusCode, [(axum::http::HeaderName, String); 1], Json<AssessmentView>),
+    ApiError,
+> {
     let target = format!("/api/people/{code}/financial-assessments");
     // Who may do this is decided before the body is read.
     if caller.principal.is_none() {
@@ -295,7 +345,15 @@ pub async fn record_assessment(
     if person.is_none() {
         return Err(ApiError::NotFound { what: "person", code });
     }
-    crate::extract::check_content_type(&headers)?;
+    // Only now, with the caller allowed, is the body read.
+    crate::extract::check_content_type(request.headers())?;
+    let body =
+        axum::body::to_bytes(request.into_body(), crate::BODY_LIMIT_BYTES).await.map_err(|_| {
+            ApiError::BodyUnreadable {
+                too_large: true,
+                message: "the request body could not be read, or is over 16 MiB".into(),
+            }
+        })?;
     let input: onebudget_core::assessment::CaseInput = crate::extract::parse_json(&body)?;
     let explanation = crate::assessment::assess_case(&input)?;
     let case_json = serde_json::to_string(&input)
@@ -323,12 +381,17 @@ pub async fn record_assessment(
             })
         })
         .await?;
+    let location = format!("/api/people/{code}/financial-assessments");
     let records = state.run(move |store| store.assessments_for(&code)).await?;
     let record = records
         .into_iter()
         .find(|r| r.id == id)
         .ok_or_else(|| ApiError::Internal("the recorded assessment cannot be read back".into()))?;
-    Ok((axum::http::StatusCode::CREATED, Json(AssessmentView::try_from(record)?)))
+    Ok((
+        axum::http::StatusCode::CREATED,
+        [(axum::http::header::LOCATION, location)],
+        Json(AssessmentView::try_from(record)?),
+    ))
 }
 
 /// A person's recorded financial assessments, newest first.

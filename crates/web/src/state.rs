@@ -62,7 +62,15 @@ pub struct AppState {
     audit: mpsc::SyncSender<AuditJob>,
     pub settings: Arc<Settings>,
     pub counters: Arc<Counters>,
+    /// Sign-in attempts checked at once. Each holds its permit from counting the user
+    /// name's failures to committing its own audit row, so a burst of attempts cannot all
+    /// read the count before any failure is recorded; and argon2 (19 MiB, tens of
+    /// milliseconds) never runs more than this many times at once.
+    pub sign_in_permits: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many sign-in attempts are checked at once.
+const SIGN_IN_PERMITS: usize = 2;
 
 /// How many audit rows one commit takes at most.
 const AUDIT_BATCH: usize = 512;
@@ -79,7 +87,13 @@ impl AppState {
             .spawn(move || write_audit(&writer_store, &jobs, &writer_counters))
             .map_err(|e| tracing::error!(error = %e, "cannot start the audit writer"))
             .ok();
-        AppState { store, audit, settings: Arc::new(settings), counters }
+        AppState {
+            store,
+            audit,
+            settings: Arc::new(settings),
+            counters,
+            sign_in_permits: Arc::new(tokio::sync::Semaphore::new(SIGN_IN_PERMITS)),
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -104,8 +118,16 @@ impl AppState {
         }
     }
 
-    /// Record one audit row and wait until it is committed.
-    pub async fn audit(&self, entry: AuditEntry) -> Result<(), ApiError> {
+    /// Record one audit row and wait until it is committed. Control characters in what a
+    /// client sent (a NUL byte, which PostgreSQL refuses in text, or a line break that
+    /// would forge a line in an export) are replaced with U+FFFD first.
+    pub async fn audit(&self, mut entry: AuditEntry) -> Result<(), ApiError> {
+        for field in [&mut entry.actor, &mut entry.target, &mut entry.detail] {
+            printable(field);
+        }
+        if let Some(person) = entry.person_code.as_mut() {
+            printable(person);
+        }
         if entry.outcome == "refused" {
             self.counters.refusals.fetch_add(1, Ordering::Relaxed);
         }
@@ -132,6 +154,13 @@ impl AppState {
     }
 }
 
+/// Replace control characters with U+FFFD.
+fn printable(text: &mut String) {
+    if text.chars().any(char::is_control) {
+        *text = text.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect();
+    }
+}
+
 fn write_audit(store: &Store, jobs: &mpsc::Receiver<AuditJob>, counters: &Counters) {
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
@@ -146,11 +175,23 @@ fn write_audit(store: &Store, jobs: &mpsc::Receiver<AuditJob>, counters: &Counte
         if result.is_ok() {
             counters.audit_rows.fetch_add(entries.len() as u64, Ordering::Relaxed);
             counters.audit_commits.fetch_add(1, Ordering::Relaxed);
-        } else if let Err(error) = &result {
-            tracing::error!(error = %error, rows = entries.len(), "the audit log could not be written");
+            for waiter in waiters {
+                let _ = waiter.send(Ok(()));
+            }
+            continue;
         }
-        for waiter in waiters {
-            let _ = waiter.send(result.clone());
+        // One bad row must not fail the requests it shares a commit with: write each on
+        // its own, so only its own request fails.
+        for (entry, waiter) in entries.into_iter().zip(waiters) {
+            let one = store.append_audit(std::slice::from_ref(&entry)).map_err(|e| e.to_string());
+            match &one {
+                Ok(()) => {
+                    counters.audit_rows.fetch_add(1, Ordering::Relaxed);
+                    counters.audit_commits.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(error) => tracing::error!(error = %error, "an audit row could not be written"),
+            }
+            let _ = waiter.send(one);
         }
     }
 }

@@ -976,3 +976,70 @@ async fn finance_records_assessments_and_the_history_is_kept() {
     assert!(rows.iter().all(|r| r.entry.person_code.is_some()));
     server.finish().await;
 }
+
+/// Found in review: the ledger's lists showed people's accounts to any ledger reader
+/// without an audit row; the admin page named people receiving care; a NUL byte in a path
+/// could fail a PostgreSQL audit commit; API answers could be cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_stay_out_of_ledger_lists_admin_pages_and_caches() {
+    let server = start().await;
+    let store = server.store.clone();
+    let ledger_only = tokio::task::spawn_blocking(move || {
+        support::machine_client(&store, "finance", "ledger:read")
+    })
+    .await
+    .unwrap();
+    let url = |path: &str| format!("{}{path}", server.base);
+    let balances =
+        ledger_only.get(url("/api/balances")).send().await.unwrap().text().await.unwrap();
+    assert!(balances.contains("COUNCIL-ASC") && !balances.contains("P00000"), "{balances}");
+    let accounts =
+        ledger_only.get(url("/api/accounts")).send().await.unwrap().text().await.unwrap();
+    assert!(!accounts.contains("P00000"), "{accounts}");
+    for path in ["/api/accounts/P000001-ASC", "/api/transfers/a"] {
+        let status = ledger_only.get(url(path)).send().await.unwrap().status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path} is part of a person's record");
+    }
+    // Finance sees them, and the listing is audited.
+    let finance = sign_in_as(&server, "finance").await;
+    let full =
+        client().get(url("/api/balances")).header(COOKIE, &finance.cookie).send().await.unwrap();
+    assert_eq!(full.headers().get("cache-control").unwrap(), "no-store");
+    assert!(full.text().await.unwrap().contains("P000001-ASC"));
+    let listed = audit_rows(
+        &server,
+        AuditFilter { action: Some("list_all_people".into()), ..AuditFilter::default() },
+    )
+    .await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].entry.target, "/api/balances");
+
+    // The administrator reads no records, so sees no citizen's name.
+    let admin = sign_in_as(&server, "admin").await;
+    let page = client().get(url("/admin")).header(COOKIE, &admin.cookie).send().await.unwrap();
+    assert!(!page.text().await.unwrap().contains("Southgate"));
+
+    // A citizen's view of their access log leaves out staff addresses and ids.
+    let citizen = sign_in_as(&server, "citizen").await;
+    let log = client()
+        .get(url(&format!("/api/people/{CITIZENS_OWN}/access-log")))
+        .header(COOKIE, &citizen.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(log.contains("\"who\":\"citizen\"") && !log.contains("127.0.0.1"), "{log}");
+
+    // Control characters in what a client sends are made printable before they are logged.
+    let nul = client().get(url("/api/people/%00")).send().await.unwrap().status();
+    assert_eq!(nul, StatusCode::UNAUTHORIZED);
+    let rows = audit_rows(
+        &server,
+        AuditFilter { outcome: Some("refused".into()), ..AuditFilter::default() },
+    )
+    .await;
+    assert!(rows.iter().any(|r| r.entry.target == "/api/people/\u{FFFD}"), "{rows:?}");
+    server.finish().await;
+}

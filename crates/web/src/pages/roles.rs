@@ -626,7 +626,7 @@ pub async fn admin(State(state): State<AppState>, caller: Caller) -> Response {
             table.table {
                 caption { "Users" }
                 thead { tr { th scope="col" { "User name" } th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Kind" } } }
-                tbody { @for u in &users { tr { td { (u.username) } td { (u.display_name) } td { (Role::parse(&u.role).map_or("", |r| r.label())) } td { (label(&u.kind)) } } } }
+                tbody { @for u in &users { tr { td { (u.username) } td { @if u.role == "citizen" { "(a person receiving care)" } @else { (u.display_name) } } td { (Role::parse(&u.role).map_or("", |r| r.label())) } td { (label(&u.kind)) } } } }
             }
             table.table {
                 caption { "Bearer tokens" }

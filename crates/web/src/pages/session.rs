@@ -155,6 +155,10 @@ pub async fn sign_in(
         return show_form(&state, StatusCode::UNPROCESSABLE_ENTITY, "", &errors);
     }
 
+    // Held until this attempt's audit row is committed (see `AppState::sign_in_permits`).
+    let Ok(_permit) = state.sign_in_permits.clone().acquire_owned().await else {
+        return crate::error::ApiError::Internal("sign-in is shutting down".into()).into_response();
+    };
     let window_start = (chrono::Utc::now()
         - chrono::Duration::minutes(state.settings.throttle_minutes))
     .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
@@ -185,7 +189,12 @@ pub async fn sign_in(
                 state.settings.throttle_minutes
             ),
         );
-        return show_form(&state, StatusCode::TOO_MANY_REQUESTS, &username, &errors);
+        let mut response = show_form(&state, StatusCode::TOO_MANY_REQUESTS, &username, &errors);
+        let wait = (state.settings.throttle_minutes * 60).to_string();
+        if let Ok(value) = HeaderValue::from_str(&wait) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+        }
+        return response;
     }
 
     let password = form.password;

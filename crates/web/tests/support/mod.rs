@@ -185,7 +185,7 @@ pub fn seed_place(store: &Store) {
         store
             .create_user(&onebudget_store::NewUser {
                 username,
-                display_name: username,
+                display_name: if role == "citizen" { "Sam Southgate" } else { username },
                 role,
                 kind: "person",
                 password_hash: Some(&hash),
