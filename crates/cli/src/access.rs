@@ -59,6 +59,11 @@ pub fn add_user(store: &Store, args: &NewUserArgs<'_>) -> anyhow::Result<()> {
             "--team: a practitioner's login must name their team, e.g. --team TEAM-NORTH"
         );
     }
+    if let Some(team) = args.team
+        && !store.teams()?.iter().any(|t| t.code == team)
+    {
+        anyhow::bail!("--team: there is no team {team:?} in this database");
+    }
     if let Some(person) = args.person
         && store.person(person)?.is_none()
     {

@@ -711,8 +711,11 @@ pub struct AssessmentRecord {
 }
 
 impl Store {
-    /// Record an assessment (append-only); returns its id.
-    pub fn record_assessment(&self, new: &NewAssessment<'_>) -> Result<i64, StoreError> {
+    /// Record an assessment (append-only); returns the record as stored.
+    pub fn record_assessment(
+        &self,
+        new: &NewAssessment<'_>,
+    ) -> Result<AssessmentRecord, StoreError> {
         let now = crate::now_utc();
         self.write(|conn| {
             conn.execute(
@@ -730,11 +733,25 @@ impl Store {
                     Value::Text(new.explanation_json),
                 ],
             )?;
-            conn.query_int(
-                "SELECT MAX(id) FROM financial_assessments WHERE person_code = $1",
-                &[Value::Text(new.person_code)],
-            )?
-            .ok_or_else(|| StoreError::Corrupt("an assessment just recorded cannot be read".into()))
+            let id = conn
+                .query_int(
+                    "SELECT MAX(id) FROM financial_assessments WHERE person_code = $1",
+                    &[Value::Text(new.person_code)],
+                )?
+                .ok_or_else(|| {
+                    StoreError::Corrupt("an assessment just recorded cannot be read".into())
+                })?;
+            Ok(AssessmentRecord {
+                id,
+                person_code: new.person_code.to_owned(),
+                recorded_at: now.clone(),
+                recorded_by: new.recorded_by.to_owned(),
+                nation: new.nation.to_owned(),
+                effective_date: new.effective_date,
+                weekly_charge_pence: new.weekly_charge_pence,
+                case_json: new.case_json.to_owned(),
+                explanation_json: new.explanation_json.to_owned(),
+            })
         })
     }
 

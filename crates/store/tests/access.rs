@@ -88,7 +88,8 @@ backend_tests! {
         };
         let first = record(11_010);
         let second = record(9_000);
-        assert!(second > first);
+        assert!(second.id > first.id);
+        assert_eq!(store.assessments_for("P0001").unwrap()[1], first, "stored as returned");
         let history: Vec<i64> =
             store.assessments_for("P0001").unwrap().iter().map(|a| a.weekly_charge_pence).collect();
         assert_eq!(history, [9_000, 11_010], "newest first");

@@ -298,9 +298,10 @@ fn logged_when_allowed(action: &Action<'_>) -> bool {
         | Action::RecordAssessment(_)
         | Action::ReadAuditLog
         | Action::Administer => true,
-        // The page is allowed; the read of the record it shows is logged on its own.
-        Action::ReadOwnRecord => false,
-        Action::ReadLedger | Action::ReadAggregates | Action::Assess => false,
+        // For ReadOwnRecord, the read of the record the page shows is logged on its own.
+        Action::ReadOwnRecord | Action::ReadLedger | Action::ReadAggregates | Action::Assess => {
+            false
+        }
     }
 }
 

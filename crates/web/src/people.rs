@@ -368,7 +368,8 @@ pub async fn record_assessment(
     let charge = explanation.outcome.weekly_charge.pence();
     let username = principal.username.clone();
     let person_code = code.clone();
-    let id = state
+    let location = format!("/api/people/{code}/financial-assessments");
+    let record = state
         .run(move |store| {
             store.record_assessment(&onebudget_store::NewAssessment {
                 person_code: &person_code,
@@ -381,12 +382,6 @@ pub async fn record_assessment(
             })
         })
         .await?;
-    let location = format!("/api/people/{code}/financial-assessments");
-    let records = state.run(move |store| store.assessments_for(&code)).await?;
-    let record = records
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(|| ApiError::Internal("the recorded assessment cannot be read back".into()))?;
     Ok((
         axum::http::StatusCode::CREATED,
         [(axum::http::header::LOCATION, location)],

@@ -196,23 +196,26 @@ fn statements_markup(statements: &[Statement], lines_shown: usize) -> Markup {
     }
 }
 
-/// The code of the caller's own record, if the access decision says they have one.
-async fn own_record(state: &AppState, caller: &Caller, target: &str) -> Result<String, Denied> {
+/// The caller's own record (or, with `log_view`, its access log), if the access decision
+/// says they have one.
+async fn own_record(
+    state: &AppState,
+    caller: &Caller,
+    log_view: bool,
+    target: &str,
+) -> Result<(Principal, PersonRecord), Denied> {
     let principal = caller.authorize(state, Action::ReadOwnRecord, target).await?;
-    principal.person.ok_or_else(|| Denied::Refused("you have no record of your own".into()))
+    let own =
+        principal.person.ok_or_else(|| Denied::Refused("you have no record of your own".into()))?;
+    authorize_person(state, caller, &own, log_view, target).await
 }
 
 /// `GET /my-budget`: the citizen's own budget and statement.
 pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Response {
-    let own = match own_record(&state, &caller, "/my-budget").await {
-        Ok(own) => own,
+    let (principal, person) = match own_record(&state, &caller, false, "/my-budget").await {
+        Ok(found) => found,
         Err(d) => return denied(d),
     };
-    let (principal, person) =
-        match authorize_person(&state, &caller, &own, false, "/my-budget").await {
-            Ok(found) => found,
-            Err(d) => return denied(d),
-        };
     let statements = match accounts_and_statements(&state, &person.code).await {
         Ok(s) => s,
         Err(e) => return failed(e),
@@ -232,12 +235,8 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Respons
 
 /// `GET /my-budget/who-has-looked`: every access to the citizen's record.
 pub async fn who_has_looked(State(state): State<AppState>, caller: Caller) -> Response {
-    let own = match own_record(&state, &caller, "/my-budget/who-has-looked").await {
-        Ok(own) => own,
-        Err(d) => return denied(d),
-    };
     let (principal, person) =
-        match authorize_person(&state, &caller, &own, true, "/my-budget/who-has-looked").await {
+        match own_record(&state, &caller, true, "/my-budget/who-has-looked").await {
             Ok(found) => found,
             Err(d) => return denied(d),
         };
