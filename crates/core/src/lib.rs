@@ -1,7 +1,8 @@
 //! onebudget-core: the pure domain of onebudget.
 //!
 //! Money, the ledger's rules, and (in later modules) policy parameters, financial
-//! assessment, the Resource Allocation System, personal budgets and pools. Everything here
+//! assessment, pools (pooled and aligned funds, monitoring and risk share), and (in later
+//! modules) the Resource Allocation System and personal budgets. Everything here
 //! is a pure function over plain data: no IO, no async, no database, no clock. Dates come
 //! in as arguments. `onebudget-store` persists what core decides; `onebudget-web` and the
 //! `onebudget` binary parse input into core's types at the edge.
@@ -13,5 +14,6 @@ pub mod ledger;
 pub mod money;
 pub mod person;
 pub mod policy;
+pub mod pool;
 
 pub use money::{Money, Ratio};
