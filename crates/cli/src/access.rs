@@ -38,6 +38,7 @@ pub struct NewUserArgs<'a> {
     pub role: &'a str,
     pub person: Option<&'a str>,
     pub team: Option<&'a str>,
+    pub organisation: Option<&'a str>,
     pub service: bool,
     /// The password, read from the environment or standard input by the caller.
     pub password: Option<String>,
@@ -85,6 +86,7 @@ pub fn add_user(store: &Store, args: &NewUserArgs<'_>) -> anyhow::Result<()> {
         password_hash: hash.as_deref(),
         person_code: args.person,
         team: args.team,
+        organisation: args.organisation,
     });
     match created {
         Err(StoreError::UniqueViolation(_)) => {

@@ -447,6 +447,7 @@ fn add_demo_logins(store: &Store, place: &place::Place) -> anyhow::Result<()> {
             password_hash: Some(&hash),
             person_code: (role == "citizen").then_some(citizen.code.as_str()),
             team: (role == "practitioner").then_some("TEAM-NORTH"),
+            organisation: None,
         })?;
     }
     store.create_user(&NewUser {
@@ -457,6 +458,7 @@ fn add_demo_logins(store: &Store, place: &place::Place) -> anyhow::Result<()> {
         password_hash: None,
         person_code: None,
         team: None,
+        organisation: None,
     })?;
     Ok(())
 }

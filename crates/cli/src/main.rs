@@ -158,6 +158,10 @@ enum UserCommand {
         /// For a practitioner: their team's code.
         #[arg(long)]
         team: Option<String>,
+        /// For a finance officer: the code of the organisation they work for (a pool
+        /// partner confirms its settlement through one of its own), e.g. ICB.
+        #[arg(long)]
+        organisation: Option<String>,
         /// A service account for a machine client: no password, bearer tokens only.
         #[arg(long)]
         service: bool,
@@ -353,6 +357,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             role,
             person,
             team,
+            organisation,
             service,
             password_stdin,
         }) => {
@@ -372,6 +377,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     role: &role,
                     person: person.as_deref(),
                     team: team.as_deref(),
+                    organisation: organisation.as_deref(),
                     service,
                     password,
                 },

@@ -167,6 +167,8 @@ pub struct Principal {
     pub person: Option<String>,
     /// For a practitioner: the code of their team.
     pub team: Option<String>,
+    /// For a finance officer: the organisation they work for.
+    pub organisation: Option<String>,
     /// `Some` when acting through a bearer token: what the token allows.
     pub token_scopes: Option<Vec<Scope>>,
 }
@@ -206,6 +208,14 @@ pub enum Action<'a> {
     ReadAuditLog,
     /// See organisations, streams, users and tokens; create users; issue and revoke tokens.
     Administer,
+    /// Read pools: agreements, monitoring and settlements (figures with no person in them).
+    ReadPools,
+    /// Record pool agreements and variations, forecasts and commitments; close months;
+    /// post contributions and scheme payments.
+    ManagePools,
+    /// Confirm a pool's year-end settlement for one partner organisation: only a finance
+    /// officer of that partner, signed in (no token may do it).
+    ConfirmSettlement { partner: &'a str },
 }
 
 impl Action<'_> {
@@ -222,8 +232,11 @@ impl Action<'_> {
             Action::ReadAggregates => Scope::Reports,
             Action::Assess | Action::RecordAssessment(_) => Scope::Assess,
             Action::ReadAuditLog => Scope::AuditRead,
-            // No scope allows administration: it is done by a signed-in administrator.
-            Action::Administer => return None,
+            Action::ReadPools => Scope::Reports,
+            Action::ManagePools => Scope::LedgerWrite,
+            // No scope allows administration or confirming a settlement: each is done by
+            // a signed-in person.
+            Action::Administer | Action::ConfirmSettlement { .. } => return None,
         })
     }
 
@@ -242,6 +255,9 @@ impl Action<'_> {
             Action::RecordAssessment(_) => "record_assessment",
             Action::ReadAuditLog => "read_audit_log",
             Action::Administer => "administer",
+            Action::ReadPools => "read_pools",
+            Action::ManagePools => "manage_pools",
+            Action::ConfirmSettlement { .. } => "confirm_settlement",
         }
     }
 
@@ -274,7 +290,7 @@ pub fn decide(principal: &Principal, action: &Action<'_>) -> Result<(), Refusal>
         return Ok(());
     };
     match action.scope() {
-        None => refuse("administration is done by a signed-in administrator, not with a token"),
+        None => refuse("this is done by a signed-in person, not with a token"),
         Some(scope) if scopes.contains(&scope) => Ok(()),
         Some(_) => refuse("this token does not carry the scope this request needs"),
     }
@@ -290,9 +306,15 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
         (_, A::ReadOwnRecord) => {
             refuse("these pages are for people receiving care, to see their own record")
         }
-        (R::Auditor, A::WriteLedger | A::Assess | A::RecordAssessment(_) | A::Administer) => {
-            refuse("auditors have read-only access")
-        }
+        (
+            R::Auditor,
+            A::WriteLedger
+            | A::Assess
+            | A::RecordAssessment(_)
+            | A::Administer
+            | A::ManagePools
+            | A::ConfirmSettlement { .. },
+        ) => refuse("auditors have read-only access"),
         (R::Auditor, _) => Ok(()),
 
         (R::Citizen, A::ReadPerson(person) | A::ReadPersonAccessLog(person)) => {
@@ -327,10 +349,19 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
             | A::Assess
             | A::RecordAssessment(_),
         ) => Ok(()),
-        (R::Finance, A::ListCaseload { .. }) => Ok(()),
+        (R::Finance, A::ListCaseload { .. } | A::ReadPools | A::ManagePools) => Ok(()),
+        (R::Finance, A::ConfirmSettlement { partner }) => {
+            if principal.organisation.as_deref() == Some(*partner) {
+                Ok(())
+            } else {
+                refuse(
+                    "a settlement is confirmed for each partner by a finance officer of that partner",
+                )
+            }
+        }
         (R::Finance, _) => refuse("finance officers cannot do this"),
 
-        (R::Commissioner, A::ReadAggregates) => Ok(()),
+        (R::Commissioner, A::ReadAggregates | A::ReadPools) => Ok(()),
         (R::Commissioner, _) => {
             refuse("commissioners see whole-system figures only, never an identifiable person")
         }
@@ -351,6 +382,7 @@ mod tests {
             role,
             person: (role == Role::Citizen).then(|| "P000001".to_owned()),
             team: (role == Role::Practitioner).then(|| "TEAM-NORTH".to_owned()),
+            organisation: (role == Role::Finance).then(|| "COUNCIL".to_owned()),
             token_scopes: None,
         }
     }
@@ -449,6 +481,37 @@ mod tests {
         }
         assert!(decide(&principal(Role::Admin), &Action::ListAllPeople).is_err());
         assert!(decide(&principal(Role::Admin), &Action::ReadLedger).is_err());
+    }
+
+    #[test]
+    fn pools_are_read_by_finance_commissioners_and_auditors_and_settled_by_each_partner() {
+        for role in Role::ALL {
+            let reads = decide(&principal(role), &Action::ReadPools).is_ok();
+            assert_eq!(
+                reads,
+                matches!(role, Role::Finance | Role::Commissioner | Role::Auditor),
+                "{role}"
+            );
+            let manages = decide(&principal(role), &Action::ManagePools).is_ok();
+            assert_eq!(manages, role == Role::Finance, "{role}");
+        }
+        let council_finance = principal(Role::Finance);
+        assert!(
+            decide(&council_finance, &Action::ConfirmSettlement { partner: "COUNCIL" }).is_ok()
+        );
+        assert!(decide(&council_finance, &Action::ConfirmSettlement { partner: "ICB" }).is_err());
+        let mut no_organisation = principal(Role::Finance);
+        no_organisation.organisation = None;
+        assert!(
+            decide(&no_organisation, &Action::ConfirmSettlement { partner: "COUNCIL" }).is_err()
+        );
+        let mut token = principal(Role::Finance);
+        token.token_scopes = Some(Scope::ALL.to_vec());
+        assert!(decide(&token, &Action::ConfirmSettlement { partner: "COUNCIL" }).is_err());
+        assert!(
+            decide(&principal(Role::Auditor), &Action::ConfirmSettlement { partner: "COUNCIL" })
+                .is_err()
+        );
     }
 
     #[test]

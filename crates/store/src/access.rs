@@ -83,9 +83,12 @@ pub struct UserRecord {
     pub person_code: Option<String>,
     pub team: Option<String>,
     pub created_at: String,
+    /// For finance officers: the organisation they work for (a pool partner confirms a
+    /// settlement through one of its own).
+    pub organisation: Option<String>,
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.kind, u.password_hash, u.person_code, u.team, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.kind, u.password_hash, u.person_code, u.team, u.created_at, u.organisation";
 
 fn user_from(row: &dyn Row) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
@@ -98,6 +101,7 @@ fn user_from(row: &dyn Row) -> Result<UserRecord, StoreError> {
         person_code: row.opt_text(6)?,
         team: row.opt_text(7)?,
         created_at: row.text(8)?,
+        organisation: row.opt_text(9)?,
     })
 }
 
@@ -112,6 +116,7 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
     pub person_code: Option<&'a str>,
     pub team: Option<&'a str>,
+    pub organisation: Option<&'a str>,
 }
 
 /// A live session: its user and the CSRF token its forms must carry.
@@ -325,7 +330,7 @@ impl Store {
         self.write(|conn| {
             conn.execute(
                 "INSERT INTO users (username, display_name, role, kind, password_hash, \
-                 person_code, team, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 person_code, team, created_at, organisation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[
                     Value::Text(user.username),
                     Value::Text(user.display_name),
@@ -335,6 +340,7 @@ impl Store {
                     Value::OptText(user.person_code),
                     Value::OptText(user.team),
                     Value::Text(&now),
+                    Value::OptText(user.organisation),
                 ],
             )?;
             conn.query_int(
@@ -412,8 +418,8 @@ impl Store {
                 |row| {
                     Ok(SessionRecord {
                         user: user_from(row)?,
-                        csrf_token: row.text(9)?,
-                        expires_at: row.text(10)?,
+                        csrf_token: row.text(10)?,
+                        expires_at: row.text(11)?,
                     })
                 },
             )?
@@ -483,7 +489,7 @@ impl Store {
                      WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2"
                 ),
                 &[Value::Text(token_hash), Value::Text(now)],
-                |row| Ok((user_from(row)?, row.text(9)?)),
+                |row| Ok((user_from(row)?, row.text(10)?)),
             )?
             .into_iter()
             .next())

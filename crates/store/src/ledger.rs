@@ -566,6 +566,7 @@ impl Store {
         }
         if !rows.is_empty() {
             conn.insert_transfers(&rows)?;
+            crate::pools::record_pool_flows(conn, &rows)?;
         }
         let inserted = started.elapsed();
 
@@ -811,6 +812,12 @@ impl Store {
 
     /// Recompute every balance from the transfers and verify every ledger invariant.
     pub fn check(&self) -> Result<CheckReport, StoreError> {
+        let mut report = self.check_ledger()?;
+        report.violations.extend(self.check_pool_flows()?);
+        Ok(report)
+    }
+
+    fn check_ledger(&self) -> Result<CheckReport, StoreError> {
         self.read(|conn| {
             let mut accounts = HashMap::new();
             conn.query_each("SELECT id, code, stream_id, may_go_negative FROM accounts", &[], &mut |row| {

@@ -20,6 +20,7 @@ mod backend;
 mod journal;
 mod ledger;
 mod migrate;
+mod pools;
 mod postgres;
 mod sqlite;
 pub mod testing;
@@ -34,6 +35,7 @@ pub use ledger::{
     Statement, StatementLine,
 };
 pub use migrate::SCHEMA_VERSION;
+pub use pools::{AgreementVersion, Confirmation, PoolStoreError, PoolSummary, SettlementView};
 
 use backend::Conn;
 

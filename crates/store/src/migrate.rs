@@ -45,10 +45,17 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0003_financial_assessments.sqlite.sql"),
         postgres: include_str!("../migrations/0003_financial_assessments.postgres.sql"),
     },
+    Migration {
+        version: 4,
+        name: "pools",
+        portable: include_str!("../migrations/0004_pools.sql"),
+        sqlite: include_str!("../migrations/0004_pools.sqlite.sql"),
+        postgres: include_str!("../migrations/0004_pools.postgres.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 fn render(migration: &Migration, dialect: Dialect) -> String {
     let (id, auto_id, date, extra) = match dialect {

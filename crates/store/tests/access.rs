@@ -51,6 +51,7 @@ fn user<'a>(username: &'a str, role: &'a str) -> NewUser<'a> {
         password_hash: Some("$argon2id$placeholder"),
         person_code: (role == "citizen").then_some("P0001"),
         team: (role == "practitioner").then_some("TEAM-NORTH"),
+        organisation: None,
     }
 }
 

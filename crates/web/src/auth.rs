@@ -139,6 +139,7 @@ pub fn principal_of(user: &UserRecord, token_scopes: Option<Vec<Scope>>) -> Opti
         role: Role::parse(&user.role).ok()?,
         person: user.person_code.clone(),
         team: user.team.clone(),
+        organisation: user.organisation.clone(),
         token_scopes,
     })
 }
@@ -297,11 +298,15 @@ fn logged_when_allowed(action: &Action<'_>) -> bool {
         | Action::WriteLedger
         | Action::RecordAssessment(_)
         | Action::ReadAuditLog
-        | Action::Administer => true,
+        | Action::Administer
+        | Action::ManagePools
+        | Action::ConfirmSettlement { .. } => true,
         // For ReadOwnRecord, the read of the record the page shows is logged on its own.
-        Action::ReadOwnRecord | Action::ReadLedger | Action::ReadAggregates | Action::Assess => {
-            false
-        }
+        Action::ReadOwnRecord
+        | Action::ReadLedger
+        | Action::ReadAggregates
+        | Action::ReadPools
+        | Action::Assess => false,
     }
 }
 

@@ -38,6 +38,8 @@ pub struct YearFigures {
     pub paid: Vec<Money>,
     /// Net contributions per partner and month.
     pub paid_by_month: Vec<[Money; MONTHS]>,
+    /// Net contributions per scheme, partner and month.
+    pub paid_into_scheme: Vec<Vec<[Money; MONTHS]>>,
     /// Net spending per scheme and month.
     pub spent_by_month: Vec<[Money; MONTHS]>,
     /// Net spending per scheme and partner (whose stream paid).
@@ -62,6 +64,7 @@ impl YearFigures {
             paid_by_month: vec![[Money::ZERO; MONTHS]; partners],
             spent_by_month: vec![[Money::ZERO; MONTHS]; schemes],
             spent_by_partner: vec![vec![Money::ZERO; partners]; schemes],
+            paid_into_scheme: vec![vec![[Money::ZERO; MONTHS]; partners]; schemes],
             ..YearFigures::default()
         };
         let pool_accounts = agreement.pool_accounts();
@@ -147,6 +150,17 @@ impl YearFigures {
     /// What a partner's stream paid for, across every scheme.
     pub fn spent_from_partner(&self, partner: usize) -> Money {
         Money::checked_sum(self.spent_by_partner.iter().filter_map(|p| p.get(partner).copied()))
+            .unwrap_or_default()
+    }
+
+    /// What a partner has paid into a scheme before month `month` (1 to 12).
+    pub fn paid_into_before(&self, scheme: usize, partner: usize, month: usize) -> Money {
+        self.paid_into_scheme
+            .get(scheme)
+            .and_then(|p| p.get(partner))
+            .and_then(|months| {
+                Money::checked_sum(months.iter().take(month.saturating_sub(1)).copied()).ok()
+            })
             .unwrap_or_default()
     }
 

@@ -78,6 +78,7 @@ pub fn machine_client(store: &Store, role: &str, scopes: &str) -> reqwest::Clien
             password_hash: None,
             person_code: None,
             team: None,
+            organisation: None,
         })
         .expect("a service account");
     let token = onebudget_web::auth::new_secret();
@@ -191,6 +192,7 @@ pub fn seed_place(store: &Store) {
                 password_hash: Some(&hash),
                 person_code: (role == "citizen").then_some(CITIZENS_OWN),
                 team: (role == "practitioner").then_some("TEAM-NORTH"),
+                organisation: None,
             })
             .expect("a user");
     }
