@@ -110,6 +110,18 @@ impl YearFigures {
                 {
                     *slot = slot.checked_add(net_in)?;
                 }
+                // Regression: this was never summed, so every month's contribution was
+                // worked out as if nothing had been paid yet and the year overpaid.
+                if let Some(slot) = agreement
+                    .schemes
+                    .iter()
+                    .position(|s| s.account == flow.account)
+                    .and_then(|scheme| figures.paid_into_scheme.get_mut(scheme))
+                    .and_then(|p| p.get_mut(partner))
+                    .and_then(|m| m.get_mut(month_index))
+                {
+                    *slot = slot.checked_add(net_in)?;
+                }
                 continue;
             }
             let Some(scheme) = agreement.schemes.iter().position(|s| s.account == flow.account)
