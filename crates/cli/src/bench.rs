@@ -1,5 +1,7 @@
-//! `onebudget bench ledger`: how fast the ledger posts, checks and reports on this
-//! machine. Figures are printed, never asserted: compare ratios within one run.
+//! `onebudget bench ledger`, `bench pools` and `bench assess`: how fast the ledger posts,
+//! checks and reports, how fast a pooled fund is paid from, monitored and settled, and
+//! how fast assessments run, on this machine. Figures are printed, never asserted:
+//! compare ratios within one run.
 //!
 //! The synthetic ledger: a few funding streams, each with stream-specific accounts that
 //! may go negative (so random flows never overdraw), and transfers between random pairs
@@ -497,6 +499,297 @@ fn openfisca(
         example
             .map(|(id, ours, theirs)| format!(": case {id}, onebudget {ours}, OpenFisca {theirs}"))
             .unwrap_or_default()
+    );
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct PoolsBenchArgs {
+    /// How many scheme payment transfers to post (each payment splits into two, one per
+    /// partner's stream, so this is twice the payments).
+    #[arg(long, default_value_t = 10_000_000)]
+    transfers: u64,
+    /// Transfers per batch (one database transaction each).
+    #[arg(long, default_value_t = 50_000)]
+    batch_size: usize,
+    /// Provider accounts the schemes pay.
+    #[arg(long, default_value_t = 1_000)]
+    providers: usize,
+    /// Seed for the synthetic payments.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+const POOL_SCHEMES: usize = 6;
+const POOL_CODE: &str = "BENCH-BCF";
+
+fn pool_open_records(providers: usize) -> anyhow::Result<Vec<OpenRecord>> {
+    use onebudget_core::ledger::OpenRecordInput;
+    let account = |code: String, kind: &str, owner: &str, stream: Option<&str>, negative: bool| {
+        OpenRecord::try_from(&OpenRecordInput::Account(AccountInput {
+            code,
+            name: None,
+            kind: kind.into(),
+            owner: OwnerInput { organisation: Some(owner.into()), person: None },
+            stream: stream.map(str::to_owned),
+            may_go_negative: negative,
+        }))
+    };
+    let mut records = Vec::new();
+    for (stream, owner) in [("BCF", "ICB"), ("IBCF", "COUNCIL")] {
+        records.push(OpenRecord::try_from(&OpenRecordInput::FundingStream(FundingStreamInput {
+            code: stream.into(),
+            name: None,
+            owner: owner.into(),
+            charging_basis: "free_at_point_of_use".into(),
+        }))?);
+    }
+    records.push(account("ICB-BCF".into(), "funding", "ICB", Some("BCF"), true)?);
+    records.push(account("COUNCIL-IBCF".into(), "funding", "COUNCIL", Some("IBCF"), true)?);
+    records.push(account("ICB-SETTLE".into(), "funding", "ICB", None, false)?);
+    records.push(account("COUNCIL-SETTLE".into(), "funding", "COUNCIL", None, false)?);
+    records.push(account("BCF-RESERVE".into(), "pool", "COUNCIL", None, false)?);
+    for scheme in 1..=POOL_SCHEMES {
+        records.push(account(format!("BCF-S{scheme}"), "pool", "COUNCIL", None, false)?);
+    }
+    for provider in 0..providers {
+        records.push(account(format!("PROV-{provider:05}"), "provider", "COUNCIL", None, false)?);
+    }
+    Ok(records)
+}
+
+/// A two-partner pooled fund (ICB 60%, council 40% of every scheme) whose schemes'
+/// budgets are 10% over the largest month's spending, times twelve, so that an even
+/// monthly contribution always covers the month's payments.
+fn pool_agreement(largest_month_pence: &[i64]) -> onebudget_core::pool::AgreementInput {
+    use onebudget_core::pool::{
+        AgreementInput, PartnerInput, RiskShareInput, RuleInput, SchemeInput,
+    };
+    // Whole multiples of £1,200 split exactly 60/40 and into twelve months.
+    let unit = 120_000_i64;
+    let budgets: Vec<i64> = largest_month_pence
+        .iter()
+        .map(|largest| (largest.saturating_mul(132) / 10 / unit + 1) * unit)
+        .collect();
+    let total: i64 = budgets.iter().sum();
+    let partner =
+        |organisation: &str, stream: &str, account: &str, settle: &str, share: i64| PartnerInput {
+            organisation: organisation.into(),
+            stream: stream.into(),
+            account: account.into(),
+            settlement_account: Some(settle.into()),
+            annual_contribution: Money::from_pence(total / 10 * share).to_plain_string(),
+            minimum_contribution: None,
+            profile: None,
+        };
+    AgreementInput {
+        pool: POOL_CODE.into(),
+        name: Some("Benchmark Better Care Fund".into()),
+        kind: "pooled".into(),
+        host: "COUNCIL".into(),
+        year: 2025,
+        effective_from: "2025-04-01".into(),
+        partners: vec![
+            partner("ICB", "BCF", "ICB-BCF", "ICB-SETTLE", 6),
+            partner("COUNCIL", "IBCF", "COUNCIL-IBCF", "COUNCIL-SETTLE", 4),
+        ],
+        schemes: budgets
+            .iter()
+            .enumerate()
+            .map(|(index, budget)| SchemeInput {
+                code: format!("S{}", index + 1),
+                name: Some(format!("Scheme {}", index + 1)),
+                account: format!("BCF-S{}", index + 1),
+                lead: if index % 2 == 0 { "COUNCIL" } else { "ICB" }.into(),
+                planned_budget: Money::from_pence(*budget).to_plain_string(),
+                funding: [
+                    ("ICB".to_owned(), "0.6".to_owned()),
+                    ("COUNCIL".to_owned(), "0.4".to_owned()),
+                ]
+                .into_iter()
+                .collect(),
+            })
+            .collect(),
+        risk_share: RiskShareInput {
+            overspend: RuleInput { rule: "proportional".into(), ..RuleInput::default() },
+            underspend: RuleInput { rule: "proportional".into(), ..RuleInput::default() },
+        },
+        reserve_account: Some("BCF-RESERVE".into()),
+    }
+}
+
+/// One synthetic payment: its day of the year (0 = 1 April), scheme, payee and amount.
+struct BenchPayment {
+    day: u32,
+    scheme: u8,
+    provider: u32,
+    amount_pence: u32,
+}
+
+pub fn pools(args: &PoolsBenchArgs, database_url: &str) -> anyhow::Result<()> {
+    use onebudget_core::pool::{Agreement, FinancialYear};
+    anyhow::ensure!(args.batch_size >= 2, "--batch-size must be at least 2");
+    anyhow::ensure!(args.providers >= 1, "--providers must be at least 1");
+    anyhow::ensure!(args.transfers >= 2, "--transfers must be at least 2");
+    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let url = if database_url == DEFAULT_DATABASE_URL {
+        format!("sqlite://{}", scratch.path().join("bench.db").display())
+    } else {
+        database_url.to_owned()
+    };
+    let store = Store::open(&url)?;
+    anyhow::ensure!(
+        store.transfer_count()? == 0 && store.accounts()?.is_empty(),
+        "the benchmark writes synthetic accounts and transfers, so it needs an empty database; {} is not empty",
+        store.description()
+    );
+    let year = FinancialYear::new("year", 2025)?;
+    let days = u32::try_from((year.end() - year.first_day()).num_days()).context("days")?;
+
+    // The payments, in date order, before the clock starts.
+    let generating = Instant::now();
+    let payments_count = usize::try_from(args.transfers / 2).context("too many transfers")?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let mut payments = Vec::with_capacity(payments_count);
+    let mut month_spend = vec![[0_i64; 12]; POOL_SCHEMES];
+    for n in 0..payments_count {
+        let day =
+            u32::try_from(n as u128 * u128::from(days) / payments_count as u128).context("day")?;
+        let payment = BenchPayment {
+            day,
+            scheme: u8::try_from(rng.random_range(0..POOL_SCHEMES)).context("scheme")?,
+            provider: u32::try_from(rng.random_range(0..args.providers)).context("provider")?,
+            amount_pence: rng.random_range(200..=20_000),
+        };
+        let date = year.first_day() + Duration::days(i64::from(day));
+        let month = year.month_of(date).context("month")?;
+        if let Some(slot) = month_spend
+            .get_mut(usize::from(payment.scheme))
+            .and_then(|months| months.get_mut(month - 1))
+        {
+            *slot += i64::from(payment.amount_pence);
+        }
+        payments.push(payment);
+    }
+    let largest: Vec<i64> =
+        month_spend.iter().map(|months| months.iter().copied().max().unwrap_or(0)).collect();
+    let input = pool_agreement(&largest);
+    let agreement = Agreement::parse(&input)?;
+    let generate_seconds = generating.elapsed().as_secs_f64();
+
+    store.open_records(&pool_open_records(args.providers)?).map_err(|e| anyhow::anyhow!("{e}"))?;
+    store.record_agreement(&input, "bench")?;
+    println!(
+        "onebudget bench pools: {} payments split into {} transfers, in batches of {}, into {}",
+        payments_count,
+        payments_count * 2,
+        args.batch_size,
+        store.description()
+    );
+    println!(
+        "  a pooled fund of {} ({} schemes, ICB 60% / council 40%), paying {} providers over {}",
+        agreement.budget(),
+        POOL_SCHEMES,
+        args.providers,
+        year.label()
+    );
+    println!("generate  {:>10.3} s (not timed below)", generate_seconds);
+
+    let bar = crate::input::progress(args.transfers, "posting", true);
+    let mut post_seconds = 0.0_f64;
+    let mut posted = 0_u64;
+    let mut contributions = 0_u64;
+    let payments_per_batch = args.batch_size / 2;
+    let mut next = 0_usize;
+    for month in 1..=12 {
+        let due = store.pool_contributions_due(POOL_CODE, year, month)?;
+        let started = Instant::now();
+        store.post(&due).map_err(|e| anyhow::anyhow!("contributions for month {month}: {e}"))?;
+        post_seconds += started.elapsed().as_secs_f64();
+        contributions += u64::try_from(due.len()).unwrap_or(0);
+        let month_end = year.month_start(month + 1);
+        loop {
+            let mut batch = Vec::with_capacity(payments_per_batch * 2);
+            while let Some(payment) = payments.get(next) {
+                let date = year.first_day() + Duration::days(i64::from(payment.day));
+                if date >= month_end || batch.len() + 2 > payments_per_batch * 2 {
+                    break;
+                }
+                let scheme =
+                    agreement.schemes.get(usize::from(payment.scheme)).context("scheme")?;
+                let amount = Money::from_pence(i64::from(payment.amount_pence));
+                for (partner, part) in agreement.split_payment(scheme, amount)? {
+                    let stream = &agreement.partners.get(partner).context("partner")?.stream;
+                    batch.push(Transfer::try_from(&TransferInput {
+                        idempotency_key: format!("bench/pay/{next:09}/{stream}"),
+                        from: scheme.account.as_str().to_owned(),
+                        to: format!("PROV-{:05}", payment.provider),
+                        amount: part.to_plain_string(),
+                        stream: stream.as_str().to_owned(),
+                        effective_date: date.to_string(),
+                        reason: "provider_payment".into(),
+                        memo: String::new(),
+                        reverses: None,
+                    })?);
+                }
+                next += 1;
+            }
+            if batch.is_empty() {
+                break;
+            }
+            let started = Instant::now();
+            store.post(&batch).map_err(|e| anyhow::anyhow!("payments in month {month}: {e}"))?;
+            post_seconds += started.elapsed().as_secs_f64();
+            posted += u64::try_from(batch.len()).unwrap_or(0);
+            bar.inc(u64::try_from(batch.len()).unwrap_or(0));
+        }
+    }
+    bar.finish_and_clear();
+    anyhow::ensure!(next == payments.len(), "{} payments were not posted", payments.len() - next);
+    println!(
+        "post      {:>10.3} s  {:>12.0} transfers/s ({} payment transfers and {} contributions, generating each batch not timed)",
+        post_seconds,
+        (posted + contributions) as f64 / post_seconds.max(f64::EPSILON),
+        posted,
+        contributions
+    );
+
+    let started = Instant::now();
+    let report = store.pool_monitoring(POOL_CODE, year, Some(12))?;
+    println!(
+        "monitor   {:>10.3} s  month 12: actual {} of budget {}, forecast variance {}",
+        started.elapsed().as_secs_f64(),
+        report.actual_to_date,
+        report.budget,
+        report.forecast_variance
+    );
+    let started = Instant::now();
+    store.close_pool_months(POOL_CODE, year, 12, "bench")?;
+    println!(
+        "close     {:>10.3} s  months closed through {}",
+        started.elapsed().as_secs_f64(),
+        year.month_label(12)
+    );
+    let started = Instant::now();
+    let view = store.pool_settlement(POOL_CODE, year)?;
+    println!(
+        "settle    {:>10.3} s  outturn {}, variance {}, {} balancing transfer(s)",
+        started.elapsed().as_secs_f64(),
+        view.settlement.outturn,
+        view.settlement.variance,
+        view.settlement.transfers.len()
+    );
+    let started = Instant::now();
+    let violations = store.check_pool_flows()?;
+    println!(
+        "flows     {:>10.3} s  pool_flows recomputed from the transfers: {} violation(s)",
+        started.elapsed().as_secs_f64(),
+        violations.len()
+    );
+    anyhow::ensure!(violations.is_empty(), "the pool flows check found violations: {violations:?}");
+    anyhow::ensure!(
+        report.actual_to_date == view.settlement.outturn,
+        "monitoring and settlement disagree about the year's spending"
     );
     Ok(())
 }

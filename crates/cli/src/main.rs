@@ -281,6 +281,11 @@ enum BenchCommand {
     /// Post synthetic transfers in batches into a fresh database and print transfers per
     /// second; then time a full `check` and a balances report over them.
     Ledger(bench::LedgerBenchArgs),
+    /// Set up a two-partner pooled fund with six schemes in a fresh database, post a
+    /// year of contributions and scheme payments (split by funding) to many providers,
+    /// and print transfers per second; then time monitoring, closing the year, the
+    /// settlement and the recomputation of the pool's monthly flows.
+    Pools(bench::PoolsBenchArgs),
     /// Assess a synthetic caseload of people across the four nations, both settings and
     /// four financial years, without and with explanations, and print assessments per
     /// second. With --openfisca, also run the England care-at-home rule written in
@@ -444,6 +449,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchCommand::Ledger(args)) => {
             bench::ledger(&args, &cli.database_url)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Pools(args)) => {
+            bench::pools(&args, &cli.database_url)?;
             Ok(ExitCode::SUCCESS)
         }
     }
