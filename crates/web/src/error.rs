@@ -17,7 +17,8 @@ use axum::response::{IntoResponse, Response};
 use onebudget_core::assessment::AssessError;
 use onebudget_core::ledger::{BatchError, FieldError, TransferError};
 use onebudget_core::policy::PolicyError;
-use onebudget_store::{OpenError, PostError, StoreError};
+use onebudget_core::pool::PoolError;
+use onebudget_store::{OpenError, PoolStoreError, PostError, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -36,7 +37,8 @@ pub struct ErrorDetail {
     /// `invalid_field`, `idempotency_key_mismatch`, `unknown_account`, `unknown_stream`,
     /// `stream_mismatch`, `overdraft`, `idempotency_conflict`, `unknown_reversal`,
     /// `reversal_mismatch`, `overflow`, `date_not_covered`, `no_rule`,
-    /// `missing_policy_figure` (a rule broken, or a case that cannot be assessed yet);
+    /// `missing_policy_figure`, `pool_refused` (a rule broken, a case that cannot be
+    /// assessed yet, or a pool operation its agreement or state does not allow);
     /// `unauthenticated` (401), `forbidden` (403);
     /// `not_found`, `method_not_allowed`;
     /// `database_unavailable`, `internal_error`.
@@ -83,6 +85,11 @@ pub enum ApiError {
     IdempotencyKeyMismatch { header: String, body: String },
     /// The account, stream or transfer named does not exist.
     NotFound { what: &'static str, code: String },
+    /// A pool operation its agreement or the pool's state does not allow (a settlement
+    /// before the year is closed, a second confirmation): the message says why.
+    PoolRefused(String),
+    /// The pool, year or agreement named does not exist; the message says which.
+    PoolNotFound(String),
     /// No route has this path.
     NoRoute { path: String },
     /// The route exists but not for this method.
@@ -161,6 +168,12 @@ impl ApiError {
             ),
             ApiError::NotFound { what, code } => {
                 (StatusCode::NOT_FOUND, "not_found", format!("there is no {what} {code:?}"), None)
+            }
+            ApiError::PoolRefused(message) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "pool_refused", message.clone(), None)
+            }
+            ApiError::PoolNotFound(message) => {
+                (StatusCode::NOT_FOUND, "not_found", message.clone(), None)
             }
             ApiError::NoRoute { path } => (
                 StatusCode::NOT_FOUND,
@@ -295,6 +308,29 @@ impl From<PostError> for ApiError {
         match error {
             PostError::Rejected(error) => ApiError::BatchRejected(error),
             PostError::Store(error) => ApiError::Store(error),
+        }
+    }
+}
+
+/// A pool operation that was not done: a bad field of the agreement or request is a 422
+/// naming it; a refusal by the agreement's rules a 422 `pool_refused`; an unknown pool a
+/// 404; a refused ledger post as from `POST /api/transfers/batch`; a database failure 500.
+impl From<PoolStoreError> for ApiError {
+    fn from(error: PoolStoreError) -> ApiError {
+        match error {
+            PoolStoreError::Field(error) | PoolStoreError::Pool(PoolError::Field(error)) => {
+                ApiError::Field(error)
+            }
+            PoolStoreError::Pool(PoolError::Refused(message)) => ApiError::PoolRefused(message),
+            PoolStoreError::Pool(PoolError::Money(error)) => {
+                ApiError::PoolRefused(format!("the figures cannot be worked out: {error}"))
+            }
+            PoolStoreError::Pool(PoolError::Internal(detail)) => {
+                ApiError::Internal(format!("pool: {detail}"))
+            }
+            PoolStoreError::NotFound(message) => ApiError::PoolNotFound(message),
+            PoolStoreError::Post(error) => ApiError::from(error),
+            PoolStoreError::Store(error) => ApiError::Store(error),
         }
     }
 }

@@ -14,7 +14,8 @@
 //! `csrf` (form tokens and the cross-site check), `state` (the store, settings, counters
 //! and the group-commit audit writer), `health`, `metrics`, `ledger`, `people` (people's
 //! records, spend reports, the audit log over the API), `assessment`, `openapi`, `schema`,
-//! `extract`, `error`; and `pages`, the HTML (public pages, sign-in, each role's pages).
+//! `pools` (pooled budgets: agreements, monitoring, settlement), `extract`, `error`; and
+//! `pages`, the HTML (public pages, sign-in, each role's pages).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,6 +42,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod people;
+pub mod pools;
 pub mod schema;
 pub mod state;
 
@@ -71,6 +73,7 @@ fn route(
 
 /// Every route of the application.
 pub fn routes() -> Vec<Route> {
+    use pages::pools as pool_pages;
     use pages::{check, layout, roles, session};
     vec![
         // Public: no sign-in, no person's data.
@@ -93,6 +96,12 @@ pub fn routes() -> Vec<Route> {
         route("/spending", &["GET"], get(roles::spending)),
         route("/admin", &["GET"], get(roles::admin)),
         route("/audit", &["GET"], get(roles::audit)),
+        route("/pools", &["GET"], get(pool_pages::list)),
+        route("/pools/{pool}/{year}", &["GET"], get(pool_pages::monitoring)),
+        route("/pools/{pool}/{year}/forecasts", &["POST"], post(pool_pages::record_forecast)),
+        route("/pools/{pool}/{year}/close", &["POST"], post(pool_pages::close)),
+        route("/pools/{pool}/{year}/settlement", &["GET"], get(pool_pages::settlement)),
+        route("/pools/{pool}/{year}/settlement/confirm", &["POST"], post(pool_pages::confirm)),
         // The JSON API.
         route("/api/ledger/open", &["POST"], post(ledger::open)),
         route("/api/streams", &["GET"], get(ledger::streams)),
@@ -113,6 +122,17 @@ pub fn routes() -> Vec<Route> {
         ),
         route("/api/reports/spend", &["GET"], get(people::spend)),
         route("/api/audit", &["GET"], get(people::audit)),
+        route("/api/pools", &["GET", "POST"], get(pools::list).post(pools::record_agreement)),
+        route("/api/pools/{pool}/{year}/monitoring", &["GET"], get(pools::monitoring)),
+        route(
+            "/api/pools/{pool}/{year}/monitoring.csv",
+            &["GET"],
+            get(pools::monitoring_csv_route),
+        ),
+        route("/api/pools/{pool}/{year}/forecasts", &["POST"], post(pools::forecast)),
+        route("/api/pools/{pool}/{year}/close", &["POST"], post(pools::close)),
+        route("/api/pools/{pool}/{year}/settlement", &["GET"], get(pools::settlement)),
+        route("/api/pools/{pool}/{year}/settlement/confirm", &["POST"], post(pools::confirm)),
     ]
 }
 

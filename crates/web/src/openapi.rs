@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{assessment, health, ledger, people, schema};
+use crate::{assessment, health, ledger, people, pools, schema};
 
 /// Declares the bearer-token scheme machine clients use, and applies it to every path
 /// (sessions from the pages work too; `/health` and this document need neither).
@@ -60,6 +60,14 @@ impl utoipa::Modify for BearerSecurity {
         people::assessments,
         people::spend,
         people::audit,
+        pools::list,
+        pools::record_agreement,
+        pools::monitoring,
+        pools::monitoring_csv_route,
+        pools::forecast,
+        pools::close,
+        pools::settlement,
+        pools::confirm,
         openapi_json,
     ),
     components(schemas(
@@ -106,6 +114,20 @@ impl utoipa::Modify for BearerSecurity {
         people::SpendResponse,
         people::AssessmentView,
         people::AssessmentsResponse,
+        schema::PoolKind,
+        schema::PoolSummary,
+        schema::AgreementVersion,
+        schema::AgreementInput,
+        schema::PartnerInput,
+        schema::SchemeInput,
+        schema::RiskShareInput,
+        schema::RuleInput,
+        pools::PoolsResponse,
+        pools::ForecastRequest,
+        pools::CloseRequest,
+        pools::CloseResponse,
+        pools::ConfirmRequest,
+        pools::ConfirmResponse,
     )),
     tags(
         (name = "health", description = "Is the server up?"),
@@ -115,6 +137,7 @@ impl utoipa::Modify for BearerSecurity {
         (name = "assessment", description = "Financial assessment: what a person pays towards their care, explained."),
         (name = "people", description = "People's records, who has looked at them, and their recorded financial assessments. Every access is audited."),
         (name = "audit", description = "The audit log (auditors only)."),
+        (name = "pools", description = "Pooled and aligned budgets (s.75 agreements, the Better Care Fund): agreements and variations, monitoring, forecasts, closing months, and the year-end risk-share settlement each partner confirms."),
     ),
     modifiers(&BearerSecurity)
 )]

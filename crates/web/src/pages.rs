@@ -5,13 +5,15 @@
 //! footer, the stylesheet at `/assets/site.css`) and the response headers pages are sent
 //! with; `form` the accessible form widgets and the error summary (the GOV.UK Design System
 //! patterns); `home` is `GET /`; `check` is "Check what you might pay for care", which runs
-//! the same assessment as `POST /api/financial-assessments` (`crate::assessment`).
+//! the same assessment as `POST /api/financial-assessments` (`crate::assessment`);
+//! `roles` each role's pages, and `pools` the pooled budgets' monitoring and settlement.
 //! HTML is written with maud, which escapes every value it interpolates.
 
 pub mod check;
 pub mod form;
 pub mod home;
 pub mod layout;
+pub mod pools;
 pub mod roles;
 pub mod session;
 

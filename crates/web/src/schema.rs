@@ -492,6 +492,127 @@ pub struct Explanation {
     pub steps: Vec<Step>,
 }
 
+/// How partners hold a pool's money.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolKind {
+    /// Money moves into one fund the host manages (s.75 pooled fund, Better Care Fund).
+    Pooled,
+    /// Each partner keeps its own money; spending is monitored jointly.
+    Aligned,
+    /// One partner commissions for both, with the other's money.
+    LeadCommissioning,
+}
+
+/// A pool and its latest year's latest version.
+#[derive(ToSchema)]
+pub struct PoolSummary {
+    #[schema(example = "BCF")]
+    pub pool: String,
+    pub name: String,
+    pub kind: PoolKind,
+    /// The financial year, e.g. `2025/26`.
+    pub year: String,
+    /// The year it starts in, e.g. `2025`: the `{year}` of the pool's paths.
+    pub year_start: i64,
+    /// The host partner's organisation.
+    pub host: String,
+    pub partners: Vec<String>,
+    /// The planned budget, pounds as a string.
+    pub budget: String,
+    /// How many versions (the agreement and its variations) there are.
+    pub versions: i64,
+    /// The last closed month, `YYYY-MM`, if any.
+    pub closed_through: Option<String>,
+}
+
+/// One recorded version of a pool's agreement.
+#[derive(ToSchema)]
+pub struct AgreementVersion {
+    pub pool: String,
+    /// The year it starts in.
+    pub year: i64,
+    pub version: i64,
+    pub effective_from: NaiveDate,
+    pub kind: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// A pool's agreement for one financial year, as a finance officer writes it. Money is
+/// strings of pounds, proportions decimal strings (`"0.6"`).
+#[derive(ToSchema)]
+pub struct AgreementInput {
+    #[schema(example = "BCF")]
+    pub pool: String,
+    pub name: Option<String>,
+    /// `pooled`, `aligned` or `lead_commissioning`.
+    pub kind: String,
+    /// The host partner's organisation.
+    pub host: String,
+    /// The year it starts in, e.g. 2025.
+    pub year: i64,
+    /// The date this version applies from: 1 April for the first, later for a variation.
+    pub effective_from: String,
+    pub partners: Vec<PartnerInput>,
+    pub schemes: Vec<SchemeInput>,
+    pub risk_share: RiskShareInput,
+    /// Where an underspend carried forward is kept (a pool account of the host).
+    pub reserve_account: Option<String>,
+}
+
+/// One partner of an agreement.
+#[derive(ToSchema)]
+pub struct PartnerInput {
+    pub organisation: String,
+    /// The partner's funding stream.
+    pub stream: String,
+    /// The account its contributions come from.
+    pub account: String,
+    /// Where risk-share payments arrive (an account holding any stream).
+    pub settlement_account: Option<String>,
+    pub annual_contribution: String,
+    /// The Better Care Fund minimum this partner must contribute, if any.
+    pub minimum_contribution: Option<String>,
+    /// Twelve proportions (April to March) summing to 1; even when absent.
+    pub profile: Option<Vec<String>>,
+}
+
+/// One scheme of an agreement.
+#[derive(ToSchema)]
+pub struct SchemeInput {
+    pub code: String,
+    pub name: Option<String>,
+    /// The pool account the scheme spends from.
+    pub account: String,
+    /// The partner that leads it.
+    pub lead: String,
+    pub planned_budget: String,
+    /// Partner organisation → proportion it funds; the proportions sum to 1.
+    #[schema(value_type = Object)]
+    pub funding: std::collections::BTreeMap<String, String>,
+}
+
+/// How an overspend and an underspend are shared.
+#[derive(ToSchema)]
+pub struct RiskShareInput {
+    pub overspend: RuleInput,
+    pub underspend: RuleInput,
+}
+
+/// A sharing rule.
+#[derive(ToSchema)]
+pub struct RuleInput {
+    /// `proportional`, `fixed`, `lead_partner`, `capped`, or (underspend only) `carry_forward`.
+    pub rule: String,
+    /// For `fixed`: partner → proportion, summing to 1.
+    #[schema(value_type = Option<Object>)]
+    pub shares: Option<std::collections::BTreeMap<String, String>>,
+    /// For `capped`: partner (not the host) → the most it bears.
+    #[schema(value_type = Option<Object>)]
+    pub caps: Option<std::collections::BTreeMap<String, String>>,
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -751,5 +872,63 @@ mod tests {
             CoreStepKind::Charge,
         ];
         assert_eq!(enum_values::<StepKind>(), kinds.into_iter().map(mirrored).collect());
+    }
+    #[test]
+    fn pool_mirrors_name_exactly_the_fields_core_and_store_read_and_write() {
+        use onebudget_core::pool::{
+            AgreementInput as CoreAgreement, PartnerInput as CorePartner, PoolKind as CorePoolKind,
+            RiskShareInput as CoreRiskShare, RuleInput as CoreRule, SchemeInput as CoreScheme,
+        };
+        let rule = CoreRule {
+            rule: "fixed".into(),
+            shares: Some(Default::default()),
+            caps: Some(Default::default()),
+        };
+        let input = CoreAgreement {
+            name: Some("n".into()),
+            partners: vec![CorePartner {
+                settlement_account: Some("S".into()),
+                minimum_contribution: Some("1.00".into()),
+                profile: Some(vec![]),
+                ..CorePartner::default()
+            }],
+            schemes: vec![CoreScheme { name: Some("n".into()), ..CoreScheme::default() }],
+            risk_share: CoreRiskShare { overspend: rule.clone(), underspend: rule },
+            reserve_account: Some("R".into()),
+            ..CoreAgreement::default()
+        };
+        let written = json(&input);
+        assert_eq!(keys(&written), properties::<AgreementInput>());
+        assert_eq!(keys(&written["partners"][0]), properties::<PartnerInput>());
+        assert_eq!(keys(&written["schemes"][0]), properties::<SchemeInput>());
+        assert_eq!(keys(&written["risk_share"]), properties::<RiskShareInput>());
+        assert_eq!(keys(&written["risk_share"]["overspend"]), properties::<RuleInput>());
+
+        let summary = onebudget_store::PoolSummary {
+            pool: "BCF".into(),
+            name: "n".into(),
+            kind: CorePoolKind::Pooled,
+            year: "2025/26".into(),
+            year_start: 2025,
+            host: "COUNCIL".into(),
+            partners: vec![],
+            budget: Money::ZERO,
+            versions: 1,
+            closed_through: None,
+        };
+        assert_eq!(keys(&json(&summary)), properties::<PoolSummary>());
+        let version = onebudget_store::AgreementVersion {
+            pool: "BCF".into(),
+            year: 2025,
+            version: 1,
+            effective_from: chrono::NaiveDate::from_ymd_opt(2025, 4, 1).expect("a date"),
+            kind: "pooled".into(),
+            document: String::new(),
+            recorded_by: "u".into(),
+            recorded_at: "t".into(),
+        };
+        assert_eq!(keys(&json(&version)), properties::<AgreementVersion>());
+        let kinds = CorePoolKind::ALL.iter().map(|k| k.as_str().to_owned()).collect();
+        assert_eq!(enum_values::<PoolKind>(), kinds);
     }
 }

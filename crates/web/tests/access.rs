@@ -269,6 +269,89 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         Who::Roles(&["finance", "commissioner", "auditor"]),
     ),
     ("GET", "/api/audit", "/api/audit", "", Who::Roles(&["auditor"])),
+    // Pools: read by finance, commissioners and auditors; changed by finance; a settlement
+    // confirmed only by a finance officer for their own organisation (the seeded finance
+    // officer works for COUNCIL). No pool is seeded here, so an allowed request is a 404.
+    ("GET", "/pools", "/pools", "", Who::Roles(&["finance", "commissioner", "auditor"])),
+    (
+        "GET",
+        "/pools/{pool}/{year}",
+        "/pools/BCF/2025",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
+    (
+        "POST",
+        "/pools/{pool}/{year}/forecasts",
+        "/pools/BCF/2025/forecasts",
+        "csrf_token=CSRF&scheme=REABLEMENT&method=profile",
+        Who::Roles(&["finance"]),
+    ),
+    (
+        "POST",
+        "/pools/{pool}/{year}/close",
+        "/pools/BCF/2025/close",
+        "csrf_token=CSRF&through=2026-03",
+        Who::Roles(&["finance"]),
+    ),
+    (
+        "GET",
+        "/pools/{pool}/{year}/settlement",
+        "/pools/BCF/2025/settlement",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
+    (
+        "POST",
+        "/pools/{pool}/{year}/settlement/confirm",
+        "/pools/BCF/2025/settlement/confirm",
+        "csrf_token=CSRF&digest=x",
+        Who::Roles(&["finance"]),
+    ),
+    ("GET", "/api/pools", "/api/pools", "", Who::Roles(&["finance", "commissioner", "auditor"])),
+    ("POST", "/api/pools", "/api/pools", "{}", Who::Roles(&["finance"])),
+    (
+        "GET",
+        "/api/pools/{pool}/{year}/monitoring",
+        "/api/pools/BCF/2025/monitoring",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
+    (
+        "GET",
+        "/api/pools/{pool}/{year}/monitoring.csv",
+        "/api/pools/BCF/2025/monitoring.csv",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
+    (
+        "POST",
+        "/api/pools/{pool}/{year}/forecasts",
+        "/api/pools/BCF/2025/forecasts",
+        "{}",
+        Who::Roles(&["finance"]),
+    ),
+    (
+        "POST",
+        "/api/pools/{pool}/{year}/close",
+        "/api/pools/BCF/2025/close",
+        "{\"through\": \"2026-03\"}",
+        Who::Roles(&["finance"]),
+    ),
+    (
+        "GET",
+        "/api/pools/{pool}/{year}/settlement",
+        "/api/pools/BCF/2025/settlement",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
+    (
+        "POST",
+        "/api/pools/{pool}/{year}/settlement/confirm",
+        "/api/pools/BCF/2025/settlement/confirm",
+        "{\"digest\": \"x\"}",
+        Who::Roles(&["finance"]),
+    ),
 ];
 
 #[test]
@@ -317,8 +400,12 @@ async fn request(
             } else {
                 "application/x-www-form-urlencoded"
             };
+            // Signed-in forms carry the session's CSRF token: `CSRF` in a row's body.
+            let csrf = session.map_or("", |s| s.csrf.as_str());
             let body = if path == "/sign-out" {
-                format!("csrf_token={}", session.map_or("", |s| s.csrf.as_str()))
+                format!("csrf_token={csrf}")
+            } else if content_type.starts_with("application/x-www-form") {
+                body.replace("CSRF", csrf)
             } else {
                 body.to_owned()
             };

@@ -29,7 +29,7 @@ use crate::people::{AuditQuery, authorize_person, spend_range};
 use crate::state::AppState;
 
 /// A page that says why the person cannot go on, with a way back home.
-fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
+pub(super) fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
     HtmlPage::private(
         status,
         page(
@@ -45,7 +45,7 @@ fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
 }
 
 /// What a page handler answers when it cannot go on.
-fn denied(denied: Denied) -> Response {
+pub(super) fn denied(denied: Denied) -> Response {
     match denied {
         Denied::NotSignedIn => redirect("/sign-in"),
         Denied::Refused(reason) => message_page(
@@ -60,7 +60,7 @@ fn denied(denied: Denied) -> Response {
     }
 }
 
-fn failed(error: ApiError) -> Response {
+pub(super) fn failed(error: ApiError) -> Response {
     tracing::error!(error = ?error, "a page failed");
     HtmlPage::private(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -75,7 +75,7 @@ fn failed(error: ApiError) -> Response {
     .into_response()
 }
 
-fn redirect(location: &'static str) -> Response {
+pub(super) fn redirect(location: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(location))]).into_response()
 }
 
@@ -87,7 +87,12 @@ fn who(caller: &Caller, principal: &Principal) -> (String, Role, String) {
     )
 }
 
-fn render(caller: &Caller, principal: &Principal, title: &str, main: Markup) -> Response {
+pub(super) fn render(
+    caller: &Caller,
+    principal: &Principal,
+    title: &str,
+    main: Markup,
+) -> Response {
     let (display_name, role, csrf_token) = who(caller, principal);
     let signed_in = SignedIn { display_name: &display_name, role, csrf_token: &csrf_token };
     HtmlPage::private(StatusCode::OK, signed_in_page(title, &signed_in, main)).into_response()
@@ -417,6 +422,7 @@ pub async fn finance(State(state): State<AppState>, caller: Caller) -> Response 
         html! {
             h1 { "The ledger" }
             p { "Balances now. Money out of a funder's account shows as a negative balance; the balances of every account add up to zero." }
+            p { a href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
             table.table {
                 caption { "Balances by funding stream" }
                 thead { tr { th scope="col" { "Stream" } th.numeric scope="col" { "Balance" } } }
@@ -509,6 +515,7 @@ pub async fn spending(
         html! {
             h1 { "Spending across the system" }
             p { "Money paid out by the ICB, the council and the Better Care Fund pool from " (from.format("%-d %B %Y")) " to " (to.format("%-d %B %Y")) ". No figure here identifies a person." }
+            p { a href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
             nav aria-label="Financial year" {
             p {
                 "Show: "

@@ -192,7 +192,7 @@ pub fn seed_place(store: &Store) {
                 password_hash: Some(&hash),
                 person_code: (role == "citizen").then_some(CITIZENS_OWN),
                 team: (role == "practitioner").then_some("TEAM-NORTH"),
-                organisation: None,
+                organisation: (role == "finance").then_some("COUNCIL"),
             })
             .expect("a user");
     }
