@@ -60,6 +60,11 @@ pub fn add_user(store: &Store, args: &NewUserArgs<'_>) -> anyhow::Result<()> {
             "--team: a practitioner's login must name their team, e.g. --team TEAM-NORTH"
         );
     }
+    if let Some(organisation) = args.organisation
+        && !store.organisations()?.iter().any(|o| o.code == organisation)
+    {
+        anyhow::bail!("--organisation: there is no organisation {organisation:?} in this database");
+    }
     if let Some(team) = args.team
         && !store.teams()?.iter().any(|t| t.code == team)
     {

@@ -25,10 +25,11 @@ use rand::{Rng, SeedableRng};
 /// The demo's sign-in for each role: (user name, display name, role, password). The
 /// passwords are printed by the demo and written in the README: they are for a database
 /// of synthetic people only.
-pub const DEMO_LOGINS: [(&str, &str, &str, &str); 6] = [
+pub const DEMO_LOGINS: [(&str, &str, &str, &str); 7] = [
     ("citizen", "", "citizen", "demo-citizen"),
     ("practitioner", "Priya Shah, North team social worker", "practitioner", "demo-practitioner"),
-    ("finance", "Tom Okafor, finance officer", "finance", "demo-finance"),
+    ("finance", "Tom Okafor, council finance officer", "finance", "demo-finance"),
+    ("icb-finance", "Amara Osei, ICB finance officer", "finance", "demo-icb-finance"),
     ("commissioner", "Helen Price, joint commissioner", "commissioner", "demo-commissioner"),
     ("admin", "Sam Lee, system administrator", "admin", "demo-admin"),
     ("auditor", "Ruth Evans, internal auditor", "auditor", "demo-auditor"),
@@ -76,7 +77,7 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
         ));
     }
     let started = std::time::Instant::now();
-    let progress = ProgressBar::new(4);
+    let progress = ProgressBar::new(5);
     progress.set_style(
         ProgressStyle::with_template(
             "{spinner} building the demo place [{bar:30}] {pos}/{len} {msg}",
@@ -180,15 +181,6 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
             true,
         ),
         account(
-            "BCF-POOL",
-            "Better Care Fund pooled budget (council host)",
-            "pool",
-            Some("COUNCIL"),
-            None,
-            None,
-            false,
-        ),
-        account(
             "DISTRICT-DFG",
             "Housing body adaptations",
             "expenditure",
@@ -257,6 +249,9 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
             budget.provider.as_deref().unwrap_or("PROV-DAYSERVICES"),
         ));
     }
+    for line in crate::demo_pools::RECORDS.lines().filter(|l| !l.trim().is_empty()) {
+        inputs.push(serde_json::from_str(line).context("the demo's pool accounts")?);
+    }
     let records: Vec<OpenRecord> =
         inputs.iter().map(OpenRecord::try_from).collect::<Result<_, _>>()?;
     store.open_records(&records).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -290,30 +285,6 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
         let year = 2024 + i32::try_from((3 + month) / 12).unwrap_or(0);
         let date = NaiveDate::from_ymd_opt(year, (3 + month) % 12 + 1, 1).context("month")?;
         let tag = format!("{}-{:02}", date.year(), date.month());
-        // The Better Care Fund: the ICB's contribution into the pool, and a month of
-        // reablement and adaptations from it.
-        let bcf = Money::from_pounds(1_450_000)?;
-        push(
-            format!("demo-{tag}-bcf-contribution"),
-            "ICB-BCF",
-            "BCF-POOL",
-            bcf,
-            "BCF",
-            date,
-            "contribution",
-            format!("ICB Better Care Fund contribution {tag}"),
-        )?;
-        let reablement = Money::from_pence(rng.random_range(110_000_000..135_000_000));
-        push(
-            format!("demo-{tag}-bcf-reablement"),
-            "BCF-POOL",
-            "PROV-REABLEMENT",
-            reablement,
-            "BCF",
-            date,
-            "provider_payment",
-            format!("Reablement service {tag}"),
-        )?;
         let dfg = Money::from_pence(rng.random_range(9_000_000..14_000_000));
         push(
             format!("demo-{tag}-dfg"),
@@ -387,6 +358,10 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
     progress.set_message("demo logins");
     add_demo_logins(store, &place)?;
     progress.inc(1);
+
+    progress.set_message("the Better Care Fund and an aligned budget");
+    let pool_transfers = crate::demo_pools::build(store)?;
+    progress.inc(1);
     progress.finish_and_clear();
     Ok(format!(
         "built {} in {} in {:.1} s: {} residents, {} adults receiving care ({} with a personal budget), {} organisations, {} accounts, {} transfers over April 2024 to March 2026",
@@ -398,7 +373,7 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
         budgets.len(),
         organisations.len(),
         records.len(),
-        posted.len()
+        posted.len() + pool_transfers
     ))
 }
 
@@ -423,7 +398,7 @@ fn delivery_mode(mode: DeliveryMode) -> &'static str {
     }
 }
 
-/// One login per role. The citizen is the first person on the North team with a direct
+/// One login per role, and a second finance officer for the ICB. The citizen is the first person on the North team with a direct
 /// payment; the practitioner works on the North team. Also a service account for the
 /// council's finance system, with no token yet (an administrator issues one).
 fn add_demo_logins(store: &Store, place: &place::Place) -> anyhow::Result<()> {
@@ -447,7 +422,13 @@ fn add_demo_logins(store: &Store, place: &place::Place) -> anyhow::Result<()> {
             password_hash: Some(&hash),
             person_code: (role == "citizen").then_some(citizen.code.as_str()),
             team: (role == "practitioner").then_some("TEAM-NORTH"),
-            organisation: None,
+            // Each finance officer works for one partner of the Better Care Fund, and
+            // confirms its settlement for that partner.
+            organisation: match username {
+                "finance" => Some("COUNCIL"),
+                "icb-finance" => Some("ICB"),
+                _ => None,
+            },
         })?;
     }
     store.create_user(&NewUser {
@@ -458,7 +439,7 @@ fn add_demo_logins(store: &Store, place: &place::Place) -> anyhow::Result<()> {
         password_hash: None,
         person_code: None,
         team: None,
-        organisation: None,
+        organisation: Some("COUNCIL"),
     })?;
     Ok(())
 }

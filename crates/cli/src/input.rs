@@ -35,6 +35,14 @@ fn open(path: &Path) -> anyhow::Result<(Box<dyn Read>, Option<u64>)> {
     Ok((Box::new(file), size))
 }
 
+/// The whole of a file, or of standard input for `-`.
+pub fn read_text(path: &Path) -> anyhow::Result<String> {
+    let (mut reader, _) = open(path)?;
+    let mut text = String::new();
+    reader.read_to_string(&mut text).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text)
+}
+
 /// A progress bar over `total` units, or a hidden one when the output is not a terminal
 /// or the work is small.
 pub fn progress(total: u64, what: &str, large: bool) -> ProgressBar {

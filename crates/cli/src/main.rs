@@ -15,9 +15,11 @@ mod access;
 mod assess;
 mod bench;
 mod demo;
+mod demo_pools;
 mod input;
 mod ledger;
 mod output;
+mod pool;
 
 /// onebudget runs integrated health and social care budgets: one ledger that traces every
 /// pound from the NHS body or council that contributed it, through pooled funds, to the
@@ -77,6 +79,10 @@ enum Command {
     /// Open accounts, post transfers, and read balances and statements.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Pooled and aligned funds (s.75, Better Care Fund): agreements, contributions,
+    /// scheme payments, monitoring and the year-end risk-share settlement.
+    #[command(subcommand)]
+    Pool(pool::PoolCommand),
     /// Recompute every balance from the transfers and verify every invariant of the
     /// ledger. Exits with status 1, naming each violation, if anything is wrong.
     Check {
@@ -410,6 +416,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let filter =
                 onebudget_store::AuditFilter { actor, person_code: person, ..Default::default() };
             access::export_audit(&store, &filter, output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Pool(command) => {
+            let store = open_store(&cli.database_url)?;
+            pool::run(&store, command)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger(command) => {

@@ -107,6 +107,15 @@ pub struct Confirmation {
     pub confirmed_at: String,
 }
 
+/// A `pool_flows` key: (pool account, counterparty, stream, month, reason).
+type FlowKey<'a> = (i64, i64, i64, NaiveDate, &'a str);
+/// The same key owning its reason, for recomputing flows from transfers.
+type OwnedFlowKey = (i64, i64, i64, NaiveDate, String);
+/// A `pool_flows` sum: (money in, money out, transfers), in pence.
+type FlowSum = (i64, i64, i64);
+/// An account's id, kind, stream (if it holds one only) and owner.
+type AccountFacts = (i64, String, Option<String>, String);
+
 /// Sum new transfers into `pool_flows` for every pool account they touch. Called by
 /// posting, inside its transaction, with the rows it has just inserted.
 pub(crate) fn record_pool_flows(
@@ -131,7 +140,7 @@ pub(crate) fn record_pool_flows(
         return Ok(());
     }
     registered.sort_unstable();
-    let mut sums: HashMap<(i64, i64, i64, NaiveDate, &str), (i64, i64, i64)> = HashMap::new();
+    let mut sums: HashMap<FlowKey<'_>, FlowSum> = HashMap::new();
     for row in rows {
         let month = first_of_month(row.effective_date);
         if registered.binary_search(&row.from_account_id).is_ok() {
@@ -160,7 +169,7 @@ pub(crate) fn record_pool_flows(
 
 fn upsert_flows(
     conn: &mut dyn Conn,
-    sums: &HashMap<(i64, i64, i64, NaiveDate, &str), (i64, i64, i64)>,
+    sums: &HashMap<FlowKey<'_>, FlowSum>,
 ) -> Result<(), StoreError> {
     let mut keys: Vec<_> = sums.iter().collect();
     keys.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -262,7 +271,7 @@ fn closed_through_in(conn: &mut dyn Conn, pool: &str, year: i64) -> Result<usize
 fn account_facts(
     conn: &mut dyn Conn,
     code: &AccountCode,
-) -> Result<Option<(i64, String, Option<String>, String)>, StoreError> {
+) -> Result<Option<AccountFacts>, StoreError> {
     let mut found = None;
     conn.query_each(
         "SELECT a.id, a.kind, s.code, a.owner_id FROM accounts a LEFT JOIN funding_streams s ON s.id = a.stream_id WHERE a.code = $1",
@@ -922,7 +931,7 @@ impl Store {
             if registered.is_empty() {
                 return Ok(Vec::new());
             }
-            let mut computed: HashMap<(i64, i64, i64, NaiveDate, String), (i64, i64, i64)> = HashMap::new();
+            let mut computed: HashMap<OwnedFlowKey, FlowSum> = HashMap::new();
             for side in ["from_account_id", "to_account_id"] {
                 conn.query_matching(
                     &format!("SELECT from_account_id, to_account_id, stream_id, effective_date, reason, amount_pence FROM transfers WHERE {side}"),
@@ -944,7 +953,7 @@ impl Store {
                     },
                 )?;
             }
-            let mut stored: HashMap<(i64, i64, i64, NaiveDate, String), (i64, i64, i64)> = HashMap::new();
+            let mut stored: HashMap<OwnedFlowKey, FlowSum> = HashMap::new();
             conn.query_each(
                 "SELECT account_id, counterparty_id, stream_id, month, reason, money_in_pence, money_out_pence, transfers FROM pool_flows",
                 &[],
@@ -986,7 +995,7 @@ fn backfill_flows(conn: &mut dyn Conn, account_id: i64) -> Result<(), StoreError
             },
         )?;
     }
-    let mut sums: HashMap<(i64, i64, i64, NaiveDate, &str), (i64, i64, i64)> = HashMap::new();
+    let mut sums: HashMap<FlowKey<'_>, FlowSum> = HashMap::new();
     for (from, to, stream, date, reason, amount) in &rows {
         let month = first_of_month(*date);
         if *from == account_id {
