@@ -307,8 +307,52 @@ fn demo_builds_a_sound_place_once() {
     let again = onebudget(&url, &["demo", "--no-serve"]);
     assert!(text(&again.stdout).contains("using the existing data"), "{}", text(&again.stdout));
     assert!(onebudget(&url, &["check"]).status.success());
-    let pool = our_balances(&url, &["--stream", "BCF"]);
-    assert!(pool.get("BCF-POOL").is_some_and(|b| *b > 0), "{pool:?}");
+    // The Better Care Fund: 2024/25 settled, 2025/26 closed and awaiting both partners.
+    let pools = text(&onebudget(&url, &["pool", "list"]).stdout);
+    assert!(
+        pools.contains("BCF") && pools.contains("ICES") && pools.contains("Aligned budget"),
+        "{pools}"
+    );
+    let settled = text(&onebudget(&url, &["pool", "settle", "BCF", "--year", "2024"]).stdout);
+    assert!(settled.contains("posted: the settlement transfers are in the ledger"), "{settled}");
+    let open =
+        text(&onebudget(&url, &["pool", "settle", "BCF", "--year", "2025/26", "--explain"]).stdout);
+    assert!(open.contains("waiting for: ICB, COUNCIL") && open.contains("Variance"), "{open}");
+    let before = our_balances(&url, &["--stream", "BCF"]);
+    assert!(before.get("BCF-REABLEMENT").is_some_and(|b| *b > 0), "{before:?}");
+    // Each partner's finance officer confirms; the second confirmation posts the transfers.
+    let council =
+        onebudget(&url, &["pool", "settle", "BCF", "--year", "2025", "--confirm-as", "finance"]);
+    assert!(
+        text(&council.stdout).contains("waiting for: ICB"),
+        "{}{}",
+        text(&council.stdout),
+        text(&council.stderr)
+    );
+    let practitioner = onebudget(
+        &url,
+        &["pool", "settle", "BCF", "--year", "2025", "--confirm-as", "practitioner"],
+    );
+    assert!(!practitioner.status.success());
+    let icb = onebudget(
+        &url,
+        &["pool", "settle", "BCF", "--year", "2025", "--confirm-as", "icb-finance"],
+    );
+    assert!(
+        text(&icb.stdout).contains("settlement transfer(s) posted"),
+        "{}{}",
+        text(&icb.stdout),
+        text(&icb.stderr)
+    );
+    let after = our_balances(&url, &["--stream", "BCF"]);
+    for scheme in ["BCF-REABLEMENT", "BCF-DISCHARGE", "BCF-CARERS", "BCF-COMMUNITY"] {
+        assert_eq!(
+            after.get(scheme).copied().unwrap_or(0),
+            0,
+            "{scheme} keeps money after the settlement: {after:?}"
+        );
+    }
+    assert!(onebudget(&url, &["check"]).status.success());
 
     // The people: synthetic NHS numbers that pass the check digit and sit in the 999
     // range never issued to a patient; about three quarters hold a personal budget.
@@ -329,7 +373,8 @@ fn demo_builds_a_sound_place_once() {
         .query_row("SELECT COUNT(*) FROM people WHERE delivery_mode IS NOT NULL", [], |r| r.get(0))
         .unwrap();
     assert!((1750..=2000).contains(&with_budget), "{with_budget} of 2500 hold a budget");
-    // One demo login per role, each with an argon2id hash, and the citizen's is a person.
+    // One demo login per role (two finance officers, one for each pool partner), each
+    // with an argon2id hash, and the citizen's is a person.
     let logins: Vec<(String, String, Option<String>)> = connection
         .prepare("SELECT role, password_hash, person_code FROM users WHERE kind = 'person' ORDER BY role")
         .unwrap()
@@ -338,7 +383,10 @@ fn demo_builds_a_sound_place_once() {
         .map(Result::unwrap)
         .collect();
     let roles: Vec<&str> = logins.iter().map(|(role, _, _)| role.as_str()).collect();
-    assert_eq!(roles, ["admin", "auditor", "citizen", "commissioner", "finance", "practitioner"]);
+    assert_eq!(
+        roles,
+        ["admin", "auditor", "citizen", "commissioner", "finance", "finance", "practitioner"]
+    );
     assert!(logins.iter().all(|(_, hash, _)| hash.starts_with("$argon2id$")));
     assert!(logins.iter().any(|(role, _, person)| role == "citizen" && person.is_some()));
 }
