@@ -715,13 +715,15 @@ impl Store {
             .map(|p| p.organisation.as_str().to_owned())
             .filter(|org| !confirmations.iter().any(|c| &c.organisation == org))
             .collect();
-        Ok(SettlementView {
-            posted: figures.settlement_transfers > 0,
-            settlement,
-            digest,
-            confirmed_by: confirmations,
-            waiting_for,
-        })
+        // Settlement transfers between partners do not pass through the pool's accounts,
+        // so the first settlement key is looked up as well as the pool's flows.
+        // Regression: a settlement made only of partner-to-partner payments looked unposted.
+        let first_key = onebudget_core::ledger::IdempotencyKey::parse(
+            "key",
+            &format!("pool/{pool}/{}/settlement/1", year.start_year()),
+        )?;
+        let posted = figures.settlement_transfers > 0 || self.transfer(&first_key)?.is_some();
+        Ok(SettlementView { posted, settlement, digest, confirmed_by: confirmations, waiting_for })
     }
 
     /// A finance officer of `organisation` confirms the settlement whose digest is

@@ -1127,16 +1127,10 @@ async fn a_pooled_fund_through_its_year(app: &TestApp) {
         assert_eq!(posted.status, StatusCode::OK, "{}", posted.body);
         assert_eq!(posted.body["reason"], "settlement", "{}", posted.body);
     }
-    // A second confirmation must not move money again. (The store should refuse it as
-    // already posted, but its `posted` counts settlement flows through pool accounts, and
-    // an overspend borne by the lead partner moves money only between partners' accounts,
-    // so the view still says not posted: reported, to be fixed in the store.)
+    // A second confirmation is refused: the settlement is posted. Regression: when every
+    // settlement transfer ran between partners' own accounts, it looked unposted.
     let again = app.send(confirm(&council)).await;
-    if again.status == StatusCode::OK {
-        assert_eq!(again.body["transfers"], json!([]), "nothing is posted twice: {}", again.body);
-    } else {
-        again.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "pool_refused", None);
-    }
+    again.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "pool_refused", None);
     let statement = app.get("/api/accounts/ICB-SETTLE/statement").await;
     assert_eq!(statement.status, StatusCode::OK, "{}", statement.body);
     assert_eq!(statement.body["lines"].as_array().expect("lines").len(), transfers);
