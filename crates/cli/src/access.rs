@@ -190,17 +190,6 @@ pub fn revoke_token(store: &Store, id: i64) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A cell a spreadsheet will show as text, not run as a formula: text that anyone could
-/// have typed (a user name tried at sign-in, a path) and that starts with `=`, `+`, `-`,
-/// `@`, a tab or a carriage return gets a leading `'` (OWASP's advice on CSV injection).
-fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        std::borrow::Cow::Owned(format!("'{cell}"))
-    } else {
-        std::borrow::Cow::Borrowed(cell)
-    }
-}
-
 /// `onebudget audit export --format csv`: every row (or those matching), newest first.
 pub fn export_audit(
     store: &Store,
@@ -235,16 +224,16 @@ pub fn export_audit(
             .write_record([
                 record.id.to_string().as_str(),
                 &e.at,
-                &inert(&e.actor),
+                &onebudget_web::pools::inert(&e.actor),
                 &e.actor_user_id.map(|id| id.to_string()).unwrap_or_default(),
                 e.role.as_deref().unwrap_or(""),
                 &e.via,
                 &e.action,
                 e.person_code.as_deref().unwrap_or(""),
-                &inert(&e.target),
+                &onebudget_web::pools::inert(&e.target),
                 &e.source,
                 &e.outcome,
-                &inert(&e.detail),
+                &onebudget_web::pools::inert(&e.detail),
             ])
             .map_err(|error| StoreError::Io(error.to_string()))?;
         rows += 1;

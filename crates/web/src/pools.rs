@@ -261,34 +261,19 @@ pub async fn monitoring(
 
 /// A cell a spreadsheet shows as text and never runs as a formula: text starting with
 /// `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice on
-/// CSV injection). Amounts are written as they are (a negative amount is a number).
-fn inert(cell: &str) -> String {
+/// CSV injection). The one rule for every CSV onebudget writes (the audit export too).
+pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
+        std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
-        cell.to_owned()
+        std::borrow::Cow::Borrowed(cell)
     }
-}
-
-/// One CSV line of `cells`, quoted where needed.
-fn csv_line(out: &mut String, cells: &[String]) {
-    let quoted: Vec<String> = cells
-        .iter()
-        .map(|cell| {
-            if cell.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", cell.replace('"', "\"\""))
-            } else {
-                cell.clone()
-            }
-        })
-        .collect();
-    out.push_str(&quoted.join(","));
-    out.push_str("\r\n");
 }
 
 /// The report as CSV: a row per scheme and month, then a summary row per scheme.
 pub fn monitoring_csv(report: &MonitoringReport) -> String {
-    let mut out = String::new();
+    let mut out =
+        csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     let header = [
         "row",
         "scheme",
@@ -301,44 +286,39 @@ pub fn monitoring_csv(report: &MonitoringReport) -> String {
         "variance",
         "method_explained",
     ];
-    csv_line(&mut out, &header.map(str::to_owned));
+    let _ = out.write_record(header);
     for scheme in &report.schemes {
         for month in &scheme.months {
-            csv_line(
-                &mut out,
-                &[
-                    "month".to_owned(),
-                    inert(&scheme.code),
-                    month.month.clone(),
-                    month.budget.to_plain_string(),
-                    month.actual.to_plain_string(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                ],
-            );
+            let _ = out.write_record([
+                "month".to_owned(),
+                inert(&scheme.code).into_owned(),
+                month.month.clone(),
+                month.budget.to_plain_string(),
+                month.actual.to_plain_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ]);
         }
     }
     for scheme in &report.schemes {
-        csv_line(
-            &mut out,
-            &[
-                "summary".to_owned(),
-                inert(&scheme.code),
-                report.as_at.clone(),
-                scheme.budget.to_plain_string(),
-                scheme.actual_to_date.to_plain_string(),
-                scheme.commitments.to_plain_string(),
-                scheme.forecast.to_plain_string(),
-                scheme.method.as_str().to_owned(),
-                scheme.variance.to_plain_string(),
-                inert(&scheme.method_explained),
-            ],
-        );
+        let _ = out.write_record([
+            "summary".to_owned(),
+            inert(&scheme.code).into_owned(),
+            report.as_at.clone(),
+            scheme.budget.to_plain_string(),
+            scheme.actual_to_date.to_plain_string(),
+            scheme.commitments.to_plain_string(),
+            scheme.forecast.to_plain_string(),
+            scheme.method.as_str().to_owned(),
+            scheme.variance.to_plain_string(),
+            inert(&scheme.method_explained).into_owned(),
+        ]);
     }
-    out
+    // Writing to memory cannot fail; an unreadable buffer would be a bug.
+    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
 /// The monitoring report as CSV, for a spreadsheet: one row per scheme and month
