@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod assessment;
+pub mod budget;
 pub mod field;
 pub mod ledger;
 pub mod money;

@@ -1,0 +1,39 @@
+//! Integrated personal budgets: one needs assessment, a Resource Allocation System, and
+//! one budget drawing on several funding streams.
+//!
+//! - [`needs`]: the versioned needs questionnaire, scoring, and each stream's eligibility
+//!   rule with its reason.
+//! - [`ras`]: the Resource Allocation System, points to an indicative weekly budget per
+//!   stream (a price per point, or bands), with a floor and a ceiling.
+//! - [`calibrate`]: fitting a RAS to the costs of agreed support plans by least squares.
+//! - [`allocate`]: assigning support-plan lines to streams: no stream pays for what its
+//!   rules exclude, no component exceeds its agreed amount, free money first.
+//! - [`config`]: the whole scheme as dated, referenced configuration (YAML under
+//!   `policy/budgets/`).
+//! - [`plan`]: the integrated budget itself: components, the contribution, the lifecycle.
+
+pub mod allocate;
+pub mod calibrate;
+pub mod config;
+pub mod needs;
+pub mod plan;
+pub mod ras;
+
+#[cfg(test)]
+mod tests;
+
+use crate::field::FieldError;
+use crate::money::MoneyError;
+
+/// Why a personal-budget operation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BudgetError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    #[error("{0}")]
+    Refused(String),
+    #[error("internal error: {0}")]
+    Internal(&'static str),
+}
