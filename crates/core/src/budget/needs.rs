@@ -135,8 +135,14 @@ pub struct Decision {
     pub replaced_by: Option<String>,
 }
 
-/// Decide every stream's eligibility, in the scheme's order.
+/// Decide every stream's eligibility, in the scheme's order, with the reasons.
 pub fn eligibility(scheme: &Scheme, scores: &Scores) -> Vec<Decision> {
+    eligibility_with(scheme, scores, true)
+}
+
+/// [`eligibility`]; with `reasons` false the reasons are left empty (the decisions are
+/// the same).
+pub fn eligibility_with(scheme: &Scheme, scores: &Scores, reasons: bool) -> Vec<Decision> {
     let mut decisions: Vec<Decision> = scheme
         .streams
         .iter()
@@ -148,6 +154,7 @@ pub fn eligibility(scheme: &Scheme, scores: &Scores) -> Vec<Decision> {
             });
             let eligible = held.is_some();
             let reason = match held {
+                _ if !reasons => String::new(),
                 Some((clause, hits)) => format!(
                     "eligible under {} ({}): {} — met by {}",
                     rule.rule,
@@ -186,10 +193,12 @@ pub fn eligibility(scheme: &Scheme, scores: &Scores) -> Vec<Decision> {
             if let Some(d) = decisions.iter_mut().find(|d| &d.stream == replaced && d.eligible) {
                 d.eligible = false;
                 d.replaced_by = Some(stream.code.clone());
-                d.reason = format!(
-                    "{}; but {} meets these needs instead ({})",
-                    d.reason, stream.name, stream.eligibility.rule
-                );
+                if reasons {
+                    d.reason = format!(
+                        "{}; but {} meets these needs instead ({})",
+                        d.reason, stream.name, stream.eligibility.rule
+                    );
+                }
             }
         }
     }

@@ -232,6 +232,45 @@ pub fn decide(
     plan: &PlanInput,
     assessed_charge: Money,
 ) -> Result<BudgetDecision, BudgetError> {
+    let mut steps = Vec::new();
+    let mut decision = decide_with(scheme, scores, date, plan, assessed_charge, &mut steps)?;
+    decision.steps = steps;
+    Ok(decision)
+}
+
+/// Records the steps of a decision in words, or (for [`Quiet`]) never builds them.
+pub trait Say {
+    /// Whether the words are kept (so callers may skip work that only feeds them).
+    const KEEPS: bool;
+    fn say(&mut self, words: impl FnOnce() -> String);
+}
+
+impl Say for Vec<String> {
+    const KEEPS: bool = true;
+    fn say(&mut self, words: impl FnOnce() -> String) {
+        self.push(words());
+    }
+}
+
+/// Builds no words: the same decision, for whole-caseload runs.
+pub struct Quiet;
+
+impl Say for Quiet {
+    const KEEPS: bool = false;
+    fn say(&mut self, _words: impl FnOnce() -> String) {}
+}
+
+/// [`decide`], with the steps going to `steps`; the figures are the same whatever the
+/// recorder. Eligibility reasons and line explanations are left empty when it is
+/// [`Quiet`].
+pub fn decide_with<S: Say>(
+    scheme: &Scheme,
+    scores: &Scores,
+    date: NaiveDate,
+    plan: &PlanInput,
+    assessed_charge: Money,
+    steps: &mut S,
+) -> Result<BudgetDecision, BudgetError> {
     if assessed_charge.is_negative() {
         return Err(field(
             "assessed_charge",
@@ -240,15 +279,17 @@ pub fn decide(
         ));
     }
     let questionnaire = scheme.questionnaire(&scores.questionnaire)?;
-    let eligibility = needs::eligibility(scheme, scores);
-    let mut steps = vec![format!(
-        "Needs assessed with questionnaire {} ({}): {} points in all",
-        questionnaire.version,
-        questionnaire.reference.title,
-        scores.total()
-    )];
+    let eligibility = needs::eligibility_with(scheme, scores, S::KEEPS);
+    steps.say(|| {
+        format!(
+            "Needs assessed with questionnaire {} ({}): {} points in all",
+            questionnaire.version,
+            questionnaire.reference.title,
+            scores.total()
+        )
+    });
     for d in &eligibility {
-        steps.push(format!("{}: {}", d.stream, d.reason));
+        steps.say(|| format!("{}: {}", d.stream, d.reason));
     }
     for (i, c) in plan.components.iter().enumerate() {
         if plan.components.iter().take(i).any(|o| o.stream == c.stream) {
@@ -285,8 +326,10 @@ pub fn decide(
         }
         let ras_version = stream.ras_on(date)?;
         let indicative = ras::indicative(ras_version, scores.points(&ras_version.domains))?;
-        for s in ras::explain(&stream.code, ras_version, &indicative) {
-            steps.push(s);
+        if S::KEEPS {
+            for words in ras::explain(&stream.code, ras_version, &indicative) {
+                steps.say(|| words);
+            }
         }
         let chosen = plan.components.iter().enumerate().find(|(_, c)| c.stream == stream.code);
         let (agreed, reason, mode, provider) = match chosen {
@@ -353,7 +396,7 @@ pub fn decide(
                 (agreed, reason, c.mode, provider)
             }
         };
-        steps.push(match &reason {
+        steps.say(|| match &reason {
             None => format!("{}: agreed {agreed} a week, {}", stream.code, mode.words()),
             Some(r) => format!(
                 "{}: agreed {agreed} a week ({}), {}, because {r}",
@@ -448,7 +491,11 @@ pub fn decide(
             .filter(|f| f.amount.is_positive())
             .collect();
         let unfunded = allocation.unfunded.get(i).copied().unwrap_or(Money::ZERO);
-        let explanation = explain_line(scheme, &components, &pots, &allocation, i, l, need);
+        let explanation = if S::KEEPS {
+            explain_line(scheme, &components, &pots, &allocation, i, l, need)
+        } else {
+            Vec::new()
+        };
         lines.push(Line {
             number: i + 1,
             what: l.what.clone(),
@@ -486,11 +533,13 @@ pub fn decide(
     for c in &mut components {
         c.funder_pays = c.allocated.checked_sub(c.person_pays)?;
     }
-    steps.push(format!(
-        "Assessed weekly charge {assessed_charge}; the means-tested part of the plan is \
-         {means_tested}; the person contributes the lesser, {weekly_contribution}, and \
-         nothing towards free or grant components"
-    ));
+    steps.say(|| {
+        format!(
+            "Assessed weekly charge {assessed_charge}; the means-tested part of the plan is \
+             {means_tested}; the person contributes the lesser, {weekly_contribution}, and \
+             nothing towards free or grant components"
+        )
+    });
 
     let budget = Money::checked_sum(components.iter().map(|c| c.agreed))?;
     let plan_cost = Money::checked_sum(plan.lines.iter().map(|l| l.weekly_cost))?;
@@ -523,7 +572,7 @@ pub fn decide(
         assessed_charge,
         weekly_contribution,
         warnings,
-        steps,
+        steps: Vec::new(),
     })
 }
 
