@@ -9,6 +9,15 @@
 //! signed-out page, a refused page, sign-in with a wrong password) must have no axe
 //! violation.
 //!
+//! The pooled fund's pages (`support::seed_pool`, a Better Care Fund with a closed year)
+//! are walked by keyboard too: the council's finance officer tabs from the home page to
+//! the pools, the monitoring report, its printable version and the settlement, checks the
+//! figures a board relies on against ones worked out here from what the fixture posted,
+//! and confirms; the money moves only when the ICB's officer confirms as well, exactly as
+//! the settlement says. A commissioner sees the same report and settlement, with no
+//! button to confirm. Each of these pages must also fit the window without scrolling
+//! sideways.
+//!
 //! Each page a member of the public sees (the home page; "Check what you might pay for
 //! care" empty, after answers that cannot be used, and with an estimate) is checked with
 //! axe-core against WCAG 2.2 A and AA and must have no violation. Keyboard tests check what
@@ -31,6 +40,7 @@
 // This whole crate is a test: see the note in tests/api.rs.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -565,6 +575,8 @@ browser_tests!(
     admin_journey,
     auditor_journey,
     a_wrong_password_is_explained_accessibly,
+    pool_settlement_confirmed_by_each_partner,
+    commissioner_sees_the_pool_but_cannot_confirm,
 );
 
 mod checks {
@@ -590,6 +602,17 @@ mod checks {
     async fn sign_in(s: &Session, role: &str, home_heading: &str) {
         let (username, password, _) =
             support::LOGINS.iter().find(|(_, _, r)| *r == role).copied().expect("a login");
+        sign_in_as(s, username, password, role, home_heading).await;
+    }
+
+    /// [`sign_in`] as one user, `role` naming them in messages.
+    async fn sign_in_as(
+        s: &Session,
+        username: &str,
+        password: &str,
+        role: &str,
+        home_heading: &str,
+    ) {
         s.goto("/sign-in").await;
         assert_eq!(s.title().await, "Sign in – onebudget");
         s.assert_no_axe_violations("the sign-in page").await;
@@ -856,5 +879,526 @@ mod checks {
         s.mark_this_page().await;
         s.press(Key::Enter).await;
         s.wait_for_next_page("#estimate-title").await;
+    }
+
+    // -----------------------------------------------------------------------------------
+    // The pooled fund (`support::seed_pool`): every expected figure below is worked out
+    // here from what the fixture posted (its budgets, funding splits and payments), never
+    // read from the program's output.
+
+    /// The pool's monitoring and settlement pages.
+    fn pool_page() -> String {
+        format!("/pools/{}/{}", support::POOL, support::POOL_YEAR)
+    }
+
+    fn pool_year() -> onebudget_core::pool::FinancialYear {
+        onebudget_core::pool::FinancialYear::new("year", i64::from(support::POOL_YEAR))
+            .expect("a year")
+    }
+
+    /// Add the pool to the seeded place.
+    async fn seed_pool(s: &Session) {
+        let store = s.app.store.clone();
+        tokio::task::spawn_blocking(move || support::seed_pool(&store)).await.expect("seed");
+    }
+
+    /// `pence` as the pages write money: `£1,234.56`, `-£0.05`.
+    fn money_text(pence: i64) -> String {
+        let digits = (pence.unsigned_abs() / 100).to_string();
+        let mut grouped = String::new();
+        for (index, digit) in digits.chars().enumerate() {
+            if index > 0 && (digits.len() - index).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(digit);
+        }
+        let sign = if pence < 0 { "-" } else { "" };
+        format!("{sign}£{grouped}.{:02}", pence.unsigned_abs() % 100)
+    }
+
+    /// A variance as a reader of the report sees it.
+    fn variance_text(pence: i64) -> String {
+        match pence.signum() {
+            1 => format!("{} over", money_text(pence)),
+            -1 => format!("{} under", money_text(-pence)),
+            _ => "On budget".to_owned(),
+        }
+    }
+
+    /// What the fixture's payments spent from `scheme`, in pence.
+    fn spent_from(scheme: &str) -> i64 {
+        support::POOL_PAYMENTS.iter().filter(|(s, _, _)| *s == scheme).map(|p| p.2).sum()
+    }
+
+    /// What the fixture's payments spent of `organisation`'s money.
+    fn spent_by(organisation: &str) -> i64 {
+        support::POOL_PAYMENTS
+            .iter()
+            .map(|(scheme, _, pence)| {
+                let row = support::POOL_SCHEMES.iter().find(|s| s.0 == *scheme).expect("a scheme");
+                support::pool_part(*pence, row.5, organisation)
+            })
+            .sum()
+    }
+
+    /// What `organisation` agreed to put in (and, contributing every month, paid).
+    fn agreed_by(organisation: &str) -> i64 {
+        support::POOL_SCHEMES.iter().map(|s| support::pool_part(s.4, s.5, organisation)).sum()
+    }
+
+    /// The year's variance (outturn − budget) and each partner's share of it: the
+    /// agreement shares over- and underspends in proportion to the contributions.
+    fn expected_settlement() -> (i64, Vec<(&'static str, i64)>) {
+        let budget: i64 = support::POOL_SCHEMES.iter().map(|s| s.4).sum();
+        let outturn: i64 = support::POOL_PAYMENTS.iter().map(|p| p.2).sum();
+        let variance = outturn - budget;
+        let shares = support::POOL_PARTNERS
+            .iter()
+            .map(|(organisation, ..)| {
+                let share = variance * agreed_by(organisation) / budget;
+                assert_eq!(share * budget, variance * agreed_by(organisation), "exact shares");
+                (*organisation, share)
+            })
+            .collect();
+        (variance, shares)
+    }
+
+    /// Every (account, stream) balance, in pence.
+    async fn balances(s: &Session) -> BTreeMap<(String, String), i64> {
+        let store = s.app.store.clone();
+        let rows = tokio::task::spawn_blocking(move || store.balances(None, None))
+            .await
+            .expect("task")
+            .expect("balances");
+        rows.into_iter().map(|r| ((r.account, r.stream), r.balance.pence())).collect()
+    }
+
+    async fn settlement_view(s: &Session) -> onebudget_store::SettlementView {
+        let store = s.app.store.clone();
+        tokio::task::spawn_blocking(move || store.pool_settlement(support::POOL, pool_year()))
+            .await
+            .expect("task")
+            .expect("the settlement")
+    }
+
+    async fn transfer_count(s: &Session) -> u64 {
+        let store = s.app.store.clone();
+        tokio::task::spawn_blocking(move || store.transfer_count())
+            .await
+            .expect("task")
+            .expect("a count")
+    }
+
+    /// Press Tab from the top of the page until `wanted` has focus (failing if it is never
+    /// reached), then press Enter on it, as a keyboard user does, and check the page it
+    /// leads to.
+    async fn tab_to_and_follow(
+        s: &Session,
+        what: &str,
+        wanted: impl Fn(&Focused) -> bool,
+        expected_heading: &str,
+        page: &str,
+    ) {
+        s.script("document.activeElement && document.activeElement.blur();", vec![]).await;
+        let mut seen = Vec::new();
+        loop {
+            s.press(Key::Tab).await;
+            let focused = s.focused().await.unwrap_or_else(|| {
+                panic!("Tab left the page before reaching {what}; reached {seen:?}")
+            });
+            if wanted(&focused) {
+                break;
+            }
+            assert!(
+                !seen.contains(&focused.key) && seen.len() < 200,
+                "Tab does not reach {what}; reached {seen:?}"
+            );
+            seen.push(focused.key);
+        }
+        follow_focused(s, expected_heading, page).await;
+    }
+
+    /// Press Enter on whatever has focus and check the page it leads to: its heading, axe,
+    /// and that it fits the window.
+    async fn follow_focused(s: &Session, expected_heading: &str, page: &str) {
+        s.mark_this_page().await;
+        s.press(Key::Enter).await;
+        s.wait_for_next_page("h1").await;
+        let shown = heading(s).await;
+        assert!(shown.starts_with(expected_heading), "{page}: heading {shown:?}");
+        s.assert_no_axe_violations(page).await;
+        assert_fits_the_window(s, page).await;
+    }
+
+    /// The page does not scroll sideways in the test's desktop-sized window, so nothing
+    /// (a table's last column, say) is cut off. Regression: the monitoring report's
+    /// scheme table, eight columns wide, ran past the window's edge.
+    async fn assert_fits_the_window(s: &Session, page: &str) {
+        let widths = s
+            .script(
+                "const root = document.documentElement;
+                 const wide = Array.from(document.querySelectorAll('main *'))
+                   .filter(function (e) { return e.getBoundingClientRect().right > root.clientWidth; })
+                   .map(function (e) { return e.tagName.toLowerCase() + (e.id ? '#' + e.id : ''); });
+                 return [root.scrollWidth, root.clientWidth, wide.slice(0, 5)];",
+                vec![],
+            )
+            .await;
+        assert!(
+            widths[0].as_u64() <= widths[1].as_u64(),
+            "{page} is wider than the window (scroll width, window width, what sticks out): {widths}"
+        );
+    }
+
+    /// The text of each cell of the row whose header cell starts with `row_header`, in the
+    /// table whose caption starts with `caption`, the header first.
+    async fn row_cells(s: &Session, caption: &str, row_header: &str) -> Vec<String> {
+        let script = r"const caption = arguments[0], header = arguments[1];
+            const table = Array.from(document.querySelectorAll('main table'))
+              .find(function (t) { return t.caption && t.caption.textContent.trim().startsWith(caption); });
+            const rows = table ? Array.from(table.querySelectorAll('tbody tr')) : [];
+            const row = rows.find(function (r) {
+              const h = r.querySelector('th, td');
+              return h && h.textContent.trim().startsWith(header);
+            });
+            return row ? Array.from(row.children).map(function (c) {
+              return c.textContent.trim().replace(/\s+/g, ' ');
+            }) : null;";
+        let cells = s.script(script, vec![json!(caption), json!(row_header)]).await;
+        serde_json::from_value::<Option<Vec<String>>>(cells)
+            .expect("cells")
+            .unwrap_or_else(|| panic!("no row {row_header:?} in the table {caption:?}"))
+    }
+
+    /// The `dd` after the `dt` whose text is `term`.
+    async fn described(s: &Session, term: &str) -> String {
+        let script = "const term = arguments[0];
+            const dt = Array.from(document.querySelectorAll('main dt'))
+              .find(function (d) { return d.textContent.trim() === term; });
+            return dt && dt.nextElementSibling ? dt.nextElementSibling.textContent.trim() : null;";
+        let text = s.script(script, vec![json!(term)]).await;
+        serde_json::from_value::<Option<String>>(text)
+            .expect("text")
+            .unwrap_or_else(|| panic!("no {term:?} in the summary"))
+    }
+
+    /// The balancing transfers the settlement page lists: (from, to, stream, amount).
+    async fn transfer_rows(s: &Session) -> Vec<[String; 4]> {
+        let script = r"const table = Array.from(document.querySelectorAll('main table')).find(function (t) {
+              return t.caption && t.caption.textContent.trim().startsWith('The balancing transfers');
+            });
+            return Array.from(table ? table.querySelectorAll('tbody tr') : [])
+            .map(function (r) {
+              return Array.from(r.children).slice(0, 4).map(function (c) { return c.textContent.trim(); });
+            });";
+        let mut rows: Vec<[String; 4]> =
+            serde_json::from_value(s.script(script, vec![]).await).expect("rows");
+        rows.sort();
+        rows
+    }
+
+    fn expected_rows(view: &onebudget_store::SettlementView) -> Vec<[String; 4]> {
+        let mut rows: Vec<[String; 4]> = view
+            .settlement
+            .transfers
+            .iter()
+            .map(|t| {
+                [
+                    t.from.as_str().to_owned(),
+                    t.to.as_str().to_owned(),
+                    t.stream.as_str().to_owned(),
+                    money_text(t.amount.pence()),
+                ]
+            })
+            .collect();
+        rows.sort();
+        rows
+    }
+
+    async fn main_text(s: &Session) -> String {
+        let main = s.client.find(Locator::Css("main")).await.expect("main");
+        main.text().await.expect("its text")
+    }
+
+    async fn has(s: &Session, css: &str) -> bool {
+        !s.client.find_all(Locator::Css(css)).await.expect(css).is_empty()
+    }
+
+    /// The figures a board member or finance officer relies on, on the monitoring page
+    /// now shown (whole year closed, so the forecast is the outturn).
+    async fn check_monitoring_figures(s: &Session, page: &str) {
+        let budget: i64 = support::POOL_SCHEMES.iter().map(|s| s.4).sum();
+        let spent: i64 = support::POOL_PAYMENTS.iter().map(|p| p.2).sum();
+        assert_eq!(described(s, "Budget for the year").await, money_text(budget), "{page}");
+        assert_eq!(described(s, "Spent to date").await, money_text(spent), "{page}");
+        assert_eq!(
+            described(s, "Forecast variance").await,
+            variance_text(spent - budget),
+            "{page}: the pool's variance"
+        );
+        for (code, name, _, lead, scheme_budget, _) in support::POOL_SCHEMES {
+            let cells = row_cells(s, "Schemes: budget", name).await;
+            assert_eq!(cells[0], format!("{name} ({code}), led by {lead}"), "{page}: {cells:?}");
+            assert_eq!(cells[1], money_text(scheme_budget), "{page}: {name}'s budget");
+            assert_eq!(cells[3], money_text(spent_from(code)), "{page}: {name}'s actual");
+            // The year is closed: the forecast is what was spent.
+            let cells = row_cells(s, "Schemes: forecast", name).await;
+            assert_eq!(cells[1], money_text(spent_from(code)), "{page}: {name}'s forecast");
+            assert_eq!(
+                cells[2],
+                variance_text(spent_from(code) - scheme_budget),
+                "{page}: {name}'s variance"
+            );
+        }
+        let (_, shares) = expected_settlement();
+        for (organisation, share) in shares {
+            let cells = row_cells(s, "Partners:", organisation).await;
+            assert_eq!(cells[1], money_text(agreed_by(organisation)), "{page}: {cells:?}");
+            assert_eq!(cells[3], money_text(agreed_by(organisation)), "{page}: paid {cells:?}");
+            assert_eq!(
+                cells.last().expect("a share"),
+                &money_text(share),
+                "{page}: {organisation}'s share of the variance"
+            );
+        }
+    }
+
+    /// The chart has a text alternative that names every scheme with its figures.
+    async fn check_scheme_chart(s: &Session) {
+        let chart = s.client.find(Locator::Css("main svg[role='img']")).await.expect("a chart");
+        let label = s
+            .script(
+                "const svg = document.querySelector('main svg[role=img]');
+                 return (svg.getAttribute('aria-labelledby') || '').split(' ')
+                   .map(function (id) { const e = document.getElementById(id); return e ? e.textContent : ''; })
+                   .join(' ');",
+                vec![],
+            )
+            .await;
+        let label = label.as_str().expect("the chart's label").to_owned();
+        for (code, name, ..) in support::POOL_SCHEMES {
+            assert!(label.contains(name), "the chart's text alternative names {name}: {label}");
+            assert!(
+                label.contains(&money_text(spent_from(code))),
+                "the chart's text alternative gives {name}'s actual: {label}"
+            );
+        }
+        assert!(chart.find(Locator::Css("title")).await.is_ok(), "the chart has a title");
+    }
+
+    /// The settlement page now shown: each partner's net is its share of the variance
+    /// (each paid exactly what it agreed).
+    async fn check_settlement_figures(s: &Session) {
+        let (variance, shares) = expected_settlement();
+        let lead = s.client.find(Locator::Css("main p.lead")).await.expect("the summary");
+        let lead = lead.text().await.expect("its text");
+        assert!(lead.contains(&variance_text(variance)), "the settlement's variance: {lead}");
+        for (organisation, share) in shares {
+            let cells = row_cells(s, "Each partner", organisation).await;
+            let agreed = money_text(agreed_by(organisation));
+            assert_eq!(&cells[1], &agreed, "{organisation} agreed: {cells:?}");
+            assert_eq!(&cells[2], &agreed, "{organisation} paid: {cells:?}");
+            assert_eq!(cells[3], money_text(spent_by(organisation)), "spent: {cells:?}");
+            assert_eq!(cells[4], money_text(share), "{organisation}'s share: {cells:?}");
+            // Net = agreed + share − paid.
+            assert_eq!(cells[5], money_text(share), "{organisation}'s net: {cells:?}");
+        }
+    }
+
+    /// The council's finance officer reads the pool's report and settlement and confirms
+    /// by keyboard; nothing moves until the ICB's officer confirms too, and then exactly
+    /// the settlement's transfers are posted.
+    pub async fn pool_settlement_confirmed_by_each_partner(s: &Session) {
+        seed_pool(s).await;
+        let [council, icb] = support::POOL_FINANCE_LOGINS;
+        let monitoring = pool_page();
+        let settlement = format!("{monitoring}/settlement");
+
+        sign_in_as(s, council.0, council.1, "the council's finance officer", "The ledger").await;
+        tab_to_and_follow(
+            s,
+            "the link to the pools",
+            |f| f.href == "/pools",
+            "Pooled budgets",
+            "the list of pools",
+        )
+        .await;
+        let list = main_text(s).await;
+        assert!(list.contains("Ashby Vale Better Care Fund (BCF)"), "{list}");
+        tab_to_and_follow(
+            s,
+            "the pool's monitoring report",
+            |f| f.href == monitoring,
+            "Ashby Vale Better Care Fund 2025/26: monitoring",
+            "the monitoring report",
+        )
+        .await;
+        check_monitoring_figures(s, "the monitoring report").await;
+        check_scheme_chart(s).await;
+        assert!(has(s, "form[action$='/forecasts']").await, "a finance officer may forecast");
+
+        tab_to_and_follow(
+            s,
+            "the printable version",
+            |f| f.href.starts_with(&format!("{monitoring}?print=1")),
+            "Ashby Vale Better Care Fund 2025/26: monitoring",
+            "the printable monitoring report",
+        )
+        .await;
+        check_monitoring_figures(s, "the printable monitoring report").await;
+        assert!(!has(s, "header, nav, form").await, "the printable report is the report alone");
+        s.goto(&monitoring).await;
+
+        tab_to_and_follow(
+            s,
+            "the settlement",
+            |f| f.href == settlement,
+            "BCF 2025/26: year-end settlement",
+            "the settlement awaiting both partners",
+        )
+        .await;
+        check_settlement_figures(s).await;
+        let text = main_text(s).await;
+        assert!(text.contains("No partner has confirmed these figures yet."), "{text}");
+        assert!(text.contains("Awaiting confirmation from: ICB, COUNCIL."), "{text}");
+
+        // The figures the partners confirm, as the store works them out, are the ones shown.
+        let view = settlement_view(s).await;
+        assert!(!view.settlement.transfers.is_empty(), "an underspend moves money back");
+        assert_eq!(transfer_rows(s).await, expected_rows(&view), "the transfers to confirm");
+        let before = balances(s).await;
+        let count_before = transfer_count(s).await;
+
+        // Confirm by keyboard: Tab to the button, press Enter.
+        tab_to_and_follow(
+            s,
+            "the confirm button",
+            |f| f.key == "#confirm",
+            "BCF 2025/26: year-end settlement",
+            "the settlement confirmed by the council",
+        )
+        .await;
+        let done = s.client.find(Locator::Css("main [role='status']")).await.expect("a message");
+        let done = done.text().await.expect("its text");
+        assert!(done.contains("Your confirmation has been recorded."), "{done}");
+        let text = main_text(s).await;
+        assert!(text.contains("COUNCIL: confirmed by council-finance"), "{text}");
+        assert!(text.contains("Awaiting confirmation from: ICB."), "{text}");
+        assert!(!has(s, "#confirm").await, "the council cannot confirm twice");
+        assert_eq!(balances(s).await, before, "no money moves on the first confirmation");
+        assert_eq!(transfer_count(s).await, count_before, "nothing is posted yet");
+        sign_out(s, "the council's finance officer").await;
+
+        sign_in_as(s, icb.0, icb.1, "the ICB's finance officer", "The ledger").await;
+        s.goto(&settlement).await;
+        check_settlement_figures(s).await;
+        let text = main_text(s).await;
+        assert!(text.contains("Awaiting confirmation from: ICB."), "{text}");
+        tab_to_and_follow(
+            s,
+            "the confirm button",
+            |f| f.key == "#confirm",
+            "BCF 2025/26: year-end settlement",
+            "the settlement confirmed by both partners",
+        )
+        .await;
+        let text = main_text(s).await;
+        assert!(
+            text.contains("Every partner confirmed the settlement, so its balancing transfers are in the ledger."),
+            "{text}"
+        );
+        // Regression: once posted, the page said the settlement still awaited both
+        // partners, and listed only the transfers between partners as posted.
+        assert!(!text.contains("Awaiting confirmation"), "{text}");
+        assert!(!text.contains("No partner has confirmed"), "{text}");
+        assert_eq!(
+            transfer_rows(s).await,
+            expected_rows(&view),
+            "the page lists every transfer posted"
+        );
+        assert!(!has(s, "#confirm").await, "nothing is left to confirm");
+
+        // The balancing transfers are in the ledger, and they alone changed the balances.
+        let after = balances(s).await;
+        assert_eq!(
+            transfer_count(s).await,
+            count_before + u64::try_from(view.settlement.transfers.len()).expect("a count"),
+            "exactly the settlement's transfers are posted"
+        );
+        let mut expected = before.clone();
+        for t in &view.settlement.transfers {
+            let stream = t.stream.as_str().to_owned();
+            *expected.entry((t.from.as_str().to_owned(), stream.clone())).or_default() -=
+                t.amount.pence();
+            *expected.entry((t.to.as_str().to_owned(), stream)).or_default() += t.amount.pence();
+        }
+        expected.retain(|key, pence| *pence != 0 || before.contains_key(key));
+        let changed: BTreeMap<_, _> =
+            after.iter().filter(|(k, v)| before.get(*k) != Some(*v)).collect();
+        assert_eq!(after, expected, "the balances change as the settlement says: {changed:?}");
+        // And, worked out from the fixture: every scheme is empty, and each partner has
+        // back what it did not spend, adjusted to its share (it is owed −net).
+        for (_, _, account, ..) in support::POOL_SCHEMES {
+            let left: Vec<_> =
+                after.iter().filter(|((a, _), v)| a == account && **v != 0).collect();
+            assert!(left.is_empty(), "{account} is empty after the settlement: {left:?}");
+        }
+        let (_, shares) = expected_settlement();
+        for ((organisation, account, _, settlement_account), (_, share)) in
+            support::POOL_PARTNERS.iter().zip(shares)
+        {
+            let total = |map: &BTreeMap<(String, String), i64>| -> i64 {
+                map.iter()
+                    .filter(|((a, _), _)| a == account || a == settlement_account)
+                    .map(|(_, v)| v)
+                    .sum()
+            };
+            assert_eq!(
+                total(&after) - total(&before),
+                -share,
+                "{organisation} gets back its share of the underspend"
+            );
+        }
+        sign_out(s, "the ICB's finance officer").await;
+    }
+
+    /// A commissioner reads the pool's report (spend by scheme and partner, with the
+    /// chart) and its settlement, and is offered no button to confirm it.
+    pub async fn commissioner_sees_the_pool_but_cannot_confirm(s: &Session) {
+        seed_pool(s).await;
+        let monitoring = pool_page();
+        let settlement = format!("{monitoring}/settlement");
+        sign_in(s, "commissioner", "Spending across the system").await;
+        tab_to_and_follow(
+            s,
+            "the link to the pools",
+            |f| f.href == "/pools",
+            "Pooled budgets",
+            "the list of pools (commissioner)",
+        )
+        .await;
+        tab_to_and_follow(
+            s,
+            "the pool's monitoring report",
+            |f| f.href == monitoring,
+            "Ashby Vale Better Care Fund 2025/26: monitoring",
+            "the monitoring report (commissioner)",
+        )
+        .await;
+        check_monitoring_figures(s, "the monitoring report (commissioner)").await;
+        check_scheme_chart(s).await;
+        assert!(!has(s, "main form").await, "a commissioner has no forms to forecast or close");
+        tab_to_and_follow(
+            s,
+            "the settlement",
+            |f| f.href == settlement,
+            "BCF 2025/26: year-end settlement",
+            "the settlement (commissioner)",
+        )
+        .await;
+        check_settlement_figures(s).await;
+        assert!(!has(s, "#confirm").await, "a commissioner cannot confirm a settlement");
+        assert!(!has(s, "main form").await, "a commissioner has no form on the settlement");
+        sign_out(s, "commissioner").await;
     }
 }

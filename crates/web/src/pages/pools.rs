@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, decide};
+use onebudget_core::ledger::{IdempotencyKey, Transfer};
 use onebudget_core::pool::FinancialYear;
 use onebudget_core::pool::monitoring::{ForecastMethod, MonitoringReport};
 use onebudget_store::SettlementView;
@@ -297,12 +298,13 @@ fn monitoring_page(
         }
         h2 { "By scheme" }
         (scheme_chart(report))
+        // Two tables, not one of eight columns: one that wide did not fit the page even on
+        // a desktop screen, so the page scrolled sideways and the variance was cut off.
         table.table {
-            caption { "Schemes: budget, spending to date, commitments and forecast" }
+            caption { "Schemes: budget, spending to date and commitments" }
             thead { tr {
                 th scope="col" { "Scheme" } th.numeric scope="col" { "Budget" } th.numeric scope="col" { "Budget to date" }
                 th.numeric scope="col" { "Actual to date" } th.numeric scope="col" { "Commitments" }
-                th.numeric scope="col" { "Forecast" } th scope="col" { "How forecast" } th.numeric scope="col" { "Variance" }
             } }
             tbody {
                 @for scheme in &report.schemes {
@@ -312,9 +314,23 @@ fn monitoring_page(
                         td.numeric { (scheme.budget_to_date) }
                         td.numeric { (scheme.actual_to_date) }
                         td.numeric { (scheme.commitments) }
+                    }
+                }
+            }
+        }
+        table.table {
+            caption { "Schemes: forecast outturn and variance" }
+            thead { tr {
+                th scope="col" { "Scheme" } th.numeric scope="col" { "Forecast" } th.numeric scope="col" { "Variance" }
+                th scope="col" { "How forecast" }
+            } }
+            tbody {
+                @for scheme in &report.schemes {
+                    tr {
+                        th scope="row" { (scheme.name) " (" (scheme.code) ")" }
                         td.numeric { (scheme.forecast) }
-                        td { (scheme.method_explained) }
                         td.numeric { (variance_words(scheme.variance)) }
+                        td { (scheme.method_explained) }
                     }
                 }
             }
@@ -683,18 +699,63 @@ async fn settlement_page(
         }
         Err(e) => return page_failed(e),
     };
+    let posted = if view.posted {
+        match posted_settlement_transfers(state, pool, year).await {
+            Ok(posted) => posted,
+            Err(e) => return page_failed(e),
+        }
+    } else {
+        Vec::new()
+    };
     let title = format!("{} {}: year-end settlement", view.settlement.pool, view.settlement.year);
     render_with(
         caller,
         principal,
         status,
         &title,
-        settlement_markup(&view, &title, &back, caller, principal, errors, done),
+        settlement_markup(&view, &posted, &title, &back, caller, principal, errors, done),
     )
 }
 
+/// More balancing transfers than any settlement has (one per partner and scheme, and one
+/// per partner between partners); the search for posted ones stops here at the latest.
+const MAX_SETTLEMENT_TRANSFERS: usize = 10_000;
+
+/// The balancing transfers a posted settlement put in the ledger, read back by their
+/// idempotency keys (the store's, `pool/{pool}/{year}/settlement/{n}` from 1).
+///
+/// Once posted, the store works the settlement out again from a ledger that already holds
+/// these transfers: the schemes are then empty, so the transfers it lists are only those
+/// between partners, and its digest is new, so no partner's confirmation names it. The
+/// page shows what the ledger holds instead. Regression: the page said the posted
+/// settlement still awaited both partners and listed only part of what was posted.
+async fn posted_settlement_transfers(
+    state: &AppState,
+    pool: String,
+    year: FinancialYear,
+) -> Result<Vec<Transfer>, ApiError> {
+    state
+        .run(move |store| {
+            let mut posted = Vec::new();
+            for number in 1..=MAX_SETTLEMENT_TRANSFERS {
+                let key = IdempotencyKey::parse(
+                    "key",
+                    &format!("pool/{pool}/{}/settlement/{number}", year.start_year()),
+                )?;
+                match store.transfer(&key)? {
+                    Some(recorded) => posted.push(recorded.transfer),
+                    None => break,
+                }
+            }
+            Ok::<_, ApiError>(posted)
+        })
+        .await
+}
+
+#[allow(clippy::too_many_arguments)]
 fn settlement_markup(
     view: &SettlementView,
+    posted: &[Transfer],
     title: &str,
     back: &str,
     caller: &Caller,
@@ -737,7 +798,17 @@ fn settlement_markup(
             }
         }
         h2 { "Balancing transfers" }
-        @if s.transfers.is_empty() {
+        @if view.posted && !posted.is_empty() {
+            table.table {
+                caption { "The balancing transfers, posted to the ledger" }
+                thead { tr { th scope="col" { "From" } th scope="col" { "To" } th scope="col" { "Stream" } th.numeric scope="col" { "Amount" } th scope="col" { "What" } } }
+                tbody {
+                    @for t in posted {
+                        tr { td { (t.from().as_str()) } td { (t.to().as_str()) } td { (t.stream().as_str()) } td.numeric { (t.amount()) } td { (t.memo()) } }
+                    }
+                }
+            }
+        } @else if s.transfers.is_empty() {
             p { "No money needs to move." }
         } @else {
             table.table {
@@ -751,17 +822,23 @@ fn settlement_markup(
             }
         }
         h2 { "Confirmations" }
-        @if view.confirmed_by.is_empty() {
-            p { "No partner has confirmed these figures yet." }
+        @if view.posted {
+            // What the store lists now is worked out again after the posting (see
+            // `posted_settlement_transfers`), so it is not shown as if awaited.
+            p { "Every partner confirmed the settlement, so its balancing transfers are in the ledger." }
         } @else {
-            ul { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (c.confirmed_at.get(..16).unwrap_or(&c.confirmed_at).replace('T', " ")) " (UTC)" } } }
+            @if view.confirmed_by.is_empty() {
+                p { "No partner has confirmed these figures yet." }
+            } @else {
+                ul { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (c.confirmed_at.get(..16).unwrap_or(&c.confirmed_at).replace('T', " ")) " (UTC)" } } }
+            }
+            @if view.waiting_for.is_empty() {
+                p { "Every partner has confirmed." }
+            } @else {
+                p { "Awaiting confirmation from: " (view.waiting_for.join(", ")) "." }
+            }
+            p.hint { "Figures reference (digest): " code { (view.digest.get(..16).unwrap_or(&view.digest)) } }
         }
-        @if view.waiting_for.is_empty() {
-            p { "Every partner has confirmed." @if view.posted { " The transfers are in the ledger." } }
-        } @else {
-            p { "Awaiting confirmation from: " (view.waiting_for.join(", ")) "." }
-        }
-        p.hint { "Figures reference (digest): " code { (view.digest.get(..16).unwrap_or(&view.digest)) } }
         @if can_confirm {
             form method="post" action={ (back) "/settlement/confirm" } {
                 input type="hidden" name=(FIELD) value=(caller.csrf_token.as_deref().unwrap_or(""));

@@ -1,6 +1,8 @@
 //! What the web crate's test binaries share: the real server (`onebudget_web::serve`) on
 //! 127.0.0.1:0 over a fresh SQLite file, stopped gracefully at the end of each test, and
-//! [`machine_client`], a service account with a bearer token for the JSON API.
+//! [`machine_client`], a service account with a bearer token for the JSON API;
+//! [`seed_place`], a small place with one login per role, and [`seed_pool`], a small
+//! Better Care Fund on top of it with a closed year and a finance officer per partner.
 //! `tests/api.rs` has its own server, which also runs on PostgreSQL.
 
 use std::time::Duration;
@@ -195,5 +197,169 @@ pub fn seed_place(store: &Store) {
                 organisation: (role == "finance").then_some("COUNCIL"),
             })
             .expect("a user");
+    }
+}
+
+/// The pooled fund of [`seed_pool`]: its code and the year it starts in.
+pub const POOL: &str = "BCF";
+pub const POOL_YEAR: i32 = 2025;
+
+/// The schemes of [`seed_pool`]: (code, name, account, lead, budget in pence, the ICB's
+/// share of its funding in per cent; the council funds the rest).
+pub const POOL_SCHEMES: [(&str, &str, &str, &str, i64, i64); 2] = [
+    ("REABLEMENT", "Reablement and rehabilitation", "BCF-REABLEMENT", "COUNCIL", 7_000_000, 80),
+    ("CARERS", "Carers' support", "BCF-CARERS", "ICB", 3_000_000, 20),
+];
+
+/// The payments [`seed_pool`] makes from the schemes: (scheme, date, pence). Each is
+/// split between the partners' streams by its scheme's funding.
+pub const POOL_PAYMENTS: [(&str, &str, i64); 4] = [
+    ("REABLEMENT", "2025-09-20", 3_000_000),
+    ("CARERS", "2025-10-20", 1_200_000),
+    ("CARERS", "2026-03-10", 1_550_000),
+    ("REABLEMENT", "2026-03-20", 3_500_000),
+];
+
+/// Each partner of [`seed_pool`]: (organisation, its funding account, its stream, the
+/// account a settlement pays it into).
+pub const POOL_PARTNERS: [(&str, &str, &str, &str); 2] = [
+    ("ICB", "ICB-BCF", "BCF", "ICB-POOL-SETTLEMENT"),
+    ("COUNCIL", "COUNCIL-IBCF", "IBCF", "COUNCIL-POOL-SETTLEMENT"),
+];
+
+/// A finance officer of each partner of [`seed_pool`]: (user name, password, organisation).
+pub const POOL_FINANCE_LOGINS: [(&str, &str, &str); 2] = [
+    ("council-finance", "council-finance-password-1", "COUNCIL"),
+    ("icb-finance", "icb-finance-password-1", "ICB"),
+];
+
+/// A partner's share of `pence` for a scheme the ICB funds `icb_percent` of.
+pub fn pool_part(pence: i64, icb_percent: i64, organisation: &str) -> i64 {
+    let icb = pence * icb_percent / 100;
+    assert_eq!(icb * 100, pence * icb_percent, "the fixture's amounts split exactly");
+    if organisation == "ICB" { icb } else { pence - icb }
+}
+
+/// A small Better Care Fund on top of [`seed_place`]: the ICB (a second organisation), a
+/// pooled agreement hosted by the council with the two [`POOL_SCHEMES`], every month's
+/// contributions as the agreement profiles them, the [`POOL_PAYMENTS`], and the whole
+/// 2025/26 year closed, so its settlement can be shown and confirmed. And a finance
+/// officer of each partner ([`POOL_FINANCE_LOGINS`]). Every step goes through the store's
+/// pool operations, as the CLI and the API do.
+pub fn seed_pool(store: &Store) {
+    use onebudget_core::ledger::{OpenRecord, OpenRecordInput};
+    use onebudget_core::money::Money;
+    use onebudget_core::pool::{
+        AgreementInput, FinancialYear, PartnerInput, RiskShareInput, RuleInput, SchemeInput,
+    };
+    use onebudget_store::OrganisationRecord;
+    store
+        .add_people(
+            &[OrganisationRecord {
+                code: "ICB".into(),
+                name: "The integrated care board".into(),
+                kind: "icb".into(),
+            }],
+            &[],
+            &[],
+        )
+        .expect("the ICB");
+    let records: Vec<OpenRecordInput> = serde_json::from_value(serde_json::json!([
+        {"type": "funding_stream", "code": "BCF", "name": "NHS Better Care Fund contribution", "owner": "ICB", "charging_basis": "free_at_point_of_use"},
+        {"type": "funding_stream", "code": "IBCF", "name": "Improved Better Care Fund grant", "owner": "COUNCIL", "charging_basis": "means_tested"},
+        {"type": "account", "code": "ICB-BCF", "name": "ICB Better Care Fund contribution", "kind": "funding", "owner": {"organisation": "ICB"}, "stream": "BCF", "may_go_negative": true},
+        {"type": "account", "code": "COUNCIL-IBCF", "name": "Council Improved Better Care Fund grant", "kind": "funding", "owner": {"organisation": "COUNCIL"}, "stream": "IBCF", "may_go_negative": true},
+        {"type": "account", "code": "ICB-POOL-SETTLEMENT", "name": "ICB pooled fund settlements", "kind": "funding", "owner": {"organisation": "ICB"}},
+        {"type": "account", "code": "COUNCIL-POOL-SETTLEMENT", "name": "Council pooled fund settlements", "kind": "funding", "owner": {"organisation": "COUNCIL"}},
+        {"type": "account", "code": "BCF-REABLEMENT", "name": "BCF scheme: reablement and rehabilitation", "kind": "pool", "owner": {"organisation": "COUNCIL"}},
+        {"type": "account", "code": "BCF-CARERS", "name": "BCF scheme: carers' support", "kind": "pool", "owner": {"organisation": "COUNCIL"}},
+        {"type": "account", "code": "PROV-CARE", "name": "Care provider", "kind": "provider", "owner": {"organisation": "COUNCIL"}},
+    ]))
+    .expect("records");
+    let records: Vec<OpenRecord> =
+        records.iter().map(|r| OpenRecord::try_from(r).expect("a record")).collect();
+    store.open_records(&records).expect("open the pool's accounts");
+
+    let pounds = |pence: i64| Money::from_pence(pence).to_plain_string();
+    let share = |percent: i64| format!("{}.{:02}", percent / 100, percent % 100);
+    let partners = POOL_PARTNERS
+        .iter()
+        .map(|(organisation, account, stream, settlement)| PartnerInput {
+            organisation: (*organisation).into(),
+            stream: (*stream).into(),
+            account: (*account).into(),
+            settlement_account: Some((*settlement).into()),
+            annual_contribution: pounds(
+                POOL_SCHEMES.iter().map(|s| pool_part(s.4, s.5, organisation)).sum::<i64>(),
+            ),
+            minimum_contribution: None,
+            profile: None,
+        })
+        .collect();
+    let schemes = POOL_SCHEMES
+        .iter()
+        .map(|(code, name, account, lead, budget, icb)| SchemeInput {
+            code: (*code).into(),
+            name: Some((*name).into()),
+            account: (*account).into(),
+            lead: (*lead).into(),
+            planned_budget: pounds(*budget),
+            funding: [("ICB".to_owned(), share(*icb)), ("COUNCIL".to_owned(), share(100 - icb))]
+                .into(),
+        })
+        .collect();
+    let proportional = RuleInput { rule: "proportional".into(), ..RuleInput::default() };
+    let agreement = AgreementInput {
+        pool: POOL.into(),
+        name: Some("Ashby Vale Better Care Fund".into()),
+        kind: "pooled".into(),
+        host: "COUNCIL".into(),
+        year: i64::from(POOL_YEAR),
+        effective_from: format!("{POOL_YEAR}-04-01"),
+        partners,
+        schemes,
+        risk_share: RiskShareInput { overspend: proportional.clone(), underspend: proportional },
+        reserve_account: None,
+    };
+    store.record_agreement(&agreement, "council-finance").expect("the agreement");
+
+    let year = FinancialYear::new("year", i64::from(POOL_YEAR)).expect("a year");
+    for month in 1..=12 {
+        let due = store.pool_contributions_due(POOL, year, month).expect("contributions due");
+        store.post(&due).expect("post the contributions");
+    }
+    for (index, (scheme, date, pence)) in POOL_PAYMENTS.iter().enumerate() {
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("a date");
+        let transfers = store
+            .pool_payment(
+                POOL,
+                year,
+                scheme,
+                "PROV-CARE",
+                Money::from_pence(*pence),
+                date,
+                &format!("test/pool/payment/{index}"),
+                "provider_payment",
+                &format!("{scheme} care, {date}"),
+            )
+            .expect("a payment");
+        store.post(&transfers).expect("post the payment");
+    }
+    store.close_pool_months(POOL, year, 12, "council-finance").expect("close the year");
+
+    for (username, password, organisation) in POOL_FINANCE_LOGINS {
+        let hash = onebudget_web::auth::hash_password(password).expect("a hash");
+        store
+            .create_user(&onebudget_store::NewUser {
+                username,
+                display_name: username,
+                role: "finance",
+                kind: "person",
+                password_hash: Some(&hash),
+                person_code: None,
+                team: None,
+                organisation: Some(organisation),
+            })
+            .expect("a finance officer");
     }
 }
