@@ -3,11 +3,13 @@
 //! with `onebudget-core`'s own rules, so a scenario and a live budget can never disagree
 //! about the rules.
 //!
+//! - [`calibration`] builds the demo's agreed support plans for calibrating a RAS.
 //! - [`caseload`] builds a deterministic synthetic caseload of assessment cases.
 //! - [`place`] builds a deterministic synthetic borough (commissioners, providers,
 //!   neighbourhood teams and the adults in their care) for `onebudget demo`.
 //! - [`population`] assesses a whole caseload across threads without explanations.
 
+pub mod calibration;
 pub mod caseload;
 pub mod place;
 pub mod population;
