@@ -20,6 +20,7 @@ mod input;
 mod ledger;
 mod output;
 mod pool;
+mod ras;
 
 /// onebudget runs integrated health and social care budgets: one ledger that traces every
 /// pound from the NHS body or council that contributed it, through pooled funds, to the
@@ -83,6 +84,11 @@ enum Command {
     /// scheme payments, monitoring and the year-end risk-share settlement.
     #[command(subcommand)]
     Pool(pool::PoolCommand),
+    /// The Resource Allocation System (RAS), which turns a person's needs points into an
+    /// indicative weekly budget. `ras calibrate` sets its price per point, or its band
+    /// values, from what agreed support plans really cost, and shows how well that fits.
+    #[command(subcommand)]
+    Ras(ras::RasCommand),
     /// Recompute every balance from the transfers and verify every invariant of the
     /// ledger. Exits with status 1, naming each violation, if anything is wrong.
     Check {
@@ -421,6 +427,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pool(command) => {
             let store = open_store(&cli.database_url)?;
             pool::run(&store, command)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ras(command) => {
+            ras::run(command)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ledger(command) => {
