@@ -17,6 +17,7 @@ use onebudget_core::ledger::{Account, AccountCode, FieldError, FundingStream, St
 
 mod access;
 mod backend;
+mod budgets;
 mod journal;
 mod ledger;
 mod migrate;
@@ -28,6 +29,11 @@ pub mod testing;
 pub use access::{
     AssessmentRecord, AuditEntry, AuditFilter, AuditRecord, NewAssessment, NewUser,
     OrganisationRecord, PersonRecord, SessionRecord, SpendRow, TeamRecord, TokenRecord, UserRecord,
+};
+pub use budgets::{
+    BudgetChange, BudgetStoreError, BudgetVersion, DpReview, FunderStatement,
+    NeedsAssessmentRecord, PersonStatement, StatementEntry, StreamStatement, budget_account,
+    direct_payment_account,
 };
 pub use journal::JOURNAL_COMMODITY;
 pub use ledger::{

@@ -52,10 +52,17 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0004_pools.sqlite.sql"),
         postgres: include_str!("../migrations/0004_pools.postgres.sql"),
     },
+    Migration {
+        version: 5,
+        name: "personal_budgets",
+        portable: include_str!("../migrations/0005_personal_budgets.sql"),
+        sqlite: include_str!("../migrations/0005_personal_budgets.sqlite.sql"),
+        postgres: include_str!("../migrations/0005_personal_budgets.postgres.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 fn render(migration: &Migration, dialect: Dialect) -> String {
     let (id, auto_id, date, extra) = match dialect {

@@ -1,3 +1,5 @@
+//! Unit and property tests of personal budgets: scoring, eligibility, the lifecycle, overrides, and the allocator checked against an independent min-cut.
+
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 use chrono::NaiveDate;

@@ -1,0 +1,1340 @@
+//! Integrated personal budgets in the database: needs assessments, budget versions,
+//! the money that moves for them, direct-payment reviews, and the statements. Each
+//! operation is a query here plus a decision in `onebudget_core::budget`.
+//!
+//! A person's money lives in the ledger: one personal-budget account per stream
+//! (`{person}-{stream}`, holding only that stream) and, for direct payments, one
+//! direct-payment account (`{person}-DP`, which holds each stream's money apart). Reasons
+//! name what each transfer is: `allocation` (funder to budget), `direct_payment` (budget
+//! to the person's account), `spend` (what the person bought, with its receipt),
+//! `provider_payment` (an invoice paid from an ISF, managed or notional budget) and
+//! `recovery` (unspent direct payment returned to the funder).
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use onebudget_core::budget::BudgetError;
+use onebudget_core::budget::config::{Charging, Scheme};
+use onebudget_core::budget::needs::{self, Answers, Decision, Scores};
+use onebudget_core::budget::plan::{self, BudgetDecision, DeliveryMode, PlanInput, Status};
+use onebudget_core::ledger::{
+    AccountCode, AccountInput, FieldError, OpenRecord, OpenRecordInput, OwnerInput, Transfer,
+    TransferInput,
+};
+use onebudget_core::money::Money;
+use serde::Serialize;
+
+use crate::backend::{Conn, Row, Value};
+use crate::ledger::{OpenError, PostError};
+use crate::{PostedTransfer, Store, StoreError, now_utc};
+
+/// Why a budget operation was not done. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetStoreError {
+    #[error(transparent)]
+    Budget(#[from] BudgetError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Post(#[from] PostError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<FieldError> for BudgetStoreError {
+    fn from(error: FieldError) -> BudgetStoreError {
+        BudgetStoreError::Budget(BudgetError::Field(error))
+    }
+}
+
+impl From<onebudget_core::money::MoneyError> for BudgetStoreError {
+    fn from(error: onebudget_core::money::MoneyError) -> BudgetStoreError {
+        BudgetStoreError::Budget(BudgetError::Money(error))
+    }
+}
+
+impl From<OpenError> for BudgetStoreError {
+    fn from(error: OpenError) -> BudgetStoreError {
+        match error {
+            OpenError::Store(e) => BudgetStoreError::Store(e),
+            other => BudgetStoreError::Refused(other.to_string()),
+        }
+    }
+}
+
+fn refused(message: impl Into<String>) -> BudgetStoreError {
+    BudgetStoreError::Refused(message.into())
+}
+
+fn field(name: &str, value: &str, problem: impl Into<String>) -> BudgetStoreError {
+    BudgetStoreError::from(FieldError::new(name, value, problem))
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("a stored {what} is unreadable: {e}"))
+}
+
+fn to_json<T: Serialize>(what: &str, value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value)
+        .map_err(|e| StoreError::Corrupt(format!("a {what} cannot be written: {e}")))
+}
+
+/// A recorded needs assessment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NeedsAssessmentRecord {
+    pub id: i64,
+    pub person_code: String,
+    pub scheme: String,
+    pub questionnaire: String,
+    pub assessed_on: NaiveDate,
+    pub answers: Answers,
+    pub scores: Scores,
+    pub eligibility: Vec<Decision>,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// A change to a person's budget: the next version.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetChange {
+    pub effective_from: NaiveDate,
+    pub status: Status,
+    /// The needs assessment to use; the person's latest when absent.
+    #[serde(default)]
+    pub needs_assessment: Option<i64>,
+    #[serde(default)]
+    pub plan: PlanInput,
+    /// Why this version was made (agreed at panel, review after a hospital stay, …).
+    pub reason: String,
+}
+
+/// One version of a person's budget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BudgetVersion {
+    pub id: i64,
+    pub person_code: String,
+    pub version: i64,
+    pub status: Status,
+    pub effective_from: NaiveDate,
+    pub needs_assessment_id: Option<i64>,
+    pub financial_assessment_id: Option<i64>,
+    pub plan: PlanInput,
+    pub decision: BudgetDecision,
+    pub reason: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+impl BudgetVersion {
+    /// Whether money moves for this version.
+    pub fn is_live(&self) -> bool {
+        matches!(self.status, Status::Active | Status::UnderReview)
+    }
+}
+
+/// A direct-payment balance above the threshold, and what was decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DpReview {
+    pub id: i64,
+    pub person_code: String,
+    pub budget_version: i64,
+    pub stream: String,
+    pub raised_on: NaiveDate,
+    pub balance: Money,
+    pub weekly: Money,
+    pub weeks: i64,
+    pub threshold: Money,
+    pub proposed_recovery: Money,
+    pub raised_by: String,
+    pub raised_at: String,
+    /// `recovered` or `dismissed`, once a finance officer has decided.
+    pub decision: Option<String>,
+    pub decided_amount: Option<Money>,
+    pub decided_by: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One stream's part of a person's statement.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StreamStatement {
+    pub stream: String,
+    pub name: String,
+    pub funder: String,
+    pub charging: Charging,
+    pub mode: DeliveryMode,
+    pub weekly_agreed: Money,
+    pub weekly_you_pay: Money,
+    pub paid_in: Money,
+    pub paid_to_you: Money,
+    pub spent_by_you: Money,
+    pub paid_to_providers: Money,
+    pub returned: Money,
+    /// Held in the budget account for this stream, and in the direct-payment account.
+    pub held_by_funder: Money,
+    pub held_by_you: Money,
+}
+
+/// One line of a person's statement, in plain English.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatementEntry {
+    pub date: NaiveDate,
+    pub stream: String,
+    pub words: String,
+    pub money_in: Money,
+    pub money_out: Money,
+}
+
+/// A person's one statement across every stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PersonStatement {
+    pub person_code: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub budget: Option<BudgetVersion>,
+    pub streams: Vec<StreamStatement>,
+    pub entries: Vec<StatementEntry>,
+    pub summary: Vec<String>,
+}
+
+/// One funder's share of everyone's budgets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FunderStatement {
+    pub stream: String,
+    pub name: String,
+    pub funder: String,
+    pub charging: Charging,
+    pub budgets: i64,
+    pub weekly_agreed: Money,
+    pub weekly_funder_pays: Money,
+    pub weekly_people_pay: Money,
+    pub by_mode: BTreeMap<String, Money>,
+    pub paid_in: Money,
+    pub spent: Money,
+    pub returned: Money,
+}
+
+/// The ledger account holding a person's budget in one stream.
+pub fn budget_account(person: &str, stream: &str) -> String {
+    format!("{person}-{stream}")
+}
+
+/// The ledger account a person's direct payments are paid into.
+pub fn direct_payment_account(person: &str) -> String {
+    format!("{person}-DP")
+}
+
+fn read_needs(r: &dyn Row) -> Result<NeedsAssessmentRecord, StoreError> {
+    Ok(NeedsAssessmentRecord {
+        id: r.int(0)?,
+        person_code: r.text(1)?,
+        scheme: r.text(2)?,
+        questionnaire: r.text(3)?,
+        assessed_on: r.date(4)?,
+        answers: serde_json::from_str(&r.text(5)?).map_err(|e| corrupt("needs assessment", e))?,
+        scores: serde_json::from_str(&r.text(6)?).map_err(|e| corrupt("needs assessment", e))?,
+        eligibility: serde_json::from_str(&r.text(7)?)
+            .map_err(|e| corrupt("needs assessment", e))?,
+        recorded_by: r.text(8)?,
+        recorded_at: r.text(9)?,
+    })
+}
+
+const NEEDS_COLUMNS: &str = "id, person_code, scheme, questionnaire, assessed_on, answers_json, \
+     scores_json, eligibility_json, recorded_by, recorded_at";
+
+const VERSION_COLUMNS: &str = "id, person_code, version, status, effective_from, \
+     needs_assessment_id, financial_assessment_id, plan_json, decision_json, reason, \
+     recorded_by, recorded_at";
+
+fn read_version(r: &dyn Row) -> Result<BudgetVersion, StoreError> {
+    Ok(BudgetVersion {
+        id: r.int(0)?,
+        person_code: r.text(1)?,
+        version: r.int(2)?,
+        status: Status::parse(&r.text(3)?).map_err(|e| corrupt("budget version", e))?,
+        effective_from: r.date(4)?,
+        needs_assessment_id: r.opt_int(5)?,
+        financial_assessment_id: r.opt_int(6)?,
+        plan: serde_json::from_str(&r.text(7)?).map_err(|e| corrupt("budget version", e))?,
+        decision: serde_json::from_str(&r.text(8)?).map_err(|e| corrupt("budget version", e))?,
+        reason: r.text(9)?,
+        recorded_by: r.text(10)?,
+        recorded_at: r.text(11)?,
+    })
+}
+
+const REVIEW_QUERY: &str = "SELECT r.id, r.person_code, r.budget_version, r.stream, r.raised_on, \
+     r.balance_pence, r.weekly_pence, r.weeks, r.threshold_pence, r.proposed_recovery_pence, \
+     r.raised_by, r.raised_at, d.decision, d.amount_pence, d.decided_by, d.note \
+     FROM dp_reviews r LEFT JOIN dp_review_decisions d ON d.review_id = r.id";
+
+fn read_review(r: &dyn Row) -> Result<DpReview, StoreError> {
+    Ok(DpReview {
+        id: r.int(0)?,
+        person_code: r.text(1)?,
+        budget_version: r.int(2)?,
+        stream: r.text(3)?,
+        raised_on: r.date(4)?,
+        balance: Money::from_pence(r.int(5)?),
+        weekly: Money::from_pence(r.int(6)?),
+        weeks: r.int(7)?,
+        threshold: Money::from_pence(r.int(8)?),
+        proposed_recovery: Money::from_pence(r.int(9)?),
+        raised_by: r.text(10)?,
+        raised_at: r.text(11)?,
+        decision: r.opt_text(12)?,
+        decided_amount: r.opt_int(13)?.map(Money::from_pence),
+        decided_by: r.opt_text(14)?,
+        note: r.opt_text(15)?,
+    })
+}
+
+fn rows<T>(
+    conn: &mut dyn Conn,
+    sql: &str,
+    params: &[Value<'_>],
+    mut map: impl FnMut(&dyn Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    conn.query_each(sql, params, &mut |row| {
+        out.push(map(row)?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// The balance of one (account, stream), zero when the pair has never moved.
+fn balance_in(conn: &mut dyn Conn, account: &str, stream: &str) -> Result<Money, StoreError> {
+    Ok(Money::from_pence(
+        conn.query_int(
+            "SELECT b.balance_pence FROM balances b JOIN accounts a ON a.id = b.account_id \
+             JOIN funding_streams s ON s.id = b.stream_id WHERE a.code = $1 AND s.code = $2",
+            &[Value::Text(account), Value::Text(stream)],
+        )?
+        .unwrap_or(0),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn transfer(
+    key: String,
+    from: &str,
+    to: &str,
+    amount: Money,
+    stream: &str,
+    date: NaiveDate,
+    reason: &str,
+    memo: String,
+) -> Result<Transfer, BudgetStoreError> {
+    Ok(Transfer::try_from(&TransferInput {
+        idempotency_key: key,
+        from: from.to_owned(),
+        to: to.to_owned(),
+        amount: amount.to_plain_string(),
+        stream: stream.to_owned(),
+        effective_date: date.to_string(),
+        reason: reason.to_owned(),
+        memo,
+        reverses: None,
+    })?)
+}
+
+impl Store {
+    fn require_person(&self, person: &str) -> Result<(), BudgetStoreError> {
+        if self.person(person)?.is_none() {
+            return Err(BudgetStoreError::NotFound(format!("no person has the code {person}")));
+        }
+        Ok(())
+    }
+
+    /// Record a needs assessment: the answers are scored by the questionnaire named (or
+    /// the one in force on `assessed_on`), and each stream's eligibility decided.
+    pub fn record_needs_assessment(
+        &self,
+        scheme: &Scheme,
+        person: &str,
+        assessed_on: NaiveDate,
+        questionnaire: Option<&str>,
+        answers: &Answers,
+        recorded_by: &str,
+    ) -> Result<NeedsAssessmentRecord, BudgetStoreError> {
+        self.require_person(person)?;
+        let q = match questionnaire {
+            Some(version) => {
+                let q = scheme.questionnaire(version)?;
+                if q.effective_from > assessed_on {
+                    return Err(field(
+                        "questionnaire",
+                        version,
+                        format!(
+                            "this version applies from {}; an assessment on {assessed_on} uses \
+                             an earlier one",
+                            q.effective_from
+                        ),
+                    ));
+                }
+                q
+            }
+            None => scheme.questionnaire_on(assessed_on)?,
+        };
+        let scores = needs::score(q, answers)?;
+        let eligibility = needs::eligibility(scheme, &scores);
+        let answers_json = to_json("needs assessment", answers)?;
+        let scores_json = to_json("needs assessment", &scores)?;
+        let eligibility_json = to_json("needs assessment", &eligibility)?;
+        let now = now_utc();
+        let id = self.write(|conn| {
+            conn.execute(
+                "INSERT INTO needs_assessments (person_code, scheme, questionnaire, assessed_on, \
+                 answers_json, scores_json, eligibility_json, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    Value::Text(person),
+                    Value::Text(&scheme.code),
+                    Value::Text(&q.version),
+                    Value::Date(assessed_on),
+                    Value::Text(&answers_json),
+                    Value::Text(&scores_json),
+                    Value::Text(&eligibility_json),
+                    Value::Text(recorded_by),
+                    Value::Text(&now),
+                ],
+            )?;
+            conn.query_int(
+                "SELECT MAX(id) FROM needs_assessments WHERE person_code = $1",
+                &[Value::Text(person)],
+            )?
+            .ok_or_else(|| StoreError::Corrupt("a needs assessment just recorded is gone".into()))
+        })?;
+        Ok(NeedsAssessmentRecord {
+            id,
+            person_code: person.to_owned(),
+            scheme: scheme.code.clone(),
+            questionnaire: q.version.clone(),
+            assessed_on,
+            answers: answers.clone(),
+            scores,
+            eligibility,
+            recorded_by: recorded_by.to_owned(),
+            recorded_at: now,
+        })
+    }
+
+    /// A person's needs assessments, newest first.
+    pub fn needs_assessments(
+        &self,
+        person: &str,
+    ) -> Result<Vec<NeedsAssessmentRecord>, StoreError> {
+        self.read(|conn| {
+            rows(
+                conn,
+                &format!(
+                    "SELECT {NEEDS_COLUMNS} FROM needs_assessments WHERE person_code = $1 \
+                     ORDER BY id DESC"
+                ),
+                &[Value::Text(person)],
+                read_needs,
+            )
+        })
+    }
+
+    /// Every version of a person's budget, oldest first.
+    pub fn budget_versions(&self, person: &str) -> Result<Vec<BudgetVersion>, StoreError> {
+        self.read(|conn| {
+            rows(
+                conn,
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM budget_versions WHERE person_code = $1 \
+                     ORDER BY version"
+                ),
+                &[Value::Text(person)],
+                read_version,
+            )
+        })
+    }
+
+    /// The person's budget as it stands on `date`: the latest version in force then.
+    pub fn budget_on(
+        &self,
+        person: &str,
+        date: NaiveDate,
+    ) -> Result<Option<BudgetVersion>, StoreError> {
+        Ok(self.budget_versions(person)?.into_iter().rev().find(|v| v.effective_from <= date))
+    }
+
+    /// The latest version of every person's budget that is active or under review on
+    /// `date`, by person.
+    pub fn live_budgets(&self, date: NaiveDate) -> Result<Vec<BudgetVersion>, StoreError> {
+        let all = self.read(|conn| {
+            rows(
+                conn,
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM budget_versions WHERE effective_from <= $1 \
+                     ORDER BY person_code, version"
+                ),
+                &[Value::Date(date)],
+                read_version,
+            )
+        })?;
+        let mut latest: BTreeMap<String, BudgetVersion> = BTreeMap::new();
+        for v in all {
+            latest.insert(v.person_code.clone(), v);
+        }
+        Ok(latest.into_values().filter(BudgetVersion::is_live).collect())
+    }
+
+    /// Record the next version of a person's budget. The decision is computed here from
+    /// the needs assessment and the financial assessment in force on `effective_from`
+    /// (the person's latest with an earlier or equal date, so a move between nations
+    /// applies from the reassessment's date). A version that makes the budget active opens
+    /// the person's ledger accounts.
+    pub fn record_budget(
+        &self,
+        scheme: &Scheme,
+        person: &str,
+        change: &BudgetChange,
+        recorded_by: &str,
+    ) -> Result<BudgetVersion, BudgetStoreError> {
+        self.require_person(person)?;
+        if change.reason.trim().is_empty() {
+            return Err(field("reason", "", "say why this version is made"));
+        }
+        let versions = self.budget_versions(person)?;
+        let previous = versions.last();
+        let from = previous.map_or(Status::Draft, |p| p.status);
+        if let Some(p) = previous {
+            if !from.may_become(change.status) {
+                return Err(field(
+                    "status",
+                    change.status.as_str(),
+                    format!(
+                        "version {} is {}; from there a budget may become {}",
+                        p.version,
+                        from.as_str(),
+                        [
+                            Status::Draft,
+                            Status::Agreed,
+                            Status::Active,
+                            Status::UnderReview,
+                            Status::Ended
+                        ]
+                        .into_iter()
+                        .filter(|s| from.may_become(*s))
+                        .map(Status::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                    ),
+                ));
+            }
+            if change.effective_from < p.effective_from {
+                return Err(field(
+                    "effective_from",
+                    &change.effective_from.to_string(),
+                    format!(
+                        "version {} applies from {}; a new version applies from then or later",
+                        p.version, p.effective_from
+                    ),
+                ));
+            }
+        } else if !matches!(change.status, Status::Draft | Status::Agreed) {
+            return Err(field(
+                "status",
+                change.status.as_str(),
+                "a new budget starts as draft or agreed",
+            ));
+        }
+        let assessments = self.needs_assessments(person)?;
+        let needs = match change.needs_assessment {
+            Some(id) => assessments.iter().find(|a| a.id == id).ok_or_else(|| {
+                field("needs_assessment", &id.to_string(), "not one of this person's assessments")
+            })?,
+            None => assessments.first().ok_or_else(|| {
+                refused(format!("{person} has no needs assessment; record one before the budget"))
+            })?,
+        };
+        if needs.scheme != scheme.code {
+            return Err(refused(format!(
+                "assessment {} was made under scheme {}, not {}",
+                needs.id, needs.scheme, scheme.code
+            )));
+        }
+        let financial = self
+            .assessments_for(person)?
+            .into_iter()
+            .filter(|a| a.effective_date <= change.effective_from)
+            .max_by_key(|a| (a.effective_date, a.id));
+        let charge = Money::from_pence(financial.as_ref().map_or(0, |a| a.weekly_charge_pence));
+        let mut decision =
+            plan::decide(scheme, &needs.scores, change.effective_from, &change.plan, charge)?;
+        decision.steps.insert(
+            0,
+            match &financial {
+                Some(a) => format!(
+                    "Financial assessment {} ({}, from {}): weekly charge {charge}",
+                    a.id, a.nation, a.effective_date
+                ),
+                None => "No financial assessment is recorded: no contribution is taken until \
+                         one is"
+                    .to_owned(),
+            },
+        );
+        decision.steps.insert(0, format!("Needs assessment {} of {}", needs.id, needs.assessed_on));
+        let live = matches!(change.status, Status::Active | Status::UnderReview);
+        if live {
+            self.open_budget_accounts(scheme, person, &decision)?;
+        }
+        let plan_json = to_json("budget plan", &change.plan)?;
+        let decision_json = to_json("budget decision", &decision)?;
+        let now = now_utc();
+        let expected_version = previous.map_or(1, |p| p.version + 1);
+        let reason = change.reason.trim().to_owned();
+        let id = self.write(|conn| {
+            // Two practitioners saving at once: the unique (person, version) refuses the
+            // second, which then sees the first's version and must look again.
+            let latest = conn
+                .query_int(
+                    "SELECT COALESCE(MAX(version), 0) FROM budget_versions WHERE person_code = $1",
+                    &[Value::Text(person)],
+                )?
+                .unwrap_or(0);
+            if latest + 1 != expected_version {
+                return Err(refused(format!(
+                    "{person}'s budget changed while this version was prepared (it is now at \
+                     version {latest}); read it again"
+                )));
+            }
+            conn.execute(
+                "INSERT INTO budget_versions (person_code, version, status, effective_from, \
+                 needs_assessment_id, financial_assessment_id, weekly_budget_pence, \
+                 weekly_contribution_pence, plan_json, decision_json, reason, recorded_by, \
+                 recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                &[
+                    Value::Text(person),
+                    Value::Int(expected_version),
+                    Value::Text(change.status.as_str()),
+                    Value::Date(change.effective_from),
+                    Value::OptInt(Some(needs.id)),
+                    Value::OptInt(financial.as_ref().map(|a| a.id)),
+                    Value::Int(decision.budget.pence()),
+                    Value::Int(decision.weekly_contribution.pence()),
+                    Value::Text(&plan_json),
+                    Value::Text(&decision_json),
+                    Value::Text(&reason),
+                    Value::Text(recorded_by),
+                    Value::Text(&now),
+                ],
+            )?;
+            Ok::<_, BudgetStoreError>(
+                conn.query_int(
+                    "SELECT id FROM budget_versions WHERE person_code = $1 AND version = $2",
+                    &[Value::Text(person), Value::Int(expected_version)],
+                )?
+                .unwrap_or(0),
+            )
+        })?;
+        Ok(BudgetVersion {
+            id,
+            person_code: person.to_owned(),
+            version: expected_version,
+            status: change.status,
+            effective_from: change.effective_from,
+            needs_assessment_id: Some(needs.id),
+            financial_assessment_id: financial.map(|a| a.id),
+            plan: change.plan.clone(),
+            decision,
+            reason,
+            recorded_by: recorded_by.to_owned(),
+            recorded_at: now,
+        })
+    }
+
+    /// Open the person's budget accounts for every component (and a direct-payment
+    /// account if any component is paid that way). Opening an account that is already
+    /// open with the same details does nothing.
+    fn open_budget_accounts(
+        &self,
+        scheme: &Scheme,
+        person: &str,
+        decision: &BudgetDecision,
+    ) -> Result<(), BudgetStoreError> {
+        let mut inputs = Vec::new();
+        for c in &decision.components {
+            let Some(stream) = scheme.stream(&c.stream) else { continue };
+            if self
+                .account(&AccountCode::parse("funding_account", &stream.funding_account)?)?
+                .is_none()
+            {
+                return Err(refused(format!(
+                    "stream {} pays from account {}, which is not open; open it first \
+                     (onebudget ledger open)",
+                    stream.code, stream.funding_account
+                )));
+            }
+            inputs.push(OpenRecordInput::Account(AccountInput {
+                code: budget_account(person, &c.stream),
+                name: Some(format!("Personal budget ({})", c.stream)),
+                kind: "personal_budget".into(),
+                owner: OwnerInput { organisation: None, person: Some(person.to_owned()) },
+                stream: Some(c.stream.clone()),
+                may_go_negative: false,
+            }));
+        }
+        if decision.components.iter().any(|c| c.mode == DeliveryMode::DirectPayment) {
+            inputs.push(OpenRecordInput::Account(AccountInput {
+                code: direct_payment_account(person),
+                name: Some("Direct payment account".into()),
+                kind: "direct_payment".into(),
+                owner: OwnerInput { organisation: None, person: Some(person.to_owned()) },
+                stream: None,
+                may_go_negative: false,
+            }));
+        }
+        let records: Vec<OpenRecord> =
+            inputs.iter().map(OpenRecord::try_from).collect::<Result<_, _>>()?;
+        self.open_records(&records)?;
+        Ok(())
+    }
+
+    /// The transfers that pay every live budget for `weeks` weeks from `from`: each
+    /// component's funder share from the stream's funding account into the person's
+    /// budget account, and, for direct payments, on into the person's direct-payment
+    /// account. Keys name the person, version, date and stream, so paying a period twice
+    /// records it once.
+    pub fn budget_payments(
+        &self,
+        scheme: &Scheme,
+        from: NaiveDate,
+        weeks: u32,
+    ) -> Result<Vec<Transfer>, BudgetStoreError> {
+        if weeks == 0 || weeks > 13 {
+            return Err(field(
+                "weeks",
+                &weeks.to_string(),
+                "pay 1 to 13 weeks at a time (4 is the usual schedule)",
+            ));
+        }
+        let mut transfers = Vec::new();
+        for v in self.live_budgets(from)? {
+            let person = v.person_code.as_str();
+            for c in &v.decision.components {
+                let amount = c.funder_pays.checked_mul(i64::from(weeks))?;
+                if !amount.is_positive() {
+                    continue;
+                }
+                let Some(stream) = scheme.stream(&c.stream) else {
+                    return Err(refused(format!(
+                        "{person}'s budget names stream {}, which the scheme no longer has",
+                        c.stream
+                    )));
+                };
+                let account = budget_account(person, &c.stream);
+                let key = format!("budget/{person}/{from}/{}", c.stream);
+                transfers.push(transfer(
+                    format!("{key}/allocation"),
+                    &stream.funding_account,
+                    &account,
+                    amount,
+                    &c.stream,
+                    from,
+                    "allocation",
+                    format!(
+                        "{weeks} weeks of {} from {from} (budget version {})",
+                        stream.name, v.version
+                    ),
+                )?);
+                if c.mode == DeliveryMode::DirectPayment {
+                    transfers.push(transfer(
+                        format!("{key}/direct_payment"),
+                        &account,
+                        &direct_payment_account(person),
+                        amount,
+                        &c.stream,
+                        from,
+                        "direct_payment",
+                        format!("Direct payment: {weeks} weeks from {from}"),
+                    )?);
+                }
+            }
+        }
+        Ok(transfers)
+    }
+
+    /// The person (or their representative) records what they bought with their direct
+    /// payment, against a plan line, with its receipt. The amount is split across the
+    /// direct-payment streams that fund the line, in proportion to what each funds.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_spending(
+        &self,
+        person: &str,
+        line: usize,
+        amount: Money,
+        date: NaiveDate,
+        receipt: &str,
+        key: &str,
+        spend_account: &str,
+    ) -> Result<Vec<PostedTransfer>, BudgetStoreError> {
+        let v = self
+            .budget_on(person, date)?
+            .filter(BudgetVersion::is_live)
+            .ok_or_else(|| refused(format!("{person} has no active budget on {date}")))?;
+        if !amount.is_positive() {
+            return Err(field("amount", &amount.to_plain_string(), "spending is more than zero"));
+        }
+        if receipt.trim().is_empty() {
+            return Err(field(
+                "receipt",
+                "",
+                "give the receipt's reference (invoice number, payslip or till receipt)",
+            ));
+        }
+        let Some(l) = v.decision.lines.iter().find(|l| l.number == line) else {
+            return Err(field(
+                "line",
+                &line.to_string(),
+                format!("the plan has lines 1 to {}", v.decision.lines.len()),
+            ));
+        };
+        let dp: Vec<(&str, i64)> = l
+            .funded
+            .iter()
+            .filter(|f| {
+                v.decision
+                    .components
+                    .iter()
+                    .any(|c| c.stream == f.stream && c.mode == DeliveryMode::DirectPayment)
+            })
+            .map(|f| (f.stream.as_str(), f.amount.pence()))
+            .collect();
+        if dp.is_empty() {
+            return Err(field(
+                "line",
+                &line.to_string(),
+                "this line is not paid by direct payment: its provider invoices the budget",
+            ));
+        }
+        let weights: Vec<i64> = dp.iter().map(|(_, w)| *w).collect();
+        let parts = onebudget_core::pool::apportion(amount, &weights)
+            .map_err(|_| refused("the line's funding cannot be split"))?;
+        let mut batch = Vec::new();
+        for ((stream, _), part) in dp.iter().zip(parts) {
+            if part.is_positive() {
+                batch.push(transfer(
+                    format!("{key}/{stream}"),
+                    &direct_payment_account(person),
+                    spend_account,
+                    part,
+                    stream,
+                    date,
+                    "spend",
+                    format!("line {line}: {}; receipt {}", l.what, receipt.trim()),
+                )?);
+            }
+        }
+        Ok(self.post(&batch)?)
+    }
+
+    /// A provider's invoice paid from an Individual Service Fund, a managed or a notional
+    /// budget.
+    #[allow(clippy::too_many_arguments)]
+    pub fn pay_provider_invoice(
+        &self,
+        person: &str,
+        stream: &str,
+        provider: &str,
+        amount: Money,
+        date: NaiveDate,
+        invoice: &str,
+        key: &str,
+    ) -> Result<Vec<PostedTransfer>, BudgetStoreError> {
+        let v = self
+            .budget_on(person, date)?
+            .filter(BudgetVersion::is_live)
+            .ok_or_else(|| refused(format!("{person} has no active budget on {date}")))?;
+        let Some(c) = v.decision.components.iter().find(|c| c.stream == stream) else {
+            return Err(field("stream", stream, "the budget has no component in this stream"));
+        };
+        if c.mode == DeliveryMode::DirectPayment {
+            return Err(field(
+                "stream",
+                stream,
+                "this component is a direct payment: the person pays providers themselves",
+            ));
+        }
+        if let Some(p) = &c.provider
+            && p != provider
+        {
+            return Err(field(
+                "provider",
+                provider,
+                format!("this component is held by {p}; only its invoices are paid from it"),
+            ));
+        }
+        if invoice.trim().is_empty() {
+            return Err(field("invoice", "", "give the invoice's number"));
+        }
+        if !amount.is_positive() {
+            return Err(field("amount", &amount.to_plain_string(), "an invoice is more than zero"));
+        }
+        let batch = vec![transfer(
+            key.to_owned(),
+            &budget_account(person, stream),
+            provider,
+            amount,
+            stream,
+            date,
+            "provider_payment",
+            format!("Invoice {}", invoice.trim()),
+        )?];
+        Ok(self.post(&batch)?)
+    }
+
+    /// Look at every live direct payment on `on`: where a stream's balance in the
+    /// person's account is above `weeks` weeks of that stream's weekly payment, raise a
+    /// review proposing to recover the excess, and put the budget under review. A stream
+    /// with a review still undecided is not raised again.
+    pub fn monitor_direct_payments(
+        &self,
+        on: NaiveDate,
+        weeks: u32,
+        raised_by: &str,
+    ) -> Result<Vec<DpReview>, BudgetStoreError> {
+        if weeks == 0 || weeks > 52 {
+            return Err(field("weeks", &weeks.to_string(), "a threshold of 1 to 52 weeks"));
+        }
+        let live = self.live_budgets(on)?;
+        let now = now_utc();
+        let mut raised = Vec::new();
+        for v in &live {
+            let person = v.person_code.as_str();
+            let dp_components: Vec<_> = v
+                .decision
+                .components
+                .iter()
+                .filter(|c| c.mode == DeliveryMode::DirectPayment && c.funder_pays.is_positive())
+                .collect();
+            if dp_components.is_empty() {
+                continue;
+            }
+            let account = direct_payment_account(person);
+            let open = self.dp_reviews_for(person)?;
+            let mut any = false;
+            for c in dp_components {
+                if open.iter().any(|r| r.stream == c.stream && r.decision.is_none()) {
+                    continue;
+                }
+                let balance = self.read(|conn| balance_in(conn, &account, &c.stream))?;
+                let threshold = c.funder_pays.checked_mul(i64::from(weeks))?;
+                if balance <= threshold {
+                    continue;
+                }
+                let proposed = balance.checked_sub(threshold)?;
+                let id = self.write(|conn| {
+                    conn.execute(
+                        "INSERT INTO dp_reviews (person_code, budget_version, stream, raised_on, \
+                         balance_pence, weekly_pence, weeks, threshold_pence, \
+                         proposed_recovery_pence, raised_by, raised_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                        &[
+                            Value::Text(person),
+                            Value::Int(v.version),
+                            Value::Text(&c.stream),
+                            Value::Date(on),
+                            Value::Int(balance.pence()),
+                            Value::Int(c.funder_pays.pence()),
+                            Value::Int(i64::from(weeks)),
+                            Value::Int(threshold.pence()),
+                            Value::Int(proposed.pence()),
+                            Value::Text(raised_by),
+                            Value::Text(&now),
+                        ],
+                    )?;
+                    conn.query_int("SELECT MAX(id) FROM dp_reviews", &[])
+                })?;
+                any = true;
+                raised.push(DpReview {
+                    id: id.unwrap_or(0),
+                    person_code: person.to_owned(),
+                    budget_version: v.version,
+                    stream: c.stream.clone(),
+                    raised_on: on,
+                    balance,
+                    weekly: c.funder_pays,
+                    weeks: i64::from(weeks),
+                    threshold,
+                    proposed_recovery: proposed,
+                    raised_by: raised_by.to_owned(),
+                    raised_at: now.clone(),
+                    decision: None,
+                    decided_amount: None,
+                    decided_by: None,
+                    note: None,
+                });
+            }
+            if any && v.status == Status::Active {
+                self.write(|conn| {
+                    conn.execute(
+                        "INSERT INTO budget_versions (person_code, version, status, \
+                             effective_from, needs_assessment_id, financial_assessment_id, \
+                             weekly_budget_pence, weekly_contribution_pence, plan_json, \
+                             decision_json, reason, recorded_by, recorded_at) \
+                             SELECT person_code, version + 1, 'under_review', $1, \
+                             needs_assessment_id, financial_assessment_id, weekly_budget_pence, \
+                             weekly_contribution_pence, plan_json, decision_json, $2, $3, $4 \
+                             FROM budget_versions WHERE person_code = $5 AND version = $6",
+                        &[
+                            Value::Date(on.max(v.effective_from)),
+                            Value::Text(&format!(
+                                "direct payment balance above {weeks} weeks of budget"
+                            )),
+                            Value::Text(raised_by),
+                            Value::Text(&now),
+                            Value::Text(person),
+                            Value::Int(v.version),
+                        ],
+                    )?;
+                    Ok::<_, StoreError>(())
+                })?;
+            }
+        }
+        Ok(raised)
+    }
+
+    fn dp_reviews_for(&self, person: &str) -> Result<Vec<DpReview>, StoreError> {
+        self.read(|conn| {
+            rows(
+                conn,
+                &format!("{REVIEW_QUERY} WHERE r.person_code = $1 ORDER BY r.id"),
+                &[Value::Text(person)],
+                read_review,
+            )
+        })
+    }
+
+    /// Direct-payment reviews, newest first; only undecided ones when `open_only`.
+    pub fn dp_reviews(&self, open_only: bool) -> Result<Vec<DpReview>, StoreError> {
+        let filter = if open_only { " WHERE d.id IS NULL" } else { "" };
+        self.read(|conn| {
+            rows(conn, &format!("{REVIEW_QUERY}{filter} ORDER BY r.id DESC"), &[], read_review)
+        })
+    }
+
+    pub fn dp_review(&self, id: i64) -> Result<Option<DpReview>, StoreError> {
+        Ok(self
+            .read(|conn| {
+                rows(
+                    conn,
+                    &format!("{REVIEW_QUERY} WHERE r.id = $1"),
+                    &[Value::Int(id)],
+                    read_review,
+                )
+            })?
+            .into_iter()
+            .next())
+    }
+
+    /// A finance officer decides a review: recover (posts the proposed amount, or a
+    /// smaller one, from the person's direct-payment account back to the funder) or
+    /// dismiss with a note. A recovery larger than the balance now is refused.
+    pub fn decide_dp_review(
+        &self,
+        scheme: &Scheme,
+        id: i64,
+        recover: Option<Money>,
+        note: &str,
+        decided_by: &str,
+    ) -> Result<(DpReview, Vec<PostedTransfer>), BudgetStoreError> {
+        let review = self
+            .dp_review(id)?
+            .ok_or_else(|| BudgetStoreError::NotFound(format!("no direct-payment review {id}")))?;
+        if let Some(d) = &review.decision {
+            return Err(refused(format!("review {id} is already decided: {d}")));
+        }
+        if note.trim().is_empty() {
+            return Err(field("note", "", "say why (what the person and the practitioner agreed)"));
+        }
+        let account = direct_payment_account(&review.person_code);
+        let mut posted = Vec::new();
+        let (decision, amount) = match recover {
+            Some(amount) => {
+                if !amount.is_positive() || amount > review.proposed_recovery {
+                    return Err(field(
+                        "amount",
+                        &amount.to_plain_string(),
+                        format!(
+                            "recover more than zero and no more than the {} proposed",
+                            review.proposed_recovery
+                        ),
+                    ));
+                }
+                let balance = self.read(|conn| balance_in(conn, &account, &review.stream))?;
+                if amount > balance {
+                    return Err(field(
+                        "amount",
+                        &amount.to_plain_string(),
+                        format!(
+                            "the {} balance of the direct-payment account is now {balance}; a \
+                             recovery cannot be larger than the balance",
+                            review.stream
+                        ),
+                    ));
+                }
+                let Some(stream) = scheme.stream(&review.stream) else {
+                    return Err(refused(format!("the scheme has no stream {}", review.stream)));
+                };
+                let batch = vec![transfer(
+                    format!("dp-review/{id}/recovery"),
+                    &account,
+                    &stream.funding_account,
+                    amount,
+                    &review.stream,
+                    review.raised_on,
+                    "recovery",
+                    format!("Unspent direct payment recovered (review {id}): {}", note.trim()),
+                )?];
+                posted = self.post(&batch)?;
+                ("recovered", amount)
+            }
+            None => ("dismissed", Money::ZERO),
+        };
+        let now = now_utc();
+        self.write(|conn| {
+            conn.execute(
+                "INSERT INTO dp_review_decisions (review_id, decision, amount_pence, note, \
+                 decided_by, decided_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    Value::Int(id),
+                    Value::Text(decision),
+                    Value::Int(amount.pence()),
+                    Value::Text(note.trim()),
+                    Value::Text(decided_by),
+                    Value::Text(&now),
+                ],
+            )?;
+            Ok::<_, StoreError>(())
+        })?;
+        let review = self
+            .dp_review(id)?
+            .ok_or_else(|| BudgetStoreError::NotFound(format!("no direct-payment review {id}")))?;
+        Ok((review, posted))
+    }
+
+    /// The person's one statement: every stream of their budget, what came in, what was
+    /// paid to them and spent, what providers were paid, what is held, in plain English.
+    pub fn person_statement(
+        &self,
+        scheme: &Scheme,
+        person: &str,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        on: NaiveDate,
+    ) -> Result<PersonStatement, BudgetStoreError> {
+        self.require_person(person)?;
+        let budget = self.budget_on(person, on)?;
+        let mut streams = Vec::new();
+        let mut entries = Vec::new();
+        let dp_code = direct_payment_account(person);
+        let dp_statement = match self.account(&AccountCode::parse("account", &dp_code)?)? {
+            Some(_) => Some(self.statement(&AccountCode::parse("account", &dp_code)?, from, to)?),
+            None => None,
+        };
+        let components = budget.as_ref().map(|b| b.decision.components.clone()).unwrap_or_default();
+        for c in &components {
+            let name = scheme.stream(&c.stream).map_or(c.stream.clone(), |s| s.name.clone());
+            let code = budget_account(person, &c.stream);
+            let mut s = StreamStatement {
+                stream: c.stream.clone(),
+                name: name.clone(),
+                funder: c.funder.clone(),
+                charging: c.charging,
+                mode: c.mode,
+                weekly_agreed: c.agreed,
+                weekly_you_pay: c.person_pays,
+                paid_in: Money::ZERO,
+                paid_to_you: Money::ZERO,
+                spent_by_you: Money::ZERO,
+                paid_to_providers: Money::ZERO,
+                returned: Money::ZERO,
+                held_by_funder: Money::ZERO,
+                held_by_you: Money::ZERO,
+            };
+            if self.account(&AccountCode::parse("account", &code)?)?.is_some() {
+                let st = self.statement(&AccountCode::parse("account", &code)?, from, to)?;
+                for l in &st.lines {
+                    let (words, add): (String, &mut Money) = match l.reason.as_str() {
+                        "allocation" => (
+                            format!("{} paid {} into your {name} budget", c.funder, l.money_in),
+                            &mut s.paid_in,
+                        ),
+                        "direct_payment" => (
+                            format!("{} paid to you as a direct payment", l.money_out),
+                            &mut s.paid_to_you,
+                        ),
+                        "provider_payment" | "invoice" => (
+                            format!(
+                                "{} paid to {} for your support ({})",
+                                l.money_out, l.counterparty, l.memo
+                            ),
+                            &mut s.paid_to_providers,
+                        ),
+                        _ => (format!("{}: {}", l.reason, l.memo), &mut s.paid_to_providers),
+                    };
+                    let amount = if l.money_in.is_positive() { l.money_in } else { l.money_out };
+                    *add = add.checked_add(amount)?;
+                    entries.push(StatementEntry {
+                        date: l.effective_date,
+                        stream: c.stream.clone(),
+                        words,
+                        money_in: l.money_in,
+                        money_out: l.money_out,
+                    });
+                }
+                s.held_by_funder = self.read(|conn| balance_in(conn, &code, &c.stream))?;
+            }
+            if let Some(dp) = &dp_statement {
+                for l in dp.lines.iter().filter(|l| l.stream == c.stream) {
+                    match l.reason.as_str() {
+                        "spend" => {
+                            s.spent_by_you = s.spent_by_you.checked_add(l.money_out)?;
+                            entries.push(StatementEntry {
+                                date: l.effective_date,
+                                stream: c.stream.clone(),
+                                words: format!("You spent {} ({})", l.money_out, l.memo),
+                                money_in: Money::ZERO,
+                                money_out: l.money_out,
+                            });
+                        }
+                        "recovery" => {
+                            s.returned = s.returned.checked_add(l.money_out)?;
+                            entries.push(StatementEntry {
+                                date: l.effective_date,
+                                stream: c.stream.clone(),
+                                words: format!(
+                                    "{} of unspent direct payment returned to {}",
+                                    l.money_out, c.funder
+                                ),
+                                money_in: Money::ZERO,
+                                money_out: l.money_out,
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                s.held_by_you = self.read(|conn| balance_in(conn, &dp_code, &c.stream))?;
+            }
+            streams.push(s);
+        }
+        entries.sort_by_key(|e| e.date);
+        let mut summary = Vec::new();
+        if let Some(b) = &budget {
+            summary.push(format!(
+                "Your budget is {} a week, from {} stream(s); it is {}.",
+                b.decision.budget,
+                b.decision.components.len(),
+                b.status.as_str().replace('_', " ")
+            ));
+            summary.push(if b.decision.weekly_contribution.is_positive() {
+                format!(
+                    "You pay {} a week towards the council's part, as your financial \
+                     assessment worked out. The NHS part is free.",
+                    b.decision.weekly_contribution
+                )
+            } else {
+                "You pay nothing towards this budget.".to_owned()
+            });
+            for s in &streams {
+                summary.push(format!(
+                    "{}: {} a week, {}; {} paid in so far, {} held for you.",
+                    s.name,
+                    s.weekly_agreed,
+                    s.mode.words(),
+                    s.paid_in,
+                    s.held_by_funder.checked_add(s.held_by_you)?
+                ));
+            }
+        } else {
+            summary.push("You have no personal budget recorded yet.".to_owned());
+        }
+        Ok(PersonStatement {
+            person_code: person.to_owned(),
+            from,
+            to,
+            budget,
+            streams,
+            entries,
+            summary,
+        })
+    }
+
+    /// One funder's share of every live budget on `on`, and of the money moved in its
+    /// stream to and from people's budget accounts over the period.
+    pub fn funder_statement(
+        &self,
+        scheme: &Scheme,
+        stream: &str,
+        on: NaiveDate,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<FunderStatement, BudgetStoreError> {
+        let Some(s) = scheme.stream(stream) else {
+            return Err(field(
+                "stream",
+                stream,
+                format!(
+                    "not a stream of the scheme; its streams are {}",
+                    scheme.streams.iter().map(|s| s.code.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        };
+        let mut out = FunderStatement {
+            stream: s.code.clone(),
+            name: s.name.clone(),
+            funder: s.funder.clone(),
+            charging: s.charging,
+            budgets: 0,
+            weekly_agreed: Money::ZERO,
+            weekly_funder_pays: Money::ZERO,
+            weekly_people_pay: Money::ZERO,
+            by_mode: BTreeMap::new(),
+            paid_in: Money::ZERO,
+            spent: Money::ZERO,
+            returned: Money::ZERO,
+        };
+        for v in self.live_budgets(on)? {
+            for c in v.decision.components.iter().filter(|c| c.stream == stream) {
+                out.budgets += 1;
+                out.weekly_agreed = out.weekly_agreed.checked_add(c.agreed)?;
+                out.weekly_funder_pays = out.weekly_funder_pays.checked_add(c.funder_pays)?;
+                out.weekly_people_pay = out.weekly_people_pay.checked_add(c.person_pays)?;
+                let m = out.by_mode.entry(c.mode.as_str().to_owned()).or_insert(Money::ZERO);
+                *m = m.checked_add(c.agreed)?;
+            }
+        }
+        let sums = self.read(|conn| {
+            rows(
+                conn,
+                "SELECT t.reason, CAST(SUM(t.amount_pence) AS BIGINT) FROM transfers t \
+                 JOIN funding_streams s ON s.id = t.stream_id \
+                 JOIN accounts fa ON fa.id = t.from_account_id \
+                 JOIN accounts ta ON ta.id = t.to_account_id \
+                 WHERE s.code = $1 AND t.effective_date >= $2 AND t.effective_date <= $3 \
+                 AND (fa.owner_kind = 'person' OR ta.owner_kind = 'person') \
+                 GROUP BY t.reason",
+                &[Value::Text(stream), Value::Date(from), Value::Date(to)],
+                |r| Ok((r.text(0)?, r.int(1)?)),
+            )
+        })?;
+        for (reason, pence) in sums {
+            let m = Money::from_pence(pence);
+            match reason.as_str() {
+                "allocation" => out.paid_in = out.paid_in.checked_add(m)?,
+                "spend" | "provider_payment" => out.spent = out.spent.checked_add(m)?,
+                "recovery" => out.returned = out.returned.checked_add(m)?,
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+}
