@@ -99,16 +99,19 @@ pub enum Scope {
     Reports,
     /// Read the audit log.
     AuditRead,
+    /// Record needs assessments and budgets (a council's import from another system).
+    BudgetsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::LedgerRead,
         Scope::LedgerWrite,
         Scope::PeopleRead,
         Scope::Assess,
         Scope::Reports,
         Scope::AuditRead,
+        Scope::BudgetsWrite,
     ];
 
     pub fn code(self) -> &'static str {
@@ -119,6 +122,7 @@ impl Scope {
             Scope::Assess => "assess",
             Scope::Reports => "reports",
             Scope::AuditRead => "audit:read",
+            Scope::BudgetsWrite => "budgets:write",
         }
     }
 
@@ -130,7 +134,7 @@ impl Scope {
                 crate::field::FieldError::new(
                     "scopes",
                     code,
-                    "use one or more of ledger:read, ledger:write, people:read, assess, reports, audit:read, separated by commas",
+                    "use one or more of ledger:read, ledger:write, people:read, assess, reports, audit:read, budgets:write, separated by commas",
                 )
             })?;
             if !scopes.contains(&scope) {
@@ -216,6 +220,17 @@ pub enum Action<'a> {
     /// Confirm a pool's year-end settlement for one partner organisation: only a finance
     /// officer of that partner, signed in (no token may do it).
     ConfirmSettlement { partner: &'a str },
+    /// Record a person's needs assessment or a new version of their budget and plan.
+    PlanBudget(PersonRef<'a>),
+    /// Record what a direct payment was spent on, with the receipt: the person, or a
+    /// practitioner or finance officer on their behalf.
+    RecordSpending(PersonRef<'a>),
+    /// Pay budgets (the payment schedule, providers' invoices) and run direct-payment
+    /// monitoring, which raises reviews.
+    PayBudgets,
+    /// Decide a direct-payment review: recover the money or not. Only a finance officer,
+    /// signed in (no token may do it).
+    DecideRecovery,
 }
 
 impl Action<'_> {
@@ -234,9 +249,13 @@ impl Action<'_> {
             Action::ReadAuditLog => Scope::AuditRead,
             Action::ReadPools => Scope::Reports,
             Action::ManagePools => Scope::LedgerWrite,
+            Action::PlanBudget(_) | Action::RecordSpending(_) => Scope::BudgetsWrite,
+            Action::PayBudgets => Scope::LedgerWrite,
             // No scope allows administration or confirming a settlement: each is done by
             // a signed-in person.
-            Action::Administer | Action::ConfirmSettlement { .. } => return None,
+            Action::Administer | Action::ConfirmSettlement { .. } | Action::DecideRecovery => {
+                return None;
+            }
         })
     }
 
@@ -258,6 +277,10 @@ impl Action<'_> {
             Action::ReadPools => "read_pools",
             Action::ManagePools => "manage_pools",
             Action::ConfirmSettlement { .. } => "confirm_settlement",
+            Action::PlanBudget(_) => "plan_budget",
+            Action::RecordSpending(_) => "record_spending",
+            Action::PayBudgets => "pay_budgets",
+            Action::DecideRecovery => "decide_recovery",
         }
     }
 
@@ -266,7 +289,9 @@ impl Action<'_> {
         match self {
             Action::ReadPerson(person)
             | Action::ReadPersonAccessLog(person)
-            | Action::RecordAssessment(person) => Some(person.code),
+            | Action::RecordAssessment(person)
+            | Action::PlanBudget(person)
+            | Action::RecordSpending(person) => Some(person.code),
             _ => None,
         }
     }
@@ -313,12 +338,23 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
             | A::RecordAssessment(_)
             | A::Administer
             | A::ManagePools
-            | A::ConfirmSettlement { .. },
+            | A::ConfirmSettlement { .. }
+            | A::PlanBudget(_)
+            | A::RecordSpending(_)
+            | A::PayBudgets
+            | A::DecideRecovery,
         ) => refuse("auditors have read-only access"),
         (R::Auditor, _) => Ok(()),
 
         (R::Citizen, A::ReadPerson(person) | A::ReadPersonAccessLog(person)) => {
             if own_person(person) { Ok(()) } else { refuse("you can see only your own record") }
+        }
+        (R::Citizen, A::RecordSpending(person)) => {
+            if own_person(person) {
+                Ok(())
+            } else {
+                refuse("you can record spending only from your own budget")
+            }
         }
         (R::Citizen, _) => refuse("this is not part of your own record"),
 
@@ -337,6 +373,13 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
             }
         }
         (R::Practitioner, A::Assess) => Ok(()),
+        (R::Practitioner, A::PlanBudget(person) | A::RecordSpending(person)) => {
+            if own_team(person.team) {
+                Ok(())
+            } else {
+                refuse("this person is not on your team's caseload")
+            }
+        }
         (R::Practitioner, _) => refuse("practitioners see their own team's caseload only"),
 
         (
@@ -350,6 +393,10 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
             | A::RecordAssessment(_),
         ) => Ok(()),
         (R::Finance, A::ListCaseload { .. } | A::ReadPools | A::ManagePools) => Ok(()),
+        (R::Finance, A::RecordSpending(_) | A::PayBudgets | A::DecideRecovery) => Ok(()),
+        (R::Finance, A::PlanBudget(_)) => {
+            refuse("budgets and support plans are made by the person's practitioner")
+        }
         (R::Finance, A::ConfirmSettlement { partner }) => {
             if principal.organisation.as_deref() == Some(*partner) {
                 Ok(())
@@ -390,6 +437,46 @@ mod tests {
     const MINE: PersonRef<'static> = PersonRef { code: "P000001", team: "TEAM-NORTH" };
     const TEAMMATE: PersonRef<'static> = PersonRef { code: "P000002", team: "TEAM-NORTH" };
     const ELSEWHERE: PersonRef<'static> = PersonRef { code: "P000003", team: "TEAM-SOUTH" };
+
+    /// Who may plan a budget, record spending, pay budgets and decide recoveries.
+    #[test]
+    fn budget_actions_follow_the_roles() {
+        use Role::*;
+        let plan = |p| Action::PlanBudget(p);
+        let spend = |p| Action::RecordSpending(p);
+        // (role, action, allowed)
+        let cases: Vec<(Role, Action<'_>, bool)> = vec![
+            (Citizen, spend(MINE), true),
+            (Citizen, spend(TEAMMATE), false),
+            (Citizen, plan(MINE), false),
+            (Citizen, Action::PayBudgets, false),
+            (Practitioner, plan(TEAMMATE), true),
+            (Practitioner, plan(ELSEWHERE), false),
+            (Practitioner, spend(TEAMMATE), true),
+            (Practitioner, Action::PayBudgets, false),
+            (Practitioner, Action::DecideRecovery, false),
+            (Finance, plan(MINE), false),
+            (Finance, spend(ELSEWHERE), true),
+            (Finance, Action::PayBudgets, true),
+            (Finance, Action::DecideRecovery, true),
+            (Commissioner, plan(MINE), false),
+            (Commissioner, Action::PayBudgets, false),
+            (Admin, spend(MINE), false),
+            (Auditor, plan(MINE), false),
+            (Auditor, spend(MINE), false),
+            (Auditor, Action::DecideRecovery, false),
+        ];
+        for (role, action, allowed) in cases {
+            assert_eq!(decide(&principal(role), &action).is_ok(), allowed, "{role:?} {action:?}");
+        }
+        let mut token = principal(Finance);
+        token.token_scopes = Some(vec![Scope::LedgerWrite, Scope::BudgetsWrite]);
+        assert!(decide(&token, &Action::PayBudgets).is_ok());
+        assert!(
+            decide(&token, &Action::DecideRecovery).is_err(),
+            "a recovery is confirmed by a person"
+        );
+    }
 
     /// Which roles may read which person, spelled out role by role.
     #[test]
