@@ -300,7 +300,11 @@ fn logged_when_allowed(action: &Action<'_>) -> bool {
         | Action::ReadAuditLog
         | Action::Administer
         | Action::ManagePools
-        | Action::ConfirmSettlement { .. } => true,
+        | Action::ConfirmSettlement { .. }
+        | Action::PlanBudget(_)
+        | Action::RecordSpending(_)
+        | Action::PayBudgets
+        | Action::DecideRecovery => true,
         // For ReadOwnRecord, the read of the record the page shows is logged on its own.
         Action::ReadOwnRecord
         | Action::ReadLedger

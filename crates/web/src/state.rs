@@ -67,6 +67,9 @@ pub struct AppState {
     /// read the count before any failure is recorded; and argon2 (19 MiB, tens of
     /// milliseconds) never runs more than this many times at once.
     pub sign_in_permits: Arc<tokio::sync::Semaphore>,
+    /// The personal-budget scheme (questionnaire, streams, RAS): the embedded demo
+    /// scheme, or why it could not be read.
+    scheme: Arc<Result<onebudget_core::budget::config::Scheme, String>>,
 }
 
 /// How many sign-in attempts are checked at once.
@@ -93,7 +96,15 @@ impl AppState {
             settings: Arc::new(settings),
             counters,
             sign_in_permits: Arc::new(tokio::sync::Semaphore::new(SIGN_IN_PERMITS)),
+            scheme: Arc::new(
+                onebudget_core::budget::config::Scheme::ashby_vale().map_err(|e| e.to_string()),
+            ),
         }
+    }
+
+    /// The personal-budget scheme in use.
+    pub fn scheme(&self) -> Result<&onebudget_core::budget::config::Scheme, String> {
+        self.scheme.as_ref().as_ref().map_err(Clone::clone)
     }
 
     pub fn store(&self) -> &Store {
