@@ -20,6 +20,7 @@
 //! all of a line's split first, under rules 1 and 2.
 
 use serde::{Deserialize, Serialize};
+use smallvec::{SmallVec, smallvec};
 
 use crate::money::Money;
 
@@ -104,8 +105,9 @@ pub fn allocate(pots: &[Pot], needs: &[Need]) -> Result<Allocation, BudgetError>
         return Err(BudgetError::Refused("amounts to allocate must be zero or more".to_owned()));
     }
     let mut flow = vec![0_i64; nl * np];
-    let mut cap: Vec<i64> = pots.iter().map(|p| pence(p.capacity)).collect();
-    let mut left: Vec<i64> = needs.iter().map(|n| pence(n.cost)).collect();
+    // Working state, on the stack for a budget of usual size.
+    let mut cap: SmallVec<[i64; 8]> = pots.iter().map(|p| pence(p.capacity)).collect();
+    let mut left: SmallVec<[i64; 16]> = needs.iter().map(|n| pence(n.cost)).collect();
 
     for (l, need) in needs.iter().enumerate() {
         for &(p, amount) in &need.fixed {
@@ -145,8 +147,8 @@ pub fn allocate(pots: &[Pot], needs: &[Need]) -> Result<Allocation, BudgetError>
 
     // Breadth-first augmenting paths, tier by tier. Nodes: lines 0..nl, pots nl..nl+np.
     let nodes = nl + np;
-    let mut parent = vec![usize::MAX; nodes];
-    let mut queue = Vec::with_capacity(nodes);
+    let mut parent: SmallVec<[usize; 24]> = smallvec![usize::MAX; nodes];
+    let mut queue: SmallVec<[usize; 24]> = SmallVec::with_capacity(nodes);
     for tier in [Charging::Free, Charging::Grant, Charging::MeansTested] {
         if !pots.iter().any(|p| p.charging == tier) {
             continue;

@@ -194,6 +194,10 @@ pub struct Scheme {
     pub questionnaires: Vec<Questionnaire>,
     pub categories: Vec<Category>,
     pub streams: Vec<Stream>,
+    /// Every needs domain of every questionnaire, first appearance first: a domain's
+    /// position here is its bit in a [`DomainSet`].
+    #[serde(skip)]
+    pub(super) domain_codes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -202,6 +206,9 @@ pub struct Questionnaire {
     pub effective_from: NaiveDate,
     pub reference: Reference,
     pub domains: Vec<Domain>,
+    /// Each domain's bit in the scheme's numbering, in the order of `domains`.
+    #[serde(skip)]
+    pub(super) domain_bits: Vec<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -257,6 +264,9 @@ pub struct Clause {
     pub domains: Vec<String>,
     pub band_at_least: Band,
     pub count_at_least: u32,
+    /// `domains` as bits, so that eligibility compares no strings.
+    #[serde(skip)]
+    pub(super) domain_set: DomainSet,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -267,6 +277,9 @@ pub struct Ras {
     pub method: RasMethod,
     pub floor: Money,
     pub ceiling: Money,
+    /// `domains` as bits, so that counting points compares no strings.
+    #[serde(skip)]
+    pub(super) domain_set: DomainSet,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -279,6 +292,39 @@ pub enum RasMethod {
 
 /// The most categories a scheme may declare (the allocator keeps them as a bit set).
 pub const MAX_CATEGORIES: usize = 64;
+
+/// The most distinct needs domains a scheme's questionnaires may have between them
+/// (eligibility and the RAS test them as a bit set).
+pub const MAX_DOMAINS: usize = 64;
+
+/// Some of a scheme's needs domains, as the engine tests them: every domain (a list left
+/// empty in the scheme), or those whose bits are set. Built once, when the scheme is
+/// parsed, from the domain codes it is written with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DomainSet {
+    all: bool,
+    mask: u64,
+}
+
+impl DomainSet {
+    fn of(codes: &[String], domain_codes: &[String]) -> DomainSet {
+        let mask = codes
+            .iter()
+            .filter_map(|code| domain_codes.iter().position(|c| c == code))
+            .fold(0_u64, |mask, i| mask | domain_bit(i));
+        DomainSet { all: codes.is_empty(), mask }
+    }
+
+    /// Whether the domain with `bit` (zero for a domain the scheme does not know) is in
+    /// the set.
+    pub fn contains(self, bit: u64) -> bool {
+        self.all || self.mask & bit != 0
+    }
+}
+
+fn domain_bit(index: usize) -> u64 {
+    if index < MAX_DOMAINS { 1_u64 << index } else { 0 }
+}
 
 fn refuse(field: String, value: &str, problem: impl Into<String>) -> BudgetError {
     BudgetError::Field(FieldError::new(&field, value, problem))
@@ -392,10 +438,32 @@ impl Scheme {
                 effective_from,
                 reference: q.reference.clone(),
                 domains,
+                domain_bits: Vec::new(),
             });
         }
-        let all_domains: BTreeSet<&str> =
-            questionnaires.iter().flat_map(|q| q.domains.iter().map(|d| d.code.as_str())).collect();
+        let mut domain_codes: Vec<String> = Vec::new();
+        for d in questionnaires.iter().flat_map(|q| &q.domains) {
+            if !domain_codes.contains(&d.code) {
+                domain_codes.push(d.code.clone());
+            }
+        }
+        if domain_codes.len() > MAX_DOMAINS {
+            return Err(refuse(
+                "questionnaires".into(),
+                &domain_codes.len().to_string(),
+                format!(
+                    "a scheme's questionnaires have at most {MAX_DOMAINS} domains between them"
+                ),
+            ));
+        }
+        for q in &mut questionnaires {
+            q.domain_bits = q
+                .domains
+                .iter()
+                .map(|d| domain_codes.iter().position(|c| *c == d.code).map_or(0, domain_bit))
+                .collect();
+        }
+        let all_domains: BTreeSet<&str> = domain_codes.iter().map(String::as_str).collect();
 
         if input.categories.len() > MAX_CATEGORIES {
             return Err(refuse(
@@ -492,6 +560,7 @@ impl Scheme {
                     domains: c.domains.clone(),
                     band_at_least: c.band_at_least,
                     count_at_least: c.count_at_least,
+                    domain_set: DomainSet::of(&c.domains, &domain_codes),
                 });
             }
             for (j, r) in e.replaces.iter().enumerate() {
@@ -579,6 +648,7 @@ impl Scheme {
                     method,
                     floor: r.floor,
                     ceiling: r.ceiling,
+                    domain_set: DomainSet::of(&r.domains, &domain_codes),
                 });
             }
             streams.push(Stream {
@@ -605,6 +675,7 @@ impl Scheme {
             questionnaires,
             categories,
             streams,
+            domain_codes,
         })
     }
 
@@ -636,6 +707,11 @@ impl Scheme {
                 ),
             ))
         })
+    }
+
+    /// A domain's bit in the scheme's numbering (zero for a domain no questionnaire has).
+    pub fn domain_bit(&self, code: &str) -> u64 {
+        self.domain_codes.iter().position(|c| c == code).map_or(0, domain_bit)
     }
 
     pub fn stream(&self, code: &str) -> Option<&Stream> {

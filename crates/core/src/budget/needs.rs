@@ -7,11 +7,12 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::field::FieldError;
 
 use super::BudgetError;
-use super::config::{Band, Clause, Questionnaire, Scheme};
+use super::config::{Band, Clause, DomainSet, Questionnaire, Scheme};
 
 /// The answers as given: domain code → level code.
 pub type Answers = BTreeMap<String, String>;
@@ -47,6 +48,8 @@ impl Scores {
         self.points(&[])
     }
 
+    /// The clause's domains at its band or above, by name, for the reasons (the decision
+    /// itself counts with [`Scored`]).
     fn count_at_least(&self, clause: &Clause) -> (u32, Vec<&str>) {
         let hits: Vec<&str> = self
             .domains
@@ -56,6 +59,65 @@ impl Scores {
             .map(|d| d.domain.as_str())
             .collect();
         (u32::try_from(hits.len()).unwrap_or(u32::MAX), hits)
+    }
+}
+
+/// Scores with each domain's bit in the scheme's numbering, so that eligibility and the
+/// RAS count without comparing domain codes. A domain the scheme does not know has no bit
+/// and counts only towards "every domain". Counts the same as [`Scores::points`] and the
+/// clauses' own domain lists, which name only domains the scheme has.
+pub(super) struct Scored<'a> {
+    scores: &'a Scores,
+    bits: SmallVec<[u64; 16]>,
+}
+
+impl<'a> Scored<'a> {
+    pub(super) fn new(scheme: &Scheme, scores: &'a Scores) -> Scored<'a> {
+        let questionnaire =
+            scheme.questionnaires.iter().find(|q| q.version == scores.questionnaire);
+        Scored::with(scheme, questionnaire, scores)
+    }
+
+    /// [`Scored::new`], given the scores' questionnaire already found.
+    pub(super) fn with(
+        scheme: &Scheme,
+        questionnaire: Option<&Questionnaire>,
+        scores: &'a Scores,
+    ) -> Scored<'a> {
+        let bits = scores
+            .domains
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                // Scores from `score` are in their questionnaire's order.
+                let in_place = questionnaire
+                    .and_then(|q| Some((q.domains.get(i)?, q.domain_bits.get(i)?)))
+                    .filter(|(domain, _)| domain.code == d.domain);
+                in_place.map_or_else(|| scheme.domain_bit(&d.domain), |(_, bit)| *bit)
+            })
+            .collect();
+        Scored { scores, bits }
+    }
+
+    /// Points over the domains in `set`.
+    pub(super) fn points(&self, set: DomainSet) -> u32 {
+        self.scores
+            .domains
+            .iter()
+            .zip(&self.bits)
+            .filter(|(_, bit)| set.contains(**bit))
+            .map(|(d, _)| d.points)
+            .fold(0_u32, u32::saturating_add)
+    }
+
+    /// How many of the clause's domains are at its band or above.
+    fn count_at_least(&self, clause: &Clause) -> u32 {
+        self.scores
+            .domains
+            .iter()
+            .zip(&self.bits)
+            .filter(|(d, bit)| clause.domain_set.contains(**bit) && d.band >= clause.band_at_least)
+            .fold(0_u32, |n, _| n.saturating_add(1))
     }
 }
 
@@ -143,24 +205,36 @@ pub fn eligibility(scheme: &Scheme, scores: &Scores) -> Vec<Decision> {
 /// [`eligibility`]; with `reasons` false the reasons are left empty (the decisions are
 /// the same).
 pub fn eligibility_with(scheme: &Scheme, scores: &Scores, reasons: bool) -> Vec<Decision> {
+    eligibility_scored(scheme, &Scored::new(scheme, scores), reasons)
+}
+
+/// [`eligibility_with`] over scores already given their domain bits.
+pub(super) fn eligibility_scored(
+    scheme: &Scheme,
+    scored: &Scored<'_>,
+    reasons: bool,
+) -> Vec<Decision> {
+    let scores = scored.scores;
     let mut decisions: Vec<Decision> = scheme
         .streams
         .iter()
         .map(|stream| {
             let rule = &stream.eligibility;
-            let held = rule.any_of.iter().find_map(|clause| {
-                let (count, hits) = scores.count_at_least(clause);
-                (count >= clause.count_at_least).then_some((clause, hits))
-            });
+            // Whether a clause holds is decided by the bits, the same with or without
+            // reasons; the reasons list the domains by name.
+            let held = rule
+                .any_of
+                .iter()
+                .find(|clause| scored.count_at_least(clause) >= clause.count_at_least);
             let eligible = held.is_some();
             let reason = match held {
                 _ if !reasons => String::new(),
-                Some((clause, hits)) => format!(
+                Some(clause) => format!(
                     "eligible under {} ({}): {} — met by {}",
                     rule.rule,
                     rule.reference.title,
                     clause.description,
-                    hits.join(", ")
+                    scores.count_at_least(clause).1.join(", ")
                 ),
                 None => format!(
                     "not eligible under {} ({}): {}",
@@ -169,7 +243,7 @@ pub fn eligibility_with(scheme: &Scheme, scores: &Scores, reasons: bool) -> Vec<
                     rule.any_of
                         .iter()
                         .map(|clause| {
-                            let (count, _) = scores.count_at_least(clause);
+                            let count = scored.count_at_least(clause);
                             format!(
                                 "{} needs {} domain(s) at {:?} or above, found {count}",
                                 clause.description, clause.count_at_least, clause.band_at_least
@@ -183,10 +257,10 @@ pub fn eligibility_with(scheme: &Scheme, scores: &Scores, reasons: bool) -> Vec<
         })
         .collect();
     // A stream that replaces others (continuing healthcare meets all assessed needs)
-    // takes their place when eligible.
-    for stream in &scheme.streams {
-        let eligible = decisions.iter().any(|d| d.stream == stream.code && d.eligible);
-        if !eligible {
+    // takes their place when eligible. The decisions are in the scheme's order.
+    for (i, stream) in scheme.streams.iter().enumerate() {
+        let eligible = decisions.get(i).is_some_and(|d| d.eligible);
+        if !eligible || stream.eligibility.replaces.is_empty() {
             continue;
         }
         for replaced in &stream.eligibility.replaces {

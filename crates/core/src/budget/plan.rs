@@ -279,7 +279,8 @@ pub fn decide_with<S: Say>(
         ));
     }
     let questionnaire = scheme.questionnaire(&scores.questionnaire)?;
-    let eligibility = needs::eligibility_with(scheme, scores, S::KEEPS);
+    let scored = needs::Scored::with(scheme, Some(questionnaire), scores);
+    let eligibility = needs::eligibility_scored(scheme, &scored, S::KEEPS);
     steps.say(|| {
         format!(
             "Needs assessed with questionnaire {} ({}): {} points in all",
@@ -319,13 +320,15 @@ pub fn decide_with<S: Say>(
     }
 
     let mut components = Vec::new();
-    for stream in &scheme.streams {
-        let eligible = eligibility.iter().any(|d| d.stream == stream.code && d.eligible);
-        if !eligible {
+    // The allocator's view of each component, built beside it.
+    let mut pots: Vec<Pot> = Vec::new();
+    // Eligibility is decided in the scheme's order.
+    for (stream, d) in scheme.streams.iter().zip(&eligibility) {
+        if !d.eligible {
             continue;
         }
         let ras_version = stream.ras_on(date)?;
-        let indicative = ras::indicative(ras_version, scores.points(&ras_version.domains))?;
+        let indicative = ras::indicative(ras_version, scored.points(ras_version.domain_set))?;
         if S::KEEPS {
             for words in ras::explain(&stream.code, ras_version, &indicative) {
                 steps.say(|| words);
@@ -341,7 +344,7 @@ pub fn decide_with<S: Say>(
             }
             Some((i, c)) => {
                 let agreed = c.agreed.unwrap_or(indicative.weekly);
-                let at = format!("components[{i}]");
+                let at = format_args!("components[{i}]");
                 if agreed.is_negative() {
                     return Err(field(
                         &format!("{at}.agreed"),
@@ -405,6 +408,7 @@ pub fn decide_with<S: Say>(
                 mode.words()
             ),
         });
+        pots.push(Pot { charging: stream.charging, capacity: agreed, may_fund: stream.may_fund });
         components.push(Component {
             stream: stream.code.clone(),
             funder: stream.funder.clone(),
@@ -421,18 +425,10 @@ pub fn decide_with<S: Say>(
     }
 
     // The allocation.
-    let pots: Vec<Pot> = components
-        .iter()
-        .map(|c| Pot {
-            charging: c.charging,
-            capacity: c.agreed,
-            may_fund: scheme.stream(&c.stream).map_or(0, |s| s.may_fund),
-        })
-        .collect();
     let pot_of = |code: &str| components.iter().position(|c| c.stream == code);
     let mut needs_in = Vec::with_capacity(plan.lines.len());
     for (i, l) in plan.lines.iter().enumerate() {
-        let at = format!("lines[{i}]");
+        let at = format_args!("lines[{i}]");
         if l.weekly_cost.is_negative() || l.weekly_cost.is_zero() {
             return Err(field(
                 &format!("{at}.weekly_cost"),
@@ -487,8 +483,9 @@ pub fn decide_with<S: Say>(
         let funded: Vec<Funding> = components
             .iter()
             .enumerate()
-            .map(|(p, c)| Funding { stream: c.stream.clone(), amount: allocation.funded(i, p) })
-            .filter(|f| f.amount.is_positive())
+            .map(|(p, c)| (c, allocation.funded(i, p)))
+            .filter(|(_, amount)| amount.is_positive())
+            .map(|(c, amount)| Funding { stream: c.stream.clone(), amount })
             .collect();
         let unfunded = allocation.unfunded.get(i).copied().unwrap_or(Money::ZERO);
         let explanation = if S::KEEPS {
@@ -519,11 +516,11 @@ pub fn decide_with<S: Say>(
         components.iter().filter(|c| c.charging == Charging::MeansTested).map(|c| c.allocated),
     )?;
     let weekly_contribution = assessed_charge.min(means_tested);
-    let weights: Vec<i64> = components
-        .iter()
-        .map(|c| if c.charging == Charging::MeansTested { c.allocated.pence() } else { 0 })
-        .collect();
     if weekly_contribution.is_positive() {
+        let weights: Vec<i64> = components
+            .iter()
+            .map(|c| if c.charging == Charging::MeansTested { c.allocated.pence() } else { 0 })
+            .collect();
         let shares = crate::pool::apportion(weekly_contribution, &weights)
             .map_err(|_| BudgetError::Internal("apportioning the contribution"))?;
         for (c, share) in components.iter_mut().zip(shares) {

@@ -10,7 +10,8 @@ use super::allocate::{Need, Pot, allocate, may_fund};
 use super::config::{Charging, Scheme};
 use super::needs::{Answers, eligibility, score};
 use super::plan::{
-    ComponentInput, DeliveryMode, LineInput, OverrideInput, PlanInput, SplitInput, Status, decide,
+    BudgetDecision, ComponentInput, DeliveryMode, LineInput, OverrideInput, PlanInput, Quiet,
+    SplitInput, Status, decide, decide_with,
 };
 use crate::money::Money;
 
@@ -307,5 +308,97 @@ proptest! {
             .map(|l| l.funded.iter().map(|f| f.amount.pence()).sum::<i64>() + l.unfunded.pence())
             .sum();
         prop_assert_eq!(lines_total, d.plan_cost.pence(), "no line is dropped");
+    }
+
+    /// The quiet path (whole-caseload runs) and the explained one decide the same figures:
+    /// only the words differ. Scores listed out of their questionnaire's order, plan lines
+    /// in categories the scheme does not know, lines restricted to streams, and agreed
+    /// amounts away from the indicative one are all covered. Eligibility and the RAS
+    /// count domains by bits; a slow reference counts them by name.
+    #[test]
+    fn the_quiet_and_the_explained_decisions_have_the_same_figures(
+        levels in prop::collection::vec(0_usize..6, 12),
+        lines in prop::collection::vec(
+            (0_usize..14, 100_i64..60_000, prop::option::weighted(0.2, 0_usize..4)), 0..7),
+        agreed in prop::option::weighted(0.3, 0_i64..150_000),
+        charge in 0_i64..100_000,
+        on_2025 in any::<bool>(),
+        reversed in any::<bool>(),
+    ) {
+        let s = scheme();
+        let (version, on) = if on_2025 { ("2025.1", date("2025-06-01")) } else { ("2024.1", date("2024-10-01")) };
+        let q = s.questionnaire(version).unwrap();
+        let a: Answers = q.domains.iter().zip(&levels)
+            .map(|(d, i)| (d.code.clone(), d.levels[i % d.levels.len()].code.clone()))
+            .collect();
+        let scores = score(q, &a).unwrap();
+        let eligibility = eligibility(&s, &scores);
+        // The slow reference: eligibility by domain names.
+        for (stream, d) in s.streams.iter().zip(&eligibility) {
+            let held = stream.eligibility.any_of.iter().any(|clause| {
+                let count = scores.domains.iter()
+                    .filter(|sd| clause.domains.is_empty() || clause.domains.contains(&sd.domain))
+                    .filter(|sd| sd.band >= clause.band_at_least)
+                    .count();
+                count >= clause.count_at_least as usize
+            });
+            let replaced = s.streams.iter().zip(&eligibility).any(|(other, od)| {
+                other.eligibility.replaces.contains(&stream.code)
+                    && other.eligibility.any_of.iter().any(|clause| {
+                        scores.domains.iter()
+                            .filter(|sd| clause.domains.is_empty() || clause.domains.contains(&sd.domain))
+                            .filter(|sd| sd.band >= clause.band_at_least)
+                            .count() >= clause.count_at_least as usize
+                    })
+                    && od.eligible
+            });
+            prop_assert_eq!(d.eligible, held && !replaced, "{}: {}", stream.code, d.reason);
+        }
+        let asc_eligible = eligibility.iter().any(|d| d.stream == "ASC" && d.eligible);
+        let mut plan = PlanInput {
+            components: vec![],
+            lines: lines.iter().map(|(c, cost, only)| {
+                let code = s.categories.get(*c).map_or("unknown_category", |c| c.code.as_str());
+                let mut l = line(code, *cost);
+                if let Some(only) = only {
+                    l.streams = vec![s.streams[*only].code.clone()];
+                }
+                l
+            }).collect(),
+        };
+        if let (Some(agreed), true) = (agreed, asc_eligible) {
+            plan.components.push(ComponentInput {
+                stream: "ASC".into(),
+                agreed: Some(Money::from_pence(agreed)),
+                reason: Some("the support plan's costs".into()),
+                mode: DeliveryMode::DirectPayment,
+                provider: None,
+            });
+        }
+        let charge = Money::from_pence(charge);
+        let explained = decide(&s, &scores, on, &plan, charge).unwrap();
+        prop_assert!(!explained.steps.is_empty());
+        let quiet = decide_with(&s, &scores, on, &plan, charge, &mut Quiet).unwrap();
+        let words_removed = |d: &BudgetDecision| {
+            let mut d = d.clone();
+            d.steps.clear();
+            d.eligibility.iter_mut().for_each(|e| e.reason.clear());
+            d.lines.iter_mut().for_each(|l| l.explanation.clear());
+            d
+        };
+        prop_assert_eq!(words_removed(&explained), words_removed(&quiet));
+        prop_assert!(quiet.steps.is_empty());
+        // The RAS counted the same points as the names say.
+        for c in &explained.components {
+            let ras = s.stream(&c.stream).unwrap().ras_on(on).unwrap();
+            prop_assert_eq!(c.indicative.points, scores.points(&ras.domains));
+        }
+        // Scores out of their questionnaire's order decide the same.
+        if reversed {
+            let mut backwards = scores.clone();
+            backwards.domains.reverse();
+            let again = decide_with(&s, &backwards, on, &plan, charge, &mut Quiet).unwrap();
+            prop_assert_eq!(words_removed(&again), words_removed(&quiet));
+        }
     }
 }
