@@ -1,7 +1,8 @@
-//! `onebudget bench ledger`, `bench pools` and `bench assess`: how fast the ledger posts,
-//! checks and reports, how fast a pooled fund is paid from, monitored and settled, and
-//! how fast assessments run, on this machine. Figures are printed, never asserted:
-//! compare ratios within one run.
+//! `onebudget bench ledger`, `bench pools`, `bench assess` and `bench budgets`: how fast
+//! the ledger posts, checks and reports, how fast a pooled fund is paid from, monitored
+//! and settled, how fast assessments run, and how fast a whole caseload's integrated
+//! budgets are re-run, on this machine. Figures are printed, never asserted: compare
+//! ratios within one run.
 //!
 //! The synthetic ledger: a few funding streams, each with stream-specific accounts that
 //! may go negative (so random flows never overdraw), and transfers between random pairs
@@ -791,5 +792,144 @@ pub fn pools(args: &PoolsBenchArgs, database_url: &str) -> anyhow::Result<()> {
         report.actual_to_date == view.settlement.outturn,
         "monitoring and settlement disagree about the year's spending"
     );
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct BudgetsBenchArgs {
+    /// People in the national-scale caseload (the demo's caseload is timed first).
+    #[arg(long, default_value_t = 1_000_000)]
+    people: usize,
+    /// Threads to re-run on (default: every core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Times to repeat each timed pass (the fastest and the median are reported).
+    #[arg(long, default_value_t = 5)]
+    repeat: usize,
+    /// Seed for the synthetic caseloads.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// The CPU model, from /proc/cpuinfo where there is one.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, model)| model.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+/// Time `rerun` `repeat` times; every pass must give the same summary.
+fn timed_reruns(
+    scheme: &onebudget_core::budget::config::Scheme,
+    people: &[onebudget_sim::budgets::Person],
+    policy: &onebudget_core::policy::Policy,
+    threads: usize,
+    repeat: usize,
+) -> anyhow::Result<(Vec<f64>, onebudget_sim::budgets::Summary)> {
+    let mut seconds = Vec::new();
+    let mut summary: Option<onebudget_sim::budgets::Summary> = None;
+    for _ in 0..repeat.max(1) {
+        let started = Instant::now();
+        let result = onebudget_sim::budgets::rerun(scheme, people, policy, threads)?;
+        seconds.push(started.elapsed().as_secs_f64());
+        anyhow::ensure!(
+            summary.as_ref().is_none_or(|s| *s == result),
+            "two passes over the same people disagreed"
+        );
+        summary = Some(result);
+    }
+    let summary = summary.context("no pass was timed")?;
+    Ok((seconds, summary))
+}
+
+fn budgets_line(label: &str, people: usize, seconds: &[f64]) {
+    let best = seconds.iter().copied().fold(f64::INFINITY, f64::min);
+    let median = {
+        let mut sorted = seconds.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        sorted.get(sorted.len() / 2).copied().unwrap_or(best)
+    };
+    println!(
+        "{label:<34} {:>10.1} ms best, {:>10.1} ms median {:>12.0} people/s best ({} passes)",
+        best * 1000.0,
+        median * 1000.0,
+        people as f64 / best.max(f64::EPSILON),
+        seconds.len(),
+    );
+}
+
+fn budgets_summary(summary: &onebudget_sim::budgets::Summary) {
+    let eligible = summary
+        .eligible
+        .iter()
+        .map(|(stream, count)| format!("{stream} {count}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!(
+        "  {} people: budgets {} a week, plans {}, unfunded {}, means-tested {}, contributions {}",
+        summary.people,
+        summary.budget,
+        summary.plan_cost,
+        summary.unfunded,
+        summary.means_tested,
+        summary.contribution
+    );
+    println!(
+        "  eligible: {eligible}; for no stream {}; financial assessment not possible {}",
+        summary.no_stream, summary.missing_figure
+    );
+}
+
+/// `onebudget bench budgets`: re-run every person's budget (eligibility, the RAS per
+/// stream, the allocation of the plan's lines, the financial assessment and the
+/// contribution), first for the demo's caseload, then a national-scale one.
+pub fn budgets(args: &BudgetsBenchArgs) -> anyhow::Result<()> {
+    use onebudget_core::budget::config::Scheme;
+    use onebudget_core::policy::Policy;
+    use onebudget_sim::budgets::{self, Spec};
+    use onebudget_sim::place::{self, PlaceSpec};
+
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(1));
+    let scheme = Scheme::ashby_vale()?;
+    let policy = Policy::embedded()?;
+    let demo_people =
+        place::build(&PlaceSpec::default()).people.iter().filter(|p| p.budget.is_some()).count();
+    println!(
+        "onebudget bench budgets: scheme {}, {threads} thread(s), on {} core(s) of {}",
+        scheme.code,
+        std::thread::available_parallelism().map(usize::from).unwrap_or(1),
+        cpu_model()
+    );
+    println!(
+        "  each person: needs scores -> eligibility and the RAS per stream -> allocation of 2 to \
+         6 plan lines -> financial assessment at the means-tested cost -> contribution"
+    );
+    for (label, people, seed) in [
+        ("demo's caseload (people holding a budget)", demo_people, args.seed),
+        ("national scale", args.people, args.seed.wrapping_add(1)),
+    ] {
+        let generating = Instant::now();
+        let caseload = budgets::generate(&scheme, &Spec { people, seed })?;
+        println!(
+            "{label}: {people} people, generated in {:.3} s (not timed below)",
+            generating.elapsed().as_secs_f64()
+        );
+        let (seconds, summary) = timed_reruns(&scheme, &caseload, policy, threads, args.repeat)?;
+        budgets_line(&format!("rerun, {threads} thread(s)"), people, &seconds);
+        if threads > 1 {
+            let (one, single) = timed_reruns(&scheme, &caseload, policy, 1, args.repeat.min(3))?;
+            anyhow::ensure!(single == summary, "one thread and {threads} disagree");
+            budgets_line("rerun, 1 thread", people, &one);
+        }
+        budgets_summary(&summary);
+    }
     Ok(())
 }

@@ -303,6 +303,10 @@ enum BenchCommand {
     /// second. With --openfisca, also run the England care-at-home rule written in
     /// OpenFisca over the same cases and compare speed and results.
     Assess(bench::AssessBenchArgs),
+    /// Re-run every person's integrated budget (eligibility, the RAS per stream, the
+    /// allocation of their plan, the financial assessment and the contribution) for the
+    /// demo's caseload and for a national-scale synthetic one, and print people per second.
+    Budgets(bench::BudgetsBenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -474,6 +478,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchCommand::Pools(args)) => {
             bench::pools(&args, &cli.database_url)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Budgets(args)) => {
+            bench::budgets(&args)?;
             Ok(ExitCode::SUCCESS)
         }
     }
