@@ -73,6 +73,7 @@ fn route(
 
 /// Every route of the application.
 pub fn routes() -> Vec<Route> {
+    use pages::budgets as budget_pages;
     use pages::pools as pool_pages;
     use pages::{check, layout, roles, session};
     vec![
@@ -102,6 +103,36 @@ pub fn routes() -> Vec<Route> {
         route("/pools/{pool}/{year}/close", &["POST"], post(pool_pages::close)),
         route("/pools/{pool}/{year}/settlement", &["GET"], get(pool_pages::settlement)),
         route("/pools/{pool}/{year}/settlement/confirm", &["POST"], post(pool_pages::confirm)),
+        // Integrated personal budgets: a practitioner's pages about a person, the person's
+        // own pages, and finance's payments and direct-payment reviews.
+        route(
+            "/people/{code}/needs-assessment",
+            &["GET", "POST"],
+            get(budget_pages::needs_form).post(budget_pages::record_needs),
+        ),
+        route("/people/{code}/budget", &["GET"], get(budget_pages::budget)),
+        route("/people/{code}/budget/plan", &["GET"], get(budget_pages::plan)),
+        route("/people/{code}/budget/lines", &["POST"], post(budget_pages::add_line)),
+        route("/people/{code}/budget/components", &["POST"], post(budget_pages::save_components)),
+        route("/people/{code}/budget/review", &["GET"], get(budget_pages::review)),
+        route("/people/{code}/budget/status", &["POST"], post(budget_pages::change_status)),
+        route("/my-budget/budget", &["GET"], get(budget_pages::my_budget)),
+        route("/my-budget/plan", &["GET"], get(budget_pages::my_plan)),
+        route(
+            "/my-budget/spending",
+            &["GET", "POST"],
+            get(budget_pages::my_spending).post(budget_pages::record_my_spending),
+        ),
+        route("/my-budget/statement", &["GET"], get(budget_pages::my_statement)),
+        route("/my-budget/statement.csv", &["GET"], get(budget_pages::my_statement_csv)),
+        route(
+            "/budgets/payments",
+            &["GET", "POST"],
+            get(budget_pages::payments).post(budget_pages::pay),
+        ),
+        route("/budgets/reviews", &["GET"], get(budget_pages::reviews)),
+        route("/budgets/reviews/monitor", &["POST"], post(budget_pages::monitor)),
+        route("/budgets/reviews/{id}/decide", &["POST"], post(budget_pages::decide_review)),
         // The JSON API.
         route("/api/ledger/open", &["POST"], post(ledger::open)),
         route("/api/streams", &["GET"], get(ledger::streams)),

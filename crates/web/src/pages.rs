@@ -6,9 +6,11 @@
 //! with; `form` the accessible form widgets and the error summary (the GOV.UK Design System
 //! patterns); `home` is `GET /`; `check` is "Check what you might pay for care", which runs
 //! the same assessment as `POST /api/financial-assessments` (`crate::assessment`);
-//! `roles` each role's pages, and `pools` the pooled budgets' monitoring and settlement.
+//! `roles` each role's pages, `pools` the pooled budgets' monitoring and settlement, and
+//! `budgets` the integrated personal budgets' pages (practitioner, person and finance).
 //! HTML is written with maud, which escapes every value it interpolates.
 
+pub mod budgets;
 pub mod check;
 pub mod form;
 pub mod home;

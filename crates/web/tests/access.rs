@@ -308,6 +308,103 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         "csrf_token=CSRF&digest=x",
         Who::Roles(&["finance"]),
     ),
+    // Personal budgets' pages. A person's budget is read by whoever may read the person
+    // (their team's practitioner, finance, auditors); only the team's practitioner records
+    // a needs assessment or changes the plan and its status (the form pages too). A person's
+    // own pages are theirs alone. Paying budgets and running monitoring are finance's; the
+    // lists of payments and reviews are read by finance and auditors; only a finance
+    // officer decides a recovery. Nothing is seeded, so an allowed form is a 422 or 404.
+    (
+        "GET",
+        "/people/{code}/needs-assessment",
+        "/people/P000001/needs-assessment",
+        "",
+        Who::Roles(&["practitioner"]),
+    ),
+    (
+        "POST",
+        "/people/{code}/needs-assessment",
+        "/people/P000001/needs-assessment",
+        "csrf_token=CSRF&questionnaire=2025.1",
+        Who::Roles(&["practitioner"]),
+    ),
+    (
+        "GET",
+        "/people/{code}/budget",
+        "/people/P000001/budget",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "GET",
+        "/people/{code}/budget/plan",
+        "/people/P000001/budget/plan",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "POST",
+        "/people/{code}/budget/lines",
+        "/people/P000001/budget/lines",
+        "csrf_token=CSRF&what=Cleaner",
+        Who::Roles(&["practitioner"]),
+    ),
+    (
+        "POST",
+        "/people/{code}/budget/components",
+        "/people/P000001/budget/components",
+        "csrf_token=CSRF",
+        Who::Roles(&["practitioner"]),
+    ),
+    (
+        "GET",
+        "/people/{code}/budget/review",
+        "/people/P000001/budget/review",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "POST",
+        "/people/{code}/budget/status",
+        "/people/P000001/budget/status",
+        "csrf_token=CSRF&status=agreed",
+        Who::Roles(&["practitioner"]),
+    ),
+    ("GET", "/my-budget/budget", "/my-budget/budget", "", Who::Roles(&["citizen"])),
+    ("GET", "/my-budget/plan", "/my-budget/plan", "", Who::Roles(&["citizen"])),
+    ("GET", "/my-budget/spending", "/my-budget/spending", "", Who::Roles(&["citizen"])),
+    (
+        "POST",
+        "/my-budget/spending",
+        "/my-budget/spending",
+        "csrf_token=CSRF&line=1&amount=10.00",
+        Who::Roles(&["citizen"]),
+    ),
+    ("GET", "/my-budget/statement", "/my-budget/statement", "", Who::Roles(&["citizen"])),
+    ("GET", "/my-budget/statement.csv", "/my-budget/statement.csv", "", Who::Roles(&["citizen"])),
+    ("GET", "/budgets/payments", "/budgets/payments", "", Who::Roles(&["finance", "auditor"])),
+    (
+        "POST",
+        "/budgets/payments",
+        "/budgets/payments",
+        "csrf_token=CSRF&from=2025-06-02&weeks=4",
+        Who::Roles(&["finance"]),
+    ),
+    ("GET", "/budgets/reviews", "/budgets/reviews", "", Who::Roles(&["finance", "auditor"])),
+    (
+        "POST",
+        "/budgets/reviews/monitor",
+        "/budgets/reviews/monitor",
+        "csrf_token=CSRF&on=2025-07-01&weeks=4",
+        Who::Roles(&["finance"]),
+    ),
+    (
+        "POST",
+        "/budgets/reviews/{id}/decide",
+        "/budgets/reviews/1/decide",
+        "csrf_token=CSRF&decision=dismiss&note-1=checked",
+        Who::Roles(&["finance"]),
+    ),
     ("GET", "/api/pools", "/api/pools", "", Who::Roles(&["finance", "commissioner", "auditor"])),
     ("POST", "/api/pools", "/api/pools", "{}", Who::Roles(&["finance"])),
     (

@@ -577,6 +577,9 @@ browser_tests!(
     a_wrong_password_is_explained_accessibly,
     pool_settlement_confirmed_by_each_partner,
     commissioner_sees_the_pool_but_cannot_confirm,
+    practitioner_plans_a_budget,
+    citizen_spends_and_reads_the_statement,
+    finance_pays_budgets_and_decides_a_recovery,
 );
 
 mod checks {
@@ -1400,5 +1403,517 @@ mod checks {
         assert!(!has(s, "#confirm").await, "a commissioner cannot confirm a settlement");
         assert!(!has(s, "main form").await, "a commissioner has no form on the settlement");
         sign_out(s, "commissioner").await;
+    }
+    // -----------------------------------------------------------------------------------
+    // Integrated personal budgets (`support::seed_budget_people`,
+    // `support::seed_budget_citizen`): every expected figure is worked out here from the
+    // scheme's published parameters (each level's points, each RAS's price per point or
+    // bands, floor and ceiling) and what the fixture planned, never read from the pages.
+
+    fn budget_scheme() -> onebudget_core::budget::config::Scheme {
+        onebudget_core::budget::config::Scheme::ashby_vale().expect("the scheme")
+    }
+
+    fn budget_start() -> chrono::NaiveDate {
+        chrono::NaiveDate::parse_from_str(support::BUDGET_START, "%Y-%m-%d").expect("a date")
+    }
+
+    /// A stream's indicative weekly budget, in pence, for [`support::BUDGET_ANSWERS`] on
+    /// `on`, worked out from the scheme's parameters: the points of the levels answered, in
+    /// the domains the stream's RAS counts, priced per point or looked up in its bands,
+    /// then held between its floor and ceiling.
+    fn indicative_pence(stream: &str, on: chrono::NaiveDate) -> i64 {
+        use onebudget_core::budget::config::RasMethod;
+        let scheme = budget_scheme();
+        let questionnaire = scheme.questionnaire_on(on).expect("a questionnaire");
+        let ras = scheme.stream(stream).expect("a stream").ras_on(on).expect("a RAS");
+        let answers = support::budget_answers(&scheme, on);
+        let points: i64 = questionnaire
+            .domains
+            .iter()
+            .filter(|d| ras.domains.is_empty() || ras.domains.contains(&d.code))
+            .map(|d| {
+                let level = d.levels.iter().find(|l| l.code == answers[&d.code]).expect("a level");
+                i64::from(level.points)
+            })
+            .sum();
+        let before = match &ras.method {
+            RasMethod::PricePerPoint(price) => price.pence() * points,
+            RasMethod::Bands(bands) => bands
+                .iter()
+                .rev()
+                .find(|(min, _)| i64::from(*min) <= points)
+                .map_or(0, |(_, weekly)| weekly.pence()),
+        };
+        before.clamp(ras.floor.pence(), ras.ceiling.pence())
+    }
+
+    async fn seed_budgets(s: &Session, citizen: bool) {
+        let store = s.app.store.clone();
+        tokio::task::spawn_blocking(move || {
+            support::seed_budget_people(&store);
+            if citizen {
+                support::seed_budget_citizen(&store);
+            }
+        })
+        .await
+        .expect("seed");
+    }
+
+    async fn budget_versions(s: &Session, person: &str) -> Vec<onebudget_store::BudgetVersion> {
+        let store = s.app.store.clone();
+        let person = person.to_owned();
+        tokio::task::spawn_blocking(move || store.budget_versions(&person))
+            .await
+            .expect("task")
+            .expect("the versions")
+    }
+
+    /// Send keys to the element `css` (focusing it), as typing does.
+    async fn keys_to(s: &Session, css: &str, keys: &str) {
+        let element = s.client.find(Locator::Css(css)).await.expect(css);
+        element.send_keys(keys).await.unwrap_or_else(|e| panic!("keys to {css}: {e}"));
+    }
+
+    /// Replace what the text box `css` holds with `text`, by keyboard.
+    async fn retype(s: &Session, css: &str, text: &str) {
+        let element = s.client.find(Locator::Css(css)).await.expect(css);
+        element.clear().await.unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        element.send_keys(text).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Choose `level` in the group of radios `name` by keyboard: Space on the first radio,
+    /// then the down arrow until the level is chosen.
+    async fn choose_radio(s: &Session, name: &str, index: usize) {
+        keys_to(s, &format!("#{name}"), &char::from(Key::Space).to_string()).await;
+        for _ in 0..index {
+            s.press(Key::Down).await;
+        }
+        let checked = s
+            .script(
+                "const r = document.querySelector('input[name=\"' + arguments[0] + '\"]:checked');
+                 return r ? r.value : null;",
+                vec![json!(name)],
+            )
+            .await;
+        assert!(checked.is_string(), "a radio of {name} is chosen: {checked}");
+    }
+
+    /// Press Enter in the field `css`, which sends its form, and wait for the next page.
+    async fn submit_from(s: &Session, css: &str, expected_heading: &str, page: &str) {
+        s.mark_this_page().await;
+        keys_to(s, css, &char::from(Key::Enter).to_string()).await;
+        s.wait_for_next_page("h1").await;
+        let shown = heading(s).await;
+        assert!(shown.starts_with(expected_heading), "{page}: heading {shown:?}");
+        s.assert_no_axe_violations(page).await;
+    }
+
+    async fn done_message(s: &Session) -> String {
+        let done = s.client.find(Locator::Css("main [role='status']")).await.expect("a message");
+        done.text().await.expect("its text")
+    }
+
+    /// A practitioner opens a person on their caseload, records a needs assessment by
+    /// keyboard, sees each stream's eligibility and the RAS's indicative amounts, plans
+    /// three lines (one in a category no stream may fund, kept and flagged unfunded), sets
+    /// the components, and agrees and activates the budget.
+    pub async fn practitioner_plans_a_budget(s: &Session) {
+        seed_budgets(s, false).await;
+        let person = support::BUDGET_PERSON;
+        let name = support::BUDGET_PERSON_NAME;
+        let scheme = budget_scheme();
+        let start = budget_start();
+        sign_in(s, "practitioner", "Your team's caseload").await;
+        follow(s, &format!("main a[href='/people/{person}']"), name, "the person's record").await;
+        follow(
+            s,
+            &format!("main a[href='/people/{person}/budget']"),
+            &format!("Personal budget: {name}"),
+            "the budget before any assessment",
+        )
+        .await;
+        assert!(main_text(s).await.contains("No needs assessment has been recorded"));
+        follow(
+            s,
+            &format!("main a[href='/people/{person}/needs-assessment']"),
+            &format!("Needs assessment: {name}"),
+            "the needs assessment form",
+        )
+        .await;
+
+        // A form sent with no answers keeps nothing and says what is missing, by each field.
+        s.mark_this_page().await;
+        press_enter_on(s, "main form button[type=submit]").await;
+        s.wait_for_next_page(".error-summary").await;
+        s.assert_no_axe_violations("the needs assessment with errors").await;
+        assert!(has(s, "#personal_care-error").await, "the error is next to its field");
+        let store = s.app.store.clone();
+        let kept = tokio::task::spawn_blocking(move || store.needs_assessments(person))
+            .await
+            .expect("task")
+            .expect("assessments");
+        assert!(kept.is_empty(), "nothing is saved on error");
+
+        // Answer by keyboard: the date, then each domain's radios.
+        retype(s, "#assessed_on", support::BUDGET_START).await;
+        let questionnaire = scheme.questionnaire_on(chrono::Utc::now().date_naive()).expect("q");
+        let answers = support::budget_answers(&scheme, start);
+        for domain in &questionnaire.domains {
+            let index = domain
+                .levels
+                .iter()
+                .position(|l| l.code == answers[&domain.code])
+                .expect("a level");
+            choose_radio(s, &domain.code, index).await;
+        }
+        s.mark_this_page().await;
+        press_enter_on(s, "main form button[type=submit]").await;
+        s.wait_for_next_page("h1").await;
+        assert_eq!(heading(s).await, format!("Personal budget: {name}"));
+        s.assert_no_axe_violations("the assessment's result").await;
+        assert!(done_message(s).await.contains("The needs assessment has been recorded."));
+
+        // Eligibility: three social care outcomes at moderate or above (Care Act, two
+        // needed) and a high health need (a joint package); no priority or two severe
+        // health needs (so no continuing healthcare) and no carer under strain.
+        for (stream, eligible) in [("CHC", false), ("PHB", true), ("BCF", false), ("ASC", true)] {
+            let stream_name = &scheme.stream(stream).expect("a stream").name;
+            let cells = row_cells(s, "Each stream's decision", stream_name).await;
+            let expected = if eligible { "Eligible" } else { "Not eligible" };
+            assert_eq!(cells[1], expected, "{stream}: {cells:?}");
+            assert!(!cells[2].is_empty(), "{stream} has its reason");
+        }
+        let phb = indicative_pence("PHB", start);
+        let asc = indicative_pence("ASC", start);
+        let text = main_text(s).await;
+        for (stream, pence) in [("PHB", phb), ("ASC", asc)] {
+            let stream_name = &scheme.stream(stream).expect("a stream").name;
+            let line = format!("{stream_name}: {} a week", money_text(pence));
+            assert!(text.contains(&line), "the RAS result {line:?} in {text}");
+        }
+
+        // The plan: three lines; nothing can pay for the last.
+        follow(
+            s,
+            &format!("main a[href='/people/{person}/budget/plan']"),
+            &format!("Support plan: {name}"),
+            "the support plan, empty",
+        )
+        .await;
+        let lines = [
+            ("Personal assistant", "To get up and dressed", "personal_care", 20_000_i64),
+            ("Cleaner", "A clean and safe home", "domestic", 6_000),
+            ("Wine club", "To see friends", "alcohol_tobacco_gambling", 1_000),
+        ];
+        for (number, (what, outcome, category, pence)) in lines.iter().enumerate() {
+            s.type_into("#what", what).await;
+            s.press(Key::Tab).await;
+            s.type_into("#outcome", outcome).await;
+            let select = s.client.find(Locator::Css("#category")).await.expect("#category");
+            select.select_by_value(category).await.expect("a category");
+            s.type_into("#weekly_cost", &format!("{}.{:02}", pence / 100, pence % 100)).await;
+            submit_from(
+                s,
+                "#weekly_cost",
+                "Support plan",
+                &format!("the plan with line {}", number + 1),
+            )
+            .await;
+            assert!(done_message(s).await.contains("The line has been added"));
+        }
+        // Both components as direct payments, at their indicative amounts.
+        for stream in ["PHB", "ASC"] {
+            let select =
+                s.client.find(Locator::Css(&format!("#mode-{stream}"))).await.expect("a mode");
+            select.select_by_value("direct_payment").await.expect("direct payment");
+        }
+        s.mark_this_page().await;
+        press_enter_on(s, "form[action$='/components'] button").await;
+        s.wait_for_next_page("h1").await;
+        s.assert_no_axe_violations("the plan with its components").await;
+        assert!(done_message(s).await.contains("The components have been saved"));
+
+        // The allocation, line by line: free NHS money first (personal care, up to the
+        // PHB's amount), social care for help in the home (which the PHB may not fund),
+        // and nothing for alcohol, tobacco or gambling.
+        follow(
+            s,
+            &format!("main a[href='/people/{person}/budget']"),
+            &format!("Personal budget: {name}"),
+            "the allocation",
+        )
+        .await;
+        let phb_name = &scheme.stream("PHB").expect("PHB").name;
+        let asc_name = &scheme.stream("ASC").expect("ASC").name;
+        let personal_care = lines[0].3.min(phb);
+        let cells = row_cells(s, "The support plan's lines", "1").await;
+        assert!(
+            cells[4].contains(&format!("{} from {phb_name}", money_text(personal_care))),
+            "{cells:?}"
+        );
+        assert_eq!(cells[5], "None", "{cells:?}");
+        let cells = row_cells(s, "The support plan's lines", "2").await;
+        assert!(
+            cells[4].contains(&format!("{} from {asc_name}", money_text(lines[1].3))),
+            "{cells:?}"
+        );
+        let cells = row_cells(s, "The support plan's lines", "3").await;
+        assert_eq!(cells[4], "Nobody", "{cells:?}");
+        assert_eq!(cells[5], format!("Unfunded {} a week", money_text(lines[2].3)), "{cells:?}");
+        assert_eq!(described(s, "Budget a week").await, money_text(phb + asc));
+        assert_eq!(described(s, "Unfunded a week").await, money_text(lines[2].3));
+
+        // Review: agree, then activate, each with a reason.
+        follow(
+            s,
+            &format!("main a[href='/people/{person}/budget/review']"),
+            &format!("Budget review: {name}"),
+            "the review page",
+        )
+        .await;
+        choose_radio(s, "status", 0).await; // Agreed, the first move from a draft
+        s.type_into("#reason", "Agreed at panel").await;
+        submit_from(s, "#reason", "Budget review", "the budget agreed").await;
+        assert!(done_message(s).await.contains("The new status is saved."));
+        choose_radio(s, "status", 1).await; // Active, after "back to draft"
+        s.type_into("#reason", "Payments start").await;
+        submit_from(s, "#reason", "Budget review", "the budget active").await;
+
+        use onebudget_core::budget::plan::Status;
+        let versions = budget_versions(s, person).await;
+        let statuses: Vec<Status> = versions.iter().map(|v| v.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                Status::Draft,
+                Status::Draft,
+                Status::Draft,
+                Status::Draft,
+                Status::Agreed,
+                Status::Active
+            ],
+            "each save is a new version"
+        );
+        let latest = versions.last().expect("a version");
+        assert_eq!(latest.effective_from, start);
+        assert_eq!(latest.decision.budget.pence(), phb + asc);
+        assert_eq!(latest.decision.unfunded.pence(), lines[2].3, "the unfunded line is kept");
+        assert_eq!(latest.plan.lines.len(), 3, "no line is dropped");
+        let rows = s.client.find_all(Locator::Css("main table tbody tr")).await.expect("rows");
+        assert_eq!(rows.len(), versions.len(), "the history lists every version");
+        sign_out(s, "practitioner").await;
+    }
+
+    /// The person sees their budget and plan, records spending with a receipt, and reads
+    /// their statement, its printable version and its CSV; the direct-payment account's
+    /// balances move by exactly the split of the line spent on.
+    pub async fn citizen_spends_and_reads_the_statement(s: &Session) {
+        seed_budgets(s, true).await;
+        let scheme = budget_scheme();
+        let start = budget_start();
+        let (username, password) = support::BUDGET_CITIZEN_LOGIN;
+        let phb = indicative_pence("PHB", start);
+        let asc = indicative_pence("ASC", start);
+        let phb_name = scheme.stream("PHB").expect("PHB").name.clone();
+        let asc_name = scheme.stream("ASC").expect("ASC").name.clone();
+        let [assistant, cleaner] = support::BUDGET_CITIZEN_LINES;
+        // Free money first: the PHB pays what it may of the personal assistant; social care
+        // pays the rest of it and the cleaner (which the PHB may not fund). The person pays
+        // their assessed charge (no more than social care's part), which the council then
+        // does not pay.
+        let phb_drawn = assistant.3.min(phb);
+        let asc_drawn = assistant.3 - phb_drawn + cleaner.3;
+        let person_pays = support::BUDGET_CHARGE_PENCE.min(asc_drawn);
+        let weeks = i64::from(support::BUDGET_WEEKS_PAID);
+        let paid_phb = phb_drawn * weeks;
+        let paid_asc = (asc_drawn - person_pays) * weeks;
+
+        sign_in_as(s, username, password, "the person with a budget", "Your budget").await;
+        follow(
+            s,
+            "main a[href='/my-budget/budget']",
+            "Your personal budget",
+            "the person's budget",
+        )
+        .await;
+        let cells = row_cells(s, "Who pays for each part", &phb_name).await;
+        assert_eq!(
+            (cells[3].as_str(), cells[4].as_str()),
+            (money_text(phb).as_str(), "£0.00"),
+            "{cells:?}"
+        );
+        assert!(cells[1].contains("free to you"), "{cells:?}");
+        let cells = row_cells(s, "Who pays for each part", &asc_name).await;
+        assert_eq!(cells[3], money_text(asc), "{cells:?}");
+        assert_eq!(cells[4], money_text(person_pays), "{cells:?}");
+        assert_eq!(described(s, "You pay a week").await, money_text(person_pays));
+        assert!(main_text(s).await.contains("The NHS part of your budget is free."));
+
+        follow(s, "main a[href='/my-budget/plan']", "Your support plan", "the person's plan").await;
+        let cells = row_cells(s, "The support plan's lines", "1").await;
+        assert!(cells[1].starts_with(assistant.0), "{cells:?}");
+
+        let balance = |stream: &'static str| {
+            let store = s.app.store.clone();
+            async move {
+                let account = format!("{}-DP", support::BUDGET_CITIZEN);
+                tokio::task::spawn_blocking(move || store.balances(None, None))
+                    .await
+                    .expect("task")
+                    .expect("balances")
+                    .into_iter()
+                    .find(|b| b.account == account && b.stream == stream)
+                    .map_or(0, |b| b.balance.pence())
+            }
+        };
+        assert_eq!((balance("PHB").await, balance("ASC").await), (paid_phb, paid_asc));
+
+        follow(
+            s,
+            "main a[href='/my-budget/spending']",
+            "Record what you spent",
+            "the spending form",
+        )
+        .await;
+        let select = s.client.find(Locator::Css("#line")).await.expect("#line");
+        select.select_by_value("1").await.expect("line 1");
+        s.type_into("#amount", "100.00").await;
+        s.type_into("#receipt", "PA payslip 7").await;
+        submit_from(s, "#receipt", "Record what you spent", "the spending recorded").await;
+        assert!(done_message(s).await.contains("Your spending has been recorded."));
+        // 100.00 on line 1 is split as the line is funded.
+        let spent = 10_000_i64;
+        let from_phb = spent * phb_drawn / assistant.3;
+        assert_eq!(from_phb * assistant.3, spent * phb_drawn, "the fixture splits exactly");
+        let from_asc = spent - from_phb;
+        assert_eq!(
+            (balance("PHB").await, balance("ASC").await),
+            (paid_phb - from_phb, paid_asc - from_asc),
+            "the direct payment's balances fall by the split"
+        );
+
+        follow(s, "main a[href='/my-budget/statement']", "Your statement", "the statement").await;
+        let text = main_text(s).await;
+        for pence in [from_phb, from_asc] {
+            let words = format!(
+                "You spent {} (line 1: {}; receipt PA payslip 7)",
+                money_text(pence),
+                assistant.0
+            );
+            assert!(text.contains(&words), "{words:?} in {text}");
+        }
+        let cells = row_cells(s, "Each part of your budget so far", &phb_name).await;
+        assert_eq!(cells[1], money_text(paid_phb), "paid in: {cells:?}");
+        assert_eq!(cells[3], money_text(from_phb), "spent: {cells:?}");
+        assert_eq!(cells[6], money_text(paid_phb - from_phb), "held: {cells:?}");
+        let cells = row_cells(s, "Each part of your budget so far", &asc_name).await;
+        assert_eq!(cells[6], money_text(paid_asc - from_asc), "held: {cells:?}");
+
+        assert!(has(s, "main a[href='/my-budget/statement.csv']").await, "a link to the CSV");
+        follow(
+            s,
+            "main a[href='/my-budget/statement?print=1']",
+            "Your statement",
+            "the printable statement",
+        )
+        .await;
+        assert!(
+            !has(s, "header, nav, form").await,
+            "the printable statement is the statement alone"
+        );
+        assert!(main_text(s).await.contains("receipt PA payslip 7"));
+
+        // The CSV, fetched as the browser would with the person's session.
+        let cookie = s.client.get_named_cookie("onebudget_session").await.expect("the session");
+        let response = reqwest::Client::new()
+            .get(format!("{}/my-budget/statement.csv", s.app.base))
+            .header("cookie", format!("onebudget_session={}", cookie.value()))
+            .send()
+            .await
+            .expect("the CSV");
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        let kind = response.headers()["content-type"].to_str().expect("a type").to_owned();
+        assert!(kind.starts_with("text/csv"), "{kind}");
+        let csv = response.text().await.expect("its text");
+        assert!(csv.starts_with("date,part,what happened,money in,money out"), "{csv}");
+        let row = format!(
+            "{},PHB,You spent {} (line 1: {}; receipt PA payslip 7),0.00,{}.{:02}",
+            chrono::Utc::now().date_naive(),
+            money_text(from_phb),
+            assistant.0,
+            from_phb / 100,
+            from_phb % 100
+        );
+        assert!(csv.contains(&row), "{row:?} in {csv}");
+        s.goto("/my-budget").await;
+        sign_out(s, "the person with a budget").await;
+    }
+    /// A finance officer pays a period (already paid by the fixture: recorded once), runs
+    /// direct-payment monitoring with a one-week threshold, and confirms one proposed
+    /// recovery; the money moves back to the funder only then.
+    pub async fn finance_pays_budgets_and_decides_a_recovery(s: &Session) {
+        seed_budgets(s, true).await;
+        let start = budget_start();
+        let [assistant, _] = support::BUDGET_CITIZEN_LINES;
+        let phb_weekly = assistant.3.min(indicative_pence("PHB", start));
+        let weeks = i64::from(support::BUDGET_WEEKS_PAID);
+        let phb_name = budget_scheme().stream("PHB").expect("PHB").name.clone();
+        sign_in(s, "finance", "The ledger").await;
+        follow(s, "main a[href='/budgets/payments']", "Pay personal budgets", "the payments page")
+            .await;
+        s.type_into("#from", support::BUDGET_START).await;
+        retype(s, "#weeks", &weeks.to_string()).await;
+        submit_from(s, "#weeks", "Pay personal budgets", "the period paid again").await;
+        let text = main_text(s).await;
+        assert!(text.contains("0 of 4 transfers were posted now"), "paid once: {text}");
+
+        follow(s, "main a[href='/budgets/reviews']", "Direct-payment reviews", "the reviews").await;
+        retype(s, "#on", "2025-07-01").await;
+        retype(s, "#weeks", "1").await;
+        submit_from(s, "#weeks", "Direct-payment reviews", "the reviews raised").await;
+        // The PHB's direct payment holds four weeks; above one week's, three are proposed.
+        let store = s.app.store.clone();
+        let open = tokio::task::spawn_blocking(move || store.dp_reviews(true))
+            .await
+            .expect("task")
+            .expect("reviews");
+        let review = open.iter().find(|r| r.stream == "PHB").expect("a PHB review");
+        assert_eq!(review.balance.pence(), phb_weekly * weeks);
+        assert_eq!(review.proposed_recovery.pence(), phb_weekly * (weeks - 1));
+        let text = main_text(s).await;
+        assert!(
+            text.contains(&format!(
+                "Review {}: {}, {phb_name}",
+                review.id,
+                support::BUDGET_CITIZEN
+            )),
+            "{text}"
+        );
+        s.type_into(&format!("#note-{}", review.id), "Agreed with Robin").await;
+        s.mark_this_page().await;
+        press_enter_on(
+            s,
+            &format!(
+                "form[action='/budgets/reviews/{}/decide'] button[value='recover']",
+                review.id
+            ),
+        )
+        .await;
+        s.wait_for_next_page("h1").await;
+        s.assert_no_axe_violations("a recovery decided").await;
+        assert!(done_message(s).await.contains("The decision has been recorded."));
+        let cells = row_cells(s, "Reviews decided", &review.id.to_string()).await;
+        assert_eq!(cells[3], money_text(phb_weekly * (weeks - 1)), "{cells:?}");
+        let store = s.app.store.clone();
+        let held = tokio::task::spawn_blocking(move || store.balances(None, None))
+            .await
+            .expect("task")
+            .expect("balances")
+            .into_iter()
+            .find(|b| b.account == format!("{}-DP", support::BUDGET_CITIZEN) && b.stream == "PHB")
+            .map_or(0, |b| b.balance.pence());
+        assert_eq!(held, phb_weekly, "one week is left after the recovery");
+        sign_out(s, "finance").await;
     }
 }

@@ -233,6 +233,14 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Respons
             h1 { "Your budget" }
             (person_summary(&person))
             p { a href="/my-budget/who-has-looked" { "See who has looked at your record" } }
+            nav aria-label="Your personal budget" {
+                ul {
+                    li { a href="/my-budget/budget" { "Your personal budget: who pays for what" } }
+                    li { a href="/my-budget/plan" { "Your support plan" } }
+                    li { a href="/my-budget/spending" { "Record what you spent" } }
+                    li { a href="/my-budget/statement" { "Your statement" } }
+                }
+            }
             (statements_markup(&statements, 12))
         },
     )
@@ -365,6 +373,7 @@ pub async fn person(
         html! {
             h1 { (title) }
             (person_summary(&person))
+            p { a href={ "/people/" (person.code) "/budget" } { "Integrated personal budget: needs assessment, support plan and review" } }
             h2 { "Financial assessments" }
             @if assessments.is_empty() {
                 p { "No financial assessment has been recorded." }
@@ -423,6 +432,8 @@ pub async fn finance(State(state): State<AppState>, caller: Caller) -> Response 
             h1 { "The ledger" }
             p { "Balances now. Money out of a funder's account shows as a negative balance; the balances of every account add up to zero." }
             p { a href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
+            p { a href="/budgets/payments" { "Pay personal budgets" } }
+            p { a href="/budgets/reviews" { "Direct-payment reviews and recoveries" } }
             table.table {
                 caption { "Balances by funding stream" }
                 thead { tr { th scope="col" { "Stream" } th.numeric scope="col" { "Balance" } } }

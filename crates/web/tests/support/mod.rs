@@ -363,3 +363,188 @@ pub fn seed_pool(store: &Store) {
             .expect("a finance officer");
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Integrated personal budgets
+
+/// A person on the practitioner's (North) team with no budget and no account yet, for the
+/// practitioner's journey; and a person on the South team, with a login of their own, whose
+/// budget [`seed_budget_citizen`] makes active and pays. (The people of [`seed_place`]
+/// already hold accounts opened by hand, which a budget's own accounts would clash with.)
+pub const BUDGET_PERSON: &str = "P000003";
+pub const BUDGET_PERSON_NAME: &str = "Jo Budd";
+pub const BUDGET_CITIZEN: &str = "P000004";
+pub const BUDGET_CITIZEN_LOGIN: (&str, &str) = ("robin", "robin-password-1");
+
+/// The date the fixture's assessments and budgets start, and the weeks it pays.
+pub const BUDGET_START: &str = "2025-06-02";
+pub const BUDGET_WEEKS_PAID: u32 = 4;
+
+/// The citizen's financial assessment: a weekly charge in pence.
+pub const BUDGET_CHARGE_PENCE: i64 = 3_000;
+
+/// Needs assessment answers (domain, level); every other domain at its first level.
+/// Social care outcomes: personal care (high), getting about and home (moderate); health:
+/// clinical needs high, mental health moderate.
+pub const BUDGET_ANSWERS: [(&str, &str); 5] = [
+    ("personal_care", "needs_substantial_help"),
+    ("mobility", "needs_help"),
+    ("home", "needs_help"),
+    ("health_clinical", "high"),
+    ("mental_health", "moderate"),
+];
+
+/// The citizen's plan: (what, outcome, category, weekly cost in pence); both components
+/// are direct payments.
+pub const BUDGET_CITIZEN_LINES: [(&str, &str, &str, i64); 2] = [
+    ("Personal assistant", "To get up and dressed each morning", "personal_care", 25_000),
+    ("Cleaner", "A clean and safe home", "domestic", 6_000),
+];
+
+fn budget_date(text: &str) -> chrono::NaiveDate {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
+}
+
+/// The answers of [`BUDGET_ANSWERS`] to the questionnaire in force on `on`.
+pub fn budget_answers(
+    scheme: &onebudget_core::budget::config::Scheme,
+    on: chrono::NaiveDate,
+) -> onebudget_core::budget::needs::Answers {
+    let questionnaire = scheme.questionnaire_on(on).expect("a questionnaire");
+    let mut answers: onebudget_core::budget::needs::Answers = questionnaire
+        .domains
+        .iter()
+        .map(|d| (d.code.clone(), d.levels.first().expect("a level").code.clone()))
+        .collect();
+    for (domain, level) in BUDGET_ANSWERS {
+        answers.insert(domain.to_owned(), level.to_owned());
+    }
+    answers
+}
+
+/// On top of [`seed_place`]: the NHS personal health budget's stream and funding account,
+/// the account direct payments are spent into, and the two people of [`BUDGET_PERSON`] and
+/// [`BUDGET_CITIZEN`].
+pub fn seed_budget_people(store: &Store) {
+    use onebudget_core::ledger::{OpenRecord, OpenRecordInput};
+    use onebudget_store::PersonRecord;
+    let records: Vec<OpenRecordInput> = serde_json::from_value(serde_json::json!([
+        {"type": "funding_stream", "code": "PHB", "name": "NHS personal health budget", "owner": "ICB", "charging_basis": "free_at_point_of_use"},
+        {"type": "account", "code": "ICB-PHB", "name": "ICB personal health budgets", "kind": "funding", "owner": {"organisation": "ICB"}, "stream": "PHB", "may_go_negative": true},
+        {"type": "account", "code": "DP-SPEND", "name": "Spending from direct payments", "kind": "expenditure", "owner": {"organisation": "COUNCIL"}},
+    ]))
+    .expect("records");
+    let records: Vec<OpenRecord> =
+        records.iter().map(|r| OpenRecord::try_from(r).expect("a record")).collect();
+    store.open_records(&records).expect("open the budgets' accounts");
+    let person = |code: &str, team: &str, given: &str, family: &str, nhs: &str| PersonRecord {
+        code: code.into(),
+        given_name: given.into(),
+        family_name: family.into(),
+        nhs_number: nhs.into(),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1951, 7, 9).expect("a date"),
+        team: team.into(),
+        setting: "home".into(),
+        funding: "social_care".into(),
+        delivery_mode: None,
+        weekly_budget_pence: None,
+    };
+    store
+        .add_people(
+            &[],
+            &[],
+            &[
+                person(BUDGET_PERSON, "TEAM-NORTH", "Jo", "Budd", "9990000034"),
+                person(BUDGET_CITIZEN, "TEAM-SOUTH", "Robin", "Southey", "9990000042"),
+            ],
+        )
+        .expect("the budgets' people");
+}
+
+/// On top of [`seed_budget_people`]: [`BUDGET_CITIZEN`]'s needs assessment, a financial
+/// assessment of [`BUDGET_CHARGE_PENCE`] a week, a budget made draft, agreed and active
+/// from [`BUDGET_START`] with [`BUDGET_CITIZEN_LINES`] and both components as direct
+/// payments, [`BUDGET_WEEKS_PAID`] weeks paid, and the person's login
+/// ([`BUDGET_CITIZEN_LOGIN`]). Every step goes through the store's budget operations.
+pub fn seed_budget_citizen(store: &Store) {
+    use onebudget_core::budget::plan::{
+        ComponentInput, DeliveryMode, LineInput, PlanInput, Status,
+    };
+    use onebudget_core::money::Money;
+    let scheme = onebudget_core::budget::config::Scheme::ashby_vale().expect("the scheme");
+    let start = budget_date(BUDGET_START);
+    store
+        .record_needs_assessment(
+            &scheme,
+            BUDGET_CITIZEN,
+            start,
+            None,
+            &budget_answers(&scheme, start),
+            "practitioner",
+        )
+        .expect("a needs assessment");
+    store
+        .record_assessment(&onebudget_store::NewAssessment {
+            person_code: BUDGET_CITIZEN,
+            recorded_by: "finance",
+            nation: "england",
+            effective_date: start,
+            weekly_charge_pence: BUDGET_CHARGE_PENCE,
+            case_json: "{}",
+            explanation_json: "{}",
+        })
+        .expect("a financial assessment");
+    let component = |stream: &str| ComponentInput {
+        stream: stream.into(),
+        agreed: None,
+        reason: None,
+        mode: DeliveryMode::DirectPayment,
+        provider: None,
+    };
+    let plan = PlanInput {
+        components: vec![component("PHB"), component("ASC")],
+        lines: BUDGET_CITIZEN_LINES
+            .iter()
+            .map(|(what, outcome, category, pence)| LineInput {
+                what: (*what).into(),
+                outcome: (*outcome).into(),
+                category: (*category).into(),
+                provider: None,
+                weekly_cost: Money::from_pence(*pence),
+                streams: vec![],
+                override_: None,
+            })
+            .collect(),
+    };
+    for (status, reason) in [
+        (Status::Draft, "support planning"),
+        (Status::Agreed, "agreed at panel"),
+        (Status::Active, "payments start"),
+    ] {
+        let change = onebudget_store::BudgetChange {
+            effective_from: start,
+            status,
+            needs_assessment: None,
+            plan: plan.clone(),
+            reason: reason.into(),
+        };
+        store
+            .record_budget(&scheme, BUDGET_CITIZEN, &change, "practitioner")
+            .expect("a budget version");
+    }
+    let payments = store.budget_payments(&scheme, start, BUDGET_WEEKS_PAID).expect("the payments");
+    store.post(&payments).expect("post the payments");
+    let hash = onebudget_web::auth::hash_password(BUDGET_CITIZEN_LOGIN.1).expect("a hash");
+    store
+        .create_user(&onebudget_store::NewUser {
+            username: BUDGET_CITIZEN_LOGIN.0,
+            display_name: "Robin Southey",
+            role: "citizen",
+            kind: "person",
+            password_hash: Some(&hash),
+            person_code: Some(BUDGET_CITIZEN),
+            team: None,
+            organisation: None,
+        })
+        .expect("the person's login");
+}
