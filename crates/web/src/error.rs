@@ -15,10 +15,11 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use onebudget_core::assessment::AssessError;
+use onebudget_core::budget::BudgetError;
 use onebudget_core::ledger::{BatchError, FieldError, TransferError};
 use onebudget_core::policy::PolicyError;
 use onebudget_core::pool::PoolError;
-use onebudget_store::{OpenError, PoolStoreError, PostError, StoreError};
+use onebudget_store::{BudgetStoreError, OpenError, PoolStoreError, PostError, StoreError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -37,8 +38,9 @@ pub struct ErrorDetail {
     /// `invalid_field`, `idempotency_key_mismatch`, `unknown_account`, `unknown_stream`,
     /// `stream_mismatch`, `overdraft`, `idempotency_conflict`, `unknown_reversal`,
     /// `reversal_mismatch`, `overflow`, `date_not_covered`, `no_rule`,
-    /// `missing_policy_figure`, `pool_refused` (a rule broken, a case that cannot be
-    /// assessed yet, or a pool operation its agreement or state does not allow);
+    /// `missing_policy_figure`, `pool_refused`, `budget_refused` (a rule broken, a case
+    /// that cannot be assessed yet, or a pool or budget operation its agreement or state
+    /// does not allow);
     /// `unauthenticated` (401), `forbidden` (403);
     /// `not_found`, `method_not_allowed`;
     /// `database_unavailable`, `internal_error`.
@@ -90,6 +92,13 @@ pub enum ApiError {
     PoolRefused(String),
     /// The pool, year or agreement named does not exist; the message says which.
     PoolNotFound(String),
+    /// A personal-budget operation the budget's state does not allow (no active budget
+    /// on the day, no needs assessment yet, a review already decided): the message says
+    /// why.
+    BudgetRefused(String),
+    /// The budget, review or other budget record named does not exist; the message says
+    /// which.
+    BudgetNotFound(String),
     /// No route has this path.
     NoRoute { path: String },
     /// The route exists but not for this method.
@@ -173,6 +182,12 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "pool_refused", message.clone(), None)
             }
             ApiError::PoolNotFound(message) => {
+                (StatusCode::NOT_FOUND, "not_found", message.clone(), None)
+            }
+            ApiError::BudgetRefused(message) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "budget_refused", message.clone(), None)
+            }
+            ApiError::BudgetNotFound(message) => {
                 (StatusCode::NOT_FOUND, "not_found", message.clone(), None)
             }
             ApiError::NoRoute { path } => (
@@ -335,6 +350,29 @@ impl From<PoolStoreError> for ApiError {
     }
 }
 
+/// A personal-budget operation that was not done: a bad field (an answer off the scale, a
+/// plan line's cost) is a 422 naming it; a refusal by the budget's state a 422
+/// `budget_refused`; an unknown review or budget a 404; a refused ledger post as from
+/// `POST /api/transfers/batch`; a database failure 500.
+impl From<BudgetStoreError> for ApiError {
+    fn from(error: BudgetStoreError) -> ApiError {
+        match error {
+            BudgetStoreError::Budget(BudgetError::Field(error)) => ApiError::Field(error),
+            BudgetStoreError::Budget(BudgetError::Refused(message))
+            | BudgetStoreError::Refused(message) => ApiError::BudgetRefused(message),
+            BudgetStoreError::Budget(BudgetError::Money(error)) => {
+                ApiError::BudgetRefused(format!("the figures cannot be worked out: {error}"))
+            }
+            BudgetStoreError::Budget(BudgetError::Internal(detail)) => {
+                ApiError::Internal(format!("budget: {detail}"))
+            }
+            BudgetStoreError::NotFound(message) => ApiError::BudgetNotFound(message),
+            BudgetStoreError::Post(error) => ApiError::from(error),
+            BudgetStoreError::Store(error) => ApiError::Store(error),
+        }
+    }
+}
+
 impl From<OpenError> for ApiError {
     fn from(error: OpenError) -> ApiError {
         match error {
@@ -371,6 +409,30 @@ mod tests {
         let (status, body) = ApiError::DatabaseUnavailable(StoreError::Pool("down".into())).body();
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body.error.code, "database_unavailable");
+    }
+
+    #[test]
+    fn budget_errors_name_the_field_or_say_why() {
+        let answer = BudgetStoreError::Budget(BudgetError::Field(FieldError::new(
+            "answers.mobility",
+            "terrible",
+            "one of independent, needs_help",
+        )));
+        let (status, body) = ApiError::from(answer).body();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body.error.field.as_deref(), Some("answers.mobility"));
+        let refused = BudgetStoreError::Refused("P1 has no active budget on 2024-10-01".into());
+        let (status, body) = ApiError::from(refused).body();
+        assert_eq!(
+            (status, body.error.code.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "budget_refused")
+        );
+        let missing = BudgetStoreError::NotFound("no direct-payment review 9".into());
+        assert_eq!(ApiError::from(missing).body().0, StatusCode::NOT_FOUND);
+        let internal = BudgetStoreError::Budget(BudgetError::Internal("secret detail"));
+        let (status, body) = ApiError::from(internal).body();
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.error.message.contains("secret"));
     }
 
     #[test]

@@ -33,6 +33,7 @@ use onebudget_store::Store;
 
 pub mod assessment;
 pub mod auth;
+pub mod budgets;
 pub mod csrf;
 pub mod error;
 pub mod extract;
@@ -164,6 +165,28 @@ pub fn routes() -> Vec<Route> {
         route("/api/pools/{pool}/{year}/close", &["POST"], post(pools::close)),
         route("/api/pools/{pool}/{year}/settlement", &["GET"], get(pools::settlement)),
         route("/api/pools/{pool}/{year}/settlement/confirm", &["POST"], post(pools::confirm)),
+        // Personal budgets: a person's assessments, budget, plan, statement and spending;
+        // finance's payments, monitoring and reviews; a funder's share.
+        route(
+            "/api/people/{code}/needs-assessments",
+            &["GET", "POST"],
+            get(budgets::needs_assessments).post(budgets::record_needs_assessment),
+        ),
+        route(
+            "/api/people/{code}/budget",
+            &["GET", "POST"],
+            get(budgets::budget).post(budgets::record_budget),
+        ),
+        route("/api/people/{code}/plan", &["GET"], get(budgets::plan)),
+        route("/api/people/{code}/statement", &["GET"], get(budgets::statement)),
+        route("/api/people/{code}/statement.csv", &["GET"], get(budgets::statement_csv_route)),
+        route("/api/people/{code}/spending", &["POST"], post(budgets::record_spending)),
+        route("/api/people/{code}/invoices", &["POST"], post(budgets::pay_invoice)),
+        route("/api/budgets/payments", &["POST"], post(budgets::pay_budgets)),
+        route("/api/budgets/monitoring", &["POST"], post(budgets::monitor)),
+        route("/api/budgets/reviews", &["GET"], get(budgets::reviews)),
+        route("/api/budgets/reviews/{id}", &["POST"], post(budgets::decide_review)),
+        route("/api/funders/{stream}/statement", &["GET"], get(budgets::funder_statement)),
     ]
 }
 

@@ -613,6 +613,378 @@ pub struct RuleInput {
     pub caps: Option<std::collections::BTreeMap<String, String>>,
 }
 
+// ----- personal budgets (`onebudget_core::budget`, `onebudget_store::budgets`) -----
+
+/// How severe a need is, on the ladder every domain's levels are placed on.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NeedBand {
+    None,
+    Low,
+    Moderate,
+    High,
+    Severe,
+    Priority,
+}
+
+/// One domain's answer, scored.
+#[derive(ToSchema)]
+pub struct DomainScore {
+    #[schema(example = "mobility")]
+    pub domain: String,
+    #[schema(example = "needs_help")]
+    pub level: String,
+    pub band: NeedBand,
+    pub points: u32,
+}
+
+/// A scored assessment: one score per domain, in the questionnaire's order.
+#[derive(ToSchema)]
+pub struct NeedsScores {
+    pub questionnaire: String,
+    pub domains: Vec<DomainScore>,
+}
+
+/// One stream's eligibility, with the rule, its source and which clause held (or why
+/// none did).
+#[derive(ToSchema)]
+pub struct EligibilityDecision {
+    #[schema(example = "PHB")]
+    pub stream: String,
+    pub eligible: bool,
+    pub reason: String,
+    /// The stream that took over this one's responsibility (continuing healthcare), if
+    /// any.
+    #[schema(required = true)]
+    pub replaced_by: Option<String>,
+}
+
+/// A recorded needs assessment.
+#[derive(ToSchema)]
+pub struct NeedsAssessmentRecord {
+    pub id: i64,
+    pub person_code: String,
+    /// The scheme it was made under.
+    pub scheme: String,
+    pub questionnaire: String,
+    pub assessed_on: NaiveDate,
+    /// Domain code → level code, as given.
+    #[schema(value_type = Object)]
+    pub answers: std::collections::BTreeMap<String, String>,
+    pub scores: NeedsScores,
+    pub eligibility: Vec<EligibilityDecision>,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// How a component of a budget is held and spent.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryMode {
+    /// Paid to the person, who buys their own support.
+    DirectPayment,
+    /// Held by a provider of the person's choosing.
+    IndividualServiceFund,
+    /// Held by the council, which arranges the support.
+    Managed,
+    /// Held by the NHS, which arranges what was agreed.
+    Notional,
+}
+
+/// Where a budget is in its life: draft → agreed → active ⇄ under review → ended.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetStatus {
+    Draft,
+    Agreed,
+    Active,
+    UnderReview,
+    Ended,
+}
+
+/// Who pays for a stream and whether the person is charged.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetCharging {
+    /// NHS money: never charged.
+    Free,
+    /// A grant with its own test, not subject to the weekly charge.
+    Grant,
+    /// Council social care: the person's assessed contribution applies.
+    MeansTested,
+}
+
+/// Whether the RAS's floor or ceiling changed the indicative amount.
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RasClamp {
+    None,
+    Floor,
+    Ceiling,
+}
+
+/// A stream's indicative weekly budget from the Resource Allocation System.
+#[derive(ToSchema)]
+pub struct Indicative {
+    pub points: u32,
+    pub before_limits: String,
+    #[schema(example = "149.60")]
+    pub weekly: String,
+    pub clamp: RasClamp,
+}
+
+/// The practitioner's choice for one stream's component.
+#[derive(ToSchema)]
+pub struct ComponentInput {
+    #[schema(example = "ASC")]
+    pub stream: String,
+    /// The agreed weekly amount, pounds; the indicative amount when absent.
+    pub agreed: Option<String>,
+    /// Why the agreed amount differs from the indicative one (required when it does).
+    pub reason: Option<String>,
+    pub mode: DeliveryMode,
+    /// The provider holding an Individual Service Fund, or arranging managed support.
+    pub provider: Option<String>,
+}
+
+/// A stream's share of a line, set by hand.
+#[derive(ToSchema)]
+pub struct SplitInput {
+    pub stream: String,
+    pub amount: String,
+}
+
+/// A line's allocation set by hand instead of by the allocator, with why.
+#[derive(ToSchema)]
+pub struct OverrideInput {
+    pub split: Vec<SplitInput>,
+    pub reason: String,
+}
+
+/// One line of the support plan, as proposed.
+#[derive(ToSchema)]
+pub struct LineInput {
+    #[schema(example = "Personal assistant")]
+    pub what: String,
+    pub outcome: String,
+    /// A category of the scheme, e.g. `personal_care`, `domestic`, `therapy`.
+    pub category: String,
+    pub provider: Option<String>,
+    #[schema(example = "200.00")]
+    pub weekly_cost: String,
+    /// Streams that may fund this line; any the rules allow when empty.
+    pub streams: Option<Vec<String>>,
+    #[serde(rename = "override")]
+    pub override_: Option<OverrideInput>,
+}
+
+/// The support plan as proposed: the components chosen and the lines.
+#[derive(ToSchema)]
+pub struct PlanInput {
+    /// An eligible stream not listed gets a component at its indicative amount in its
+    /// first delivery mode.
+    pub components: Option<Vec<ComponentInput>>,
+    pub lines: Option<Vec<LineInput>>,
+}
+
+/// A change to a person's budget: the next version.
+#[derive(ToSchema)]
+pub struct BudgetChange {
+    pub effective_from: NaiveDate,
+    pub status: BudgetStatus,
+    /// The needs assessment to use; the person's latest when absent.
+    pub needs_assessment: Option<i64>,
+    pub plan: Option<PlanInput>,
+    /// Why this version is made (agreed at panel, a review after a hospital stay, …).
+    pub reason: String,
+}
+
+/// One stream's component of a budget as decided.
+#[derive(ToSchema)]
+pub struct BudgetComponent {
+    pub stream: String,
+    pub funder: String,
+    pub charging: BudgetCharging,
+    pub indicative: Indicative,
+    pub agreed: String,
+    #[schema(required = true)]
+    pub reason: Option<String>,
+    pub mode: DeliveryMode,
+    #[schema(required = true)]
+    pub provider: Option<String>,
+    /// What the plan's lines draw from this component.
+    pub allocated: String,
+    /// The person's contribution towards it (zero unless means-tested).
+    pub person_pays: String,
+    /// Allocated less the person's contribution.
+    pub funder_pays: String,
+}
+
+/// What one stream funds of a line.
+#[derive(ToSchema)]
+pub struct PlanFunding {
+    pub stream: String,
+    pub amount: String,
+}
+
+/// One line of the plan as decided: what each stream funds, what no stream may or can,
+/// and every step of its allocation in words.
+#[derive(ToSchema)]
+pub struct PlanLine {
+    /// From 1: what spending names as `line`.
+    pub number: usize,
+    pub what: String,
+    pub outcome: String,
+    pub category: String,
+    #[schema(required = true)]
+    pub provider: Option<String>,
+    pub weekly_cost: String,
+    pub funded: Vec<PlanFunding>,
+    /// Kept on the plan and flagged, never dropped.
+    pub unfunded: String,
+    #[schema(required = true)]
+    pub override_reason: Option<String>,
+    pub explanation: Vec<String>,
+}
+
+/// A budget as decided: components, lines and the contribution, with every step.
+#[derive(ToSchema)]
+pub struct BudgetDecision {
+    pub date: NaiveDate,
+    pub questionnaire: String,
+    pub eligibility: Vec<EligibilityDecision>,
+    pub components: Vec<BudgetComponent>,
+    pub lines: Vec<PlanLine>,
+    /// The components' agreed amounts.
+    #[schema(example = "359.60")]
+    pub budget: String,
+    pub plan_cost: String,
+    pub unfunded: String,
+    /// The weekly charge from the financial assessment in force.
+    pub assessed_charge: String,
+    /// The lesser of the assessed charge and the means-tested part of the plan.
+    pub weekly_contribution: String,
+    pub warnings: Vec<String>,
+    pub steps: Vec<String>,
+}
+
+/// One version of a person's budget. Versions are never changed: each change is the
+/// next version.
+#[derive(ToSchema)]
+pub struct BudgetVersion {
+    pub id: i64,
+    pub person_code: String,
+    pub version: i64,
+    pub status: BudgetStatus,
+    pub effective_from: NaiveDate,
+    #[schema(required = true)]
+    pub needs_assessment_id: Option<i64>,
+    #[schema(required = true)]
+    pub financial_assessment_id: Option<i64>,
+    pub plan: PlanInput,
+    pub decision: BudgetDecision,
+    pub reason: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// A direct-payment balance above the threshold, and what a finance officer decided.
+#[derive(ToSchema)]
+pub struct DpReview {
+    pub id: i64,
+    pub person_code: String,
+    pub budget_version: i64,
+    pub stream: String,
+    pub raised_on: NaiveDate,
+    pub balance: String,
+    /// The stream's weekly payment.
+    pub weekly: String,
+    /// The threshold in weeks.
+    pub weeks: i64,
+    pub threshold: String,
+    pub proposed_recovery: String,
+    pub raised_by: String,
+    pub raised_at: String,
+    /// `recovered` or `dismissed`, once decided.
+    #[schema(required = true)]
+    pub decision: Option<String>,
+    #[schema(required = true)]
+    pub decided_amount: Option<String>,
+    #[schema(required = true)]
+    pub decided_by: Option<String>,
+    #[schema(required = true)]
+    pub note: Option<String>,
+}
+
+/// One stream's part of a person's statement.
+#[derive(ToSchema)]
+pub struct StreamStatement {
+    pub stream: String,
+    pub name: String,
+    pub funder: String,
+    pub charging: BudgetCharging,
+    pub mode: DeliveryMode,
+    pub weekly_agreed: String,
+    pub weekly_you_pay: String,
+    pub paid_in: String,
+    pub paid_to_you: String,
+    pub spent_by_you: String,
+    pub paid_to_providers: String,
+    pub returned: String,
+    /// Held in the person's budget account for this stream.
+    pub held_by_funder: String,
+    /// Held in the person's direct-payment account for this stream.
+    pub held_by_you: String,
+}
+
+/// One line of a person's statement, in plain English.
+#[derive(ToSchema)]
+pub struct StatementEntry {
+    pub date: NaiveDate,
+    pub stream: String,
+    pub words: String,
+    pub money_in: String,
+    pub money_out: String,
+}
+
+/// A person's one statement across every stream of their budget.
+#[derive(ToSchema)]
+pub struct PersonStatement {
+    pub person_code: String,
+    #[schema(required = true)]
+    pub from: Option<NaiveDate>,
+    #[schema(required = true)]
+    pub to: Option<NaiveDate>,
+    /// The budget in force at the end of the period, or null if there is none.
+    #[schema(required = true)]
+    pub budget: Option<BudgetVersion>,
+    pub streams: Vec<StreamStatement>,
+    /// By date.
+    pub entries: Vec<StatementEntry>,
+    /// The statement in a few sentences.
+    pub summary: Vec<String>,
+}
+
+/// One funder's share of everyone's budgets. It names no person.
+#[derive(ToSchema)]
+pub struct FunderStatement {
+    pub stream: String,
+    pub name: String,
+    pub funder: String,
+    pub charging: BudgetCharging,
+    /// How many live budgets have a component in this stream.
+    pub budgets: i64,
+    pub weekly_agreed: String,
+    pub weekly_funder_pays: String,
+    pub weekly_people_pay: String,
+    /// Delivery mode → weekly agreed amount.
+    #[schema(value_type = Object)]
+    pub by_mode: std::collections::BTreeMap<String, String>,
+    pub paid_in: String,
+    pub spent: String,
+    pub returned: String,
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -930,5 +1302,261 @@ mod tests {
         assert_eq!(keys(&json(&version)), properties::<AgreementVersion>());
         let kinds = CorePoolKind::ALL.iter().map(|k| k.as_str().to_owned()).collect();
         assert_eq!(enum_values::<PoolKind>(), kinds);
+    }
+
+    /// Golden case 02's joint package, decided by core, recorded as a store version.
+    fn joint_budget() -> (onebudget_store::NeedsAssessmentRecord, onebudget_store::BudgetVersion) {
+        use onebudget_core::budget::config::Scheme;
+        use onebudget_core::budget::needs;
+        use onebudget_core::budget::plan::{
+            self, ComponentInput as CoreComponent, DeliveryMode as CoreMode, LineInput as CoreLine,
+            OverrideInput as CoreOverride, PlanInput as CorePlan, SplitInput as CoreSplit, Status,
+        };
+        let scheme = Scheme::ashby_vale().expect("the demo scheme");
+        let questionnaire = scheme.questionnaire("2024.1").expect("a questionnaire");
+        let mut answers: needs::Answers = questionnaire
+            .domains
+            .iter()
+            .map(|d| (d.code.clone(), d.levels[0].code.clone()))
+            .collect();
+        for (domain, level) in [
+            ("personal_care", "needs_substantial_help"),
+            ("mobility", "needs_help"),
+            ("home", "needs_help"),
+            ("health_clinical", "high"),
+            ("mental_health", "moderate"),
+        ] {
+            answers.insert(domain.into(), level.into());
+        }
+        let scores = needs::score(questionnaire, &answers).expect("scored");
+        let eligibility = needs::eligibility(&scheme, &scores);
+        let date = chrono::NaiveDate::from_ymd_opt(2024, 10, 1).expect("a date");
+        let line = |what: &str, category: &str, pence: i64| CoreLine {
+            what: what.into(),
+            outcome: "an outcome".into(),
+            category: category.into(),
+            provider: Some("PROVIDER".into()),
+            weekly_cost: Money::from_pence(pence),
+            streams: vec![],
+            override_: None,
+        };
+        let mut lines = vec![
+            line("Personal assistant", "personal_care", 20_000),
+            line("Cleaner", "domestic", 6_000),
+            line("Physiotherapy", "therapy", 5_000),
+        ];
+        lines[2].override_ = Some(CoreOverride {
+            split: vec![CoreSplit { stream: "PHB".into(), amount: Money::from_pence(5_000) }],
+            reason: "therapy is the NHS's".into(),
+        });
+        let plan = CorePlan {
+            components: vec![
+                CoreComponent {
+                    stream: "PHB".into(),
+                    agreed: None,
+                    reason: Some("r".into()),
+                    mode: CoreMode::DirectPayment,
+                    provider: None,
+                },
+                CoreComponent {
+                    stream: "ASC".into(),
+                    agreed: None,
+                    reason: None,
+                    mode: CoreMode::DirectPayment,
+                    provider: None,
+                },
+            ],
+            lines,
+        };
+        let decision =
+            plan::decide(&scheme, &scores, date, &plan, Money::from_pence(3_000)).expect("decided");
+        let needs = onebudget_store::NeedsAssessmentRecord {
+            id: 1,
+            person_code: "P1".into(),
+            scheme: scheme.code.clone(),
+            questionnaire: "2024.1".into(),
+            assessed_on: date,
+            answers,
+            scores,
+            eligibility,
+            recorded_by: "pat".into(),
+            recorded_at: "t".into(),
+        };
+        let version = onebudget_store::BudgetVersion {
+            id: 1,
+            person_code: "P1".into(),
+            version: 1,
+            status: Status::Active,
+            effective_from: date,
+            needs_assessment_id: Some(1),
+            financial_assessment_id: Some(1),
+            plan,
+            decision,
+            reason: "agreed".into(),
+            recorded_by: "pat".into(),
+            recorded_at: "t".into(),
+        };
+        (needs, version)
+    }
+
+    #[test]
+    fn budget_mirrors_name_exactly_the_fields_core_and_store_write() {
+        let (needs, version) = joint_budget();
+        let written = json(&needs);
+        assert_eq!(keys(&written), properties::<NeedsAssessmentRecord>());
+        assert_eq!(keys(&written["scores"]), properties::<NeedsScores>());
+        assert_eq!(keys(&written["scores"]["domains"][0]), properties::<DomainScore>());
+        assert_eq!(keys(&written["eligibility"][0]), properties::<EligibilityDecision>());
+
+        let written = json(&version);
+        assert_eq!(keys(&written), properties::<BudgetVersion>());
+        assert_eq!(keys(&written["plan"]), properties::<PlanInput>());
+        assert_eq!(keys(&written["plan"]["components"][0]), properties::<ComponentInput>());
+        assert_eq!(keys(&written["plan"]["lines"][2]), properties::<LineInput>());
+        assert_eq!(keys(&written["plan"]["lines"][2]["override"]), properties::<OverrideInput>());
+        assert_eq!(
+            keys(&written["plan"]["lines"][2]["override"]["split"][0]),
+            properties::<SplitInput>()
+        );
+        let decision = &written["decision"];
+        assert_eq!(keys(decision), properties::<BudgetDecision>());
+        assert_eq!(keys(&decision["components"][0]), properties::<BudgetComponent>());
+        assert_eq!(keys(&decision["components"][0]["indicative"]), properties::<Indicative>());
+        assert_eq!(keys(&decision["lines"][0]), properties::<PlanLine>());
+        assert_eq!(keys(&decision["lines"][0]["funded"][0]), properties::<PlanFunding>());
+
+        let change = onebudget_store::BudgetChange {
+            effective_from: version.effective_from,
+            status: version.status,
+            needs_assessment: Some(1),
+            plan: version.plan.clone(),
+            reason: "r".into(),
+        };
+        assert_eq!(keys(&json(&change)), properties::<BudgetChange>());
+
+        let date = version.effective_from;
+        let review = onebudget_store::DpReview {
+            id: 1,
+            person_code: "P1".into(),
+            budget_version: 1,
+            stream: "PHB".into(),
+            raised_on: date,
+            balance: Money::ZERO,
+            weekly: Money::ZERO,
+            weeks: 2,
+            threshold: Money::ZERO,
+            proposed_recovery: Money::ZERO,
+            raised_by: "f".into(),
+            raised_at: "t".into(),
+            decision: Some("recovered".into()),
+            decided_amount: Some(Money::ZERO),
+            decided_by: Some("f".into()),
+            note: Some("n".into()),
+        };
+        assert_eq!(keys(&json(&review)), properties::<DpReview>());
+
+        let component = &version.decision.components[0];
+        let stream = onebudget_store::StreamStatement {
+            stream: "PHB".into(),
+            name: "n".into(),
+            funder: "ICB".into(),
+            charging: component.charging,
+            mode: component.mode,
+            weekly_agreed: Money::ZERO,
+            weekly_you_pay: Money::ZERO,
+            paid_in: Money::ZERO,
+            paid_to_you: Money::ZERO,
+            spent_by_you: Money::ZERO,
+            paid_to_providers: Money::ZERO,
+            returned: Money::ZERO,
+            held_by_funder: Money::ZERO,
+            held_by_you: Money::ZERO,
+        };
+        let entry = onebudget_store::StatementEntry {
+            date,
+            stream: "PHB".into(),
+            words: "w".into(),
+            money_in: Money::ZERO,
+            money_out: Money::ZERO,
+        };
+        let statement = onebudget_store::PersonStatement {
+            person_code: "P1".into(),
+            from: Some(date),
+            to: None,
+            budget: Some(version.clone()),
+            streams: vec![stream],
+            entries: vec![entry],
+            summary: vec![],
+        };
+        let written = json(&statement);
+        assert_eq!(keys(&written), properties::<PersonStatement>());
+        assert_eq!(keys(&written["streams"][0]), properties::<StreamStatement>());
+        assert_eq!(keys(&written["entries"][0]), properties::<StatementEntry>());
+
+        let funder = onebudget_store::FunderStatement {
+            stream: "PHB".into(),
+            name: "n".into(),
+            funder: "ICB".into(),
+            charging: component.charging,
+            budgets: 1,
+            weekly_agreed: Money::ZERO,
+            weekly_funder_pays: Money::ZERO,
+            weekly_people_pay: Money::ZERO,
+            by_mode: Default::default(),
+            paid_in: Money::ZERO,
+            spent: Money::ZERO,
+            returned: Money::ZERO,
+        };
+        assert_eq!(keys(&json(&funder)), properties::<FunderStatement>());
+    }
+
+    #[test]
+    fn budget_mirror_enums_list_every_value_core_writes() {
+        use onebudget_core::budget::config::{Band, Charging};
+        use onebudget_core::budget::plan::{DeliveryMode as Mode, Status};
+        use onebudget_core::budget::ras::Clamp;
+        fn text<T: serde::Serialize>(value: T) -> String {
+            json(&value).as_str().unwrap_or_default().to_owned()
+        }
+        // Exhaustive matches: a new value fails to compile here until it is mirrored.
+        let band = |b: Band| match b {
+            Band::None
+            | Band::Low
+            | Band::Moderate
+            | Band::High
+            | Band::Severe
+            | Band::Priority => text(b),
+        };
+        let bands =
+            [Band::None, Band::Low, Band::Moderate, Band::High, Band::Severe, Band::Priority];
+        assert_eq!(enum_values::<NeedBand>(), bands.into_iter().map(band).collect());
+        let mode = |m: Mode| match m {
+            Mode::DirectPayment | Mode::IndividualServiceFund | Mode::Managed | Mode::Notional => {
+                text(m)
+            }
+        };
+        let modes =
+            [Mode::DirectPayment, Mode::IndividualServiceFund, Mode::Managed, Mode::Notional];
+        assert_eq!(enum_values::<DeliveryMode>(), modes.into_iter().map(mode).collect());
+        let status = |s: Status| match s {
+            Status::Draft
+            | Status::Agreed
+            | Status::Active
+            | Status::UnderReview
+            | Status::Ended => text(s),
+        };
+        let statuses =
+            [Status::Draft, Status::Agreed, Status::Active, Status::UnderReview, Status::Ended];
+        assert_eq!(enum_values::<BudgetStatus>(), statuses.into_iter().map(status).collect());
+        let charging = |c: Charging| match c {
+            Charging::Free | Charging::Grant | Charging::MeansTested => text(c),
+        };
+        let chargings = [Charging::Free, Charging::Grant, Charging::MeansTested];
+        assert_eq!(enum_values::<BudgetCharging>(), chargings.into_iter().map(charging).collect());
+        let clamp = |c: Clamp| match c {
+            Clamp::None | Clamp::Floor | Clamp::Ceiling => text(c),
+        };
+        let clamps = [Clamp::None, Clamp::Floor, Clamp::Ceiling];
+        assert_eq!(enum_values::<RasClamp>(), clamps.into_iter().map(clamp).collect());
     }
 }

@@ -449,6 +449,94 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         "{\"digest\": \"x\"}",
         Who::Roles(&["finance"]),
     ),
+    // Personal budgets. A person's needs assessments, budget, plan and statement are part
+    // of their record: their team's practitioner, finance and auditors read them (the
+    // citizen reads only their own, and P000001 is not theirs). Needs assessments and
+    // budgets are made by the person's practitioner, never by finance. Spending from a
+    // direct payment is recorded by the person, their practitioner or finance. Paying
+    // budgets and invoices, monitoring and deciding reviews are finance's. A funder's
+    // statement is whole-system figures: finance, commissioners and auditors. Nothing is
+    // seeded for P000001's budget, so an allowed request may be a 400, 404 or 422.
+    (
+        "GET",
+        "/api/people/{code}/needs-assessments",
+        "/api/people/P000001/needs-assessments",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "POST",
+        "/api/people/{code}/needs-assessments",
+        "/api/people/P000001/needs-assessments",
+        "{}",
+        Who::Roles(&["practitioner"]),
+    ),
+    (
+        "GET",
+        "/api/people/{code}/budget",
+        "/api/people/P000001/budget",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "POST",
+        "/api/people/{code}/budget",
+        "/api/people/P000001/budget",
+        "{}",
+        Who::Roles(&["practitioner"]),
+    ),
+    (
+        "GET",
+        "/api/people/{code}/plan",
+        "/api/people/P000001/plan",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "GET",
+        "/api/people/{code}/statement",
+        "/api/people/P000001/statement",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "GET",
+        "/api/people/{code}/statement.csv",
+        "/api/people/P000001/statement.csv",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
+    (
+        "POST",
+        "/api/people/{code}/spending",
+        "/api/people/P000001/spending",
+        "{}",
+        Who::Roles(&["practitioner", "finance"]),
+    ),
+    (
+        "POST",
+        "/api/people/{code}/invoices",
+        "/api/people/P000001/invoices",
+        "{}",
+        Who::Roles(&["finance"]),
+    ),
+    ("POST", "/api/budgets/payments", "/api/budgets/payments", "{}", Who::Roles(&["finance"])),
+    ("POST", "/api/budgets/monitoring", "/api/budgets/monitoring", "{}", Who::Roles(&["finance"])),
+    ("GET", "/api/budgets/reviews", "/api/budgets/reviews", "", Who::Roles(&["finance"])),
+    (
+        "POST",
+        "/api/budgets/reviews/{id}",
+        "/api/budgets/reviews/1",
+        "{\"note\": \"x\"}",
+        Who::Roles(&["finance"]),
+    ),
+    (
+        "GET",
+        "/api/funders/{stream}/statement",
+        "/api/funders/PHB/statement",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
 ];
 
 #[test]

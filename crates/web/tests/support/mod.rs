@@ -548,3 +548,89 @@ pub fn seed_budget_citizen(store: &Store) {
         })
         .expect("the person's login");
 }
+
+/// The person of [`seed_budget_api`]: on the North team (the seeded practitioner's), with
+/// no budget yet, and their login (user name, password).
+pub const API_BUDGET_PERSON: &str = "P000005";
+pub const API_BUDGET_CITIZEN: (&str, &str) = ("ada", "ada-password-1");
+
+/// For the budget API's journey, on top of [`seed_place`]: the NHS personal health
+/// budget's stream and funding account and the account direct payments are spent into
+/// (the same records as `seed_budget_people` opens, so the two may be combined), and
+/// [`API_BUDGET_PERSON`] with their citizen login ([`API_BUDGET_CITIZEN`]).
+pub fn seed_budget_api(store: &Store) {
+    use onebudget_core::ledger::{OpenRecord, OpenRecordInput};
+    use onebudget_store::PersonRecord;
+    let records: Vec<OpenRecordInput> = serde_json::from_value(serde_json::json!([
+        {"type": "funding_stream", "code": "PHB", "name": "NHS personal health budget", "owner": "ICB", "charging_basis": "free_at_point_of_use"},
+        {"type": "account", "code": "ICB-PHB", "name": "ICB personal health budgets", "kind": "funding", "owner": {"organisation": "ICB"}, "stream": "PHB", "may_go_negative": true},
+        {"type": "account", "code": "DP-SPEND", "name": "Spending from direct payments", "kind": "expenditure", "owner": {"organisation": "COUNCIL"}},
+    ]))
+    .expect("records");
+    let records: Vec<OpenRecord> =
+        records.iter().map(|r| OpenRecord::try_from(r).expect("a record")).collect();
+    store.open_records(&records).expect("open the budget accounts");
+    store
+        .add_people(
+            &[],
+            &[],
+            &[PersonRecord {
+                code: API_BUDGET_PERSON.into(),
+                given_name: "Ada".into(),
+                family_name: "Budgetson".into(),
+                nhs_number: "9990000050".into(),
+                birth_date: chrono::NaiveDate::from_ymd_opt(1950, 1, 1).expect("a date"),
+                team: "TEAM-NORTH".into(),
+                setting: "home".into(),
+                funding: "social_care".into(),
+                delivery_mode: None,
+                weekly_budget_pence: None,
+            }],
+        )
+        .expect("the person");
+    let (username, password) = API_BUDGET_CITIZEN;
+    let hash = onebudget_web::auth::hash_password(password).expect("a hash");
+    store
+        .create_user(&onebudget_store::NewUser {
+            username,
+            display_name: "Ada Budgetson",
+            role: "citizen",
+            kind: "person",
+            password_hash: Some(&hash),
+            person_code: Some(API_BUDGET_PERSON),
+            team: None,
+            organisation: None,
+        })
+        .expect("the citizen's login");
+}
+
+/// A signed-in session for an existing user (made without the sign-in form, for API
+/// tests): a client that sends its cookie with every request.
+pub fn session_client(store: &Store, username: &str) -> reqwest::Client {
+    let user = store
+        .users()
+        .expect("users")
+        .into_iter()
+        .find(|u| u.username == username)
+        .expect("the user exists");
+    let token = onebudget_web::auth::new_secret();
+    store
+        .create_session(
+            &onebudget_web::auth::secret_hash(&token),
+            user.id,
+            "csrf",
+            "2999-01-01T00:00:00.000000Z",
+        )
+        .expect("a session");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        reqwest::header::HeaderValue::from_str(&format!("onebudget_session={token}"))
+            .expect("a header"),
+    );
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .default_headers(headers)
+        .build()
+        .expect("an HTTP client")
+}
