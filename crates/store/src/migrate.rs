@@ -59,10 +59,17 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/0005_personal_budgets.sqlite.sql"),
         postgres: include_str!("../migrations/0005_personal_budgets.postgres.sql"),
     },
+    Migration {
+        version: 6,
+        name: "pool_settlements",
+        portable: include_str!("../migrations/0006_pool_settlements.sql"),
+        sqlite: include_str!("../migrations/0006_pool_settlements.sqlite.sql"),
+        postgres: include_str!("../migrations/0006_pool_settlements.postgres.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 fn render(migration: &Migration, dialect: Dialect) -> String {
     let (id, auto_id, date, extra) = match dialect {

@@ -4,6 +4,10 @@
 //! scheme, monitor, settle, confirm), each a query here plus a decision in
 //! `onebudget_core::pool`.
 //!
+//! Once every partner has confirmed, the settlement is kept as confirmed
+//! (`pool_settlements`) and shown from that record: worked out again from a ledger that
+//! holds its transfers, it would have other figures and a digest nobody confirmed.
+//!
 //! `pool_flows` is to monitoring what `balances` is to the ledger: a sum kept in the
 //! transaction that records the transfers ([`record_pool_flows`], called by posting), so
 //! a report over ten million transfers reads a few hundred rows. `onebudget check`
@@ -18,9 +22,11 @@ use onebudget_core::ledger::{
 use onebudget_core::money::Money;
 use onebudget_core::pool::figures::{Flow, YearFigures};
 use onebudget_core::pool::monitoring::{ForecastChoice, ForecastMethod, MonitoringReport, monitor};
-use onebudget_core::pool::settlement::{Settlement, settle};
+use onebudget_core::pool::settlement::{
+    PartnerSettlement, Settlement, SettlementTransfer, Step, settle,
+};
 use onebudget_core::pool::{Agreement, AgreementInput, FinancialYear, PoolError, PoolKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::backend::{Conn, Row, TransferRow, Value, Values};
@@ -96,8 +102,12 @@ pub struct SettlementView {
     pub confirmed_by: Vec<Confirmation>,
     /// Partners that have not yet confirmed these figures.
     pub waiting_for: Vec<String>,
-    /// Whether the settlement transfers are already in the ledger.
+    /// Whether every partner confirmed and the settlement transfers are in the ledger.
+    /// Once they are, the view is the settlement as confirmed (kept when the last partner
+    /// confirmed), not one worked out again from the ledger that now holds them.
     pub posted: bool,
+    /// When the settlement was posted (the last partner's confirmation), once it is.
+    pub posted_at: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -542,6 +552,12 @@ impl Store {
 
     /// The year's figures for an agreement, from the pool accounts' flows.
     pub fn pool_figures(&self, agreement: &Agreement) -> Result<YearFigures, PoolStoreError> {
+        let flows = self.pool_flows_of(agreement)?;
+        Ok(YearFigures::from_flows(agreement, &flows)?)
+    }
+
+    /// The monthly flows through an agreement's pool accounts.
+    fn pool_flows_of(&self, agreement: &Agreement) -> Result<Vec<Flow>, PoolStoreError> {
         let codes: Vec<&str> =
             agreement.pool_accounts().into_iter().map(AccountCode::as_str).collect();
         let flows = self.read(|conn| {
@@ -567,7 +583,7 @@ impl Store {
             )?;
             Ok::<_, StoreError>(flows)
         })?;
-        Ok(YearFigures::from_flows(agreement, &flows)?)
+        Ok(flows)
     }
 
     /// Record a forecast choice (and the commitments) for one scheme.
@@ -686,49 +702,103 @@ impl Store {
         Ok(monitor(&agreement, &figures, through, &commitments, &forecasts)?)
     }
 
-    /// The year-end settlement, its digest and who has confirmed it.
+    /// The year-end settlement, its digest and who has confirmed it. Once every partner
+    /// has confirmed and the transfers are posted, the settlement as it was confirmed
+    /// (kept in `pool_settlements`), with a last step counting the transfers in the ledger.
     pub fn pool_settlement(
         &self,
         pool: &str,
         year: FinancialYear,
     ) -> Result<SettlementView, PoolStoreError> {
+        let start = i64::from(year.start_year());
+        if let Some(posted) = self.read(|conn| posted_settlement_in(conn, pool, start))? {
+            return self.posted_settlement_view(pool, year, posted);
+        }
         let (_, agreement) = self.agreement_on(pool, year, year.last_day())?;
         let closed = self.pool_closed_through(pool, year)?;
-        let figures = self.pool_figures(&agreement)?;
-        let settlement = settle(&agreement, &figures, closed)?;
-        let digest = settlement_digest(&settlement)?;
-        let confirmations = self.read(|conn| {
-            let mut rows = Vec::new();
-            conn.query_each(
-                "SELECT organisation, username, confirmed_at FROM pool_settlement_confirmations WHERE pool = $1 AND year = $2 AND digest = $3 ORDER BY id",
-                &[Value::Text(pool), Value::Int(i64::from(year.start_year())), Value::Text(&digest)],
-                &mut |row| {
-                    rows.push(Confirmation { organisation: row.text(0)?, username: row.text(1)?, confirmed_at: row.text(2)? });
-                    Ok(())
-                },
-            )?;
-            Ok::<_, StoreError>(rows)
-        })?;
-        let waiting_for = agreement
-            .partners
-            .iter()
-            .map(|p| p.organisation.as_str().to_owned())
-            .filter(|org| !confirmations.iter().any(|c| &c.organisation == org))
-            .collect();
-        // Settlement transfers between partners do not pass through the pool's accounts,
-        // so the first settlement key is looked up as well as the pool's flows.
-        // Regression: a settlement made only of partner-to-partner payments looked unposted.
+        let mut flows = self.pool_flows_of(&agreement)?;
+        // No record, yet the ledger holds the settlement's first transfer: the last
+        // confirmation posted the transfers but was not recorded (the two are separate
+        // transactions). Work the figures out without this year's settlement flows, so
+        // that they are the ones confirmed and the last partner can confirm again: the
+        // transfers are then recorded already, and the confirmation and record are written.
         let first_key = onebudget_core::ledger::IdempotencyKey::parse(
             "key",
             &format!("pool/{pool}/{}/settlement/1", year.start_year()),
         )?;
-        let posted = figures.settlement_transfers > 0 || self.transfer(&first_key)?.is_some();
-        Ok(SettlementView { posted, settlement, digest, confirmed_by: confirmations, waiting_for })
+        if self.transfer(&first_key)?.is_some() {
+            flows.retain(|f| !(f.reason == ReasonCode::Settlement && year.contains(f.month)));
+        }
+        let figures = YearFigures::from_flows(&agreement, &flows)?;
+        let settlement = settle(&agreement, &figures, closed)?;
+        let digest = settlement_digest(&settlement)?;
+        let confirmed_by = self.read(|conn| confirmations_in(conn, pool, start, &digest))?;
+        let waiting_for = waiting_for(&settlement, &confirmed_by);
+        Ok(SettlementView {
+            settlement,
+            digest,
+            confirmed_by,
+            waiting_for,
+            posted: false,
+            posted_at: None,
+        })
+    }
+
+    /// The view of a posted settlement: as confirmed, who confirmed it and when, and a
+    /// step saying how many of its transfers the ledger holds.
+    fn posted_settlement_view(
+        &self,
+        pool: &str,
+        year: FinancialYear,
+        posted: PostedSettlement,
+    ) -> Result<SettlementView, PoolStoreError> {
+        let mut settlement = posted.settlement()?;
+        let keys: Vec<String> =
+            (1..=settlement.transfers.len()).map(|n| settlement_key(pool, year, n)).collect();
+        let start = i64::from(year.start_year());
+        let (confirmed_by, found) = self.read(|conn| {
+            let confirmed_by = confirmations_in(conn, pool, start, &posted.digest)?;
+            let texts: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let mut found = 0usize;
+            conn.query_matching(
+                "SELECT idempotency_key FROM transfers WHERE idempotency_key",
+                "",
+                Values::Text(&texts),
+                &mut |_| {
+                    found += 1;
+                    Ok(())
+                },
+            )?;
+            Ok::<_, StoreError>((confirmed_by, found))
+        })?;
+        let when = posted.posted_at.get(..16).unwrap_or(&posted.posted_at).replace('T', " ");
+        let detail = match (keys.first(), keys.last()) {
+            (Some(first), Some(last)) if found == keys.len() => format!(
+                "every partner confirmed these figures, and the ledger holds all {found} of their balancing transfers (keys {first} to {last}), posted {when} (UTC)"
+            ),
+            (Some(first), Some(last)) => format!(
+                "every partner confirmed these figures, but the ledger holds only {found} of their {} balancing transfers (keys {first} to {last}); run onebudget check",
+                keys.len()
+            ),
+            _ => format!(
+                "every partner confirmed these figures at {when} (UTC); no money needed to move"
+            ),
+        };
+        settlement.steps.push(Step { title: "Posted".into(), detail, amount: None });
+        let waiting_for = waiting_for(&settlement, &confirmed_by);
+        Ok(SettlementView {
+            settlement,
+            digest: posted.digest,
+            confirmed_by,
+            waiting_for,
+            posted: true,
+            posted_at: Some(posted.posted_at),
+        })
     }
 
     /// A finance officer of `organisation` confirms the settlement whose digest is
     /// `digest`. When every partner has confirmed the same figures, the balancing
-    /// transfers are posted, all or nothing.
+    /// transfers are posted, all or nothing, and the settlement is kept as confirmed.
     pub fn confirm_pool_settlement(
         &self,
         pool: &str,
@@ -739,54 +809,78 @@ impl Store {
     ) -> Result<(SettlementView, Vec<PostedTransfer>), PoolStoreError> {
         let view = self.pool_settlement(pool, year)?;
         if view.posted {
-            return Err(PoolStoreError::Pool(PoolError::Refused(format!(
-                "the {} settlement of {pool} is already posted to the ledger",
-                year.label()
-            ))));
+            return Err(already_posted(pool, year));
         }
         if !view.settlement.partners.iter().any(|p| p.organisation == organisation) {
             return Err(PoolStoreError::Pool(PoolError::Refused(format!(
                 "{organisation} is not a partner of {pool}; a finance officer of each partner confirms"
             ))));
         }
-        if view.digest != digest.trim() {
+        let digest = digest.trim();
+        if view.digest != digest {
             return Err(PoolStoreError::Pool(PoolError::Refused(
                 "the settlement has changed since you looked at it (the ledger or the agreement moved on); read it again and confirm the new figures".to_owned(),
             )));
         }
         let now = now_utc();
-        let last =
-            view.waiting_for.len() == 1 && view.waiting_for.iter().any(|o| o == organisation);
+        let start = i64::from(year.start_year());
+        // The last confirmation: no other partner is still awaited. (When none is, every
+        // partner confirmed but the settlement was not posted, say after a crash; a repeat
+        // confirmation by any partner posts it.)
+        let last = view.waiting_for.iter().all(|o| o == organisation);
         let mut posted = Vec::new();
-        if last && !view.settlement.transfers.is_empty() {
-            // Post first (idempotent keys), then record the confirmation: a crash between
-            // the two leaves the transfers posted and the confirmation repeatable.
-            let transfers = settlement_transfers(pool, year, &view.settlement)?;
-            posted = self.post(&transfers)?;
+        let mut record = None;
+        if last {
+            let json = serde_json::to_string(&view.settlement)
+                .map_err(|e| StoreError::Corrupt(format!("a settlement cannot be written: {e}")))?;
+            // Read it back before anything is posted, so what is kept is what was shown.
+            let kept = PostedSettlement { digest: digest.to_owned(), json, posted_at: now.clone() };
+            if kept.settlement()? != view.settlement {
+                return Err(PoolStoreError::Store(StoreError::Corrupt(
+                    "a settlement does not read back as it was written".into(),
+                )));
+            }
+            // Post first (idempotent keys), then record the confirmation and the settlement
+            // in one transaction: a crash between the two leaves the transfers posted and
+            // the confirmation repeatable (see `pool_settlement`).
+            if !view.settlement.transfers.is_empty() {
+                let transfers = settlement_transfers(pool, year, &view.settlement)?;
+                posted = self.post(&transfers)?;
+            }
+            record = Some(kept);
         }
         self.write(|conn| {
+            if let Some(existing) = posted_settlement_in(conn, pool, start)? {
+                if existing.digest != digest {
+                    return Err(already_posted(pool, year));
+                }
+            } else if let Some(record) = &record {
+                conn.execute(
+                    "INSERT INTO pool_settlements (pool, year, digest, settlement_json, transfers, posted_by, posted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    &[
+                        Value::Text(pool),
+                        Value::Int(start),
+                        Value::Text(digest),
+                        Value::Text(&record.json),
+                        Value::Int(i64::try_from(view.settlement.transfers.len()).unwrap_or(i64::MAX)),
+                        Value::Text(username),
+                        Value::Text(&now),
+                    ],
+                )?;
+            }
             let known = conn.query_int(
                 "SELECT id FROM pool_settlement_confirmations WHERE pool = $1 AND year = $2 AND organisation = $3 AND digest = $4",
-                &[Value::Text(pool), Value::Int(i64::from(year.start_year())), Value::Text(organisation), Value::Text(digest)],
+                &[Value::Text(pool), Value::Int(start), Value::Text(organisation), Value::Text(digest)],
             )?;
             if known.is_none() {
                 conn.execute(
                     "INSERT INTO pool_settlement_confirmations (pool, year, organisation, digest, username, confirmed_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[Value::Text(pool), Value::Int(i64::from(year.start_year())), Value::Text(organisation), Value::Text(digest), Value::Text(username), Value::Text(&now)],
+                    &[Value::Text(pool), Value::Int(start), Value::Text(organisation), Value::Text(digest), Value::Text(username), Value::Text(&now)],
                 )?;
             }
-            Ok::<_, StoreError>(())
+            Ok::<_, PoolStoreError>(())
         })?;
-        let mut view = view;
-        view.confirmed_by.retain(|c| c.organisation != organisation);
-        view.confirmed_by.push(Confirmation {
-            organisation: organisation.to_owned(),
-            username: username.to_owned(),
-            confirmed_at: now,
-        });
-        view.waiting_for.retain(|o| o != organisation);
-        view.posted = !posted.is_empty();
-        Ok((view, posted))
+        Ok((self.pool_settlement(pool, year)?, posted))
     }
 
     /// The transfers that pay each partner's contributions for `month` into the schemes,
@@ -1041,7 +1135,7 @@ fn settlement_transfers(
     let mut transfers = Vec::new();
     for (index, transfer) in settlement.transfers.iter().enumerate() {
         transfers.push(Transfer::try_from(&TransferInput {
-            idempotency_key: format!("pool/{pool}/{}/settlement/{}", year.start_year(), index + 1),
+            idempotency_key: settlement_key(pool, year, index + 1),
             from: transfer.from.as_str().to_owned(),
             to: transfer.to.as_str().to_owned(),
             amount: transfer.amount.to_plain_string(),
@@ -1053,4 +1147,182 @@ fn settlement_transfers(
         })?);
     }
     Ok(transfers)
+}
+
+/// The idempotency key of a settlement's `n`th transfer (from 1).
+fn settlement_key(pool: &str, year: FinancialYear, n: usize) -> String {
+    format!("pool/{pool}/{}/settlement/{n}", year.start_year())
+}
+
+fn already_posted(pool: &str, year: FinancialYear) -> PoolStoreError {
+    PoolStoreError::Pool(PoolError::Refused(format!(
+        "the {} settlement of {pool} is already posted to the ledger",
+        year.label()
+    )))
+}
+
+/// Who has confirmed the settlement with `digest`, in order.
+fn confirmations_in(
+    conn: &mut dyn Conn,
+    pool: &str,
+    year: i64,
+    digest: &str,
+) -> Result<Vec<Confirmation>, StoreError> {
+    let mut rows = Vec::new();
+    conn.query_each(
+        "SELECT organisation, username, confirmed_at FROM pool_settlement_confirmations WHERE pool = $1 AND year = $2 AND digest = $3 ORDER BY id",
+        &[Value::Text(pool), Value::Int(year), Value::Text(digest)],
+        &mut |row| {
+            rows.push(Confirmation {
+                organisation: row.text(0)?,
+                username: row.text(1)?,
+                confirmed_at: row.text(2)?,
+            });
+            Ok(())
+        },
+    )?;
+    Ok(rows)
+}
+
+/// The settlement's partners that have not confirmed it, in the agreement's order.
+fn waiting_for(settlement: &Settlement, confirmed_by: &[Confirmation]) -> Vec<String> {
+    settlement
+        .partners
+        .iter()
+        .map(|p| p.organisation.clone())
+        .filter(|org| !confirmed_by.iter().any(|c| &c.organisation == org))
+        .collect()
+}
+
+/// A settlement every partner confirmed, as kept in `pool_settlements`.
+struct PostedSettlement {
+    digest: String,
+    json: String,
+    posted_at: String,
+}
+
+impl PostedSettlement {
+    /// The settlement, read back and checked against the digest the partners confirmed.
+    fn settlement(&self) -> Result<Settlement, StoreError> {
+        let stored: StoredSettlement = serde_json::from_str(&self.json)
+            .map_err(|e| StoreError::Corrupt(format!("a posted settlement is unreadable: {e}")))?;
+        let settlement = stored.into_settlement()?;
+        if settlement_digest(&settlement)? != self.digest {
+            return Err(StoreError::Corrupt(format!(
+                "the posted {} settlement of {} does not match the digest its partners confirmed",
+                settlement.year, settlement.pool
+            )));
+        }
+        Ok(settlement)
+    }
+}
+
+fn posted_settlement_in(
+    conn: &mut dyn Conn,
+    pool: &str,
+    year: i64,
+) -> Result<Option<PostedSettlement>, StoreError> {
+    let mut found = None;
+    conn.query_each(
+        "SELECT digest, settlement_json, posted_at FROM pool_settlements WHERE pool = $1 AND year = $2",
+        &[Value::Text(pool), Value::Int(year)],
+        &mut |row| {
+            found =
+                Some(PostedSettlement { digest: row.text(0)?, json: row.text(1)?, posted_at: row.text(2)? });
+            Ok(())
+        },
+    )?;
+    Ok(found)
+}
+
+// The JSON of a `Settlement`, read back. Core's types are written, not read (their codes
+// are checked on parsing), so these mirror them field for field; `into_settlement` names
+// every field, so a field added to core does not compile until it is added here too, and
+// `confirm_pool_settlement` reads each settlement back before it is posted.
+
+#[derive(Deserialize)]
+struct StoredSettlement {
+    pool: String,
+    year: String,
+    kind: PoolKind,
+    agreement_effective_from: NaiveDate,
+    budget: Money,
+    outturn: Money,
+    variance: Money,
+    rule: String,
+    carried_forward: Money,
+    partners: Vec<StoredPartner>,
+    transfers: Vec<StoredTransfer>,
+    steps: Vec<StoredStep>,
+}
+
+#[derive(Deserialize)]
+struct StoredPartner {
+    organisation: String,
+    agreed: Money,
+    paid: Money,
+    spent: Money,
+    share: Money,
+    net: Money,
+}
+
+#[derive(Deserialize)]
+struct StoredTransfer {
+    from: String,
+    to: String,
+    stream: String,
+    amount: Money,
+    memo: String,
+}
+
+#[derive(Deserialize)]
+struct StoredStep {
+    title: String,
+    detail: String,
+    #[serde(default)]
+    amount: Option<Money>,
+}
+
+impl StoredSettlement {
+    fn into_settlement(self) -> Result<Settlement, StoreError> {
+        let mut transfers = Vec::with_capacity(self.transfers.len());
+        for t in self.transfers {
+            transfers.push(SettlementTransfer {
+                from: AccountCode::parse("from", &t.from)?,
+                to: AccountCode::parse("to", &t.to)?,
+                stream: StreamCode::parse("stream", &t.stream)?,
+                amount: t.amount,
+                memo: t.memo,
+            });
+        }
+        Ok(Settlement {
+            pool: self.pool,
+            year: self.year,
+            kind: self.kind,
+            agreement_effective_from: self.agreement_effective_from,
+            budget: self.budget,
+            outturn: self.outturn,
+            variance: self.variance,
+            rule: self.rule,
+            carried_forward: self.carried_forward,
+            partners: self
+                .partners
+                .into_iter()
+                .map(|p| PartnerSettlement {
+                    organisation: p.organisation,
+                    agreed: p.agreed,
+                    paid: p.paid,
+                    spent: p.spent,
+                    share: p.share,
+                    net: p.net,
+                })
+                .collect(),
+            transfers,
+            steps: self
+                .steps
+                .into_iter()
+                .map(|s| Step { title: s.title, detail: s.detail, amount: s.amount })
+                .collect(),
+        })
+    }
 }

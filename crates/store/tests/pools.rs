@@ -1,7 +1,9 @@
 //! Pools in the database, on SQLite and PostgreSQL from one set of bodies: a Better Care
 //! Fund's year from agreement to confirmed settlement, with every figure worked out by
 //! hand from the amounts posted; variations; what bad agreements leave behind (nothing);
-//! and the append-only guarantee on agreements and settlement confirmations.
+//! the settlement as confirmed once it is posted (and after a crash between posting and
+//! recording it); and the append-only guarantee on agreements, settlement confirmations
+//! and posted settlements.
 
 // A test stops at the first surprise: unwrapping and indexing are how it says so.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
@@ -338,8 +340,96 @@ backend_tests! {
         assert!(store.check_pool_flows().unwrap().is_empty());
         let again = store.confirm_pool_settlement("BCF", year(), "ICB", "icb-fo", &view.digest).unwrap_err().to_string();
         assert!(again.contains("already posted"), "{again}");
+        let again = store.confirm_pool_settlement("BCF", year(), "COUNCIL", "council-fo", &view.digest).unwrap_err().to_string();
+        assert!(again.contains("already posted"), "{again}");
+
+        // Once posted, the settlement is shown as it was confirmed. Regression: it was
+        // worked out again from a ledger holding its transfers (schemes empty, a new
+        // digest), so it lost who confirmed and listed only the payment between partners.
         let settled = store.pool_settlement("BCF", year()).unwrap();
-        assert!(settled.posted);
+        assert!(settled.posted && settled.posted_at.is_some());
+        assert_eq!(settled.digest, view.digest, "the digest every partner confirmed");
+        let who: Vec<(&str, &str)> = settled.confirmed_by.iter().map(|c| (c.organisation.as_str(), c.username.as_str())).collect();
+        assert_eq!(who, vec![("COUNCIL", "council-fo"), ("ICB", "icb-fo")]);
+        assert!(settled.waiting_for.is_empty());
+        assert_eq!(settled, done, "the confirmation returned the settlement as it now stands");
+        let (confirmed, now) = (&view.settlement, &settled.settlement);
+        assert_eq!((now.budget, now.outturn, now.variance, &now.partners), (confirmed.budget, confirmed.outturn, confirmed.variance, &confirmed.partners));
+        assert_eq!(now.transfers, confirmed.transfers);
+        assert_eq!(now.transfers.len(), 5, "four returns from the schemes and one between partners");
+        // The steps confirmed, and one more counting every transfer posted (the payment
+        // between partners as well: it touches no pool account).
+        assert_eq!(now.steps[..now.steps.len() - 1], confirmed.steps[..]);
+        let last = now.steps.last().unwrap();
+        assert_eq!(last.title, "Posted");
+        assert!(last.detail.contains("all 5 of their balancing transfers"), "{}", last.detail);
+        assert!(!now.steps.iter().any(|s| s.title == "Already posted"), "{:?}", now.steps);
+        // And exactly these transfers are in the ledger, under the settlement's keys.
+        let keys: Vec<String> = (1..=5).map(|n| format!("pool/BCF/2025/settlement/{n}")).collect();
+        assert_eq!(posted.iter().map(|p| p.idempotency_key.clone()).collect::<Vec<_>>(), keys);
+        for (key, shown) in keys.iter().zip(&now.transfers) {
+            let recorded = store.transfer(&onebudget_core::ledger::IdempotencyKey::parse("key", key).unwrap()).unwrap().unwrap().transfer;
+            assert_eq!(
+                (recorded.from().as_str(), recorded.to().as_str(), recorded.stream().as_str(), recorded.amount(), recorded.memo()),
+                (shown.from.as_str(), shown.to.as_str(), shown.stream.as_str(), shown.amount, shown.memo.as_str()),
+                "{key}"
+            );
+            assert_eq!(recorded.effective_date(), date("2026-03-31"));
+        }
+        // Later money into the closed year changes nothing of what was confirmed.
+        store.post(&[Transfer::try_from(&TransferInput {
+            idempotency_key: "recovery/2".into(),
+            from: "PROV-X".into(),
+            to: "BCF-CARERS".into(),
+            amount: "5.00".into(),
+            stream: "IBCF".into(),
+            effective_date: "2026-03-31".into(),
+            reason: "recovery".into(),
+            memo: "late credit note".into(),
+            reverses: None,
+        }).unwrap()]).unwrap();
+        assert_eq!(store.pool_settlement("BCF", year()).unwrap(), settled);
+    }
+
+    fn a_settlement_posted_but_not_recorded_is_confirmed_again(url: &str) {
+        // The last confirmation posts the transfers and then, in a second transaction,
+        // records itself and the settlement. A crash between the two leaves the transfers
+        // in the ledger and no record: the figures must still be the ones confirmed, and
+        // the last partner's confirmation must go through without posting twice.
+        let store = fixture(url);
+        store.record_agreement(&bcf(), "finance-council").unwrap();
+        contribute(&store, 1..=12, &mut HashMap::new());
+        pay(&store, "REABLEMENT", "10000.00", "2025-05-15", "pay/1");
+        store.close_pool_months("BCF", year(), 12, "finance-council").unwrap();
+        let view = store.pool_settlement("BCF", year()).unwrap();
+        store.confirm_pool_settlement("BCF", year(), "COUNCIL", "council-fo", &view.digest).unwrap();
+        let crashed: Vec<Transfer> = view.settlement.transfers.iter().enumerate().map(|(n, t)| Transfer::try_from(&TransferInput {
+            idempotency_key: format!("pool/BCF/2025/settlement/{}", n + 1),
+            from: t.from.as_str().into(),
+            to: t.to.as_str().into(),
+            amount: t.amount.to_plain_string(),
+            stream: t.stream.as_str().into(),
+            effective_date: "2026-03-31".into(),
+            reason: "settlement".into(),
+            memo: t.memo.clone(),
+            reverses: None,
+        }).unwrap()).collect();
+        assert!(!crashed.is_empty());
+        store.post(&crashed).unwrap();
+        let count = store.transfer_count().unwrap();
+
+        let pending = store.pool_settlement("BCF", year()).unwrap();
+        assert_eq!(pending.digest, view.digest);
+        assert_eq!(pending.settlement, view.settlement);
+        assert_eq!(pending.waiting_for, vec!["ICB".to_owned()]);
+        assert!(!pending.posted);
+        let (done, posted) = store.confirm_pool_settlement("BCF", year(), "ICB", "icb-fo", &view.digest).unwrap();
+        assert_eq!(posted.len(), crashed.len());
+        assert!(posted.iter().all(|p| p.status == onebudget_store::PostStatus::AlreadyRecorded), "{posted:?}");
+        assert_eq!(store.transfer_count().unwrap(), count, "nothing is posted twice");
+        assert!(done.posted && done.waiting_for.is_empty());
+        assert_eq!((done.digest.as_str(), done.confirmed_by.len()), (view.digest.as_str(), 2));
+        assert_eq!(done.settlement.transfers, view.settlement.transfers);
     }
 
     fn a_variation_changes_the_rest_of_the_year(url: &str) {
@@ -416,5 +506,25 @@ backend_tests! {
         let view = store.pool_settlement("BCF", year()).unwrap();
         assert_eq!(view.confirmed_by.len(), 1);
         assert_eq!(view.confirmed_by[0].username, "council-fo");
+
+        // Nothing was paid in or spent, so nothing moves; once the ICB confirms too, the
+        // settlement is kept as confirmed, and that record cannot be changed either.
+        assert!(view.settlement.transfers.is_empty());
+        let (done, posted) = store.confirm_pool_settlement("BCF", year(), "ICB", "icb-fo", &view.digest).unwrap();
+        assert!(posted.is_empty());
+        assert!(done.posted && done.waiting_for.is_empty(), "{done:?}");
+        assert_eq!(done.digest, view.digest);
+        assert!(done.settlement.steps.last().unwrap().detail.contains("no money needed to move"));
+        for sql in [
+            "UPDATE pool_settlements SET digest = 'forged'",
+            "UPDATE pool_settlements SET settlement_json = '{}'",
+            "DELETE FROM pool_settlements",
+        ] {
+            let error = raw_sql(url, sql).expect_err(sql);
+            assert!(!error.is_empty(), "{sql}");
+        }
+        assert_eq!(store.pool_settlement("BCF", year()).unwrap(), done);
+        let again = store.confirm_pool_settlement("BCF", year(), "COUNCIL", "council-fo", &view.digest).unwrap_err().to_string();
+        assert!(again.contains("already posted"), "{again}");
     }
 }

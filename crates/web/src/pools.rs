@@ -465,7 +465,8 @@ pub async fn settlement_view(
 }
 
 /// The year-end risk-share settlement: every step explained, each partner's share and
-/// net position, the balancing transfers, the digest partners confirm, and who has.
+/// net position, the balancing transfers, the digest partners confirm, and who has. Once
+/// posted (`posted: true`, with `posted_at`), the settlement as every partner confirmed it.
 #[utoipa::path(
     get,
     path = "/api/pools/{pool}/{year}/settlement",
@@ -475,7 +476,7 @@ pub async fn settlement_view(
         ("year" = String, Path, description = "The financial year, e.g. `2025`."),
     ),
     responses(
-        (status = 200, description = "The settlement.", content_type = "application/json", body = Object),
+        (status = 200, description = "The settlement (once posted, as confirmed, with who confirmed it and when).", content_type = "application/json", body = Object),
         (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
         (status = 403, description = "The caller may not read pools.", body = ErrorBody),
         (status = 404, description = "No agreement for this pool and year.", body = ErrorBody),

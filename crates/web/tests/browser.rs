@@ -1311,9 +1311,42 @@ mod checks {
             "{text}"
         );
         // Regression: once posted, the page said the settlement still awaited both
-        // partners, and listed only the transfers between partners as posted.
+        // partners, and listed only the transfers between partners as posted; then it said
+        // every partner had confirmed but no longer who: the store worked the settlement out
+        // again from the ledger holding its transfers, under a digest nobody confirmed.
         assert!(!text.contains("Awaiting confirmation"), "{text}");
         assert!(!text.contains("No partner has confirmed"), "{text}");
+        let script = r"return Array.from(document.querySelectorAll('main li'))
+              .map(function (li) { return li.textContent.trim().replace(/\s+/g, ' '); })
+              .filter(function (t) { return t.indexOf(': confirmed by ') >= 0; });";
+        let named: Vec<String> =
+            serde_json::from_value(s.script(script, vec![]).await).expect("the confirmations");
+        assert_eq!(named.len(), 2, "both partners are named: {named:?}");
+        assert!(named[0].starts_with("COUNCIL: confirmed by council-finance at 20"), "{named:?}");
+        assert!(named[1].starts_with("ICB: confirmed by icb-finance at 20"), "{named:?}");
+        assert!(named.iter().all(|t| t.ends_with("(UTC)")), "{named:?}");
+        assert!(text.contains("They were posted at 20"), "{text}");
+        let reference = format!("Figures reference (digest): {}", &view.digest[..16]);
+        assert!(text.contains(&reference), "the digest both confirmed: {text}");
+        let steps = row_cells(s, "Every step of the settlement", "Posted").await;
+        assert!(
+            steps[1].contains(&format!(
+                "all {} of their balancing transfers",
+                view.settlement.transfers.len()
+            )),
+            "{steps:?}"
+        );
+        // The store's view is the settlement as confirmed, by both partners.
+        let posted = settlement_view(s).await;
+        assert!(posted.posted, "{posted:?}");
+        assert_eq!(posted.digest, view.digest, "the digest both partners confirmed");
+        assert_eq!(posted.settlement.transfers, view.settlement.transfers);
+        let who: Vec<_> = posted
+            .confirmed_by
+            .iter()
+            .map(|c| (c.organisation.as_str(), c.username.as_str()))
+            .collect();
+        assert_eq!(who, vec![("COUNCIL", council.0), ("ICB", icb.0)]);
         assert_eq!(
             transfer_rows(s).await,
             expected_rows(&view),

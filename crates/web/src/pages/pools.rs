@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, decide};
-use onebudget_core::ledger::{IdempotencyKey, Transfer};
 use onebudget_core::pool::FinancialYear;
 use onebudget_core::pool::monitoring::{ForecastMethod, MonitoringReport};
 use onebudget_store::SettlementView;
@@ -699,63 +698,19 @@ async fn settlement_page(
         }
         Err(e) => return page_failed(e),
     };
-    let posted = if view.posted {
-        match posted_settlement_transfers(state, pool, year).await {
-            Ok(posted) => posted,
-            Err(e) => return page_failed(e),
-        }
-    } else {
-        Vec::new()
-    };
     let title = format!("{} {}: year-end settlement", view.settlement.pool, view.settlement.year);
     render_with(
         caller,
         principal,
         status,
         &title,
-        settlement_markup(&view, &posted, &title, &back, caller, principal, errors, done),
+        settlement_markup(&view, &title, &back, caller, principal, errors, done),
     )
-}
-
-/// More balancing transfers than any settlement has (one per partner and scheme, and one
-/// per partner between partners); the search for posted ones stops here at the latest.
-const MAX_SETTLEMENT_TRANSFERS: usize = 10_000;
-
-/// The balancing transfers a posted settlement put in the ledger, read back by their
-/// idempotency keys (the store's, `pool/{pool}/{year}/settlement/{n}` from 1).
-///
-/// Once posted, the store works the settlement out again from a ledger that already holds
-/// these transfers: the schemes are then empty, so the transfers it lists are only those
-/// between partners, and its digest is new, so no partner's confirmation names it. The
-/// page shows what the ledger holds instead. Regression: the page said the posted
-/// settlement still awaited both partners and listed only part of what was posted.
-async fn posted_settlement_transfers(
-    state: &AppState,
-    pool: String,
-    year: FinancialYear,
-) -> Result<Vec<Transfer>, ApiError> {
-    state
-        .run(move |store| {
-            let mut posted = Vec::new();
-            for number in 1..=MAX_SETTLEMENT_TRANSFERS {
-                let key = IdempotencyKey::parse(
-                    "key",
-                    &format!("pool/{pool}/{}/settlement/{number}", year.start_year()),
-                )?;
-                match store.transfer(&key)? {
-                    Some(recorded) => posted.push(recorded.transfer),
-                    None => break,
-                }
-            }
-            Ok::<_, ApiError>(posted)
-        })
-        .await
 }
 
 #[allow(clippy::too_many_arguments)]
 fn settlement_markup(
     view: &SettlementView,
-    posted: &[Transfer],
     title: &str,
     back: &str,
     caller: &Caller,
@@ -765,8 +720,12 @@ fn settlement_markup(
 ) -> Markup {
     let s = &view.settlement;
     let organisation = principal.organisation.clone().unwrap_or_default();
+    // A partner still awaited confirms; so may any partner when none is awaited but the
+    // settlement is not posted (its posting was interrupted), which posts it.
+    let is_partner = s.partners.iter().any(|p| p.organisation == organisation);
     let can_confirm = !view.posted
-        && view.waiting_for.contains(&organisation)
+        && is_partner
+        && (view.waiting_for.contains(&organisation) || view.waiting_for.is_empty())
         && may(principal, &Action::ConfirmSettlement { partner: &organisation });
     html! {
         (error_summary(errors))
@@ -798,17 +757,7 @@ fn settlement_markup(
             }
         }
         h2 { "Balancing transfers" }
-        @if view.posted && !posted.is_empty() {
-            table.table {
-                caption { "The balancing transfers, posted to the ledger" }
-                thead { tr { th scope="col" { "From" } th scope="col" { "To" } th scope="col" { "Stream" } th.numeric scope="col" { "Amount" } th scope="col" { "What" } } }
-                tbody {
-                    @for t in posted {
-                        tr { td { (t.from().as_str()) } td { (t.to().as_str()) } td { (t.stream().as_str()) } td.numeric { (t.amount()) } td { (t.memo()) } }
-                    }
-                }
-            }
-        } @else if s.transfers.is_empty() {
+        @if s.transfers.is_empty() {
             p { "No money needs to move." }
         } @else {
             table.table {
@@ -822,23 +771,22 @@ fn settlement_markup(
             }
         }
         h2 { "Confirmations" }
-        @if view.posted {
-            // What the store lists now is worked out again after the posting (see
-            // `posted_settlement_transfers`), so it is not shown as if awaited.
-            p { "Every partner confirmed the settlement, so its balancing transfers are in the ledger." }
+        @if view.confirmed_by.is_empty() {
+            p { "No partner has confirmed these figures yet." }
         } @else {
-            @if view.confirmed_by.is_empty() {
-                p { "No partner has confirmed these figures yet." }
-            } @else {
-                ul { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (c.confirmed_at.get(..16).unwrap_or(&c.confirmed_at).replace('T', " ")) " (UTC)" } } }
-            }
-            @if view.waiting_for.is_empty() {
-                p { "Every partner has confirmed." }
-            } @else {
-                p { "Awaiting confirmation from: " (view.waiting_for.join(", ")) "." }
-            }
-            p.hint { "Figures reference (digest): " code { (view.digest.get(..16).unwrap_or(&view.digest)) } }
+            ul { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (utc_minute(&c.confirmed_at)) " (UTC)" } } }
         }
+        @if view.posted {
+            p {
+                "Every partner confirmed the settlement, so its balancing transfers are in the ledger."
+                @if let Some(at) = &view.posted_at { " They were posted at " (utc_minute(at)) " (UTC)." }
+            }
+        } @else if view.waiting_for.is_empty() {
+            p { "Every partner has confirmed, but the transfers are not yet posted; confirm again to post them." }
+        } @else {
+            p { "Awaiting confirmation from: " (view.waiting_for.join(", ")) "." }
+        }
+        p.hint { "Figures reference (digest): " code { (view.digest.get(..16).unwrap_or(&view.digest)) } }
         @if can_confirm {
             form method="post" action={ (back) "/settlement/confirm" } {
                 input type="hidden" name=(FIELD) value=(caller.csrf_token.as_deref().unwrap_or(""));
@@ -847,6 +795,11 @@ fn settlement_markup(
             }
         }
     }
+}
+
+/// An RFC 3339 time to the minute, as `2026-04-02 09:15`.
+fn utc_minute(at: &str) -> String {
+    at.get(..16).unwrap_or(at).replace('T', " ")
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]
