@@ -77,7 +77,7 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
         ));
     }
     let started = std::time::Instant::now();
-    let progress = ProgressBar::new(5);
+    let progress = ProgressBar::new(6);
     progress.set_style(
         ProgressStyle::with_template(
             "{spinner} building the demo place [{bar:30}] {pos}/{len} {msg}",
@@ -257,6 +257,8 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
     store.open_records(&records).map_err(|e| anyhow::anyhow!("{e}"))?;
     progress.inc(1);
 
+    let integrated: Vec<&str> =
+        crate::demo_budgets::chosen(&place).iter().map(|p| p.code.as_str()).collect();
     progress.set_message("two years of transfers");
     let mut transfers = Vec::new();
     let mut push = |key: String,
@@ -297,6 +299,10 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
             format!("Disabled Facilities Grant passed to the housing body {tag}"),
         )?;
         for (person, stream, funder, weekly, direct, provider) in &budgets {
+            // From April 2025 the integrated budgets' money moves through them alone.
+            if month >= 12 && integrated.contains(person) {
+                continue;
+            }
             let budget_account = format!("{person}-{stream}");
             let monthly = weekly.weekly_to_monthly()?;
             push(
@@ -362,18 +368,26 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
     progress.set_message("the Better Care Fund and an aligned budget");
     let pool_transfers = crate::demo_pools::build(store)?;
     progress.inc(1);
+
+    progress.set_message("integrated personal budgets");
+    let scheme = onebudget_core::budget::config::Scheme::ashby_vale()
+        .map_err(|e| anyhow::anyhow!("the personal-budget scheme: {e}"))?;
+    let budget_transfers =
+        crate::demo_budgets::build(store, &scheme, &crate::demo_budgets::chosen(&place), seed)?;
+    progress.inc(1);
     progress.finish_and_clear();
     Ok(format!(
-        "built {} in {} in {:.1} s: {} residents, {} adults receiving care ({} with a personal budget), {} organisations, {} accounts, {} transfers over April 2024 to March 2026",
+        "built {} in {} in {:.1} s: {} residents, {} adults receiving care ({} with a personal budget, {} of them integrated from April 2025), {} organisations, {} accounts, {} transfers over April 2024 to March 2026",
         place.name,
         store.description(),
         started.elapsed().as_secs_f64(),
         place.residents,
         place.people.len(),
         budgets.len(),
+        integrated.len(),
         organisations.len(),
         records.len(),
-        posted.len() + pool_transfers
+        posted.len() + pool_transfers + budget_transfers
     ))
 }
 

@@ -14,7 +14,9 @@ use onebudget_store::{DEFAULT_DATABASE_URL, Store};
 mod access;
 mod assess;
 mod bench;
+mod budget;
 mod demo;
+mod demo_budgets;
 mod demo_pools;
 mod input;
 mod ledger;
@@ -89,6 +91,11 @@ enum Command {
     /// values, from what agreed support plans really cost, and shows how well that fits.
     #[command(subcommand)]
     Ras(ras::RasCommand),
+    /// Integrated personal budgets: the scheme (needs questionnaire, streams, RAS), needs
+    /// assessments, budget versions and plans, payments, direct-payment spending and
+    /// reviews, and statements for people and funders.
+    #[command(subcommand)]
+    Budget(budget::BudgetCommand),
     /// Recompute every balance from the transfers and verify every invariant of the
     /// ledger. Exits with status 1, naming each violation, if anything is wrong.
     Check {
@@ -431,6 +438,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pool(command) => {
             let store = open_store(&cli.database_url)?;
             pool::run(&store, command)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Budget(command) => {
+            let store = open_store(&cli.database_url)?;
+            let scheme = onebudget_core::budget::config::Scheme::ashby_vale()
+                .map_err(|e| anyhow::anyhow!("the personal-budget scheme: {e}"))?;
+            budget::run(&store, &scheme, command)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Ras(command) => {

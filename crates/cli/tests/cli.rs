@@ -354,9 +354,63 @@ fn demo_builds_a_sound_place_once() {
     }
     assert!(onebudget(&url, &["check"]).status.success());
 
+    // Integrated budgets: the citizen holds one active budget from three streams (an NHS
+    // joint package, a carers' grant and social care) and pays only towards social care.
+    let connection = rusqlite::Connection::open(dir.path().join("demo.db")).unwrap();
+    let citizen: String = connection
+        .query_row("SELECT person_code FROM users WHERE role = 'citizen'", [], |r| r.get(0))
+        .unwrap();
+    let shown =
+        onebudget(&url, &["budget", "show", &citizen, "--on", "2025-06-01", "--format", "json"]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let version: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(version["status"], "active");
+    let components = version["decision"]["components"].as_array().unwrap();
+    let streams: Vec<&str> = components.iter().map(|c| c["stream"].as_str().unwrap()).collect();
+    assert_eq!(streams, ["PHB", "BCF", "ASC"]);
+    for c in components {
+        let pays = onebudget_core::money::Money::parse(c["person_pays"].as_str().unwrap()).unwrap();
+        assert_eq!(pays.is_positive(), c["stream"] == "ASC", "{c}");
+    }
+    // The statement names each receipt; monitoring left reviews for finance to decide.
+    let statement =
+        text(&onebudget(&url, &["budget", "statement", &citizen, "--format", "csv"]).stdout);
+    assert!(statement.contains("receipt R250407-"), "{statement}");
+    let reviews = onebudget(&url, &["budget", "reviews", "--open", "--format", "json"]);
+    let reviews: serde_json::Value = serde_json::from_slice(&reviews.stdout).unwrap();
+    let review = &reviews.as_array().unwrap()[0];
+    let id = review["id"].to_string();
+    let proposed = review["proposed_recovery"].as_str().unwrap().to_owned();
+    let refused = onebudget(
+        &url,
+        &["budget", "decide", &id, "--as", "practitioner", "--recover", &proposed, "--note", "x"],
+    );
+    assert!(!refused.status.success(), "a practitioner cannot decide a recovery");
+    let dp = format!("{}-DP", review["person_code"].as_str().unwrap());
+    let stream = review["stream"].as_str().unwrap().to_owned();
+    let before = our_balances(&url, &["--stream", &stream]).get(&dp).copied().unwrap();
+    let decided = onebudget(
+        &url,
+        &[
+            "budget",
+            "decide",
+            &id,
+            "--as",
+            "finance",
+            "--recover",
+            &proposed,
+            "--note",
+            "agreed at review",
+        ],
+    );
+    assert!(decided.status.success(), "{}", text(&decided.stderr));
+    let after = our_balances(&url, &["--stream", &stream]).get(&dp).copied().unwrap_or(0);
+    let proposed_pence = onebudget_core::money::Money::parse(&proposed).unwrap().pence();
+    assert_eq!(before - after, proposed_pence, "the recovery moves exactly what was confirmed");
+    assert!(onebudget(&url, &["check"]).status.success());
+
     // The people: synthetic NHS numbers that pass the check digit and sit in the 999
     // range never issued to a patient; about three quarters hold a personal budget.
-    let connection = rusqlite::Connection::open(dir.path().join("demo.db")).unwrap();
     let numbers: Vec<String> = connection
         .prepare("SELECT nhs_number FROM people")
         .unwrap()
