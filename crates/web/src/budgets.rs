@@ -735,10 +735,8 @@ pub async fn pay_invoice(
     let target = format!("/api/people/{code}/invoices");
     // Paying is finance's, whoever the person; the person must exist.
     caller.authorize(&state, Action::PayBudgets, &target).await?;
-    let wanted = code.clone();
-    if state.run(move |store| store.person(&wanted)).await?.is_none() {
-        return Err(ApiError::NotFound { what: "person", code });
-    }
+    // Paying from a person's budget touches their record: one audited read names them.
+    people::authorize_person(&state, &caller, &code, false, &target).await?;
     let input: InvoiceRequest = read_body(request).await?;
     let amount = amount("amount", &input.amount)?;
     let date = parse_date("date", &input.date)?;
@@ -1006,6 +1004,13 @@ pub async fn decide_review(
         .transpose()
         .map_err(ApiError::from)?;
     let by = allowed.principal.username.clone();
+    // A decision moves a person's money: one audited read of their record names them.
+    let review = state
+        .run(move |store| store.dp_review(id).map_err(ApiError::from))
+        .await?
+        .ok_or_else(|| ApiError::NotFound { what: "review", code: id.to_string() })?;
+    let target = format!("/api/budgets/reviews/{id}");
+    people::authorize_person(&state, &allowed.caller, &review.person_code, false, &target).await?;
     let shared = state.clone();
     let (review, transfers) = state
         .run(move |store| {

@@ -517,8 +517,18 @@ async fn from_assessment_to_statement(app: &TestApp) {
         )
         .await;
     more.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("amount"));
+    let last_row = app.audit_rows().await.iter().map(|r| r.id).max().unwrap_or(0);
     let decided = finance.post(&format!("/api/budgets/reviews/{phb_review}"), &decide).await;
     let decided = decided.ok(StatusCode::OK);
+    // Deciding moves the person's money, so it names them in the audit log: the person
+    // can see who acted on their record.
+    let rows = app.audit_rows().await;
+    let new_rows: Vec<_> = rows.iter().filter(|r| r.id > last_row).collect();
+    assert!(
+        new_rows.iter().any(|r| r.entry.person_code.as_deref()
+            == Some(decided["review"]["person_code"].as_str().unwrap())),
+        "the decision leaves an audit row naming the person: {new_rows:?}"
+    );
     assert_eq!(decided["review"]["decision"], "recovered");
     assert_eq!(decided["transfers"].as_array().unwrap().len(), 1);
     let twice = finance.post(&format!("/api/budgets/reviews/{phb_review}"), &decide).await;

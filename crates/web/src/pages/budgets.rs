@@ -2179,6 +2179,27 @@ pub async fn decide_review(
         Ok(s) => s,
         Err(e) => return failed(e),
     };
+    // A decision moves a person's money: one audited read of their record names them.
+    let found = state.run(move |store| store.dp_review(id).map_err(ApiError::from)).await;
+    match found {
+        Ok(Some(review)) => {
+            if let Err(d) = crate::people::authorize_person(
+                &state,
+                &caller,
+                &review.person_code,
+                false,
+                &target,
+            )
+            .await
+            {
+                return denied(d);
+            }
+        }
+        Ok(None) => {
+            return message_page(StatusCode::NOT_FOUND, "Not found", "There is no such review.");
+        }
+        Err(e) => return failed(e),
+    }
     let username = principal.username.clone();
     let outcome = state
         .run(move |store| {
