@@ -134,6 +134,18 @@ pub enum BudgetCommand {
         #[arg(long)]
         note: String,
     },
+    /// Import budgets from another system (CSV, one row per component):
+    /// `person,stream,weekly,mode,provider,effective_from,status`. The whole file is
+    /// checked before anything is written; a bad line is named as `line N: …`.
+    Import {
+        #[arg(long)]
+        input: PathBuf,
+        /// Where the budgets come from, kept with each.
+        #[arg(long, default_value = "the council's previous system")]
+        source: String,
+        #[arg(long, default_value = "command line")]
+        recorded_by: String,
+    },
     /// A person's one statement across every stream, in plain English.
     Statement {
         person: String,
@@ -395,6 +407,23 @@ pub fn run(store: &Store, scheme: &Scheme, command: BudgetCommand) -> anyhow::Re
             }
             Ok(())
         }
+        BudgetCommand::Import { input, source, recorded_by } => {
+            let text = crate::input::read_text(&input)?;
+            let imports = parse_import(&text, &source)?;
+            for (line, import) in &imports {
+                store.check_import(scheme, import).map_err(|e| {
+                    anyhow::anyhow!("line {line}: {}: {e}\nnothing was written", import.person)
+                })?;
+            }
+            for (line, import) in &imports {
+                store
+                    .import_budget(scheme, import, &recorded_by)
+                    .map_err(|e| anyhow::anyhow!("line {line}: {}: {e}", import.person))?;
+                audit(store, "plan_budget", &import.person, "budget imported")?;
+            }
+            println!("imported {} budget(s) from {}", imports.len(), input.display());
+            Ok(())
+        }
         BudgetCommand::Statement { person, from, to, format } => {
             let from = from.map(|f| parse_date("--from", &f)).transpose()?;
             let to = to.map(|t| parse_date("--to", &t)).transpose()?;
@@ -556,4 +585,63 @@ fn print_budget(v: &BudgetVersion) {
     for s in &d.steps {
         println!("  {s}");
     }
+}
+
+/// Parse an import file into one budget per person (in the order first seen), with the
+/// line of each person's first row.
+fn parse_import(
+    text: &str,
+    source: &str,
+) -> anyhow::Result<Vec<(usize, onebudget_store::BudgetImport)>> {
+    use onebudget_core::budget::plan::{DeliveryMode, ImportedComponent, Status};
+    const HEADER: [&str; 7] =
+        ["person", "stream", "weekly", "mode", "provider", "effective_from", "status"];
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
+    let header = reader.headers().map_err(|e| anyhow::anyhow!("line 1: {e}"))?.clone();
+    if header.iter().map(str::trim).ne(HEADER) {
+        anyhow::bail!("line 1: the header must be {}", HEADER.join(","));
+    }
+    let mut out: Vec<(usize, onebudget_store::BudgetImport)> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let line = record.position().map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+        let cell = |i: usize| record.get(i).map(str::trim).unwrap_or("");
+        let fail = |what: String| anyhow::anyhow!("line {line}: {what}\nnothing was written");
+        let person = cell(0).to_owned();
+        if person.is_empty() {
+            return Err(fail("person: give the person's code".into()));
+        }
+        let weekly = Money::parse(cell(2)).map_err(|e| fail(format!("weekly: {e}")))?;
+        let mode: DeliveryMode = serde_json::from_value(serde_json::Value::String(cell(3).to_owned()))
+            .map_err(|_| fail(format!("mode: {:?} is not one of direct_payment, individual_service_fund, managed, notional", cell(3))))?;
+        let provider = Some(cell(4).to_owned()).filter(|p| !p.is_empty());
+        let effective_from =
+            parse_date("effective_from", cell(5)).map_err(|e| fail(e.to_string()))?;
+        let status = Status::parse(cell(6)).map_err(|e| fail(e.to_string()))?;
+        let component = ImportedComponent { stream: cell(1).to_owned(), weekly, mode, provider };
+        match out.iter_mut().find(|(_, b)| b.person == person) {
+            Some((_, b)) => {
+                if b.effective_from != effective_from || b.status != status {
+                    return Err(fail(format!(
+                        "{person}'s rows must share one effective_from and status"
+                    )));
+                }
+                b.components.push(component);
+            }
+            None => out.push((
+                line,
+                onebudget_store::BudgetImport {
+                    person,
+                    effective_from,
+                    status,
+                    components: vec![component],
+                    source: source.to_owned(),
+                },
+            )),
+        }
+    }
+    if out.is_empty() {
+        anyhow::bail!("the file has no budgets after its header");
+    }
+    Ok(out)
 }

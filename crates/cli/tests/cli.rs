@@ -409,6 +409,38 @@ fn demo_builds_a_sound_place_once() {
     assert_eq!(before - after, proposed_pence, "the recovery moves exactly what was confirmed");
     assert!(onebudget(&url, &["check"]).status.success());
 
+    // Budgets from another system: the whole file is checked first, so a bad line
+    // leaves nothing imported; then both people hold an active budget.
+    let south: Vec<String> = connection
+        .prepare("SELECT code FROM people WHERE team = 'TEAM-SOUTH' AND setting = 'home' ORDER BY code LIMIT 2")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let header = "person,stream,weekly,mode,provider,effective_from,status\n";
+    let good = format!(
+        "{header}{a},ASC,210.00,managed,PROV-DAYSERVICES,2025-04-07,active\n{a},PHB,95.50,notional,,2025-04-07,active\n{b},ASC,120.00,direct_payment,,2025-04-07,agreed\n",
+        a = south[0],
+        b = south[1]
+    );
+    let bad = good.replace("notional", "teleportation");
+    let file = dir.path().join("budgets.csv");
+    std::fs::write(&file, &bad).unwrap();
+    let refused = onebudget(&url, &["budget", "import", "--input", file.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("line 3: mode"), "{}", text(&refused.stderr));
+    assert!(!onebudget(&url, &["budget", "show", &south[0]]).status.success(), "nothing imported");
+    std::fs::write(&file, &good).unwrap();
+    let imported = onebudget(&url, &["budget", "import", "--input", file.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let shown = onebudget(&url, &["budget", "show", &south[0], "--format", "json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(shown["decision"]["budget"], "305.50");
+    assert_eq!(shown["status"], "active");
+    let again = onebudget(&url, &["budget", "import", "--input", file.to_str().unwrap()]);
+    assert!(text(&again.stderr).contains("already has a budget"), "{}", text(&again.stderr));
+
     // The people: synthetic NHS numbers that pass the check digit and sit in the 999
     // range never issued to a patient; about three quarters hold a personal budget.
     let numbers: Vec<String> = connection

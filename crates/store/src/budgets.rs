@@ -111,6 +111,17 @@ pub struct BudgetChange {
     pub reason: String,
 }
 
+/// A budget brought from another system (see [`Store::import_budget`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BudgetImport {
+    pub person: String,
+    pub effective_from: NaiveDate,
+    pub status: Status,
+    pub components: Vec<plan::ImportedComponent>,
+    /// Where it came from, for the record ("the council's case-management system").
+    pub source: String,
+}
+
 /// One version of a person's budget.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BudgetVersion {
@@ -649,6 +660,127 @@ impl Store {
             recorded_by: recorded_by.to_owned(),
             recorded_at: now,
         })
+    }
+
+    /// Bring a budget from another system: the first version of the person's budget,
+    /// agreed or active, carried at the agreed amounts with no needs assessment or plan
+    /// yet (see `budget::plan::imported`). Refused for a person who already has a budget.
+    pub fn import_budget(
+        &self,
+        scheme: &Scheme,
+        import: &BudgetImport,
+        recorded_by: &str,
+    ) -> Result<BudgetVersion, BudgetStoreError> {
+        let (decision, financial) = self.check_import(scheme, import)?;
+        let (person, effective_from, status, source) =
+            (import.person.as_str(), import.effective_from, import.status, import.source.as_str());
+        if matches!(status, Status::Active) {
+            self.open_budget_accounts(scheme, person, &decision)?;
+        }
+        let plan_json = to_json("budget plan", &PlanInput::default())?;
+        let decision_json = to_json("budget decision", &decision)?;
+        let now = now_utc();
+        let reason = format!("imported from {source}");
+        let id = self.write(|conn| {
+            let latest = conn
+                .query_int(
+                    "SELECT COALESCE(MAX(version), 0) FROM budget_versions WHERE person_code = $1",
+                    &[Value::Text(person)],
+                )?
+                .unwrap_or(0);
+            if latest > 0 {
+                return Err(refused(format!(
+                    "{person} already has a budget in onebudget; change it by review, not import"
+                )));
+            }
+            conn.execute(
+                "INSERT INTO budget_versions (person_code, version, status, effective_from, \
+                 needs_assessment_id, financial_assessment_id, weekly_budget_pence, \
+                 weekly_contribution_pence, plan_json, decision_json, reason, recorded_by, \
+                 recorded_at) VALUES ($1, 1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    Value::Text(person),
+                    Value::Text(status.as_str()),
+                    Value::Date(effective_from),
+                    Value::OptInt(financial),
+                    Value::Int(decision.budget.pence()),
+                    Value::Int(decision.weekly_contribution.pence()),
+                    Value::Text(&plan_json),
+                    Value::Text(&decision_json),
+                    Value::Text(&reason),
+                    Value::Text(recorded_by),
+                    Value::Text(&now),
+                ],
+            )?;
+            Ok::<_, BudgetStoreError>(
+                conn.query_int(
+                    "SELECT id FROM budget_versions WHERE person_code = $1 AND version = 1",
+                    &[Value::Text(person)],
+                )?
+                .unwrap_or(0),
+            )
+        })?;
+        Ok(BudgetVersion {
+            id,
+            person_code: person.to_owned(),
+            version: 1,
+            status,
+            effective_from,
+            needs_assessment_id: None,
+            financial_assessment_id: financial,
+            plan: PlanInput::default(),
+            decision,
+            reason,
+            recorded_by: recorded_by.to_owned(),
+            recorded_at: now,
+        })
+    }
+
+    /// Everything [`Store::import_budget`] checks, without writing: so a whole file of
+    /// budgets can be checked before any of it is imported.
+    pub fn check_import(
+        &self,
+        scheme: &Scheme,
+        import: &BudgetImport,
+    ) -> Result<(BudgetDecision, Option<i64>), BudgetStoreError> {
+        let (person, effective_from, status, components, source) = (
+            import.person.as_str(),
+            import.effective_from,
+            import.status,
+            import.components.as_slice(),
+            import.source.as_str(),
+        );
+        self.require_person(person)?;
+        if !matches!(status, Status::Agreed | Status::Active) {
+            return Err(field("status", status.as_str(), "an imported budget is agreed or active"));
+        }
+        if !self.budget_versions(person)?.is_empty() {
+            return Err(refused(format!(
+                "{person} already has a budget in onebudget; change it by review, not import"
+            )));
+        }
+        let financial = self
+            .assessments_for(person)?
+            .into_iter()
+            .filter(|a| a.effective_date <= effective_from)
+            .max_by_key(|a| (a.effective_date, a.id));
+        let charge = Money::from_pence(financial.as_ref().map_or(0, |a| a.weekly_charge_pence));
+        let decision = plan::imported(scheme, effective_from, components, charge, source)?;
+        if matches!(status, Status::Active) {
+            for c in &decision.components {
+                if let Some(stream) = scheme.stream(&c.stream)
+                    && self
+                        .account(&AccountCode::parse("funding_account", &stream.funding_account)?)?
+                        .is_none()
+                {
+                    return Err(refused(format!(
+                        "stream {} pays from account {}, which is not open; open it first",
+                        stream.code, stream.funding_account
+                    )));
+                }
+            }
+        }
+        Ok((decision, financial.map(|a| a.id)))
     }
 
     /// Open the person's budget accounts for every component (and a direct-payment

@@ -31,7 +31,7 @@ pub use access::{
     OrganisationRecord, PersonRecord, SessionRecord, SpendRow, TeamRecord, TokenRecord, UserRecord,
 };
 pub use budgets::{
-    BudgetChange, BudgetStoreError, BudgetVersion, DpReview, FunderStatement,
+    BudgetChange, BudgetImport, BudgetStoreError, BudgetVersion, DpReview, FunderStatement,
     NeedsAssessmentRecord, PersonStatement, StatementEntry, StreamStatement, budget_account,
     direct_payment_account,
 };

@@ -512,24 +512,7 @@ pub fn decide_with<S: Say>(
 
     // The contribution: only means-tested components, in proportion to what the plan
     // draws from each, and never more than that.
-    let means_tested: Money = Money::checked_sum(
-        components.iter().filter(|c| c.charging == Charging::MeansTested).map(|c| c.allocated),
-    )?;
-    let weekly_contribution = assessed_charge.min(means_tested);
-    if weekly_contribution.is_positive() {
-        let weights: Vec<i64> = components
-            .iter()
-            .map(|c| if c.charging == Charging::MeansTested { c.allocated.pence() } else { 0 })
-            .collect();
-        let shares = crate::pool::apportion(weekly_contribution, &weights)
-            .map_err(|_| BudgetError::Internal("apportioning the contribution"))?;
-        for (c, share) in components.iter_mut().zip(shares) {
-            c.person_pays = share;
-        }
-    }
-    for c in &mut components {
-        c.funder_pays = c.allocated.checked_sub(c.person_pays)?;
-    }
+    let (means_tested, weekly_contribution) = apply_contribution(&mut components, assessed_charge)?;
     steps.say(|| {
         format!(
             "Assessed weekly charge {assessed_charge}; the means-tested part of the plan is \
@@ -570,6 +553,148 @@ pub fn decide_with<S: Say>(
         weekly_contribution,
         warnings,
         steps: Vec::new(),
+    })
+}
+
+/// Share the person's contribution over the means-tested components, in proportion to
+/// what each pays for (largest remainder), and set what each funder pays. Returns the
+/// means-tested total and the contribution: the lesser of it and the assessed charge.
+fn apply_contribution(
+    components: &mut [Component],
+    assessed_charge: Money,
+) -> Result<(Money, Money), BudgetError> {
+    let means_tested: Money = Money::checked_sum(
+        components.iter().filter(|c| c.charging == Charging::MeansTested).map(|c| c.allocated),
+    )?;
+    let weekly_contribution = assessed_charge.min(means_tested);
+    if weekly_contribution.is_positive() {
+        let weights: Vec<i64> = components
+            .iter()
+            .map(|c| if c.charging == Charging::MeansTested { c.allocated.pence() } else { 0 })
+            .collect();
+        let shares = crate::pool::apportion(weekly_contribution, &weights)
+            .map_err(|_| BudgetError::Internal("apportioning the contribution"))?;
+        for (c, share) in components.iter_mut().zip(shares) {
+            c.person_pays = share;
+        }
+    }
+    for c in components.iter_mut() {
+        c.funder_pays = c.allocated.checked_sub(c.person_pays)?;
+    }
+    Ok((means_tested, weekly_contribution))
+}
+
+/// One component of a budget brought from another system.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedComponent {
+    pub stream: String,
+    pub weekly: Money,
+    pub mode: DeliveryMode,
+    pub provider: Option<String>,
+}
+
+/// A budget brought from another system, before onebudget has a needs assessment or a
+/// support plan for it: each component is carried at its agreed amount, wholly committed,
+/// with the contribution applied to means-tested components by the same rule as
+/// [`decide`]. The practitioner records an assessment and a plan at the next review.
+pub fn imported(
+    scheme: &Scheme,
+    date: NaiveDate,
+    components_in: &[ImportedComponent],
+    assessed_charge: Money,
+    source: &str,
+) -> Result<BudgetDecision, BudgetError> {
+    if components_in.is_empty() {
+        return Err(field("components", "", "an imported budget has at least one component"));
+    }
+    let mut components = Vec::new();
+    for (i, c) in components_in.iter().enumerate() {
+        let at = format!("components[{i}]");
+        let Some(stream) = scheme.stream(&c.stream) else {
+            return Err(field(&format!("{at}.stream"), &c.stream, "not a stream of the scheme"));
+        };
+        if components_in.iter().take(i).any(|o| o.stream == c.stream) {
+            return Err(field(&format!("{at}.stream"), &c.stream, "one component per stream"));
+        }
+        if !c.weekly.is_positive() {
+            return Err(field(
+                &format!("{at}.weekly"),
+                &c.weekly.to_plain_string(),
+                "a weekly amount more than zero",
+            ));
+        }
+        if !stream.modes.contains(&c.mode) {
+            return Err(field(
+                &format!("{at}.mode"),
+                c.mode.as_str(),
+                format!("{} does not offer this mode", stream.name),
+            ));
+        }
+        let provider = c.provider.as_ref().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+        match (c.mode, &provider) {
+            (DeliveryMode::IndividualServiceFund, None) => {
+                return Err(field(
+                    &format!("{at}.provider"),
+                    "",
+                    "an Individual Service Fund is held by a provider: name it",
+                ));
+            }
+            (DeliveryMode::DirectPayment, Some(p)) => {
+                return Err(field(
+                    &format!("{at}.provider"),
+                    p,
+                    "a direct payment has no provider",
+                ));
+            }
+            _ => {}
+        }
+        components.push(Component {
+            stream: c.stream.clone(),
+            funder: stream.funder.clone(),
+            charging: stream.charging,
+            indicative: Indicative {
+                points: 0,
+                before_limits: c.weekly,
+                weekly: c.weekly,
+                clamp: ras::Clamp::None,
+            },
+            agreed: c.weekly,
+            reason: Some(format!("imported from {source}")),
+            mode: c.mode,
+            provider,
+            allocated: c.weekly,
+            person_pays: Money::ZERO,
+            funder_pays: Money::ZERO,
+        });
+    }
+    let (means_tested, weekly_contribution) = apply_contribution(&mut components, assessed_charge)?;
+    let budget = Money::checked_sum(components.iter().map(|c| c.agreed))?;
+    let steps = vec![
+        format!(
+            "Imported from {source} on {date}: {} component(s), {budget} a week, carried at the agreed amounts",
+            components.len()
+        ),
+        format!(
+            "Assessed weekly charge {assessed_charge}; the means-tested part is {means_tested}; \
+             the person contributes the lesser, {weekly_contribution}"
+        ),
+    ];
+    Ok(BudgetDecision {
+        date,
+        questionnaire: String::new(),
+        eligibility: Vec::new(),
+        components,
+        lines: Vec::new(),
+        budget,
+        plan_cost: Money::ZERO,
+        unfunded: Money::ZERO,
+        assessed_charge,
+        weekly_contribution,
+        warnings: vec![
+            "no needs assessment or support plan in onebudget yet: record both at the next review"
+                .to_owned(),
+        ],
+        steps,
     })
 }
 

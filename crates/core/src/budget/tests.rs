@@ -402,3 +402,41 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_imported_budget_is_carried_at_its_amounts_and_charged_only_on_social_care() {
+    use super::plan::{ImportedComponent, imported};
+    let s = scheme();
+    let components = [
+        ImportedComponent {
+            stream: "ASC".into(),
+            weekly: Money::from_pence(20_000),
+            mode: DeliveryMode::Managed,
+            provider: Some("PROV-HC-01".into()),
+        },
+        ImportedComponent {
+            stream: "PHB".into(),
+            weekly: Money::from_pence(10_000),
+            mode: DeliveryMode::Notional,
+            provider: None,
+        },
+    ];
+    // An assessed charge of 250.00 is capped at the 200.00 of social care.
+    let d =
+        imported(&s, date("2025-04-07"), &components, Money::from_pence(25_000), "the old system")
+            .unwrap();
+    assert_eq!(d.budget, Money::from_pence(30_000));
+    assert_eq!(d.weekly_contribution, Money::from_pence(20_000));
+    assert_eq!(
+        (d.components[0].person_pays, d.components[0].funder_pays),
+        (Money::from_pence(20_000), Money::ZERO)
+    );
+    assert_eq!(
+        (d.components[1].person_pays, d.components[1].funder_pays),
+        (Money::ZERO, Money::from_pence(10_000))
+    );
+    let mut bad = components.clone();
+    bad[1].mode = DeliveryMode::IndividualServiceFund;
+    let e = imported(&s, date("2025-04-07"), &bad, Money::ZERO, "x").unwrap_err().to_string();
+    assert!(e.contains("components[1].provider"), "{e}");
+}
