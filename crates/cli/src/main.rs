@@ -329,6 +329,7 @@ enum ExportFormat {
 }
 
 fn main() -> ExitCode {
+    quiet_on_closed_output();
     let cli = Cli::parse();
     init_tracing();
     match run(cli) {
@@ -338,6 +339,25 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// When the reader of our output goes away (`onebudget … | head`), printing fails; exit
+/// quietly with the status a shell gives a process ended by SIGPIPE (128 + 13), as Unix
+/// tools do, instead of reporting a crash. Any other panic is reported as usual.
+fn quiet_on_closed_output() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") && message.starts_with("failed printing to") {
+            std::process::exit(141);
+        }
+        report(info);
+    }));
 }
 
 fn init_tracing() {
