@@ -356,6 +356,37 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         "csrf_token=CSRF",
         Who::Roles(&["practitioner"]),
     ),
+    // Fixing a line's split or removing a line changes the plan: the team's practitioner.
+    (
+        "POST",
+        "/people/{code}/budget/lines/{line}/split",
+        "/people/P000001/budget/lines/1/split",
+        "csrf_token=CSRF&line-1-reason=chosen",
+        Who::Roles(&["practitioner"]),
+    ),
+    (
+        "POST",
+        "/people/{code}/budget/lines/{line}/remove",
+        "/people/P000001/budget/lines/1/remove",
+        "csrf_token=CSRF&line-1-remove-reason=not+needed",
+        Who::Roles(&["practitioner"]),
+    ),
+    // Spending on the person's behalf: their team's practitioner or a finance officer (the
+    // person records their own below `/my-budget`; auditors only read).
+    (
+        "GET",
+        "/people/{code}/budget/spending",
+        "/people/P000001/budget/spending",
+        "",
+        Who::Roles(&["practitioner", "finance"]),
+    ),
+    (
+        "POST",
+        "/people/{code}/budget/spending",
+        "/people/P000001/budget/spending",
+        "csrf_token=CSRF&line=1&amount=10.00",
+        Who::Roles(&["practitioner", "finance"]),
+    ),
     (
         "GET",
         "/people/{code}/budget/review",
@@ -388,6 +419,14 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         "/budgets/payments",
         "/budgets/payments",
         "csrf_token=CSRF&from=2025-06-02&weeks=4",
+        Who::Roles(&["finance"]),
+    ),
+    // Paying a provider's invoice from a person's budget: finance only.
+    (
+        "POST",
+        "/budgets/invoices",
+        "/budgets/invoices",
+        "csrf_token=CSRF&invoice-person=P000001&invoice-stream=ASC",
         Who::Roles(&["finance"]),
     ),
     ("GET", "/budgets/reviews", "/budgets/reviews", "", Who::Roles(&["finance", "auditor"])),
@@ -1009,6 +1048,36 @@ async fn no_person_data_in_urls() {
 
 // ---------------------------------------------------------------------------------------
 // The audit log
+
+/// The budget pages that change a plan, record spending on a person's behalf or pay an
+/// invoice from their budget each leave exactly one audit row naming the person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn budget_changes_write_one_audit_row_naming_the_person() {
+    let server = start().await;
+    let naming =
+        |code: &str| AuditFilter { person_code: Some(code.to_owned()), ..Default::default() };
+    for (role, path, body) in [
+        ("practitioner", "/people/P000001/budget/lines/1/split", "line-1-reason=chosen"),
+        ("practitioner", "/people/P000001/budget/lines/1/remove", "line-1-remove-reason=gone"),
+        ("practitioner", "/people/P000001/budget/spending", "line=1&amount=10.00"),
+        ("finance", "/people/P000001/budget/spending", "line=1&amount=10.00"),
+        (
+            "finance",
+            "/budgets/invoices",
+            "invoice-person=P000001&invoice-stream=ASC&invoice-provider=X&invoice-amount=1.00\
+             &invoice-date=2025-06-02&invoice-number=1&invoice-key=k",
+        ),
+    ] {
+        let session = sign_in_as(&server, role).await;
+        let before = audit_rows(&server, naming(NORTH_PERSON)).await.len();
+        let body = format!("csrf_token={}&{body}", session.csrf);
+        let (status, _) = request(&server, "POST", path, &body, Some(&session)).await;
+        assert!(let_through(status, None), "{role} {path}: {status}");
+        let after = audit_rows(&server, naming(NORTH_PERSON)).await.len();
+        assert_eq!(after, before + 1, "{role} {path}: one row naming the person");
+    }
+    server.finish().await;
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_access_writes_exactly_one_audit_row() {

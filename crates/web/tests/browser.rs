@@ -580,6 +580,8 @@ browser_tests!(
     practitioner_plans_a_budget,
     citizen_spends_and_reads_the_statement,
     finance_pays_budgets_and_decides_a_recovery,
+    practitioner_records_spending_for_the_person,
+    finance_pays_a_providers_invoice,
 );
 
 mod checks {
@@ -1696,6 +1698,91 @@ mod checks {
         assert_eq!(cells[5], format!("Unfunded {} a week", money_text(lines[2].3)), "{cells:?}");
         assert_eq!(described(s, "Budget a week").await, money_text(phb + asc));
         assert_eq!(described(s, "Unfunded a week").await, money_text(lines[2].3));
+        let versions = budget_versions(s, person).await;
+        let planned = versions.last().expect("a version");
+        assert_eq!(planned.decision.unfunded.pence(), lines[2].3, "the unfunded line is kept");
+        assert_eq!(planned.plan.lines.len(), 3, "no line is dropped");
+
+        // The practitioner fixes line 1's split: £50.00 from social care, the rest left to
+        // the allocator, which takes it from the NHS budget. So £50.00 moves from the PHB to
+        // social care; the cleaner still fits in what social care has left.
+        assert!(phb >= lines[0].3, "the fixture's PHB covers the assistant: {phb}");
+        let moved = 5_000_i64;
+        assert!(asc - moved >= lines[1].3, "social care still covers the cleaner");
+        follow(
+            s,
+            &format!("main a[href='/people/{person}/budget/plan']"),
+            &format!("Support plan: {name}"),
+            "the plan with a form per line",
+        )
+        .await;
+        s.type_into("#line-1-split-ASC", "50.00").await;
+        s.type_into("#line-1-reason", "the assistant is on the council's framework").await;
+        submit_from(s, "#line-1-reason", "Support plan", "the plan with line 1's split fixed")
+            .await;
+        assert!(done_message(s).await.contains("The line's split is saved"));
+        let cells = row_cells(s, "The support plan's lines", "1").await;
+        assert!(
+            cells[4].contains(&format!("{} from {phb_name}", money_text(lines[0].3 - moved))),
+            "{cells:?}"
+        );
+        assert!(cells[4].contains(&format!("{} from {asc_name}", money_text(moved))), "{cells:?}");
+        let cells = row_cells(s, "The support plan's lines", "2").await;
+        assert!(
+            cells[4].contains(&format!("{} from {asc_name}", money_text(lines[1].3))),
+            "{cells:?}"
+        );
+        assert!(
+            main_text(s).await.contains(
+                "The practitioner fixed the split because the assistant is on the council's framework"
+            ),
+            "the line's explanation gives the reason"
+        );
+        let versions = budget_versions(s, person).await;
+        let fixed = versions.last().expect("a version");
+        let funded = |line: usize, stream: &str| {
+            fixed.decision.lines[line]
+                .funded
+                .iter()
+                .find(|f| f.stream == stream)
+                .map_or(0, |f| f.amount.pence())
+        };
+        assert_eq!((funded(0, "PHB"), funded(0, "ASC")), (lines[0].3 - moved, moved));
+        assert_eq!(fixed.decision.components[0].allocated.pence(), lines[0].3 - moved);
+
+        // An override may not break a stream's rules: the NHS budget may not pay for help
+        // in the home. The error is next to the field, and nothing is saved.
+        let count = versions.len();
+        s.type_into("#line-2-split-PHB", "20.00").await;
+        s.type_into("#line-2-reason", "the NHS could pay").await;
+        submit_from(s, "#line-2-reason", "Support plan", "an override that breaks a rule").await;
+        assert!(has(s, ".error-summary").await, "an error summary");
+        let error = s.client.find(Locator::Css("#line-2-split-PHB-error")).await.expect("error");
+        let error = error.text().await.expect("its text");
+        assert!(error.contains("exclude"), "{error}");
+        assert_eq!(budget_versions(s, person).await.len(), count, "nothing is saved");
+        // Nor ask a component for more than it has: social care's agreed amount is less
+        // than £999.00.
+        assert!(asc < 99_900);
+        retype(s, "#line-1-split-ASC", "999.00").await;
+        submit_from(s, "#line-1-split-ASC", "Support plan", "an override beyond the component")
+            .await;
+        let error = s.client.find(Locator::Css("#line-1-split-ASC-error")).await.expect("error");
+        let error = error.text().await.expect("its text");
+        assert!(error.contains("no more than"), "{error}");
+        assert_eq!(budget_versions(s, person).await.len(), count, "nothing is saved");
+
+        // Removing a line is a change with a reason: without one, nothing is removed.
+        s.mark_this_page().await;
+        press_enter_on(s, "form[action$='/lines/3/remove'] button").await;
+        s.wait_for_next_page(".error-summary").await;
+        s.assert_no_axe_violations("removing a line without a reason").await;
+        assert!(has(s, "#line-3-remove-reason-error").await, "the error is by its field");
+        assert_eq!(budget_versions(s, person).await.len(), count, "nothing is removed");
+        s.type_into("#line-3-remove-reason", "the person will pay for it themselves").await;
+        submit_from(s, "#line-3-remove-reason", "Support plan", "the plan without line 3").await;
+        assert!(done_message(s).await.contains("The line has been removed"));
+        assert!(!has(s, "form[action$='/lines/3/split']").await, "the plan has two lines left");
 
         // Review: agree, then activate, each with a reason.
         follow(
@@ -1723,6 +1810,8 @@ mod checks {
                 Status::Draft,
                 Status::Draft,
                 Status::Draft,
+                Status::Draft,
+                Status::Draft,
                 Status::Agreed,
                 Status::Active
             ],
@@ -1731,8 +1820,12 @@ mod checks {
         let latest = versions.last().expect("a version");
         assert_eq!(latest.effective_from, start);
         assert_eq!(latest.decision.budget.pence(), phb + asc);
-        assert_eq!(latest.decision.unfunded.pence(), lines[2].3, "the unfunded line is kept");
-        assert_eq!(latest.plan.lines.len(), 3, "no line is dropped");
+        assert_eq!(latest.decision.unfunded.pence(), 0, "the unfunded line was removed");
+        assert_eq!(latest.plan.lines.len(), 2, "the removed line is gone");
+        let split = latest.plan.lines[0].override_.as_ref().expect("line 1's override is kept");
+        assert_eq!(split.split.len(), 1, "{split:?}");
+        assert_eq!((split.split[0].stream.as_str(), split.split[0].amount.pence()), ("ASC", moved));
+        assert!(versions.iter().any(|v| v.reason.contains("line 3 removed (Wine club)")));
         let rows = s.client.find_all(Locator::Css("main table tbody tr")).await.expect("rows");
         assert_eq!(rows.len(), versions.len(), "the history lists every version");
         sign_out(s, "practitioner").await;
@@ -1947,6 +2040,145 @@ mod checks {
             .find(|b| b.account == format!("{}-DP", support::BUDGET_CITIZEN) && b.stream == "PHB")
             .map_or(0, |b| b.balance.pence());
         assert_eq!(held, phb_weekly, "one week is left after the recovery");
+        sign_out(s, "finance").await;
+    }
+
+    async fn seed_mixed_budget(s: &Session) {
+        let store = s.app.store.clone();
+        tokio::task::spawn_blocking(move || {
+            support::seed_budget_people(&store);
+            support::seed_budget_mixed(&store);
+        })
+        .await
+        .expect("seed");
+    }
+
+    /// The balance of `account` in `stream`, in pence, from the store.
+    async fn balance_of(s: &Session, account: &str, stream: &str) -> i64 {
+        let store = s.app.store.clone();
+        let (account, stream) = (account.to_owned(), stream.to_owned());
+        tokio::task::spawn_blocking(move || store.balances(None, None))
+            .await
+            .expect("task")
+            .expect("balances")
+            .into_iter()
+            .find(|b| b.account == account && b.stream == stream)
+            .map_or(0, |b| b.balance.pence())
+    }
+
+    /// The practitioner records, for a person on their caseload, what their direct payment
+    /// was spent on: a form with a mistake first (nothing recorded), then the spending,
+    /// which the direct payment's balance loses exactly.
+    pub async fn practitioner_records_spending_for_the_person(s: &Session) {
+        seed_mixed_budget(s).await;
+        let person = support::BUDGET_MIXED;
+        let name = support::BUDGET_MIXED_NAME;
+        let start = budget_start();
+        let [assistant, _] = support::BUDGET_CITIZEN_LINES;
+        let weeks = i64::from(support::BUDGET_WEEKS_PAID);
+        // The PHB is the direct payment; the assistant's line draws what it may of it.
+        let paid = assistant.3.min(indicative_pence("PHB", start)) * weeks;
+        let account = format!("{person}-DP");
+        assert_eq!(balance_of(s, &account, "PHB").await, paid);
+
+        sign_in(s, "practitioner", "Your team's caseload").await;
+        follow(s, &format!("main a[href='/people/{person}']"), name, "the person's record").await;
+        follow(
+            s,
+            &format!("main a[href='/people/{person}/budget']"),
+            &format!("Personal budget: {name}"),
+            "the person's budget",
+        )
+        .await;
+        follow(
+            s,
+            &format!("main a[href='/people/{person}/budget/spending']"),
+            &format!("Record spending for {name}"),
+            "the spending form for the person",
+        )
+        .await;
+        // Only the line the direct payment funds is offered (the cleaner is the provider's).
+        let options = s.client.find_all(Locator::Css("#line option")).await.expect("options");
+        assert_eq!(options.len(), 2, "a prompt and line 1");
+
+        s.type_into("#receipt", "Till 88").await;
+        submit_from(s, "#receipt", "Record spending for", "the spending form with errors").await;
+        assert!(has(s, "#line-error").await && has(s, "#amount-error").await);
+        assert_eq!(balance_of(s, &account, "PHB").await, paid, "nothing is recorded");
+
+        let select = s.client.find(Locator::Css("#line")).await.expect("#line");
+        select.select_by_value("1").await.expect("line 1");
+        s.type_into("#amount", "45.50").await;
+        submit_from(s, "#amount", "Record spending for", "the spending recorded").await;
+        assert!(done_message(s).await.contains("The spending has been recorded"));
+        assert_eq!(
+            balance_of(s, &account, "PHB").await,
+            paid - 4_550,
+            "the direct payment loses exactly what was spent"
+        );
+        assert_eq!(balance_of(s, "DP-SPEND", "PHB").await, 4_550);
+        sign_out(s, "practitioner").await;
+    }
+
+    /// A finance officer pays a provider's invoice from the Individual Service Fund it
+    /// holds. A direct-payment component, a provider that does not hold the component and
+    /// an invoice larger than the budget holds are each refused by their field, with
+    /// nothing paid; then the invoice is paid and the balances move by exactly its amount.
+    pub async fn finance_pays_a_providers_invoice(s: &Session) {
+        seed_mixed_budget(s).await;
+        let person = support::BUDGET_MIXED;
+        let provider = support::BUDGET_PROVIDER;
+        let [assistant, cleaner] = support::BUDGET_CITIZEN_LINES;
+        let weeks = i64::from(support::BUDGET_WEEKS_PAID);
+        let start = budget_start();
+        // Social care pays the rest of the assistant and all the cleaner; no contribution.
+        let asc_weekly = assistant.3 - assistant.3.min(indicative_pence("PHB", start)) + cleaner.3;
+        let held = asc_weekly * weeks;
+        let budget_account = format!("{person}-ASC");
+        assert_eq!(balance_of(s, &budget_account, "ASC").await, held);
+
+        sign_in(s, "finance", "The ledger").await;
+        follow(s, "main a[href='/budgets/payments']", "Pay personal budgets", "the payments page")
+            .await;
+        s.type_into("#invoice-person", person).await;
+        let select = s.client.find(Locator::Css("#invoice-stream")).await.expect("#invoice-stream");
+        select.select_by_value("PHB").await.expect("PHB");
+        s.type_into("#invoice-provider", provider).await;
+        s.type_into("#invoice-amount", "120.00").await;
+        s.type_into("#invoice-number", "INV-77").await;
+        submit_from(s, "#invoice-number", "Pay personal budgets", "a direct payment refused").await;
+        let error = |css: &'static str| async move {
+            let e = s.client.find(Locator::Css(css)).await.expect(css);
+            e.text().await.expect("its text")
+        };
+        assert!(error("#invoice-stream-error").await.contains("direct payment"));
+
+        let select = s.client.find(Locator::Css("#invoice-stream")).await.expect("#invoice-stream");
+        select.select_by_value("ASC").await.expect("ASC");
+        retype(s, "#invoice-provider", "PROV-OTHER").await;
+        submit_from(s, "#invoice-provider", "Pay personal budgets", "another provider refused")
+            .await;
+        assert!(error("#invoice-provider-error").await.contains(provider));
+
+        retype(s, "#invoice-provider", provider).await;
+        retype(s, "#invoice-amount", &format!("{}.00", held / 100 + 1)).await;
+        submit_from(s, "#invoice-amount", "Pay personal budgets", "an overdraft refused").await;
+        assert!(error("#invoice-amount-error").await.contains("more than"));
+        assert_eq!(balance_of(s, &budget_account, "ASC").await, held, "nothing is paid");
+        assert_eq!(balance_of(s, provider, "ASC").await, 0);
+
+        retype(s, "#invoice-amount", "120.00").await;
+        submit_from(s, "#invoice-amount", "Pay personal budgets", "the invoice paid").await;
+        assert!(done_message(s).await.contains("Invoice INV-77 has been paid"));
+        let cells = row_cells(s, "The transfer posted for the invoice", &budget_account).await;
+        assert_eq!(cells[1], provider, "{cells:?}");
+        assert_eq!(cells[3], "£120.00", "{cells:?}");
+        assert_eq!(cells[6], "Now", "{cells:?}");
+        assert_eq!(balance_of(s, &budget_account, "ASC").await, held - 12_000);
+        assert_eq!(balance_of(s, provider, "ASC").await, 12_000);
+        // A blank form with a new key is shown for the next invoice.
+        let person_field = s.client.find(Locator::Css("#invoice-person")).await.expect("field");
+        assert_eq!(person_field.prop("value").await.expect("value").as_deref(), Some(""));
         sign_out(s, "finance").await;
     }
 }

@@ -6,9 +6,13 @@
 //! stream's eligibility with its reason, the RAS's indicative amounts step by step, and
 //! the budget's allocation line by line, unfunded lines flagged), `/people/{code}/budget/plan`
 //! (the support plan's lines, a form to add one, and each component's agreed amount, delivery
-//! mode and provider) and `/people/{code}/budget/review` (every version, and the form that
-//! moves the status). Each save is a new budget version through the store's
-//! `record_budget`: the previous version's plan plus the change.
+//! mode and provider; per line, how it was funded, a form that fixes its split between the
+//! components with a reason, `…/lines/{n}/split`, and one that removes it with a reason,
+//! `…/lines/{n}/remove`) and `/people/{code}/budget/review` (every version, and the form
+//! that moves the status). Each save is a new budget version through the store's
+//! `record_budget`: the previous version's plan plus the change. The practitioner (or a
+//! finance officer) records spending on the person's behalf at
+//! `/people/{code}/budget/spending`, the same form as the person's own.
 //!
 //! For the person (below `/my-budget`): their budget (who funds what, what they pay), their
 //! plan, a form to record spending from a direct payment against a plan line with its
@@ -16,7 +20,8 @@
 //! (`?print=1`) and a CSV download, in plain English.
 //!
 //! For finance: `/budgets/payments` (pay every live budget for a period, showing what was
-//! posted) and `/budgets/reviews` (run direct-payment monitoring; confirm or dismiss each
+//! posted; and pay one provider's invoice from a person's Individual Service Fund, managed
+//! or notional component, posted to `/budgets/invoices` with a one-off key) and `/budgets/reviews` (run direct-payment monitoring; confirm or dismiss each
 //! proposed recovery; the decided ones).
 //!
 //! Every request passes `Caller::authorize` (a person's pages through
@@ -38,13 +43,14 @@ use onebudget_core::budget::BudgetError;
 use onebudget_core::budget::config::{Charging, Scheme};
 use onebudget_core::budget::needs::{Answers, Decision, Scores};
 use onebudget_core::budget::plan::{
-    BudgetDecision, ComponentInput, DeliveryMode, LineInput, PlanInput, Status,
+    BudgetDecision, ComponentInput, DeliveryMode, LineInput, OverrideInput, PlanInput, SplitInput,
+    Status,
 };
 use onebudget_core::budget::ras;
-use onebudget_core::ledger::Transfer;
+use onebudget_core::ledger::{Transfer, TransferError};
 use onebudget_store::{
     BudgetChange, BudgetStoreError, BudgetVersion, DpReview, NeedsAssessmentRecord, PersonRecord,
-    PersonStatement, PostStatus, PostedTransfer,
+    PersonStatement, PostError, PostStatus, PostedTransfer, budget_account,
 };
 use serde::Deserialize;
 
@@ -309,7 +315,9 @@ fn full_name(person: &PersonRecord) -> String {
     format!("{} {}", person.given_name, person.family_name)
 }
 
-fn budget_nav(code: &str) -> Markup {
+fn budget_nav(principal: &Principal, person: &PersonRecord) -> Markup {
+    let code = person.code.as_str();
+    let spend = may(principal, &Action::RecordSpending(PersonRef { code, team: &person.team }));
     html! {
         nav aria-label="This person's budget" {
             ul {
@@ -318,6 +326,9 @@ fn budget_nav(code: &str) -> Markup {
                 li { a href={ "/people/" (code) "/needs-assessment" } { "Record a needs assessment" } }
                 li { a href={ "/people/" (code) "/budget/plan" } { "Support plan and components" } }
                 li { a href={ "/people/" (code) "/budget/review" } { "Review: versions and status" } }
+                @if spend {
+                    li { a href={ "/people/" (code) "/budget/spending" } { "Record spending on their behalf" } }
+                }
             }
         }
     }
@@ -377,7 +388,7 @@ fn needs_page(
             }
             button.button type="submit" { "Record the needs assessment" }
         }
-        (budget_nav(&person.code))
+        (budget_nav(principal, person))
     };
     render_status(caller, principal, status, &title, main)
 }
@@ -507,7 +518,7 @@ pub async fn budget(
     let main = html! {
         (done_panel(done))
         h1 { (title) }
-        (budget_nav(&person.code))
+        (budget_nav(&principal, &person))
         @match record.latest_assessment() {
             None => {
                 p { "No needs assessment has been recorded, so there is no budget yet." }
@@ -694,6 +705,8 @@ pub async fn plan(
     let done = match query.done.as_deref() {
         Some("line") => Some("The line has been added: a new version of the budget is saved."),
         Some("components") => Some("The components have been saved as a new version."),
+        Some("split") => Some("The line's split is saved: a new version of the budget is saved."),
+        Some("removed") => Some("The line has been removed: a new version of the budget is saved."),
         _ => None,
     };
     plan_again(&state, &caller, &principal, &person, &[], &FieldErrors::new(), StatusCode::OK, done)
@@ -727,11 +740,17 @@ async fn plan_again(
         (error_summary(errors))
         (done_panel(done))
         h1 { (title) }
-        (budget_nav(&person.code))
+        (budget_nav(principal, person))
         @match version {
             Some(v) => {
                 p { "Version " (v.version) ", " (status_words(v.status).to_lowercase()) ", from " (long_date(v.effective_from)) ". Budget " (v.decision.budget) " a week; the plan costs " (v.decision.plan_cost) "." }
                 (lines_markup(&scheme, &v.decision))
+                @if can_plan && !v.decision.lines.is_empty() {
+                    @match plan_status(Some(v)) {
+                        Ok(_) => { (line_forms(caller, &scheme, &base, v, form, errors)) }
+                        Err(message) => { p { (message) "." } }
+                    }
+                }
             }
             None => { p { "No budget has been made yet: the first line added makes version 1, a draft." } }
         }
@@ -757,6 +776,312 @@ async fn plan_again(
         }
     };
     render_status(caller, principal, status, &title, main)
+}
+
+/// Each line of the plan with how it was funded, the form that fixes its split (an amount
+/// from each component, blank to let the allocator decide, with the reason) and the form
+/// that removes it (with the reason). Each form's fields are named after the line.
+fn line_forms(
+    caller: &Caller,
+    scheme: &Scheme,
+    base: &str,
+    version: &BudgetVersion,
+    form: &[(String, String)],
+    errors: &FieldErrors,
+) -> Markup {
+    let sent_for = |n: usize, action: &str| {
+        value(form, "line") == n.to_string() && value(form, "action") == action
+    };
+    html! {
+        h2 { "Each line: how it is funded, fixing its split, or removing it" }
+        p { "The allocator pays each line from free NHS money first, then grants, then means-tested social care, within each stream's rules. You may fix how a line is split: an amount from a component, or leave a component blank to let the allocator decide the rest. A fixed split keeps to each stream's rules, and needs your reason. Leave every amount blank to let the allocator decide the whole line again." }
+        @for (i, line) in version.decision.lines.iter().enumerate() {
+            @let n = line.number;
+            @let saved = version.plan.lines.get(i).and_then(|l| l.override_.as_ref());
+            @let fixing = sent_for(n, "split");
+            @let reason_id = format!("line-{n}-reason");
+            @let remove_id = format!("line-{n}-remove-reason");
+            @let reason = if fixing { value(form, &reason_id).to_owned() } else { saved.map(|o| o.reason.clone()).unwrap_or_default() };
+            @let removal = if sent_for(n, "remove") { value(form, &remove_id).to_owned() } else { String::new() };
+            section aria-labelledby={ "line-" (n) "-title" } {
+                h3 #{ "line-" (n) "-title" } { "Line " (n) ": " (line.what) " (" (line.weekly_cost) " a week)" }
+                ul { @for step in &line.explanation { li { (sentence(step)) } } }
+                form method="post" action={ (base) "/lines/" (n) "/split" } novalidate {
+                    (csrf_field(caller))
+                    input type="hidden" name="line" value=(n);
+                    input type="hidden" name="action" value="split";
+                    fieldset.form-group {
+                        legend.legend-small { "Fix the split of line " (n) }
+                        @for c in &version.decision.components {
+                            @let id = split_id(n, &c.stream);
+                            @let label = format!("From {} ({}), a week", stream_name(scheme, &c.stream), c.stream);
+                            @let shown = if fixing { value(form, &id).to_owned() } else { saved.and_then(|o| o.split.iter().find(|s| s.stream == c.stream)).map(|s| s.amount.to_plain_string()).unwrap_or_default() };
+                            @let hint = format!("Blank to let the allocator decide; the component's agreed amount is {}", c.agreed);
+                            (TextInput { id: &id, label: &label, hint: Some(&hint), value: &shown, kind: InputKind::Money }.render(errors))
+                        }
+                        (text_input(&reason_id, "Why the split is fixed", Some("For example: the person wants their assistant paid from one budget"), &reason, errors))
+                    }
+                    button.button type="submit" { "Save the split of line " (n) }
+                }
+                form method="post" action={ (base) "/lines/" (n) "/remove" } novalidate {
+                    (csrf_field(caller))
+                    input type="hidden" name="line" value=(n);
+                    input type="hidden" name="action" value="remove";
+                    (text_input(&remove_id, &format!("Why line {n} is removed"), Some("The lines after it are numbered one lower"), &removal, errors))
+                    button.button type="submit" { "Remove line " (n) }
+                }
+            }
+        }
+    }
+}
+
+fn split_id(line: usize, stream: &str) -> String {
+    format!("line-{line}-split-{stream}")
+}
+
+/// The plan line a form names (`/lines/{n}/…`, numbered from 1) and its index.
+fn line_number(text: &str, version: Option<&BudgetVersion>) -> Option<(usize, usize)> {
+    let n = text.parse::<usize>().ok().filter(|n| *n >= 1)?;
+    version.filter(|v| n <= v.plan.lines.len()).map(|_| (n, n - 1))
+}
+
+/// The split field an allocator's refusal of line `n` is about: the stream whose rules
+/// exclude the line's category, or whose amount the message names; else the first sent.
+fn split_field_for(
+    scheme: &Scheme,
+    n: usize,
+    category: &str,
+    split: &[SplitInput],
+    message: &str,
+) -> Option<String> {
+    let excludes = |stream: &str| {
+        scheme.stream(stream).is_none_or(|s| {
+            s.excluded.iter().any(|(c, _)| c == category)
+                || scheme
+                    .category_index(category)
+                    .is_none_or(|i| i >= 64 || s.may_fund & (1_u64 << i) == 0)
+        })
+    };
+    let chosen = if message.contains("exclude") {
+        split.iter().find(|s| excludes(&s.stream))
+    } else {
+        split.iter().find(|s| message.contains(&format!("override's {}", s.amount)))
+    };
+    chosen.or_else(|| split.first()).map(|s| split_id(n, &s.stream))
+}
+
+/// The form sent, with the line and the form it came from, so that the page shows it
+/// again by its line.
+fn with_line(mut form: FormPairs, n: usize, action: &str) -> FormPairs {
+    form.retain(|(name, _)| name != "line" && name != "action");
+    form.push(("line".to_owned(), n.to_string()));
+    form.push(("action".to_owned(), action.to_owned()));
+    form
+}
+
+/// `POST /people/{code}/budget/lines/{line}/split`: fix (or free) a line's split between
+/// the components, with the practitioner's reason.
+pub async fn split_line(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams((code, line)): PathParams<(String, String)>,
+    form: Result<Form<FormPairs>, FormRejection>,
+) -> Response {
+    let target = format!("/people/{code}/budget/lines/{line}/split");
+    let (principal, person) = match authorize_plan(&state, &caller, &code, &target).await {
+        Ok(found) => found,
+        Err(d) => return denied(d),
+    };
+    let form = form_pairs(form);
+    let back = format!("/people/{code}/budget/plan");
+    if !csrf_ok(&caller, &form) {
+        return form_unchecked("The split was not saved", &back);
+    }
+    let (scheme, record) = match (scheme(&state), load_record(&state, &code).await) {
+        (Ok(s), Ok(r)) => (s, r),
+        (Err(e), _) | (_, Err(e)) => return failed(e),
+    };
+    let latest = record.latest_version();
+    let (Some((n, index)), Some(version)) = (line_number(&line, latest), latest) else {
+        return message_page(StatusCode::NOT_FOUND, "Not found", "The plan has no such line.");
+    };
+    let form = with_line(form, n, "split");
+    let reason_id = format!("line-{n}-reason");
+    let mut errors = FieldErrors::new();
+    let reason = value(&form, &reason_id).trim().to_owned();
+    if reason.is_empty() {
+        errors.add(&reason_id, "Say why the split is fixed (or why the allocator decides again)");
+    }
+    let mut split = Vec::new();
+    for c in &version.decision.components {
+        let id = split_id(n, &c.stream);
+        let text = value(&form, &id).trim();
+        if text.is_empty() {
+            continue;
+        }
+        match Money::parse(text) {
+            Ok(amount) if amount.is_positive() => {
+                split.push(SplitInput { stream: c.stream.clone(), amount });
+            }
+            _ => errors.add(
+                &id,
+                format!(
+                    "Enter the amount from {} in pounds and pence, more than £0.00, or leave it blank",
+                    stream_name(&scheme, &c.stream)
+                ),
+            ),
+        }
+    }
+    if let Err(message) = plan_status(Some(version)) {
+        errors.add(&reason_id, message);
+    }
+    let mut lines = version.plan.lines.clone();
+    let Some(edited) = lines.get_mut(index) else {
+        return message_page(StatusCode::NOT_FOUND, "Not found", "The plan has no such line.");
+    };
+    if !errors.is_empty() {
+        return plan_again(
+            &state,
+            &caller,
+            &principal,
+            &person,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+        )
+        .await;
+    }
+    let what = edited.what.clone();
+    let category = edited.category.clone();
+    let change = if split.is_empty() {
+        edited.override_ = None;
+        format!("Support planning: line {n} ({what}) left to the allocator, because {reason}")
+    } else {
+        edited.override_ = Some(OverrideInput { split: split.clone(), reason: reason.clone() });
+        format!("Support planning: line {n}'s split fixed ({what}), because {reason}")
+    };
+    let plan = PlanInput { components: components_kept(&record), lines };
+    let username = principal.username.clone();
+    match save_plan(&state, scheme.clone(), &code, &record, plan, change, username).await {
+        Ok(Ok(_)) => see_other(&format!("{back}?done=split")),
+        Ok(Err(error)) => {
+            // The allocator names the line ("line N: …"); core names the field
+            // (`lines[i].override.…`).
+            let general = match &error {
+                BudgetStoreError::Budget(BudgetError::Refused(message)) => {
+                    split_field_for(&scheme, n, &category, &split, message)
+                }
+                _ => None,
+            }
+            .unwrap_or_else(|| reason_id.clone());
+            let at = format!("lines[{index}].override.");
+            let field_id = |field: &str| {
+                let rest = field.strip_prefix(&at)?;
+                if rest == "reason" {
+                    return Some(reason_id.clone());
+                }
+                let j = rest.strip_prefix("split[")?.split_once(']')?.0.parse::<usize>().ok()?;
+                split.get(j).map(|s| split_id(n, &s.stream))
+            };
+            match budget_errors(error, &general, field_id) {
+                Ok(errors) => {
+                    plan_again(
+                        &state,
+                        &caller,
+                        &principal,
+                        &person,
+                        &form,
+                        &errors,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        None,
+                    )
+                    .await
+                }
+                Err(e) => failed(e),
+            }
+        }
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /people/{code}/budget/lines/{line}/remove`: a new version without the line, with
+/// the practitioner's reason.
+pub async fn remove_line(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams((code, line)): PathParams<(String, String)>,
+    form: Result<Form<FormPairs>, FormRejection>,
+) -> Response {
+    let target = format!("/people/{code}/budget/lines/{line}/remove");
+    let (principal, person) = match authorize_plan(&state, &caller, &code, &target).await {
+        Ok(found) => found,
+        Err(d) => return denied(d),
+    };
+    let form = form_pairs(form);
+    let back = format!("/people/{code}/budget/plan");
+    if !csrf_ok(&caller, &form) {
+        return form_unchecked("The line was not removed", &back);
+    }
+    let (scheme, record) = match (scheme(&state), load_record(&state, &code).await) {
+        (Ok(s), Ok(r)) => (s, r),
+        (Err(e), _) | (_, Err(e)) => return failed(e),
+    };
+    let latest = record.latest_version();
+    let (Some((n, index)), Some(version)) = (line_number(&line, latest), latest) else {
+        return message_page(StatusCode::NOT_FOUND, "Not found", "The plan has no such line.");
+    };
+    let form = with_line(form, n, "remove");
+    let reason_id = format!("line-{n}-remove-reason");
+    let mut errors = FieldErrors::new();
+    let reason = value(&form, &reason_id).trim().to_owned();
+    if reason.is_empty() {
+        errors.add(&reason_id, format!("Say why line {n} is removed"));
+    }
+    if let Err(message) = plan_status(Some(version)) {
+        errors.add(&reason_id, message);
+    }
+    if !errors.is_empty() {
+        return plan_again(
+            &state,
+            &caller,
+            &principal,
+            &person,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+        )
+        .await;
+    }
+    let mut lines = version.plan.lines.clone();
+    let what = lines.get(index).map(|l| l.what.clone()).unwrap_or_default();
+    if index < lines.len() {
+        lines.remove(index);
+    }
+    let change = format!("Support planning: line {n} removed ({what}), because {reason}");
+    let plan = PlanInput { components: components_kept(&record), lines };
+    let username = principal.username.clone();
+    match save_plan(&state, scheme, &code, &record, plan, change, username).await {
+        Ok(Ok(_)) => see_other(&format!("{back}?done=removed")),
+        Ok(Err(error)) => match budget_errors(error, &reason_id, |_| None) {
+            Ok(errors) => {
+                plan_again(
+                    &state,
+                    &caller,
+                    &principal,
+                    &person,
+                    &form,
+                    &errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                )
+                .await
+            }
+            Err(e) => failed(e),
+        },
+        Err(e) => failed(e),
+    }
 }
 
 fn text_field(
@@ -1194,7 +1519,7 @@ async fn review_again(
         (error_summary(errors))
         (done_panel(done))
         h1 { (title) }
-        (budget_nav(&person.code))
+        (budget_nav(principal, person))
         @if record.versions.is_empty() {
             p { "No budget has been made yet." }
         } @else {
@@ -1494,6 +1819,7 @@ pub async fn my_spending(
         &FieldErrors::new(),
         StatusCode::OK,
         done,
+        false,
     )
     .await
 }
@@ -1508,6 +1834,7 @@ async fn spending_page(
     errors: &FieldErrors,
     status: StatusCode,
     done: Option<&str>,
+    behalf: bool,
 ) -> Response {
     let version = match budget_today(state, &person.code).await {
         Ok(v) => v,
@@ -1515,36 +1842,128 @@ async fn spending_page(
     };
     let lines = version.as_ref().map(direct_payment_lines).unwrap_or_default();
     let numbers: Vec<String> = lines.iter().map(|(n, _)| n.to_string()).collect();
-    let options: Vec<(&str, &str)> = std::iter::once(("", "Choose the line of your plan"))
+    let choose =
+        if behalf { "Choose the line of the plan" } else { "Choose the line of your plan" };
+    let options: Vec<(&str, &str)> = std::iter::once(("", choose))
         .chain(numbers.iter().map(String::as_str).zip(lines.iter().map(|(_, t)| t.as_str())))
         .collect();
     let date = if form.is_empty() { today().to_string() } else { value(form, "date").to_owned() };
     let key =
         if form.is_empty() { crate::auth::new_secret() } else { value(form, "key").to_owned() };
+    let title = if behalf {
+        format!("Record spending for {}", full_name(person))
+    } else {
+        "Record what you spent".to_owned()
+    };
+    let action = if behalf {
+        format!("/people/{}/budget/spending", person.code)
+    } else {
+        "/my-budget/spending".to_owned()
+    };
     let main = html! {
         (error_summary(errors))
         (done_panel(done))
-        h1 { "Record what you spent" }
-        (my_nav())
-        @if done.is_some() {
+        h1 { (title) }
+        @if behalf { (budget_nav(principal, person)) } @else { (my_nav()) }
+        @if done.is_some() && !behalf {
             p { a href="/my-budget/statement" { "See your statement" } }
         }
         @if lines.is_empty() {
-            p { "None of your support is paid to you as a direct payment, so there is nothing to record here: your providers send their invoices to the council or the NHS." }
+            @if behalf {
+                p { "None of this person's support is paid to them as a direct payment today, so there is no spending to record here: providers' invoices are paid by finance." }
+            } @else {
+                p { "None of your support is paid to you as a direct payment, so there is nothing to record here: your providers send their invoices to the council or the NHS." }
+            }
         } @else {
-            p { "Tell us what you bought with your direct payment, which part of your support plan it was for, and the receipt's reference. Keep the receipt." }
-            form method="post" action="/my-budget/spending" novalidate {
+            @if behalf {
+                p { "Record what " (person.given_name) " (or their representative) bought with their direct payment, which line of the support plan it was for, and the receipt's reference. It is recorded in your name, and shows on their statement." }
+            } @else {
+                p { "Tell us what you bought with your direct payment, which part of your support plan it was for, and the receipt's reference. Keep the receipt." }
+            }
+            form method="post" action=(action) novalidate {
                 (csrf_field(caller))
                 input type="hidden" name="key" value=(key);
                 (Select { id: "line", label: "What it was for", hint: None, options: &options, selected: value(form, "line") }.render(errors))
-                (TextInput { id: "amount", label: "How much you spent", hint: None, value: value(form, "amount"), kind: InputKind::Money }.render(errors))
+                (TextInput { id: "amount", label: if behalf { "How much was spent" } else { "How much you spent" }, hint: None, value: value(form, "amount"), kind: InputKind::Money }.render(errors))
                 (text_input("date", "When", Some(DATE_HINT), &date, errors))
                 (text_field("receipt", "Receipt reference", Some("The invoice number, payslip or till receipt number"), form, errors))
                 button.button type="submit" { "Record the spending" }
             }
         }
     };
-    render_status(caller, principal, status, "Record what you spent", main)
+    render_status(caller, principal, status, &title, main)
+}
+
+/// May `caller` record spending from this person's direct payment (the person, their
+/// practitioner or finance)? Decided and audited once, before the person is shown.
+async fn authorize_spend(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    target: &str,
+) -> Result<(Principal, PersonRecord), Denied> {
+    if caller.principal.is_none() {
+        caller
+            .authorize(state, Action::RecordSpending(PersonRef { code, team: "" }), target)
+            .await?;
+    }
+    let wanted = code.to_owned();
+    let person = state.run(move |store| store.person(&wanted)).await.map_err(Denied::Failed)?;
+    let team = person.as_ref().map_or("", |p| p.team.as_str());
+    let principal =
+        caller.authorize(state, Action::RecordSpending(PersonRef { code, team }), target).await?;
+    match person {
+        Some(person) => Ok((principal, person)),
+        None => Err(Denied::Failed(ApiError::NotFound { what: "person", code: code.to_owned() })),
+    }
+}
+
+/// `GET /people/{code}/budget/spending`: the spending form, for a practitioner or finance
+/// officer recording it on the person's behalf.
+pub async fn spending_for(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(code): PathParams<String>,
+    QueryParams(query): QueryParams<DoneQuery>,
+) -> Response {
+    let target = format!("/people/{code}/budget/spending");
+    let (principal, person) = match authorize_spend(&state, &caller, &code, &target).await {
+        Ok(found) => found,
+        Err(d) => return denied(d),
+    };
+    let done = (query.done.as_deref() == Some("spent"))
+        .then_some("The spending has been recorded on the person's statement.");
+    spending_page(
+        &state,
+        &caller,
+        &principal,
+        &person,
+        &[],
+        &FieldErrors::new(),
+        StatusCode::OK,
+        done,
+        true,
+    )
+    .await
+}
+
+/// `POST /people/{code}/budget/spending`: record spending on the person's behalf.
+pub async fn record_spending_for(
+    State(state): State<AppState>,
+    caller: Caller,
+    PathParams(code): PathParams<String>,
+    form: Result<Form<FormPairs>, FormRejection>,
+) -> Response {
+    let target = format!("/people/{code}/budget/spending");
+    let (principal, person) = match authorize_spend(&state, &caller, &code, &target).await {
+        Ok(found) => found,
+        Err(d) => return denied(d),
+    };
+    let form = form_pairs(form);
+    if !csrf_ok(&caller, &form) {
+        return form_unchecked("The spending was not recorded", &target);
+    }
+    spend(&state, &caller, &principal, &person, form, true).await
 }
 
 /// `POST /my-budget/spending`: record spending against a plan line, with its receipt.
@@ -1579,21 +1998,34 @@ pub async fn record_my_spending(
     if !csrf_ok(&caller, &form) {
         return form_unchecked("Your spending was not recorded", target);
     }
+    spend(&state, &caller, &principal, &person, form, false).await
+}
+
+/// Record spending against a plan line with its receipt (the form already checked), and
+/// go back to the form with the outcome; `behalf` when someone records it for the person.
+async fn spend(
+    state: &AppState,
+    caller: &Caller,
+    principal: &Principal,
+    person: &PersonRecord,
+    form: FormPairs,
+    behalf: bool,
+) -> Response {
     let mut errors = FieldErrors::new();
     let line = value(&form, "line").parse::<usize>().ok();
     if line.is_none() {
-        errors.add("line", "Choose the line of your plan the spending was for");
+        errors.add("line", "Choose the line of the plan the spending was for");
     }
     let amount = match Money::parse(value(&form, "amount")) {
         Ok(m) if m.is_positive() => Some(m),
         _ => {
-            errors.add("amount", "Enter how much you spent in pounds and pence, for example 45.50");
+            errors.add("amount", "Enter how much was spent in pounds and pence, for example 45.50");
             None
         }
     };
     let date = parse_day(value(&form, "date"));
     if date.is_none() {
-        errors.add("date", "Enter the date you spent it, for example 2025-06-02");
+        errors.add("date", "Enter the date of the spending, for example 2025-06-02");
     }
     let receipt = value(&form, "receipt").trim().to_owned();
     if receipt.is_empty() {
@@ -1604,14 +2036,15 @@ pub async fn record_my_spending(
     let (Some(line), Some(amount), Some(date), true) = (line, amount, date, errors.is_empty())
     else {
         return spending_page(
-            &state,
-            &caller,
-            &principal,
-            &person,
+            state,
+            caller,
+            principal,
+            person,
             &form,
             &errors,
             StatusCode::UNPROCESSABLE_ENTITY,
             None,
+            behalf,
         )
         .await;
     };
@@ -1632,13 +2065,23 @@ pub async fn record_my_spending(
         })
         .await;
     match outcome {
+        Ok(Ok(_)) if behalf => {
+            see_other(&format!("/people/{}/budget/spending?done=spent", person.code))
+        }
         Ok(Ok(_)) => see_other("/my-budget/spending?done=spent"),
         Ok(Err(error)) => {
             let overdrawn =
                 matches!(error, BudgetStoreError::Post(onebudget_store::PostError::Rejected(_)));
             let errors = if overdrawn {
                 let mut errors = FieldErrors::new();
-                errors.add("amount", "This is more than your direct payment holds for this part of your plan; check the amount");
+                errors.add(
+                    "amount",
+                    if behalf {
+                        "This is more than the direct payment holds for this part of the plan; check the amount"
+                    } else {
+                        "This is more than your direct payment holds for this part of your plan; check the amount"
+                    },
+                );
                 Ok(errors)
             } else {
                 budget_errors(error, "line", |field| {
@@ -1648,14 +2091,15 @@ pub async fn record_my_spending(
             match errors {
                 Ok(errors) => {
                     spending_page(
-                        &state,
-                        &caller,
-                        &principal,
-                        &person,
+                        state,
+                        caller,
+                        principal,
+                        person,
                         &form,
                         &errors,
                         StatusCode::UNPROCESSABLE_ENTITY,
                         None,
+                        behalf,
                     )
                     .await
                 }
@@ -1825,20 +2269,40 @@ pub async fn payments(State(state): State<AppState>, caller: Caller) -> Response
         Ok(p) => p,
         Err(d) => return denied(d),
     };
-    payments_page(&caller, &principal, &[], &FieldErrors::new(), StatusCode::OK, None)
+    payments_page(&state, &caller, &principal, &[], &FieldErrors::new(), StatusCode::OK, None, None)
 }
 
+/// A provider's invoice as paid: what was asked, and the transfer posted.
+struct PaidInvoice {
+    person: String,
+    stream: String,
+    provider: String,
+    amount: Money,
+    date: NaiveDate,
+    invoice: String,
+    posted: Vec<PostedTransfer>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn payments_page(
+    state: &AppState,
     caller: &Caller,
     principal: &Principal,
     form: &[(String, String)],
     errors: &FieldErrors,
     status: StatusCode,
     posted: Option<&[(Transfer, PostedTransfer)]>,
+    paid: Option<&PaidInvoice>,
 ) -> Response {
-    let weeks = if form.is_empty() { "4" } else { value(form, "weeks") };
+    let scheme = match scheme(state) {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let sent_period = !value(form, "from").is_empty() || !value(form, "weeks").is_empty();
+    let weeks = if sent_period { value(form, "weeks") } else { "4" };
     let main = html! {
         (error_summary(errors))
+        (invoice_paid(&scheme, paid))
         h1 { "Pay personal budgets" }
         p { "Pays every active budget for a period: each component's funder share from the stream's funding account into the person's budget account, and, for direct payments, on to the person's direct-payment account. Paying the same period twice records it once." }
         p { a href="/budgets/reviews" { "Direct-payment reviews and recoveries" } " · " a href="/finance" { "The ledger" } }
@@ -1872,9 +2336,215 @@ fn payments_page(
                 (TextInput { id: "weeks", label: "Number of weeks", hint: Some("1 to 13; 4 is the usual schedule"), value: weeks, kind: InputKind::WholeNumber }.render(errors))
                 button.button type="submit" { "Pay the period" }
             }
+            (invoice_form(caller, &scheme, form, errors, paid.is_some()))
         }
     };
     render_status(caller, principal, status, "Pay personal budgets", main)
+}
+
+fn invoice_paid(scheme: &Scheme, paid: Option<&PaidInvoice>) -> Markup {
+    html! {
+        @if let Some(p) = paid {
+            @let created = p.posted.iter().any(|t| t.status == PostStatus::Created);
+            div.panel role="status" {
+                h2 { "Invoice paid" }
+                p {
+                    @if created { "Invoice " (p.invoice) " has been paid: " } @else { "Invoice " (p.invoice) " was already paid with this form; nothing more moved: " }
+                    (p.amount) " from " (p.person) "'s " (stream_name(scheme, &p.stream)) " to " (p.provider) "."
+                }
+            }
+            table.table {
+                caption { "The transfer posted for the invoice" }
+                thead { tr { th scope="col" { "From" } th scope="col" { "To" } th scope="col" { "Stream" } th.numeric scope="col" { "Amount" } th scope="col" { "Date" } th scope="col" { "What" } th scope="col" { "Posted" } } }
+                tbody {
+                    @for t in &p.posted {
+                        tr {
+                            td { (budget_account(&p.person, &p.stream)) } td { (p.provider) } td { (p.stream) }
+                            td.numeric { (p.amount) } td { (long_date(p.date)) } td { "Invoice " (p.invoice) }
+                            td { (if t.status == PostStatus::Created { "Now" } else { "Already recorded" }) }
+                        }
+                    }
+                }
+            }
+            p { a href={ "/people/" (p.person) "/budget" } { "The person's budget" } }
+        }
+    }
+}
+
+/// The form to pay one provider's invoice from a component held by a provider (an
+/// Individual Service Fund), the council (managed) or the NHS (notional). Its one-off key
+/// makes sending it twice pay once; a new key comes with each blank form.
+fn invoice_form(
+    caller: &Caller,
+    scheme: &Scheme,
+    form: &[(String, String)],
+    errors: &FieldErrors,
+    fresh: bool,
+) -> Markup {
+    let sent = !fresh && !value(form, "invoice-key").is_empty();
+    let shown = |id: &str| if sent { value(form, id).to_owned() } else { String::new() };
+    let key = if sent { value(form, "invoice-key").to_owned() } else { crate::auth::new_secret() };
+    let date = if sent { value(form, "invoice-date").to_owned() } else { today().to_string() };
+    let streams: Vec<(&str, String)> = scheme
+        .streams
+        .iter()
+        .map(|s| (s.code.as_str(), format!("{} ({})", s.name, s.code)))
+        .collect();
+    let options: Vec<(&str, &str)> = std::iter::once(("", "Choose the stream"))
+        .chain(streams.iter().map(|(c, n)| (*c, n.as_str())))
+        .collect();
+    let stream = shown("invoice-stream");
+    html! {
+        h2 { "Pay a provider's invoice" }
+        p { "From one person's budget: a component held by a provider as an Individual Service Fund, managed by the council or held by the NHS. A direct payment is not paid here: the person pays their providers themselves." }
+        form method="post" action="/budgets/invoices" novalidate {
+            (csrf_field(caller))
+            input type="hidden" name="invoice-key" value=(key);
+            (text_input("invoice-person", "The person's code", Some("As on their record, for example P000123"), &shown("invoice-person"), errors))
+            (Select { id: "invoice-stream", label: "Component (funding stream)", hint: None, options: &options, selected: &stream }.render(errors))
+            (text_input("invoice-provider", "Provider's ledger account", Some("For an Individual Service Fund, the provider that holds it"), &shown("invoice-provider"), errors))
+            (TextInput { id: "invoice-amount", label: "Amount", hint: None, value: &shown("invoice-amount"), kind: InputKind::Money }.render(errors))
+            (text_input("invoice-date", "Date paid", Some(DATE_HINT), &date, errors))
+            (text_input("invoice-number", "Invoice number", None, &shown("invoice-number"), errors))
+            button.button type="submit" { "Pay the invoice" }
+        }
+    }
+}
+
+/// `POST /budgets/invoices`: pay a provider's invoice from a person's budget.
+pub async fn pay_invoice(
+    State(state): State<AppState>,
+    caller: Caller,
+    form: Result<Form<FormPairs>, FormRejection>,
+) -> Response {
+    let target = "/budgets/invoices";
+    let principal = match caller.authorize(&state, Action::PayBudgets, target).await {
+        Ok(p) => p,
+        Err(d) => return denied(d),
+    };
+    let form = form_pairs(form);
+    if !csrf_ok(&caller, &form) {
+        return form_unchecked("Nothing was paid", "/budgets/payments");
+    }
+    let again = |errors: FieldErrors| {
+        payments_page(
+            &state,
+            &caller,
+            &principal,
+            &form,
+            &errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            None,
+        )
+    };
+    let scheme = match scheme(&state) {
+        Ok(s) => s,
+        Err(e) => return failed(e),
+    };
+    let mut errors = FieldErrors::new();
+    let person = value(&form, "invoice-person").trim().to_ascii_uppercase();
+    if person.is_empty() {
+        errors.add("invoice-person", "Enter the person's code, for example P000123");
+    }
+    let stream = value(&form, "invoice-stream").to_owned();
+    if scheme.stream(&stream).is_none() {
+        errors.add("invoice-stream", "Choose the component the invoice is paid from");
+    }
+    let provider = value(&form, "invoice-provider").trim().to_owned();
+    if provider.is_empty() {
+        errors.add("invoice-provider", "Enter the provider's ledger account");
+    }
+    let amount = match Money::parse(value(&form, "invoice-amount")) {
+        Ok(m) if m.is_positive() => Some(m),
+        _ => {
+            errors.add(
+                "invoice-amount",
+                "Enter the invoice's amount in pounds and pence, for example 120.00",
+            );
+            None
+        }
+    };
+    let date = parse_day(value(&form, "invoice-date"));
+    if date.is_none() {
+        errors.add("invoice-date", "Enter the date it is paid, for example 2025-06-02");
+    }
+    let invoice = value(&form, "invoice-number").trim().to_owned();
+    if invoice.is_empty() {
+        errors.add("invoice-number", "Enter the invoice's number");
+    }
+    let key = value(&form, "invoice-key").trim().to_owned();
+    let key_ok = !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_ascii_graphic());
+    let (Some(amount), Some(date), true) = (amount, date, errors.is_empty()) else {
+        return again(errors);
+    };
+    // Paying from a person's budget touches their record: one audited read names them.
+    match authorize_person(&state, &caller, &person, false, target).await {
+        Ok(_) => {}
+        Err(Denied::Failed(ApiError::NotFound { .. })) => {
+            let mut errors = FieldErrors::new();
+            errors.add("invoice-person", format!("There is no person with the code {person}"));
+            return again(errors);
+        }
+        Err(d) => return denied(d),
+    }
+    let key = if key_ok { key } else { crate::auth::new_secret() };
+    let key = format!("invoice/{person}/{key}");
+    let asked = (person.clone(), stream.clone(), provider.clone(), invoice.clone());
+    let outcome =
+        state
+            .run(move |store| {
+                Ok::<_, ApiError>(store.pay_provider_invoice(
+                    &person, &stream, &provider, amount, date, &invoice, &key,
+                ))
+            })
+            .await;
+    let (person, stream, provider, invoice) = asked;
+    match outcome {
+        Ok(Ok(posted)) => {
+            let paid = PaidInvoice { person, stream, provider, amount, date, invoice, posted };
+            payments_page(
+                &state,
+                &caller,
+                &principal,
+                &[],
+                &FieldErrors::new(),
+                StatusCode::OK,
+                None,
+                Some(&paid),
+            )
+        }
+        Ok(Err(BudgetStoreError::Post(PostError::Rejected(e)))) => {
+            let mut errors = FieldErrors::new();
+            match e.error {
+                TransferError::Overdraft { low, .. } => errors.add(
+                    "invoice-amount",
+                    format!(
+                        "This is more than {person}'s {} budget holds: its balance would fall to {low}",
+                        stream_name(&scheme, &stream)
+                    ),
+                ),
+                TransferError::UnknownAccount { code, .. } => errors.add(
+                    "invoice-provider",
+                    format!("There is no ledger account {}: open the provider's account first", code.as_str()),
+                ),
+                other => errors.add("invoice-amount", sentence(&other.to_string())),
+            }
+            again(errors)
+        }
+        Ok(Err(error)) => match budget_errors(error, "invoice-person", |field| match field {
+            "stream" => Some("invoice-stream".to_owned()),
+            "provider" => Some("invoice-provider".to_owned()),
+            "amount" => Some("invoice-amount".to_owned()),
+            "invoice" => Some("invoice-number".to_owned()),
+            "date" => Some("invoice-date".to_owned()),
+            _ => None,
+        }) {
+            Ok(errors) => again(errors),
+            Err(e) => failed(e),
+        },
+        Err(e) => failed(e),
+    }
 }
 
 /// `POST /budgets/payments`: pay every live budget for the period, and show what moved.
@@ -1902,11 +2572,13 @@ pub async fn pay(
     }
     let (Some(from), Some(weeks)) = (from, weeks) else {
         return payments_page(
+            &state,
             &caller,
             &principal,
             &form,
             &errors,
             StatusCode::UNPROCESSABLE_ENTITY,
+            None,
             None,
         );
     };
@@ -1929,22 +2601,26 @@ pub async fn pay(
         .await;
     match outcome {
         Ok(Ok(posted)) => payments_page(
+            &state,
             &caller,
             &principal,
             &form,
             &FieldErrors::new(),
             StatusCode::OK,
             Some(&posted),
+            None,
         ),
         Ok(Err(error)) => match budget_errors(error, "from", |field| {
             ["from", "weeks"].contains(&field).then(|| field.to_owned())
         }) {
             Ok(errors) => payments_page(
+                &state,
                 &caller,
                 &principal,
                 &form,
                 &errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                None,
                 None,
             ),
             Err(e) => failed(e),

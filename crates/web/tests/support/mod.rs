@@ -549,6 +549,107 @@ pub fn seed_budget_citizen(store: &Store) {
         .expect("the person's login");
 }
 
+/// A person on the practitioner's (North) team whose budget mixes delivery modes: the NHS
+/// part as a direct payment, social care as an Individual Service Fund held by
+/// [`BUDGET_PROVIDER`]. (P000005 is [`API_BUDGET_PERSON`].)
+pub const BUDGET_MIXED: &str = "P000006";
+pub const BUDGET_MIXED_NAME: &str = "Kit Mason";
+/// The provider holding [`BUDGET_MIXED`]'s Individual Service Fund: its ledger account.
+pub const BUDGET_PROVIDER: &str = "PROV-CARE";
+
+/// On top of [`seed_budget_people`]: [`BUDGET_MIXED`] with a needs assessment of
+/// [`BUDGET_ANSWERS`], no financial assessment (so nothing to pay), a budget active from
+/// [`BUDGET_START`] with [`BUDGET_CITIZEN_LINES`] (the PHB component a direct payment, the
+/// ASC component an Individual Service Fund held by [`BUDGET_PROVIDER`]), the provider's
+/// account, and [`BUDGET_WEEKS_PAID`] weeks paid. Every step goes through the store.
+pub fn seed_budget_mixed(store: &Store) {
+    use onebudget_core::budget::plan::{
+        ComponentInput, DeliveryMode, LineInput, PlanInput, Status,
+    };
+    use onebudget_core::ledger::{OpenRecord, OpenRecordInput};
+    use onebudget_core::money::Money;
+    let records: Vec<OpenRecordInput> = serde_json::from_value(serde_json::json!([
+        {"type": "account", "code": BUDGET_PROVIDER, "name": "Care at Home Ltd", "kind": "provider", "owner": {"organisation": BUDGET_PROVIDER}},
+    ]))
+    .expect("records");
+    let records: Vec<OpenRecord> =
+        records.iter().map(|r| OpenRecord::try_from(r).expect("a record")).collect();
+    store.open_records(&records).expect("open the provider's account");
+    store
+        .add_people(
+            &[],
+            &[],
+            &[onebudget_store::PersonRecord {
+                code: BUDGET_MIXED.into(),
+                given_name: "Kit".into(),
+                family_name: "Mason".into(),
+                nhs_number: "9990000069".into(),
+                birth_date: chrono::NaiveDate::from_ymd_opt(1953, 2, 11).expect("a date"),
+                team: "TEAM-NORTH".into(),
+                setting: "home".into(),
+                funding: "social_care".into(),
+                delivery_mode: None,
+                weekly_budget_pence: None,
+            }],
+        )
+        .expect("the person");
+    let scheme = onebudget_core::budget::config::Scheme::ashby_vale().expect("the scheme");
+    let start = budget_date(BUDGET_START);
+    store
+        .record_needs_assessment(
+            &scheme,
+            BUDGET_MIXED,
+            start,
+            None,
+            &budget_answers(&scheme, start),
+            "practitioner",
+        )
+        .expect("a needs assessment");
+    let component = |stream: &str, mode: DeliveryMode, provider: Option<&str>| ComponentInput {
+        stream: stream.into(),
+        agreed: None,
+        reason: None,
+        mode,
+        provider: provider.map(str::to_owned),
+    };
+    let plan = PlanInput {
+        components: vec![
+            component("PHB", DeliveryMode::DirectPayment, None),
+            component("ASC", DeliveryMode::IndividualServiceFund, Some(BUDGET_PROVIDER)),
+        ],
+        lines: BUDGET_CITIZEN_LINES
+            .iter()
+            .map(|(what, outcome, category, pence)| LineInput {
+                what: (*what).into(),
+                outcome: (*outcome).into(),
+                category: (*category).into(),
+                provider: None,
+                weekly_cost: Money::from_pence(*pence),
+                streams: vec![],
+                override_: None,
+            })
+            .collect(),
+    };
+    for (status, reason) in [
+        (Status::Draft, "support planning"),
+        (Status::Agreed, "agreed at panel"),
+        (Status::Active, "payments start"),
+    ] {
+        let change = onebudget_store::BudgetChange {
+            effective_from: start,
+            status,
+            needs_assessment: None,
+            plan: plan.clone(),
+            reason: reason.into(),
+        };
+        store
+            .record_budget(&scheme, BUDGET_MIXED, &change, "practitioner")
+            .expect("a budget version");
+    }
+    let payments = store.budget_payments(&scheme, start, BUDGET_WEEKS_PAID).expect("the payments");
+    store.post(&payments).expect("post the payments");
+}
+
 /// The person of [`seed_budget_api`]: on the North team (the seeded practitioner's), with
 /// no budget yet, and their login (user name, password).
 pub const API_BUDGET_PERSON: &str = "P000005";
