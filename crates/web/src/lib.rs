@@ -150,6 +150,7 @@ pub fn routes() -> Vec<Route> {
         route("/budgets/reviews", &["GET"], get(budget_pages::reviews)),
         route("/budgets/reviews/monitor", &["POST"], post(budget_pages::monitor)),
         route("/budgets/reviews/{id}/decide", &["POST"], post(budget_pages::decide_review)),
+        route("/budgets/funders", &["GET"], get(pages::funders::funders)),
         // The JSON API.
         route("/api/ledger/open", &["POST"], post(ledger::open)),
         route("/api/streams", &["GET"], get(ledger::streams)),

@@ -7,12 +7,14 @@
 //! patterns); `home` is `GET /`; `check` is "Check what you might pay for care", which runs
 //! the same assessment as `POST /api/financial-assessments` (`crate::assessment`);
 //! `roles` each role's pages, `pools` the pooled budgets' monitoring and settlement, and
-//! `budgets` the integrated personal budgets' pages (practitioner, person and finance).
+//! `budgets` the integrated personal budgets' pages (practitioner, person and finance),
+//! and `funders` each funder's share of them.
 //! HTML is written with maud, which escapes every value it interpolates.
 
 pub mod budgets;
 pub mod check;
 pub mod form;
+pub mod funders;
 pub mod home;
 pub mod layout;
 pub mod pools;

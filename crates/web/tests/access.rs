@@ -191,6 +191,13 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         Who::Roles(&["finance", "auditor"]),
     ),
     ("GET", "/spending", "/spending", "", Who::Roles(&["finance", "commissioner", "auditor"])),
+    (
+        "GET",
+        "/budgets/funders",
+        "/budgets/funders",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
     ("GET", "/admin", "/admin", "", Who::Roles(&["admin"])),
     ("GET", "/audit", "/audit", "", Who::Roles(&["auditor"])),
     ("POST", "/api/ledger/open", "/api/ledger/open", "[]", Who::Roles(&["finance"])),

@@ -698,6 +698,20 @@ mod checks {
             "one year's spending",
         )
         .await;
+        follow(
+            s,
+            "main a[href='/budgets/funders']",
+            "Each funder's share of personal budgets",
+            "each funder's share of personal budgets",
+        )
+        .await;
+        let text =
+            s.client.find(Locator::Css("main")).await.expect("main").text().await.expect("text");
+        assert!(
+            text.contains("NHS continuing healthcare (CHC)")
+                && text.contains("Adult social care (ASC)"),
+            "every stream is listed: {text}"
+        );
         sign_out(s, "commissioner").await;
     }
 

@@ -432,6 +432,7 @@ pub async fn finance(State(state): State<AppState>, caller: Caller) -> Response 
             h1 { "The ledger" }
             p { "Balances now. Money out of a funder's account shows as a negative balance; the balances of every account add up to zero." }
             p { a href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
+            p { a href="/budgets/funders" { "Each funder's share of personal budgets" } }
             p { a href="/budgets/payments" { "Pay personal budgets" } }
             p { a href="/budgets/reviews" { "Direct-payment reviews and recoveries" } }
             table.table {
@@ -527,6 +528,7 @@ pub async fn spending(
             h1 { "Spending across the system" }
             p { "Money paid out by the ICB, the council and the Better Care Fund pool from " (from.format("%-d %B %Y")) " to " (to.format("%-d %B %Y")) ". No figure here identifies a person." }
             p { a href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
+            p { a href="/budgets/funders" { "Each funder's share of personal budgets" } }
             nav aria-label="Financial year" {
             p {
                 "Show: "
