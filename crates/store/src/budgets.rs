@@ -1007,6 +1007,19 @@ impl Store {
         if invoice.trim().is_empty() {
             return Err(field("invoice", "", "give the invoice's number"));
         }
+        // Only a provider's account may be paid an invoice: never a person's budget, an
+        // organisation's funding account or an expenditure account.
+        match self.account(&AccountCode::parse("provider", provider)?)? {
+            Some(account) if account.kind().as_str() == "provider" => {}
+            Some(_) => {
+                return Err(field(
+                    "provider",
+                    provider,
+                    "this is not a provider's account; an invoice is paid to the provider",
+                ));
+            }
+            None => return Err(field("provider", provider, "no such account")),
+        }
         if !amount.is_positive() {
             return Err(field("amount", &amount.to_plain_string(), "an invoice is more than zero"));
         }

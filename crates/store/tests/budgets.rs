@@ -323,3 +323,60 @@ backend_tests! {
         assert!(store.account(&AccountCode::parse("a", "P000001-PHB").unwrap()).unwrap().is_some());
     }
 }
+
+backend_tests! {
+    fn invoices_are_paid_only_to_the_provider_from_a_provider_held_budget(url: &str) {
+        let scheme = Scheme::ashby_vale().unwrap();
+        let store = fixture(url);
+        open(&store, vec![
+            account("PROV-HC", "provider", "PROV-HC", None, false),
+            account("PROV-OTHER", "provider", "PROV-OTHER", None, false),
+        ]);
+        let person = "P000001";
+        store
+            .record_needs_assessment(&scheme, person, date("2024-10-01"), None, &answers(&scheme, &[("personal_care", "needs_help"), ("mobility", "needs_help"), ("health_clinical", "high")]), "pat")
+            .unwrap();
+        // Social care: (6 + 6) points x 6.80 = 81.60 a week, managed, held with PROV-HC,
+        // paying for help in the home (80.00), which the NHS may not. The NHS joint package
+        // (9 health points: the 120.00 band) is notional, with no provider named, paying
+        // for therapy (50.00).
+        let mut plan = PlanInput {
+            components: vec![
+                ComponentInput { stream: "PHB".into(), agreed: None, reason: None, mode: DeliveryMode::Notional, provider: None },
+                ComponentInput { stream: "ASC".into(), agreed: None, reason: None, mode: DeliveryMode::Managed, provider: Some("PROV-HC".into()) },
+            ],
+            lines: vec![line("Home help", "domestic", "80.00"), line("Physiotherapy", "therapy", "50.00")],
+        };
+        for status in [Status::Agreed, Status::Active] {
+            let change = BudgetChange { effective_from: date("2024-10-07"), status, needs_assessment: None, plan: plan.clone(), reason: "r".into() };
+            store.record_budget(&scheme, person, &change, "pat").unwrap();
+        }
+        store.post(&store.budget_payments(&scheme, date("2024-10-07"), 4).unwrap()).unwrap();
+        // 4 x 80.00 = 320.00 paid in; an invoice of 300.00 to the provider is paid.
+        assert_eq!(balance(&store, "P000001-ASC", "ASC"), pounds("320.00"));
+        assert_eq!(balance(&store, "P000001-PHB", "PHB"), pounds("200.00"));
+        for (stream, to, why) in [
+            ("PHB", "DP-SPEND", "not a provider's account"),
+            ("PHB", "P000001-ASC", "not a provider's account"),
+            ("PHB", "NOWHERE", "no such account"),
+            ("ASC", "PROV-OTHER", "held by PROV-HC"),
+        ] {
+            let e = store.pay_provider_invoice(person, stream, to, pounds("10.00"), date("2024-10-10"), "INV-0", &format!("inv/{to}")).unwrap_err();
+            assert!(e.to_string().contains(why), "{to}: {e}");
+        }
+        store.pay_provider_invoice(person, "PHB", "PROV-OTHER", pounds("50.00"), date("2024-10-10"), "PHYSIO-1", "inv/physio").unwrap();
+        assert_eq!(balance(&store, "PROV-OTHER", "PHB"), pounds("50.00"));
+        store.pay_provider_invoice(person, "ASC", "PROV-HC", pounds("300.00"), date("2024-10-10"), "INV-1", "inv/1").unwrap();
+        assert_eq!(balance(&store, "PROV-HC", "ASC"), pounds("300.00"));
+        // More than the budget holds is refused by the ledger: nothing moves.
+        let e = store.pay_provider_invoice(person, "ASC", "PROV-HC", pounds("30.00"), date("2024-10-11"), "INV-2", "inv/2").unwrap_err();
+        assert!(matches!(e, BudgetStoreError::Post(_)), "{e}");
+        assert_eq!(balance(&store, "P000001-ASC", "ASC"), pounds("20.00"));
+        plan.components[1].mode = DeliveryMode::DirectPayment;
+        plan.components[1].provider = None;
+        let review = BudgetChange { effective_from: date("2024-10-14"), status: Status::UnderReview, needs_assessment: None, plan, reason: "now a direct payment".into() };
+        store.record_budget(&scheme, person, &review, "pat").unwrap();
+        let e = store.pay_provider_invoice(person, "ASC", "PROV-HC", pounds("5.00"), date("2024-10-15"), "INV-3", "inv/3").unwrap_err();
+        assert!(e.to_string().contains("direct payment"), "{e}");
+    }
+}
