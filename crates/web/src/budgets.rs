@@ -163,6 +163,59 @@ fn key(prefix: &str, person: &str, text: &str) -> Result<String, FieldError> {
     Ok(format!("{prefix}/{person}/{text}"))
 }
 
+/// Run `f` on the store with the scheme in use (a missing scheme is a server fault).
+async fn with_scheme<T, E>(
+    state: &AppState,
+    f: impl FnOnce(&onebudget_store::Store, &Scheme) -> Result<T, E> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: Send + 'static,
+    ApiError: From<E>,
+{
+    let shared = state.clone();
+    state
+        .run::<T, ApiError>(move |store| {
+            let scheme = scheme(&shared)?;
+            f(store, scheme).map_err(ApiError::from)
+        })
+        .await
+}
+
+/// A period's last day, refused when it would come before its first.
+fn period_in_order(from: NaiveDate, to: NaiveDate) -> Result<(), ApiError> {
+    if to < from {
+        return Err(FieldError::new(
+            "to",
+            &to.to_string(),
+            format!("the period would end before it starts ({from})"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// What a posting for person `code` names: its amount, its day and the ledger's key
+/// (kept apart per person under `prefix`), each refused by its field in that order.
+fn posting(
+    prefix: &str,
+    code: &str,
+    amount_text: &str,
+    date_text: &str,
+    key_text: &str,
+) -> Result<(Money, NaiveDate, String), ApiError> {
+    Ok((
+        amount("amount", amount_text)?,
+        parse_date("date", date_text)?,
+        key(prefix, code, key_text)?,
+    ))
+}
+
+/// Money moved for person `code`: 201, located at their statement.
+fn posted(code: String, transfers: Vec<PostedTransfer>) -> Response {
+    created(&format!("/api/people/{code}/statement"), PostedResponse { person: code, transfers })
+}
+
 fn created<T: Serialize>(location: &str, body: T) -> Response {
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
@@ -250,22 +303,17 @@ pub async fn record_needs_assessment(
     let input: NeedsAssessmentRequest = read_body(request).await?;
     let assessed_on = parse_date("assessed_on", &input.assessed_on)?;
     let questionnaire = input.questionnaire.filter(|q| !q.trim().is_empty());
-    let shared = state.clone();
-    let record = state
-        .run(move |store| {
-            let scheme = scheme(&shared)?;
-            store
-                .record_needs_assessment(
-                    scheme,
-                    &code,
-                    assessed_on,
-                    questionnaire.as_deref(),
-                    &input.answers,
-                    &principal.username,
-                )
-                .map_err(ApiError::from)
-        })
-        .await?;
+    let record = with_scheme(&state, move |store, scheme| {
+        store.record_needs_assessment(
+            scheme,
+            &code,
+            assessed_on,
+            questionnaire.as_deref(),
+            &input.answers,
+            &principal.username,
+        )
+    })
+    .await?;
     Ok(created(&target, record))
 }
 
@@ -351,13 +399,10 @@ pub async fn record_budget(
     let target = format!("/api/people/{code}/budget");
     let (principal, _) = authorize_change(&state, &caller, &code, Change::Plan, &target).await?;
     let change: BudgetChange = read_body(request).await?;
-    let shared = state.clone();
-    let version = state
-        .run(move |store| {
-            let scheme = scheme(&shared)?;
-            store.record_budget(scheme, &code, &change, &principal.username).map_err(ApiError::from)
-        })
-        .await?;
+    let version = with_scheme(&state, move |store, scheme| {
+        store.record_budget(scheme, &code, &change, &principal.username)
+    })
+    .await?;
     Ok(created(&target, version))
 }
 
@@ -459,23 +504,11 @@ async fn statement_of(
     authorize_read(state, caller, &code, target).await?;
     let from = optional_date("from", query.from.as_deref())?;
     let to = optional_date("to", query.to.as_deref())?;
-    if let (Some(from), Some(to)) = (from, to)
-        && to < from
-    {
-        return Err(FieldError::new(
-            "to",
-            &to.to_string(),
-            format!("the period would end before it starts ({from})"),
-        )
-        .into());
+    if let (Some(from), Some(to)) = (from, to) {
+        period_in_order(from, to)?;
     }
     let on = to.unwrap_or_else(today);
-    let shared = state.clone();
-    state
-        .run(move |store| {
-            let scheme = scheme(&shared)?;
-            store.person_statement(scheme, &code, from, to, on).map_err(ApiError::from)
-        })
+    with_scheme(state, move |store, scheme| store.person_statement(scheme, &code, from, to, on))
         .await
 }
 
@@ -665,9 +698,7 @@ pub async fn record_spending(
     let target = format!("/api/people/{code}/spending");
     authorize_change(&state, &caller, &code, Change::Spend, &target).await?;
     let input: SpendingRequest = read_body(request).await?;
-    let amount = amount("amount", &input.amount)?;
-    let date = parse_date("date", &input.date)?;
-    let key = key("spend", &code, &input.key)?;
+    let (amount, date, key) = posting("spend", &code, &input.amount, &input.date, &input.key)?;
     let person = code.clone();
     let transfers = state
         .run(move |store| {
@@ -682,10 +713,7 @@ pub async fn record_spending(
             )
         })
         .await?;
-    Ok(created(
-        &format!("/api/people/{code}/statement"),
-        PostedResponse { person: code, transfers },
-    ))
+    Ok(posted(code, transfers))
 }
 
 /// Body of `POST /api/people/{code}/invoices`.
@@ -738,9 +766,7 @@ pub async fn pay_invoice(
     // Paying from a person's budget touches their record: one audited read names them.
     people::authorize_person(&state, &caller, &code, false, &target).await?;
     let input: InvoiceRequest = read_body(request).await?;
-    let amount = amount("amount", &input.amount)?;
-    let date = parse_date("date", &input.date)?;
-    let key = key("invoice", &code, &input.key)?;
+    let (amount, date, key) = posting("invoice", &code, &input.amount, &input.date, &input.key)?;
     let person = code.clone();
     let transfers = state
         .run(move |store| {
@@ -755,10 +781,7 @@ pub async fn pay_invoice(
             )
         })
         .await?;
-    Ok(created(
-        &format!("/api/people/{code}/statement"),
-        PostedResponse { person: code, transfers },
-    ))
+    Ok(posted(code, transfers))
 }
 
 // ----- finance: payments, monitoring, reviews -----
@@ -811,14 +834,11 @@ pub async fn pay_budgets(
 ) -> Result<Response, ApiError> {
     let from = parse_date("from", &input.from)?;
     let weeks = input.weeks;
-    let shared = state.clone();
-    let transfers = state
-        .run(move |store| {
-            let scheme = scheme(&shared)?;
-            let batch = store.budget_payments(scheme, from, weeks)?;
-            store.post(&batch).map_err(ApiError::from)
-        })
-        .await?;
+    let transfers = with_scheme(&state, move |store, scheme| {
+        let batch = store.budget_payments(scheme, from, weeks)?;
+        store.post(&batch).map_err(ApiError::from)
+    })
+    .await?;
     let created = transfers.iter().filter(|t| t.status == PostStatus::Created).count();
     let already_recorded = transfers.len().saturating_sub(created);
     Ok(Json(PaymentsResponse { from, weeks, created, already_recorded, transfers }).into_response())
@@ -1011,13 +1031,10 @@ pub async fn decide_review(
         .ok_or_else(|| ApiError::NotFound { what: "review", code: id.to_string() })?;
     let target = format!("/api/budgets/reviews/{id}");
     people::authorize_person(&state, &allowed.caller, &review.person_code, false, &target).await?;
-    let shared = state.clone();
-    let (review, transfers) = state
-        .run(move |store| {
-            let scheme = scheme(&shared)?;
-            store.decide_dp_review(scheme, id, recover, &input.note, &by).map_err(ApiError::from)
-        })
-        .await?;
+    let (review, transfers) = with_scheme(&state, move |store, scheme| {
+        store.decide_dp_review(scheme, id, recover, &input.note, &by)
+    })
+    .await?;
     Ok(Json(DecisionResponse { review, transfers }))
 }
 
@@ -1079,21 +1096,11 @@ pub async fn funder_statement(
     let (year_from, year_to) = financial_year_of(on);
     let from = optional_date("from", query.from.as_deref())?.unwrap_or(year_from);
     let to = optional_date("to", query.to.as_deref())?.unwrap_or(year_to);
-    if to < from {
-        return Err(FieldError::new(
-            "to",
-            &to.to_string(),
-            format!("the period would end before it starts ({from})"),
-        )
-        .into());
-    }
-    let shared = state.clone();
-    let statement = state
-        .run(move |store| {
-            let scheme = scheme(&shared)?;
-            store.funder_statement(scheme, &stream, on, from, to).map_err(ApiError::from)
-        })
-        .await?;
+    period_in_order(from, to)?;
+    let statement = with_scheme(&state, move |store, scheme| {
+        store.funder_statement(scheme, &stream, on, from, to)
+    })
+    .await?;
     Ok(Json(FunderStatementResponse { on, from, to, statement }).into_response())
 }
 

@@ -163,6 +163,116 @@ fn csrf_ok(caller: &Caller, form: &[(String, String)]) -> bool {
     token_matches(caller.csrf_token.as_deref(), Some(value(form, FIELD)))
 }
 
+/// The form sent, its CSRF token checked: or the page saying `not_done` (403), pointing
+/// `back` to the form. (A refusal is boxed: a response is large beside what it stands for.)
+fn checked_form(
+    caller: &Caller,
+    form: Result<Form<FormPairs>, FormRejection>,
+    not_done: &str,
+    back: &str,
+) -> Result<FormPairs, Box<Response>> {
+    let form = form_pairs(form);
+    if csrf_ok(caller, &form) { Ok(form) } else { Err(Box::new(form_unchecked(not_done, back))) }
+}
+
+/// May `caller` do `action` (decided and audited first), and the form they sent, checked
+/// as [`checked_form`] does: or the response that refuses it.
+async fn authorized_form(
+    state: &AppState,
+    caller: &Caller,
+    action: Action<'_>,
+    target: &str,
+    form: Result<Form<FormPairs>, FormRejection>,
+    not_done: &str,
+    back: &str,
+) -> Result<(Principal, FormPairs), Box<Response>> {
+    let principal =
+        caller.authorize(state, action, target).await.map_err(|d| Box::new(denied(d)))?;
+    Ok((principal, checked_form(caller, form, not_done, back)?))
+}
+
+/// A date (`YYYY-MM-DD`) in field `id`; `message` against the field when there is none.
+fn required_day(
+    form: &[(String, String)],
+    errors: &mut FieldErrors,
+    id: &str,
+    message: &str,
+) -> Option<NaiveDate> {
+    let day = parse_day(value(form, id));
+    if day.is_none() {
+        errors.add(id, message);
+    }
+    day
+}
+
+/// The words in field `id`, trimmed; `message` against the field when there are none.
+fn required_text(
+    form: &[(String, String)],
+    errors: &mut FieldErrors,
+    id: &str,
+    message: impl Into<String>,
+) -> String {
+    let text = value(form, id).trim().to_owned();
+    if text.is_empty() {
+        errors.add(id, message);
+    }
+    text
+}
+
+/// An amount of more than £0.00 in field `id`; `message` against the field otherwise.
+fn positive_money(
+    form: &[(String, String)],
+    errors: &mut FieldErrors,
+    id: &str,
+    message: &str,
+) -> Option<Money> {
+    match Money::parse(value(form, id)) {
+        Ok(m) if m.is_positive() => Some(m),
+        _ => {
+            errors.add(id, message);
+            None
+        }
+    }
+}
+
+/// A whole number of weeks from 1 to `most` in field `id`; `message` against the field
+/// otherwise.
+fn weeks_up_to(
+    form: &[(String, String)],
+    errors: &mut FieldErrors,
+    id: &str,
+    most: u32,
+    message: &str,
+) -> Option<u32> {
+    let weeks = value(form, id).trim().parse::<u32>().ok().filter(|w| (1..=most).contains(w));
+    if weeks.is_none() {
+        errors.add(id, message);
+    }
+    weeks
+}
+
+/// The client's one-off key in field `id`, if it is one (1 to 64 printable characters).
+fn client_key(form: &[(String, String)], id: &str) -> Option<String> {
+    let key = value(form, id).trim().to_owned();
+    let ok = !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_ascii_graphic());
+    ok.then_some(key)
+}
+
+/// The form shown again with the mistakes the store found (`errors`), or the fault of the
+/// server that kept it from saying.
+async fn shown_again<F>(
+    errors: Result<FieldErrors, ApiError>,
+    again: impl FnOnce(FieldErrors) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
+    match errors {
+        Ok(errors) => again(errors).await,
+        Err(e) => failed(e),
+    }
+}
+
 fn csrf_field(caller: &Caller) -> Markup {
     html! { input type="hidden" name=(FIELD) value=(caller.csrf_token.as_deref().unwrap_or("")); }
 }
@@ -311,6 +421,37 @@ async fn authorize_plan(
     }
 }
 
+/// A form about a person's plan, allowed ([`authorize_plan`]) and its CSRF token checked,
+/// with the scheme and the person's record.
+struct PlanForm {
+    principal: Principal,
+    person: PersonRecord,
+    form: FormPairs,
+    scheme: Scheme,
+    record: Record,
+}
+
+/// The [`PlanForm`] sent to `target`, or the response that refuses it (`not_done`, with a
+/// way `back`, when the form cannot be checked).
+async fn plan_form(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    target: &str,
+    form: Result<Form<FormPairs>, FormRejection>,
+    not_done: &str,
+    back: &str,
+) -> Result<PlanForm, Box<Response>> {
+    let (principal, person) =
+        authorize_plan(state, caller, code, target).await.map_err(|d| Box::new(denied(d)))?;
+    let form = checked_form(caller, form, not_done, back)?;
+    let (scheme, record) = match (scheme(state), load_record(state, code).await) {
+        (Ok(s), Ok(r)) => (s, r),
+        (Err(e), _) | (_, Err(e)) => return Err(Box::new(failed(e))),
+    };
+    Ok(PlanForm { principal, person, form, scheme, record })
+}
+
 fn full_name(person: &PersonRecord) -> String {
     format!("{} {}", person.given_name, person.family_name)
 }
@@ -405,10 +546,10 @@ pub async fn record_needs(
         Ok(found) => found,
         Err(d) => return denied(d),
     };
-    let form = form_pairs(form);
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("The needs assessment was not recorded", &target);
-    }
+    let form = match checked_form(&caller, form, "The needs assessment was not recorded", &target) {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
     let scheme = match scheme(&state) {
         Ok(s) => s,
         Err(e) => return failed(e),
@@ -419,10 +560,12 @@ pub async fn record_needs(
         Err(e) => return failed(ApiError::Internal(e.to_string())),
     };
     let mut errors = FieldErrors::new();
-    let assessed_on = parse_day(value(&form, "assessed_on"));
-    if assessed_on.is_none() {
-        errors.add("assessed_on", "Enter the date of the assessment, for example 2025-06-02");
-    }
+    let assessed_on = required_day(
+        &form,
+        &mut errors,
+        "assessed_on",
+        "Enter the date of the assessment, for example 2025-06-02",
+    );
     let mut answers = Answers::new();
     for domain in &questionnaire.domains {
         let answer = value(&form, &domain.code);
@@ -713,6 +856,19 @@ pub async fn plan(
         .await
 }
 
+/// The plan page again with the form's mistakes (422).
+async fn plan_mistakes(
+    state: &AppState,
+    caller: &Caller,
+    principal: &Principal,
+    person: &PersonRecord,
+    form: &[(String, String)],
+    errors: FieldErrors,
+) -> Response {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    plan_again(state, caller, principal, person, form, &errors, status, None).await
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn plan_again(
     state: &AppState,
@@ -888,30 +1044,27 @@ pub async fn split_line(
     form: Result<Form<FormPairs>, FormRejection>,
 ) -> Response {
     let target = format!("/people/{code}/budget/lines/{line}/split");
-    let (principal, person) = match authorize_plan(&state, &caller, &code, &target).await {
-        Ok(found) => found,
-        Err(d) => return denied(d),
-    };
-    let form = form_pairs(form);
     let back = format!("/people/{code}/budget/plan");
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("The split was not saved", &back);
-    }
-    let (scheme, record) = match (scheme(&state), load_record(&state, &code).await) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return failed(e),
-    };
+    let not_done = "The split was not saved";
+    let PlanForm { principal, person, form, scheme, record } =
+        match plan_form(&state, &caller, &code, &target, form, not_done, &back).await {
+            Ok(sent) => sent,
+            Err(response) => return *response,
+        };
     let latest = record.latest_version();
     let (Some((n, index)), Some(version)) = (line_number(&line, latest), latest) else {
         return message_page(StatusCode::NOT_FOUND, "Not found", "The plan has no such line.");
     };
     let form = with_line(form, n, "split");
+    let again = |errors| plan_mistakes(&state, &caller, &principal, &person, &form, errors);
     let reason_id = format!("line-{n}-reason");
     let mut errors = FieldErrors::new();
-    let reason = value(&form, &reason_id).trim().to_owned();
-    if reason.is_empty() {
-        errors.add(&reason_id, "Say why the split is fixed (or why the allocator decides again)");
-    }
+    let reason = required_text(
+        &form,
+        &mut errors,
+        &reason_id,
+        "Say why the split is fixed (or why the allocator decides again)",
+    );
     let mut split = Vec::new();
     for c in &version.decision.components {
         let id = split_id(n, &c.stream);
@@ -940,17 +1093,7 @@ pub async fn split_line(
         return message_page(StatusCode::NOT_FOUND, "Not found", "The plan has no such line.");
     };
     if !errors.is_empty() {
-        return plan_again(
-            &state,
-            &caller,
-            &principal,
-            &person,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
+        return again(errors).await;
     }
     let what = edited.what.clone();
     let category = edited.category.clone();
@@ -984,22 +1127,7 @@ pub async fn split_line(
                 let j = rest.strip_prefix("split[")?.split_once(']')?.0.parse::<usize>().ok()?;
                 split.get(j).map(|s| split_id(n, &s.stream))
             };
-            match budget_errors(error, &general, field_id) {
-                Ok(errors) => {
-                    plan_again(
-                        &state,
-                        &caller,
-                        &principal,
-                        &person,
-                        &form,
-                        &errors,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        None,
-                    )
-                    .await
-                }
-                Err(e) => failed(e),
-            }
+            shown_again(budget_errors(error, &general, field_id), again).await
         }
         Err(e) => failed(e),
     }
@@ -1014,45 +1142,28 @@ pub async fn remove_line(
     form: Result<Form<FormPairs>, FormRejection>,
 ) -> Response {
     let target = format!("/people/{code}/budget/lines/{line}/remove");
-    let (principal, person) = match authorize_plan(&state, &caller, &code, &target).await {
-        Ok(found) => found,
-        Err(d) => return denied(d),
-    };
-    let form = form_pairs(form);
     let back = format!("/people/{code}/budget/plan");
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("The line was not removed", &back);
-    }
-    let (scheme, record) = match (scheme(&state), load_record(&state, &code).await) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return failed(e),
-    };
+    let not_done = "The line was not removed";
+    let PlanForm { principal, person, form, scheme, record } =
+        match plan_form(&state, &caller, &code, &target, form, not_done, &back).await {
+            Ok(sent) => sent,
+            Err(response) => return *response,
+        };
     let latest = record.latest_version();
     let (Some((n, index)), Some(version)) = (line_number(&line, latest), latest) else {
         return message_page(StatusCode::NOT_FOUND, "Not found", "The plan has no such line.");
     };
     let form = with_line(form, n, "remove");
+    let again = |errors| plan_mistakes(&state, &caller, &principal, &person, &form, errors);
     let reason_id = format!("line-{n}-remove-reason");
     let mut errors = FieldErrors::new();
-    let reason = value(&form, &reason_id).trim().to_owned();
-    if reason.is_empty() {
-        errors.add(&reason_id, format!("Say why line {n} is removed"));
-    }
+    let reason =
+        required_text(&form, &mut errors, &reason_id, format!("Say why line {n} is removed"));
     if let Err(message) = plan_status(Some(version)) {
         errors.add(&reason_id, message);
     }
     if !errors.is_empty() {
-        return plan_again(
-            &state,
-            &caller,
-            &principal,
-            &person,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
+        return again(errors).await;
     }
     let mut lines = version.plan.lines.clone();
     let what = lines.get(index).map(|l| l.what.clone()).unwrap_or_default();
@@ -1064,22 +1175,7 @@ pub async fn remove_line(
     let username = principal.username.clone();
     match save_plan(&state, scheme, &code, &record, plan, change, username).await {
         Ok(Ok(_)) => see_other(&format!("{back}?done=removed")),
-        Ok(Err(error)) => match budget_errors(error, &reason_id, |_| None) {
-            Ok(errors) => {
-                plan_again(
-                    &state,
-                    &caller,
-                    &principal,
-                    &person,
-                    &form,
-                    &errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                )
-                .await
-            }
-            Err(e) => failed(e),
-        },
+        Ok(Err(error)) => shown_again(budget_errors(error, &reason_id, |_| None), again).await,
         Err(e) => failed(e),
     }
 }
@@ -1233,30 +1329,20 @@ pub async fn add_line(
     form: Result<Form<FormPairs>, FormRejection>,
 ) -> Response {
     let target = format!("/people/{code}/budget/lines");
-    let (principal, person) = match authorize_plan(&state, &caller, &code, &target).await {
-        Ok(found) => found,
-        Err(d) => return denied(d),
-    };
-    let form = form_pairs(form);
     let back = format!("/people/{code}/budget/plan");
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("The line was not added", &back);
-    }
-    let (scheme, record) = match (scheme(&state), load_record(&state, &code).await) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return failed(e),
-    };
+    let not_done = "The line was not added";
+    let PlanForm { principal, person, form, scheme, record } =
+        match plan_form(&state, &caller, &code, &target, form, not_done, &back).await {
+            Ok(sent) => sent,
+            Err(response) => return *response,
+        };
+    let again = |errors| plan_mistakes(&state, &caller, &principal, &person, &form, errors);
     let mut errors = FieldErrors::new();
-    let what = value(&form, "what").trim().to_owned();
-    let outcome = value(&form, "outcome").trim().to_owned();
+    let what = required_text(&form, &mut errors, "what", "Enter what the support is");
+    let outcome =
+        required_text(&form, &mut errors, "outcome", "Enter the outcome the support meets");
     let category = value(&form, "category").to_owned();
     let provider = value(&form, "provider").trim().to_owned();
-    if what.is_empty() {
-        errors.add("what", "Enter what the support is");
-    }
-    if outcome.is_empty() {
-        errors.add("outcome", "Enter the outcome the support meets");
-    }
     if scheme.category_index(&category).is_none() {
         errors.add("category", "Choose the category of spend");
     }
@@ -1279,17 +1365,7 @@ pub async fn add_line(
         errors.add("what", "Record a needs assessment before planning");
     }
     let (Some(cost), true) = (cost, errors.is_empty()) else {
-        return plan_again(
-            &state,
-            &caller,
-            &principal,
-            &person,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
+        return again(errors).await;
     };
     let mut plan = PlanInput {
         components: components_kept(&record),
@@ -1308,26 +1384,15 @@ pub async fn add_line(
     let username = principal.username.clone();
     match save_plan(&state, scheme, &code, &record, plan, reason, username).await {
         Ok(Ok(_)) => see_other(&format!("{back}?done=line")),
-        Ok(Err(error)) => match budget_errors(error, "what", |field| {
-            field.rsplit_once('.').map(|(_, name)| name.to_owned()).filter(|name| {
-                ["what", "outcome", "category", "provider", "weekly_cost"].contains(&name.as_str())
-            })
-        }) {
-            Ok(errors) => {
-                plan_again(
-                    &state,
-                    &caller,
-                    &principal,
-                    &person,
-                    &form,
-                    &errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                )
-                .await
-            }
-            Err(e) => failed(e),
-        },
+        Ok(Err(error)) => {
+            let errors = budget_errors(error, "what", |field| {
+                field.rsplit_once('.').map(|(_, name)| name.to_owned()).filter(|name| {
+                    ["what", "outcome", "category", "provider", "weekly_cost"]
+                        .contains(&name.as_str())
+                })
+            });
+            shown_again(errors, again).await
+        }
         Err(e) => failed(e),
     }
 }
@@ -1340,19 +1405,14 @@ pub async fn save_components(
     form: Result<Form<FormPairs>, FormRejection>,
 ) -> Response {
     let target = format!("/people/{code}/budget/components");
-    let (principal, person) = match authorize_plan(&state, &caller, &code, &target).await {
-        Ok(found) => found,
-        Err(d) => return denied(d),
-    };
-    let form = form_pairs(form);
     let back = format!("/people/{code}/budget/plan");
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("The components were not saved", &back);
-    }
-    let (scheme, record) = match (scheme(&state), load_record(&state, &code).await) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return failed(e),
-    };
+    let not_done = "The components were not saved";
+    let PlanForm { principal, person, form, scheme, record } =
+        match plan_form(&state, &caller, &code, &target, form, not_done, &back).await {
+            Ok(sent) => sent,
+            Err(response) => return *response,
+        };
+    let again = |errors| plan_mistakes(&state, &caller, &principal, &person, &form, errors);
     let mut errors = FieldErrors::new();
     let eligible: Vec<String> = record
         .latest_assessment()
@@ -1403,17 +1463,7 @@ pub async fn save_components(
         errors.add(&general, message);
     }
     if !errors.is_empty() {
-        return plan_again(
-            &state,
-            &caller,
-            &principal,
-            &person,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
+        return again(errors).await;
     }
     let plan = PlanInput {
         components: components.clone(),
@@ -1432,22 +1482,7 @@ pub async fn save_components(
                 let name = if name == "stream" { "agreed" } else { name };
                 Some(format!("{name}-{}", stream.stream))
             };
-            match budget_errors(error, &general, field_id) {
-                Ok(errors) => {
-                    plan_again(
-                        &state,
-                        &caller,
-                        &principal,
-                        &person,
-                        &form,
-                        &errors,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        None,
-                    )
-                    .await
-                }
-                Err(e) => failed(e),
-            }
+            shown_again(budget_errors(error, &general, field_id), again).await
         }
         Err(e) => failed(e),
     }
@@ -1480,6 +1515,19 @@ pub async fn review(
         done,
     )
     .await
+}
+
+/// The review page again with the form's mistakes (422).
+async fn review_mistakes(
+    state: &AppState,
+    caller: &Caller,
+    principal: &Principal,
+    person: &PersonRecord,
+    form: &[(String, String)],
+    errors: FieldErrors,
+) -> Response {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    review_again(state, caller, principal, person, form, &errors, status, None).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1570,62 +1618,33 @@ pub async fn change_status(
     form: Result<Form<FormPairs>, FormRejection>,
 ) -> Response {
     let target = format!("/people/{code}/budget/status");
-    let (principal, person) = match authorize_plan(&state, &caller, &code, &target).await {
-        Ok(found) => found,
-        Err(d) => return denied(d),
-    };
-    let form = form_pairs(form);
     let back = format!("/people/{code}/budget/review");
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("The status was not changed", &back);
-    }
-    let (scheme, record) = match (scheme(&state), load_record(&state, &code).await) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return failed(e),
-    };
+    let not_done = "The status was not changed";
+    let PlanForm { principal, person, form, scheme, record } =
+        match plan_form(&state, &caller, &code, &target, form, not_done, &back).await {
+            Ok(sent) => sent,
+            Err(response) => return *response,
+        };
+    let again = |errors| review_mistakes(&state, &caller, &principal, &person, &form, errors);
     let mut errors = FieldErrors::new();
     let status = Status::parse(value(&form, "status")).ok();
     if status.is_none() {
         errors.add("status", "Choose the new status");
     }
-    let effective_from = parse_day(value(&form, "effective_from"));
-    if effective_from.is_none() {
-        errors.add(
-            "effective_from",
-            "Enter the date the status applies from, for example 2025-06-02",
-        );
-    }
-    let reason = value(&form, "reason").trim().to_owned();
-    if reason.is_empty() {
-        errors.add("reason", "Say why the status changes");
-    }
+    let effective_from = required_day(
+        &form,
+        &mut errors,
+        "effective_from",
+        "Enter the date the status applies from, for example 2025-06-02",
+    );
+    let reason = required_text(&form, &mut errors, "reason", "Say why the status changes");
     let Some(latest) = record.latest_version() else {
         errors.add("status", "There is no budget yet: add the plan's lines first");
-        return review_again(
-            &state,
-            &caller,
-            &principal,
-            &person,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
+        return again(errors).await;
     };
     let (Some(status), Some(effective_from), true) = (status, effective_from, errors.is_empty())
     else {
-        return review_again(
-            &state,
-            &caller,
-            &principal,
-            &person,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
+        return again(errors).await;
     };
     let change = BudgetChange {
         effective_from,
@@ -1643,24 +1662,12 @@ pub async fn change_status(
         .await;
     match outcome {
         Ok(Ok(_)) => see_other(&format!("{back}?done=status")),
-        Ok(Err(error)) => match budget_errors(error, "status", |field| {
-            ["status", "effective_from", "reason"].contains(&field).then(|| field.to_owned())
-        }) {
-            Ok(errors) => {
-                review_again(
-                    &state,
-                    &caller,
-                    &principal,
-                    &person,
-                    &form,
-                    &errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                )
-                .await
-            }
-            Err(e) => failed(e),
-        },
+        Ok(Err(error)) => {
+            let errors = budget_errors(error, "status", |field| {
+                ["status", "effective_from", "reason"].contains(&field).then(|| field.to_owned())
+            });
+            shown_again(errors, again).await
+        }
         Err(e) => failed(e),
     }
 }
@@ -1959,10 +1966,10 @@ pub async fn record_spending_for(
         Ok(found) => found,
         Err(d) => return denied(d),
     };
-    let form = form_pairs(form);
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("The spending was not recorded", &target);
-    }
+    let form = match checked_form(&caller, form, "The spending was not recorded", &target) {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
     spend(&state, &caller, &principal, &person, form, true).await
 }
 
@@ -1994,10 +2001,10 @@ pub async fn record_my_spending(
         Ok(p) => p,
         Err(d) => return denied(d),
     };
-    let form = form_pairs(form);
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("Your spending was not recorded", target);
-    }
+    let form = match checked_form(&caller, form, "Your spending was not recorded", target) {
+        Ok(form) => form,
+        Err(response) => return *response,
+    };
     spend(&state, &caller, &principal, &person, form, false).await
 }
 
@@ -2011,44 +2018,36 @@ async fn spend(
     form: FormPairs,
     behalf: bool,
 ) -> Response {
+    let sent: &[(String, String)] = &form;
+    let again = |errors: FieldErrors| async move {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        spending_page(state, caller, principal, person, sent, &errors, status, None, behalf).await
+    };
+
     let mut errors = FieldErrors::new();
     let line = value(&form, "line").parse::<usize>().ok();
     if line.is_none() {
         errors.add("line", "Choose the line of the plan the spending was for");
     }
-    let amount = match Money::parse(value(&form, "amount")) {
-        Ok(m) if m.is_positive() => Some(m),
-        _ => {
-            errors.add("amount", "Enter how much was spent in pounds and pence, for example 45.50");
-            None
-        }
-    };
-    let date = parse_day(value(&form, "date"));
-    if date.is_none() {
-        errors.add("date", "Enter the date of the spending, for example 2025-06-02");
-    }
-    let receipt = value(&form, "receipt").trim().to_owned();
-    if receipt.is_empty() {
-        errors.add("receipt", "Enter the receipt's reference");
-    }
-    let key = value(&form, "key").trim().to_owned();
-    let key_ok = !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_ascii_graphic());
+    let amount = positive_money(
+        &form,
+        &mut errors,
+        "amount",
+        "Enter how much was spent in pounds and pence, for example 45.50",
+    );
+    let date = required_day(
+        &form,
+        &mut errors,
+        "date",
+        "Enter the date of the spending, for example 2025-06-02",
+    );
+    let receipt = required_text(&form, &mut errors, "receipt", "Enter the receipt's reference");
+    let key = client_key(&form, "key");
     let (Some(line), Some(amount), Some(date), true) = (line, amount, date, errors.is_empty())
     else {
-        return spending_page(
-            state,
-            caller,
-            principal,
-            person,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            behalf,
-        )
-        .await;
+        return again(errors).await;
     };
-    let key = if key_ok { key } else { crate::auth::new_secret() };
+    let key = key.unwrap_or_else(crate::auth::new_secret);
     let key = format!("spend/{}/{key}", person.code);
     let code = person.code.clone();
     let outcome = state
@@ -2088,23 +2087,7 @@ async fn spend(
                     ["line", "amount", "receipt"].contains(&field).then(|| field.to_owned())
                 })
             };
-            match errors {
-                Ok(errors) => {
-                    spending_page(
-                        state,
-                        caller,
-                        principal,
-                        person,
-                        &form,
-                        &errors,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        None,
-                        behalf,
-                    )
-                    .await
-                }
-                Err(e) => failed(e),
-            }
+            shown_again(errors, again).await
         }
         Err(e) => failed(e),
     }
@@ -2418,14 +2401,20 @@ pub async fn pay_invoice(
     form: Result<Form<FormPairs>, FormRejection>,
 ) -> Response {
     let target = "/budgets/invoices";
-    let principal = match caller.authorize(&state, Action::PayBudgets, target).await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
+    let (principal, form) = match authorized_form(
+        &state,
+        &caller,
+        Action::PayBudgets,
+        target,
+        form,
+        "Nothing was paid",
+        "/budgets/payments",
+    )
+    .await
+    {
+        Ok(sent) => sent,
+        Err(response) => return *response,
     };
-    let form = form_pairs(form);
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("Nothing was paid", "/budgets/payments");
-    }
     let again = |errors: FieldErrors| {
         payments_page(
             &state,
@@ -2451,30 +2440,26 @@ pub async fn pay_invoice(
     if scheme.stream(&stream).is_none() {
         errors.add("invoice-stream", "Choose the component the invoice is paid from");
     }
-    let provider = value(&form, "invoice-provider").trim().to_owned();
-    if provider.is_empty() {
-        errors.add("invoice-provider", "Enter the provider's ledger account");
-    }
-    let amount = match Money::parse(value(&form, "invoice-amount")) {
-        Ok(m) if m.is_positive() => Some(m),
-        _ => {
-            errors.add(
-                "invoice-amount",
-                "Enter the invoice's amount in pounds and pence, for example 120.00",
-            );
-            None
-        }
-    };
-    let date = parse_day(value(&form, "invoice-date"));
-    if date.is_none() {
-        errors.add("invoice-date", "Enter the date it is paid, for example 2025-06-02");
-    }
-    let invoice = value(&form, "invoice-number").trim().to_owned();
-    if invoice.is_empty() {
-        errors.add("invoice-number", "Enter the invoice's number");
-    }
-    let key = value(&form, "invoice-key").trim().to_owned();
-    let key_ok = !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_ascii_graphic());
+    let provider = required_text(
+        &form,
+        &mut errors,
+        "invoice-provider",
+        "Enter the provider's ledger account",
+    );
+    let amount = positive_money(
+        &form,
+        &mut errors,
+        "invoice-amount",
+        "Enter the invoice's amount in pounds and pence, for example 120.00",
+    );
+    let date = required_day(
+        &form,
+        &mut errors,
+        "invoice-date",
+        "Enter the date it is paid, for example 2025-06-02",
+    );
+    let invoice = required_text(&form, &mut errors, "invoice-number", "Enter the invoice's number");
+    let key = client_key(&form, "invoice-key");
     let (Some(amount), Some(date), true) = (amount, date, errors.is_empty()) else {
         return again(errors);
     };
@@ -2488,7 +2473,7 @@ pub async fn pay_invoice(
         }
         Err(d) => return denied(d),
     }
-    let key = if key_ok { key } else { crate::auth::new_secret() };
+    let key = key.unwrap_or_else(crate::auth::new_secret);
     let key = format!("invoice/{person}/{key}");
     let asked = (person.clone(), stream.clone(), provider.clone(), invoice.clone());
     let outcome =
@@ -2553,34 +2538,36 @@ pub async fn pay(
     caller: Caller,
     form: Result<Form<FormPairs>, FormRejection>,
 ) -> Response {
-    let principal = match caller.authorize(&state, Action::PayBudgets, "/budgets/payments").await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
+    let target = "/budgets/payments";
+    let (principal, form) = match authorized_form(
+        &state,
+        &caller,
+        Action::PayBudgets,
+        target,
+        form,
+        "Nothing was paid",
+        target,
+    )
+    .await
+    {
+        Ok(sent) => sent,
+        Err(response) => return *response,
     };
-    let form = form_pairs(form);
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("Nothing was paid", "/budgets/payments");
-    }
+    let again = |errors: FieldErrors| {
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        payments_page(&state, &caller, &principal, &form, &errors, status, None, None)
+    };
     let mut errors = FieldErrors::new();
-    let from = parse_day(value(&form, "from"));
-    if from.is_none() {
-        errors.add("from", "Enter the first day of the period, for example 2025-06-02");
-    }
-    let weeks = value(&form, "weeks").trim().parse::<u32>().ok().filter(|w| (1..=13).contains(w));
-    if weeks.is_none() {
-        errors.add("weeks", "Enter a number of weeks from 1 to 13");
-    }
+    let from = required_day(
+        &form,
+        &mut errors,
+        "from",
+        "Enter the first day of the period, for example 2025-06-02",
+    );
+    let weeks =
+        weeks_up_to(&form, &mut errors, "weeks", 13, "Enter a number of weeks from 1 to 13");
     let (Some(from), Some(weeks)) = (from, weeks) else {
-        return payments_page(
-            &state,
-            &caller,
-            &principal,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            None,
-        );
+        return again(errors);
     };
     let scheme = match scheme(&state) {
         Ok(s) => s,
@@ -2613,16 +2600,7 @@ pub async fn pay(
         Ok(Err(error)) => match budget_errors(error, "from", |field| {
             ["from", "weeks"].contains(&field).then(|| field.to_owned())
         }) {
-            Ok(errors) => payments_page(
-                &state,
-                &caller,
-                &principal,
-                &form,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                None,
-            ),
+            Ok(errors) => again(errors),
             Err(e) => failed(e),
         },
         Err(e) => failed(e),
@@ -2648,6 +2626,18 @@ pub async fn reviews(
         _ => None,
     };
     reviews_page(&state, &caller, &principal, &[], &FieldErrors::new(), StatusCode::OK, done).await
+}
+
+/// The reviews page again with the form's mistakes (422).
+async fn reviews_mistakes(
+    state: &AppState,
+    caller: &Caller,
+    principal: &Principal,
+    form: &[(String, String)],
+    errors: FieldErrors,
+) -> Response {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    reviews_page(state, caller, principal, form, &errors, status, None).await
 }
 
 async fn reviews_page(
@@ -2743,34 +2733,32 @@ pub async fn monitor(
     form: Result<Form<FormPairs>, FormRejection>,
 ) -> Response {
     let target = "/budgets/reviews/monitor";
-    let principal = match caller.authorize(&state, Action::PayBudgets, target).await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
+    let (principal, form) = match authorized_form(
+        &state,
+        &caller,
+        Action::PayBudgets,
+        target,
+        form,
+        "Monitoring did not run",
+        "/budgets/reviews",
+    )
+    .await
+    {
+        Ok(sent) => sent,
+        Err(response) => return *response,
     };
-    let form = form_pairs(form);
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("Monitoring did not run", "/budgets/reviews");
-    }
+    let again = |errors| reviews_mistakes(&state, &caller, &principal, &form, errors);
     let mut errors = FieldErrors::new();
-    let on = parse_day(value(&form, "on"));
-    if on.is_none() {
-        errors.add("on", "Enter the date of the balances, for example 2025-07-01");
-    }
-    let weeks = value(&form, "weeks").trim().parse::<u32>().ok().filter(|w| (1..=52).contains(w));
-    if weeks.is_none() {
-        errors.add("weeks", "Enter a threshold from 1 to 52 weeks");
-    }
+    let on = required_day(
+        &form,
+        &mut errors,
+        "on",
+        "Enter the date of the balances, for example 2025-07-01",
+    );
+    let weeks =
+        weeks_up_to(&form, &mut errors, "weeks", 52, "Enter a threshold from 1 to 52 weeks");
     let (Some(on), Some(weeks)) = (on, weeks) else {
-        return reviews_page(
-            &state,
-            &caller,
-            &principal,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
+        return again(errors).await;
     };
     let username = principal.username.clone();
     let outcome = state
@@ -2779,21 +2767,9 @@ pub async fn monitor(
     match outcome {
         Ok(Ok(_)) => see_other("/budgets/reviews?done=monitored"),
         Ok(Err(error)) => {
-            match budget_errors(error, "on", |field| (field == "weeks").then(|| field.to_owned())) {
-                Ok(errors) => {
-                    reviews_page(
-                        &state,
-                        &caller,
-                        &principal,
-                        &form,
-                        &errors,
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        None,
-                    )
-                    .await
-                }
-                Err(e) => failed(e),
-            }
+            let errors =
+                budget_errors(error, "on", |field| (field == "weeks").then(|| field.to_owned()));
+            shown_again(errors, again).await
         }
         Err(e) => failed(e),
     }
@@ -2807,14 +2783,20 @@ pub async fn decide_review(
     form: Result<Form<FormPairs>, FormRejection>,
 ) -> Response {
     let target = format!("/budgets/reviews/{id}/decide");
-    let principal = match caller.authorize(&state, Action::DecideRecovery, &target).await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
+    let (principal, form) = match authorized_form(
+        &state,
+        &caller,
+        Action::DecideRecovery,
+        &target,
+        form,
+        "Nothing was decided",
+        "/budgets/reviews",
+    )
+    .await
+    {
+        Ok(sent) => sent,
+        Err(response) => return *response,
     };
-    let form = form_pairs(form);
-    if !csrf_ok(&caller, &form) {
-        return form_unchecked("Nothing was decided", "/budgets/reviews");
-    }
     let Ok(id) = id.parse::<i64>() else {
         return message_page(StatusCode::NOT_FOUND, "Not found", "There is no such review.");
     };
@@ -2824,11 +2806,9 @@ pub async fn decide_review(
     if value(&form, "review").is_empty() {
         form.push(("review".to_owned(), id.to_string()));
     }
+    let again = |errors| reviews_mistakes(&state, &caller, &principal, &form, errors);
     let mut errors = FieldErrors::new();
-    let note = value(&form, &note_id).trim().to_owned();
-    if note.is_empty() {
-        errors.add(&note_id, "Enter a note saying why");
-    }
+    let note = required_text(&form, &mut errors, &note_id, "Enter a note saying why");
     let recover = match value(&form, "decision") {
         "dismiss" => None,
         _ => match Money::parse(value(&form, &amount_id)) {
@@ -2840,16 +2820,7 @@ pub async fn decide_review(
         },
     };
     if !errors.is_empty() {
-        return reviews_page(
-            &state,
-            &caller,
-            &principal,
-            &form,
-            &errors,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-        )
-        .await;
+        return again(errors).await;
     }
     let scheme = match scheme(&state) {
         Ok(s) => s,
@@ -2887,25 +2858,14 @@ pub async fn decide_review(
         Ok(Err(BudgetStoreError::NotFound(message))) => {
             message_page(StatusCode::NOT_FOUND, "Not found", &sentence(&message))
         }
-        Ok(Err(error)) => match budget_errors(error, &amount_id, |field| match field {
-            "note" => Some(note_id.clone()),
-            "amount" => Some(amount_id.clone()),
-            _ => None,
-        }) {
-            Ok(errors) => {
-                reviews_page(
-                    &state,
-                    &caller,
-                    &principal,
-                    &form,
-                    &errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                )
-                .await
-            }
-            Err(e) => failed(e),
-        },
+        Ok(Err(error)) => {
+            let errors = budget_errors(error, &amount_id, |field| match field {
+                "note" => Some(note_id.clone()),
+                "amount" => Some(amount_id.clone()),
+                _ => None,
+            });
+            shown_again(errors, again).await
+        }
         Err(e) => failed(e),
     }
 }
