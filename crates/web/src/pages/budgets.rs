@@ -399,6 +399,15 @@ async fn load_record(state: &AppState, code: &str) -> Result<Record, ApiError> {
         .await
 }
 
+/// The scheme and the person's record, or the fault that kept either from being read (the
+/// scheme's first).
+async fn scheme_and_record(state: &AppState, code: &str) -> Result<(Scheme, Record), ApiError> {
+    match (scheme(state), load_record(state, code).await) {
+        (Ok(s), Ok(r)) => Ok((s, r)),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    }
+}
+
 /// May `caller` plan this person's budget? Decided (and audited) before anything about the
 /// person is shown or changed; a person who does not exist is reported only then.
 async fn authorize_plan(
@@ -445,10 +454,7 @@ async fn plan_form(
     let (principal, person) =
         authorize_plan(state, caller, code, target).await.map_err(|d| Box::new(denied(d)))?;
     let form = checked_form(caller, form, not_done, back)?;
-    let (scheme, record) = match (scheme(state), load_record(state, code).await) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return Err(Box::new(failed(e))),
-    };
+    let (scheme, record) = scheme_and_record(state, code).await.map_err(|e| Box::new(failed(e)))?;
     Ok(PlanForm { principal, person, form, scheme, record })
 }
 
@@ -648,9 +654,9 @@ pub async fn budget(
         Ok(found) => found,
         Err(d) => return denied(d),
     };
-    let (scheme, record) = match (scheme(&state), load_record(&state, &code).await) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return failed(e),
+    let (scheme, record) = match scheme_and_record(&state, &code).await {
+        Ok(found) => found,
+        Err(e) => return failed(e),
     };
     let done = match query.done.as_deref() {
         Some("assessed") => Some("The needs assessment has been recorded."),
@@ -880,9 +886,9 @@ async fn plan_again(
     status: StatusCode,
     done: Option<&str>,
 ) -> Response {
-    let (scheme, record) = match (scheme(state), load_record(state, &person.code).await) {
-        (Ok(s), Ok(r)) => (s, r),
-        (Err(e), _) | (_, Err(e)) => return failed(e),
+    let (scheme, record) = match scheme_and_record(state, &person.code).await {
+        Ok(found) => found,
+        Err(e) => return failed(e),
     };
     let title = format!("Support plan: {}", full_name(person));
     let can_plan =
