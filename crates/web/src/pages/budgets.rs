@@ -32,11 +32,11 @@
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, PersonRef, Principal, decide};
 use onebudget_core::budget::BudgetError;
@@ -59,8 +59,8 @@ use crate::csrf::{FIELD, token_matches};
 use crate::error::ApiError;
 use crate::extract::{PathParams, QueryParams};
 use crate::pages::form::{FieldErrors, InputKind, Radios, Select, TextInput, error_summary};
-use crate::pages::layout::{HtmlPage, SERVICE_NAME, STYLESHEET_PATH, SignedIn, signed_in_page};
-use crate::pages::roles::{denied, failed, message_page, render};
+use crate::pages::layout::{HtmlPage, SignedIn, print_document, signed_in_page};
+use crate::pages::roles::{denied, failed, message_page, render, see_other};
 use crate::people::authorize_person;
 use crate::state::AppState;
 
@@ -116,32 +116,6 @@ fn render_status(
         SignedIn { display_name: &display_name, role: principal.role, csrf_token: &csrf_token };
     let title = format!("Error: {title}");
     HtmlPage::private(status, signed_in_page(&title, &who, main)).into_response()
-}
-
-/// The printable layout: the statement alone, without the header, navigation or forms.
-fn print_document(title: &str, main: Markup) -> Response {
-    let markup = html! {
-        (DOCTYPE)
-        html lang="en-GB" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – " (SERVICE_NAME) }
-                link rel="stylesheet" href=(STYLESHEET_PATH);
-            }
-            body {
-                div.width-container { main #main-content.main { (main) } }
-            }
-        }
-    };
-    HtmlPage::private(StatusCode::OK, markup).into_response()
-}
-
-fn see_other(location: &str) -> Response {
-    match HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(LOCATION, value)]).into_response(),
-        Err(_) => failed(ApiError::Internal(format!("a redirect to {location:?}"))),
-    }
 }
 
 /// A form whose CSRF token does not match the session's.

@@ -151,3 +151,23 @@ pub async fn site_css() -> impl IntoResponse {
         SITE_CSS,
     )
 }
+
+/// The printable layout of a report or statement: the page's main content alone, without
+/// the header, navigation or forms (`?print=1`).
+pub fn print_document(title: &str, main: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – " (SERVICE_NAME) }
+                link rel="stylesheet" href=(STYLESHEET_PATH);
+            }
+            body {
+                div.width-container { main #main-content.main { (main) } }
+            }
+        }
+    };
+    HtmlPage::private(StatusCode::OK, markup).into_response()
+}

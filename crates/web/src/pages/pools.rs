@@ -12,10 +12,9 @@
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
-use axum::http::header::LOCATION;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, decide};
 use onebudget_core::pool::FinancialYear;
@@ -28,8 +27,8 @@ use crate::csrf::{FIELD, token_matches};
 use crate::error::ApiError;
 use crate::extract::{PathParams, QueryParams};
 use crate::pages::form::{FieldErrors, InputKind, Select, TextInput, error_summary};
-use crate::pages::layout::{HtmlPage, SERVICE_NAME, STYLESHEET_PATH, SignedIn, signed_in_page};
-use crate::pages::roles::{denied, failed, message_page, render};
+use crate::pages::layout::{HtmlPage, SignedIn, print_document, signed_in_page};
+use crate::pages::roles::{denied, failed, message_page, render, see_other};
 use crate::pools as api;
 use crate::state::AppState;
 
@@ -49,32 +48,6 @@ fn render_with(
     let who =
         SignedIn { display_name: &display_name, role: principal.role, csrf_token: &csrf_token };
     HtmlPage::private(status, signed_in_page(title, &who, main)).into_response()
-}
-
-/// The printable layout: the report alone, without the header, navigation or forms.
-fn print_document(title: &str, main: Markup) -> Response {
-    let markup = html! {
-        (DOCTYPE)
-        html lang="en-GB" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – " (SERVICE_NAME) }
-                link rel="stylesheet" href=(STYLESHEET_PATH);
-            }
-            body {
-                div.width-container { main #main-content.main { (main) } }
-            }
-        }
-    };
-    HtmlPage::private(StatusCode::OK, markup).into_response()
-}
-
-fn see_other(location: &str) -> Response {
-    match HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(LOCATION, value)]).into_response(),
-        Err(_) => failed(ApiError::Internal(format!("a redirect to {location:?}"))),
-    }
 }
 
 /// A failure the page shows as a page: unknown pools are 404, the rest 500.

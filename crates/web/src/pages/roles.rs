@@ -75,6 +75,14 @@ pub(super) fn failed(error: ApiError) -> Response {
     .into_response()
 }
 
+/// A redirect after a form, to a location built at run time.
+pub(super) fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(LOCATION, value)]).into_response(),
+        Err(_) => failed(ApiError::Internal(format!("a redirect to {location:?}"))),
+    }
+}
+
 pub(super) fn redirect(location: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(location))]).into_response()
 }
