@@ -1065,18 +1065,26 @@ impl Store {
             }
             let account = direct_payment_account(person);
             let open = self.dp_reviews_for(person)?;
-            let mut any = false;
+            // (stream, balance, weekly, threshold, proposed) for each stream above it.
+            let mut found = Vec::new();
             for c in dp_components {
                 if open.iter().any(|r| r.stream == c.stream && r.decision.is_none()) {
                     continue;
                 }
                 let balance = self.read(|conn| balance_in(conn, &account, &c.stream))?;
                 let threshold = c.funder_pays.checked_mul(i64::from(weeks))?;
-                if balance <= threshold {
-                    continue;
+                if balance > threshold {
+                    let proposed = balance.checked_sub(threshold)?;
+                    found.push((c.stream.clone(), balance, c.funder_pays, threshold, proposed));
                 }
-                let proposed = balance.checked_sub(threshold)?;
-                let id = self.write(|conn| {
+            }
+            if found.is_empty() {
+                continue;
+            }
+            // The person's reviews and their budget going under review are one change.
+            let ids = self.write(|conn| {
+                let mut ids = Vec::new();
+                for (stream, balance, weekly, threshold, proposed) in &found {
                     conn.execute(
                         "INSERT INTO dp_reviews (person_code, budget_version, stream, raised_on, \
                          balance_pence, weekly_pence, weeks, threshold_pence, \
@@ -1085,10 +1093,10 @@ impl Store {
                         &[
                             Value::Text(person),
                             Value::Int(v.version),
-                            Value::Text(&c.stream),
+                            Value::Text(stream),
                             Value::Date(on),
                             Value::Int(balance.pence()),
-                            Value::Int(c.funder_pays.pence()),
+                            Value::Int(weekly.pence()),
                             Value::Int(i64::from(weeks)),
                             Value::Int(threshold.pence()),
                             Value::Int(proposed.pence()),
@@ -1096,39 +1104,20 @@ impl Store {
                             Value::Text(&now),
                         ],
                     )?;
-                    conn.query_int("SELECT MAX(id) FROM dp_reviews", &[])
-                })?;
-                any = true;
-                raised.push(DpReview {
-                    id: id.unwrap_or(0),
-                    person_code: person.to_owned(),
-                    budget_version: v.version,
-                    stream: c.stream.clone(),
-                    raised_on: on,
-                    balance,
-                    weekly: c.funder_pays,
-                    weeks: i64::from(weeks),
-                    threshold,
-                    proposed_recovery: proposed,
-                    raised_by: raised_by.to_owned(),
-                    raised_at: now.clone(),
-                    decision: None,
-                    decided_amount: None,
-                    decided_by: None,
-                    note: None,
-                });
-            }
-            if any && v.status == Status::Active {
-                self.write(|conn| {
+                    ids.push(conn.query_int("SELECT MAX(id) FROM dp_reviews", &[])?.unwrap_or(0));
+                }
+                if v.status == Status::Active {
+                    // A version made meanwhile makes version + 1 exist already: the unique
+                    // (person, version) then refuses this, and nothing of it is kept.
                     conn.execute(
                         "INSERT INTO budget_versions (person_code, version, status, \
-                             effective_from, needs_assessment_id, financial_assessment_id, \
-                             weekly_budget_pence, weekly_contribution_pence, plan_json, \
-                             decision_json, reason, recorded_by, recorded_at) \
-                             SELECT person_code, version + 1, 'under_review', $1, \
-                             needs_assessment_id, financial_assessment_id, weekly_budget_pence, \
-                             weekly_contribution_pence, plan_json, decision_json, $2, $3, $4 \
-                             FROM budget_versions WHERE person_code = $5 AND version = $6",
+                         effective_from, needs_assessment_id, financial_assessment_id, \
+                         weekly_budget_pence, weekly_contribution_pence, plan_json, \
+                         decision_json, reason, recorded_by, recorded_at) \
+                         SELECT person_code, version + 1, 'under_review', $1, \
+                         needs_assessment_id, financial_assessment_id, weekly_budget_pence, \
+                         weekly_contribution_pence, plan_json, decision_json, $2, $3, $4 \
+                         FROM budget_versions WHERE person_code = $5 AND version = $6",
                         &[
                             Value::Date(on.max(v.effective_from)),
                             Value::Text(&format!(
@@ -1140,8 +1129,28 @@ impl Store {
                             Value::Int(v.version),
                         ],
                     )?;
-                    Ok::<_, StoreError>(())
-                })?;
+                }
+                Ok::<_, StoreError>(ids)
+            })?;
+            for (id, (stream, balance, weekly, threshold, proposed)) in ids.into_iter().zip(found) {
+                raised.push(DpReview {
+                    id,
+                    person_code: person.to_owned(),
+                    budget_version: v.version,
+                    stream,
+                    raised_on: on,
+                    balance,
+                    weekly,
+                    weeks: i64::from(weeks),
+                    threshold,
+                    proposed_recovery: proposed,
+                    raised_by: raised_by.to_owned(),
+                    raised_at: now.clone(),
+                    decision: None,
+                    decided_amount: None,
+                    decided_by: None,
+                    note: None,
+                });
             }
         }
         Ok(raised)
