@@ -14,7 +14,7 @@ use onebudget_core::access::{Role, Scope};
 use onebudget_store::{AuditEntry, AuditFilter, NewUser, Store, StoreError};
 use onebudget_web::auth::{hash_password, new_secret, now_utc, secret_hash};
 
-fn operator_entry(action: &str, target: &str, detail: &str) -> AuditEntry {
+pub(crate) fn operator_entry(action: &str, target: &str, detail: &str) -> AuditEntry {
     let operator = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
     AuditEntry {
         at: now_utc(),

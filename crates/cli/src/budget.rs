@@ -18,7 +18,7 @@ use onebudget_core::budget::needs::Answers;
 use onebudget_core::ledger::parse_date;
 use onebudget_core::money::Money;
 use onebudget_store::{
-    AuditEntry, BudgetChange, BudgetStoreError, BudgetVersion, PostError, PostStatus, Store,
+    BudgetChange, BudgetStoreError, BudgetVersion, PostError, PostStatus, Store,
 };
 
 use crate::output::{Format, Table};
@@ -196,20 +196,10 @@ fn budget_error(error: BudgetStoreError) -> anyhow::Error {
 
 /// One audit row for a read or a write of a person's record from the command line.
 fn audit(store: &Store, action: &str, person: &str, detail: &str) -> anyhow::Result<()> {
-    let operator = std::env::var("USER").unwrap_or_else(|_| "operator".to_owned());
-    store.append_audit(&[AuditEntry {
-        at: onebudget_web::auth::now_utc(),
-        actor: format!("{operator} (command line)"),
-        actor_user_id: None,
-        role: None,
-        via: "command_line".into(),
-        action: action.into(),
-        person_code: Some(person.to_owned()),
-        target: format!("person/{person}/budget"),
-        source: "command line".into(),
-        outcome: "success".into(),
-        detail: detail.into(),
-    }])?;
+    let mut entry =
+        crate::access::operator_entry(action, &format!("person/{person}/budget"), detail);
+    entry.person_code = Some(person.to_owned());
+    store.append_audit(&[entry])?;
     Ok(())
 }
 

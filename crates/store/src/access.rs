@@ -788,7 +788,8 @@ impl Store {
     }
 }
 
-fn collect<T>(
+/// Run a query and map every row: the one row collector the store's modules share.
+pub(crate) fn collect<T>(
     conn: &mut dyn Conn,
     sql: &str,
     params: &[Value<'_>],

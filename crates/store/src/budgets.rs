@@ -24,6 +24,7 @@ use onebudget_core::ledger::{
 use onebudget_core::money::Money;
 use serde::Serialize;
 
+use crate::access::collect;
 use crate::backend::{Conn, Row, Value};
 use crate::ledger::{OpenError, PostError};
 use crate::{PostedTransfer, Store, StoreError, now_utc};
@@ -303,20 +304,6 @@ fn read_review(r: &dyn Row) -> Result<DpReview, StoreError> {
     })
 }
 
-fn rows<T>(
-    conn: &mut dyn Conn,
-    sql: &str,
-    params: &[Value<'_>],
-    mut map: impl FnMut(&dyn Row) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    let mut out = Vec::new();
-    conn.query_each(sql, params, &mut |row| {
-        out.push(map(row)?);
-        Ok(())
-    })?;
-    Ok(out)
-}
-
 /// The balance of one (account, stream), zero when the pair has never moved.
 fn balance_in(conn: &mut dyn Conn, account: &str, stream: &str) -> Result<Money, StoreError> {
     Ok(Money::from_pence(
@@ -440,7 +427,7 @@ impl Store {
         person: &str,
     ) -> Result<Vec<NeedsAssessmentRecord>, StoreError> {
         self.read(|conn| {
-            rows(
+            collect(
                 conn,
                 &format!(
                     "SELECT {NEEDS_COLUMNS} FROM needs_assessments WHERE person_code = $1 \
@@ -455,7 +442,7 @@ impl Store {
     /// Every version of a person's budget, oldest first.
     pub fn budget_versions(&self, person: &str) -> Result<Vec<BudgetVersion>, StoreError> {
         self.read(|conn| {
-            rows(
+            collect(
                 conn,
                 &format!(
                     "SELECT {VERSION_COLUMNS} FROM budget_versions WHERE person_code = $1 \
@@ -479,22 +466,22 @@ impl Store {
     /// The latest version of every person's budget that is active or under review on
     /// `date`, by person.
     pub fn live_budgets(&self, date: NaiveDate) -> Result<Vec<BudgetVersion>, StoreError> {
-        let all = self.read(|conn| {
-            rows(
+        // Only each person's latest version in force, so a payment run reads (and parses)
+        // one version per person, however long the history.
+        self.read(|conn| {
+            collect(
                 conn,
                 &format!(
-                    "SELECT {VERSION_COLUMNS} FROM budget_versions WHERE effective_from <= $1 \
-                     ORDER BY person_code, version"
+                    "SELECT {VERSION_COLUMNS} FROM budget_versions v \
+                     WHERE v.effective_from <= $1 AND v.status IN ('active', 'under_review') \
+                     AND v.version = (SELECT MAX(w.version) FROM budget_versions w \
+                                      WHERE w.person_code = v.person_code AND w.effective_from <= $2) \
+                     ORDER BY v.person_code"
                 ),
-                &[Value::Date(date)],
+                &[Value::Date(date), Value::Date(date)],
                 read_version,
             )
-        })?;
-        let mut latest: BTreeMap<String, BudgetVersion> = BTreeMap::new();
-        for v in all {
-            latest.insert(v.person_code.clone(), v);
-        }
-        Ok(latest.into_values().filter(BudgetVersion::is_live).collect())
+        })
     }
 
     /// Record the next version of a person's budget. The decision is computed here from
@@ -1158,7 +1145,7 @@ impl Store {
 
     fn dp_reviews_for(&self, person: &str) -> Result<Vec<DpReview>, StoreError> {
         self.read(|conn| {
-            rows(
+            collect(
                 conn,
                 &format!("{REVIEW_QUERY} WHERE r.person_code = $1 ORDER BY r.id"),
                 &[Value::Text(person)],
@@ -1171,14 +1158,14 @@ impl Store {
     pub fn dp_reviews(&self, open_only: bool) -> Result<Vec<DpReview>, StoreError> {
         let filter = if open_only { " WHERE d.id IS NULL" } else { "" };
         self.read(|conn| {
-            rows(conn, &format!("{REVIEW_QUERY}{filter} ORDER BY r.id DESC"), &[], read_review)
+            collect(conn, &format!("{REVIEW_QUERY}{filter} ORDER BY r.id DESC"), &[], read_review)
         })
     }
 
     pub fn dp_review(&self, id: i64) -> Result<Option<DpReview>, StoreError> {
         Ok(self
             .read(|conn| {
-                rows(
+                collect(
                     conn,
                     &format!("{REVIEW_QUERY} WHERE r.id = $1"),
                     &[Value::Int(id)],
@@ -1467,7 +1454,7 @@ impl Store {
             }
         }
         let sums = self.read(|conn| {
-            rows(
+            collect(
                 conn,
                 "SELECT t.reason, CAST(SUM(t.amount_pence) AS BIGINT) FROM transfers t \
                  JOIN funding_streams s ON s.id = t.stream_id \
