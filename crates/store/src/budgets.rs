@@ -1410,7 +1410,8 @@ impl Store {
     }
 
     /// One funder's share of every live budget on `on`, and of the money moved in its
-    /// stream to and from people's budget accounts over the period.
+    /// stream to and from the accounts of people whose budgets onebudget holds, over the
+    /// period: the same budgets, not money in accounts a council keeps outside them.
     pub fn funder_statement(
         &self,
         scheme: &Scheme,
@@ -1461,7 +1462,8 @@ impl Store {
                  JOIN accounts fa ON fa.id = t.from_account_id \
                  JOIN accounts ta ON ta.id = t.to_account_id \
                  WHERE s.code = $1 AND t.effective_date >= $2 AND t.effective_date <= $3 \
-                 AND (fa.owner_kind = 'person' OR ta.owner_kind = 'person') \
+                 AND ((fa.owner_kind = 'person' AND fa.owner_id IN (SELECT person_code FROM budget_versions)) \
+                   OR (ta.owner_kind = 'person' AND ta.owner_id IN (SELECT person_code FROM budget_versions))) \
                  GROUP BY t.reason",
                 &[Value::Text(stream), Value::Date(from), Value::Date(to)],
                 |r| Ok((r.text(0)?, r.int(1)?)),

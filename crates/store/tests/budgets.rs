@@ -298,6 +298,28 @@ backend_tests! {
         assert!(st.entries.iter().any(|e| e.words.contains("PA payslip 41")));
         assert!(st.summary.iter().any(|s| s.contains("30.00")));
 
+        // Money in a person-owned account outside any budget onebudget holds (a council's
+        // older arrangement) is not part of the funder's share of these budgets.
+        open(&store, vec![OpenRecordInput::Account(AccountInput {
+            code: "P000002-PHB".into(),
+            name: None,
+            kind: "personal_budget".into(),
+            owner: OwnerInput { organisation: None, person: Some("P000002".into()) },
+            stream: Some("PHB".into()),
+            may_go_negative: false,
+        })]);
+        let outside = onebudget_core::ledger::TransferInput {
+            idempotency_key: "outside/1".into(),
+            from: "ICB-PHB".into(),
+            to: "P000002-PHB".into(),
+            amount: "500.00".into(),
+            stream: "PHB".into(),
+            effective_date: "2024-10-07".into(),
+            reason: "allocation".into(),
+            memo: String::new(),
+            reverses: None,
+        };
+        store.post(&[onebudget_core::ledger::Transfer::try_from(&outside).unwrap()]).unwrap();
         let funder = store.funder_statement(&scheme, "PHB", date("2024-11-06"), date("2024-04-01"), date("2025-03-31")).unwrap();
         assert_eq!((funder.budgets, funder.weekly_agreed, funder.paid_in, funder.spent, funder.returned),
                    (1, pounds("210.00"), pounds("840.00"), pounds("80.00"), pounds("340.00")));
