@@ -20,6 +20,7 @@ pub(crate) enum Value<'a> {
     Text(&'a str),
     OptText(Option<&'a str>),
     Date(NaiveDate),
+    Blob(&'a [u8]),
 }
 
 /// One result row.
@@ -29,6 +30,7 @@ pub(crate) trait Row {
     fn text(&self, index: usize) -> Result<String, StoreError>;
     fn opt_text(&self, index: usize) -> Result<Option<String>, StoreError>;
     fn date(&self, index: usize) -> Result<NaiveDate, StoreError>;
+    fn blob(&self, index: usize) -> Result<Vec<u8>, StoreError>;
 }
 
 /// A transfer ready to insert, in the store's integer ids.

@@ -125,6 +125,8 @@ pub struct CheckReport {
     pub transfers: u64,
     pub accounts: u64,
     pub balances: u64,
+    /// The last transfer whose postings (the index of transfers by account) are written.
+    pub postings_through: i64,
     pub violations: Vec<Violation>,
 }
 
@@ -484,17 +486,24 @@ impl Store {
             else {
                 continue;
             };
-            let mut movements = Vec::new();
-            conn.query_each(
-                "SELECT effective_date, CASE WHEN to_account_id = $1 THEN amount_pence ELSE -amount_pence END \
-                 FROM transfers WHERE (from_account_id = $1 OR to_account_id = $1) AND stream_id = $2 AND effective_date >= $3 \
-                 ORDER BY effective_date, id",
-                &[Value::Int(*account_id), Value::Int(*stream_id), Value::Date(from)],
+            let ids = crate::postings::transfer_ids(conn, *account_id)?;
+            let mut movements: Vec<(NaiveDate, i64, Money)> = Vec::new();
+            conn.query_matching(
+                "SELECT id, effective_date, to_account_id, stream_id, amount_pence FROM transfers WHERE id",
+                "",
+                Values::Int(&ids),
                 &mut |row| {
-                    movements.push((row.date(0)?, Money::from_pence(row.int(1)?)));
+                    let date = row.date(1)?;
+                    if row.int(3)? == *stream_id && date >= from {
+                        let pence = row.int(4)?;
+                        let signed = if row.int(2)? == *account_id { pence } else { -pence };
+                        movements.push((date, row.int(0)?, Money::from_pence(signed)));
+                    }
                     Ok(())
                 },
             )?;
+            movements.sort_unstable_by_key(|(date, id, _)| (*date, *id));
+            let movements = movements.into_iter().map(|(date, _, amount)| (date, amount)).collect();
             context.later_movements.insert((account, stream), movements);
         }
 
@@ -567,6 +576,7 @@ impl Store {
         if !rows.is_empty() {
             conn.insert_transfers(&rows)?;
             crate::pools::record_pool_flows(conn, &rows)?;
+            crate::postings::after_batch(conn, rows.len(), next_id)?;
         }
         let inserted = started.elapsed();
 
@@ -757,18 +767,11 @@ impl Store {
                 .ok_or_else(|| StoreError::NotFound { what: "account", code: code.as_str().to_owned() })?;
             let start = from.unwrap_or(earliest);
             let end = to.unwrap_or(latest);
-            let opening = conn
-                .query_int(
-                    "SELECT CAST(COALESCE(SUM(CASE WHEN to_account_id = $1 THEN amount_pence ELSE -amount_pence END), 0) AS BIGINT) \
-                     FROM transfers WHERE (to_account_id = $1 OR from_account_id = $1) AND effective_date < $2",
-                    &[Value::Int(id), Value::Date(start)],
-                )?
-                .unwrap_or(0);
-            let opening_balance = Money::from_pence(opening);
-            let mut balance = opening_balance;
-            let (mut money_in, mut money_out) = (Money::ZERO, Money::ZERO);
-            let mut lines = Vec::new();
-            conn.query_each(
+            // Every transfer of the account, sorted here: the ids come from the postings,
+            // and an `IN` list runs in chunks, so the database cannot order them for us.
+            let ids = crate::postings::transfer_ids(conn, id)?;
+            let mut rows: Vec<(NaiveDate, i64, StatementLine)> = Vec::with_capacity(ids.len());
+            conn.query_matching(
                 "SELECT t.id, t.effective_date, t.idempotency_key, s.code, t.reason, t.memo, t.amount_pence, \
                         t.to_account_id, fa.code, ta.code, rv.idempotency_key \
                  FROM transfers t \
@@ -776,21 +779,15 @@ impl Store {
                  JOIN accounts ta ON ta.id = t.to_account_id \
                  JOIN funding_streams s ON s.id = t.stream_id \
                  LEFT JOIN transfers rv ON rv.id = t.reverses_id \
-                 WHERE t.id IN (SELECT id FROM transfers WHERE from_account_id = $1 AND effective_date >= $2 AND effective_date <= $3 \
-                                UNION ALL \
-                                SELECT id FROM transfers WHERE to_account_id = $1 AND effective_date >= $2 AND effective_date <= $3) \
-                 ORDER BY t.effective_date, t.id",
-                &[Value::Int(id), Value::Date(start), Value::Date(end)],
+                 WHERE t.id",
+                "",
+                Values::Int(&ids),
                 &mut |row| {
                     let amount = Money::from_pence(row.int(6)?);
                     let incoming = row.int(7)? == id;
-                    let (line_in, line_out, counterparty) =
+                    let (money_in, money_out, counterparty) =
                         if incoming { (amount, Money::ZERO, row.text(8)?) } else { (Money::ZERO, amount, row.text(9)?) };
-                    let overflow = |e: onebudget_core::money::MoneyError| StoreError::Corrupt(e.to_string());
-                    balance = balance.checked_add(line_in).and_then(|b| b.checked_sub(line_out)).map_err(overflow)?;
-                    money_in = money_in.checked_add(line_in).map_err(overflow)?;
-                    money_out = money_out.checked_add(line_out).map_err(overflow)?;
-                    lines.push(StatementLine {
+                    let line = StatementLine {
                         id: row.int(0)?,
                         effective_date: row.date(1)?,
                         idempotency_key: row.text(2)?,
@@ -798,14 +795,37 @@ impl Store {
                         reason: row.text(4)?,
                         memo: row.text(5)?,
                         counterparty,
-                        money_in: line_in,
-                        money_out: line_out,
-                        balance,
+                        money_in,
+                        money_out,
+                        balance: Money::ZERO,
                         reverses: row.opt_text(10)?,
-                    });
+                    };
+                    rows.push((line.effective_date, line.id, line));
                     Ok(())
                 },
             )?;
+            rows.sort_unstable_by_key(|(date, id, _)| (*date, *id));
+            let overflow = |e: onebudget_core::money::MoneyError| StoreError::Corrupt(e.to_string());
+            let mut opening_balance = Money::ZERO;
+            let (mut money_in, mut money_out) = (Money::ZERO, Money::ZERO);
+            let mut lines = Vec::new();
+            for (date, _, line) in rows {
+                if date < start {
+                    opening_balance = opening_balance
+                        .checked_add(line.money_in)
+                        .and_then(|b| b.checked_sub(line.money_out))
+                        .map_err(overflow)?;
+                } else if date <= end {
+                    money_in = money_in.checked_add(line.money_in).map_err(overflow)?;
+                    money_out = money_out.checked_add(line.money_out).map_err(overflow)?;
+                    lines.push(line);
+                }
+            }
+            let mut balance = opening_balance;
+            for line in &mut lines {
+                balance = balance.checked_add(line.money_in).and_then(|b| b.checked_sub(line.money_out)).map_err(overflow)?;
+                line.balance = balance;
+            }
             Ok(Statement { account, from, to, opening_balance, money_in, money_out, closing_balance: balance, lines })
         })
     }
@@ -858,10 +878,19 @@ impl Store {
                     Ok(())
                 },
             )?;
+            let through = crate::postings::through(conn)?;
+            let postings = crate::postings::check(conn, &transfers)?;
             let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
             let (transfer_count, account_count, balance_count) = (count(transfers.len()), count(accounts.len()), count(stored.len()));
-            let violations = check_ledger(&accounts, &streams, transfers, &stored);
-            Ok(CheckReport { transfers: transfer_count, accounts: account_count, balances: balance_count, violations })
+            let mut violations = check_ledger(&accounts, &streams, transfers, &stored);
+            violations.extend(postings);
+            Ok(CheckReport {
+                transfers: transfer_count,
+                accounts: account_count,
+                balances: balance_count,
+                postings_through: through,
+                violations,
+            })
         })
     }
 }

@@ -23,6 +23,7 @@ mod ledger;
 mod migrate;
 mod pools;
 mod postgres;
+mod postings;
 mod sqlite;
 pub mod testing;
 

@@ -1028,26 +1028,22 @@ impl Store {
                 return Ok(Vec::new());
             }
             let mut computed: HashMap<OwnedFlowKey, FlowSum> = HashMap::new();
-            for side in ["from_account_id", "to_account_id"] {
-                conn.query_matching(
-                    &format!("SELECT from_account_id, to_account_id, stream_id, effective_date, reason, amount_pence FROM transfers WHERE {side}"),
-                    "",
-                    Values::Int(&registered),
-                    &mut |row| {
-                        let (from, to, stream, date, reason, amount) = (row.int(0)?, row.int(1)?, row.int(2)?, row.date(3)?, row.text(4)?, row.int(5)?);
-                        let month = first_of_month(date);
-                        if side == "from_account_id" {
-                            let sum = computed.entry((from, to, stream, month, reason)).or_default();
-                            sum.1 += amount;
-                            sum.2 += 1;
-                        } else {
-                            let sum = computed.entry((to, from, stream, month, reason)).or_default();
-                            sum.0 += amount;
-                            sum.2 += 1;
-                        }
-                        Ok(())
-                    },
-                )?;
+            for &account in &registered {
+                let ids = crate::postings::transfer_ids(conn, account)?;
+                conn.query_matching(FLOW_COLUMNS, "", Values::Int(&ids), &mut |row| {
+                    let (from, to, stream, date, reason, amount) = (row.int(0)?, row.int(1)?, row.int(2)?, row.date(3)?, row.text(4)?, row.int(5)?);
+                    let month = first_of_month(date);
+                    if from == account {
+                        let sum = computed.entry((from, to, stream, month, reason)).or_default();
+                        sum.1 += amount;
+                        sum.2 += 1;
+                    } else {
+                        let sum = computed.entry((to, from, stream, month, reason)).or_default();
+                        sum.0 += amount;
+                        sum.2 += 1;
+                    }
+                    Ok(())
+                })?;
             }
             let mut stored: HashMap<OwnedFlowKey, FlowSum> = HashMap::new();
             conn.query_each(
@@ -1078,19 +1074,17 @@ impl Store {
     }
 }
 
+/// What a pool account's flows are summed from, for [`Conn::query_matching`] by id.
+const FLOW_COLUMNS: &str = "SELECT from_account_id, to_account_id, stream_id, effective_date, reason, amount_pence FROM transfers WHERE id";
+
 /// Sum an account's existing transfers into `pool_flows` when it joins a pool.
 fn backfill_flows(conn: &mut dyn Conn, account_id: i64) -> Result<(), StoreError> {
     let mut rows: Vec<(i64, i64, i64, NaiveDate, String, i64)> = Vec::new();
-    for side in ["from_account_id", "to_account_id"] {
-        conn.query_each(
-            &format!("SELECT from_account_id, to_account_id, stream_id, effective_date, reason, amount_pence FROM transfers WHERE {side} = $1"),
-            &[Value::Int(account_id)],
-            &mut |row| {
-                rows.push((row.int(0)?, row.int(1)?, row.int(2)?, row.date(3)?, row.text(4)?, row.int(5)?));
-                Ok(())
-            },
-        )?;
-    }
+    let ids = crate::postings::transfer_ids(conn, account_id)?;
+    conn.query_matching(FLOW_COLUMNS, "", Values::Int(&ids), &mut |row| {
+        rows.push((row.int(0)?, row.int(1)?, row.int(2)?, row.date(3)?, row.text(4)?, row.int(5)?));
+        Ok(())
+    })?;
     let mut sums: HashMap<FlowKey<'_>, FlowSum> = HashMap::new();
     for (from, to, stream, date, reason, amount) in &rows {
         let month = first_of_month(*date);

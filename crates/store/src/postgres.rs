@@ -158,12 +158,14 @@ impl ToSql for Value<'_> {
             Value::Text(v) => v.to_sql(ty, out),
             Value::OptText(v) => v.to_sql(ty, out),
             Value::Date(v) => v.to_sql(ty, out),
+            Value::Blob(v) => v.to_sql(ty, out),
         }
     }
     fn accepts(ty: &Type) -> bool {
         <i64 as ToSql>::accepts(ty)
             || <&str as ToSql>::accepts(ty)
             || <NaiveDate as ToSql>::accepts(ty)
+            || <&[u8] as ToSql>::accepts(ty)
     }
     to_sql_checked!();
 }
@@ -184,6 +186,9 @@ impl Row for PgRow<'_> {
         Ok(self.0.try_get(index)?)
     }
     fn date(&self, index: usize) -> Result<NaiveDate, StoreError> {
+        Ok(self.0.try_get(index)?)
+    }
+    fn blob(&self, index: usize) -> Result<Vec<u8>, StoreError> {
         Ok(self.0.try_get(index)?)
     }
 }

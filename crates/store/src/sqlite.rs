@@ -77,6 +77,7 @@ impl rusqlite::ToSql for Value<'_> {
             Value::OptText(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
             Value::OptText(None) => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Date(d) => ToSqlOutput::from(iso_date(*d)),
+            Value::Blob(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
         })
     }
 }
@@ -124,6 +125,9 @@ impl Row for SqliteRow<'_, '_> {
         parse_iso_date(bytes).ok_or_else(|| {
             StoreError::Corrupt(format!("{:?} is not a date", String::from_utf8_lossy(bytes)))
         })
+    }
+    fn blob(&self, index: usize) -> Result<Vec<u8>, StoreError> {
+        Ok(self.0.get(index)?)
     }
 }
 

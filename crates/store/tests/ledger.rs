@@ -307,6 +307,86 @@ backend_tests! {
         }
     }
 
+    /// Queries by account read the bulk-written postings and scan the transfers after
+    /// their watermark: a large batch leaves its postings for later, a small one writes
+    /// every outstanding posting. Statements, the overdraft walk and `check` agree either way.
+    fn statements_see_transfers_before_and_after_their_postings_are_written(url: &str) {
+        let store = fixture(url);
+        store.post(&[t("fund", "FUNDER", "POOL", "5000.00", "2025-04-01")]).unwrap();
+        let big: Vec<Transfer> =
+            (0..1_100).map(|n| t(&format!("pay-{n}"), "POOL", "BUDGET", "1.00", "2025-05-01")).collect();
+        store.post(&big).unwrap();
+        let report = store.check().unwrap();
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+        assert_eq!(report.postings_through, 1, "the large batch's postings wait: {report:?}");
+
+        let assert_statements = |store: &Store, funder_lines: usize| {
+            let pool = store.statement(&AccountCode::parse("a", "POOL").unwrap(), None, None).unwrap();
+            assert_eq!(pool.lines.len(), 1_101);
+            assert_eq!(pool.money_out, Money::from_pence(110_000));
+            assert_eq!(pool.closing_balance, Money::from_pence(390_000));
+            let may = chrono::NaiveDate::from_ymd_opt(2025, 5, 1).unwrap();
+            let budget = store.statement(&AccountCode::parse("a", "BUDGET").unwrap(), Some(may), Some(may)).unwrap();
+            assert_eq!((budget.lines.len(), budget.money_in), (1_100, Money::from_pence(110_000)));
+            let funder = store.statement(&AccountCode::parse("a", "FUNDER").unwrap(), None, None).unwrap();
+            assert_eq!(funder.lines.len(), funder_lines, "another account's transfers stay out");
+            // Spending £4,000 on 15 April leaves £1,000, which the 1 May payments overdraw:
+            // the walk must see them wherever their postings are.
+            let error = rejected(store.post(&[t("early", "POOL", "BUDGET", "4000.00", "2025-04-15")]));
+            assert_eq!(error.error.code(), "overdraft", "{error}");
+        };
+        assert_statements(&store, 1);
+
+        store.post(&[t("one-more", "FUNDER", "CHC-ONLY", "1.00", "2025-06-01")]).unwrap();
+        let report = store.check().unwrap();
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+        assert_eq!(report.postings_through, 1_102, "a small batch writes every outstanding posting");
+        assert_statements(&store, 2);
+    }
+
+    /// A database from before migration 0007 (transfers indexed by account, no postings)
+    /// gets postings for every transfer it holds when it is opened.
+    fn upgrading_writes_postings_for_the_transfers_already_recorded(url: &str) {
+        let store = fixture(url);
+        let batch: Vec<Transfer> =
+            (0..1_500).map(|n| t(&format!("old-{n}"), "FUNDER", "POOL", "2.00", "2025-04-01")).collect();
+        store.post(&batch).unwrap();
+        drop(store);
+        // Back to schema 6, as an older onebudget left it.
+        raw_sql(
+            url,
+            "DROP TABLE transfer_postings; DROP TABLE ledger_state; DELETE FROM schema_migrations WHERE version = 7; \
+             CREATE INDEX transfers_by_from_account ON transfers (from_account_id); \
+             CREATE INDEX transfers_by_to_account ON transfers (to_account_id);",
+        )
+        .unwrap();
+        let store = Store::open(url).unwrap();
+        let report = store.check().unwrap();
+        assert!(report.violations.is_empty(), "{:?}", report.violations);
+        assert_eq!(report.postings_through, 1_500);
+        let pool = store.statement(&AccountCode::parse("a", "POOL").unwrap(), None, None).unwrap();
+        assert_eq!((pool.lines.len(), pool.closing_balance), (1_500, Money::from_pence(300_000)));
+    }
+
+    fn check_names_a_wrong_posting(url: &str) {
+        let store = fixture(url);
+        store.post(&[t("a", "FUNDER", "POOL", "10.00", "2025-04-01")]).unwrap();
+        assert!(store.check().unwrap().violations.is_empty());
+        // A block claiming BUDGET took part in transfer 1 (it did not).
+        let empty_blob = if url.starts_with("sqlite:") { "X''" } else { "decode('', 'hex')" };
+        raw_sql(url, &format!("INSERT INTO transfer_postings (account_id, first_transfer_id, transfer_ids) SELECT id, 1, {empty_blob} FROM accounts WHERE code = 'BUDGET'")).unwrap();
+        let report = store.check().unwrap();
+        assert!(
+            report.violations.iter().any(|v| v.rule == "postings" && v.detail.contains("the postings list 1 transfer(s) where the transfers up to #1 give 0")),
+            "{:?}",
+            report.violations
+        );
+        for sql in ["UPDATE transfer_postings SET first_transfer_id = 2", "DELETE FROM transfer_postings"] {
+            let error = raw_sql(url, sql).unwrap_err();
+            assert!(error.contains("append-only"), "{sql}: {error}");
+        }
+    }
+
     fn check_names_a_tampered_balance(url: &str) {
         let store = fixture(url);
         store.post(&[t("a", "FUNDER", "POOL", "10.00", "2025-04-01")]).unwrap();
