@@ -35,15 +35,23 @@ pub const NAME_MAX_CHARS: usize = 200;
 macro_rules! code_type {
     ($(#[$doc:meta])* $name:ident, $max:expr, $what:expr) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        ///
+        /// Shared, not copied: posting a batch clones each code several times over (maps
+        /// keyed by account and stream), so a clone is a reference count, not an allocation.
+        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(std::sync::Arc<str>);
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
 
         impl $name {
             /// Parse a code: 1 to the maximum characters of letters, digits and `-_./`. No colon:
             /// plain-text accounting reads `:` in an account name as a sub-account.
             pub fn parse(field: &str, value: &str) -> Result<$name, FieldError> {
-                parse_code(field, value, $max, $what).map($name)
+                parse_code(field, value, $max, $what).map(|code| $name(code.into()))
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -56,6 +64,14 @@ macro_rules! code_type {
             }
         }
     };
+}
+
+/// Serialize a shared name as the string it holds.
+fn shared_str<S: serde::Serializer>(
+    value: &std::sync::Arc<str>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value)
 }
 
 fn parse_code(field: &str, value: &str, max: usize, what: &str) -> Result<String, FieldError> {
@@ -326,7 +342,8 @@ impl Owner {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FundingStream {
     code: StreamCode,
-    name: String,
+    #[serde(serialize_with = "shared_str")]
+    name: std::sync::Arc<str>,
     owner: OrganisationCode,
     charging_basis: ChargingBasis,
 }
@@ -350,7 +367,8 @@ impl FundingStream {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Account {
     code: AccountCode,
-    name: String,
+    #[serde(serialize_with = "shared_str")]
+    name: std::sync::Arc<str>,
     kind: AccountKind,
     owner: Owner,
     stream: Option<StreamCode>,
@@ -505,7 +523,7 @@ impl TryFrom<&FundingStreamInput> for FundingStream {
     fn try_from(input: &FundingStreamInput) -> Result<FundingStream, FieldError> {
         let code = StreamCode::parse("code", &input.code)?;
         Ok(FundingStream {
-            name: parse_name("name", input.name.as_deref(), code.as_str())?,
+            name: parse_name("name", input.name.as_deref(), code.as_str())?.into(),
             code,
             owner: OrganisationCode::parse("owner", &input.owner)?,
             charging_basis: ChargingBasis::parse("charging_basis", &input.charging_basis)?,
@@ -531,7 +549,7 @@ impl TryFrom<&AccountInput> for Account {
             }
         };
         Ok(Account {
-            name: parse_name("name", input.name.as_deref(), code.as_str())?,
+            name: parse_name("name", input.name.as_deref(), code.as_str())?.into(),
             code,
             kind: AccountKind::parse("kind", &input.kind)?,
             owner,
@@ -598,10 +616,10 @@ impl From<&Transfer> for TransferInput {
     fn from(t: &Transfer) -> TransferInput {
         TransferInput {
             idempotency_key: t.idempotency_key.0.clone(),
-            from: t.from.0.clone(),
-            to: t.to.0.clone(),
+            from: t.from.0.to_string(),
+            to: t.to.0.to_string(),
             amount: t.amount.to_plain_string(),
-            stream: t.stream.0.clone(),
+            stream: t.stream.0.to_string(),
             effective_date: t.effective_date.format("%Y-%m-%d").to_string(),
             reason: t.reason.as_str().to_owned(),
             memo: t.memo.clone(),

@@ -58,6 +58,69 @@ enum KeyLookup {
     OnConflict,
 }
 
+/// What one posting transaction produced, for [`Store::post`] to keep once it commits.
+struct Posting {
+    posted: Vec<PostedTransfer>,
+    accounts: HashMap<AccountCode, (i64, Account)>,
+    streams: HashMap<StreamCode, (i64, FundingStream)>,
+    cache: CacheUpdate,
+}
+
+/// One (account, stream) balance as stored in `balances`.
+#[derive(Clone, Copy, Debug)]
+struct CachedBalance {
+    stream: i64,
+    pence: i64,
+    latest: NaiveDate,
+}
+
+/// The balances of accounts this process has read or written, as they stood at
+/// `ledger_state.generation` = `generation`. Every posting transaction advances the
+/// generation under the writer's lock, so while the database still shows this one, no
+/// other writer (process or thread) has posted since, and these balances are current;
+/// otherwise they are ignored and replaced. An account present here has all its pairs.
+#[derive(Debug, Default)]
+pub(crate) struct BalanceCache {
+    generation: i64,
+    accounts: HashMap<i64, Vec<CachedBalance>>,
+}
+
+/// What a committed posting teaches the cache: the balances it read from the database
+/// at generation `read_at`, and the ones it wrote, current at `written_at`.
+struct CacheUpdate {
+    read_at: i64,
+    written_at: i64,
+    fetched: HashMap<i64, Vec<CachedBalance>>,
+    changed: Vec<BalanceWrite>,
+}
+
+impl BalanceCache {
+    /// Keep what a committed posting read and wrote. Called only after the commit.
+    fn learn(&mut self, update: CacheUpdate) {
+        if self.generation > update.read_at {
+            // A later posting of this process is already here; this one is older news.
+            return;
+        }
+        if self.generation < update.read_at {
+            self.accounts.clear();
+        }
+        self.generation = update.written_at;
+        self.accounts.extend(update.fetched);
+        for write in update.changed {
+            let pairs = self.accounts.entry(write.account_id).or_default();
+            let value = CachedBalance {
+                stream: write.stream_id,
+                pence: write.balance_pence,
+                latest: write.latest_effective_date,
+            };
+            match pairs.iter_mut().find(|p| p.stream == write.stream_id) {
+                Some(pair) => *pair = value,
+                None => pairs.push(value),
+            }
+        }
+    }
+}
+
 /// The outcome for one record of an `open` batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -365,9 +428,10 @@ impl Store {
     /// second attempt, since a repeat planned as new can look like an overdraft.
     pub fn post(&self, batch: &[Transfer]) -> Result<Vec<PostedTransfer>, PostError> {
         let recorded_at = now_utc();
+        let started = std::time::Instant::now();
         let attempt =
             self.write(|conn| self.post_in(conn, batch, &recorded_at, KeyLookup::OnConflict));
-        let (posted, learned) = match attempt {
+        let Posting { posted, accounts, streams, cache } = match attempt {
             // A refusal on the first attempt may come from a repeat that was planned as
             // new (a replayed payment "overdraws"), so only the second attempt's is final.
             Err(PostError::Store(StoreError::UniqueViolation(_)) | PostError::Rejected(_)) => {
@@ -375,31 +439,33 @@ impl Store {
             }
             other => other?,
         };
+        let committed = started.elapsed();
         if let Ok(mut catalogue) = self.catalogue.write() {
-            for (code, entry) in learned.0 {
+            for (code, entry) in accounts {
                 catalogue.accounts.entry(code).or_insert(entry);
             }
-            for (code, entry) in learned.1 {
+            for (code, entry) in streams {
                 catalogue.streams.entry(code).or_insert(entry);
             }
         }
+        if let Ok(mut remembered) = self.balance_cache.lock() {
+            remembered.learn(cache);
+        }
+        tracing::debug!(
+            committed_us = committed.as_micros(),
+            total_us = started.elapsed().as_micros(),
+            "post returned"
+        );
         Ok(posted)
     }
 
-    #[allow(clippy::type_complexity)]
     fn post_in(
         &self,
         conn: &mut dyn Conn,
         batch: &[Transfer],
         recorded_at: &str,
         lookup: KeyLookup,
-    ) -> Result<
-        (
-            Vec<PostedTransfer>,
-            (HashMap<AccountCode, (i64, Account)>, HashMap<StreamCode, (i64, FundingStream)>),
-        ),
-        PostError,
-    > {
+    ) -> Result<Posting, PostError> {
         let started = std::time::Instant::now();
         let mut context = BatchContext::default();
         let (account_ids, stream_ids) = self.resolve_catalogue(conn, batch)?;
@@ -461,23 +527,47 @@ impl Store {
             account_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
         let stream_by_id: HashMap<i64, &StreamCode> =
             stream_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
-        let ids: Vec<i64> = account_by_id.keys().copied().collect();
+        // Their balances: from what this process remembers while no other writer has
+        // posted since (the generation says so), otherwise from the database.
+        let generation =
+            conn.query_int("SELECT generation FROM ledger_state WHERE id = 1", &[])?
+                .ok_or_else(|| StoreError::Corrupt("the ledger_state row is missing".into()))?;
+        let mut known: HashMap<i64, Vec<CachedBalance>> =
+            HashMap::with_capacity(account_by_id.len());
+        if let Ok(cache) = self.balance_cache.lock()
+            && cache.generation == generation
+        {
+            for id in account_by_id.keys() {
+                if let Some(pairs) = cache.accounts.get(id) {
+                    known.insert(*id, pairs.clone());
+                }
+            }
+        }
+        let missing: Vec<i64> =
+            account_by_id.keys().filter(|id| !known.contains_key(id)).copied().collect();
+        let mut fetched: HashMap<i64, Vec<CachedBalance>> =
+            missing.iter().map(|id| (*id, Vec::new())).collect();
         conn.query_matching(
             "SELECT account_id, stream_id, balance_pence, latest_effective_date FROM balances WHERE account_id ",
             "",
-            Values::Int(&ids),
+            Values::Int(&missing),
             &mut |row| {
-                let (account, stream) = (row.int(0)?, row.int(1)?);
-                if let (Some(account), Some(stream)) =
-                    (account_by_id.get(&account), stream_by_id.get(&stream))
-                {
-                    let pair = ((*account).clone(), (*stream).clone());
-                    context.latest_dates.insert(pair.clone(), row.date(3)?);
-                    context.balances.insert(pair, Money::from_pence(row.int(2)?));
+                if let Some(pairs) = fetched.get_mut(&row.int(0)?) {
+                    pairs.push(CachedBalance { stream: row.int(1)?, pence: row.int(2)?, latest: row.date(3)? });
                 }
                 Ok(())
             },
         )?;
+        for (account, pairs) in known.iter().chain(fetched.iter()) {
+            let Some(account) = account_by_id.get(account) else { continue };
+            for pair in pairs {
+                if let Some(stream) = stream_by_id.get(&pair.stream) {
+                    let key = ((*account).clone(), (*stream).clone());
+                    context.latest_dates.insert(key.clone(), pair.latest);
+                    context.balances.insert(key, Money::from_pence(pair.pence));
+                }
+            }
+        }
         // The history of any protected account the batch reaches back into (rare: most
         // batches are dated on or after everything already recorded).
         for ((account, stream), from) in history_needed(batch, &context) {
@@ -600,9 +690,16 @@ impl Store {
             plan_us = (planned - read).as_micros(),
             insert_us = (inserted - planned).as_micros(),
             balances_us = (started.elapsed() - inserted).as_micros(),
+            since_last_us = started.elapsed().as_micros(),
             "posted a batch"
         );
-        Ok((posted, (account_ids, stream_ids)))
+        let cache = CacheUpdate {
+            read_at: generation,
+            written_at: if rows.is_empty() { generation } else { generation.saturating_add(1) },
+            fetched,
+            changed,
+        };
+        Ok(Posting { posted, accounts: account_ids, streams: stream_ids, cache })
     }
 
     /// The ids and details of every account and stream a batch names, from the

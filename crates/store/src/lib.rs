@@ -135,6 +135,7 @@ struct Catalogue {
 pub struct Store {
     backend: Backend,
     catalogue: Arc<RwLock<Catalogue>>,
+    balance_cache: Arc<std::sync::Mutex<ledger::BalanceCache>>,
     description: String,
 }
 
@@ -184,7 +185,7 @@ impl Store {
                 migrate::Dialect::Postgres,
             ),
         };
-        let store = Store { backend, catalogue: Arc::default(), description };
+        let store = Store { backend, catalogue: Arc::default(), balance_cache: Arc::default(), description };
         let now = now_utc();
         store.write(|conn| -> Result<(), StoreError> {
             migrate::ensure_table(conn)?;

@@ -22,7 +22,8 @@ pub(crate) fn open(path: &Path) -> Result<Pool, StoreError> {
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -131072;
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA temp_store = MEMORY;
+             PRAGMA wal_autocheckpoint = 16384;",
         )?;
         c.set_prepared_statement_cache_capacity(64);
         Ok(())

@@ -344,6 +344,27 @@ backend_tests! {
         assert_statements(&store, 2);
     }
 
+    /// Each store remembers the balances it posted; a second store on the same database
+    /// (another process) posting in between must make the first read them again.
+    fn a_store_never_plans_against_balances_another_writer_changed(url: &str) {
+        let first = fixture(url);
+        let second = Store::open(url).unwrap();
+        first.post(&[t("fund", "FUNDER", "POOL", "100.00", "2025-04-01")]).unwrap();
+        // The first store now remembers POOL at £100; the second spends £80 of it.
+        second.post(&[t("spend", "POOL", "BUDGET", "80.00", "2025-04-02")]).unwrap();
+        let error = rejected(first.post(&[t("too-much", "POOL", "BUDGET", "50.00", "2025-04-03")]));
+        assert_eq!(error.error.code(), "overdraft", "{error}");
+        first.post(&[t("fits", "POOL", "BUDGET", "20.00", "2025-04-03")]).unwrap();
+        let error = rejected(second.post(&[t("after", "POOL", "BUDGET", "0.01", "2025-04-04")]));
+        assert_eq!(error.error.code(), "overdraft", "{error}");
+        // A refused batch leaves what the store remembers as it was.
+        first.post(&[t("refill", "FUNDER", "POOL", "1.00", "2025-04-05")]).unwrap();
+        assert_eq!(balance_of(&first, "POOL"), Money::from_pence(100));
+        first.post(&[t("last", "POOL", "BUDGET", "1.00", "2025-04-06")]).unwrap();
+        assert_eq!(balance_of(&second, "POOL"), Money::ZERO);
+        assert!(first.check().unwrap().violations.is_empty());
+    }
+
     /// A database from before migration 0007 (transfers indexed by account, no postings)
     /// gets postings for every transfer it holds when it is opened.
     fn upgrading_writes_postings_for_the_transfers_already_recorded(url: &str) {
