@@ -9,10 +9,10 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use onebudget_core::ledger::{
-    Account, AccountCode, AccountFacts, AccountInput, BatchContext, BatchError, FieldError,
-    FundingStream, FundingStreamInput, IdempotencyKey, OpenRecord, OwnerInput, PlannedTransfer,
-    RecordedTransfer, StreamCode, Transfer, TransferFacts, TransferInput, Violation, check_ledger,
-    history_needed, plan_batch,
+    Account, AccountCode, AccountFacts, AccountInput, BatchContext, BatchError, FastMap,
+    FieldError, FundingStream, FundingStreamInput, IdempotencyKey, OpenRecord, OwnerInput,
+    PlannedTransfer, RecordedTransfer, StreamCode, Transfer, TransferFacts, TransferInput,
+    Violation, check_ledger, history_needed, plan_batch,
 };
 use onebudget_core::money::Money;
 use serde::Serialize;
@@ -61,8 +61,8 @@ enum KeyLookup {
 /// What one posting transaction produced, for [`Store::post`] to keep once it commits.
 struct Posting {
     posted: Vec<PostedTransfer>,
-    accounts: HashMap<AccountCode, (i64, Account)>,
-    streams: HashMap<StreamCode, (i64, FundingStream)>,
+    accounts: FastMap<AccountCode, (i64, Account)>,
+    streams: FastMap<StreamCode, (i64, FundingStream)>,
     cache: CacheUpdate,
 }
 
@@ -82,7 +82,7 @@ struct CachedBalance {
 #[derive(Debug, Default)]
 pub(crate) struct BalanceCache {
     generation: i64,
-    accounts: HashMap<i64, Vec<CachedBalance>>,
+    accounts: FastMap<i64, Vec<CachedBalance>>,
 }
 
 /// What a committed posting teaches the cache: the balances it read from the database
@@ -90,7 +90,7 @@ pub(crate) struct BalanceCache {
 struct CacheUpdate {
     read_at: i64,
     written_at: i64,
-    fetched: HashMap<i64, Vec<CachedBalance>>,
+    fetched: FastMap<i64, Vec<CachedBalance>>,
     changed: Vec<BalanceWrite>,
 }
 
@@ -523,17 +523,17 @@ impl Store {
         }
 
         // Current balances of every account the batch touches.
-        let account_by_id: HashMap<i64, &AccountCode> =
+        let account_by_id: FastMap<i64, &AccountCode> =
             account_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
-        let stream_by_id: HashMap<i64, &StreamCode> =
+        let stream_by_id: FastMap<i64, &StreamCode> =
             stream_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
         // Their balances: from what this process remembers while no other writer has
         // posted since (the generation says so), otherwise from the database.
         let generation =
             conn.query_int("SELECT generation FROM ledger_state WHERE id = 1", &[])?
                 .ok_or_else(|| StoreError::Corrupt("the ledger_state row is missing".into()))?;
-        let mut known: HashMap<i64, Vec<CachedBalance>> =
-            HashMap::with_capacity(account_by_id.len());
+        let mut known: FastMap<i64, Vec<CachedBalance>> =
+            FastMap::with_capacity_and_hasher(account_by_id.len(), Default::default());
         if let Ok(cache) = self.balance_cache.lock()
             && cache.generation == generation
         {
@@ -545,7 +545,7 @@ impl Store {
         }
         let missing: Vec<i64> =
             account_by_id.keys().filter(|id| !known.contains_key(id)).copied().collect();
-        let mut fetched: HashMap<i64, Vec<CachedBalance>> =
+        let mut fetched: FastMap<i64, Vec<CachedBalance>> =
             missing.iter().map(|id| (*id, Vec::new())).collect();
         conn.query_matching(
             "SELECT account_id, stream_id, balance_pence, latest_effective_date FROM balances WHERE account_id ",
@@ -710,11 +710,11 @@ impl Store {
         conn: &mut dyn Conn,
         batch: &[Transfer],
     ) -> Result<
-        (HashMap<AccountCode, (i64, Account)>, HashMap<StreamCode, (i64, FundingStream)>),
+        (FastMap<AccountCode, (i64, Account)>, FastMap<StreamCode, (i64, FundingStream)>),
         StoreError,
     > {
-        let mut accounts: HashMap<AccountCode, (i64, Account)> = HashMap::new();
-        let mut streams: HashMap<StreamCode, (i64, FundingStream)> = HashMap::new();
+        let mut accounts: FastMap<AccountCode, (i64, Account)> = FastMap::default();
+        let mut streams: FastMap<StreamCode, (i64, FundingStream)> = FastMap::default();
         let mut missing_accounts: HashSet<&AccountCode> = HashSet::new();
         let mut missing_streams: HashSet<&StreamCode> = HashSet::new();
         {

@@ -9,7 +9,6 @@
 //! the result in the same transaction. The SQL is written once (`ledger.rs`,
 //! `migrate.rs`) against the small interface in `backend.rs`.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
@@ -126,8 +125,8 @@ enum Backend {
 /// transaction that created (or first read) them commits.
 #[derive(Default)]
 struct Catalogue {
-    accounts: HashMap<AccountCode, (i64, Account)>,
-    streams: HashMap<StreamCode, (i64, FundingStream)>,
+    accounts: onebudget_core::ledger::FastMap<AccountCode, (i64, Account)>,
+    streams: onebudget_core::ledger::FastMap<StreamCode, (i64, FundingStream)>,
 }
 
 /// A handle on the database. Clone it freely: clones share the connection pool.

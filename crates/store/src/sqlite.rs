@@ -161,20 +161,24 @@ impl Conn for rusqlite::Connection {
             "INSERT INTO transfers ({TRANSFER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         );
         let mut statement = self.prepare_cached(&sql)?;
+        // Bound values stay bound between executions, so only what changes is bound again.
+        let mut bound_recorded_at: Option<&str> = None;
         for row in rows {
-            statement.execute(rusqlite::params![
-                row.id,
-                row.idempotency_key,
-                row.from_account_id,
-                row.to_account_id,
-                row.amount_pence,
-                row.stream_id,
-                iso_date(row.effective_date),
-                row.reason,
-                row.memo,
-                row.reverses_id,
-                row.recorded_at,
-            ])?;
+            statement.raw_bind_parameter(1, row.id)?;
+            statement.raw_bind_parameter(2, row.idempotency_key)?;
+            statement.raw_bind_parameter(3, row.from_account_id)?;
+            statement.raw_bind_parameter(4, row.to_account_id)?;
+            statement.raw_bind_parameter(5, row.amount_pence)?;
+            statement.raw_bind_parameter(6, row.stream_id)?;
+            statement.raw_bind_parameter(7, Value::Date(row.effective_date))?;
+            statement.raw_bind_parameter(8, row.reason)?;
+            statement.raw_bind_parameter(9, row.memo)?;
+            statement.raw_bind_parameter(10, row.reverses_id)?;
+            if bound_recorded_at != Some(row.recorded_at) {
+                statement.raw_bind_parameter(11, row.recorded_at)?;
+                bound_recorded_at = Some(row.recorded_at);
+            }
+            statement.raw_execute()?;
         }
         Ok(())
     }
