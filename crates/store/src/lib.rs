@@ -15,6 +15,7 @@ use std::sync::{Arc, RwLock};
 use onebudget_core::ledger::{Account, AccountCode, FieldError, FundingStream, StreamCode};
 
 mod access;
+mod audit_writer;
 mod backend;
 mod budgets;
 mod journal;
@@ -23,6 +24,7 @@ mod migrate;
 mod pools;
 mod postgres;
 mod postings;
+mod recent;
 mod sqlite;
 pub mod testing;
 
@@ -30,6 +32,7 @@ pub use access::{
     AssessmentRecord, AuditEntry, AuditFilter, AuditRecord, NewAssessment, NewUser,
     OrganisationRecord, PersonRecord, SessionRecord, SpendRow, TeamRecord, TokenRecord, UserRecord,
 };
+pub use audit_writer::AuditConnection;
 pub use budgets::{
     BudgetChange, BudgetImport, BudgetStoreError, BudgetVersion, DpReview, FunderStatement,
     NeedsAssessmentRecord, PersonStatement, StatementEntry, StreamStatement, budget_account,
@@ -41,6 +44,7 @@ pub use ledger::{
     Statement, StatementLine,
 };
 pub use migrate::SCHEMA_VERSION;
+pub use recent::RecentLines;
 pub use pools::{AgreementVersion, Confirmation, PoolStoreError, PoolSummary, SettlementView};
 
 use backend::Conn;
@@ -135,6 +139,8 @@ pub struct Store {
     backend: Backend,
     catalogue: Arc<RwLock<Catalogue>>,
     balance_cache: Arc<std::sync::Mutex<ledger::BalanceCache>>,
+    /// People's latest statement lines, checked against the ledger on every read.
+    recent: Arc<recent::Cache>,
     description: String,
 }
 
@@ -184,7 +190,13 @@ impl Store {
                 migrate::Dialect::Postgres,
             ),
         };
-        let store = Store { backend, catalogue: Arc::default(), balance_cache: Arc::default(), description };
+        let store = Store {
+            backend,
+            catalogue: Arc::default(),
+            balance_cache: Arc::default(),
+            recent: Arc::default(),
+            description,
+        };
         let now = now_utc();
         store.write(|conn| -> Result<(), StoreError> {
             migrate::ensure_table(conn)?;

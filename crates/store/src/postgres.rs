@@ -22,7 +22,7 @@ use crate::backend::{BalanceWrite, Conn, Row, TRANSFER_COLUMNS, TransferRow, Val
 pub(crate) struct Pool(Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>);
 
 impl Pool {
-    fn connection(
+    pub(crate) fn connection(
         &self,
     ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
         let pool = self.0.as_ref().ok_or_else(|| StoreError::Pool("the pool is closed".into()))?;
