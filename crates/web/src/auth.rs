@@ -205,8 +205,18 @@ impl FromRequestParts<AppState> for Caller {
         }
         if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
             let hash = secret_hash(token);
-            let lookup = hash.clone();
-            let found = state.run(move |store| store.session(&lookup, &now)).await?;
+            let found = match state.sessions.get(&hash, &now) {
+                Some(session) => Some(session),
+                None => {
+                    let epoch = state.sessions.epoch();
+                    let lookup = hash.clone();
+                    let found = state.run(move |store| store.session(&lookup, &now)).await?;
+                    if let Some(session) = &found {
+                        state.sessions.put(hash.clone(), session.clone(), epoch);
+                    }
+                    found
+                }
+            };
             if let Some(session) = found
                 && let Some(principal) = principal_of(&session.user, None)
             {

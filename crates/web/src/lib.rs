@@ -45,6 +45,7 @@ pub mod pages;
 pub mod people;
 pub mod pools;
 pub mod schema;
+pub mod sessions;
 pub mod state;
 
 use error::ApiError;

@@ -12,7 +12,7 @@ use axum::extract::State;
 use chrono::NaiveDate;
 use onebudget_core::access::{Action, PersonRef, Principal};
 use onebudget_core::ledger::{AccountCode, Owner, parse_date};
-use onebudget_store::{AuditFilter, AuditRecord, PersonRecord, SpendRow};
+use onebudget_store::{AuditFilter, AuditRecord, PersonRecord, SpendRow, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -29,12 +29,30 @@ pub async fn authorize_person(
     log_view: bool,
     target: &str,
 ) -> Result<(Principal, PersonRecord), Denied> {
+    let read = |store: &Store, code: &str| Ok(store.person(code)?.map(|person| (person, ())));
+    let (principal, person, ()) =
+        authorize_person_with(state, caller, code, log_view, target, read).await?;
+    Ok((principal, person))
+}
+
+/// [`authorize_person`], with more of the person's data read by `read` in the same store
+/// call (one transaction where `read` makes it one). The record is needed for the access
+/// decision (which team holds it), so it is read first; nothing `read` returns reaches the
+/// caller unless the decision allows it and its audit row is committed.
+pub async fn authorize_person_with<T: Send + 'static>(
+    state: &AppState,
+    caller: &Caller,
+    code: &str,
+    log_view: bool,
+    target: &str,
+    read: impl FnOnce(&Store, &str) -> Result<Option<(PersonRecord, T)>, StoreError> + Send + 'static,
+) -> Result<(Principal, PersonRecord, T), Denied> {
     if caller.principal.is_none() {
         caller.authorize(state, Action::ReadPerson(PersonRef { code, team: "" }), target).await?;
     }
     let wanted = code.to_owned();
-    let person = state.run(move |store| store.person(&wanted)).await.map_err(Denied::Failed)?;
-    let team = person.as_ref().map_or("", |p| p.team.as_str());
+    let found = state.run(move |store| read(store, &wanted)).await.map_err(Denied::Failed)?;
+    let team = found.as_ref().map_or("", |(p, _)| p.team.as_str());
     let reference = PersonRef { code, team };
     let action = if log_view {
         Action::ReadPersonAccessLog(reference)
@@ -42,8 +60,8 @@ pub async fn authorize_person(
         Action::ReadPerson(reference)
     };
     let principal = caller.authorize(state, action, target).await?;
-    match person {
-        Some(person) => Ok((principal, person)),
+    match found {
+        Some((person, more)) => Ok((principal, person, more)),
         None => Err(Denied::Failed(ApiError::NotFound { what: "person", code: code.to_owned() })),
     }
 }

@@ -15,6 +15,7 @@ use onebudget_store::{AuditEntry, Store};
 use tokio::sync::oneshot;
 
 use crate::error::ApiError;
+use crate::sessions::SessionCache;
 
 /// Settings of a running server.
 #[derive(Clone, Debug)]
@@ -62,6 +63,8 @@ pub struct AppState {
     audit: mpsc::SyncSender<AuditJob>,
     pub settings: Arc<Settings>,
     pub counters: Arc<Counters>,
+    /// Sessions looked up in the last few seconds (see `sessions.rs`).
+    pub sessions: Arc<SessionCache>,
     /// Sign-in attempts checked at once. Each holds its permit from counting the user
     /// name's failures to committing its own audit row, so a burst of attempts cannot all
     /// read the count before any failure is recorded; and argon2 (19 MiB, tens of
@@ -95,6 +98,7 @@ impl AppState {
             audit,
             settings: Arc::new(settings),
             counters,
+            sessions: Arc::default(),
             sign_in_permits: Arc::new(tokio::sync::Semaphore::new(SIGN_IN_PERMITS)),
             scheme: Arc::new(
                 onebudget_core::budget::config::Scheme::ashby_vale().map_err(|e| e.to_string()),
@@ -172,7 +176,11 @@ fn printable(text: &mut String) {
     }
 }
 
+/// The audit writer's loop: wait for a row, take every row waiting behind it (up to
+/// [`AUDIT_BATCH`]), commit them all in one transaction on the writer's own connection,
+/// and tell each request. It ends when every sender (every `AppState`) is gone.
 fn write_audit(store: &Store, jobs: &mpsc::Receiver<AuditJob>, counters: &Counters) {
+    let mut conn = store.audit_connection();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < AUDIT_BATCH {
@@ -182,7 +190,7 @@ fn write_audit(store: &Store, jobs: &mpsc::Receiver<AuditJob>, counters: &Counte
             }
         }
         let (entries, waiters): (Vec<AuditEntry>, Vec<_>) = batch.into_iter().unzip();
-        let result = store.append_audit(&entries).map_err(|e| e.to_string());
+        let result = conn.append(&entries).map_err(|e| e.to_string());
         if result.is_ok() {
             counters.audit_rows.fetch_add(entries.len() as u64, Ordering::Relaxed);
             counters.audit_commits.fetch_add(1, Ordering::Relaxed);
@@ -194,7 +202,7 @@ fn write_audit(store: &Store, jobs: &mpsc::Receiver<AuditJob>, counters: &Counte
         // One bad row must not fail the requests it shares a commit with: write each on
         // its own, so only its own request fails.
         for (entry, waiter) in entries.into_iter().zip(waiters) {
-            let one = store.append_audit(std::slice::from_ref(&entry)).map_err(|e| e.to_string());
+            let one = conn.append(std::slice::from_ref(&entry)).map_err(|e| e.to_string());
             match &one {
                 Ok(()) => {
                     counters.audit_rows.fetch_add(1, Ordering::Relaxed);

@@ -10,6 +10,7 @@
 //! Every page that shows a person is audited by `Caller::authorize`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::header::LOCATION;
@@ -18,14 +19,14 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, Role};
-use onebudget_core::ledger::AccountCode;
-use onebudget_store::{AuditRecord, PersonRecord, SpendRow, Statement};
+use onebudget_core::ledger::{Account, AccountCode};
+use onebudget_store::{AuditRecord, PersonRecord, RecentLines, SpendRow, StatementLine};
 
 use crate::auth::{Caller, Denied};
 use crate::error::ApiError;
 use crate::extract::{PathParams, QueryParams};
 use crate::pages::layout::{HtmlPage, SignedIn, page, signed_in_page};
-use crate::people::{AuditQuery, authorize_person, spend_range};
+use crate::people::{AuditQuery, authorize_person, authorize_person_with, spend_range};
 use crate::state::AppState;
 
 /// A page that says why the person cannot go on, with a way back home.
@@ -167,41 +168,55 @@ fn delivery_label(mode: &str) -> &'static str {
 }
 
 /// The person's accounts and their recent statement lines.
-async fn accounts_and_statements(
+/// How many of each account's latest lines the citizen's budget page shows.
+const OWN_PAGE_LINES: usize = 12;
+/// How many of each account's latest lines a person's record page shows.
+const PERSON_PAGE_LINES: usize = 6;
+
+/// Person `code`'s record and the latest `lines` lines of each of their accounts, in
+/// one transaction, if the access decision allows it (audited).
+async fn person_with_recent_lines(
     state: &AppState,
-    person: &str,
-) -> Result<Vec<Statement>, ApiError> {
-    let person = person.to_owned();
-    state
-        .run(move |store| {
-            let mut statements = Vec::new();
-            for code in store.person_account_codes(&person)? {
-                let code = AccountCode::parse("code", &code)
-                    .map_err(|e| onebudget_store::StoreError::Corrupt(e.to_string()))?;
-                statements.push(store.statement(&code, None, None)?);
-            }
-            Ok::<_, onebudget_store::StoreError>(statements)
-        })
-        .await
+    caller: &Caller,
+    code: &str,
+    lines: usize,
+    target: &str,
+) -> Result<(Principal, PersonRecord, Arc<Vec<RecentLines>>), Denied> {
+    let read = move |store: &onebudget_store::Store, code: &str| {
+        store.person_with_recent_lines(code, lines)
+    };
+    authorize_person_with(state, caller, code, false, target, read).await
 }
 
-fn statements_markup(statements: &[Statement], lines_shown: usize) -> Markup {
+/// Each account's balance and its latest lines, newest first.
+fn recent_markup(accounts: &[RecentLines]) -> Markup {
     html! {
-        @for statement in statements {
-            h2 { (statement.account.name()) }
-            p { "Balance now: " strong { (statement.closing_balance) } }
-            table.table {
-                caption { "The latest payments in and out of this account" }
-                thead { tr { th scope="col" { "Date" } th scope="col" { "What" } th.numeric scope="col" { "In" } th.numeric scope="col" { "Out" } th.numeric scope="col" { "Balance" } } }
-                tbody {
-                    @for line in statement.lines.iter().rev().take(lines_shown) {
-                        tr {
-                            td { (line.effective_date.format("%-d %b %Y")) }
-                            td { (line.memo) }
-                            td.numeric { @if line.money_in.pence() > 0 { (line.money_in) } }
-                            td.numeric { @if line.money_out.pence() > 0 { (line.money_out) } }
-                            td.numeric { (line.balance) }
-                        }
+        @for recent in accounts {
+            (statement_markup(&recent.account, recent.closing_balance, recent.lines.iter()))
+        }
+    }
+}
+
+/// One account's balance and the lines given (newest first).
+fn statement_markup<'a>(
+    account: &Account,
+    closing_balance: Money,
+    newest_first: impl Iterator<Item = &'a StatementLine>,
+) -> Markup {
+    html! {
+        h2 { (account.name()) }
+        p { "Balance now: " strong { (closing_balance) } }
+        table.table {
+            caption { "The latest payments in and out of this account" }
+            thead { tr { th scope="col" { "Date" } th scope="col" { "What" } th.numeric scope="col" { "In" } th.numeric scope="col" { "Out" } th.numeric scope="col" { "Balance" } } }
+            tbody {
+                @for line in newest_first {
+                    tr {
+                        td { (line.effective_date.format("%-d %b %Y")) }
+                        td { (line.memo) }
+                        td.numeric { @if line.money_in.pence() > 0 { (line.money_in) } }
+                        td.numeric { @if line.money_out.pence() > 0 { (line.money_out) } }
+                        td.numeric { (line.balance) }
                     }
                 }
             }
@@ -223,16 +238,23 @@ async fn own_record(
     authorize_person(state, caller, &own, log_view, target).await
 }
 
-/// `GET /my-budget`: the citizen's own budget and statement.
+/// `GET /my-budget`: the citizen's own budget and statement. The record and the
+/// statements' latest lines are read in one transaction; the audit row for the read is
+/// committed before any of it is shown.
 pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Response {
-    let (principal, person) = match own_record(&state, &caller, false, "/my-budget").await {
-        Ok(found) => found,
+    let target = "/my-budget";
+    let own = match caller.authorize(&state, Action::ReadOwnRecord, target).await {
+        Ok(principal) => principal.person,
         Err(d) => return denied(d),
     };
-    let statements = match accounts_and_statements(&state, &person.code).await {
-        Ok(s) => s,
-        Err(e) => return failed(e),
+    let Some(own) = own else {
+        return denied(Denied::Refused("you have no record of your own".into()));
     };
+    let (principal, person, statements) =
+        match person_with_recent_lines(&state, &caller, &own, OWN_PAGE_LINES, target).await {
+            Ok(found) => found,
+            Err(d) => return denied(d),
+        };
     render(
         &caller,
         &principal,
@@ -249,7 +271,7 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Respons
                     li { a href="/my-budget/statement" { "Your statement" } }
                 }
             }
-            (statements_markup(&statements, 12))
+            (recent_markup(&statements))
         },
     )
 }
@@ -360,14 +382,11 @@ pub async fn person(
     PathParams(code): PathParams<String>,
 ) -> Response {
     let target = format!("/people/{code}");
-    let (principal, person) = match authorize_person(&state, &caller, &code, false, &target).await {
-        Ok(found) => found,
-        Err(d) => return denied(d),
-    };
-    let statements = match accounts_and_statements(&state, &person.code).await {
-        Ok(s) => s,
-        Err(e) => return failed(e),
-    };
+    let (principal, person, statements) =
+        match person_with_recent_lines(&state, &caller, &code, PERSON_PAGE_LINES, &target).await {
+            Ok(found) => found,
+            Err(d) => return denied(d),
+        };
     let wanted = person.code.clone();
     let assessments = match state.run(move |store| store.assessments_for(&wanted)).await {
         Ok(a) => a,
@@ -401,7 +420,7 @@ pub async fn person(
                     }
                 }
             }
-            (statements_markup(&statements, 6))
+            (recent_markup(&statements))
         },
     )
 }
@@ -497,7 +516,7 @@ pub async fn account(
         html! {
             h1 { (title) }
             p { "Money in " (statement.money_in) ", money out " (statement.money_out) ", balance " strong { (statement.closing_balance) } "." }
-            (statements_markup(std::slice::from_ref(&statement), 50))
+            (statement_markup(&statement.account, statement.closing_balance, statement.lines.iter().rev().take(50)))
         },
     )
 }

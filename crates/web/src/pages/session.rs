@@ -276,9 +276,12 @@ pub async fn sign_out(
         )
         .into_response();
     }
-    if let Err(error) = state.run(move |store| store.end_session(&hash)).await {
+    let ended = hash.clone();
+    if let Err(error) = state.run(move |store| store.end_session(&ended)).await {
         return error.into_response();
     }
+    // Not one more request of this session is let in on this process's memory of it.
+    state.sessions.remove(&hash);
     if let Err(error) = state.audit(caller.audit_entry("sign_out", target, "success", "")).await {
         return error.into_response();
     }
