@@ -44,8 +44,8 @@ pub use ledger::{
     Statement, StatementLine,
 };
 pub use migrate::SCHEMA_VERSION;
-pub use recent::RecentLines;
 pub use pools::{AgreementVersion, Confirmation, PoolStoreError, PoolSummary, SettlementView};
+pub use recent::RecentLines;
 
 use backend::Conn;
 
