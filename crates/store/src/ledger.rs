@@ -860,49 +860,24 @@ impl Store {
     ) -> Result<Statement, StoreError> {
         let (earliest, latest) = date_bounds();
         self.read(|conn| {
-            let (id, account) = find_account(conn, code)?
-                .ok_or_else(|| StoreError::NotFound { what: "account", code: code.as_str().to_owned() })?;
+            let (id, account) = find_account(conn, code)?.ok_or_else(|| StoreError::NotFound {
+                what: "account",
+                code: code.as_str().to_owned(),
+            })?;
             let start = from.unwrap_or(earliest);
             let end = to.unwrap_or(latest);
             // Every transfer of the account, sorted here: the ids come from the postings,
             // and an `IN` list runs in chunks, so the database cannot order them for us.
             let ids = crate::postings::transfer_ids(conn, id)?;
             let mut rows: Vec<(NaiveDate, i64, StatementLine)> = Vec::with_capacity(ids.len());
-            conn.query_matching(
-                "SELECT t.id, t.effective_date, t.idempotency_key, s.code, t.reason, t.memo, t.amount_pence, \
-                        t.to_account_id, fa.code, ta.code, rv.idempotency_key \
-                 FROM transfers t \
-                 JOIN accounts fa ON fa.id = t.from_account_id \
-                 JOIN accounts ta ON ta.id = t.to_account_id \
-                 JOIN funding_streams s ON s.id = t.stream_id \
-                 LEFT JOIN transfers rv ON rv.id = t.reverses_id \
-                 WHERE t.id",
-                "",
-                Values::Int(&ids),
-                &mut |row| {
-                    let amount = Money::from_pence(row.int(6)?);
-                    let incoming = row.int(7)? == id;
-                    let (money_in, money_out, counterparty) =
-                        if incoming { (amount, Money::ZERO, row.text(8)?) } else { (Money::ZERO, amount, row.text(9)?) };
-                    let line = StatementLine {
-                        id: row.int(0)?,
-                        effective_date: row.date(1)?,
-                        idempotency_key: row.text(2)?,
-                        stream: row.text(3)?,
-                        reason: row.text(4)?,
-                        memo: row.text(5)?,
-                        counterparty,
-                        money_in,
-                        money_out,
-                        balance: Money::ZERO,
-                        reverses: row.opt_text(10)?,
-                    };
-                    rows.push((line.effective_date, line.id, line));
-                    Ok(())
-                },
-            )?;
+            conn.query_matching(SELECT_STATEMENT_LINE, "", Values::Int(&ids), &mut |row| {
+                let line = statement_line_from_row(row, id)?;
+                rows.push((line.effective_date, line.id, line));
+                Ok(())
+            })?;
             rows.sort_unstable_by_key(|(date, id, _)| (*date, *id));
-            let overflow = |e: onebudget_core::money::MoneyError| StoreError::Corrupt(e.to_string());
+            let overflow =
+                |e: onebudget_core::money::MoneyError| StoreError::Corrupt(e.to_string());
             let mut opening_balance = Money::ZERO;
             let (mut money_in, mut money_out) = (Money::ZERO, Money::ZERO);
             let mut lines = Vec::new();
@@ -920,10 +895,22 @@ impl Store {
             }
             let mut balance = opening_balance;
             for line in &mut lines {
-                balance = balance.checked_add(line.money_in).and_then(|b| b.checked_sub(line.money_out)).map_err(overflow)?;
+                balance = balance
+                    .checked_add(line.money_in)
+                    .and_then(|b| b.checked_sub(line.money_out))
+                    .map_err(overflow)?;
                 line.balance = balance;
             }
-            Ok(Statement { account, from, to, opening_balance, money_in, money_out, closing_balance: balance, lines })
+            Ok(Statement {
+                account,
+                from,
+                to,
+                opening_balance,
+                money_in,
+                money_out,
+                closing_balance: balance,
+                lines,
+            })
         })
     }
 
@@ -990,6 +977,44 @@ impl Store {
             })
         })
     }
+}
+
+/// The transfers `WHERE t.id IN (…)` as statement lines, for [`Conn::query_matching`]
+/// and [`statement_line_from_row`].
+pub(crate) const SELECT_STATEMENT_LINE: &str = "SELECT t.id, t.effective_date, t.idempotency_key, s.code, t.reason, t.memo, t.amount_pence, \
+            t.to_account_id, fa.code, ta.code, rv.idempotency_key \
+     FROM transfers t \
+     JOIN accounts fa ON fa.id = t.from_account_id \
+     JOIN accounts ta ON ta.id = t.to_account_id \
+     JOIN funding_streams s ON s.id = t.stream_id \
+     LEFT JOIN transfers rv ON rv.id = t.reverses_id \
+     WHERE t.id";
+
+/// A row of [`SELECT_STATEMENT_LINE`] as a line of account `account_id`'s statement,
+/// its balance not yet worked out (zero).
+pub(crate) fn statement_line_from_row(
+    row: &dyn Row,
+    account_id: i64,
+) -> Result<StatementLine, StoreError> {
+    let amount = Money::from_pence(row.int(6)?);
+    let (money_in, money_out, counterparty) = if row.int(7)? == account_id {
+        (amount, Money::ZERO, row.text(8)?)
+    } else {
+        (Money::ZERO, amount, row.text(9)?)
+    };
+    Ok(StatementLine {
+        id: row.int(0)?,
+        effective_date: row.date(1)?,
+        idempotency_key: row.text(2)?,
+        stream: row.text(3)?,
+        reason: row.text(4)?,
+        memo: row.text(5)?,
+        counterparty,
+        money_in,
+        money_out,
+        balance: Money::ZERO,
+        reverses: row.opt_text(10)?,
+    })
 }
 
 fn find_stream(

@@ -169,36 +169,11 @@ fn latest_lines(
     let shown: Vec<i64> = dated.iter().map(|(_, id, _)| *id).collect();
     let mut found: HashMap<i64, StatementLine> = HashMap::with_capacity(shown.len());
     conn.query_matching(
-        "SELECT t.id, t.effective_date, t.idempotency_key, s.code, t.reason, t.memo, t.amount_pence, \
-                t.to_account_id, fa.code, ta.code, rv.idempotency_key \
-         FROM transfers t \
-         JOIN accounts fa ON fa.id = t.from_account_id \
-         JOIN accounts ta ON ta.id = t.to_account_id \
-         JOIN funding_streams s ON s.id = t.stream_id \
-         LEFT JOIN transfers rv ON rv.id = t.reverses_id \
-         WHERE t.id",
+        crate::ledger::SELECT_STATEMENT_LINE,
         "",
         Values::Int(&shown),
         &mut |row| {
-            let amount = Money::from_pence(row.int(6)?);
-            let (money_in, money_out, counterparty) = if row.int(7)? == id {
-                (amount, Money::ZERO, row.text(8)?)
-            } else {
-                (Money::ZERO, amount, row.text(9)?)
-            };
-            let line = StatementLine {
-                id: row.int(0)?,
-                effective_date: row.date(1)?,
-                idempotency_key: row.text(2)?,
-                stream: row.text(3)?,
-                reason: row.text(4)?,
-                memo: row.text(5)?,
-                counterparty,
-                money_in,
-                money_out,
-                balance: Money::ZERO,
-                reverses: row.opt_text(10)?,
-            };
+            let line = crate::ledger::statement_line_from_row(row, id)?;
             found.insert(line.id, line);
             Ok(())
         },
