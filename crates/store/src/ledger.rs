@@ -529,9 +529,7 @@ impl Store {
             stream_ids.iter().map(|(code, (id, _))| (*id, code)).collect();
         // Their balances: from what this process remembers while no other writer has
         // posted since (the generation says so), otherwise from the database.
-        let generation =
-            conn.query_int("SELECT generation FROM ledger_state WHERE id = 1", &[])?
-                .ok_or_else(|| StoreError::Corrupt("the ledger_state row is missing".into()))?;
+        let (through, generation) = crate::postings::state(conn)?;
         let mut known: FastMap<i64, Vec<CachedBalance>> =
             FastMap::with_capacity_and_hasher(account_by_id.len(), Default::default());
         if let Ok(cache) = self.balance_cache.lock()
@@ -666,7 +664,7 @@ impl Store {
         if !rows.is_empty() {
             conn.insert_transfers(&rows)?;
             crate::pools::record_pool_flows(conn, &rows)?;
-            crate::postings::after_batch(conn, rows.len(), next_id)?;
+            crate::postings::after_batch(conn, rows.len(), next_id, through)?;
         }
         let inserted = started.elapsed();
 
@@ -962,8 +960,8 @@ impl Store {
                     Ok(())
                 },
             )?;
-            let through = crate::postings::through(conn)?;
-            let postings = crate::postings::check(conn, &transfers)?;
+            let (through, _) = crate::postings::state(conn)?;
+            let postings = crate::postings::check(conn, &transfers, through)?;
             let count = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
             let (transfer_count, account_count, balance_count) = (count(transfers.len()), count(accounts.len()), count(stored.len()));
             let mut violations = check_ledger(&accounts, &streams, transfers, &stored);

@@ -33,20 +33,30 @@ pub(crate) const MERGE_AT: i64 = 65_536;
 /// A batch of at most this many new transfers writes blocks at once.
 pub(crate) const AT_ONCE_UP_TO: usize = 1_024;
 
-/// The id of the last transfer whose postings are written.
-pub(crate) fn through(conn: &mut dyn Conn) -> Result<i64, StoreError> {
-    conn.query_int("SELECT postings_through FROM ledger_state WHERE id = 1", &[])?
-        .ok_or_else(|| StoreError::Corrupt("the ledger_state row is missing".into()))
+/// The ledger's state row: the id of the last transfer whose postings are written (the
+/// watermark), and the generation every posting transaction advances.
+pub(crate) fn state(conn: &mut dyn Conn) -> Result<(i64, i64), StoreError> {
+    let mut found = None;
+    conn.query_each(
+        "SELECT postings_through, generation FROM ledger_state WHERE id = 1",
+        &[],
+        &mut |row| {
+            found = Some((row.int(0)?, row.int(1)?));
+            Ok(())
+        },
+    )?;
+    found.ok_or_else(|| StoreError::Corrupt("the ledger_state row is missing".into()))
 }
 
-/// After a batch whose new transfers end at `last_id`: write the blocks if this batch
-/// calls for it (see the module), and advance the generation. Returns the watermark.
+/// After a batch whose new transfers end at `last_id`, with the watermark at `through`
+/// (read by [`state`] in the same transaction): write the blocks if this batch calls for
+/// it (see the module), and advance the generation. Returns the watermark.
 pub(crate) fn after_batch(
     conn: &mut dyn Conn,
     new_transfers: usize,
     last_id: i64,
+    through: i64,
 ) -> Result<i64, StoreError> {
-    let through = through(conn)?;
     let through = if new_transfers <= AT_ONCE_UP_TO || last_id.saturating_sub(through) >= MERGE_AT {
         write_after(conn, through)?
     } else {
@@ -135,13 +145,13 @@ pub(crate) fn transfer_ids(conn: &mut dyn Conn, account: i64) -> Result<Vec<i64>
     Ok(ids)
 }
 
-/// Compare every block with the transfers up to the watermark: each account's ids, in
-/// order, exactly. `transfers` is the whole table in id order.
+/// Compare every block with the transfers up to the watermark `through`: each account's
+/// ids, in order, exactly. `transfers` is the whole table in id order.
 pub(crate) fn check(
     conn: &mut dyn Conn,
     transfers: &[TransferFacts],
+    through: i64,
 ) -> Result<Vec<Violation>, StoreError> {
-    let through = through(conn)?;
     let mut violations = Vec::new();
     let last_id = transfers.last().map_or(0, |t| t.id);
     if through > last_id {
