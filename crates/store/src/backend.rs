@@ -53,6 +53,10 @@ pub(crate) struct TransferRow<'a> {
 pub(crate) const TRANSFER_COLUMNS: &str = "id, idempotency_key, from_account_id, to_account_id, \
      amount_pence, stream_id, effective_date, reason, memo, reverses_id, recorded_at";
 
+/// [`TRANSFER_COLUMNS`] without the first, `id`.
+pub(crate) const TRANSFER_COLUMNS_BUT_ID: &str = "idempotency_key, from_account_id, to_account_id, \
+     amount_pence, stream_id, effective_date, reason, memo, reverses_id, recorded_at";
+
 /// A connection with a transaction open.
 pub(crate) trait Conn {
     /// Run one statement; returns the number of rows changed.

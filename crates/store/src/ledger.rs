@@ -661,9 +661,12 @@ impl Store {
                 status: PostStatus::Created,
             });
         }
+        let (mut rows_written, mut flows_written) = (planned, planned);
         if !rows.is_empty() {
             conn.insert_transfers(&rows)?;
+            rows_written = started.elapsed();
             crate::pools::record_pool_flows(conn, &rows)?;
+            flows_written = started.elapsed();
             crate::postings::after_batch(conn, rows.len(), next_id, through)?;
         }
         let inserted = started.elapsed();
@@ -687,6 +690,8 @@ impl Store {
             read_us = read.as_micros(),
             plan_us = (planned - read).as_micros(),
             insert_us = (inserted - planned).as_micros(),
+            rows_us = rows_written.saturating_sub(planned).as_micros(),
+            flows_us = flows_written.saturating_sub(rows_written).as_micros(),
             balances_us = (started.elapsed() - inserted).as_micros(),
             since_last_us = started.elapsed().as_micros(),
             "posted a batch"
