@@ -853,9 +853,13 @@ impl BatchPlan {
 /// stream, and with earlier reversals never exceeds it, and does not reverse a reversal;
 /// and no account that may not go negative does so in any stream at any point.
 pub fn plan_batch(batch: &[Transfer], context: &BatchContext) -> Result<BatchPlan, BatchError> {
-    let mut balances: FastMap<(AccountCode, StreamCode), Money> = FastMap::default();
-    let mut latest_dates: FastMap<(AccountCode, StreamCode), NaiveDate> = FastMap::default();
-    let mut protected: FastMap<(AccountCode, StreamCode), Vec<NewMovement>> = FastMap::default();
+    // Each (account, stream) pair the batch moves gets a slot the first time it is met:
+    // one map lookup a side, where keeping each figure in its own map keyed by the pair
+    // cost a dozen lookups a transfer. The account and stream are checked when the slot
+    // is made, and a pair names one account with one stream, so every later transfer on
+    // the pair would pass the same checks.
+    let mut slot_of: FastMap<(&AccountCode, &StreamCode), usize> = FastMap::default();
+    let mut slots: Vec<Slot> = Vec::new();
     let mut reversed: FastMap<IdempotencyKey, Money> = FastMap::default();
     let mut seen_in_batch: FastMap<&IdempotencyKey, usize> = FastMap::default();
     let mut planned = Vec::with_capacity(batch.len());
@@ -892,73 +896,97 @@ pub fn plan_batch(batch: &[Transfer], context: &BatchContext) -> Result<BatchPla
             seen_in_batch.insert(key, index);
 
             let stream = &transfer.stream;
-            if !context.streams.contains_key(stream) {
-                return Err(fail(TransferError::UnknownStream { code: stream.clone() }));
-            }
-            let mut sides = [("from", &transfer.from, None), ("to", &transfer.to, None)];
-            for (field, code, account) in sides.iter_mut() {
-                let found = context.accounts.get(*code).ok_or_else(|| {
-                    fail(TransferError::UnknownAccount { field, code: (*code).clone() })
+            let date = transfer.effective_date;
+            let mut sides = [0usize; 2];
+            for (side, (field, code)) in
+                sides.iter_mut().zip([("from", &transfer.from), ("to", &transfer.to)])
+            {
+                if let Some(&slot) = slot_of.get(&(code, stream)) {
+                    *side = slot;
+                    continue;
+                }
+                if !context.streams.contains_key(stream) {
+                    return Err(fail(TransferError::UnknownStream { code: stream.clone() }));
+                }
+                let account = context.accounts.get(code).ok_or_else(|| {
+                    fail(TransferError::UnknownAccount { field, code: code.clone() })
                 })?;
-                if let Some(account_stream) = found.stream.as_ref().filter(|s| *s != stream) {
+                if let Some(account_stream) = account.stream.as_ref().filter(|s| *s != stream) {
                     return Err(fail(TransferError::StreamMismatch {
                         field,
-                        account: (*code).clone(),
+                        account: code.clone(),
                         account_stream: account_stream.clone(),
                         transfer_stream: stream.clone(),
                     }));
                 }
-                *account = Some(found);
+                let pair = (code.clone(), stream.clone());
+                slots.push(Slot {
+                    balance: context.balances.get(&pair).copied().unwrap_or(Money::ZERO),
+                    latest: context.latest_dates.get(&pair).copied().unwrap_or(date),
+                    protected: !account.may_go_negative,
+                    moves: Vec::new(),
+                    pair,
+                });
+                *side = slots.len() - 1;
+                slot_of.insert((code, stream), *side);
             }
+            let [from, to] = sides;
 
             if let Some(original_key) = &transfer.reverses {
                 check_reversal(transfer, original_key, context, &mut reversed).map_err(fail)?;
             }
 
-            let [(_, _, from_account), (_, _, to_account)] = sides;
-            let from_pair = (transfer.from.clone(), stream.clone());
-            let to_pair = (transfer.to.clone(), stream.clone());
-            let new_from = current_balance(&balances, context, &from_pair)
-                .checked_sub(transfer.amount)
-                .map_err(|e| fail(e.into()))?;
-            let new_to = current_balance(&balances, context, &to_pair)
-                .checked_add(transfer.amount)
-                .map_err(|e| fail(e.into()))?;
-            let date = transfer.effective_date;
-            for (pair, account, delta) in [
-                (
-                    &from_pair,
-                    from_account,
-                    transfer.amount.checked_neg().map_err(|e| fail(e.into()))?,
-                ),
-                (&to_pair, to_account, transfer.amount),
-            ] {
-                if account.is_some_and(|a| !a.may_go_negative) {
-                    protected.entry(pair.clone()).or_default().push(NewMovement {
-                        date,
-                        delta,
-                        index,
-                    });
+            let balance_of = |slot: usize| slots.get(slot).map_or(Money::ZERO, |s| s.balance);
+            let new_from =
+                balance_of(from).checked_sub(transfer.amount).map_err(|e| fail(e.into()))?;
+            let new_to = balance_of(to).checked_add(transfer.amount).map_err(|e| fail(e.into()))?;
+            let outflow = transfer.amount.checked_neg().map_err(|e| fail(e.into()))?;
+            for (slot, balance, delta) in [(from, new_from, outflow), (to, new_to, transfer.amount)]
+            {
+                if let Some(slot) = slots.get_mut(slot) {
+                    if slot.protected {
+                        slot.moves.push(NewMovement { date, delta, index });
+                    }
+                    slot.latest = slot.latest.max(date);
+                    slot.balance = balance;
                 }
-                let latest = latest_dates
-                    .entry(pair.clone())
-                    .or_insert_with(|| context.latest_dates.get(pair).copied().unwrap_or(date));
-                *latest = (*latest).max(date);
             }
-            balances.insert(from_pair, new_from);
-            balances.insert(to_pair, new_to);
             planned.push(PlannedTransfer::New);
         }
         Ok(())
     };
     let structural = walk().err();
+    let protected: FastMap<(AccountCode, StreamCode), Vec<NewMovement>> = slots
+        .iter_mut()
+        .filter(|slot| !slot.moves.is_empty())
+        .map(|slot| (slot.pair.clone(), std::mem::take(&mut slot.moves)))
+        .collect();
     match (structural, first_overdraft(&protected, context, batch)) {
         (Some(wrong), Some(overdraft)) => {
             Err(if overdraft.index < wrong.index { overdraft } else { wrong })
         }
         (Some(error), None) | (None, Some(error)) => Err(error),
-        (None, None) => Ok(BatchPlan { transfers: planned, balances, latest_dates }),
+        (None, None) => {
+            let mut balances = FastMap::with_capacity_and_hasher(slots.len(), Default::default());
+            let mut latest_dates =
+                FastMap::with_capacity_and_hasher(slots.len(), Default::default());
+            for slot in slots {
+                latest_dates.insert(slot.pair.clone(), slot.latest);
+                balances.insert(slot.pair, slot.balance);
+            }
+            Ok(BatchPlan { transfers: planned, balances, latest_dates })
+        }
     }
+}
+
+/// One (account, stream) pair while a batch is planned: its running balance and latest
+/// date, and, where the account may not go negative, the batch's movements on it.
+struct Slot {
+    pair: (AccountCode, StreamCode),
+    balance: Money,
+    latest: NaiveDate,
+    protected: bool,
+    moves: Vec<NewMovement>,
 }
 
 /// A new transfer's effect on one (account, stream) pair.
@@ -1045,14 +1073,6 @@ fn first_overdraft(
         }
     }
     first
-}
-
-fn current_balance(
-    planned: &FastMap<(AccountCode, StreamCode), Money>,
-    context: &BatchContext,
-    pair: &(AccountCode, StreamCode),
-) -> Money {
-    planned.get(pair).or_else(|| context.balances.get(pair)).copied().unwrap_or(Money::ZERO)
 }
 
 fn check_reversal(

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use onebudget_core::ledger::{TransferFacts, Violation};
+use onebudget_core::ledger::{FastMap, TransferFacts, Violation};
 
 use crate::StoreError;
 use crate::backend::{CHUNK, Conn, Value, placeholders};
@@ -73,7 +73,9 @@ pub(crate) fn after_batch(
 /// watermark (the last transfer's id, or `through` if there is none after it). The caller
 /// stores the watermark.
 pub(crate) fn write_after(conn: &mut dyn Conn, through: i64) -> Result<i64, StoreError> {
-    let mut by_account: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    // A hash map, then the blocks sorted by account: a tree map cost more than reading
+    // the transfers back.
+    let mut by_account: FastMap<i64, Vec<i64>> = FastMap::default();
     let mut last = through;
     conn.query_each(
         "SELECT id, from_account_id, to_account_id FROM transfers WHERE id > $1 ORDER BY id",
@@ -86,13 +88,14 @@ pub(crate) fn write_after(conn: &mut dyn Conn, through: i64) -> Result<i64, Stor
             Ok(())
         },
     )?;
-    let blocks: Vec<(i64, i64, Vec<u8>)> = by_account
+    let mut blocks: Vec<(i64, i64, Vec<u8>)> = by_account
         .into_iter()
         .filter_map(|(account, ids)| {
             let (first, rest) = ids.split_first()?;
             Some((account, *first, encode(*first, rest)))
         })
         .collect();
+    blocks.sort_unstable_by_key(|(account, _, _)| *account);
     for chunk in blocks.chunks(CHUNK / 3) {
         let mut values = String::new();
         let mut params = Vec::with_capacity(chunk.len() * 3);
