@@ -83,6 +83,15 @@ struct CachedBalance {
 pub(crate) struct BalanceCache {
     generation: i64,
     accounts: FastMap<i64, Vec<CachedBalance>>,
+    /// The transfers after the postings watermark, when this process recorded them all.
+    after: Option<AfterWatermark>,
+}
+
+/// Every transfer after `through` (the postings watermark), in id order.
+#[derive(Debug)]
+struct AfterWatermark {
+    through: i64,
+    transfers: Vec<crate::postings::TransferSides>,
 }
 
 /// What a committed posting teaches the cache: the balances it read from the database
@@ -92,6 +101,8 @@ struct CacheUpdate {
     written_at: i64,
     fetched: FastMap<i64, Vec<CachedBalance>>,
     changed: Vec<BalanceWrite>,
+    /// The transfers after the watermark once this posting commits, if known.
+    after: Option<AfterWatermark>,
 }
 
 impl BalanceCache {
@@ -105,6 +116,7 @@ impl BalanceCache {
             self.accounts.clear();
         }
         self.generation = update.written_at;
+        self.after = update.after;
         self.accounts.extend(update.fetched);
         for write in update.changed {
             let pairs = self.accounts.entry(write.account_id).or_default();
@@ -532,7 +544,10 @@ impl Store {
         let (through, generation) = crate::postings::state(conn)?;
         let mut known: FastMap<i64, Vec<CachedBalance>> =
             FastMap::with_capacity_and_hasher(account_by_id.len(), Default::default());
-        if let Ok(cache) = self.balance_cache.lock()
+        // Likewise the transfers after the watermark, for a merge: taken, not copied (a
+        // posting that fails leaves the process not knowing them, which is only slower).
+        let mut known_after: Option<Vec<crate::postings::TransferSides>> = None;
+        if let Ok(mut cache) = self.balance_cache.lock()
             && cache.generation == generation
         {
             for id in account_by_id.keys() {
@@ -540,6 +555,8 @@ impl Store {
                     known.insert(*id, pairs.clone());
                 }
             }
+            known_after =
+                cache.after.take().filter(|after| after.through == through).map(|a| a.transfers);
         }
         let missing: Vec<i64> =
             account_by_id.keys().filter(|id| !known.contains_key(id)).copied().collect();
@@ -662,12 +679,15 @@ impl Store {
             });
         }
         let (mut rows_written, mut flows_written) = (planned, planned);
+        let mut after = known_after.map(|transfers| AfterWatermark { through, transfers });
         if !rows.is_empty() {
             conn.insert_transfers(&rows)?;
             rows_written = started.elapsed();
             crate::pools::record_pool_flows(conn, &rows)?;
             flows_written = started.elapsed();
-            crate::postings::after_batch(conn, rows.len(), next_id, through)?;
+            let known = after.take().map(|a| a.transfers);
+            let (through, transfers) = crate::postings::after_batch(conn, &rows, through, known)?;
+            after = transfers.map(|transfers| AfterWatermark { through, transfers });
         }
         let inserted = started.elapsed();
 
@@ -701,6 +721,7 @@ impl Store {
             written_at: if rows.is_empty() { generation } else { generation.saturating_add(1) },
             fetched,
             changed,
+            after,
         };
         Ok(Posting { posted, accounts: account_ids, streams: stream_ids, cache })
     }

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use onebudget_core::ledger::{FastMap, TransferFacts, Violation};
 
 use crate::StoreError;
-use crate::backend::{CHUNK, Conn, Value, placeholders};
+use crate::backend::{CHUNK, Conn, TransferRow, Value, placeholders};
 
 /// Posting writes blocks for the transfers after the watermark once they number at least
 /// this many. Larger amortises better; smaller leaves fewer transfers for a statement to
@@ -48,46 +48,77 @@ pub(crate) fn state(conn: &mut dyn Conn) -> Result<(i64, i64), StoreError> {
     found.ok_or_else(|| StoreError::Corrupt("the ledger_state row is missing".into()))
 }
 
-/// After a batch whose new transfers end at `last_id`, with the watermark at `through`
-/// (read by [`state`] in the same transaction): write the blocks if this batch calls for
-/// it (see the module), and advance the generation. Returns the watermark.
+/// A transfer's id and its two accounts, as the blocks need it.
+pub(crate) type TransferSides = (i64, i64, i64);
+
+/// After a batch that recorded `rows`, with the watermark at `through` (read by [`state`]
+/// in the same transaction): write the blocks if this batch calls for it (see the
+/// module), and advance the generation. `known`, when given, must be exactly the
+/// transfers after `through` recorded before this batch (the process remembers them
+/// while no other writer has posted); a merge then need not read them back.
+///
+/// Returns the watermark, and the transfers after it once this batch is written, if
+/// known.
 pub(crate) fn after_batch(
     conn: &mut dyn Conn,
-    new_transfers: usize,
-    last_id: i64,
+    rows: &[TransferRow<'_>],
     through: i64,
-) -> Result<i64, StoreError> {
-    let through = if new_transfers <= AT_ONCE_UP_TO || last_id.saturating_sub(through) >= MERGE_AT {
-        write_after(conn, through)?
-    } else {
-        through
-    };
+    known: Option<Vec<TransferSides>>,
+) -> Result<(i64, Option<Vec<TransferSides>>), StoreError> {
+    let last_id = rows.last().map_or(through, |row| row.id);
+    let known = known.map(|mut known| {
+        known.extend(rows.iter().map(|row| (row.id, row.from_account_id, row.to_account_id)));
+        known
+    });
+    let (through, after) =
+        if rows.len() <= AT_ONCE_UP_TO || last_id.saturating_sub(through) >= MERGE_AT {
+            let through = match known {
+                Some(postings) => write_blocks(conn, through, &postings)?,
+                None => write_after(conn, through)?,
+            };
+            (through, Some(Vec::new()))
+        } else {
+            (through, known)
+        };
     conn.execute(
         "UPDATE ledger_state SET postings_through = $1, generation = generation + 1 WHERE id = 1",
         &[Value::Int(through)],
     )?;
-    Ok(through)
+    Ok((through, after))
 }
 
 /// Write one block per account for every transfer after `through`, and return the new
 /// watermark (the last transfer's id, or `through` if there is none after it). The caller
 /// stores the watermark.
 pub(crate) fn write_after(conn: &mut dyn Conn, through: i64) -> Result<i64, StoreError> {
-    // A hash map, then the blocks sorted by account: a tree map cost more than reading
-    // the transfers back.
-    let mut by_account: FastMap<i64, Vec<i64>> = FastMap::default();
-    let mut last = through;
+    let mut postings: Vec<TransferSides> = Vec::new();
     conn.query_each(
         "SELECT id, from_account_id, to_account_id FROM transfers WHERE id > $1 ORDER BY id",
         &[Value::Int(through)],
         &mut |row| {
-            let id = row.int(0)?;
-            by_account.entry(row.int(1)?).or_default().push(id);
-            by_account.entry(row.int(2)?).or_default().push(id);
-            last = id;
+            postings.push((row.int(0)?, row.int(1)?, row.int(2)?));
             Ok(())
         },
     )?;
+    write_blocks(conn, through, &postings)
+}
+
+/// Write one block per account for `postings` (every transfer after `through`, in id
+/// order), and return the new watermark.
+fn write_blocks(
+    conn: &mut dyn Conn,
+    through: i64,
+    postings: &[TransferSides],
+) -> Result<i64, StoreError> {
+    // A hash map, then the blocks sorted by account: a tree map cost more than reading
+    // the transfers back.
+    let mut by_account: FastMap<i64, Vec<i64>> = FastMap::default();
+    let mut last = through;
+    for &(id, from, to) in postings {
+        by_account.entry(from).or_default().push(id);
+        by_account.entry(to).or_default().push(id);
+        last = id;
+    }
     let mut blocks: Vec<(i64, i64, Vec<u8>)> = by_account
         .into_iter()
         .filter_map(|(account, ids)| {

@@ -365,6 +365,38 @@ backend_tests! {
         assert!(first.check().unwrap().violations.is_empty());
     }
 
+    /// A store writes the postings of transfers it recorded itself from memory, and only
+    /// while no other writer has posted since: blocks written from a stale memory would
+    /// leave out the other writer's transfers, and `check` would name them.
+    fn postings_written_from_memory_leave_out_no_other_writers_transfers(url: &str) {
+        let first = fixture(url);
+        let second = Store::open(url).unwrap();
+        let batch = |prefix: &str, n: usize| -> Vec<Transfer> {
+            (0..n).map(|i| t(&format!("{prefix}-{i}"), "FUNDER", "POOL", "0.01", "2025-04-01")).collect()
+        };
+        let clean = |store: &Store, through: i64| {
+            let report = store.check().unwrap();
+            assert!(report.violations.is_empty(), "{:?}", report.violations);
+            assert_eq!(report.postings_through, through);
+        };
+        // One writer alone: the third batch takes the waiting transfers past the merge
+        // point, and the blocks are written from what the store remembers.
+        for prefix in ["a", "b", "c"] {
+            first.post(&batch(prefix, 25_000)).unwrap();
+        }
+        clean(&first, 75_000);
+        first.post(&batch("d", 10)).unwrap();
+        clean(&first, 75_010);
+        // Two writers: the first remembers its 30,000, the second posts 30,000 more, and
+        // the first's next batch merges all 70,000.
+        first.post(&batch("e", 30_000)).unwrap();
+        second.post(&batch("f", 30_000)).unwrap();
+        first.post(&batch("g", 10_000)).unwrap();
+        clean(&first, 145_010);
+        let pool = first.statement(&AccountCode::parse("a", "POOL").unwrap(), None, None).unwrap();
+        assert_eq!((pool.lines.len(), pool.closing_balance), (145_010, Money::from_pence(145_010)));
+    }
+
     /// A database from before migration 0007 (transfers indexed by account, no postings)
     /// gets postings for every transfer it holds when it is opened.
     fn upgrading_writes_postings_for_the_transfers_already_recorded(url: &str) {
