@@ -133,6 +133,22 @@ impl BalanceCache {
     }
 }
 
+/// Put one account's remembered or fetched balances into a batch's context.
+fn add_balances(
+    context: &mut BatchContext,
+    account: &AccountCode,
+    pairs: &[CachedBalance],
+    stream_by_id: &FastMap<i64, &StreamCode>,
+) {
+    for pair in pairs {
+        if let Some(stream) = stream_by_id.get(&pair.stream) {
+            let key = (account.clone(), (*stream).clone());
+            context.latest_dates.insert(key.clone(), pair.latest);
+            context.balances.insert(key, Money::from_pence(pair.pence));
+        }
+    }
+}
+
 /// The outcome for one record of an `open` batch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -542,24 +558,29 @@ impl Store {
         // Their balances: from what this process remembers while no other writer has
         // posted since (the generation says so), otherwise from the database.
         let (through, generation) = crate::postings::state(conn)?;
-        let mut known: FastMap<i64, Vec<CachedBalance>> =
-            FastMap::with_capacity_and_hasher(account_by_id.len(), Default::default());
+        let pairs_expected = account_by_id.len();
+        context.balances.reserve(pairs_expected);
+        context.latest_dates.reserve(pairs_expected);
         // Likewise the transfers after the watermark, for a merge: taken, not copied (a
         // posting that fails leaves the process not knowing them, which is only slower).
         let mut known_after: Option<Vec<crate::postings::TransferSides>> = None;
-        if let Ok(mut cache) = self.balance_cache.lock()
-            && cache.generation == generation
-        {
-            for id in account_by_id.keys() {
-                if let Some(pairs) = cache.accounts.get(id) {
-                    known.insert(*id, pairs.clone());
+        let mut missing: Vec<i64> = Vec::new();
+        match self.balance_cache.lock() {
+            Ok(mut cache) if cache.generation == generation => {
+                for (id, code) in &account_by_id {
+                    match cache.accounts.get(id) {
+                        Some(pairs) => add_balances(&mut context, code, pairs, &stream_by_id),
+                        None => missing.push(*id),
+                    }
                 }
+                known_after = cache
+                    .after
+                    .take()
+                    .filter(|after| after.through == through)
+                    .map(|a| a.transfers);
             }
-            known_after =
-                cache.after.take().filter(|after| after.through == through).map(|a| a.transfers);
+            _ => missing.extend(account_by_id.keys()),
         }
-        let missing: Vec<i64> =
-            account_by_id.keys().filter(|id| !known.contains_key(id)).copied().collect();
         let mut fetched: FastMap<i64, Vec<CachedBalance>> =
             missing.iter().map(|id| (*id, Vec::new())).collect();
         conn.query_matching(
@@ -573,14 +594,9 @@ impl Store {
                 Ok(())
             },
         )?;
-        for (account, pairs) in known.iter().chain(fetched.iter()) {
-            let Some(account) = account_by_id.get(account) else { continue };
-            for pair in pairs {
-                if let Some(stream) = stream_by_id.get(&pair.stream) {
-                    let key = ((*account).clone(), (*stream).clone());
-                    context.latest_dates.insert(key.clone(), pair.latest);
-                    context.balances.insert(key, Money::from_pence(pair.pence));
-                }
+        for (id, pairs) in &fetched {
+            if let Some(code) = account_by_id.get(id) {
+                add_balances(&mut context, code, pairs, &stream_by_id);
             }
         }
         // The history of any protected account the batch reaches back into (rare: most
