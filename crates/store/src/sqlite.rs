@@ -17,6 +17,20 @@ use crate::backend::{
 pub(crate) type Pool = r2d2::Pool<SqliteConnectionManager>;
 
 pub(crate) fn open(path: &Path) -> Result<Pool, StoreError> {
+    // WAL is kept in the file, so it is set once here, on one connection, before the pool
+    // opens its first connections side by side: SQLite refuses a concurrent switch to WAL
+    // with "database is locked" without waiting, and the pool, though it retries, logged
+    // that as an error on every new database.
+    let connect_error = |e: rusqlite::Error| StoreError::Connect {
+        url: path.display().to_string(),
+        message: e.to_string(),
+    };
+    let first = rusqlite::Connection::open(path).map_err(connect_error)?;
+    first.busy_timeout(Duration::from_secs(30)).map_err(connect_error)?;
+    first
+        .query_row("PRAGMA journal_mode = WAL", [], |row| row.get::<_, String>(0))
+        .map_err(connect_error)?;
+    drop(first);
     let manager = SqliteConnectionManager::file(path).with_init(|c| {
         c.busy_timeout(Duration::from_secs(30))?;
         c.execute_batch(
