@@ -242,7 +242,9 @@ impl Conn for rusqlite::Connection {
         let highest: i64 =
             self.query_row("SELECT COALESCE(MAX(id), 0) FROM transfers", [], |row| row.get(0))?;
         let numbered_on = highest.checked_add(1) == Some(first.id)
-            && rows.iter().zip(first.id..).all(|(row, id)| row.id == id);
+            && rows.iter().enumerate().all(|(n, row)| {
+                i64::try_from(n).ok().and_then(|n| first.id.checked_add(n)) == Some(row.id)
+            });
         // A multi-row statement binds one `recorded_at` for all its rows.
         let one_time = rows.iter().all(|row| row.recorded_at == first.recorded_at);
         let shape = InsertShape {
