@@ -207,23 +207,11 @@ impl Conn for rusqlite::Connection {
     fn write_balances(&mut self, rows: &[BalanceWrite]) -> Result<(), StoreError> {
         let chunks = rows.chunks_exact(ROWS_PER_INSERT);
         let rest = chunks.remainder();
-        for (chunk_rows, group) in
-            [(ROWS_PER_INSERT, chunks.collect::<Vec<_>>()), (1, rest.chunks(1).collect())]
-        {
-            if group.is_empty() {
-                continue;
-            }
-            let mut statement = self.prepare_cached(&upsert_balances_sql(chunk_rows))?;
-            for chunk in group {
-                for (n, row) in chunk.iter().enumerate() {
-                    let at = n * 4;
-                    statement.raw_bind_parameter(at + 1, row.account_id)?;
-                    statement.raw_bind_parameter(at + 2, row.stream_id)?;
-                    statement.raw_bind_parameter(at + 3, row.balance_pence)?;
-                    bind_date(&mut statement, at + 4, row.latest_effective_date)?;
-                }
-                statement.raw_execute()?;
-            }
+        if chunks.len() > 0 {
+            upsert_balances(self, ROWS_PER_INSERT, chunks)?;
+        }
+        if !rest.is_empty() {
+            upsert_balances(self, 1, rest.chunks(1))?;
         }
         Ok(())
     }
@@ -280,6 +268,26 @@ impl Conn for rusqlite::Connection {
 /// (which cost a twelfth of posting). The store rolls back the whole transaction on any
 /// error, so nothing a failed statement wrote is ever committed.
 const ROWS_PER_INSERT: usize = 32;
+
+/// Execute the upsert for `per_statement` rows once per chunk of that many rows.
+fn upsert_balances<'r>(
+    conn: &rusqlite::Connection,
+    per_statement: usize,
+    chunks: impl Iterator<Item = &'r [BalanceWrite]>,
+) -> Result<(), StoreError> {
+    let mut statement = conn.prepare_cached(&upsert_balances_sql(per_statement))?;
+    for chunk in chunks {
+        for (n, row) in chunk.iter().enumerate() {
+            let at = n * 4;
+            statement.raw_bind_parameter(at + 1, row.account_id)?;
+            statement.raw_bind_parameter(at + 2, row.stream_id)?;
+            statement.raw_bind_parameter(at + 3, row.balance_pence)?;
+            bind_date(&mut statement, at + 4, row.latest_effective_date)?;
+        }
+        statement.raw_execute()?;
+    }
+    Ok(())
+}
 
 /// `INSERT INTO balances … ON CONFLICT DO UPDATE` for `rows` rows of four parameters.
 fn upsert_balances_sql(rows: usize) -> String {
