@@ -609,6 +609,36 @@ fn assess_reproduces_a_published_example_as_json_and_text() {
     assert!(out.contains("Sources:") && out.contains("https://www.legislation.gov.uk/"), "{out}");
 }
 
+/// The case the README shows under "Financial assessment", read from the README itself.
+fn readme_case() -> serde_json::Value {
+    let readme = include_str!("../../../README.md");
+    let section = &readme[readme.find("## Financial assessment").unwrap()..];
+    let start = section.find("```json\n").unwrap() + "```json\n".len();
+    let end = start + section[start..].find("```").unwrap();
+    serde_json::from_str(&section[start..end]).unwrap()
+}
+
+#[test]
+fn the_readme_assessment_example_gives_the_charge_it_shows() {
+    let case = readme_case();
+    let out = with_stdin("sqlite://unused.db", &["assess", "--input", "-"], &case.to_string());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // By hand, from SI 2023/277's figures: ESA £225.45 counted (PIP mobility ignored),
+    // less MIG £103.65 + £45.75 + £22.35, housing £17.27 and DRE £28.08, leaves £8.35.
+    assert_eq!(result["weekly_charge"], "8.35", "{result}");
+    assert!(include_str!("../../../README.md").contains("The person pays £8.35 a week."));
+
+    // The README says the same case a year later is refused, naming the figure.
+    let mut later = case;
+    later["date"] = "2024-10-01".into();
+    let out = with_stdin("sqlite://unused.db", &["assess", "--input", "-"], &later.to_string());
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(error.contains("england.mig.disability_premium.single"), "{error}");
+    assert!(out.stdout.is_empty(), "nothing is printed but the error");
+}
+
 #[test]
 fn assess_refuses_bad_cases_naming_the_field() {
     let mut case = devon_case();
