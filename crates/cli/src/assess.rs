@@ -55,7 +55,7 @@ pub fn assess(input: &Path, local: Option<&Path>, format: Format) -> anyhow::Res
     })?;
     let defaults = local_defaults(local, &raw)?;
     let case = Case::parse(&raw, defaults)?;
-    let policy = Policy::embedded()?;
+    let policy = Policy::in_use()?;
     let explanation = explain(policy, &case)?;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&explanation)?),
@@ -135,7 +135,7 @@ pub fn policy_show(nation: &str, on: Option<&str>, format: Format) -> anyhow::Re
     let nation = Nation::parse(nation).with_context(|| {
         format!("{nation:?} is not a nation: give england, wales, scotland or northern_ireland")
     })?;
-    let policy = Policy::embedded()?;
+    let policy = Policy::in_use()?;
     let (first, last) = policy.covers(nation).context("no policy for the nation")?;
     let date = match on {
         Some(text) => parse_date("--on", text)?,
@@ -175,12 +175,14 @@ pub fn policy_show(nation: &str, on: Option<&str>, format: Format) -> anyhow::Re
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
-                    "nation": nation, "on": date, "parameters": json
+                    "nation": nation, "on": date, "policy": Policy::origin()?.to_string(),
+                    "parameters": json
                 }))?
             );
         }
         Format::Text => {
-            println!("{} on {date}: the figures in force, with their sources\n", nation.name());
+            println!("{} on {date}: the figures in force, with their sources", nation.name());
+            println!("(from {})\n", Policy::origin()?);
             for (name, description, value, from, title, href) in rows {
                 println!(
                     "{name} = {value}  (from {from})\n    {description}\n    {title}\n    {href}\n"
@@ -198,13 +200,13 @@ fn rows_on(policy: &Policy, nation: Nation, date: NaiveDate) -> Vec<Row> {
     for jurisdiction in [Jurisdiction::from(nation), Jurisdiction::Uk] {
         let Some(file) = policy.file(jurisdiction) else { continue };
         for name in file.parameters.keys() {
-            if let Some((parameter, dated)) = file.value_on(name, date)
-                && let Some(value) = dated.value
-            {
+            // A figure marked unknown is listed as such: leaving it out would read as if
+            // the rules did not need it.
+            if let Some((parameter, dated)) = file.value_on(name, date) {
                 rows.push((
                     format!("{jurisdiction}.{name}"),
                     parameter.description.clone(),
-                    value.to_string(),
+                    dated.value.map_or_else(|| "unknown".to_owned(), |value| value.to_string()),
                     dated.from,
                     dated.reference.title.clone(),
                     dated.reference.href.clone(),

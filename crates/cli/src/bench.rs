@@ -210,9 +210,11 @@ pub struct AssessBenchArgs {
     /// The OpenFisca harness script.
     #[arg(long, default_value = "benches/openfisca/england_non_residential.py")]
     openfisca_script: std::path::PathBuf,
-    /// The policy directory the OpenFisca harness reads its figures from.
+    /// The policy directory the OpenFisca harness reads its figures from, when onebudget
+    /// uses its built-in files (the repository's copy of them). With --policy-dir, the
+    /// harness reads that directory, so both engines use the same figures.
     #[arg(long, default_value = "policy")]
-    policy_dir: std::path::PathBuf,
+    openfisca_policy_dir: std::path::PathBuf,
 }
 
 /// One case through the quiet engine with the rules in force on its date.
@@ -283,7 +285,7 @@ pub fn assess(args: &AssessBenchArgs) -> anyhow::Result<()> {
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(1));
-    let policy = Policy::embedded()?;
+    let policy = Policy::in_use()?;
     let generating = Instant::now();
     let inputs = caseload::generate(&caseload::Spec {
         cases: args.cases,
@@ -441,7 +443,10 @@ fn openfisca(
         .arg("--date")
         .arg(date.to_string())
         .arg("--policy-dir")
-        .arg(&args.policy_dir)
+        .arg(match onebudget_core::policy::Policy::origin()? {
+            onebudget_core::policy::PolicyOrigin::Directory(dir) => dir,
+            onebudget_core::policy::PolicyOrigin::Embedded => &args.openfisca_policy_dir,
+        })
         .output()
         .with_context(|| format!("cannot run python3 {}", args.openfisca_script.display()))?;
     anyhow::ensure!(
@@ -899,7 +904,7 @@ pub fn budgets(args: &BudgetsBenchArgs) -> anyhow::Result<()> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map(usize::from).unwrap_or(1));
     let scheme = Scheme::ashby_vale()?;
-    let policy = Policy::embedded()?;
+    let policy = Policy::in_use()?;
     let demo_people =
         place::build(&PlaceSpec::default()).people.iter().filter(|p| p.budget.is_some()).count();
     println!(

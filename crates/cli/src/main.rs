@@ -39,6 +39,13 @@ struct Cli {
     #[arg(long, global = true, env = "ONEBUDGET_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true)]
     database_url: String,
 
+    /// Read the policy figures from this directory instead of those built in: a copy of
+    /// onebudget's policy/ (its five files, checked as the built-in ones are), e.g. with
+    /// a figure entered from a circular the council holds. Every explanation cites the
+    /// references the files give.
+    #[arg(long, global = true, env = "ONEBUDGET_POLICY_DIR")]
+    policy_dir: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -379,6 +386,12 @@ fn open_store(url: &str) -> anyhow::Result<Store> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &cli.policy_dir {
+        onebudget_core::policy::Policy::use_directory(dir).with_context(|| {
+            format!("--policy-dir {}: the policy files were refused", dir.display())
+        })?;
+        tracing::info!(policy = %dir.display(), "using the policy files in a directory");
+    }
     match cli.command {
         Command::Serve { listen, web } => {
             let store = open_store(&cli.database_url)?;

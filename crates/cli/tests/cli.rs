@@ -639,6 +639,126 @@ fn the_readme_assessment_example_gives_the_charge_it_shows() {
     assert!(out.stdout.is_empty(), "nothing is printed but the error");
 }
 
+/// A copy of the repository's policy/ in `dir`, with `edit` applied to england.yaml.
+fn policy_copy(dir: &Path, edit: impl Fn(String) -> String) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+    std::fs::create_dir_all(dir.join("uk")).unwrap();
+    for name in
+        ["uk/benefits.yaml", "england.yaml", "wales.yaml", "scotland.yaml", "northern_ireland.yaml"]
+    {
+        let text = std::fs::read_to_string(source.join(name)).unwrap();
+        let text = if name == "england.yaml" { edit(text) } else { text };
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+/// `england.yaml` with the first `value: unknown` after `parameter:` replaced by `value`,
+/// citing `title`.
+fn fill_unknown(text: &str, parameter: &str, value: &str, title: &str) -> String {
+    let at = text.find(&format!("\n  {parameter}:\n")).unwrap();
+    let unknown = at + text[at..].find("value: unknown").unwrap();
+    let title_at = unknown + text[unknown..].find("title: ").unwrap() + "title: ".len();
+    let title_end = title_at + text[title_at..].find('\n').unwrap();
+    format!(
+        "{}value: \"{value}\"{}{title:?}{}",
+        &text[..unknown],
+        &text[unknown + "value: unknown".len()..title_at],
+        &text[title_end..]
+    )
+}
+
+#[test]
+fn a_policy_directory_supplies_a_figure_the_built_in_files_lack() {
+    let dir = temp();
+    let policy = dir.path().join("policy");
+    // Figures a council might enter from the circular it holds (made up for the test).
+    policy_copy(&policy, |text| {
+        let text = fill_unknown(&text, "mig.disability_premium.single", "40.00", "Test circular A");
+        fill_unknown(&text, "mig.enhanced_disability_premium.single", "20.00", "Test circular B")
+    });
+    let policy = policy.to_string_lossy().into_owned();
+    let mut case = readme_case();
+    case["date"] = "2024-10-01".into();
+    let out = with_stdin(
+        "sqlite://unused.db",
+        &["--policy-dir", &policy, "assess", "--input", "-"],
+        &case.to_string(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // ESA £225.45, less MIG £110.60 (2024/25, 25 or over) + £40.00 + £20.00, housing
+    // £17.27 and DRE £28.08.
+    assert_eq!(result["weekly_charge"], "9.50", "{result}");
+    let cited: Vec<&str> = result["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["sources"].as_array().unwrap())
+        .map(|s| s["reference"]["title"].as_str().unwrap())
+        .collect();
+    assert!(cited.contains(&"Test circular A") && cited.contains(&"Test circular B"), "{cited:?}");
+
+    let shown = onebudget(
+        "sqlite://unused.db",
+        &["--policy-dir", &policy, "policy", "show", "england", "--on", "2024-10-01"],
+    );
+    let shown = text(&shown.stdout);
+    assert!(shown.contains(&format!("(from the policy files in {policy})")), "{shown}");
+    assert!(shown.contains("england.mig.disability_premium.single = £40.00"), "{shown}");
+    // Built in, the same figure is listed as unknown rather than left out.
+    let built_in =
+        onebudget("sqlite://unused.db", &["policy", "show", "england", "--on", "2024-10-01"]);
+    let built_in = text(&built_in.stdout);
+    assert!(built_in.contains("england.mig.disability_premium.single = unknown"), "{built_in}");
+    assert!(built_in.contains("(from the policy files built into onebudget)"), "{built_in}");
+}
+
+#[test]
+fn a_policy_directory_is_checked_like_the_built_in_files() {
+    let dir = temp();
+    let policy = dir.path().join("policy");
+    // A value without its reference.
+    policy_copy(&policy, |text| {
+        let filled = fill_unknown(&text, "mig.carer_premium", "50.00", "x");
+        let at = filled.find("value: \"50.00\"").unwrap();
+        let reference = at + filled[at..].find("reference:").unwrap();
+        let next = reference
+            + filled[reference..]
+                .find("\n      - from:")
+                .unwrap_or(filled[reference..].find("\n  mig.dependent_child:").unwrap());
+        format!("{}{}", &filled[..reference].trim_end(), &filled[next..])
+    });
+    let policy_arg = policy.to_string_lossy().into_owned();
+    let case = readme_case().to_string();
+    let out = with_stdin(
+        "sqlite://unused.db",
+        &["--policy-dir", &policy_arg, "assess", "--input", "-"],
+        &case,
+    );
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(
+        error.contains("--policy-dir")
+            && error.contains("england.yaml")
+            && error.contains("reference"),
+        "{error}"
+    );
+    assert!(out.stdout.is_empty(), "nothing is assessed with a refused policy");
+
+    // A directory without the files says what it needs.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let empty = empty.to_string_lossy().into_owned();
+    let out = with_stdin(
+        "sqlite://unused.db",
+        &["--policy-dir", &empty, "assess", "--input", "-"],
+        &case,
+    );
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(error.contains("benefits.yaml") && error.contains("copy"), "{error}");
+}
+
 #[test]
 fn assess_refuses_bad_cases_naming_the_field() {
     let mut case = devon_case();

@@ -232,9 +232,9 @@ pub fn explain(policy: &Policy, case: &Case) -> Result<Explanation, AssessError>
     })
 }
 
-/// Assess a case with the embedded policy, recording every step.
+/// Assess a case with the policy in use ([`Policy::in_use`]), recording every step.
 pub fn assess_explained(case: &Case) -> Result<(Outcome, Vec<Step>), AssessError> {
-    let policy = Policy::embedded()?;
+    let policy = Policy::in_use()?;
     assess_with(policy, case)
 }
 

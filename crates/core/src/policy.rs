@@ -2,7 +2,8 @@
 //! and the regulation or circular that sets it.
 //!
 //! The figures live in YAML files under `policy/` at the repository root (the format is
-//! described in `policy/README.md`) and are embedded in the binary. [`Policy::parse`]
+//! described in `policy/README.md`) and are embedded in the binary; a deployment may read
+//! a directory of its own instead ([`Policy::use_directory`]). [`Policy::parse`]
 //! reads a set of files and checks them against [`schema`]: every parameter the engine
 //! needs is present with the right unit, no file names a parameter the engine does not
 //! know (so a typo cannot leave a default in force), every value has a reference, and
@@ -352,6 +353,26 @@ fn check_covered(
     Ok(())
 }
 
+/// Where the policy a process uses was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyOrigin {
+    /// The `policy/` files built into the binary.
+    Embedded,
+    /// A directory given at start ([`Policy::use_directory`]).
+    Directory(std::path::PathBuf),
+}
+
+impl std::fmt::Display for PolicyOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PolicyOrigin::Embedded => f.write_str("the policy files built into onebudget"),
+            PolicyOrigin::Directory(dir) => write!(f, "the policy files in {}", dir.display()),
+        }
+    }
+}
+
+static IN_USE: OnceLock<Result<(Policy, PolicyOrigin), PolicyError>> = OnceLock::new();
+
 /// A complete, checked set of policy files: one for the UK-wide benefit rates and one
 /// for each nation.
 #[derive(Clone, Debug)]
@@ -416,10 +437,56 @@ impl Policy {
         Ok(policy)
     }
 
-    /// The policy shipped in the binary, parsed once.
-    pub fn embedded() -> Result<&'static Policy, PolicyError> {
-        static EMBEDDED: OnceLock<Result<Policy, PolicyError>> = OnceLock::new();
-        EMBEDDED.get_or_init(|| Policy::parse(EMBEDDED_FILES)).as_ref().map_err(Clone::clone)
+    /// The policy this process uses, parsed once: the files embedded in the binary, unless
+    /// [`Policy::use_directory`] chose a directory before the first use.
+    pub fn in_use() -> Result<&'static Policy, PolicyError> {
+        IN_USE
+            .get_or_init(|| Ok((Policy::parse(EMBEDDED_FILES)?, PolicyOrigin::Embedded)))
+            .as_ref()
+            .map(|(policy, _)| policy)
+            .map_err(Clone::clone)
+    }
+
+    /// Where the policy in use was read from.
+    pub fn origin() -> Result<&'static PolicyOrigin, PolicyError> {
+        Policy::in_use()?;
+        IN_USE
+            .get()
+            .and_then(|held| held.as_ref().ok())
+            .map(|(_, origin)| origin)
+            .ok_or_else(|| file_error("policy", "no policy is in use"))
+    }
+
+    /// Use the policy files in `dir` instead of those embedded, for the rest of the
+    /// process: the same five files as the repository's `policy/` (`uk/benefits.yaml`,
+    /// `england.yaml`, `wales.yaml`, `scotland.yaml`, `northern_ireland.yaml`), checked
+    /// exactly as the embedded ones are. This is how a council enters a figure from the
+    /// circular it holds (one `policy/` marks unknown, or a new year's) without waiting
+    /// for a release; every explanation cites the references the files give. Must be
+    /// called before anything uses the policy.
+    pub fn use_directory(dir: &std::path::Path) -> Result<&'static Policy, PolicyError> {
+        let mut texts = Vec::with_capacity(EMBEDDED_FILES.len());
+        for (name, _) in EMBEDDED_FILES {
+            let path = dir.join(name);
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                file_error(
+                    &shown,
+                    format!(
+                        "cannot be read ({e}); a policy directory holds the five files of \
+                         onebudget's policy/: copy that directory and edit the copy"
+                    ),
+                )
+            })?;
+            texts.push((shown, text));
+        }
+        let files: Vec<(&str, &str)> =
+            texts.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
+        let policy = Policy::parse(&files)?;
+        IN_USE.set(Ok((policy, PolicyOrigin::Directory(dir.to_path_buf())))).map_err(|_| {
+            file_error(&dir.display().to_string(), "the policy in use was already chosen")
+        })?;
+        Policy::in_use()
     }
 
     pub fn file(&self, jurisdiction: Jurisdiction) -> Option<&PolicyFile> {

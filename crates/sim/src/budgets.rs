@@ -559,7 +559,7 @@ mod tests {
     #[test]
     fn the_parallel_rerun_equals_the_explained_engines_person_by_person() {
         let (scheme, people) = caseload(400, 7);
-        let policy = Policy::embedded().unwrap();
+        let policy = Policy::in_use().unwrap();
         let mut expected = Summary::empty(&scheme);
         for (i, person) in people.iter().enumerate() {
             let slow = explained(&scheme, policy, person);
@@ -575,7 +575,7 @@ mod tests {
     fn the_caseload_is_a_realistic_mix_and_replays() {
         let (scheme, people) = caseload(2_000, 1);
         assert_eq!(people, generate(&scheme, &Spec { people: 2_000, seed: 1 }).unwrap());
-        let summary = rerun(&scheme, &people, Policy::embedded().unwrap(), 2).unwrap();
+        let summary = rerun(&scheme, &people, Policy::in_use().unwrap(), 2).unwrap();
         let count =
             |code: &str| summary.eligible.iter().find(|(c, _)| c == code).map_or(0, |(_, n)| *n);
         assert_eq!(summary.people, 2_000);

@@ -20,7 +20,7 @@ use crate::schema;
 /// beyond those the case itself gives. A policy that cannot be read is a server fault.
 pub fn assess_case(input: &CaseInput) -> Result<Explanation, ApiError> {
     let case = Case::parse(input, LocalOptions::default())?;
-    let policy = Policy::embedded().map_err(|error| {
+    let policy = Policy::in_use().map_err(|error| {
         ApiError::Internal(format!("the embedded policy cannot be read: {error}"))
     })?;
     Ok(explain(policy, &case)?)

@@ -1190,7 +1190,7 @@ mod tests {
         assert_eq!(keys(&written["local"]), properties::<LocalInput>());
 
         let case = Case::parse(&input, LocalOptions::default()).expect("a valid case");
-        let policy = Policy::embedded().expect("the embedded policy");
+        let policy = Policy::in_use().expect("the embedded policy");
         let explanation = json(&explain(policy, &case).expect("assessed"));
         assert_eq!(keys(&explanation), properties::<Explanation>());
         let step = explanation["steps"]

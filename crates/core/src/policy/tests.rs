@@ -5,7 +5,7 @@ use super::*;
 
 #[test]
 fn the_shipped_policy_loads_with_every_figure_referenced() {
-    let policy = Policy::embedded().unwrap();
+    let policy = Policy::in_use().unwrap();
     for jurisdiction in Jurisdiction::ALL {
         let file = policy.file(jurisdiction).unwrap();
         assert_eq!(file.covers, (date("2022-04-01"), date("2026-03-31")), "{jurisdiction}");
@@ -35,7 +35,7 @@ fn the_shipped_policy_loads_with_every_figure_referenced() {
 
 #[test]
 fn a_change_of_rate_takes_effect_on_its_date() {
-    let policy = Policy::embedded().unwrap();
+    let policy = Policy::in_use().unwrap();
     let pea = |d: &str| {
         let rules = policy.rules_on(Nation::England, date(d)).unwrap();
         match &rules.national {
