@@ -3,8 +3,8 @@
 
     python3 smoke_test.py [--rows 1000] [--policy-dir /work/main/policy] [--workdir DIR]
 
-1. Copies the policy directory to a temporary directory. Any parameter the rule needs
-   that england.yaml does not have yet is added to the COPY with an obviously fake value
+1. Copies the policy directory to a temporary directory. The MIG amounts in FAKE (some
+   marked unknown in england.yaml) are given obviously fake values in the COPY
    (reference title "FAKE ... smoke test only"). The real policy files are never written.
 2. Writes a cases CSV: nine hand-computed rows, then random rows up to --rows.
 3. Runs the OpenFisca script on it and checks
@@ -32,8 +32,8 @@ import england_non_residential as rule  # noqa: E402
 
 DATE = "2024-10-01"
 
-# Obviously fake figures, used only in the temporary copy and only for parameters that
-# policy/england.yaml does not yet have.
+# Obviously fake figures, used only in the temporary copy: the MIG amounts some of which
+# policy/england.yaml does not yet hold (marked unknown there) for 2024/25.
 FAKE = {
     "mig.single.pension_credit_age": "200.00",
     "mig.couple.age_18_plus_each": "80.00",
@@ -104,25 +104,34 @@ HAND = [
 
 
 def make_policy_copy(policy_dir: Path, into: Path) -> list[str]:
+    """Copy policy/ and give every FAKE parameter its fake value throughout, whether the
+    real file lacks it, marks it unknown, or holds it: the hand rows are computed with the
+    fake figures."""
+    import datetime as dt
+
     target = into / "policy"
     shutil.copytree(policy_dir, target)
     england = target / "england.yaml"
-    present = yaml.safe_load(england.read_text())["parameters"]
-    faked = [name for name in rule.ENGLAND_PARAMETERS if name not in present]
-    with england.open("a") as handle:
-        for name in faked:
-            if name not in FAKE:
-                raise SystemExit(f"no fake value for {name}")
-            handle.write(
-                f"  {name}:\n"
-                f"    description: FAKE value for the OpenFisca smoke test only\n"
-                f"    unit: GBP/week\n"
-                f"    values:\n"
-                f"      - from: 2015-04-06\n"
-                f"        value: \"{FAKE[name]}\"\n"
-                f"        reference: {{ title: FAKE smoke test only, href: https://example.invalid/ }}\n"
-            )
-    return faked
+    document = yaml.safe_load(england.read_text())
+    parameters = document["parameters"]
+    missing = [name for name in rule.ENGLAND_PARAMETERS if name not in parameters]
+    for name in missing:
+        if name not in FAKE:
+            raise SystemExit(f"no fake value for {name}")
+    for name, value in FAKE.items():
+        parameters[name] = {
+            "description": "FAKE value for the OpenFisca smoke test only",
+            "unit": "GBP/week",
+            "values": [
+                {
+                    "from": dt.date(2015, 4, 6),
+                    "value": value,
+                    "reference": {"title": "FAKE smoke test only", "href": "https://example.invalid/"},
+                }
+            ],
+        }
+    england.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+    return list(FAKE)
 
 
 def random_cases(n: int, seed: int = 20241001) -> dict[str, np.ndarray]:
