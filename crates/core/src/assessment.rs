@@ -152,7 +152,8 @@ pub enum AssessError {
     #[error(
         "onebudget does not yet hold the figure {nation}.{parameter} in force on {date}: it has \
          not been found in a published source and is marked unknown in policy/{nation}.yaml, so \
-         this case cannot be assessed; add the figure with its reference to assess it"
+         this case cannot be assessed; to assess it, add the figure with its reference to a \
+         copy of policy/ and start onebudget with --policy-dir"
     )]
     MissingFigure { nation: Nation, parameter: &'static str, date: NaiveDate },
 }
