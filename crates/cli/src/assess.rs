@@ -31,7 +31,13 @@ fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
 
 /// A council's options in force on the case's date, from an overlay file.
 fn local_defaults(local: Option<&Path>, case: &CaseInput) -> anyhow::Result<LocalOptions> {
-    let Some(path) = local else { return Ok(LocalOptions::default()) };
+    let Some(path) = local else {
+        // The process's overlay (--local-policy), for a case in its nation.
+        return Ok(match LocalPolicy::in_use() {
+            Some(overlay) => overlay.defaults_for(case.nation, parse_date("date", &case.date)?),
+            None => LocalOptions::default(),
+        });
+    };
     let text = String::from_utf8(read_all(path)?)
         .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
     let overlay = LocalPolicy::parse(&path.display().to_string(), &text)?;

@@ -46,6 +46,13 @@ struct Cli {
     #[arg(long, global = true, env = "ONEBUDGET_POLICY_DIR")]
     policy_dir: Option<std::path::PathBuf>,
 
+    /// The council's overlay of discretionary choices (see policy/local/), applied to
+    /// every assessment this process makes in the overlay's nation: the API, stored
+    /// assessments, the public page and the budgets. A case's own `local` object
+    /// overrides it.
+    #[arg(long, global = true, env = "ONEBUDGET_LOCAL_POLICY")]
+    local_policy: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -126,7 +133,8 @@ enum Command {
         /// The case file, or - for standard input.
         #[arg(long, short)]
         input: PathBuf,
-        /// A council's overlay of discretionary choices (see policy/local/).
+        /// A council's overlay of discretionary choices (see policy/local/), for this case;
+        /// without it, the process's --local-policy applies if the case is in its nation.
         #[arg(long)]
         local: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = assess::Format::Json)]
@@ -391,6 +399,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format!("--policy-dir {}: the policy files were refused", dir.display())
         })?;
         tracing::info!(policy = %dir.display(), "using the policy files in a directory");
+    }
+    if let Some(file) = &cli.local_policy {
+        let overlay = onebudget_core::policy::LocalPolicy::use_file(file).with_context(|| {
+            format!("--local-policy {}: the council's overlay was refused", file.display())
+        })?;
+        tracing::info!(council = %overlay.council, nation = %overlay.nation, "using a council's overlay");
     }
     match cli.command {
         Command::Serve { listen, web } => {

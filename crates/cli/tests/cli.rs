@@ -812,6 +812,46 @@ fn a_council_overlay_changes_the_charge_from_its_date() {
 }
 
 #[test]
+fn a_process_wide_council_overlay_applies_in_its_nation_and_is_checked() {
+    let dir = temp();
+    let overlay = dir.path().join("council.yaml");
+    std::fs::write(
+        &overlay,
+        "council: Test Council\nnation: england\noptions:\n  - from: 2023-04-01\n    \
+         percentage_of_assessable_income: \"0.5\"\n    reference: {title: Test policy, href: \
+         \"https://example.invalid/policy\"}\n",
+    )
+    .unwrap();
+    let overlay = overlay.to_string_lossy().into_owned();
+    let case = devon_case().to_string();
+    let out = with_stdin(
+        "sqlite://unused.db",
+        &["--local-policy", &overlay, "assess", "--input", "-"],
+        &case,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["weekly_charge"], "55.05", "half of Devon's £110.10");
+
+    // A broken overlay stops the process before anything is assessed.
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(&broken, "council: Test Council\nnation: england\noptions:\n  - from: 2023-04-01\n    percentage_of_assessable_income: \"1.5\"\n    reference: {title: T, href: \"https://example.invalid/\"}\n").unwrap();
+    let broken = broken.to_string_lossy().into_owned();
+    let out = with_stdin(
+        "sqlite://unused.db",
+        &["--local-policy", &broken, "assess", "--input", "-"],
+        &case,
+    );
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(
+        error.contains("--local-policy") && error.contains("percentage_of_assessable_income"),
+        "{error}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
 fn policy_show_prints_figures_with_their_sources() {
     let out = onebudget("sqlite://unused.db", &["policy", "show", "wales", "--on", "2024-10-01"]);
     assert!(out.status.success(), "{}", text(&out.stderr));

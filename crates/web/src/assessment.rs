@@ -1,27 +1,36 @@
 //! `POST /api/financial-assessments`: what a person would pay each week towards their
 //! social care, with every step explained and each figure's legal source.
 //!
-//! The rules are core's (`onebudget_core::assessment`, with the policy figures embedded in
-//! the binary); this module only reads the case, runs it and returns core's
+//! The rules are core's (`onebudget_core::assessment`, with the policy in use and any
+//! council overlay the server was started with); this module only reads the case, runs it and returns core's
 //! `Explanation` as JSON. [`assess_case`] is shared with the public page
 //! (`pages::check`), so the page and the API cannot disagree. Nothing is stored: the
 //! assessment is a pure function of the request.
 
 use axum::Json;
 use onebudget_core::assessment::{Case, CaseInput, Explanation, LocalOptions, explain};
-use onebudget_core::policy::Policy;
+use onebudget_core::field::parse_date;
+use onebudget_core::policy::{LocalPolicy, Policy};
 
 use crate::auth::{Allowed, Assessing};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::schema;
 
-/// Check `input` and assess it with the embedded policy and no council's local options
-/// beyond those the case itself gives. A policy that cannot be read is a server fault.
+/// Check `input` and assess it with the policy in use. The case starts from the
+/// council's options when the server was started with its overlay (`--local-policy`)
+/// and the case is in the overlay's nation, otherwise from the national defaults; the
+/// case's own `local` object overrides either. A policy that cannot be read is a server
+/// fault.
 pub fn assess_case(input: &CaseInput) -> Result<Explanation, ApiError> {
-    let case = Case::parse(input, LocalOptions::default())?;
+    let defaults = match (LocalPolicy::in_use(), parse_date("date", &input.date)) {
+        (Some(overlay), Ok(date)) => overlay.defaults_for(input.nation, date),
+        // A date that does not parse is refused by `Case::parse`, naming the field.
+        _ => LocalOptions::default(),
+    };
+    let case = Case::parse(input, defaults)?;
     let policy = Policy::in_use().map_err(|error| {
-        ApiError::Internal(format!("the embedded policy cannot be read: {error}"))
+        ApiError::Internal(format!("the policy in use cannot be read: {error}"))
     })?;
     Ok(explain(policy, &case)?)
 }
@@ -31,7 +40,7 @@ pub fn assess_case(input: &CaseInput) -> Result<Explanation, ApiError> {
     post,
     path = "/api/financial-assessments",
     tag = "assessment",
-    description = "Runs the financial assessment for one case and returns the weekly charge with every step explained: each step's effect on the charge (the effects add up to `weekly_charge`) and the policy figures it used, each with its legal reference.\n\nThe rules are those of the case's nation in force on its `date`; onebudget holds them for the financial years 2022/23 to 2025/26. The council's local options are the national defaults unless the case's `local` object sets them.\n\nThis endpoint is stateless: nothing is stored. It needs a finance officer's or practitioner's session, or a bearer token with the `assess` scope; the public page `/check-what-you-might-pay` needs no sign-in.",
+    description = "Runs the financial assessment for one case and returns the weekly charge with every step explained: each step's effect on the charge (the effects add up to `weekly_charge`) and the policy figures it used, each with its legal reference.\n\nThe rules are those of the case's nation in force on its `date`; onebudget holds them for the financial years 2022/23 to 2025/26. The council's local options are those of the overlay the server was started with (`--local-policy`), for cases in its nation, and otherwise the national defaults; the case's `local` object overrides either.\n\nThis endpoint is stateless: nothing is stored. It needs a finance officer's or practitioner's session, or a bearer token with the `assess` scope; the public page `/check-what-you-might-pay` needs no sign-in.",
     request_body(
         content = schema::CaseInput,
         description = "The person's circumstances on a date. Amounts are strings of pounds (`\"225.45\"`); weekly amounts are per week.",

@@ -36,6 +36,8 @@ pub struct LocalEntry {
     pub reference: Reference,
 }
 
+static IN_USE: std::sync::OnceLock<LocalPolicy> = std::sync::OnceLock::new();
+
 /// A council's overlay.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalPolicy {
@@ -85,6 +87,41 @@ impl LocalPolicy {
             });
         }
         Ok(LocalPolicy { council: input.council, nation: input.nation, entries })
+    }
+
+    /// Use the overlay in the file at `path` for the rest of the process: every
+    /// assessment the process makes in the overlay's nation (the API, a stored
+    /// assessment, the public page, the budgets) starts from the council's options in
+    /// force on its date. Must be called before anything assesses.
+    pub fn use_file(path: &std::path::Path) -> Result<&'static LocalPolicy, PolicyError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::File {
+            file: shown.clone(),
+            problem: format!("cannot be read ({e})"),
+        })?;
+        let overlay = LocalPolicy::parse(&shown, &text)?;
+        IN_USE.set(overlay).map_err(|_| PolicyError::File {
+            file: shown,
+            problem: "a council's overlay was already chosen for this process".to_owned(),
+        })?;
+        LocalPolicy::in_use().ok_or_else(|| PolicyError::File {
+            file: path.display().to_string(),
+            problem: "the overlay could not be kept".to_owned(),
+        })
+    }
+
+    /// The overlay this process uses, if it was started with one.
+    pub fn in_use() -> Option<&'static LocalPolicy> {
+        IN_USE.get()
+    }
+
+    /// The options a case in `nation` on `date` starts from: the council's in force then
+    /// if this overlay is for that nation, otherwise the national defaults.
+    pub fn defaults_for(&self, nation: Nation, date: NaiveDate) -> LocalOptions {
+        if nation != self.nation {
+            return LocalOptions::default();
+        }
+        self.options_on(date).map(|(options, _)| options).unwrap_or_default()
     }
 
     /// The council's options in force on `date`, over the national defaults.

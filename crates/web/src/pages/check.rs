@@ -680,6 +680,19 @@ fn is_web_address(href: &str) -> bool {
     href.starts_with("https://") || href.starts_with("http://")
 }
 
+/// The council whose overlay this server applies to the estimate, with the entry in
+/// force on its date, if any.
+fn council_choices(
+    e: &Explanation,
+) -> Option<(&'static str, &'static onebudget_core::policy::LocalEntry)> {
+    let overlay = onebudget_core::policy::LocalPolicy::in_use()?;
+    if overlay.nation != e.nation {
+        return None;
+    }
+    let (_, entry) = overlay.options_on(e.date)?;
+    Some((overlay.council.as_str(), entry))
+}
+
 fn render_estimate(form: &CheckForm, e: &Explanation) -> Markup {
     let charge = e.outcome.weekly_charge;
     let cost = Money::parse(form.cost_of_care.trim()).unwrap_or(Money::ZERO);
@@ -716,6 +729,12 @@ fn render_estimate(form: &CheckForm, e: &Explanation) -> Markup {
                 p { "Based on your answers, you might pay " (charge) " a week towards the cost of your care of " (cost) " a week." }
             }
             p { "This is an estimate. Your council's financial assessment decides what you pay." }
+            @if let Some((council, entry)) = council_choices(e) {
+                p {
+                    "It uses " (council) "'s own charging choices: "
+                    a href=(entry.reference.href) { (entry.reference.title) } "."
+                }
+            }
         }
         h2 { "How we worked this out" }
         p {

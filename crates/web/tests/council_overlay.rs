@@ -1,0 +1,121 @@
+//! A server started with a council's overlay (`--local-policy`): its choices apply to the
+//! API's assessments and the public page's estimates in its nation, a case's own `local`
+//! object still overrides them, and other nations keep the national defaults.
+//!
+//! The overlay is chosen once per process, so this file is a test binary of its own.
+
+// This whole crate is a test: see the note in tests/api.rs.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::PathBuf;
+
+use onebudget_core::policy::LocalPolicy;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[allow(dead_code)]
+mod support;
+
+fn golden(name: &str) -> Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/golden").join(name);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_councils_overlay_applies_to_the_api_and_the_page_in_its_nation() {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay = dir.path().join("council.yaml");
+    std::fs::write(
+        &overlay,
+        "council: Test Borough Council\nnation: england\noptions:\n  - from: 2023-04-01\n    \
+         percentage_of_assessable_income: \"0.5\"\n    reference: {title: Test Borough charging \
+         policy, href: \"https://example.invalid/charging\"}\n",
+    )
+    .unwrap();
+    LocalPolicy::use_file(&overlay).unwrap();
+
+    let server = support::Server::start().await;
+    let store = server.store.clone();
+    let client =
+        tokio::task::spawn_blocking(move || support::machine_client(&store, "finance", "assess"))
+            .await
+            .unwrap();
+    let api = format!("{}/api/financial-assessments", server.base);
+    let assess = |case: Value| {
+        let request = client.post(&api).json(&case);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(status, StatusCode::OK, "{body}");
+            body
+        }
+    };
+
+    // Devon's published example (England, 2023/24) is £110.10 a week; the council charges
+    // half of assessable income.
+    let devon = golden("01-england-non-residential-devon-esa-enhanced-pip.json");
+    assert_eq!(devon["expected"]["weekly_charge"], "110.10");
+    let result = assess(devon["case"].clone()).await;
+    assert_eq!(result["weekly_charge"], "55.05", "{result}");
+    assert!(
+        result["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["rule"] == "local.percentage_of_assessable_income"),
+        "{result}"
+    );
+
+    // The case's own options still win.
+    let mut own = devon["case"].clone();
+    own["local"] = serde_json::json!({"percentage_of_assessable_income": "1"});
+    assert_eq!(assess(own).await["weekly_charge"], "110.10");
+
+    // Another nation keeps the national rules: a Welsh case means-tested on its income
+    // is charged the same as with the national options given outright.
+    let mut wales =
+        golden("16-wales-non-residential-capital-over-24000-capped-100.json")["case"].clone();
+    wales["capital"] = serde_json::json!([]);
+    wales["weekly_income"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"kind": "private_pension", "amount": "150.00"}));
+    let result = assess(wales.clone()).await;
+    let charge = onebudget_core::Money::parse(result["weekly_charge"].as_str().unwrap()).unwrap();
+    assert!(charge.is_positive(), "a case the percentage would change: {result}");
+    wales["local"] = serde_json::json!({"percentage_of_assessable_income": "1"});
+    assert_eq!(assess(wales).await["weekly_charge"], result["weekly_charge"]);
+
+    // The public page says whose choices it used, with their reference.
+    let page = client
+        .post(format!("{}/check-what-you-might-pay", server.base))
+        .form(&[
+            ("nation", "england"),
+            ("year", "2024-25"),
+            ("setting", "non_residential"),
+            ("cost_of_care", "£450.00"),
+            ("age", "72"),
+            ("pension_age", "yes"),
+            ("couple", "single"),
+            ("state_pension", "230.25"),
+            ("other_pensions", "120"),
+            ("benefit", "none"),
+            ("disability_benefit", "attendance_allowance_higher"),
+            ("disability_benefit_amount", "110.40"),
+            ("savings", "£20,000"),
+            ("owns_home", "yes"),
+            ("housing_costs", "25.00"),
+            ("disability_costs", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("It uses Test Borough Council's own charging choices"), "{html}");
+    assert!(html.contains(r#"href="https://example.invalid/charging""#), "{html}");
+    assert!(html.contains("of assessable income (a local choice)"), "{html}");
+
+    server.finish().await;
+}
