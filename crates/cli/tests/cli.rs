@@ -776,10 +776,10 @@ fn assess_refuses_bad_cases_naming_the_field() {
     assert!(out.stdout.is_empty(), "nothing is printed but the error");
 }
 
-#[test]
-fn a_council_overlay_changes_the_charge_from_its_date() {
-    let dir = temp();
-    let overlay = dir.path().join("council.yaml");
+/// An English council's overlay in `dir` charging half of assessable income from 1 April
+/// 2023; returns its path.
+fn half_charging_overlay(dir: &Path) -> String {
+    let overlay = dir.join("council.yaml");
     std::fs::write(
         &overlay,
         "council: Test Council\nnation: england\noptions:\n  - from: 2023-04-01\n    \
@@ -787,8 +787,14 @@ fn a_council_overlay_changes_the_charge_from_its_date() {
          \"https://example.invalid/policy\"}\n",
     )
     .unwrap();
+    overlay.to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_council_overlay_changes_the_charge_from_its_date() {
+    let dir = temp();
     let case = devon_case().to_string();
-    let overlay = overlay.to_string_lossy().into_owned();
+    let overlay = half_charging_overlay(dir.path());
     let out =
         with_stdin("sqlite://unused.db", &["assess", "--input", "-", "--local", &overlay], &case);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -814,15 +820,7 @@ fn a_council_overlay_changes_the_charge_from_its_date() {
 #[test]
 fn a_process_wide_council_overlay_applies_in_its_nation_and_is_checked() {
     let dir = temp();
-    let overlay = dir.path().join("council.yaml");
-    std::fs::write(
-        &overlay,
-        "council: Test Council\nnation: england\noptions:\n  - from: 2023-04-01\n    \
-         percentage_of_assessable_income: \"0.5\"\n    reference: {title: Test policy, href: \
-         \"https://example.invalid/policy\"}\n",
-    )
-    .unwrap();
-    let overlay = overlay.to_string_lossy().into_owned();
+    let overlay = half_charging_overlay(dir.path());
     let case = devon_case().to_string();
     let out = with_stdin(
         "sqlite://unused.db",

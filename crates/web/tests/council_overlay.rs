@@ -90,24 +90,7 @@ async fn a_councils_overlay_applies_to_the_api_and_the_page_in_its_nation() {
     // The public page says whose choices it used, with their reference.
     let page = client
         .post(format!("{}/check-what-you-might-pay", server.base))
-        .form(&[
-            ("nation", "england"),
-            ("year", "2024-25"),
-            ("setting", "non_residential"),
-            ("cost_of_care", "£450.00"),
-            ("age", "72"),
-            ("pension_age", "yes"),
-            ("couple", "single"),
-            ("state_pension", "230.25"),
-            ("other_pensions", "120"),
-            ("benefit", "none"),
-            ("disability_benefit", "attendance_allowance_higher"),
-            ("disability_benefit_amount", "110.40"),
-            ("savings", "£20,000"),
-            ("owns_home", "yes"),
-            ("housing_costs", "25.00"),
-            ("disability_costs", ""),
-        ])
+        .form(&support::valid_check_form())
         .send()
         .await
         .unwrap();
