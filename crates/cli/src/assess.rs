@@ -29,18 +29,22 @@ fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// A council's options in force on the case's date, from an overlay file.
+/// A council's options in force on the case's date: from `--local` (which must be for
+/// the case's nation), or else from the process's `--local-policy` if the case is in its
+/// nation, or else the national defaults.
 fn local_defaults(local: Option<&Path>, case: &CaseInput) -> anyhow::Result<LocalOptions> {
+    let date = parse_date("date", &case.date)?;
     let Some(path) = local else {
-        // The process's overlay (--local-policy), for a case in its nation.
-        return Ok(match LocalPolicy::in_use() {
-            Some(overlay) => overlay.defaults_for(case.nation, parse_date("date", &case.date)?),
-            None => LocalOptions::default(),
-        });
+        return Ok(LocalPolicy::in_use().map_or_else(LocalOptions::default, |overlay| {
+            overlay.defaults_for(case.nation, date)
+        }));
     };
-    let text = String::from_utf8(read_all(path)?)
-        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
-    let overlay = LocalPolicy::parse(&path.display().to_string(), &text)?;
+    anyhow::ensure!(
+        LocalPolicy::in_use().is_none(),
+        "--local {}: give a council's overlay once, with --local or --local-policy, not both",
+        path.display()
+    );
+    let overlay = LocalPolicy::use_file(path)?;
     anyhow::ensure!(
         overlay.nation == case.nation,
         "{}: the overlay is for {} but the case is in {}",
@@ -48,8 +52,7 @@ fn local_defaults(local: Option<&Path>, case: &CaseInput) -> anyhow::Result<Loca
         overlay.nation,
         case.nation
     );
-    let date = parse_date("date", &case.date)?;
-    Ok(overlay.options_on(date).map(|(options, _)| options).unwrap_or_default())
+    Ok(overlay.defaults_for(case.nation, date))
 }
 
 /// Assess one case and print the result.

@@ -800,6 +800,33 @@ fn a_council_overlay_changes_the_charge_from_its_date() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(result["weekly_charge"], "55.05", "half of £110.10");
+    // The step cites the council's policy for its choice.
+    let percentage_sources = |result: &serde_json::Value| -> Vec<serde_json::Value> {
+        let steps = result["steps"].as_array().unwrap();
+        let step = steps
+            .iter()
+            .find(|s| s["rule"] == "local.percentage_of_assessable_income")
+            .unwrap_or_else(|| panic!("a percentage step: {result}"));
+        step["sources"].as_array().unwrap().clone()
+    };
+    let cited = percentage_sources(&result);
+    assert_eq!(cited.len(), 1, "{cited:?}");
+    assert_eq!(cited[0]["parameter"], "local.percentage_of_assessable_income");
+    assert_eq!(cited[0]["value"], "0.5");
+    assert_eq!(cited[0]["from"], "2023-04-01");
+    assert_eq!(cited[0]["reference"]["href"], "https://example.invalid/policy");
+
+    // The same share set by the case itself is the case's, not the council's.
+    let mut own = devon_case();
+    own["local"] = serde_json::json!({"percentage_of_assessable_income": "0.5"});
+    let out = with_stdin(
+        "sqlite://unused.db",
+        &["assess", "--input", "-", "--local", &overlay],
+        &own.to_string(),
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["weekly_charge"], "55.05");
+    assert!(percentage_sources(&result).is_empty(), "{result}");
 
     let mut before = devon_case();
     before["date"] = "2023-03-31".into();

@@ -40,7 +40,7 @@ use smallvec::SmallVec;
 
 pub use case::{
     CapitalInput, CapitalItem, CapitalKind, Case, CaseInput, IncomeInput, IncomeItem, IncomeKind,
-    LocalInput, LocalOptions, PersonInput, PremiumsInput, Setting,
+    LocalInput, LocalOption, LocalOptions, PersonInput, PremiumsInput, Setting,
 };
 
 use crate::money::{Money, MoneyError, Ratio, Rounding};
@@ -374,7 +374,13 @@ pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outco
                 ),
                 share,
                 reduction.checked_neg().unwrap_or(Money::ZERO),
-                vec![],
+                case.local
+                    .council_source(
+                        LocalOption::PercentageOfAssessableIncome,
+                        percentage.to_string(),
+                    )
+                    .into_iter()
+                    .collect(),
             )
         });
         charge = share;
@@ -748,7 +754,7 @@ impl<'a> Plan<'a> {
                     let p = e(&r.mig_dependent_child, "mig.dependent_child")?;
                     parts.add(p, "dependent child", case.dependent_children, false)?;
                 }
-                parts.add_local_uplift(case.local.minimum_income_guarantee_uplift)?;
+                parts.add_local_uplift(&case.local)?;
                 let mig = parts.total;
                 allow(
                     "england.minimum_income_guarantee",
@@ -783,6 +789,10 @@ impl<'a> Plan<'a> {
                     .of(entitlement, Rounding::AwayFromZero)?;
                 let uplift = case.local.minimum_income_guarantee_uplift;
                 let amount = buffered.checked_add(uplift)?;
+                if parts.keep && uplift.is_positive() {
+                    // Cited with the parts' sources: the council's policy for its uplift.
+                    parts.local = Some(&case.local);
+                }
                 allow(
                     rule,
                     amount,
@@ -853,7 +863,19 @@ impl<'a> Plan<'a> {
                         format!("Disability-related expenditure of {own} a week.")
                     }
                 },
-                &|| vec![],
+                &|| {
+                    let flat_used = flat > own;
+                    flat_used
+                        .then(|| {
+                            case.local.council_source(
+                                LocalOption::FlatDisabilityRelatedExpenditure,
+                                flat.to_string(),
+                            )
+                        })
+                        .flatten()
+                        .into_iter()
+                        .collect()
+                },
                 x,
             )?;
         }
@@ -881,12 +903,15 @@ struct Parts<'a> {
     items: SmallVec<[Part<'a>; 8]>,
     keep: bool,
     total: Money,
+    /// The local options behind an uplift, when one was added and steps are kept, to cite
+    /// the council's policy for it.
+    local: Option<&'a LocalOptions>,
 }
 
 impl<'a> Parts<'a> {
     #[inline]
     fn new(keep: bool) -> Parts<'a> {
-        Parts { items: SmallVec::new(), keep, total: Money::ZERO }
+        Parts { items: SmallVec::new(), keep, total: Money::ZERO, local: None }
     }
 
     #[inline]
@@ -916,7 +941,8 @@ impl<'a> Parts<'a> {
     }
 
     #[inline]
-    fn add_local_uplift(&mut self, uplift: Money) -> Result<(), AssessError> {
+    fn add_local_uplift(&mut self, local: &'a LocalOptions) -> Result<(), AssessError> {
+        let uplift = local.minimum_income_guarantee_uplift;
         if uplift.is_positive() {
             self.push(Part {
                 amount: uplift,
@@ -925,6 +951,9 @@ impl<'a> Parts<'a> {
                 halved: false,
                 param: None,
             })?;
+            if self.keep {
+                self.local = Some(local);
+            }
         }
         Ok(())
     }
@@ -946,7 +975,13 @@ impl<'a> Parts<'a> {
     }
 
     fn sources(&self) -> Vec<Source> {
-        self.iter().filter_map(|p| p.param).map(cite).collect()
+        let council = self.local.and_then(|local| {
+            local.council_source(
+                LocalOption::MinimumIncomeGuaranteeUplift,
+                local.minimum_income_guarantee_uplift.to_string(),
+            )
+        });
+        self.iter().filter_map(|p| p.param).map(cite).chain(council).collect()
     }
 }
 
@@ -1198,6 +1233,14 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
             _ => (amount, "counted", [None, None]),
         };
         total = total.checked_add(counted)?;
+        // The council's policy, when its choice to ignore the night-care element applied
+        // (the only treatment that cites two rates).
+        let council = if x.keeps_steps() && night_disregard && matches!(sources, [Some(_), Some(_)])
+        {
+            case.local.council_source(LocalOption::DisregardNightCareElement, "true".to_owned())
+        } else {
+            None
+        };
         x.record(|| {
             let explanation = if counted == amount {
                 format!("{kind} of {amount} a week is counted in full.")
@@ -1212,7 +1255,7 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
                 explanation,
                 amount,
                 counted,
-                sources.into_iter().flatten().map(cite).collect(),
+                sources.into_iter().flatten().map(cite).chain(council.clone()).collect(),
             )
         });
     }

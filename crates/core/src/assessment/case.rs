@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 
 use crate::field::{FieldError, parse_date};
 use crate::money::{Money, Ratio};
-use crate::policy::Nation;
+use crate::policy::{LocalEntry, Nation, Source};
 
 /// Where the care is provided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -202,6 +202,55 @@ pub struct LocalOptions {
     pub percentage_of_assessable_income: Ratio,
     pub minimum_income_guarantee_uplift: Money,
     pub flat_disability_related_expenditure: Option<Money>,
+    /// The council's overlay entry the options started from, if any, so an explanation
+    /// can cite the council's policy for each choice it made.
+    pub council: Option<&'static LocalEntry>,
+    /// The options the case's own `local` object set (bits of [`LocalOption`]): those
+    /// are not the council's, and are not cited to it.
+    pub set_by_case: u8,
+}
+
+/// One of a council's discretionary choices, as a bit of [`LocalOptions::set_by_case`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalOption {
+    DisregardNightCareElement = 1,
+    PercentageOfAssessableIncome = 2,
+    MinimumIncomeGuaranteeUplift = 4,
+    FlatDisabilityRelatedExpenditure = 8,
+}
+
+impl LocalOption {
+    /// The option's name in overlay files and in a case's `local` object.
+    pub fn name(self) -> &'static str {
+        match self {
+            LocalOption::DisregardNightCareElement => "disregard_night_care_element",
+            LocalOption::PercentageOfAssessableIncome => "percentage_of_assessable_income",
+            LocalOption::MinimumIncomeGuaranteeUplift => "minimum_income_guarantee_uplift",
+            LocalOption::FlatDisabilityRelatedExpenditure => "flat_disability_related_expenditure",
+        }
+    }
+
+    fn set_in(self, input: &LocalInput) -> bool {
+        match self {
+            LocalOption::DisregardNightCareElement => input.disregard_night_care_element.is_some(),
+            LocalOption::PercentageOfAssessableIncome => {
+                input.percentage_of_assessable_income.is_some()
+            }
+            LocalOption::MinimumIncomeGuaranteeUplift => {
+                input.minimum_income_guarantee_uplift.is_some()
+            }
+            LocalOption::FlatDisabilityRelatedExpenditure => {
+                input.flat_disability_related_expenditure.is_some()
+            }
+        }
+    }
+
+    const ALL: [LocalOption; 4] = [
+        LocalOption::DisregardNightCareElement,
+        LocalOption::PercentageOfAssessableIncome,
+        LocalOption::MinimumIncomeGuaranteeUplift,
+        LocalOption::FlatDisabilityRelatedExpenditure,
+    ];
 }
 
 impl Default for LocalOptions {
@@ -211,14 +260,43 @@ impl Default for LocalOptions {
             percentage_of_assessable_income: Ratio::ONE,
             minimum_income_guarantee_uplift: Money::ZERO,
             flat_disability_related_expenditure: None,
+            council: None,
+            set_by_case: 0,
         }
     }
 }
 
 impl LocalOptions {
+    /// The council's source for `option`, `value` being what it set, when the option came
+    /// from the council's overlay (not the case's own `local` object): for explanations.
+    pub fn council_source(&self, option: LocalOption, value: String) -> Option<Source> {
+        let entry = self.council?;
+        if self.set_by_case & option as u8 != 0 || !option.set_in(&entry.options) {
+            return None;
+        }
+        Some(Source {
+            parameter: format!("local.{}", option.name()),
+            value,
+            from: entry.from,
+            reference: entry.reference.clone(),
+        })
+    }
+
+    /// The case's own `local` object over these options: what it sets wins, and is
+    /// marked as the case's.
+    pub fn overridden_by_case(self, input: &LocalInput) -> LocalOptions {
+        let set_by_case = LocalOption::ALL
+            .iter()
+            .filter(|option| option.set_in(input))
+            .fold(self.set_by_case, |bits, option| bits | *option as u8);
+        LocalOptions { set_by_case, ..self.with(input) }
+    }
+
     /// `overlay` over these options: what the overlay sets wins.
     pub fn with(self, overlay: &LocalInput) -> LocalOptions {
         LocalOptions {
+            council: self.council,
+            set_by_case: self.set_by_case,
             disregard_night_care_element: overlay
                 .disregard_night_care_element
                 .unwrap_or(self.disregard_night_care_element),
@@ -380,7 +458,7 @@ impl Case {
             (Setting::NonResidential, _) => 0,
         };
         let local = match &input.local {
-            Some(overlay) => defaults.with(overlay),
+            Some(overlay) => defaults.overridden_by_case(overlay),
             None => defaults,
         };
         if local.percentage_of_assessable_income > Ratio::ONE {

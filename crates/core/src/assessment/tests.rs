@@ -354,3 +354,67 @@ proptest! {
         }
     }
 }
+
+/// Steps citing a council's overlay entry for each choice it made, and only for those.
+#[test]
+fn a_councils_choices_are_cited_to_its_policy() {
+    let overlay: &'static crate::policy::LocalPolicy = Box::leak(Box::new(
+        crate::policy::LocalPolicy::parse(
+            "test.yaml",
+            "council: Test Council\nnation: england\noptions:\n  - from: 2023-04-01\n    \
+             disregard_night_care_element: true\n    percentage_of_assessable_income: \"0.9\"\n    \
+             minimum_income_guarantee_uplift: \"10.00\"\n    \
+             flat_disability_related_expenditure: \"40.00\"\n    \
+             reference: {title: Test Council charging policy, href: \"https://example.invalid/c\"}\n",
+        )
+        .unwrap(),
+    ));
+    let date = NaiveDate::from_ymd_opt(2023, 10, 1).unwrap();
+    let defaults = overlay.defaults_for(Nation::England, date);
+    let mut input = case_json(json!({
+        "weekly_income": [{"kind": "esa", "amount": "225.45"},
+                          {"kind": "attendance_allowance_higher", "amount": "100.00"}],
+    }));
+    input.as_object_mut().unwrap().remove("local");
+    let input: CaseInput = serde_json::from_value(input).unwrap();
+    let case = Case::parse(&input, defaults).unwrap();
+    let (_, steps) = assess_with(policy(), &case).unwrap();
+    let cited = |rule: &str, parameter: &str| {
+        steps.iter().filter(|s| s.rule == rule).any(|s| {
+            s.sources.iter().any(|source| {
+                source.parameter == parameter
+                    && source.reference.href == "https://example.invalid/c"
+                    && source.from == NaiveDate::from_ymd_opt(2023, 4, 1).unwrap()
+            })
+        })
+    };
+    assert!(cited(
+        "local.percentage_of_assessable_income",
+        "local.percentage_of_assessable_income"
+    ));
+    assert!(cited("england.minimum_income_guarantee", "local.minimum_income_guarantee_uplift"));
+    assert!(cited(
+        "allowance.disability_related_expenditure",
+        "local.flat_disability_related_expenditure"
+    ));
+    assert!(cited("income.counted", "local.disregard_night_care_element"));
+
+    // A choice the case sets itself is not the council's.
+    let mut own = input.clone();
+    own.local = Some(LocalInput {
+        percentage_of_assessable_income: Some(Ratio::parse("0.9").unwrap()),
+        ..LocalInput::default()
+    });
+    let case = Case::parse(&own, defaults).unwrap();
+    let (_, steps) = assess_with(policy(), &case).unwrap();
+    let step = steps.iter().find(|s| s.rule == "local.percentage_of_assessable_income").unwrap();
+    assert!(step.sources.is_empty(), "{step:?}");
+    assert!(steps.iter().any(|s| {
+        s.sources
+            .iter()
+            .any(|source| source.parameter == "local.flat_disability_related_expenditure")
+    }));
+
+    // Another nation's case keeps the national options.
+    assert_eq!(overlay.defaults_for(Nation::Wales, date), LocalOptions::default());
+}

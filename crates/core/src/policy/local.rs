@@ -117,11 +117,14 @@ impl LocalPolicy {
 
     /// The options a case in `nation` on `date` starts from: the council's in force then
     /// if this overlay is for that nation, otherwise the national defaults.
-    pub fn defaults_for(&self, nation: Nation, date: NaiveDate) -> LocalOptions {
+    pub fn defaults_for(&'static self, nation: Nation, date: NaiveDate) -> LocalOptions {
         if nation != self.nation {
             return LocalOptions::default();
         }
-        self.options_on(date).map(|(options, _)| options).unwrap_or_default()
+        match self.options_on(date) {
+            Some((options, entry)) => LocalOptions { council: Some(entry), ..options },
+            None => LocalOptions::default(),
+        }
     }
 
     /// The council's options in force on `date`, over the national defaults.
