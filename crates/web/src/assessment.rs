@@ -2,10 +2,10 @@
 //! social care, with every step explained and each figure's legal source.
 //!
 //! The rules are core's (`onebudget_core::assessment`, with the policy in use and any
-//! council overlay the server was started with); this module only reads the case, runs it and returns core's
-//! `Explanation` as JSON. [`assess_case`] is shared with the public page
-//! (`pages::check`), so the page and the API cannot disagree. Nothing is stored: the
-//! assessment is a pure function of the request.
+//! council overlay the server was started with); this module only reads the case, runs
+//! it and returns core's `Explanation` as JSON. [`assess_case`] is shared with the
+//! public page (`pages::check`), so the page and the API cannot disagree. Nothing is
+//! stored: the assessment is a pure function of the request.
 
 use axum::Json;
 use onebudget_core::assessment::{Case, CaseInput, Explanation, LocalOptions, explain};

@@ -732,7 +732,12 @@ fn render_estimate(form: &CheckForm, e: &Explanation) -> Markup {
             @if let Some((council, entry)) = council_choices(e) {
                 p {
                     "It uses " (council) "'s own charging choices: "
-                    a href=(entry.reference.href) { (entry.reference.title) } "."
+                    @if is_web_address(&entry.reference.href) {
+                        a href=(entry.reference.href) { (entry.reference.title) }
+                    } @else {
+                        (entry.reference.title)
+                    }
+                    "."
                 }
             }
         }
