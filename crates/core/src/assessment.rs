@@ -369,8 +369,9 @@ pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outco
                 StepKind::Charge,
                 "local.percentage_of_assessable_income",
                 format!(
-                    "The council charges {percentage} of assessable income (a local choice), \
-                     leaving {share}."
+                    "The council charges {} of assessable income (a local choice), leaving \
+                     {share}.",
+                    percentage.percent()
                 ),
                 share,
                 reduction.checked_neg().unwrap_or(Money::ZERO),

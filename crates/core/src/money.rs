@@ -402,6 +402,20 @@ impl fmt::Display for Ratio {
     }
 }
 
+impl Ratio {
+    /// The ratio as a percentage for people to read: `0.9` is "90%", `0.125` "12.5%".
+    pub fn percent(self) -> String {
+        // One per cent is 10,000 millionths.
+        let whole = self.0 / 10_000;
+        let fraction = (self.0 % 10_000).unsigned_abs();
+        if fraction == 0 {
+            return format!("{whole}%");
+        }
+        let digits = format!("{fraction:04}");
+        format!("{whole}.{}%", digits.trim_end_matches('0'))
+    }
+}
+
 impl Serialize for Ratio {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
@@ -419,6 +433,15 @@ impl<'de> Deserialize<'de> for Ratio {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn ratios_read_as_percentages() {
+        assert_eq!(Ratio::from_millionths(900_000).percent(), "90%");
+        assert_eq!(Ratio::from_millionths(125_000).percent(), "12.5%");
+        assert_eq!(Ratio::from_millionths(1_000_000).percent(), "100%");
+        assert_eq!(Ratio::from_millionths(1).percent(), "0.0001%");
+        assert_eq!(Ratio::from_millionths(0).percent(), "0%");
+    }
 
     #[test]
     fn parses_the_forms_people_write() {

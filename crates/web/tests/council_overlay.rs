@@ -98,7 +98,7 @@ async fn a_councils_overlay_applies_to_the_api_and_the_page_in_its_nation() {
     let html = page.text().await.unwrap();
     assert!(html.contains("It uses Test Borough Council's own charging choices"), "{html}");
     assert!(html.contains(r#"href="https://example.invalid/charging""#), "{html}");
-    assert!(html.contains("of assessable income (a local choice)"), "{html}");
+    assert!(html.contains("The council charges 50% of assessable income"), "{html}");
 
     server.finish().await;
 }
