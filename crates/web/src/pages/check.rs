@@ -11,6 +11,7 @@
 use axum::extract::Form;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
+use chrono::Datelike;
 use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::assessment::{
@@ -99,17 +100,48 @@ const NATIONS: &[(&str, &str)] = &[
     ("northern_ireland", "Northern Ireland"),
 ];
 
-/// The financial years offered, newest first: (value, text, the day assessed: the middle
-/// of the year, clear of April's uprating).
-const YEARS: &[(&str, &str, &str)] = &[
-    ("2025-26", "2025/26 (April 2025 to March 2026)", "2025-10-01"),
-    ("2024-25", "2024/25 (April 2024 to March 2025)", "2024-10-01"),
-    ("2023-24", "2023/24 (April 2023 to March 2024)", "2023-10-01"),
-    ("2022-23", "2022/23 (April 2022 to March 2023)", "2022-10-01"),
-];
+/// A financial year offered: its form value (`2025-26`), its text, and the day assessed
+/// (1 October, the middle of the year, clear of April's uprating).
+struct Year {
+    value: String,
+    text: String,
+    date: String,
+}
+
+/// The financial years offered, newest first: every year whose middle some nation's
+/// rules in the policy in use cover, so a year a council adds with `--policy-dir`
+/// appears here too.
+fn years() -> &'static [Year] {
+    static YEARS: std::sync::OnceLock<Vec<Year>> = std::sync::OnceLock::new();
+    YEARS.get_or_init(|| {
+        let Ok(policy) = onebudget_core::policy::Policy::in_use() else { return Vec::new() };
+        let covers: Vec<_> = Nation::ALL.iter().filter_map(|n| policy.covers(*n)).collect();
+        let (Some(first), Some(last)) =
+            (covers.iter().map(|(from, _)| *from).min(), covers.iter().map(|(_, to)| *to).max())
+        else {
+            return Vec::new();
+        };
+        let mut years = Vec::new();
+        for year in (first.year() - 1..=last.year()).rev() {
+            let Some(middle) = chrono::NaiveDate::from_ymd_opt(year, 10, 1) else { continue };
+            if !covers.iter().any(|(from, to)| *from <= middle && middle <= *to) {
+                continue;
+            }
+            let next = (year + 1).rem_euclid(100);
+            years.push(Year {
+                value: format!("{year}-{next:02}"),
+                text: format!("{year}/{next:02} (April {year} to March {})", year + 1),
+                date: middle.to_string(),
+            });
+        }
+        years
+    })
+}
 
 /// The year chosen when the page is first shown: the latest.
-const LATEST_YEAR: &str = "2025-26";
+fn latest_year() -> String {
+    years().first().map(|y| y.value.clone()).unwrap_or_default()
+}
 
 const SETTINGS: &[(&str, &str)] =
     &[("non_residential", "At home, or in the community"), ("care_home", "In a care home")];
@@ -316,7 +348,7 @@ pub fn to_case(form: &CheckForm) -> Result<FormCase, FieldErrors> {
     let nation = r
         .choice("nation", &form.nation, NATIONS, "Select which nation the care is in")
         .and_then(Nation::parse);
-    let date = YEARS.iter().find(|(value, _, _)| *value == form.year).map(|(_, _, date)| *date);
+    let date = years().iter().find(|y| y.value == form.year).map(|y| y.date.as_str());
     if date.is_none() {
         r.errors.add("year", "Select a financial year");
     }
@@ -520,7 +552,7 @@ fn check(form: &CheckForm) -> Checked {
 
 /// `GET /check-what-you-might-pay`: the empty form.
 pub async fn show() -> HtmlPage {
-    let form = CheckForm { year: LATEST_YEAR.to_owned(), ..CheckForm::default() };
+    let form = CheckForm { year: latest_year(), ..CheckForm::default() };
     HtmlPage::public(render(&form, &FieldErrors::new(), None))
 }
 
@@ -529,7 +561,7 @@ pub async fn submit(form: Result<Form<CheckForm>, FormRejection>) -> HtmlPage {
     let Ok(Form(form)) = form else {
         let mut errors = FieldErrors::new();
         errors.add("nation", "Your answers could not be read: fill in the form again");
-        let form = CheckForm { year: LATEST_YEAR.to_owned(), ..CheckForm::default() };
+        let form = CheckForm { year: latest_year(), ..CheckForm::default() };
         return HtmlPage::private(StatusCode::BAD_REQUEST, render(&form, &errors, None));
     };
     match check(&form) {
@@ -596,7 +628,8 @@ fn intro() -> Markup {
 }
 
 fn render_form(form: &CheckForm, errors: &FieldErrors) -> Markup {
-    let year_options: Vec<(&str, &str)> = YEARS.iter().map(|(v, text, _)| (*v, *text)).collect();
+    let year_options: Vec<(&str, &str)> =
+        years().iter().map(|y| (y.value.as_str(), y.text.as_str())).collect();
     let money = |id: &'static str, label: &'static str, hint: Option<&'static str>, value: &str| {
         TextInput { id, label, hint, value, kind: InputKind::Money }.render(errors)
     };
@@ -815,6 +848,23 @@ fn render_estimate(form: &CheckForm, e: &Explanation) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_years_offered_are_those_the_policy_covers_newest_first() {
+        let offered: Vec<(&str, &str, &str)> =
+            years().iter().map(|y| (y.value.as_str(), y.text.as_str(), y.date.as_str())).collect();
+        // The built-in files cover 1 April 2022 to 31 March 2026 for every nation.
+        assert_eq!(
+            offered,
+            [
+                ("2025-26", "2025/26 (April 2025 to March 2026)", "2025-10-01"),
+                ("2024-25", "2024/25 (April 2024 to March 2025)", "2024-10-01"),
+                ("2023-24", "2023/24 (April 2023 to March 2024)", "2023-10-01"),
+                ("2022-23", "2022/23 (April 2022 to March 2023)", "2022-10-01"),
+            ]
+        );
+        assert_eq!(latest_year(), "2025-26");
+    }
 
     fn valid_form() -> CheckForm {
         CheckForm {
