@@ -719,10 +719,7 @@ fn council_choices(
     e: &Explanation,
 ) -> Option<(&'static str, &'static onebudget_core::policy::LocalEntry)> {
     let overlay = onebudget_core::policy::LocalPolicy::in_use()?;
-    if overlay.nation != e.nation {
-        return None;
-    }
-    let (_, entry) = overlay.options_on(e.date)?;
+    let entry = overlay.defaults_for(e.nation, e.date).council?;
     Some((overlay.council.as_str(), entry))
 }
 
