@@ -717,15 +717,13 @@ fn a_policy_directory_supplies_a_figure_the_built_in_files_lack() {
 fn a_policy_directory_is_checked_like_the_built_in_files() {
     let dir = temp();
     let policy = dir.path().join("policy");
-    // A value without its reference.
+    // A value without its reference: the carer premium's unknown entry (its last) filled
+    // in, and its reference cut up to the next parameter.
     policy_copy(&policy, |text| {
         let filled = fill_unknown(&text, "mig.carer_premium", "50.00", "x");
         let at = filled.find("value: \"50.00\"").unwrap();
         let reference = at + filled[at..].find("reference:").unwrap();
-        let next = reference
-            + filled[reference..]
-                .find("\n      - from:")
-                .unwrap_or(filled[reference..].find("\n  mig.dependent_child:").unwrap());
+        let next = reference + filled[reference..].find("\n  mig.dependent_child:").unwrap();
         format!("{}{}", &filled[..reference].trim_end(), &filled[next..])
     });
     let policy_arg = policy.to_string_lossy().into_owned();
@@ -741,6 +739,10 @@ fn a_policy_directory_is_checked_like_the_built_in_files() {
         error.contains("--policy-dir")
             && error.contains("england.yaml")
             && error.contains("reference"),
+        "{error}"
+    );
+    assert!(
+        error.contains("mig.carer_premium") && error.contains("missing field `reference`"),
         "{error}"
     );
     assert!(out.stdout.is_empty(), "nothing is assessed with a refused policy");
