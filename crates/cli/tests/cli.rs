@@ -747,6 +747,24 @@ fn a_policy_directory_is_checked_like_the_built_in_files() {
     );
     assert!(out.stdout.is_empty(), "nothing is assessed with a refused policy");
 
+    // A copy moved on a year without the year's figures would carry last year's forward.
+    let moved = dir.path().join("moved");
+    policy_copy(&moved, |text| text.replace("to: 2026-03-31", "to: 2027-03-31"));
+    let moved = moved.to_string_lossy().into_owned();
+    let out = onebudget(
+        "sqlite://unused.db",
+        &["--policy-dir", &moved, "policy", "show", "england", "--on", "2026-10-01"],
+    );
+    assert!(!out.status.success());
+    let error = text(&out.stderr);
+    assert!(
+        error.contains("england.yaml")
+            && error.contains("none dated in 2026/27")
+            && error.contains("carry forward"),
+        "{error}"
+    );
+    assert!(out.stdout.is_empty(), "nothing is shown from a refused policy");
+
     // A directory without the files says what it needs.
     let empty = dir.path().join("empty");
     std::fs::create_dir_all(&empty).unwrap();

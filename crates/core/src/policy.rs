@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::field::{FieldError, parse_date};
 use crate::money::{Money, Ratio};
+use crate::pool::FinancialYear;
 
 pub use local::{LocalEntry, LocalPolicy};
 pub use schema::{Jurisdiction, Nation, Unit};
@@ -301,6 +302,7 @@ impl PolicyFile {
             let parameter =
                 Parameter { name: name.clone(), description: raw.description, unit, values };
             check_covered(file, &parameter, covers)?;
+            check_not_carried_forward(file, &parameter, covers)?;
             parameters.insert(name, parameter);
         }
         if let Some(missing) =
@@ -349,6 +351,38 @@ fn check_covered(
                 ),
             ));
         }
+    }
+    Ok(())
+}
+
+/// A parameter with a value dated in each of the two financial years before the last
+/// one a file covers must have a value dated in that last year too. Without this check,
+/// moving `covers.to` on a year without entering the year's uprated figures would
+/// silently carry last year's amounts forward. A figure that really did not change is
+/// entered again with the reference that says so; one not yet found is `unknown`.
+fn check_not_carried_forward(
+    file: &str,
+    parameter: &Parameter,
+    (first, last): (NaiveDate, NaiveDate),
+) -> Result<(), PolicyError> {
+    let Some(last_year) = FinancialYear::containing(last) else { return Ok(()) };
+    let Some(year_before) = last_year.previous().filter(|y| y.first_day() > first) else {
+        return Ok(());
+    };
+    let Some(two_before) = year_before.previous() else { return Ok(()) };
+    let has_value_in = |year: FinancialYear| parameter.values.iter().any(|v| year.contains(v.from));
+    if has_value_in(two_before) && has_value_in(year_before) && !has_value_in(last_year) {
+        return Err(parameter_error(
+            file,
+            &parameter.name,
+            format!(
+                "has a value dated in each of {two_before} and {year_before} but none \
+                 dated in {last_year}, the last year the file covers, so the {year_before} \
+                 figure would carry forward unchecked; enter the {last_year} figure with its \
+                 reference (the same amount again if it did not change, or `value: unknown` \
+                 if it has not been found)"
+            ),
+        ));
     }
     Ok(())
 }
@@ -583,9 +617,9 @@ impl Policy {
 
 /// "2022/23 to 2025/26" for the financial years (April to March) a range spans.
 pub fn financial_years(first: NaiveDate, last: NaiveDate) -> String {
-    let year_of = |d: NaiveDate| if d.month() >= 4 { d.year() } else { d.year() - 1 };
-    let name = |y: i32| format!("{y}/{:02}", (y + 1).rem_euclid(100));
-    format!("{} to {}", name(year_of(first)), name(year_of(last)))
+    let name =
+        |d: NaiveDate| FinancialYear::containing(d).map_or_else(|| d.to_string(), |y| y.label());
+    format!("{} to {}", name(first), name(last))
 }
 
 pub use schema::Rules;

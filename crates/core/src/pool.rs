@@ -125,6 +125,15 @@ impl FinancialYear {
         })?;
         FinancialYear::new(field, year)
     }
+    /// The financial year holding `date`, if it is one this type names (2000 to 2999).
+    pub fn containing(date: NaiveDate) -> Option<FinancialYear> {
+        let start = if date.month() >= 4 { date.year() } else { date.year() - 1 };
+        FinancialYear::new("date", i64::from(start)).ok()
+    }
+    /// The year before this one, if it is one this type names.
+    pub fn previous(self) -> Option<FinancialYear> {
+        FinancialYear::new("year", i64::from(self.0) - 1).ok()
+    }
     pub fn start_year(self) -> i32 {
         self.0
     }

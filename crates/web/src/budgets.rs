@@ -22,13 +22,14 @@ use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use onebudget_core::Money;
 use onebudget_core::access::{Action, PersonRef, Principal};
 use onebudget_core::budget::config::Scheme;
 use onebudget_core::budget::needs::Answers;
 use onebudget_core::budget::plan::{Component, Line, Status};
 use onebudget_core::field::{FieldError, parse_date};
+use onebudget_core::pool::FinancialYear;
 use onebudget_store::{
     BudgetChange, BudgetVersion, DpReview, FunderStatement, NeedsAssessmentRecord, PersonRecord,
     PersonStatement, PostStatus, PostedTransfer,
@@ -1065,10 +1066,7 @@ pub struct FunderStatementResponse {
 
 /// The financial year (1 April to 31 March) containing `on`.
 fn financial_year_of(on: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let start_year = if on.month() >= 4 { on.year() } else { on.year() - 1 };
-    let from = NaiveDate::from_ymd_opt(start_year, 4, 1).unwrap_or(on);
-    let to = NaiveDate::from_ymd_opt(start_year + 1, 3, 31).unwrap_or(on);
-    (from, to)
+    FinancialYear::containing(on).map_or((on, on), |year| (year.first_day(), year.last_day()))
 }
 
 /// One funder's share of every live budget on a day (how many, the weekly amounts, by

@@ -148,3 +148,50 @@ fn an_optional_figure_may_be_declared_unknown() {
     let pa = file.parameters.get("care_home.personal_allowance").unwrap();
     assert!(pa.values.first().unwrap().unknown);
 }
+
+/// GOOD, covering 2022/23 to 2024/25, with the nursing contribution set to `values`.
+fn three_years_with_nursing(values: &str) -> String {
+    GOOD.replace(
+        "covers: {from: 2022-04-01, to: 2023-03-31}",
+        "covers: {from: 2022-04-01, to: 2025-03-31}",
+    )
+    .replace(
+        r#"      - {from: 2010-04-01, value: "100.00", reference: {title: t, href: "https://x"}}"#,
+        values,
+    )
+}
+
+#[test]
+fn a_figure_uprated_every_year_may_not_carry_forward_into_the_last_year_covered() {
+    let uprated = "      - {from: 2010-04-01, value: \"100.00\", reference: {title: t, href: \"https://x\"}}\n      \
+                   - {from: 2022-04-06, value: \"104.00\", reference: {title: t, href: \"https://x\"}}\n      \
+                   - {from: 2023-04-06, value: \"109.00\", reference: {title: t, href: \"https://x\"}}";
+    let error = refuse(&three_years_with_nursing(uprated));
+    assert!(
+        error.contains("care_home.nursing_care_contribution")
+            && error.contains("2022/23 and 2023/24")
+            && error.contains("none dated in 2024/25"),
+        "{error}"
+    );
+    // The same amount entered again, with the reference that says it did not change, is
+    // accepted; so is a figure that changed only once in the years before.
+    let recited = format!(
+        "{uprated}\n      - {{from: 2024-04-06, value: \"109.00\", reference: {{title: unchanged, href: \"https://x\"}}}}"
+    );
+    PolicyFile::parse("test.yaml", &three_years_with_nursing(&recited)).unwrap();
+    let once = "      - {from: 2010-04-01, value: \"100.00\", reference: {title: t, href: \"https://x\"}}\n      \
+                - {from: 2023-04-06, value: \"109.00\", reference: {title: t, href: \"https://x\"}}";
+    PolicyFile::parse("test.yaml", &three_years_with_nursing(once)).unwrap();
+}
+
+#[test]
+fn moving_the_shipped_files_on_a_year_without_its_figures_is_refused() {
+    let moved: Vec<(&str, String)> = EMBEDDED_FILES
+        .iter()
+        .map(|(name, text)| (*name, text.replace("to: 2026-03-31", "to: 2027-03-31")))
+        .collect();
+    let files: Vec<(&str, &str)> =
+        moved.iter().map(|(name, text)| (*name, text.as_str())).collect();
+    let error = Policy::parse(&files).unwrap_err().to_string();
+    assert!(error.contains("none dated in 2026/27"), "{error}");
+}
