@@ -10,7 +10,8 @@
 # DURATION seconds (default 15) with CONNECTIONS connections (default 32) on 2 threads:
 #   1. GET /my-budget                 the citizen's budget page (audited: one row each)
 #   2. GET /api/balances?stream=BCF   JSON balances of one stream, with a bearer token
-# Needs wrk (Debian: apt-get install wrk) and curl.
+# Needs wrk (Debian: apt-get install wrk) and curl. ONEBUDGET_BIN=PATH runs a binary built
+# elsewhere instead of building this tree's (to compare two builds in one sitting).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
@@ -19,8 +20,12 @@ connections=${CONNECTIONS:-32}
 work=$(mktemp -d)
 url=${1:-sqlite://$work/bench.db}
 port=${PORT:-18181}
-cargo build --release -q -p onebudget
-bin=target/release/onebudget
+if [ -n "${ONEBUDGET_BIN:-}" ]; then
+  bin=$ONEBUDGET_BIN
+else
+  cargo build --release -q -p onebudget
+  bin=target/release/onebudget
+fi
 "$bin" --database-url "$url" demo --no-serve
 ONEBUDGET_LOG=warn "$bin" --database-url "$url" serve --listen "127.0.0.1:$port" >"$work/server.log" 2>&1 &
 server=$!

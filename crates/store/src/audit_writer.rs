@@ -14,12 +14,13 @@ use crate::backend::Conn;
 use crate::{Backend, Store, StoreError};
 
 type SqliteConnection = r2d2::PooledConnection<r2d2_sqlite::SqliteConnectionManager>;
-type PostgresConnection =
-    r2d2::PooledConnection<r2d2_postgres::PostgresConnectionManager<::postgres::NoTls>>;
+type PostgresConnection = crate::postgres::PooledConnection;
 
 enum Held {
     Sqlite(SqliteConnection),
-    Postgres(PostgresConnection),
+    // Boxed: a PostgreSQL connection carries its prepared statements, and the two
+    // variants would otherwise differ in size by a couple of hundred bytes.
+    Postgres(Box<PostgresConnection>),
 }
 
 /// A connection for appending audit rows, taken from the store's pool when first used
@@ -50,7 +51,7 @@ impl AuditConnection {
                 Backend::Sqlite(pool) => {
                     Held::Sqlite(pool.get().map_err(|e| StoreError::Pool(e.to_string()))?)
                 }
-                Backend::Postgres(pool) => Held::Postgres(pool.connection()?),
+                Backend::Postgres(pool) => Held::Postgres(Box::new(pool.connection()?)),
             },
         };
         let (held, result) = match held {
@@ -59,7 +60,8 @@ impl AuditConnection {
                 (Held::Sqlite(conn), result)
             }
             Held::Postgres(mut conn) => {
-                let result = append_in(&mut *conn, "BEGIN ISOLATION LEVEL READ COMMITTED", entries);
+                let result =
+                    append_in(&mut **conn, "BEGIN ISOLATION LEVEL READ COMMITTED", entries);
                 (Held::Postgres(conn), result)
             }
         };

@@ -3,14 +3,15 @@
 //! `BEGIN IMMEDIATE` gives); readers use a repeatable-read snapshot. Transfers are
 //! inserted with binary `COPY`, which is what lets a batch of thousands commit at once.
 
+use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::time::Duration;
 
 use chrono::NaiveDate;
 use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::error::SqlState;
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{Client, NoTls};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::{Client, NoTls, Statement};
 
 use crate::StoreError;
 use crate::backend::{BalanceWrite, Conn, Row, TRANSFER_COLUMNS, TransferRow, Value, Values};
@@ -19,14 +20,110 @@ use crate::backend::{BalanceWrite, Conn, Row, TRANSFER_COLUMNS, TransferRow, Val
 /// panics if a runtime is dropped on one of its async worker threads, which is where the
 /// web server would drop the last handle on the store. So the pool is closed on a thread
 /// of its own, whoever drops it.
-pub(crate) struct Pool(Option<r2d2::Pool<PostgresConnectionManager<NoTls>>>);
+pub(crate) struct Pool(Option<r2d2::Pool<Manager>>);
+
+/// A connection taken from the pool.
+pub(crate) type PooledConnection = r2d2::PooledConnection<Manager>;
 
 impl Pool {
-    pub(crate) fn connection(
-        &self,
-    ) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+    pub(crate) fn connection(&self) -> Result<PooledConnection, StoreError> {
         let pool = self.0.as_ref().ok_or_else(|| StoreError::Pool("the pool is closed".into()))?;
         pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+    }
+}
+
+/// A connection and the statements prepared on it, by their SQL text.
+///
+/// `Client::execute` and `Client::query` with SQL text prepare an unnamed statement and
+/// then run it: two round trips to the server for every statement. The store runs the
+/// same few dozen statements over and over, so each connection prepares a statement once
+/// and runs it by name after that, in one round trip. The server then plans it as any
+/// prepared statement (a custom plan for the first five runs, then a generic plan where
+/// that costs no more); the store's statements look rows up by key, where the two agree.
+pub(crate) struct PgConnection {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+/// How many statements a connection keeps prepared. The store's SQL is fixed text, but
+/// a few statements are built for a number of rows, so the cache is bounded; when it is
+/// full it is emptied and refilled by what runs next.
+const MAX_STATEMENTS: usize = 256;
+
+impl PgConnection {
+    /// The prepared statement for `sql`, preparing it on first use.
+    fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        if self.statements.len() >= MAX_STATEMENTS {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+/// Forget every prepared statement after an error that says the server no longer holds
+/// them as they were prepared (a schema change under a running server, or a connection
+/// pooler that reset the session), so the next transaction prepares them again.
+fn forget_on<T>(
+    statements: &mut HashMap<String, Statement>,
+    result: Result<T, postgres::Error>,
+) -> Result<T, StoreError> {
+    if let Err(error) = &result
+        && matches!(
+            error.code(),
+            Some(&SqlState::FEATURE_NOT_SUPPORTED | &SqlState::INVALID_SQL_STATEMENT_NAME)
+        )
+    {
+        statements.clear();
+    }
+    Ok(result?)
+}
+
+/// Why the pool could not make or hand out a connection.
+#[derive(Debug)]
+pub(crate) struct ConnectionError(String);
+
+impl std::fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl StdError for ConnectionError {}
+
+/// Makes the pool's connections (in place of `r2d2_postgres`, whose connections are bare
+/// clients with nowhere to keep prepared statements).
+pub(crate) struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = PgConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<PgConnection, ConnectionError> {
+        let client = self.config.connect(NoTls).map_err(|e| ConnectionError(error_chain(&e)))?;
+        Ok(PgConnection { client, statements: HashMap::new() })
+    }
+
+    /// Run as a connection is taken from the pool. It asks the client whether its
+    /// connection has closed (the server shut it, or it broke) rather than sending the
+    /// server an empty query: that round trip cost every transaction a fifth or more of
+    /// its time on loopback. A connection that breaks unnoticed fails the one statement
+    /// that finds out, and the pool then drops it ([`Self::has_broken`]).
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), ConnectionError> {
+        if conn.client.is_closed() {
+            return Err(ConnectionError("the connection to PostgreSQL has closed".to_owned()));
+        }
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        conn.client.is_closed()
     }
 }
 
@@ -48,6 +145,9 @@ impl Drop for Pool {
     }
 }
 
+/// How many connections the pool keeps.
+const POOL_SIZE: u32 = 8;
+
 /// The advisory lock every ledger writer holds for the length of its transaction.
 const WRITER_LOCK: i64 = 0x6f6e_6562_7564_6765; // "onebudge"
 
@@ -62,9 +162,9 @@ pub(crate) fn open(url: &str) -> Result<Pool, StoreError> {
         .map_err(|e| StoreError::Connect { url: describe(url), message: error_chain(&e) })?;
     probe.simple_query("SELECT 1").map_err(StoreError::from)?;
     drop(probe);
-    let manager = PostgresConnectionManager::new(config, NoTls);
+    let manager = Manager { config };
     r2d2::Pool::builder()
-        .max_size(8)
+        .max_size(POOL_SIZE)
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
         .map(|pool| Pool(Some(pool)))
@@ -110,35 +210,58 @@ pub(crate) fn describe(url: &str) -> String {
     )
 }
 
+/// A connection from the pool with `begin` run on it.
+///
+/// The pool hands out a connection without asking the server first (see
+/// [`Manager::is_valid`]), so one the server has closed since (a restart, a failover) is
+/// found here, by `BEGIN`. Nothing has run on it, so it is dropped (the pool discards a
+/// closed connection) and the next one tried, as many times as the pool has connections.
+fn begun(pool: &Pool, begin: &str) -> Result<PooledConnection, StoreError> {
+    let mut attempts = 0;
+    loop {
+        let mut conn = pool.connection()?;
+        match conn.client.batch_execute(begin) {
+            Ok(()) => return Ok(conn),
+            Err(error) => {
+                attempts += 1;
+                let closed = error.is_closed()
+                    || conn.client.is_closed()
+                    || error.code() == Some(&SqlState::ADMIN_SHUTDOWN);
+                if !closed || attempts > POOL_SIZE {
+                    return Err(error.into());
+                }
+                tracing::info!(
+                    error = %error_chain(&error),
+                    "a pooled connection had closed; taking another"
+                );
+            }
+        }
+    }
+}
+
 pub(crate) fn transaction<T, E: From<StoreError>>(
     pool: &Pool,
     write: bool,
     f: impl FnOnce(&mut dyn Conn) -> Result<T, E>,
 ) -> Result<T, E> {
-    let mut conn = pool.connection()?;
-    let client: &mut Client = &mut conn;
-    if write {
-        client
-            // READ COMMITTED explicitly: each statement then sees what committed before it,
-            // so after the lock is granted the batch is planned against the latest ledger,
-            // whatever default isolation the server or role sets.
-            .batch_execute(&format!(
-                "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITER_LOCK})"
-            ))
-            .map_err(StoreError::from)?;
+    let begin = if write {
+        // READ COMMITTED explicitly: each statement then sees what committed before it,
+        // so after the lock is granted the batch is planned against the latest ledger,
+        // whatever default isolation the server or role sets.
+        format!("BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITER_LOCK})")
     } else {
-        client
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .map_err(StoreError::from)?;
-    }
-    match f(client) {
-        Ok(value) => match client.batch_execute("COMMIT") {
+        "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_owned()
+    };
+    let mut conn = begun(pool, &begin)?;
+    let conn: &mut PgConnection = &mut conn;
+    match f(conn) {
+        Ok(value) => match conn.client.batch_execute("COMMIT") {
             Ok(()) => Ok(value),
             Err(error) => Err(StoreError::from(error).into()),
         },
         Err(error) => {
             // The first error is the one to report; a failed rollback only ends the session.
-            if let Err(rollback) = client.batch_execute("ROLLBACK") {
+            if let Err(rollback) = conn.client.batch_execute("ROLLBACK") {
                 tracing::warn!(error = %rollback, "rollback failed after an error");
             }
             Err(error)
@@ -193,15 +316,17 @@ impl Row for PgRow<'_> {
     }
 }
 
-impl Conn for Client {
+impl Conn for PgConnection {
     fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> Result<u64, StoreError> {
         let params: Vec<&(dyn ToSql + Sync)> =
             params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        Ok(Client::execute(self, sql, &params)?)
+        let statement = self.statement(sql)?;
+        let result = self.client.execute(&statement, &params);
+        forget_on(&mut self.statements, result)
     }
 
     fn execute_script(&mut self, sql: &str) -> Result<(), StoreError> {
-        Ok(self.batch_execute(sql)?)
+        Ok(self.client.batch_execute(sql)?)
     }
 
     fn query_each(
@@ -210,12 +335,10 @@ impl Conn for Client {
         params: &[Value<'_>],
         each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        use postgres::fallible_iterator::FallibleIterator;
-        let mut rows = self.query_raw(sql, params.iter().map(|v| v as &dyn ToSql))?;
-        while let Some(row) = rows.next()? {
-            each(&PgRow(&row))?;
-        }
-        Ok(())
+        let statement = self.statement(sql)?;
+        let result = self.client.query_raw(&statement, params.iter().map(|v| v as &dyn ToSql));
+        let rows = forget_on(&mut self.statements, result)?;
+        each_row(rows, each)
     }
 
     fn query_matching(
@@ -225,19 +348,18 @@ impl Conn for Client {
         values: Values<'_>,
         each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        use postgres::fallible_iterator::FallibleIterator;
         if values.is_empty() {
             return Ok(());
         }
-        let sql = format!("{prefix} = ANY($1) {suffix}");
-        let mut rows = match values {
-            Values::Text(texts) => self.query_raw(&sql, [&texts as &(dyn ToSql + Sync)])?,
-            Values::Int(ints) => self.query_raw(&sql, [&ints as &(dyn ToSql + Sync)])?,
+        let statement = self.statement(&format!("{prefix} = ANY($1) {suffix}"))?;
+        let result = match values {
+            Values::Text(texts) => {
+                self.client.query_raw(&statement, [&texts as &(dyn ToSql + Sync)])
+            }
+            Values::Int(ints) => self.client.query_raw(&statement, [&ints as &(dyn ToSql + Sync)]),
         };
-        while let Some(row) = rows.next()? {
-            each(&PgRow(&row))?;
-        }
-        Ok(())
+        let rows = forget_on(&mut self.statements, result)?;
+        each_row(rows, each)
     }
 
     fn write_balances(&mut self, rows: &[BalanceWrite]) -> Result<(), StoreError> {
@@ -248,20 +370,21 @@ impl Conn for Client {
         let streams: Vec<i64> = rows.iter().map(|r| r.stream_id).collect();
         let balances: Vec<i64> = rows.iter().map(|r| r.balance_pence).collect();
         let dates: Vec<NaiveDate> = rows.iter().map(|r| r.latest_effective_date).collect();
-        Client::execute(
-            self,
+        let statement = self.statement(
             "INSERT INTO balances (account_id, stream_id, balance_pence, latest_effective_date) \
              SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::DATE[]) \
              ON CONFLICT (account_id, stream_id) DO UPDATE SET balance_pence = excluded.balance_pence, \
              latest_effective_date = excluded.latest_effective_date",
-            &[&accounts, &streams, &balances, &dates],
         )?;
+        let result = self.client.execute(&statement, &[&accounts, &streams, &balances, &dates]);
+        forget_on(&mut self.statements, result)?;
         Ok(())
     }
 
     fn insert_transfers(&mut self, rows: &[TransferRow<'_>]) -> Result<(), StoreError> {
-        let sink =
-            self.copy_in(&format!("COPY transfers ({TRANSFER_COLUMNS}) FROM STDIN BINARY"))?;
+        let sink = self
+            .client
+            .copy_in(&format!("COPY transfers ({TRANSFER_COLUMNS}) FROM STDIN BINARY"))?;
         let types = [
             Type::INT8,
             Type::TEXT,
@@ -293,5 +416,113 @@ impl Conn for Client {
         }
         writer.finish()?;
         Ok(())
+    }
+}
+
+/// Hand each row of a streamed query to `each`.
+fn each_row(
+    mut rows: postgres::RowIter<'_>,
+    each: &mut dyn FnMut(&dyn Row) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    use postgres::fallible_iterator::FallibleIterator;
+    while let Some(row) = rows.next()? {
+        each(&PgRow(&row))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestDatabase;
+    use crate::{Backend, Store};
+
+    /// A connection prepares a statement the first time it runs it and runs it by name
+    /// after that; a schema change that leaves a prepared statement stale fails it at
+    /// most once per connection, and the next run prepares it again.
+    #[test]
+    fn statements_are_prepared_once_per_connection_and_again_after_a_schema_change() {
+        let Some(db) = TestDatabase::postgres("statements_are_prepared_once_per_connection") else {
+            return;
+        };
+        let store = Store::open(&db.url).unwrap();
+        let Backend::Postgres(pool) = &store.backend else { panic!("a PostgreSQL store") };
+        let counts = super::transaction(pool, false, |conn| {
+            let prepared = "SELECT count(*) FROM pg_prepared_statements";
+            let query = "SELECT code, name FROM funding_streams ORDER BY code";
+            let before = conn.query_int(prepared, &[])?;
+            conn.query_each(query, &[], &mut |_| Ok(()))?;
+            let after_first = conn.query_int(prepared, &[])?;
+            conn.query_each(query, &[], &mut |_| Ok(()))?;
+            let after_second = conn.query_int(prepared, &[])?;
+            Ok::<_, crate::StoreError>((before, after_first, after_second))
+        })
+        .unwrap();
+        let (before, after_first, after_second) = counts;
+        assert_eq!(after_first, before.map(|n| n + 1), "the query was prepared by name");
+        assert_eq!(after_second, after_first, "and run again without preparing it again");
+
+        store.streams().unwrap();
+        // Change a column's type under the running store: its cached SELECT of the
+        // column no longer describes the table ("cached plan must not change result type").
+        let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+        admin
+            .batch_execute("ALTER TABLE funding_streams ALTER COLUMN name TYPE VARCHAR(500)")
+            .unwrap();
+        let failures = (0..20).filter(|_| store.streams().is_err()).count();
+        assert!(failures <= 8, "{failures} reads failed: more than the pool's 8 connections");
+        store.streams().unwrap();
+    }
+
+    /// The server ends every connection the store holds (as a restart or a failover
+    /// does): the next reads take new connections and succeed, rather than failing once
+    /// for each closed connection in the pool.
+    #[test]
+    fn connections_the_server_has_closed_are_replaced_without_failing_a_request() {
+        let Some(db) = TestDatabase::postgres("connections_the_server_has_closed_are_replaced")
+        else {
+            return;
+        };
+        let store = Store::open(&db.url).unwrap();
+        // Open several of the pool's connections at once, so several are idle in it.
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..20 {
+                        store.streams().unwrap();
+                    }
+                });
+            }
+        });
+        let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+        let ended = admin
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0);
+        assert!(ended >= 1, "the store held connections");
+        // pg_terminate_backend only signals; wait until the backends have gone, so the
+        // pool holds only connections the server has already closed.
+        for _ in 0..500 {
+            let left = admin
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity \
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                    &[],
+                )
+                .unwrap()
+                .get::<_, i64>(0);
+            if left == 0 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        for read in 0..10 {
+            if let Err(error) = store.streams() {
+                panic!("read {read} after the server closed the connections failed: {error}");
+            }
+        }
     }
 }
