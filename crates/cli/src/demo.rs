@@ -375,6 +375,8 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
     let budget_transfers =
         crate::demo_budgets::build(store, &scheme, &crate::demo_budgets::chosen(&place), seed)?;
     progress.inc(1);
+    // After a bulk load the planner's statistics are those of near-empty tables.
+    store.refresh_statistics(true)?;
     progress.finish_and_clear();
     Ok(format!(
         "built {} in {} in {:.1} s: {} residents, {} adults receiving care ({} with a personal budget, {} of them integrated from April 2025), {} organisations, {} accounts, {} transfers over April 2024 to March 2026",

@@ -555,6 +555,14 @@ fn serve(
     listen: SocketAddr,
     guide: Option<fn(&str) -> String>,
 ) -> anyhow::Result<()> {
+    // Statistics only guide the planner; a server that cannot refresh them still serves.
+    match store.refresh_statistics(false) {
+        Ok(tables) if !tables.is_empty() => {
+            tracing::info!(tables = %tables.join(", "), "analyzed tables that had no statistics")
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "could not refresh the planner's statistics"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

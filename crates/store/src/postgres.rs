@@ -210,6 +210,27 @@ pub(crate) fn describe(url: &str) -> String {
     )
 }
 
+/// `ANALYZE` the tables of the current schema that hold data but have never been
+/// analyzed (`reltuples` is -1 until they are), or every table when `all` is set; see
+/// [`crate::Store::refresh_statistics`]. Run outside a transaction block, each `ANALYZE`
+/// committing on its own.
+pub(crate) fn analyze(pool: &Pool, all: bool) -> Result<Vec<String>, StoreError> {
+    let mut conn = pool.connection()?;
+    let rows = conn.client.query(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind = 'r' \
+         AND ($1 OR (c.reltuples < 0 AND pg_relation_size(c.oid) > 0)) ORDER BY c.relname",
+        &[&all],
+    )?;
+    let mut analyzed = Vec::with_capacity(rows.len());
+    for row in rows {
+        let table: String = row.try_get(0)?;
+        conn.client.batch_execute(&format!("ANALYZE \"{}\"", table.replace('"', "\"\"")))?;
+        analyzed.push(table);
+    }
+    Ok(analyzed)
+}
+
 /// A connection from the pool with `begin` run on it.
 ///
 /// The pool hands out a connection without asking the server first (see
@@ -524,5 +545,40 @@ mod tests {
                 panic!("read {read} after the server closed the connections failed: {error}");
             }
         }
+    }
+
+    /// A small table autovacuum never reaches gets statistics from
+    /// `refresh_statistics`, and a table already analyzed is left alone.
+    #[test]
+    fn tables_never_analyzed_are_given_statistics() {
+        let Some(db) = TestDatabase::postgres("tables_never_analyzed_are_given_statistics") else {
+            return;
+        };
+        let store = Store::open(&db.url).unwrap();
+        let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+        admin
+            .batch_execute(
+                "INSERT INTO funding_streams (code, name, owner_organisation, charging_basis, opened_at) \
+                 VALUES ('A', 'a', 'X', 'means_tested', 'now'), ('B', 'b', 'X', 'means_tested', 'now'), \
+                 ('C', 'c', 'X', 'means_tested', 'now')",
+            )
+            .unwrap();
+        let estimate = |admin: &mut postgres::Client| {
+            admin
+                .query_one("SELECT reltuples FROM pg_class WHERE relname = 'funding_streams'", &[])
+                .unwrap()
+                .get::<_, f32>(0)
+        };
+        assert!(estimate(&mut admin) < 0.0, "not analyzed yet");
+        let analyzed = store.refresh_statistics(false).unwrap();
+        assert!(analyzed.contains(&"funding_streams".to_owned()), "{analyzed:?}");
+        assert!(
+            !analyzed.contains(&"transfers".to_owned()),
+            "an empty table is left: {analyzed:?}"
+        );
+        assert_eq!(estimate(&mut admin), 3.0);
+        // Analyzed once, it is not analyzed again at the next start.
+        assert!(!store.refresh_statistics(false).unwrap().contains(&"funding_streams".to_owned()));
+        assert!(store.refresh_statistics(true).unwrap().contains(&"transfers".to_owned()));
     }
 }
