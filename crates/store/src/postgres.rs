@@ -113,8 +113,8 @@ impl r2d2::ManageConnection for Manager {
     /// Run as a connection is taken from the pool. It asks the client whether its
     /// connection has closed (the server shut it, or it broke) rather than sending the
     /// server an empty query: that round trip cost every transaction a fifth or more of
-    /// its time on loopback. A connection that breaks unnoticed fails the one statement
-    /// that finds out, and the pool then drops it ([`Self::has_broken`]).
+    /// its time on loopback. A connection closed without the client noticing yet is
+    /// found by the transaction's `BEGIN` and replaced there ([`begun`]).
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), ConnectionError> {
         if conn.client.is_closed() {
             return Err(ConnectionError("the connection to PostgreSQL has closed".to_owned()));
@@ -249,6 +249,14 @@ fn begun(pool: &Pool, begin: &str) -> Result<PooledConnection, StoreError> {
                     || conn.client.is_closed()
                     || error.code() == Some(&SqlState::ADMIN_SHUTDOWN);
                 if !closed || attempts > POOL_SIZE {
+                    // The writers' `BEGIN` is two statements: if the lock wait failed
+                    // (a statement timeout, say), a transaction is open on the
+                    // connection and must not go back to the pool that way.
+                    if !conn.client.is_closed()
+                        && let Err(rollback) = conn.client.batch_execute("ROLLBACK")
+                    {
+                        tracing::warn!(error = %rollback, "rollback failed after BEGIN failed");
+                    }
                     return Err(error.into());
                 }
                 tracing::info!(
@@ -580,5 +588,30 @@ mod tests {
         // Analyzed once, it is not analyzed again at the next start.
         assert!(!store.refresh_statistics(false).unwrap().contains(&"funding_streams".to_owned()));
         assert!(store.refresh_statistics(true).unwrap().contains(&"transfers".to_owned()));
+    }
+
+    /// A writer that gives up waiting for the writers' lock (here `lock_timeout`) has
+    /// an open, failed transaction on its connection; it is rolled back before the
+    /// connection goes back to the pool, so every later transaction on it works.
+    #[test]
+    fn a_writer_that_gives_up_waiting_for_the_lock_leaves_its_connection_usable() {
+        let Some(db) = TestDatabase::postgres("a_writer_that_gives_up_waiting_for_the_lock") else {
+            return;
+        };
+        let separator = if db.url.contains('?') { '&' } else { '?' };
+        let url = format!("{}{separator}options=-c%20lock_timeout%3D200", db.url);
+        let store = Store::open(&url).unwrap();
+        let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+        admin.query_one("SELECT pg_advisory_lock($1)", &[&super::WRITER_LOCK]).unwrap();
+        let refused = store.write(|_| Ok::<_, crate::StoreError>(()));
+        assert!(refused.is_err(), "the lock is held elsewhere, so the write gives up");
+        admin.query_one("SELECT pg_advisory_unlock($1)", &[&super::WRITER_LOCK]).unwrap();
+        // Enough transactions to take every connection in the pool more than once.
+        for _ in 0..20 {
+            store
+                .write(|conn| conn.query_int("SELECT CAST(1 AS BIGINT)", &[]).map(|_| ()))
+                .unwrap();
+            store.streams().unwrap();
+        }
     }
 }
