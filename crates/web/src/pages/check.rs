@@ -11,7 +11,7 @@
 use axum::extract::Form;
 use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::assessment::{
@@ -20,6 +20,7 @@ use onebudget_core::assessment::{
 };
 use onebudget_core::field::FieldError;
 use onebudget_core::policy::{Nation, PolicyError, Source};
+use onebudget_core::pool::FinancialYear;
 use serde::Deserialize;
 
 use crate::assessment::assess_case;
@@ -135,6 +136,27 @@ fn years() -> &'static [Year] {
             });
         }
         years
+    })
+}
+
+/// When the financial year holding `today` is newer than the newest year the policy in
+/// use covers, a notice saying so: otherwise the page would quietly estimate with last
+/// year's figures for someone asking about now. Once the year's figures are added (a
+/// release, or a council's `--policy-dir`), the notice goes.
+fn year_notice(today: NaiveDate) -> Option<Markup> {
+    let newest = years().first()?;
+    let newest_year = NaiveDate::parse_from_str(&newest.date, "%Y-%m-%d")
+        .ok()
+        .and_then(FinancialYear::containing)?;
+    let this_year = FinancialYear::containing(today)?;
+    (this_year > newest_year).then(|| {
+        html! {
+            p.inset #year-notice {
+                "The newest figures in this calculator are for " (newest.text) ". "
+                "The figures for " (this_year.label()) ", the year we are in now, have not been added yet. "
+                "Benefits and allowances usually go up each April, so what you would pay now may differ from an estimate made with the " (newest_year.label()) " figures."
+            }
+        }
     })
 }
 
@@ -600,6 +622,7 @@ fn render(form: &CheckForm, errors: &FieldErrors, estimate: Option<&Explanation>
         html! {
             (error_summary(errors))
             h1 { (TITLE) }
+            @if let Some(notice) = year_notice(chrono::Utc::now().date_naive()) { (notice) }
             @if let Some(explanation) = estimate {
                 (render_estimate(form, explanation))
                 h2 #your-answers { "Change your answers" }
@@ -861,6 +884,25 @@ mod tests {
             ]
         );
         assert_eq!(latest_year(), "2025-26");
+    }
+
+    #[test]
+    fn the_page_says_when_the_year_we_are_in_has_no_figures_yet() {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+        // The built-in files end with 2025/26.
+        assert!(year_notice(day("2025-06-01")).is_none());
+        assert!(year_notice(day("2026-03-31")).is_none());
+        let notice = year_notice(day("2026-04-01")).unwrap().into_string();
+        assert!(
+            notice.contains(
+                "newest figures in this calculator are for 2025/26 (April 2025 to March 2026)"
+            ) && notice.contains(
+                "The figures for 2026/27, the year we are in now, have not been added yet"
+            ),
+            "{notice}"
+        );
+        let later = year_notice(day("2027-12-01")).unwrap().into_string();
+        assert!(later.contains("The figures for 2027/28"), "{later}");
     }
 
     fn valid_form() -> CheckForm {
