@@ -302,7 +302,7 @@ impl PolicyFile {
             let parameter =
                 Parameter { name: name.clone(), description: raw.description, unit, values };
             check_covered(file, &parameter, covers)?;
-            check_not_carried_forward(file, &parameter, covers)?;
+            check_not_carried_forward(file, &parameter, covers, !spec.required)?;
             parameters.insert(name, parameter);
         }
         if let Some(missing) =
@@ -363,12 +363,13 @@ fn check_covered(
 fn check_not_carried_forward(
     file: &str,
     parameter: &Parameter,
-    (first, last): (NaiveDate, NaiveDate),
+    (_, last): (NaiveDate, NaiveDate),
+    may_be_unknown: bool,
 ) -> Result<(), PolicyError> {
+    // The years before the last need not be covered: their dated values are the evidence
+    // that the figure changes every year.
     let Some(last_year) = FinancialYear::containing(last) else { return Ok(()) };
-    let Some(year_before) = last_year.previous().filter(|y| y.first_day() > first) else {
-        return Ok(());
-    };
+    let Some(year_before) = last_year.previous() else { return Ok(()) };
     let Some(two_before) = year_before.previous() else { return Ok(()) };
     let has_value_in = |year: FinancialYear| parameter.values.iter().any(|v| year.contains(v.from));
     if has_value_in(two_before) && has_value_in(year_before) && !has_value_in(last_year) {
@@ -379,8 +380,8 @@ fn check_not_carried_forward(
                 "has a value dated in each of {two_before} and {year_before} but none \
                  dated in {last_year}, the last year the file covers, so the {year_before} \
                  figure would carry forward unchecked; enter the {last_year} figure with its \
-                 reference (the same amount again if it did not change, or `value: unknown` \
-                 if it has not been found)"
+                 reference (the same amount again if it did not change{})",
+                if may_be_unknown { ", or `value: unknown` if it has not been found" } else { "" }
             ),
         ));
     }

@@ -173,6 +173,12 @@ fn a_figure_uprated_every_year_may_not_carry_forward_into_the_last_year_covered(
             && error.contains("none dated in 2024/25"),
         "{error}"
     );
+    // A file that covers only the last two of those years is checked the same way.
+    let two_years = three_years_with_nursing(uprated).replace(
+        "covers: {from: 2022-04-01, to: 2025-03-31}",
+        "covers: {from: 2023-04-01, to: 2025-03-31}",
+    );
+    assert!(refuse(&two_years).contains("none dated in 2024/25"), "{}", refuse(&two_years));
     // The same amount entered again, with the reference that says it did not change, is
     // accepted; so is a figure that changed only once in the years before.
     let recited = format!(
