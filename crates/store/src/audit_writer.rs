@@ -45,24 +45,30 @@ impl AuditConnection {
         if entries.is_empty() {
             return Ok(());
         }
-        let held = match self.held.take() {
-            Some(held) => held,
-            None => match &self.store.backend {
-                Backend::Sqlite(pool) => {
-                    Held::Sqlite(pool.get().map_err(|e| StoreError::Pool(e.to_string()))?)
-                }
-                Backend::Postgres(pool) => Held::Postgres(Box::new(pool.connection()?)),
-            },
-        };
-        let (held, result) = match held {
-            Held::Sqlite(mut conn) => {
+        let held = self.held.take();
+        let (held, result) = match &self.store.backend {
+            Backend::Sqlite(pool) => {
+                let mut conn = match held {
+                    Some(Held::Sqlite(conn)) => conn,
+                    _ => pool.get().map_err(|e| StoreError::Pool(e.to_string()))?,
+                };
                 let result = append_in(&mut *conn, "BEGIN IMMEDIATE", entries);
                 (Held::Sqlite(conn), result)
             }
-            Held::Postgres(mut conn) => {
-                let result =
-                    append_in(&mut **conn, "BEGIN ISOLATION LEVEL READ COMMITTED", entries);
-                (Held::Postgres(conn), result)
+            Backend::Postgres(pool) => {
+                let held = match held {
+                    Some(Held::Postgres(conn)) => Some(*conn),
+                    _ => None,
+                };
+                // `begun` replaces the held connection, or a pooled one, that the server
+                // has closed (a restart), so one restart fails no audit commit.
+                let mut conn =
+                    crate::postgres::begun(pool, "BEGIN ISOLATION LEVEL READ COMMITTED", held)?;
+                let result = insert_audit(&mut *conn, entries).and_then(|()| conn.commit());
+                if result.is_err() {
+                    conn.roll_back();
+                }
+                (Held::Postgres(Box::new(conn)), result)
             }
         };
         // After a failure the connection goes back to the pool (which discards a broken
@@ -74,7 +80,7 @@ impl AuditConnection {
     }
 }
 
-/// `begin`, insert the rows, commit; roll back if anything failed.
+/// `begin`, insert the rows, commit; roll back if anything failed (SQLite).
 fn append_in(conn: &mut dyn Conn, begin: &str, entries: &[AuditEntry]) -> Result<(), StoreError> {
     conn.execute_script(begin)?;
     match insert_audit(conn, entries).and_then(|()| conn.execute_script("COMMIT")) {

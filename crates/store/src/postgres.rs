@@ -43,6 +43,10 @@ impl Pool {
 pub(crate) struct PgConnection {
     client: Client,
     statements: HashMap<String, Statement>,
+    /// A transaction is open: set by `BEGIN` in [`begun`], cleared when it commits or
+    /// rolls back. A connection given back with it set (the code that held it panicked)
+    /// is discarded by the pool ([`Manager::has_broken`]), never handed out mid-transaction.
+    in_transaction: bool,
 }
 
 /// How many statements a connection keeps prepared. The store's SQL is fixed text, but
@@ -51,6 +55,23 @@ pub(crate) struct PgConnection {
 const MAX_STATEMENTS: usize = 256;
 
 impl PgConnection {
+    /// Commit the open transaction. Whatever the result, the server has ended it (a
+    /// failed `COMMIT` rolls back; a broken connection is discarded).
+    pub(crate) fn commit(&mut self) -> Result<(), StoreError> {
+        let result = self.client.batch_execute("COMMIT");
+        self.in_transaction = false;
+        Ok(result?)
+    }
+
+    /// Roll back the open transaction, after an error; a failure is logged, and the
+    /// connection, still marked as in a transaction, is then discarded by the pool.
+    pub(crate) fn roll_back(&mut self) {
+        match self.client.batch_execute("ROLLBACK") {
+            Ok(()) => self.in_transaction = false,
+            Err(error) => tracing::warn!(error = %error, "rollback failed after an error"),
+        }
+    }
+
     /// The prepared statement for `sql`, preparing it on first use.
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
         if let Some(statement) = self.statements.get(sql) {
@@ -107,7 +128,7 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> Result<PgConnection, ConnectionError> {
         let client = self.config.connect(NoTls).map_err(|e| ConnectionError(error_chain(&e)))?;
-        Ok(PgConnection { client, statements: HashMap::new() })
+        Ok(PgConnection { client, statements: HashMap::new(), in_transaction: false })
     }
 
     /// Run as a connection is taken from the pool. It asks the client whether its
@@ -123,7 +144,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
-        conn.client.is_closed()
+        conn.client.is_closed() || conn.in_transaction
     }
 }
 
@@ -211,60 +232,79 @@ pub(crate) fn describe(url: &str) -> String {
 }
 
 /// `ANALYZE` the tables of the current schema that hold data but have never been
-/// analyzed (`reltuples` is -1 until they are), or every table when `all` is set; see
-/// [`crate::Store::refresh_statistics`]. Run outside a transaction block, each `ANALYZE`
-/// committing on its own.
+/// analyzed, or every table when `all` is set; see [`crate::Store::refresh_statistics`].
+/// Only tables this role may analyze (its own) are chosen, and each waits at most five
+/// seconds for its lock (a `VACUUM` or a schema change holding the table), so a server
+/// is not held from starting.
 pub(crate) fn analyze(pool: &Pool, all: bool) -> Result<Vec<String>, StoreError> {
     let mut conn = pool.connection()?;
+    // Never analyzed: `reltuples` is -1 from PostgreSQL 14; on 13 the statistics views
+    // are the only sign (an index build also sets `reltuples`, without statistics).
     let rows = conn.client.query(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_stat_user_tables t ON t.relid = c.oid \
          WHERE n.nspname = current_schema() AND c.relkind = 'r' \
-         AND ($1 OR (c.reltuples < 0 AND pg_relation_size(c.oid) > 0)) ORDER BY c.relname",
+         AND pg_has_role(c.relowner, 'USAGE') \
+         AND ($1 OR (pg_relation_size(c.oid) > 0 AND (c.reltuples < 0 \
+              OR (t.last_analyze IS NULL AND t.last_autoanalyze IS NULL)))) \
+         ORDER BY c.relname",
         &[&all],
     )?;
     let mut analyzed = Vec::with_capacity(rows.len());
     for row in rows {
         let table: String = row.try_get(0)?;
-        conn.client.batch_execute(&format!("ANALYZE \"{}\"", table.replace('"', "\"\"")))?;
+        let quoted = table.replace('"', "\"\"");
+        if let Err(error) = conn.client.batch_execute(&format!(
+            "BEGIN; SET LOCAL lock_timeout = '5s'; ANALYZE \"{quoted}\"; COMMIT"
+        )) {
+            if !conn.client.is_closed() {
+                let _ = conn.client.batch_execute("ROLLBACK");
+            }
+            return Err(error.into());
+        }
         analyzed.push(table);
     }
     Ok(analyzed)
 }
 
-/// A connection from the pool with `begin` run on it.
+/// A connection with `begin` run on it: `held` (a connection kept by its user, as the
+/// audit writer keeps one) if it still works, else one from the pool.
 ///
 /// The pool hands out a connection without asking the server first (see
 /// [`Manager::is_valid`]), so one the server has closed since (a restart, a failover) is
 /// found here, by `BEGIN`. Nothing has run on it, so it is dropped (the pool discards a
 /// closed connection) and the next one tried, as many times as the pool has connections.
-fn begun(pool: &Pool, begin: &str) -> Result<PooledConnection, StoreError> {
+pub(crate) fn begun(
+    pool: &Pool,
+    begin: &str,
+    held: Option<PooledConnection>,
+) -> Result<PooledConnection, StoreError> {
+    let mut next = held;
     let mut attempts = 0;
     loop {
-        let mut conn = pool.connection()?;
-        match conn.client.batch_execute(begin) {
-            Ok(()) => return Ok(conn),
-            Err(error) => {
-                attempts += 1;
-                let closed = error.is_closed()
-                    || conn.client.is_closed()
-                    || error.code() == Some(&SqlState::ADMIN_SHUTDOWN);
-                if !closed || attempts > POOL_SIZE {
-                    // The writers' `BEGIN` is two statements: if the lock wait failed
-                    // (a statement timeout, say), a transaction is open on the
-                    // connection and must not go back to the pool that way.
-                    if !conn.client.is_closed()
-                        && let Err(rollback) = conn.client.batch_execute("ROLLBACK")
-                    {
-                        tracing::warn!(error = %rollback, "rollback failed after BEGIN failed");
-                    }
-                    return Err(error.into());
-                }
-                tracing::info!(
-                    error = %error_chain(&error),
-                    "a pooled connection had closed; taking another"
-                );
+        let mut conn = match next.take() {
+            Some(conn) => conn,
+            None => pool.connection()?,
+        };
+        conn.in_transaction = true;
+        let Err(error) = conn.client.batch_execute(begin) else { return Ok(conn) };
+        attempts += 1;
+        let closed = error.is_closed()
+            || conn.client.is_closed()
+            || error.code() == Some(&SqlState::ADMIN_SHUTDOWN);
+        if !closed || attempts > POOL_SIZE {
+            // The writers' `BEGIN` is two statements: if the lock wait failed (a
+            // statement timeout, say), a transaction is open on the connection and must
+            // not go back to the pool that way.
+            if !conn.client.is_closed() {
+                conn.roll_back();
             }
+            return Err(error.into());
         }
+        tracing::info!(
+            error = %error_chain(&error),
+            "a pooled connection had closed; taking another"
+        );
     }
 }
 
@@ -281,18 +321,16 @@ pub(crate) fn transaction<T, E: From<StoreError>>(
     } else {
         "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".to_owned()
     };
-    let mut conn = begun(pool, &begin)?;
+    let mut conn = begun(pool, &begin, None)?;
     let conn: &mut PgConnection = &mut conn;
     match f(conn) {
-        Ok(value) => match conn.client.batch_execute("COMMIT") {
+        Ok(value) => match conn.commit() {
             Ok(()) => Ok(value),
-            Err(error) => Err(StoreError::from(error).into()),
+            Err(error) => Err(error.into()),
         },
         Err(error) => {
             // The first error is the one to report; a failed rollback only ends the session.
-            if let Err(rollback) = conn.client.batch_execute("ROLLBACK") {
-                tracing::warn!(error = %rollback, "rollback failed after an error");
-            }
+            conn.roll_back();
             Err(error)
         }
     }
@@ -498,6 +536,7 @@ mod tests {
             .batch_execute("ALTER TABLE funding_streams ALTER COLUMN name TYPE VARCHAR(500)")
             .unwrap();
         let failures = (0..20).filter(|_| store.streams().is_err()).count();
+        assert!(failures >= 1, "the change left the cached statement stale");
         assert!(failures <= 8, "{failures} reads failed: more than the pool's 8 connections");
         store.streams().unwrap();
     }
@@ -577,7 +616,8 @@ mod tests {
                 .unwrap()
                 .get::<_, f32>(0)
         };
-        assert!(estimate(&mut admin) < 0.0, "not analyzed yet");
+        // -1 (never analyzed) from PostgreSQL 14, 0 before.
+        assert!(estimate(&mut admin) <= 0.0, "not analyzed yet");
         let analyzed = store.refresh_statistics(false).unwrap();
         assert!(analyzed.contains(&"funding_streams".to_owned()), "{analyzed:?}");
         assert!(
@@ -613,5 +653,38 @@ mod tests {
                 .unwrap();
             store.streams().unwrap();
         }
+    }
+
+    /// Code that panics inside a writer's transaction leaves it open on its connection,
+    /// with the writers' lock held; the pool discards that connection rather than handing
+    /// it to the next caller, whose `COMMIT` would otherwise commit the half-done work.
+    #[test]
+    fn a_connection_whose_transaction_was_left_open_is_not_reused() {
+        let Some(db) = TestDatabase::postgres("a_connection_whose_transaction_was_left_open")
+        else {
+            return;
+        };
+        let separator = if db.url.contains('?') { '&' } else { '?' };
+        let url = format!("{}{separator}options=-c%20lock_timeout%3D2000", db.url);
+        let store = Store::open(&url).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.write(|conn| -> Result<(), crate::StoreError> {
+                conn.execute(
+                    "INSERT INTO funding_streams (code, name, owner_organisation, charging_basis, opened_at) \
+                     VALUES ('HALF', 'half-done', 'X', 'means_tested', 'now')",
+                    &[],
+                )?;
+                panic!("a bug in a writer")
+            })
+        }));
+        assert!(panicked.is_err());
+        for _ in 0..20 {
+            store
+                .write(|conn| conn.query_int("SELECT CAST(1 AS BIGINT)", &[]).map(|_| ()))
+                .unwrap();
+            store.streams().unwrap();
+        }
+        // The panicked writer's row was never committed, by it or by whoever came next.
+        assert!(store.streams().unwrap().is_empty(), "the half-done write was committed");
     }
 }
