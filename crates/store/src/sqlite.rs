@@ -65,7 +65,19 @@ pub(crate) fn transaction<T, E: From<StoreError>>(
     let conn: &mut rusqlite::Connection = &mut conn;
     conn.execute_batch(if write { "BEGIN IMMEDIATE" } else { "BEGIN" })
         .map_err(StoreError::from)?;
-    match f(conn) {
+    // If `f` panics, roll back before the panic goes on: the connection goes back to the
+    // pool as it unwinds, and with the transaction open (a writer's holding SQLite's
+    // write lock) every later writer would wait on it, and whoever took it next would
+    // commit the half-done work.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            std::panic::resume_unwind(panic)
+        }
+    };
+    match outcome {
         Ok(value) => match conn.execute_batch("COMMIT") {
             Ok(()) => Ok(value),
             Err(error) => {
@@ -375,6 +387,32 @@ impl InsertShape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer that panics mid-transaction leaves nothing behind: later writers get the
+    /// write lock, and its half-done row is never committed.
+    #[test]
+    fn a_writer_that_panics_leaves_no_transaction_open() {
+        let db = crate::testing::TestDatabase::sqlite();
+        let store = crate::Store::open(&db.url).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.write(|conn| -> Result<(), StoreError> {
+                conn.execute(
+                    "INSERT INTO funding_streams (code, name, owner_organisation, charging_basis, opened_at) \
+                     VALUES ('HALF', 'half-done', 'X', 'means_tested', 'now')",
+                    &[],
+                )?;
+                panic!("a bug in a writer")
+            })
+        }));
+        assert!(panicked.is_err());
+        for _ in 0..20 {
+            store
+                .write(|conn| conn.query_int("SELECT CAST(1 AS BIGINT)", &[]).map(|_| ()))
+                .unwrap();
+            store.streams().unwrap();
+        }
+        assert!(store.streams().unwrap().is_empty(), "the half-done write was committed");
+    }
 
     #[test]
     fn the_columns_without_the_id_are_the_columns_after_it() {
