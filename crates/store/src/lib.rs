@@ -261,3 +261,53 @@ impl Store {
 fn now_utc() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::TestDatabase;
+    use crate::{Store, StoreError};
+
+    /// A writer that panics mid-transaction leaves nothing behind, on either backend: the
+    /// connection does not go back to the pool with the transaction open (SQLite rolls
+    /// back as the panic passes; PostgreSQL's pool discards the connection), so later
+    /// writers get the lock and nobody commits the half-done row.
+    fn a_writer_that_panics_leaves_nothing_behind(url: &str) {
+        let store = Store::open(url).unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.write(|conn| -> Result<(), StoreError> {
+                conn.execute(
+                    "INSERT INTO funding_streams (code, name, owner_organisation, charging_basis, opened_at) \
+                     VALUES ('HALF', 'half-done', 'X', 'means_tested', 'now')",
+                    &[],
+                )?;
+                panic!("a bug in a writer")
+            })
+        }));
+        assert!(panicked.is_err());
+        for _ in 0..20 {
+            store
+                .write(|conn| conn.query_int("SELECT CAST(1 AS BIGINT)", &[]).map(|_| ()))
+                .unwrap();
+            store.streams().unwrap();
+        }
+        assert!(store.streams().unwrap().is_empty(), "the half-done write was committed");
+    }
+
+    #[test]
+    fn a_writer_that_panics_leaves_nothing_behind_sqlite() {
+        a_writer_that_panics_leaves_nothing_behind(&TestDatabase::sqlite().url);
+    }
+
+    #[test]
+    fn a_writer_that_panics_leaves_nothing_behind_postgres() {
+        let Some(db) = TestDatabase::postgres("a_writer_that_panics_leaves_nothing_behind") else {
+            return;
+        };
+        // A lock left held would make the next writer fail after 2 s, not wait for ever.
+        let separator = if db.url.contains('?') { '&' } else { '?' };
+        a_writer_that_panics_leaves_nothing_behind(&format!(
+            "{}{separator}options=-c%20lock_timeout%3D2000",
+            db.url
+        ));
+    }
+}

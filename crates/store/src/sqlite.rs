@@ -388,32 +388,6 @@ impl InsertShape {
 mod tests {
     use super::*;
 
-    /// A writer that panics mid-transaction leaves nothing behind: later writers get the
-    /// write lock, and its half-done row is never committed.
-    #[test]
-    fn a_writer_that_panics_leaves_no_transaction_open() {
-        let db = crate::testing::TestDatabase::sqlite();
-        let store = crate::Store::open(&db.url).unwrap();
-        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            store.write(|conn| -> Result<(), StoreError> {
-                conn.execute(
-                    "INSERT INTO funding_streams (code, name, owner_organisation, charging_basis, opened_at) \
-                     VALUES ('HALF', 'half-done', 'X', 'means_tested', 'now')",
-                    &[],
-                )?;
-                panic!("a bug in a writer")
-            })
-        }));
-        assert!(panicked.is_err());
-        for _ in 0..20 {
-            store
-                .write(|conn| conn.query_int("SELECT CAST(1 AS BIGINT)", &[]).map(|_| ()))
-                .unwrap();
-            store.streams().unwrap();
-        }
-        assert!(store.streams().unwrap().is_empty(), "the half-done write was committed");
-    }
-
     #[test]
     fn the_columns_without_the_id_are_the_columns_after_it() {
         assert_eq!(TRANSFER_COLUMNS, format!("id, {TRANSFER_COLUMNS_BUT_ID}"));
