@@ -107,6 +107,7 @@ struct Year {
     value: String,
     text: String,
     date: String,
+    year: FinancialYear,
 }
 
 /// The financial years offered, newest first: every year whose middle some nation's
@@ -128,11 +129,13 @@ fn years() -> &'static [Year] {
             if !covers.iter().any(|(from, to)| *from <= middle && middle <= *to) {
                 continue;
             }
+            let Some(financial_year) = FinancialYear::containing(middle) else { continue };
             let next = (year + 1).rem_euclid(100);
             years.push(Year {
                 value: format!("{year}-{next:02}"),
-                text: format!("{year}/{next:02} (April {year} to March {})", year + 1),
+                text: format!("{} (April {year} to March {})", financial_year.label(), year + 1),
                 date: middle.to_string(),
+                year: financial_year,
             });
         }
         years
@@ -145,9 +148,7 @@ fn years() -> &'static [Year] {
 /// release, or a council's `--policy-dir`), the notice goes.
 fn year_notice(today: NaiveDate) -> Option<Markup> {
     let newest = years().first()?;
-    let newest_year = NaiveDate::parse_from_str(&newest.date, "%Y-%m-%d")
-        .ok()
-        .and_then(FinancialYear::containing)?;
+    let newest_year = newest.year;
     let this_year = FinancialYear::containing(today)?;
     (this_year > newest_year).then(|| {
         html! {
