@@ -393,6 +393,9 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
     ))
 }
 
+/// The demo council's name, which its pages carry in their header.
+pub const COUNCIL_NAME: &str = onebudget_sim::place::COUNCIL_NAME;
+
 fn organisation_kind(kind: OrganisationKind) -> &'static str {
     match kind {
         OrganisationKind::Icb => "integrated_care_board",

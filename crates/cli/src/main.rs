@@ -161,6 +161,10 @@ struct WebArgs {
     /// How long, in minutes, failed sign-ins count towards throttling.
     #[arg(long, env = "ONEBUDGET_THROTTLE_MINUTES", default_value_t = 15)]
     throttle_minutes: i64,
+    /// The organisation running the service, named in every page's header and title, e.g.
+    /// "Ashby Vale Metropolitan Borough Council" (the demo names its council).
+    #[arg(long, env = "ONEBUDGET_ORGANISATION_NAME")]
+    organisation_name: Option<String>,
 }
 
 impl WebArgs {
@@ -169,6 +173,7 @@ impl WebArgs {
             secure_cookies: self.secure_cookies,
             throttle_failures: self.throttle_failures.max(1),
             throttle_minutes: self.throttle_minutes.max(1),
+            organisation_name: self.organisation_name.clone(),
         }
     }
 }
@@ -422,7 +427,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let summary = demo::build(&store, seed)?;
             println!("{summary}");
             if !no_serve {
-                serve(store, web.settings(), listen, Some(demo::guide))?;
+                let mut settings = web.settings();
+                if settings.organisation_name.is_none() {
+                    settings.organisation_name = Some(demo::COUNCIL_NAME.to_owned());
+                }
+                serve(store, settings, listen, Some(demo::guide))?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -18,6 +18,9 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
+/// The council of the synthetic borough, which runs the demo's service.
+pub const COUNCIL_NAME: &str = "Ashby Vale Metropolitan Borough Council";
+
 /// The date people's ages are reckoned on: the start of the 2026-27 financial year. Every
 /// synthetic person is an adult (18 or over) on this date.
 pub const AGES_ON: NaiveDate = match NaiveDate::from_ymd_opt(2026, 4, 1) {
@@ -340,11 +343,7 @@ fn organisations() -> (Vec<Organisation>, Providers) {
     let mut organisations = vec![
         // An ICB covers several boroughs, so is named for a wider area.
         organisation("ICB", "NHS Ashby and Calder Integrated Care Board", OrganisationKind::Icb),
-        organisation(
-            "COUNCIL",
-            "Ashby Vale Metropolitan Borough Council",
-            OrganisationKind::Council,
-        ),
+        organisation("COUNCIL", COUNCIL_NAME, OrganisationKind::Council),
         // A metropolitan borough is its own housing authority; many run their homes and
         // adaptations through an arm's-length management organisation, which stands here
         // for the district council's housing role in two-tier areas.

@@ -28,6 +28,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::pages::status::{Viewer, ViewerSlot};
 use crate::state::AppState;
 
 /// The session cookie's name.
@@ -68,6 +69,8 @@ pub struct Caller {
     pub session_hash: Option<String>,
     /// A bearer token was sent but is unknown, revoked or expired.
     pub bad_token: bool,
+    /// The path asked for (for a page's navigation).
+    pub path: String,
 }
 
 /// Why a handler may not go on.
@@ -177,6 +180,7 @@ impl FromRequestParts<AppState> for Caller {
             csrf_token: None,
             session_hash: None,
             bad_token: false,
+            path: parts.uri.path().to_owned(),
         };
         let now = now_utc();
         let bearer = parts
@@ -220,6 +224,14 @@ impl FromRequestParts<AppState> for Caller {
             if let Some(session) = found
                 && let Some(principal) = principal_of(&session.user, None)
             {
+                if let Some(slot) = parts.extensions.get::<ViewerSlot>() {
+                    slot.set(Viewer {
+                        display_name: session.user.display_name.clone(),
+                        role: principal.role,
+                        csrf_token: session.csrf_token.clone(),
+                        path: caller.path.clone(),
+                    });
+                }
                 caller.principal = Some(principal);
                 caller.display_name = Some(session.user.display_name);
                 caller.via = Via::Session;

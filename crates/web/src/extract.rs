@@ -219,6 +219,42 @@ where
     }
 }
 
+/// A page's query string deserialized into `T`; one that cannot be read is the page's
+/// "problem with the web address" (400) page, not the API's JSON.
+#[derive(Debug, Clone)]
+pub struct PageQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PageQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = crate::pages::PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let QueryParams(value) = QueryParams::<T>::from_request_parts(parts, state).await?;
+        Ok(PageQuery(value))
+    }
+}
+
+/// A page's path parameters deserialized into `T`; one that cannot be read is the page's
+/// 400 page.
+#[derive(Debug, Clone)]
+pub struct PagePath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PagePath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = crate::pages::PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let PathParams(value) = PathParams::<T>::from_request_parts(parts, state).await?;
+        Ok(PagePath(value))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

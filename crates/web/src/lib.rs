@@ -82,7 +82,7 @@ pub fn routes() -> Vec<Route> {
         // Public: no sign-in, no person's data.
         route("/", &["GET"], get(pages::home::home)),
         route(check::PATH, &["GET", "POST"], get(check::show).post(check::submit)),
-        route(layout::STYLESHEET_PATH, &["GET"], get(layout::site_css)),
+        route(layout::STYLESHEET_PATH, &["GET"], get(layout::stylesheet)),
         route("/health", &["GET"], get(health::health)),
         route("/metrics", &["GET"], get(metrics::metrics)),
         route("/api/openapi.json", &["GET"], get(openapi::openapi_json)),
@@ -215,6 +215,10 @@ pub fn router(store: Store, settings: Settings) -> Router {
     for Route { path, handler, .. } in routes() {
         router = router.route(path, handler);
     }
+    pages::layout::Brand::set(pages::layout::Brand {
+        organisation: settings.organisation_name.clone(),
+        service: pages::layout::SERVICE_TITLE.to_owned(),
+    });
     let state = AppState::new(store, settings);
     router
         .fallback(no_route)
@@ -222,6 +226,7 @@ pub fn router(store: Store, settings: Settings) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(middleware::from_fn(csrf::refuse_cross_site))
         .layer(middleware::from_fn(no_store_for_api))
+        .layer(middleware::from_fn(pages::status::status_pages))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }

@@ -1,18 +1,29 @@
-//! The server-rendered HTML pages: public pages a member of the public can use without
-//! signing in, with no JavaScript and no cookies.
+//! The server-rendered HTML pages, built from the GOV.UK Design System's own components
+//! (`govuk-frontend`). No page uses JavaScript; public pages set no cookies.
 //!
-//! `layout` holds the chrome every page shares (the document head, skip link, header,
-//! footer, the stylesheet at `/assets/site.css`) and the response headers pages are sent
-//! with; `form` the accessible form widgets and the error summary (the GOV.UK Design System
-//! patterns); `home` is `GET /`; `check` is "Check what you might pay for care", which runs
-//! the same assessment as `POST /api/financial-assessments` (`crate::assessment`);
-//! `roles` each role's pages, `pools` the pooled budgets' monitoring and settlement, and
-//! `budgets` the integrated personal budgets' pages (practitioner, person and finance),
-//! and `funders` each funder's share of them.
+//! `layout` holds the chrome every page shares (the document head, skip link, generic
+//! header, service navigation, footer, the stylesheet at `/assets/onebudget.css`) and the
+//! response headers pages are sent with; `components` the Design System's components pages
+//! share (breadcrumbs, summary list, tag, banners, pagination, …); `form` the form
+//! controls and the error summary; `status` what a handler answers when it cannot show its
+//! page (`PageError`, rendered once for every route by the `status_pages` layer); `home`
+//! is `GET /`; `check` is "Check what you might pay for care", which runs the same
+//! assessment as `POST /api/financial-assessments` (`crate::assessment`); `session` sign-in
+//! and sign-out; `roles` each role's pages, `pools` the pooled budgets' monitoring and
+//! settlement, `budgets` the integrated personal budgets' pages (practitioner, person and
+//! finance), and `funders` each funder's share of them.
 //! HTML is written with maud, which escapes every value it interpolates.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::Markup;
+use onebudget_core::access::Principal;
+
+use crate::auth::Caller;
 
 pub mod budgets;
 pub mod check;
+pub mod components;
 pub mod form;
 pub mod funders;
 pub mod home;
@@ -20,21 +31,42 @@ pub mod layout;
 pub mod pools;
 pub mod roles;
 pub mod session;
+pub mod status;
+
+pub use status::PageError;
+
+/// What a page handler answers: the page, or why it cannot be shown.
+pub type PageResult = Result<Response, PageError>;
 
 /// The page for a path that does not exist.
-pub fn not_found() -> axum::response::Response {
-    use axum::response::IntoResponse;
-    layout::HtmlPage::private(
-        axum::http::StatusCode::NOT_FOUND,
-        layout::page(
-            "Page not found",
-            maud::html! {
-                h1 { "Page not found" }
-                p { "If you typed the web address, check it is correct." }
-                p { "If you pasted the web address, check you copied the entire address." }
-                p { a href="/" { "Go to the home page" } }
-            },
-        ),
-    )
-    .into_response()
+pub fn not_found() -> Response {
+    PageError::NotFound("There is no page at this address.".to_owned()).into_response()
+}
+
+/// A signed-in page: `main` (holding the page's one `<h1>`) in the chrome, sent with 200.
+pub fn render(caller: &Caller, principal: &Principal, title: &str, main: Markup) -> PageResult {
+    render_with(caller, principal, StatusCode::OK, title, None, main)
+}
+
+/// A signed-in page sent with `status` (a form shown again with its mistakes is a 422, and
+/// its title then starts "Error: ", as the Design System asks), with `before_main`
+/// (breadcrumbs or a back link) above the main content.
+pub fn render_with(
+    caller: &Caller,
+    principal: &Principal,
+    status: StatusCode,
+    title: &str,
+    before_main: Option<Markup>,
+    main: Markup,
+) -> PageResult {
+    let display_name = caller.display_name.as_deref().unwrap_or(&principal.username);
+    let who = layout::SignedIn {
+        display_name,
+        role: principal.role,
+        csrf_token: caller.csrf_token.as_deref().unwrap_or(""),
+        path: &caller.path,
+    };
+    let title = if status.is_client_error() { format!("Error: {title}") } else { title.to_owned() };
+    Ok(layout::HtmlPage::private(status, layout::document(&title, Some(&who), before_main, main))
+        .into_response())
 }

@@ -27,11 +27,19 @@ pub struct Settings {
     /// which sign-in is refused until the window has passed.
     pub throttle_failures: i64,
     pub throttle_minutes: i64,
+    /// The organisation running the service, named in every page's header and title
+    /// (e.g. "Ashby Vale Metropolitan Borough Council"); the product's name when `None`.
+    pub organisation_name: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { secure_cookies: false, throttle_failures: 5, throttle_minutes: 15 }
+        Settings {
+            secure_cookies: false,
+            throttle_failures: 5,
+            throttle_minutes: 15,
+            organisation_name: None,
+        }
     }
 }
 

@@ -324,19 +324,22 @@ mod super_test {
         assert_eq!(page.status, StatusCode::OK);
         assert!(!page.sets_cookie);
         let html = &page.html;
-        assert!(html.contains(r#"<html lang="en-GB">"#), "{html}");
-        assert!(html.contains("<h1>Check what you might pay for care</h1>"), "{html}");
+        assert!(html.contains(r#"<html class="govuk-template" lang="en-GB">"#), "{html}");
+        assert!(
+            html.contains(r#"<h1 class="govuk-heading-l">Check what you might pay for care</h1>"#),
+            "{html}"
+        );
         assert_eq!(html.matches("<h1").count(), 1, "one h1");
         assert!(html.contains(r#"<form method="post" action="/check-what-you-might-pay""#));
         assert!(html.to_lowercase().contains("estimate"));
         assert!(html.contains("NHS"), "says NHS-funded care is free");
-        assert!(html.contains(r#"<label class="label" for="age">"#), "{html}");
+        assert!(html.contains(r#"<label class="govuk-label" for="age">"#), "{html}");
         assert!(html.contains(r#"id="age" name="age""#), "{html}");
         assert!(html.contains(r#"inputmode="decimal""#));
         assert!(html.contains(r#"<option value="2025-26" selected>"#), "the latest year: {html}");
         assert!(html.contains(r##"href="#main-content""##), "a skip link");
         assert!(!html.contains("<script"), "no JavaScript");
-        let css = app.client.get(app.url("/assets/site.css")).send().await.expect("answered");
+        let css = app.client.get(app.url("/assets/onebudget.css")).send().await.expect("answered");
         assert_eq!(css.status(), StatusCode::OK);
         assert!(header(&css, CONTENT_TYPE).starts_with("text/css"));
         assert!(css.text().await.expect("CSS").contains(":focus"));
@@ -351,7 +354,7 @@ mod super_test {
         assert!(html.contains('£'), "{html}");
         assert!(html.contains("How we worked this out"), "{html}");
         assert!(html.contains("Adds £") || html.contains("Takes off £"), "effects in words");
-        assert!(html.contains(r#"<a href="https://"#), "a source link: {html}");
+        assert!(html.contains(r#"<a class="govuk-link" href="https://"#), "a source link: {html}");
         assert!(html.contains(r#"value="£20,000""#), "answers kept for changing");
         assert_eq!(html.matches("<h1").count(), 1, "one h1");
 

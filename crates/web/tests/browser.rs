@@ -619,7 +619,7 @@ mod checks {
         home_heading: &str,
     ) {
         s.goto("/sign-in").await;
-        assert_eq!(s.title().await, "Sign in – onebudget");
+        assert_eq!(s.title().await, "Sign in – Health and care budgets – onebudget");
         s.assert_no_axe_violations("the sign-in page").await;
         s.type_into("#username", username).await;
         s.press(Key::Tab).await;
@@ -717,8 +717,13 @@ mod checks {
 
     pub async fn admin_journey(s: &Session) {
         sign_in(s, "admin", "Administration").await;
-        follow(s, "header a[href='/home']", "Administration", "the administrator's home, again")
-            .await;
+        follow(
+            s,
+            ".govuk-service-navigation a[href='/home']",
+            "Administration",
+            "the administrator's home, again",
+        )
+        .await;
         sign_out(s, "admin").await;
     }
 
@@ -747,21 +752,24 @@ mod checks {
         s.type_into("#password", "not-the-password").await;
         s.mark_this_page().await;
         s.click("main form button[type=submit]").await;
-        s.wait_for_next_page(".error-summary").await;
-        let summary = s.client.find(Locator::Css(".error-summary")).await.expect("a summary");
+        s.wait_for_next_page(".govuk-error-summary").await;
+        let summary = s.client.find(Locator::Css(".govuk-error-summary")).await.expect("a summary");
         assert!(summary.text().await.expect("text").contains("not right"));
         s.assert_no_axe_violations("sign-in with a wrong password").await;
     }
 
     pub async fn home_page_has_no_axe_violations(s: &Session) {
         s.goto("/").await;
-        assert_eq!(s.title().await, "Home – onebudget");
+        assert_eq!(s.title().await, "Home – Health and care budgets – onebudget");
         s.assert_no_axe_violations("the home page (/)").await;
     }
 
     pub async fn empty_form_has_no_axe_violations(s: &Session) {
         s.goto(PAGE).await;
-        assert_eq!(s.title().await, "Check what you might pay for care – onebudget");
+        assert_eq!(
+            s.title().await,
+            "Check what you might pay for care – Health and care budgets – onebudget"
+        );
         s.assert_no_axe_violations("the empty form").await;
     }
 
@@ -772,11 +780,11 @@ mod checks {
         s.type_into("#age", "abc").await;
         s.mark_this_page().await;
         s.click("form button[type=submit]").await;
-        s.wait_for_next_page(".error-summary").await;
+        s.wait_for_next_page(".govuk-error-summary").await;
         assert!(s.title().await.starts_with("Error: "), "{}", s.title().await);
         let focused = s.focused().await.expect("something has focus");
         assert!(
-            focused.classes.contains("error-summary"),
+            focused.classes.contains("govuk-error-summary"),
             "the error summary takes focus, not {focused:?}"
         );
         s.assert_no_axe_violations("the form with an error summary").await;
@@ -1209,7 +1217,7 @@ mod checks {
     /// (each paid exactly what it agreed).
     async fn check_settlement_figures(s: &Session) {
         let (variance, shares) = expected_settlement();
-        let lead = s.client.find(Locator::Css("main p.lead")).await.expect("the summary");
+        let lead = s.client.find(Locator::Css("main p.govuk-body-l")).await.expect("the summary");
         let lead = lead.text().await.expect("its text");
         assert!(lead.contains(&variance_text(variance)), "the settlement's variance: {lead}");
         for (organisation, share) in shares {
@@ -1297,7 +1305,11 @@ mod checks {
             "the settlement confirmed by the council",
         )
         .await;
-        let done = s.client.find(Locator::Css("main [role='status']")).await.expect("a message");
+        let done = s
+            .client
+            .find(Locator::Css("main .govuk-notification-banner--success"))
+            .await
+            .expect("a message");
         let done = done.text().await.expect("its text");
         assert!(done.contains("Your confirmation has been recorded."), "{done}");
         let text = main_text(s).await;
@@ -1559,7 +1571,11 @@ mod checks {
     }
 
     async fn done_message(s: &Session) -> String {
-        let done = s.client.find(Locator::Css("main [role='status']")).await.expect("a message");
+        let done = s
+            .client
+            .find(Locator::Css("main .govuk-notification-banner--success"))
+            .await
+            .expect("a message");
         done.text().await.expect("its text")
     }
 
@@ -1594,7 +1610,7 @@ mod checks {
         // A form sent with no answers keeps nothing and says what is missing, by each field.
         s.mark_this_page().await;
         press_enter_on(s, "main form button[type=submit]").await;
-        s.wait_for_next_page(".error-summary").await;
+        s.wait_for_next_page(".govuk-error-summary").await;
         s.assert_no_axe_violations("the needs assessment with errors").await;
         assert!(has(s, "#personal_care-error").await, "the error is next to its field");
         let store = s.app.store.clone();
@@ -1770,7 +1786,7 @@ mod checks {
         s.type_into("#line-2-split-PHB", "20.00").await;
         s.type_into("#line-2-reason", "the NHS could pay").await;
         submit_from(s, "#line-2-reason", "Support plan", "an override that breaks a rule").await;
-        assert!(has(s, ".error-summary").await, "an error summary");
+        assert!(has(s, ".govuk-error-summary").await, "an error summary");
         let error = s.client.find(Locator::Css("#line-2-split-PHB-error")).await.expect("error");
         let error = error.text().await.expect("its text");
         assert!(error.contains("exclude"), "{error}");
@@ -1789,7 +1805,7 @@ mod checks {
         // Removing a line is a change with a reason: without one, nothing is removed.
         s.mark_this_page().await;
         press_enter_on(s, "form[action$='/lines/3/remove'] button").await;
-        s.wait_for_next_page(".error-summary").await;
+        s.wait_for_next_page(".govuk-error-summary").await;
         s.assert_no_axe_violations("removing a line without a reason").await;
         assert!(has(s, "#line-3-remove-reason-error").await, "the error is by its field");
         assert_eq!(budget_versions(s, person).await.len(), count, "nothing is removed");
@@ -1872,7 +1888,7 @@ mod checks {
         sign_in_as(s, username, password, "the person with a budget", "Your budget").await;
         follow(
             s,
-            "main a[href='/my-budget/budget']",
+            ".govuk-service-navigation a[href='/my-budget/budget']",
             "Your personal budget",
             "the person's budget",
         )
@@ -1890,7 +1906,13 @@ mod checks {
         assert_eq!(described(s, "You pay a week").await, money_text(person_pays));
         assert!(main_text(s).await.contains("The NHS part of your budget is free."));
 
-        follow(s, "main a[href='/my-budget/plan']", "Your support plan", "the person's plan").await;
+        follow(
+            s,
+            ".govuk-service-navigation a[href='/my-budget/plan']",
+            "Your support plan",
+            "the person's plan",
+        )
+        .await;
         let cells = row_cells(s, "The support plan's lines", "1").await;
         assert!(cells[1].starts_with(assistant.0), "{cells:?}");
 
@@ -1911,7 +1933,7 @@ mod checks {
 
         follow(
             s,
-            "main a[href='/my-budget/spending']",
+            ".govuk-service-navigation a[href='/my-budget/spending']",
             "Record what you spent",
             "the spending form",
         )
@@ -1933,7 +1955,13 @@ mod checks {
             "the direct payment's balances fall by the split"
         );
 
-        follow(s, "main a[href='/my-budget/statement']", "Your statement", "the statement").await;
+        follow(
+            s,
+            ".govuk-service-navigation a[href='/my-budget/statement']",
+            "Your statement",
+            "the statement",
+        )
+        .await;
         let text = main_text(s).await;
         for pence in [from_phb, from_asc] {
             let words = format!(

@@ -25,6 +25,7 @@ use serde::Deserialize;
 
 use crate::assessment::assess_case;
 use crate::error::ApiError;
+use crate::pages::components::warning_text;
 use crate::pages::form::{
     Checkbox, FieldErrors, InputKind, Radios, Select, TextInput, error_summary,
 };
@@ -152,7 +153,7 @@ fn year_notice(today: NaiveDate) -> Option<Markup> {
     let this_year = FinancialYear::containing(today)?;
     (this_year > newest_year).then(|| {
         html! {
-            p.inset #year-notice {
+            p.govuk-inset-text #year-notice {
                 "The newest figures in this calculator are for " (newest.text) ". "
                 "The figures for " (this_year.label()) ", the year we are in now, have not been added yet. "
                 "Benefits and allowances usually go up each April, so what you would pay now may differ from an estimate made with the " (newest_year.label()) " figures."
@@ -600,9 +601,9 @@ pub async fn submit(form: Result<Form<CheckForm>, FormRejection>) -> HtmlPage {
             page(
                 "Sorry, there is a problem with the service",
                 html! {
-                    h1 { "Sorry, there is a problem with the service" }
-                    p { "Try again later. Your answers have not been kept." }
-                    p { a href=(PATH) { "Start again" } }
+                    h1.govuk-heading-l { "Sorry, there is a problem with the service" }
+                    p.govuk-body { "Try again later. Your answers have not been kept." }
+                    p.govuk-body { a.govuk-link href=(PATH) { "Start again" } }
                 },
             ),
         ),
@@ -622,12 +623,12 @@ fn render(form: &CheckForm, errors: &FieldErrors, estimate: Option<&Explanation>
         &title,
         html! {
             (error_summary(errors))
-            h1 { (TITLE) }
+            h1.govuk-heading-l { (TITLE) }
             @if let Some(notice) = year_notice(chrono::Utc::now().date_naive()) { (notice) }
             @if let Some(explanation) = estimate {
                 (render_estimate(form, explanation))
-                h2 #your-answers { "Change your answers" }
-                p { "Change any answer and work out the estimate again." }
+                h2.govuk-heading-m #your-answers { "Change your answers" }
+                p.govuk-body { "Change any answer and work out the estimate again." }
             } @else {
                 (intro())
             }
@@ -638,16 +639,16 @@ fn render(form: &CheckForm, errors: &FieldErrors, estimate: Option<&Explanation>
 
 fn intro() -> Markup {
     html! {
-        p.lead {
+        p.govuk-body-l {
             "Answer some questions about your money and your care to get an estimate of what you might pay each week towards care at home or in a care home."
         }
-        div.warning {
+        (warning_text(html! {
             "This gives an estimate only. What you pay is decided by your council's financial assessment (in Northern Ireland, your health and social care trust's)."
-        }
-        p {
+        }))
+        p.govuk-body {
             "Care arranged and paid for by the NHS is free: for example NHS continuing healthcare, or aftercare under section 117 of the Mental Health Act. You do not pay anything towards it."
         }
-        p { "It takes about 5 minutes. We do not keep your answers and this page does not use cookies." }
+        p.govuk-body { "It takes about 5 minutes. We do not keep your answers and this page does not use cookies." }
     }
 }
 
@@ -660,20 +661,20 @@ fn render_form(form: &CheckForm, errors: &FieldErrors) -> Markup {
     html! {
         form method="post" action=(PATH) novalidate {
             section aria-labelledby="about-the-care" {
-                h2 #about-the-care { "About the care" }
+                h2.govuk-heading-m #about-the-care { "About the care" }
                 (Radios { name: "nation", legend: "Which nation is the care in?", hint: None, options: NATIONS, selected: &form.nation, inline: false }.render(errors))
                 (Select { id: "year", label: "Which financial year do you want an estimate for?", hint: Some("Financial years run from April to March. Benefits and allowances change each April."), options: &year_options, selected: &form.year }.render(errors))
                 (Radios { name: "setting", legend: "Where is the care provided?", hint: None, options: SETTINGS, selected: &form.setting, inline: false }.render(errors))
                 (money("cost_of_care", "How much does the care cost each week?", Some("The council or care provider can tell you. If you do not know yet, enter your best guess. For a care home, enter the weekly fee."), &form.cost_of_care))
             }
             section aria-labelledby="about-you" {
-                h2 #about-you { "About you" }
+                h2.govuk-heading-m #about-you { "About you" }
                 (TextInput { id: "age", label: "How old are you?", hint: Some("In years, for example 67"), value: &form.age, kind: InputKind::WholeNumber }.render(errors))
                 (Radios { name: "pension_age", legend: "Have you reached State Pension age?", hint: Some("State Pension age is 66 for most people at the moment."), options: YES_NO, selected: &form.pension_age, inline: true }.render(errors))
                 (Radios { name: "couple", legend: "Do you live with a partner as a couple?", hint: Some("If you do, enter only your own income below, and only your share of anything you own together."), options: COUPLE, selected: &form.couple, inline: false }.render(errors))
-                fieldset aria-describedby="premiums-hint" {
-                    legend.legend-small { "Which of these apply to you?" }
-                    div.hint #premiums-hint {
+                fieldset.govuk-fieldset aria-describedby="premiums-hint" {
+                    legend.govuk-fieldset__legend.govuk-fieldset__legend--s { "Which of these apply to you?" }
+                    div.govuk-hint #premiums-hint {
                         "Select all that apply. They raise the amount of income you are left to live on. If you are not sure, leave them unticked: the estimate may then be higher than what you would really pay."
                     }
                     (Checkbox { id: "disability_premium", label: "I get a disability benefit, such as PIP, DLA or Attendance Allowance, or I am registered blind", hint: None, checked: form.disability_premium == "yes" }.render())
@@ -682,8 +683,8 @@ fn render_form(form: &CheckForm, errors: &FieldErrors) -> Markup {
                 }
             }
             section aria-labelledby="your-income" {
-                h2 #your-income { "Your weekly income" }
-                p.hint {
+                h2.govuk-heading-m #your-income { "Your weekly income" }
+                p.govuk-hint {
                     "Enter weekly amounts. If you are paid every 4 weeks, divide by 4. If you are paid monthly, multiply by 12 and divide by 52. Leave empty anything you do not get."
                 }
                 (money("state_pension", "State Pension", None, &form.state_pension))
@@ -695,27 +696,27 @@ fn render_form(form: &CheckForm, errors: &FieldErrors) -> Markup {
                 (money("disability_benefit_amount", "How much of that benefit do you get each week?", None, &form.disability_benefit_amount))
             }
             section aria-labelledby="your-savings" {
-                h2 #your-savings { "Your savings and your home" }
+                h2.govuk-heading-m #your-savings { "Your savings and your home" }
                 (money("savings", "How much do you have in savings and investments?", Some("The total of bank and building society accounts, ISAs, Premium Bonds and shares. If you share an account, enter your half."), &form.savings))
                 (Radios { name: "owns_home", legend: "Do you own your home?", hint: None, options: YES_NO, selected: &form.owns_home, inline: true }.render(errors))
                 (money("home_value", "If you own your home, roughly what is it worth?", Some("Only your share if you own it with someone else. Your home is not counted if you get care at home."), &form.home_value))
             }
             section aria-labelledby="care-home" {
-                h2 #care-home { "If the care is in a care home" }
-                p.hint { "Leave these if the care is at home." }
+                h2.govuk-heading-m #care-home { "If the care is in a care home" }
+                p.govuk-hint { "Leave these if the care is at home." }
                 (TextInput { id: "weeks_in_care_home", label: "How many weeks have you lived in the care home?", hint: Some("Enter 0 if you have not moved in yet. Your home is not counted for the first weeks of a permanent stay."), value: &form.weeks_in_care_home, kind: InputKind::WholeNumber }.render(errors))
                 (Radios { name: "relative_lives_there", legend: "Does a partner, a relative aged 60 or over or disabled, or a child under 18 still live in your home?", hint: Some("If so, your home is not counted."), options: YES_NO, selected: &form.relative_lives_there, inline: true }.render(errors))
-                div.form-group {
+                div.govuk-form-group {
                     (Checkbox { id: "nursing_care", label: "I need nursing care in the care home", hint: Some("In Scotland and Northern Ireland this lowers what you can be charged."), checked: form.nursing_care == "yes" }.render())
                 }
             }
             section aria-labelledby="weekly-costs" {
-                h2 #weekly-costs { "If the care is at home: your weekly costs" }
+                h2.govuk-heading-m #weekly-costs { "If the care is at home: your weekly costs" }
                 (money("housing_costs", "Housing costs each week", Some("Rent, mortgage payments and council tax, less any Housing Benefit or council tax reduction."), &form.housing_costs))
                 (money("disability_costs", "Extra costs each week because of a disability or illness", Some("For example extra heating or laundry, a cleaner, or a special diet."), &form.disability_costs))
                 (money("personal_care_cost", "Scotland only: how much of the weekly cost of care is personal care?", Some("Help with washing, dressing, eating or going to the toilet. Personal care is free in Scotland."), &form.personal_care_cost))
             }
-            button.button type="submit" { "Work out my estimate" }
+            button.govuk-button type="submit" { "Work out my estimate" }
         }
     }
 }
@@ -765,87 +766,89 @@ fn render_estimate(form: &CheckForm, e: &Explanation) -> Markup {
         .and_then(|step| step.sources.first())
         .map(|source| source.value.as_str());
     html! {
-        section.panel aria-labelledby="estimate-title" {
-            @if e.outcome.full_cost && charge.is_positive() {
-                h2 #estimate-title { "Estimate: " (charge) " a week" }
-                p {
-                    @if charge == cost { "You would pay the full cost of " (charge) " a week" }
-                    @else { "You would pay " (charge) " a week, the most you can be charged," }
-                    " because your savings and other capital of " (e.outcome.counted_capital)
-                    @if let Some(limit) = upper_limit { " are over the limit of " (limit) "." }
-                    @else { " are over the limit." }
-                }
-            } @else if charge.is_zero() {
-                h2 #estimate-title { "Estimate: you would not pay anything" }
-                p { "Based on your answers, you would not pay anything towards the cost of your care." }
-            } @else {
-                h2 #estimate-title { "Estimate: " (charge) " a week" }
-                p { "Based on your answers, you might pay " (charge) " a week towards the cost of your care of " (cost) " a week." }
+        div.govuk-panel.govuk-panel--confirmation {
+            h2.govuk-panel__title #estimate-title {
+                @if charge.is_zero() { "Estimate: you would not pay anything" }
+                @else { "Estimate: " (charge) " a week" }
             }
-            p { "This is an estimate. Your council's financial assessment decides what you pay." }
-            @if let Some((council, entry)) = council_choices(e) {
-                p {
+            div.govuk-panel__body { "An estimate, not a decision" }
+        }
+        @if e.outcome.full_cost && charge.is_positive() {
+            p.govuk-body {
+                @if charge == cost { "You would pay the full cost of " (charge) " a week" }
+                @else { "You would pay " (charge) " a week, the most you can be charged," }
+                " because your savings and other capital of " (e.outcome.counted_capital)
+                @if let Some(limit) = upper_limit { " are over the limit of " (limit) "." }
+                @else { " are over the limit." }
+            }
+        } @else if charge.is_zero() {
+            p.govuk-body { "Based on your answers, you would not pay anything towards the cost of your care." }
+        } @else {
+            p.govuk-body { "Based on your answers, you might pay " (charge) " a week towards the cost of your care of " (cost) " a week." }
+        }
+        p.govuk-body { "This is an estimate. Your council's financial assessment decides what you pay." }
+        @if let Some((council, entry)) = council_choices(e) {
+                p.govuk-body {
                     "It uses " (council) "'s own charging choices: "
                     @if is_web_address(&entry.reference.href) {
-                        a href=(entry.reference.href) { (entry.reference.title) }
+                        a.govuk-link href=(entry.reference.href) { (entry.reference.title) }
                     } @else {
                         (entry.reference.title)
                     }
                     "."
                 }
-            }
         }
-        h2 { "How we worked this out" }
-        p {
+        h2.govuk-heading-m { "How we worked this out" }
+        p.govuk-body {
             "These are the " (e.nation.name()) " rules in force from " (e.rules_in_force_from.format("%-d %B %Y"))
             ". Each step adds to or takes off what you pay; together they make the estimate."
         }
-        table {
-            caption.visually-hidden { "The steps of the estimate and their effect on what you pay" }
-            thead {
-                tr {
-                    th scope="col" { "Step" }
-                    th.numeric scope="col" { "Effect on what you pay" }
+        div.app-table-wrap role="region" aria-label="The steps of the estimate" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-visually-hidden { "The steps of the estimate and their effect on what you pay" }
+            thead.govuk-table__head {
+                tr.govuk-table__row {
+                    th.govuk-table__header scope="col" { "Step" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Effect on what you pay" }
                 }
             }
-            tbody {
+            tbody.govuk-table__body {
                 @for step in &e.steps {
-                    tr {
-                        td {
+                    tr.govuk-table__row {
+                        td.govuk-table__cell {
                             (step.explanation)
                             @if !step.sources.is_empty() {
-                                span.step-sources {
+                                span.app-step-sources {
                                     "Source: "
                                     @for (i, source) in step.sources.iter().enumerate() {
                                         @if i > 0 { ", " }
-                                        a href={ "#source-" (number(source)) } { "source " (number(source)) }
+                                        a.govuk-link href={ "#source-" (number(source)) } { "source " (number(source)) }
                                     }
                                 }
                             }
                         }
-                        td.numeric { (effect_text(step.effect)) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (effect_text(step.effect)) }
                     }
                 }
             }
             tfoot {
-                tr {
-                    th scope="row" { "What you might pay each week" }
-                    td.numeric { strong { (charge) } }
+                tr.govuk-table__row {
+                    th.govuk-table__header scope="row" { "What you might pay each week" }
+                    td.govuk-table__cell.govuk-table__cell--numeric { strong { (charge) } }
                 }
             }
-        }
+        } }
         @if !sources.is_empty() {
-            h2 #sources { "Sources" }
-            p { "The figures used come from these laws, guidance and benefit rates." }
-            ol.sources {
+            h2.govuk-heading-m #sources { "Sources" }
+            p.govuk-body { "The figures used come from these laws, guidance and benefit rates." }
+            ol.govuk-list.govuk-list--number {
                 @for (i, source) in sources.iter().enumerate() {
                     li id={ "source-" (i + 1) } {
                         @if is_web_address(&source.reference.href) {
-                            a href=(source.reference.href) { (source.reference.title) }
+                            a.govuk-link href=(source.reference.href) { (source.reference.title) }
                         } @else {
                             (source.reference.title)
                         }
-                        span.source-detail {
+                        span.app-step-sources {
                             "Figure used: " (source.value) " (" (source.parameter) ", from "
                             (source.from.format("%-d %B %Y")) ")"
                         }
@@ -853,8 +856,8 @@ fn render_estimate(form: &CheckForm, e: &Explanation) -> Markup {
                 }
             }
         }
-        h2 { "What this estimate assumes" }
-        ul {
+        h2.govuk-heading-m { "What this estimate assumes" }
+        ul.govuk-list.govuk-list--bullet {
             li { "You are assessed on your own income and your share of your savings, not a partner's." }
             li { "It uses the national rules. Your council may choose to be more generous, for example by not counting part of a disability benefit when you do not get care at night." }
             li { "It counts only the income, savings and costs you told us about, and assumes you have no children living with you." }

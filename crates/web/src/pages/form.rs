@@ -1,10 +1,12 @@
-//! Accessible form widgets, after the GOV.UK Design System: text inputs (with a `£` prefix
+//! Accessible form widgets: text inputs (with a `£` prefix
 //! for money), selects, radios and checkboxes, each with a `<label>` tied to its control by
 //! `for`/`id`, an optional hint and error message joined to it by `aria-describedby`; and
 //! the error summary ("There is a problem") that lists every error as a link to its field.
 //!
-//! Errors are never told by colour alone: the message has a visible "Error:" prefix (read
-//! out as well) and the field a thick border.
+//! These are the GOV.UK Design System's components (text input, select, radios,
+//! checkboxes, date input, error message and error summary), written as its templates write
+//! them, so govuk-frontend's stylesheet styles them. Errors are never told by colour alone:
+//! the message is read out with an "Error:" prefix and the field has a thick border.
 
 use maud::{Markup, html};
 
@@ -43,15 +45,20 @@ impl FieldErrors {
 }
 
 /// The error summary at the top of a page: "There is a problem", then each error as a
-/// link to its field. Empty when there are no errors.
+/// link to its field. Empty when there are no errors. (The Design System's error summary;
+/// with no script to move focus to it, the browser does, by `autofocus`.)
 pub fn error_summary(errors: &FieldErrors) -> Markup {
     html! {
         @if !errors.is_empty() {
-            div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus {
-                h2 #error-summary-title { "There is a problem" }
-                ul {
-                    @for (id, message) in errors.iter() {
-                        li { a href={ "#" (id) } { (message) } }
+            div.govuk-error-summary tabindex="-1" autofocus {
+                div role="alert" {
+                    h2.govuk-error-summary__title { "There is a problem" }
+                    div.govuk-error-summary__body {
+                        ul.govuk-list.govuk-error-summary__list {
+                            @for (id, message) in errors.iter() {
+                                li { a href={ "#" (id) } { (message) } }
+                            }
+                        }
                     }
                 }
             }
@@ -74,23 +81,25 @@ fn described_by(id: &str, hint: Option<&str>, error: Option<&str>) -> Option<Str
 fn hint_and_error(id: &str, hint: Option<&str>, error: Option<&str>) -> Markup {
     html! {
         @if let Some(hint) = hint {
-            div.hint id={ (id) "-hint" } { (hint) }
+            div.govuk-hint id={ (id) "-hint" } { (hint) }
         }
         @if let Some(error) = error {
-            p.error-message id={ (id) "-error" } {
-                "Error: " (error)
+            p.govuk-error-message id={ (id) "-error" } {
+                span.govuk-visually-hidden { "Error: " } (error)
             }
         }
     }
 }
 
-/// What a text input holds, which decides its keyboard and prefix.
+/// What a text input holds, which decides its keyboard, width and prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
     /// Pounds and pence: a `£` prefix and a decimal keypad.
     Money,
     /// A whole number: a numeric keypad and a short box.
     WholeNumber,
+    /// Words: a full-width box.
+    Text,
 }
 
 /// A labelled text input.
@@ -107,23 +116,24 @@ impl TextInput<'_> {
         let id = self.id;
         let error = errors.get(id);
         let described = described_by(id, self.hint, error);
-        let (inputmode, short) = match self.kind {
-            InputKind::Money => ("decimal", false),
-            InputKind::WholeNumber => ("numeric", true),
+        let (inputmode, width) = match self.kind {
+            InputKind::Money => (Some("decimal"), "govuk-input--width-10"),
+            InputKind::WholeNumber => (Some("numeric"), "govuk-input--width-5"),
+            InputKind::Text => (None, "govuk-!-width-two-thirds"),
         };
         let input = html! {
-            input.input."input--short"[short]."input--error"[error.is_some()]
+            input.govuk-input.(width)."govuk-input--error"[error.is_some()]
                 type="text" id=(id) name=(id) value=(self.value)
-                inputmode=(inputmode) spellcheck="false"
+                inputmode=[inputmode] spellcheck="false"
                 aria-describedby=[described.as_deref()];
         };
         html! {
-            div.form-group."form-group--error"[error.is_some()] {
-                label.label for=(id) { (self.label) }
+            div.govuk-form-group."govuk-form-group--error"[error.is_some()] {
+                label.govuk-label for=(id) { (self.label) }
                 (hint_and_error(id, self.hint, error))
                 @if self.kind == InputKind::Money {
-                    div.input-wrapper {
-                        div.input-prefix aria-hidden="true" { "£" }
+                    div.govuk-input__wrapper {
+                        div.govuk-input__prefix aria-hidden="true" { "£" }
                         (input)
                     }
                 } @else {
@@ -149,10 +159,10 @@ impl Select<'_> {
         let error = errors.get(id);
         let described = described_by(id, self.hint, error);
         html! {
-            div.form-group."form-group--error"[error.is_some()] {
-                label.label for=(id) { (self.label) }
+            div.govuk-form-group."govuk-form-group--error"[error.is_some()] {
+                label.govuk-label for=(id) { (self.label) }
                 (hint_and_error(id, self.hint, error))
-                select.select."select--error"[error.is_some()] id=(id) name=(id)
+                select.govuk-select."govuk-select--error"[error.is_some()] id=(id) name=(id)
                     aria-describedby=[described.as_deref()] {
                     @for (value, text) in self.options {
                         option value=(value) selected[*value == self.selected] { (text) }
@@ -181,17 +191,17 @@ impl Radios<'_> {
         let error = errors.get(name);
         let described = described_by(name, self.hint, error);
         html! {
-            div.form-group."form-group--error"[error.is_some()] {
-                fieldset aria-describedby=[described.as_deref()] {
-                    legend.legend-small { (self.legend) }
+            div.govuk-form-group."govuk-form-group--error"[error.is_some()] {
+                fieldset.govuk-fieldset aria-describedby=[described.as_deref()] {
+                    legend.govuk-fieldset__legend.govuk-fieldset__legend--s { (self.legend) }
                     (hint_and_error(name, self.hint, error))
-                    div.choices."choices--inline"[self.inline] {
+                    div.govuk-radios."govuk-radios--inline"[self.inline]."govuk-radios--small"[!self.inline] {
                         @for (index, (value, text)) in self.options.iter().enumerate() {
                             @let id = if index == 0 { name.to_owned() } else { format!("{name}-{value}") };
-                            div.choice {
-                                input type="radio" id=(id) name=(name) value=(value)
+                            div.govuk-radios__item {
+                                input.govuk-radios__input type="radio" id=(id) name=(name) value=(value)
                                     checked[*value == self.selected];
-                                label for=(id) { (text) }
+                                label.govuk-label.govuk-radios__label for=(id) { (text) }
                             }
                         }
                     }
@@ -214,13 +224,178 @@ impl Checkbox<'_> {
         let id = self.id;
         let described = self.hint.map(|_| format!("{id}-hint"));
         html! {
-            div.choice {
-                input type="checkbox" id=(id) name=(id) value="yes" checked[self.checked]
-                    aria-describedby=[described.as_deref()];
-                div {
-                    label for=(id) { (self.label) }
-                    @if let Some(hint) = self.hint {
-                        div.hint id={ (id) "-hint" } { (hint) }
+            div.govuk-form-group {
+                div.govuk-checkboxes.govuk-checkboxes--small {
+                    div.govuk-checkboxes__item {
+                        input.govuk-checkboxes__input type="checkbox" id=(id) name=(id) value="yes" checked[self.checked]
+                            aria-describedby=[described.as_deref()];
+                        label.govuk-label.govuk-checkboxes__label for=(id) { (self.label) }
+                        @if let Some(hint) = self.hint {
+                            div.govuk-hint.govuk-checkboxes__hint id={ (id) "-hint" } { (hint) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The earliest and latest years a date may have anywhere in onebudget: a date outside them
+/// is a mistake (a year typed as `25`, or `2205`), not a real date of care or payment.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
+
+/// A date asked for as day, month and year (the Design System's date input). Its fields are
+/// named `{id}-day`, `{id}-month` and `{id}-year`; the error summary links to `{id}-day`.
+pub struct DateInput<'a> {
+    pub id: &'a str,
+    pub legend: &'a str,
+    pub hint: Option<&'a str>,
+    /// What was typed, as day, month and year (or a date to show in them).
+    pub value: DateParts,
+}
+
+/// What was typed in a date input's three boxes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DateParts {
+    pub day: String,
+    pub month: String,
+    pub year: String,
+}
+
+impl DateParts {
+    /// The boxes filled in with `date`.
+    pub fn of(date: chrono::NaiveDate) -> DateParts {
+        use chrono::Datelike;
+        DateParts {
+            day: date.day().to_string(),
+            month: date.month().to_string(),
+            year: date.year().to_string(),
+        }
+    }
+
+    /// The date input `id`'s boxes in a form or query string. A single field named `id`
+    /// (a link's `from=2025-04-01`, or a date typed as `01/04/2025`) is read as well, and
+    /// split into the boxes, so links and the form agree.
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)> + Clone,
+        id: &str,
+    ) -> DateParts {
+        let get = |suffix: &str| {
+            let name = format!("{id}{suffix}");
+            pairs
+                .clone()
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let (day, month, year) = (get("-day"), get("-month"), get("-year"));
+        if day.is_empty() && month.is_empty() && year.is_empty() {
+            let whole = get("");
+            if let Some(parts) = split_date(&whole) {
+                return parts;
+            }
+            // Not a date at all: kept whole in the day box, so the error shows what was
+            // typed.
+            return DateParts { day: whole, ..DateParts::default() };
+        }
+        DateParts { day, month, year }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.day.is_empty() && self.month.is_empty() && self.year.is_empty()
+    }
+
+    /// The date, or what is wrong with it in the Design System's words, naming the date by
+    /// `name` ("The date of the payment").
+    pub fn date(&self, name: &str) -> Result<chrono::NaiveDate, String> {
+        let missing: Vec<&str> = [("day", &self.day), ("month", &self.month), ("year", &self.year)]
+            .into_iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(what, _)| what)
+            .collect();
+        match missing.as_slice() {
+            [] => {}
+            [_, _, _] => return Err(format!("Enter {}", lower_first(name))),
+            [one] => return Err(format!("{name} must include a {one}")),
+            [one, two] => return Err(format!("{name} must include a {one} and {two}")),
+            _ => return Err(format!("Enter {}", lower_first(name))),
+        }
+        let number = |text: &str| -> Option<u32> {
+            if text.len() > 4 || !text.chars().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            text.parse().ok()
+        };
+        let (Some(day), Some(month), Some(year)) =
+            (number(&self.day), number(&self.month), number(&self.year))
+        else {
+            return Err(format!("{name} must be a real date, in numbers, for example 27 3 2025"));
+        };
+        if self.year.len() != 4 {
+            return Err("Year must include 4 numbers".to_owned());
+        }
+        let year = i32::try_from(year).unwrap_or(0);
+        if !YEARS.contains(&year) {
+            return Err(format!("{name} must be between {} and {}", YEARS.start(), YEARS.end()));
+        }
+        chrono::NaiveDate::from_ymd_opt(year, month, day)
+            .ok_or_else(|| format!("{name} must be a real date"))
+    }
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `2025-04-01` (ISO) or `1/4/2025`, `01/04/2025`, `1-4-2025`, `1.4.2025` (UK order) as
+/// the three boxes; anything else is not a date written whole.
+fn split_date(text: &str) -> Option<DateParts> {
+    let parts: Vec<&str> = text.split(['-', '/', '.']).map(str::trim).collect();
+    let [a, b, c] = parts.as_slice() else { return None };
+    let all_digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if !(all_digits(a) && all_digits(b) && all_digits(c)) {
+        return None;
+    }
+    let trim = |s: &str| s.trim_start_matches('0').to_owned();
+    if a.len() == 4 {
+        Some(DateParts { day: trim(c), month: trim(b), year: (*a).to_owned() })
+    } else {
+        Some(DateParts { day: trim(a), month: trim(b), year: (*c).to_owned() })
+    }
+}
+
+impl DateInput<'_> {
+    pub fn render(&self, errors: &FieldErrors) -> Markup {
+        let id = self.id;
+        let day_id = format!("{id}-day");
+        let error = errors.get(&day_id);
+        let described = described_by(id, self.hint, error);
+        let boxes = [
+            ("day", "Day", &self.value.day, "govuk-input--width-2"),
+            ("month", "Month", &self.value.month, "govuk-input--width-2"),
+            ("year", "Year", &self.value.year, "govuk-input--width-4"),
+        ];
+        html! {
+            div.govuk-form-group."govuk-form-group--error"[error.is_some()] {
+                fieldset.govuk-fieldset role="group" aria-describedby=[described.as_deref()] {
+                    legend.govuk-fieldset__legend.govuk-fieldset__legend--s { (self.legend) }
+                    (hint_and_error(id, self.hint, error))
+                    div.govuk-date-input #(id) {
+                        @for (part, label, value, width) in boxes {
+                            @let field = format!("{id}-{part}");
+                            div.govuk-date-input__item {
+                                div.govuk-form-group {
+                                    label.govuk-label.govuk-date-input__label for=(field) { (label) }
+                                    input.govuk-input.govuk-date-input__input.(width)."govuk-input--error"[error.is_some()]
+                                        id=(field) name=(field) type="text" inputmode="numeric" value=(value);
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -256,7 +431,7 @@ mod tests {
         }
         .render(&errors)
         .into_string();
-        assert!(html.contains(r#"<label class="label" for="savings">"#), "{html}");
+        assert!(html.contains(r#"<label class="govuk-label" for="savings">"#), "{html}");
         assert!(html.contains(r#"aria-describedby="savings-hint savings-error""#), "{html}");
         assert!(html.contains(r#"inputmode="decimal""#), "{html}");
         assert!(html.contains("value=\"&lt;b&gt;&quot;x&quot;\""), "{html}");
@@ -264,5 +439,42 @@ mod tests {
         assert!(summary.contains("There is a problem"), "{summary}");
         assert!(summary.contains(r##"<a href="#savings">Enter your savings</a>"##), "{summary}");
         assert!(error_summary(&FieldErrors::new()).into_string().is_empty());
+    }
+
+    #[test]
+    fn a_date_is_read_from_its_boxes_or_written_whole() {
+        let pairs = [("from-day", "1"), ("from-month", "12"), ("from-year", "2026")];
+        let parts = DateParts::from_pairs(pairs, "from");
+        assert_eq!(
+            parts.date("The start"),
+            Ok(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+        );
+        for whole in ["01/12/2026", "1/12/2026", "2026-12-01", "1.12.2026"] {
+            let parts = DateParts::from_pairs([("from", whole)], "from");
+            assert_eq!(
+                parts.date("The start"),
+                Ok(chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()),
+                "{whole}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_date_that_is_not_real_says_what_is_wrong() {
+        let date = |d: &str, m: &str, y: &str| {
+            DateParts { day: d.into(), month: m.into(), year: y.into() }.date("The start")
+        };
+        assert_eq!(date("", "", ""), Err("Enter the start".to_owned()));
+        assert_eq!(date("1", "", "2025"), Err("The start must include a month".to_owned()));
+        assert_eq!(date("30", "2", "2025"), Err("The start must be a real date".to_owned()));
+        assert_eq!(date("1", "2", "25"), Err("Year must include 4 numbers".to_owned()));
+        assert_eq!(
+            date("1", "2", "1899"),
+            Err("The start must be between 1900 and 2100".to_owned())
+        );
+        assert!(date("x", "2", "2025").is_err_and(|e| e.contains("real date")));
+        let kept = DateParts::from_pairs([("from", "abc")], "from");
+        assert_eq!(kept.day, "abc");
+        assert!(kept.date("The start").is_err());
     }
 }

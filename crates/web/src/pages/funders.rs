@@ -3,7 +3,6 @@
 //! no person is named, so it needs only `ReadAggregates`.
 
 use axum::extract::State;
-use axum::response::Response;
 use chrono::NaiveDate;
 use maud::html;
 use onebudget_core::access::Action;
@@ -13,8 +12,8 @@ use serde::Deserialize;
 
 use crate::auth::{Caller, Denied};
 use crate::error::ApiError;
-use crate::extract::QueryParams;
-use crate::pages::roles::{denied, failed, render};
+use crate::extract::PageQuery;
+use crate::pages::{PageError, PageResult, render};
 use crate::state::AppState;
 
 /// `?year=2025` chooses the financial year (April to March); the latest by default.
@@ -39,30 +38,28 @@ fn charging_words(c: Charging) -> &'static str {
 pub async fn funders(
     State(state): State<AppState>,
     caller: Caller,
-    QueryParams(query): QueryParams<FundersQuery>,
-) -> Response {
-    let principal = match caller.authorize(&state, Action::ReadAggregates, "/budgets/funders").await
-    {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
+    PageQuery(query): PageQuery<FundersQuery>,
+) -> PageResult {
+    let principal = caller.authorize(&state, Action::ReadAggregates, "/budgets/funders").await?;
     let year = query.year.or_else(|| YEARS.last().copied()).unwrap_or(2025);
     if !YEARS.contains(&year) {
-        return denied(Denied::Failed(ApiError::InvalidQuery {
+        return Err(PageError::from(Denied::Failed(ApiError::InvalidQuery {
             message: format!(
                 "year: choose {} (a financial year from April)",
                 YEARS.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")
             ),
-        }));
+        })));
     }
     let (Some(from), Some(to)) =
         (NaiveDate::from_ymd_opt(year, 4, 1), NaiveDate::from_ymd_opt(year + 1, 3, 31))
     else {
-        return failed(ApiError::Internal("a financial year's dates".into()));
+        return Err(PageError::from(ApiError::Internal("a financial year's dates".into())));
     };
     let scheme = match state.scheme() {
         Ok(s) => s.clone(),
-        Err(e) => return failed(ApiError::Internal(format!("the budget scheme: {e}"))),
+        Err(e) => {
+            return Err(PageError::from(ApiError::Internal(format!("the budget scheme: {e}"))));
+        }
     };
     let rows = state
         .run(move |store| {
@@ -75,64 +72,61 @@ pub async fn funders(
                 .collect::<Result<Vec<FunderStatement>, ApiError>>()
         })
         .await;
-    let rows = match rows {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
+    let rows = rows?;
     let label = format!("April {year} to March {}", year + 1);
     render(
         &caller,
         &principal,
         "Each funder's share of personal budgets",
         html! {
-            h1 { "Each funder's share of personal budgets" }
-            p { "Integrated personal budgets draw on several funding streams. Each funder sees its own share of the same budgets here: the weekly amounts of the budgets live on " (to.format("%-d %B %Y")) ", and the money moved from " (label) ". No figure here identifies a person." }
+            h1.govuk-heading-l { "Each funder's share of personal budgets" }
+            p.govuk-body { "Integrated personal budgets draw on several funding streams. Each funder sees its own share of the same budgets here: the weekly amounts of the budgets live on " (to.format("%-d %B %Y")) ", and the money moved from " (label) ". No figure here identifies a person." }
             nav aria-label="Financial year" {
-                p {
+                p.govuk-body {
                     "Show: "
                     @for (i, y) in YEARS.iter().enumerate() {
                         @if i > 0 { " · " }
-                        a href={ "/budgets/funders?year=" (y) } aria-current=[(year == *y).then_some("page")] { "April " (y) " to March " (y + 1) }
+                        a.govuk-link href={ "/budgets/funders?year=" (y) } aria-current=[(year == *y).then_some("page")] { "April " (y) " to March " (y + 1) }
                     }
                 }
             }
-            table.table {
-                caption { "Weekly amounts of the budgets live on " (to.format("%-d %B %Y")) }
-                thead { tr {
-                    th scope="col" { "Stream" }
-                    th scope="col" { "Funder" }
-                    th scope="col" { "Charging" }
-                    th.numeric scope="col" { "Budgets" }
-                    th.numeric scope="col" { "Agreed a week" }
-                    th.numeric scope="col" { "Funder pays a week" }
-                    th.numeric scope="col" { "People pay a week" }
+            div.app-table-wrap role="region" aria-label="Table" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Weekly amounts of the budgets live on " (to.format("%-d %B %Y")) }
+                thead.govuk-table__head { tr.govuk-table__row {
+                    th.govuk-table__header scope="col" { "Stream" }
+                    th.govuk-table__header scope="col" { "Funder" }
+                    th.govuk-table__header scope="col" { "Charging" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Budgets" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Agreed a week" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Funder pays a week" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "People pay a week" }
                 } }
-                tbody { @for r in &rows { tr {
-                    th scope="row" { (r.name) " (" (r.stream) ")" }
-                    td { (r.funder) }
-                    td { (charging_words(r.charging)) }
-                    td.numeric { (r.budgets) }
-                    td.numeric { (r.weekly_agreed) }
-                    td.numeric { (r.weekly_funder_pays) }
-                    td.numeric { (r.weekly_people_pay) }
+                tbody.govuk-table__body { @for r in &rows { tr.govuk-table__row {
+                    th.govuk-table__header scope="row" { (r.name) " (" (r.stream) ")" }
+                    td.govuk-table__cell { (r.funder) }
+                    td.govuk-table__cell { (charging_words(r.charging)) }
+                    td.govuk-table__cell.govuk-table__cell--numeric { (r.budgets) }
+                    td.govuk-table__cell.govuk-table__cell--numeric { (r.weekly_agreed) }
+                    td.govuk-table__cell.govuk-table__cell--numeric { (r.weekly_funder_pays) }
+                    td.govuk-table__cell.govuk-table__cell--numeric { (r.weekly_people_pay) }
                 } } }
-            }
-            table.table {
-                caption { "Money moved, " (label) }
-                thead { tr {
-                    th scope="col" { "Stream" }
-                    th.numeric scope="col" { "Paid into budgets" }
-                    th.numeric scope="col" { "Spent" }
-                    th.numeric scope="col" { "Returned (unspent direct payments)" }
+            } }
+            div.app-table-wrap role="region" aria-label="Table" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Money moved, " (label) }
+                thead.govuk-table__head { tr.govuk-table__row {
+                    th.govuk-table__header scope="col" { "Stream" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid into budgets" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Returned (unspent direct payments)" }
                 } }
-                tbody { @for r in &rows { tr {
-                    th scope="row" { (r.name) " (" (r.stream) ")" }
-                    td.numeric { (r.paid_in) }
-                    td.numeric { (r.spent) }
-                    td.numeric { (r.returned) }
+                tbody.govuk-table__body { @for r in &rows { tr.govuk-table__row {
+                    th.govuk-table__header scope="row" { (r.name) " (" (r.stream) ")" }
+                    td.govuk-table__cell.govuk-table__cell--numeric { (r.paid_in) }
+                    td.govuk-table__cell.govuk-table__cell--numeric { (r.spent) }
+                    td.govuk-table__cell.govuk-table__cell--numeric { (r.returned) }
                 } } }
-            }
-            p.hint { "People pay only towards means-tested (council) parts of their budgets; the NHS parts are free. The same figures, stream by stream, are at " code { "/api/funders/{stream}/statement" } "." }
+            } }
+            p.govuk-hint { "People pay only towards means-tested (council) parts of their budgets; the NHS parts are free. The same figures, stream by stream, are at " code { "/api/funders/{stream}/statement" } "." }
         },
     )
 }

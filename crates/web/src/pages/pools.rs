@@ -13,7 +13,6 @@
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, decide};
@@ -25,62 +24,40 @@ use serde::Deserialize;
 use crate::auth::Caller;
 use crate::csrf::{FIELD, token_matches};
 use crate::error::ApiError;
-use crate::extract::{PathParams, QueryParams};
+use crate::extract::{PagePath, PageQuery};
 use crate::pages::form::{FieldErrors, InputKind, Select, TextInput, error_summary};
-use crate::pages::layout::{HtmlPage, SignedIn, print_document, signed_in_page};
-use crate::pages::roles::{denied, failed, message_page, render, see_other};
+use crate::pages::layout::print_document;
+use crate::pages::roles::see_other;
+use crate::pages::{PageError, PageResult, render, render_with};
 use crate::pools as api;
 use crate::state::AppState;
 
 /// A signed-in page sent with `status` (a form shown again with its errors is a 422).
-fn render_with(
+fn render_status(
     caller: &Caller,
     principal: &Principal,
     status: StatusCode,
     title: &str,
     main: Markup,
-) -> Response {
-    if status == StatusCode::OK {
-        return render(caller, principal, title, main);
-    }
-    let display_name = caller.display_name.clone().unwrap_or_else(|| principal.username.clone());
-    let csrf_token = caller.csrf_token.clone().unwrap_or_default();
-    let who =
-        SignedIn { display_name: &display_name, role: principal.role, csrf_token: &csrf_token };
-    HtmlPage::private(status, signed_in_page(title, &who, main)).into_response()
+) -> PageResult {
+    render_with(caller, principal, status, title, None, main)
 }
 
-/// A failure the page shows as a page: unknown pools are 404, the rest 500.
-fn page_failed(error: ApiError) -> Response {
+/// A failure the page shows as a page: a year in the address that cannot be read is a
+/// 404 (as an unknown pool is), the rest as [`PageError`] says.
+fn page_error(error: ApiError) -> PageError {
     match error {
-        ApiError::PoolNotFound(message) => {
-            message_page(StatusCode::NOT_FOUND, "Not found", &message)
-        }
-        ApiError::NotFound { what, .. } => {
-            message_page(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what}."))
-        }
-        ApiError::Field(error) => message_page(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            &format!("{}: {} (got {:?}).", error.field, error.problem, error.value),
-        ),
-        other => failed(other),
+        ApiError::Field(error) => PageError::NotFound(format!(
+            "There is no such pool year: {} {}.",
+            error.field, error.problem
+        )),
+        other => PageError::from(other),
     }
 }
 
 /// A form whose CSRF token does not match the session's.
-fn form_unchecked(title: &str, back: &str) -> Response {
-    HtmlPage::private(
-        StatusCode::FORBIDDEN,
-        crate::pages::layout::page(
-            title,
-            html! {
-                h1 { (title) }
-                p { "The form could not be checked, so nothing was changed. Go back to " a href=(back) { "the page" } " and send it again." }
-            },
-        ),
-    )
-    .into_response()
+fn form_unchecked(title: &str, back: &str) -> PageResult {
+    Err(PageError::FormUnchecked { title: title.to_owned(), back: back.to_owned() })
 }
 
 fn may(principal: &Principal, action: &Action<'_>) -> bool {
@@ -88,47 +65,41 @@ fn may(principal: &Principal, action: &Action<'_>) -> bool {
 }
 
 /// `GET /pools`: every pool.
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Response {
-    let principal = match caller.authorize(&state, Action::ReadPools, "/pools").await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
-    let pools = match state.run(|store| store.pools()).await {
-        Ok(p) => p,
-        Err(e) => return failed(e),
-    };
+pub async fn list(State(state): State<AppState>, caller: Caller) -> PageResult {
+    let principal = caller.authorize(&state, Action::ReadPools, "/pools").await?;
+    let pools = state.run(|store| store.pools()).await?;
     render(
         &caller,
         &principal,
         "Pooled budgets",
         html! {
-            h1 { "Pooled budgets" }
-            p { "Budgets the ICB and the council hold together under a section 75 agreement or the Better Care Fund: what each partner agreed to put in, what has been spent, the forecast for the year, and the year-end settlement." }
+            h1.govuk-heading-l { "Pooled budgets" }
+            p.govuk-body { "Budgets the ICB and the council hold together under a section 75 agreement or the Better Care Fund: what each partner agreed to put in, what has been spent, the forecast for the year, and the year-end settlement." }
             @if pools.is_empty() {
-                p { "No pool has been set up yet. A finance officer records an agreement with " code { "POST /api/pools" } "." }
+                p.govuk-body { "No pool has been set up yet. A finance officer records an agreement with " code { "POST /api/pools" } "." }
             } @else {
-                table.table {
-                    caption { "Pools, with their latest agreement" }
-                    thead { tr {
-                        th scope="col" { "Pool" } th scope="col" { "Kind" } th scope="col" { "Year" }
-                        th scope="col" { "Host" } th scope="col" { "Partners" } th.numeric scope="col" { "Budget" }
-                        th scope="col" { "Closed through" } th scope="col" { "Settlement" }
+                div.app-table-wrap role="region" aria-label="Pools, with their latest agreement" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                    caption.govuk-table__caption.govuk-table__caption--m { "Pools, with their latest agreement" }
+                    thead.govuk-table__head { tr.govuk-table__row {
+                        th.govuk-table__header scope="col" { "Pool" } th.govuk-table__header scope="col" { "Kind" } th.govuk-table__header scope="col" { "Year" }
+                        th.govuk-table__header scope="col" { "Host" } th.govuk-table__header scope="col" { "Partners" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Budget" }
+                        th.govuk-table__header scope="col" { "Closed through" } th.govuk-table__header scope="col" { "Settlement" }
                     } }
-                    tbody {
+                    tbody.govuk-table__body {
                         @for pool in &pools {
-                            tr {
-                                td { a href={ "/pools/" (pool.pool) "/" (pool.year_start) } { (pool.name) " (" (pool.pool) ")" } }
-                                td { (pool.kind.label()) }
-                                td { (pool.year) }
-                                td { (pool.host) }
-                                td { (pool.partners.join(", ")) }
-                                td.numeric { (pool.budget) }
-                                td { (pool.closed_through.as_deref().unwrap_or("No month closed")) }
-                                td { a href={ "/pools/" (pool.pool) "/" (pool.year_start) "/settlement" } { "Settlement" span.visually-hidden { " of " (pool.name) } } }
+                            tr.govuk-table__row {
+                                td.govuk-table__cell { a.govuk-link href={ "/pools/" (pool.pool) "/" (pool.year_start) } { (pool.name) " (" (pool.pool) ")" } }
+                                td.govuk-table__cell { (pool.kind.label()) }
+                                td.govuk-table__cell { (pool.year) }
+                                td.govuk-table__cell { (pool.host) }
+                                td.govuk-table__cell { (pool.partners.join(", ")) }
+                                td.govuk-table__cell.govuk-table__cell--numeric { (pool.budget) }
+                                td.govuk-table__cell { (pool.closed_through.as_deref().unwrap_or("No month closed")) }
+                                td.govuk-table__cell { a.govuk-link href={ "/pools/" (pool.pool) "/" (pool.year_start) "/settlement" } { "Settlement" span.govuk-visually-hidden { " of " (pool.name) } } }
                             }
                         }
                     }
-                }
+                } }
             }
         },
     )
@@ -191,26 +162,18 @@ fn method_words(method: ForecastMethod) -> &'static str {
 pub async fn monitoring(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams((pool, year)): PathParams<(String, String)>,
-    QueryParams(query): QueryParams<MonitoringPageQuery>,
-) -> Response {
+    PagePath((pool, year)): PagePath<(String, String)>,
+    PageQuery(query): PageQuery<MonitoringPageQuery>,
+) -> PageResult {
     let target = format!("/pools/{pool}/{year}");
-    let principal = match caller.authorize(&state, Action::ReadPools, &target).await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
-    let year = match api::parse_year(&year) {
-        Ok(y) => y,
-        Err(e) => return page_failed(e),
-    };
+    let principal = caller.authorize(&state, Action::ReadPools, &target).await?;
+    let year = api::parse_year(&year).map_err(page_error)?;
     let through = match (api::MonitoringQuery { through: query.through.clone() }).month(year) {
         Ok(t) => t,
-        Err(e) => return page_failed(e),
+        Err(e) => return Err(page_error(e)),
     };
-    let report = match api::monitoring_report(&state, pool.clone(), year, through).await {
-        Ok(r) => r,
-        Err(e) => return page_failed(e),
-    };
+    let report =
+        api::monitoring_report(&state, pool.clone(), year, through).await.map_err(page_error)?;
     let print = query.print.as_deref() == Some("1");
     let done = match query.done.as_deref() {
         Some("forecast") => Some("The forecast has been recorded."),
@@ -239,109 +202,109 @@ fn monitoring_page(
     forms: &Forms,
     done: Option<&str>,
     print: bool,
-) -> Response {
+) -> PageResult {
     let title = format!("{} {}: monitoring to {}", report.name, report.year, report.as_at);
     let base = format!("/pools/{}/{}", report.pool, year.start_year());
     let manages = !print && may(principal, &Action::ManagePools);
     let body = html! {
         @if !print { (error_summary(&forms.errors)) }
         @if let Some(done) = done {
-            div.panel role="status" { h2 { "Done" } p { (done) } }
+            (crate::pages::components::success_banner(done, None))
         }
-        h1 { (title) }
-        p.lead { (report.kind.label()) " · " (report.months_elapsed) " of 12 months, to the end of " (report.as_at) "." }
+        h1.govuk-heading-l { (title) }
+        p.govuk-body-l { (report.kind.label()) " · " (report.months_elapsed) " of 12 months, to the end of " (report.as_at) "." }
         @if !print {
             nav aria-label="This report" {
-                ul {
-                    li { a href={ (base) "?print=1" @if let Some(t) = &report_through(report) { "&through=" (t) } } { "Printable version" } }
-                    li { a href={ "/api/pools/" (report.pool) "/" (year.start_year()) "/monitoring.csv?through=" (report.as_at) } { "Download the figures (CSV)" } }
-                    li { a href={ (base) "/settlement" } { "Year-end settlement" } }
-                    li { a href="/pools" { "All pooled budgets" } }
+                ul.govuk-list.govuk-list--bullet {
+                    li { a.govuk-link href={ (base) "?print=1" @if let Some(t) = &report_through(report) { "&through=" (t) } } { "Printable version" } }
+                    li { a.govuk-link href={ "/api/pools/" (report.pool) "/" (year.start_year()) "/monitoring.csv?through=" (report.as_at) } { "Download the figures (CSV)" } }
+                    li { a.govuk-link href={ (base) "/settlement" } { "Year-end settlement" } }
+                    li { a.govuk-link href="/pools" { "All pooled budgets" } }
                 }
             }
         }
-        h2 { "The year so far" }
-        dl.summary-list {
-            dt { "Budget for the year" } dd { (report.budget) }
-            dt { "Spent to date" } dd { (report.actual_to_date) }
-            dt { "Commitments" } dd { (report.commitments) }
-            dt { "Forecast outturn" } dd { (report.forecast) }
-            dt { "Forecast variance" } dd { (variance_words(report.forecast_variance)) }
+        h2.govuk-heading-m { "The year so far" }
+        dl.govuk-summary-list {
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Budget for the year" } dd.govuk-summary-list__value { (report.budget) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Spent to date" } dd.govuk-summary-list__value { (report.actual_to_date) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Commitments" } dd.govuk-summary-list__value { (report.commitments) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Forecast outturn" } dd.govuk-summary-list__value { (report.forecast) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Forecast variance" } dd.govuk-summary-list__value { (variance_words(report.forecast_variance)) } }
         }
-        h2 { "By scheme" }
+        h2.govuk-heading-m { "By scheme" }
         (scheme_chart(report))
         // Two tables, not one of eight columns: one that wide did not fit the page even on
         // a desktop screen, so the page scrolled sideways and the variance was cut off.
-        table.table {
-            caption { "Schemes: budget, spending to date and commitments" }
-            thead { tr {
-                th scope="col" { "Scheme" } th.numeric scope="col" { "Budget" } th.numeric scope="col" { "Budget to date" }
-                th.numeric scope="col" { "Actual to date" } th.numeric scope="col" { "Commitments" }
+        div.app-table-wrap role="region" aria-label="Schemes: budget, spending to date and commitments" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { "Schemes: budget, spending to date and commitments" }
+            thead.govuk-table__head { tr.govuk-table__row {
+                th.govuk-table__header scope="col" { "Scheme" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Budget" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Budget to date" }
+                th.govuk-table__header.govuk-table__header--numeric scope="col" { "Actual to date" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Commitments" }
             } }
-            tbody {
+            tbody.govuk-table__body {
                 @for scheme in &report.schemes {
-                    tr {
-                        th scope="row" { (scheme.name) " (" (scheme.code) "), led by " (scheme.lead) }
-                        td.numeric { (scheme.budget) }
-                        td.numeric { (scheme.budget_to_date) }
-                        td.numeric { (scheme.actual_to_date) }
-                        td.numeric { (scheme.commitments) }
+                    tr.govuk-table__row {
+                        th.govuk-table__header scope="row" { (scheme.name) " (" (scheme.code) "), led by " (scheme.lead) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (scheme.budget) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (scheme.budget_to_date) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (scheme.actual_to_date) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (scheme.commitments) }
                     }
                 }
             }
-        }
-        table.table {
-            caption { "Schemes: forecast outturn and variance" }
-            thead { tr {
-                th scope="col" { "Scheme" } th.numeric scope="col" { "Forecast" } th.numeric scope="col" { "Variance" }
-                th scope="col" { "How forecast" }
+        } }
+        div.app-table-wrap role="region" aria-label="Schemes: forecast outturn and variance" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { "Schemes: forecast outturn and variance" }
+            thead.govuk-table__head { tr.govuk-table__row {
+                th.govuk-table__header scope="col" { "Scheme" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Forecast" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Variance" }
+                th.govuk-table__header scope="col" { "How forecast" }
             } }
-            tbody {
+            tbody.govuk-table__body {
                 @for scheme in &report.schemes {
-                    tr {
-                        th scope="row" { (scheme.name) " (" (scheme.code) ")" }
-                        td.numeric { (scheme.forecast) }
-                        td.numeric { (variance_words(scheme.variance)) }
-                        td { (scheme.method_explained) }
+                    tr.govuk-table__row {
+                        th.govuk-table__header scope="row" { (scheme.name) " (" (scheme.code) ")" }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (scheme.forecast) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (variance_words(scheme.variance)) }
+                        td.govuk-table__cell { (scheme.method_explained) }
                     }
                 }
             }
-        }
-        h2 { "By partner" }
-        table.table {
-            caption { "Partners: agreed, due and paid contributions, and their share of the forecast variance" }
-            thead { tr {
-                th scope="col" { "Partner" } th.numeric scope="col" { "Agreed" } th.numeric scope="col" { "Due to date" }
-                th.numeric scope="col" { "Paid to date" } th scope="col" { "Minimum contribution met" } th.numeric scope="col" { "Share of forecast variance" }
+        } }
+        h2.govuk-heading-m { "By partner" }
+        div.app-table-wrap role="region" aria-label="Partners: agreed, due and paid contributions, and their share of the forecast variance" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { "Partners: agreed, due and paid contributions, and their share of the forecast variance" }
+            thead.govuk-table__head { tr.govuk-table__row {
+                th.govuk-table__header scope="col" { "Partner" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Agreed" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Due to date" }
+                th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid to date" } th.govuk-table__header scope="col" { "Minimum contribution met" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Share of forecast variance" }
             } }
-            tbody {
+            tbody.govuk-table__body {
                 @for partner in &report.partners {
-                    tr {
-                        th scope="row" { (partner.organisation) }
-                        td.numeric { (partner.agreed) }
-                        td.numeric { (partner.due_to_date) }
-                        td.numeric { (partner.paid_to_date) }
-                        td { @match (partner.minimum_met, partner.minimum_contribution) {
+                    tr.govuk-table__row {
+                        th.govuk-table__header scope="row" { (partner.organisation) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (partner.agreed) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (partner.due_to_date) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (partner.paid_to_date) }
+                        td.govuk-table__cell { @match (partner.minimum_met, partner.minimum_contribution) {
                             (Some(true), Some(minimum)) => { "Yes (minimum " (minimum) ")" }
                             (Some(false), Some(minimum)) => { strong { "No" } " (minimum " (minimum) ")" }
                             _ => { "No minimum set" }
                         } }
-                        td.numeric { (partner.forecast_share) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (partner.forecast_share) }
                     }
                 }
             }
-        }
-        h2 { "Spending by month" }
+        } }
+        h2.govuk-heading-m { "Spending by month" }
         @for scheme in &report.schemes {
-            table.table {
-                caption { (scheme.name) ": budget and actual by month" }
-                thead { tr { th scope="col" { "Month" } th.numeric scope="col" { "Budget" } th.numeric scope="col" { "Actual" } } }
-                tbody {
+            div.app-table-wrap role="region" aria-label="Table" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { (scheme.name) ": budget and actual by month" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Month" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Budget" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Actual" } } }
+                tbody.govuk-table__body {
                     @for month in &scheme.months {
-                        tr { th scope="row" { (month.month) } td.numeric { (month.budget) } td.numeric { (month.actual) } }
+                        tr.govuk-table__row { th.govuk-table__header scope="row" { (month.month) } td.govuk-table__cell.govuk-table__cell--numeric { (month.budget) } td.govuk-table__cell.govuk-table__cell--numeric { (month.actual) } }
                     }
                 }
-            }
+            } }
         }
         @if manages {
             (forecast_form(report, &base, caller, forms))
@@ -349,9 +312,9 @@ fn monitoring_page(
         }
     };
     if print {
-        return print_document(&title, body);
+        return Ok(print_document(&title, body));
     }
-    render_with(caller, principal, status, &title, body)
+    render_status(caller, principal, status, &title, body)
 }
 
 /// The month the report was asked through, for the printable link.
@@ -380,7 +343,7 @@ fn forecast_form(report: &MonitoringReport, base: &str, caller: &Caller, forms: 
         ForecastMethod::ALL.iter().map(|m| (m.as_str(), method_words(*m))).collect();
     let form = &forms.forecast;
     html! {
-        h2 #record-forecast { "Record a forecast" }
+        h2.govuk-heading-m #record-forecast { "Record a forecast" }
         form method="post" action={ (base) "/forecasts" } novalidate {
             input type="hidden" name=(FIELD) value=(caller.csrf_token.as_deref().unwrap_or(""));
             (Select { id: "scheme", label: "Scheme", hint: None, options: &scheme_options, selected: &form.scheme }.render(&forms.errors))
@@ -388,14 +351,14 @@ fn forecast_form(report: &MonitoringReport, base: &str, caller: &Caller, forms: 
             (TextInput { id: "amount", label: "Expected outturn (for an entered forecast)", hint: Some("In pounds, for example 720000.00"), value: &form.amount, kind: InputKind::Money }.render(&forms.errors))
             (TextInput { id: "commitments", label: "Commitments (orders placed, not yet paid)", hint: Some("In pounds; leave empty for none"), value: &form.commitments, kind: InputKind::Money }.render(&forms.errors))
             @let reason_error = forms.errors.get("reason");
-            div.form-group."form-group--error"[reason_error.is_some()] {
-                label.label for="reason" { "Reason" }
-                div.hint #reason-hint { "Needed for an entered forecast: the board will ask why." }
-                @if let Some(error) = reason_error { p.error-message #reason-error { "Error: " (error) } }
-                input.input."input--error"[reason_error.is_some()] #reason type="text" name="reason" value=(form.reason)
+            div.govuk-form-group."form-group--error"[reason_error.is_some()] {
+                label.govuk-label for="reason" { "Reason" }
+                div.govuk-hint #reason-hint { "Needed for an entered forecast: the board will ask why." }
+                @if let Some(error) = reason_error { p.govuk-error-message #reason-error { "Error: " (error) } }
+                input.govuk-input."input--error"[reason_error.is_some()] #reason type="text" name="reason" value=(form.reason)
                     aria-describedby={ "reason-hint" @if reason_error.is_some() { " reason-error" } };
             }
-            button.button type="submit" { "Record the forecast" }
+            button.govuk-button type="submit" { "Record the forecast" }
         }
     }
 }
@@ -412,12 +375,12 @@ fn close_form(
     let selected =
         if forms.close.through.is_empty() { report.as_at.as_str() } else { &forms.close.through };
     html! {
-        h2 #close-months { "Close months" }
-        p { "Once a month is closed nothing more is posted into it and no variation reaches back into it. Close March to settle the year." }
+        h2.govuk-heading-m #close-months { "Close months" }
+        p.govuk-body { "Once a month is closed nothing more is posted into it and no variation reaches back into it. Close March to settle the year." }
         form method="post" action={ (base) "/close" } novalidate {
             input type="hidden" name=(FIELD) value=(caller.csrf_token.as_deref().unwrap_or(""));
             (Select { id: "through", label: "Close every month up to and including", hint: None, options: &options, selected }.render(&forms.errors))
-            button.button type="submit" { "Close the months" }
+            button.govuk-button type="submit" { "Close the months" }
         }
     }
 }
@@ -442,8 +405,8 @@ fn scheme_chart(report: &MonitoringReport) -> Markup {
     let width = (group * count + 40).max(360);
     let scale = |pence: i64| pence.saturating_mul(height) / max;
     html! {
-        figure {
-            svg.chart role="img" aria-labelledby="scheme-chart-title scheme-chart-desc" width=(width) height=(height + top + 80)
+        figure.app-chart__figure {
+            svg.app-chart role="img" aria-labelledby="scheme-chart-title scheme-chart-desc" width=(width) height=(height + top + 80)
                 viewBox={ "0 0 " (width) " " (height + top + 80) } xmlns="http://www.w3.org/2000/svg" {
                 title #scheme-chart-title { "Budget to date and actual to date by scheme" }
                 desc #scheme-chart-desc {
@@ -472,7 +435,7 @@ fn scheme_chart(report: &MonitoringReport) -> Markup {
                     text x=(x) y=(top + height + 34) font-size="11" fill="#0b0c0c" { "budget · actual" }
                 }
             }
-            figcaption.hint { "For each scheme, the hatched bar is the budget to date and the solid bar the actual spending to date; each is labelled with its amount. The table below gives every figure." }
+            figcaption.govuk-body-s { "For each scheme, the hatched bar is the budget to date and the solid bar the actual spending to date; each is labelled with its amount. The table below gives every figure." }
         }
     }
 }
@@ -500,7 +463,7 @@ async fn monitoring_again(
     pool: String,
     year: FinancialYear,
     forms: Forms,
-) -> Response {
+) -> PageResult {
     match api::monitoring_report(state, pool, year, None).await {
         Ok(report) => monitoring_page(
             caller,
@@ -512,7 +475,7 @@ async fn monitoring_again(
             None,
             false,
         ),
-        Err(e) => page_failed(e),
+        Err(e) => Err(page_error(e)),
     }
 }
 
@@ -520,23 +483,17 @@ async fn monitoring_again(
 pub async fn record_forecast(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams((pool, year)): PathParams<(String, String)>,
+    PagePath((pool, year)): PagePath<(String, String)>,
     form: Result<Form<ForecastForm>, FormRejection>,
-) -> Response {
+) -> PageResult {
     let target = format!("/pools/{pool}/{year}/forecasts");
-    let principal = match caller.authorize(&state, Action::ManagePools, &target).await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
+    let principal = caller.authorize(&state, Action::ManagePools, &target).await?;
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let back = format!("/pools/{pool}/{year}");
     if !token_matches(caller.csrf_token.as_deref(), Some(form.csrf_token.as_str())) {
         return form_unchecked("The forecast was not recorded", &back);
     }
-    let year = match api::parse_year(&year) {
-        Ok(y) => y,
-        Err(e) => return page_failed(e),
-    };
+    let year = api::parse_year(&year).map_err(page_error)?;
     let request = api::ForecastRequest {
         scheme: form.scheme.clone(),
         method: form.method.clone(),
@@ -560,7 +517,7 @@ pub async fn record_forecast(
                 let forms = Forms { forecast: form, errors, ..Forms::default() };
                 monitoring_again(&state, &caller, &principal, pool, year, forms).await
             }
-            Err(other) => page_failed(other),
+            Err(other) => Err(page_error(other)),
         },
     }
 }
@@ -569,23 +526,17 @@ pub async fn record_forecast(
 pub async fn close(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams((pool, year)): PathParams<(String, String)>,
+    PagePath((pool, year)): PagePath<(String, String)>,
     form: Result<Form<CloseForm>, FormRejection>,
-) -> Response {
+) -> PageResult {
     let target = format!("/pools/{pool}/{year}/close");
-    let principal = match caller.authorize(&state, Action::ManagePools, &target).await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
+    let principal = caller.authorize(&state, Action::ManagePools, &target).await?;
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let back = format!("/pools/{pool}/{year}");
     if !token_matches(caller.csrf_token.as_deref(), Some(form.csrf_token.as_str())) {
         return form_unchecked("The months were not closed", &back);
     }
-    let year = match api::parse_year(&year) {
-        Ok(y) => y,
-        Err(e) => return page_failed(e),
-    };
+    let year = api::parse_year(&year).map_err(page_error)?;
     match api::close_months(&state, pool.clone(), year, &form.through, principal.username.clone())
         .await
     {
@@ -595,7 +546,7 @@ pub async fn close(
                 let forms = Forms { close: form, errors, ..Forms::default() };
                 monitoring_again(&state, &caller, &principal, pool, year, forms).await
             }
-            Err(other) => page_failed(other),
+            Err(other) => Err(page_error(other)),
         },
     }
 }
@@ -612,18 +563,12 @@ pub struct SettlementPageQuery {
 pub async fn settlement(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams((pool, year)): PathParams<(String, String)>,
-    QueryParams(query): QueryParams<SettlementPageQuery>,
-) -> Response {
+    PagePath((pool, year)): PagePath<(String, String)>,
+    PageQuery(query): PageQuery<SettlementPageQuery>,
+) -> PageResult {
     let target = format!("/pools/{pool}/{year}/settlement");
-    let principal = match caller.authorize(&state, Action::ReadPools, &target).await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
-    let year = match api::parse_year(&year) {
-        Ok(y) => y,
-        Err(e) => return page_failed(e),
-    };
+    let principal = caller.authorize(&state, Action::ReadPools, &target).await?;
+    let year = api::parse_year(&year).map_err(page_error)?;
     let done = (query.done.as_deref() == Some("confirmed"))
         .then_some("Your confirmation has been recorded.");
     settlement_page(
@@ -649,30 +594,30 @@ async fn settlement_page(
     status: StatusCode,
     errors: &FieldErrors,
     done: Option<&str>,
-) -> Response {
+) -> PageResult {
     let back = format!("/pools/{pool}/{}", year.start_year());
     let view = match api::settlement_view(state, pool.clone(), year).await {
         Ok(view) => view,
         Err(ApiError::PoolRefused(message)) => {
             let title = format!("{pool} {}: settlement", year.label());
-            return render_with(
+            return render_status(
                 caller,
                 principal,
                 status,
                 &title,
                 html! {
                     (error_summary(errors))
-                    h1 { (title) }
-                    p { "The settlement cannot be worked out yet." }
-                    div.inset { p { (message) } }
-                    p { a href=(back) { "Back to the monitoring report" } }
+                    h1.govuk-heading-l { (title) }
+                    p.govuk-body { "The settlement cannot be worked out yet." }
+                    div.govuk-inset-text { p.govuk-body { (message) } }
+                    p.govuk-body { a.govuk-link href=(back) { "Back to the monitoring report" } }
                 },
             );
         }
-        Err(e) => return page_failed(e),
+        Err(e) => return Err(page_error(e)),
     };
     let title = format!("{} {}: year-end settlement", view.settlement.pool, view.settlement.year);
-    render_with(
+    render_status(
         caller,
         principal,
         status,
@@ -703,68 +648,68 @@ fn settlement_markup(
     html! {
         (error_summary(errors))
         @if let Some(done) = done {
-            div.panel role="status" { h2 { "Done" } p { (done) } }
+            (crate::pages::components::success_banner(done, None))
         }
-        h1 { (title) }
-        p.lead { (s.kind.label()) ". Budget " (s.budget) ", outturn " (s.outturn) ": " (variance_words(s.variance)) ". " (s.rule) }
-        p { a href=(back) { "Back to the monitoring report" } }
-        h2 { "How the settlement is worked out" }
-        table.table {
-            caption { "Every step of the settlement, in order" }
-            thead { tr { th scope="col" { "Step" } th scope="col" { "Detail" } th.numeric scope="col" { "Amount" } } }
-            tbody {
+        h1.govuk-heading-l { (title) }
+        p.govuk-body-l { (s.kind.label()) ". Budget " (s.budget) ", outturn " (s.outturn) ": " (variance_words(s.variance)) ". " (s.rule) }
+        p.govuk-body { a.govuk-link href=(back) { "Back to the monitoring report" } }
+        h2.govuk-heading-m { "How the settlement is worked out" }
+        div.app-table-wrap role="region" aria-label="Every step of the settlement, in order" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { "Every step of the settlement, in order" }
+            thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Step" } th.govuk-table__header scope="col" { "Detail" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Amount" } } }
+            tbody.govuk-table__body {
                 @for step in &s.steps {
-                    tr { th scope="row" { (step.title) } td { (step.detail) } td.numeric { @if let Some(amount) = step.amount { (amount) } } }
+                    tr.govuk-table__row { th.govuk-table__header scope="row" { (step.title) } td.govuk-table__cell { (step.detail) } td.govuk-table__cell.govuk-table__cell--numeric { @if let Some(amount) = step.amount { (amount) } } }
                 }
             }
-        }
-        @if s.carried_forward.pence() != 0 { p { "Carried forward to the reserve: " strong { (s.carried_forward) } "." } }
-        h2 { "Each partner" }
-        table.table {
-            caption { "Each partner's agreed and paid contribution, its share of the variance, and where it ends up" }
-            thead { tr { th scope="col" { "Partner" } th.numeric scope="col" { "Agreed" } th.numeric scope="col" { "Paid" } th.numeric scope="col" { "Spent" } th.numeric scope="col" { "Share" } th.numeric scope="col" { "Net" } } }
-            tbody {
+        } }
+        @if s.carried_forward.pence() != 0 { p.govuk-body { "Carried forward to the reserve: " strong { (s.carried_forward) } "." } }
+        h2.govuk-heading-m { "Each partner" }
+        div.app-table-wrap role="region" aria-label="Each partner's agreed and paid contribution, its share of the variance, and where it ends up" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { "Each partner's agreed and paid contribution, its share of the variance, and where it ends up" }
+            thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Partner" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Agreed" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Share" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Net" } } }
+            tbody.govuk-table__body {
                 @for p in &s.partners {
-                    tr { th scope="row" { (p.organisation) } td.numeric { (p.agreed) } td.numeric { (p.paid) } td.numeric { (p.spent) } td.numeric { (p.share) } td.numeric { (p.net) } }
+                    tr.govuk-table__row { th.govuk-table__header scope="row" { (p.organisation) } td.govuk-table__cell.govuk-table__cell--numeric { (p.agreed) } td.govuk-table__cell.govuk-table__cell--numeric { (p.paid) } td.govuk-table__cell.govuk-table__cell--numeric { (p.spent) } td.govuk-table__cell.govuk-table__cell--numeric { (p.share) } td.govuk-table__cell.govuk-table__cell--numeric { (p.net) } }
                 }
             }
-        }
-        h2 { "Balancing transfers" }
+        } }
+        h2.govuk-heading-m { "Balancing transfers" }
         @if s.transfers.is_empty() {
-            p { "No money needs to move." }
+            p.govuk-body { "No money needs to move." }
         } @else {
-            table.table {
-                caption { @if view.posted { "The balancing transfers, posted to the ledger" } @else { "The balancing transfers, posted once every partner confirms" } }
-                thead { tr { th scope="col" { "From" } th scope="col" { "To" } th scope="col" { "Stream" } th.numeric scope="col" { "Amount" } th scope="col" { "What" } } }
-                tbody {
+            div.app-table-wrap role="region" aria-label="Table" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { @if view.posted { "The balancing transfers, posted to the ledger" } @else { "The balancing transfers, posted once every partner confirms" } }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "From" } th.govuk-table__header scope="col" { "To" } th.govuk-table__header scope="col" { "Stream" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Amount" } th.govuk-table__header scope="col" { "What" } } }
+                tbody.govuk-table__body {
                     @for t in &s.transfers {
-                        tr { td { (t.from.as_str()) } td { (t.to.as_str()) } td { (t.stream.as_str()) } td.numeric { (t.amount) } td { (t.memo) } }
+                        tr.govuk-table__row { td.govuk-table__cell { (t.from.as_str()) } td.govuk-table__cell { (t.to.as_str()) } td.govuk-table__cell { (t.stream.as_str()) } td.govuk-table__cell.govuk-table__cell--numeric { (t.amount) } td.govuk-table__cell { (t.memo) } }
                     }
                 }
-            }
+            } }
         }
-        h2 { "Confirmations" }
+        h2.govuk-heading-m { "Confirmations" }
         @if view.confirmed_by.is_empty() {
-            p { "No partner has confirmed these figures yet." }
+            p.govuk-body { "No partner has confirmed these figures yet." }
         } @else {
-            ul { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (utc_minute(&c.confirmed_at)) " (UTC)" } } }
+            ul.govuk-list.govuk-list--bullet { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (utc_minute(&c.confirmed_at)) " (UTC)" } } }
         }
         @if view.posted {
-            p {
+            p.govuk-body {
                 "Every partner confirmed the settlement, so its balancing transfers are in the ledger."
                 @if let Some(at) = &view.posted_at { " They were posted at " (utc_minute(at)) " (UTC)." }
             }
         } @else if view.waiting_for.is_empty() {
-            p { "Every partner has confirmed, but the transfers are not yet posted; confirm again to post them." }
+            p.govuk-body { "Every partner has confirmed, but the transfers are not yet posted; confirm again to post them." }
         } @else {
-            p { "Awaiting confirmation from: " (view.waiting_for.join(", ")) "." }
+            p.govuk-body { "Awaiting confirmation from: " (view.waiting_for.join(", ")) "." }
         }
-        p.hint { "Figures reference (digest): " code { (view.digest.get(..16).unwrap_or(&view.digest)) } }
+        p.govuk-hint { "Figures reference (digest): " code { (view.digest.get(..16).unwrap_or(&view.digest)) } }
         @if can_confirm {
             form method="post" action={ (back) "/settlement/confirm" } {
                 input type="hidden" name=(FIELD) value=(caller.csrf_token.as_deref().unwrap_or(""));
                 input type="hidden" name="digest" value=(view.digest);
-                button.button #confirm type="submit" { "Confirm for " (organisation) }
+                button.govuk-button #confirm type="submit" { "Confirm for " (organisation) }
             }
         }
     }
@@ -787,23 +732,17 @@ pub struct ConfirmForm {
 pub async fn confirm(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams((pool, year)): PathParams<(String, String)>,
+    PagePath((pool, year)): PagePath<(String, String)>,
     form: Result<Form<ConfirmForm>, FormRejection>,
-) -> Response {
+) -> PageResult {
     let target = format!("/pools/{pool}/{year}/settlement/confirm");
-    let (principal, organisation) = match api::authorize_confirm(&state, &caller, &target).await {
-        Ok(found) => found,
-        Err(d) => return denied(d),
-    };
+    let (principal, organisation) = api::authorize_confirm(&state, &caller, &target).await?;
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let back = format!("/pools/{pool}/{year}/settlement");
     if !token_matches(caller.csrf_token.as_deref(), Some(form.csrf_token.as_str())) {
         return form_unchecked("The settlement was not confirmed", &back);
     }
-    let year = match api::parse_year(&year) {
-        Ok(y) => y,
-        Err(e) => return page_failed(e),
-    };
+    let year = api::parse_year(&year).map_err(page_error)?;
     let username = principal.username.clone();
     match api::confirm_settlement(&state, pool.clone(), year, organisation, username, form.digest)
         .await
@@ -825,7 +764,7 @@ pub async fn confirm(
                 )
                 .await
             }
-            Err(other) => page_failed(other),
+            Err(other) => Err(page_error(other)),
         },
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, Role};
@@ -24,87 +24,31 @@ use onebudget_store::{AuditRecord, PersonRecord, RecentLines, SpendRow, Statemen
 
 use crate::auth::{Caller, Denied};
 use crate::error::ApiError;
-use crate::extract::{PathParams, QueryParams};
-use crate::pages::layout::{HtmlPage, SignedIn, page, signed_in_page};
+use crate::extract::{PagePath, PageQuery};
+use crate::pages::{PageError, PageResult, render};
 use crate::people::{AuditQuery, authorize_person, authorize_person_with, spend_range};
 use crate::state::AppState;
 
-/// A page that says why the person cannot go on, with a way back home.
-pub(super) fn message_page(status: StatusCode, title: &str, message: &str) -> Response {
-    HtmlPage::private(
-        status,
-        page(
-            title,
-            html! {
-                h1 { (title) }
-                p { (message) }
-                p { a href="/home" { "Go to your home page" } }
-            },
-        ),
-    )
-    .into_response()
+/// What a page handler answers when it cannot go on: its status page.
+pub(super) fn denied(denied: Denied) -> PageResult {
+    Err(PageError::from(denied))
 }
 
-/// What a page handler answers when it cannot go on.
-pub(super) fn denied(denied: Denied) -> Response {
-    match denied {
-        Denied::NotSignedIn => redirect("/sign-in"),
-        Denied::Refused(reason) => message_page(
-            StatusCode::FORBIDDEN,
-            "You cannot see this page",
-            &format!("Your role does not allow it: {reason}."),
-        ),
-        Denied::Failed(ApiError::NotFound { what, .. }) => {
-            message_page(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what}."))
-        }
-        Denied::Failed(error) => failed(error),
-    }
-}
-
-pub(super) fn failed(error: ApiError) -> Response {
-    tracing::error!(error = ?error, "a page failed");
-    HtmlPage::private(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        page(
-            "Sorry, there is a problem with the service",
-            html! {
-                h1 { "Sorry, there is a problem with the service" }
-                p { "Try again later. The server log has the details." }
-            },
-        ),
-    )
-    .into_response()
+/// A failure as its status page (a 404 for what does not exist, else a 500).
+pub(super) fn failed(error: ApiError) -> PageResult {
+    Err(PageError::from(error))
 }
 
 /// A redirect after a form, to a location built at run time.
-pub(super) fn see_other(location: &str) -> Response {
+pub(super) fn see_other(location: &str) -> PageResult {
     match HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(LOCATION, value)]).into_response(),
+        Ok(value) => Ok((StatusCode::SEE_OTHER, [(LOCATION, value)]).into_response()),
         Err(_) => failed(ApiError::Internal(format!("a redirect to {location:?}"))),
     }
 }
 
-pub(super) fn redirect(location: &'static str) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(location))]).into_response()
-}
-
-fn who(caller: &Caller, principal: &Principal) -> (String, Role, String) {
-    (
-        caller.display_name.clone().unwrap_or_else(|| principal.username.clone()),
-        principal.role,
-        caller.csrf_token.clone().unwrap_or_default(),
-    )
-}
-
-pub(super) fn render(
-    caller: &Caller,
-    principal: &Principal,
-    title: &str,
-    main: Markup,
-) -> Response {
-    let (display_name, role, csrf_token) = who(caller, principal);
-    let signed_in = SignedIn { display_name: &display_name, role, csrf_token: &csrf_token };
-    HtmlPage::private(StatusCode::OK, signed_in_page(title, &signed_in, main)).into_response()
+pub(super) fn redirect(location: &'static str) -> PageResult {
+    Ok((StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(location))]).into_response())
 }
 
 fn pounds(pence: i64) -> String {
@@ -120,7 +64,7 @@ fn label(code: &str) -> String {
 }
 
 /// `GET /home`: each role's home page.
-pub async fn home(caller: Caller) -> Response {
+pub async fn home(caller: Caller) -> PageResult {
     match caller.principal.as_ref().map(|p| p.role) {
         None => redirect("/sign-in"),
         Some(Role::Citizen) => redirect("/my-budget"),
@@ -134,17 +78,19 @@ pub async fn home(caller: Caller) -> Response {
 
 fn person_summary(person: &PersonRecord) -> Markup {
     html! {
-        dl.summary-list {
-            dt { "Name" } dd { (person.given_name) " " (person.family_name) }
-            dt { "NHS number" } dd { (nhs_spaced(&person.nhs_number)) }
-            dt { "Date of birth" } dd { (person.birth_date.format("%-d %B %Y")) }
-            dt { "Where care is given" } dd { (if person.setting == "care_home" { "In a care home" } else { "At home" }) }
-            dt { "Funded by" } dd { (if person.funding == "continuing_healthcare" { "NHS continuing healthcare (free)" } else { "Adult social care (means-tested)" }) }
-            dt { "Personal budget" }
-            dd {
-                @match (&person.delivery_mode, person.weekly_budget_pence) {
-                    (Some(mode), Some(weekly)) => { (pounds(weekly)) " a week, as " (delivery_label(mode)) }
-                    _ => { "No personal budget" }
+        dl.govuk-summary-list {
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Name" } dd.govuk-summary-list__value { (person.given_name) " " (person.family_name) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "NHS number" } dd.govuk-summary-list__value { (nhs_spaced(&person.nhs_number)) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Date of birth" } dd.govuk-summary-list__value { (person.birth_date.format("%-d %B %Y")) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Where care is given" } dd.govuk-summary-list__value { (if person.setting == "care_home" { "In a care home" } else { "At home" }) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Funded by" } dd.govuk-summary-list__value { (if person.funding == "continuing_healthcare" { "NHS continuing healthcare (free)" } else { "Adult social care (means-tested)" }) } }
+            div.govuk-summary-list__row {
+                dt.govuk-summary-list__key { "Personal budget" }
+                dd.govuk-summary-list__value {
+                    @match (&person.delivery_mode, person.weekly_budget_pence) {
+                        (Some(mode), Some(weekly)) => { (pounds(weekly)) " a week, as " (delivery_label(mode)) }
+                        _ => { "No personal budget" }
+                    }
                 }
             }
         }
@@ -204,23 +150,23 @@ fn statement_markup<'a>(
     newest_first: impl Iterator<Item = &'a StatementLine>,
 ) -> Markup {
     html! {
-        h2 { (account.name()) }
-        p { "Balance now: " strong { (closing_balance) } }
-        table.table {
-            caption { "The latest payments in and out of this account" }
-            thead { tr { th scope="col" { "Date" } th scope="col" { "What" } th.numeric scope="col" { "In" } th.numeric scope="col" { "Out" } th.numeric scope="col" { "Balance" } } }
-            tbody {
+        h2.govuk-heading-m { (account.name()) }
+        p.govuk-body { "Balance now: " strong { (closing_balance) } }
+        div.app-table-wrap role="region" aria-label="The latest payments in and out of this account" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { "The latest payments in and out of this account" }
+            thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "What" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "In" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Out" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Balance" } } }
+            tbody.govuk-table__body {
                 @for line in newest_first {
-                    tr {
-                        td { (line.effective_date.format("%-d %b %Y")) }
-                        td { (line.memo) }
-                        td.numeric { @if line.money_in.pence() > 0 { (line.money_in) } }
-                        td.numeric { @if line.money_out.pence() > 0 { (line.money_out) } }
-                        td.numeric { (line.balance) }
+                    tr.govuk-table__row {
+                        td.govuk-table__cell { (line.effective_date.format("%-d %b %Y")) }
+                        td.govuk-table__cell { (line.memo) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_in.pence() > 0 { (line.money_in) } }
+                        td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_out.pence() > 0 { (line.money_out) } }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (line.balance) }
                     }
                 }
             }
-        }
+        } }
     }
 }
 
@@ -241,63 +187,46 @@ async fn own_record(
 /// `GET /my-budget`: the citizen's own budget and statement. The record and the
 /// statements' latest lines are read in one transaction; the audit row for the read is
 /// committed before any of it is shown.
-pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Response {
+pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageResult {
     let target = "/my-budget";
     let own = match caller.authorize(&state, Action::ReadOwnRecord, target).await {
         Ok(principal) => principal.person,
-        Err(d) => return denied(d),
+        Err(d) => return Err(PageError::from(d)),
     };
     let Some(own) = own else {
-        return denied(Denied::Refused("you have no record of your own".into()));
+        return Err(PageError::from(Denied::Refused("you have no record of your own".into())));
     };
     let (principal, person, statements) =
-        match person_with_recent_lines(&state, &caller, &own, OWN_PAGE_LINES, target).await {
-            Ok(found) => found,
-            Err(d) => return denied(d),
-        };
+        person_with_recent_lines(&state, &caller, &own, OWN_PAGE_LINES, target).await?;
     render(
         &caller,
         &principal,
         "Your budget",
         html! {
-            h1 { "Your budget" }
+            h1.govuk-heading-l { "Your budget" }
             (person_summary(&person))
-            p { a href="/my-budget/who-has-looked" { "See who has looked at your record" } }
-            nav aria-label="Your personal budget" {
-                ul {
-                    li { a href="/my-budget/budget" { "Your personal budget: who pays for what" } }
-                    li { a href="/my-budget/plan" { "Your support plan" } }
-                    li { a href="/my-budget/spending" { "Record what you spent" } }
-                    li { a href="/my-budget/statement" { "Your statement" } }
-                }
-            }
+            p.govuk-body { a.govuk-link href="/my-budget/who-has-looked" { "See who has looked at your record" } }
             (recent_markup(&statements))
         },
     )
 }
 
 /// `GET /my-budget/who-has-looked`: every access to the citizen's record.
-pub async fn who_has_looked(State(state): State<AppState>, caller: Caller) -> Response {
+pub async fn who_has_looked(State(state): State<AppState>, caller: Caller) -> PageResult {
     let (principal, person) =
-        match own_record(&state, &caller, true, "/my-budget/who-has-looked").await {
-            Ok(found) => found,
-            Err(d) => return denied(d),
-        };
+        own_record(&state, &caller, true, "/my-budget/who-has-looked").await?;
     let filter = onebudget_store::AuditFilter {
         person_code: Some(person.code.clone()),
         ..onebudget_store::AuditFilter::default()
     };
-    let rows = match state.run(move |store| store.audit_search(&filter, 200)).await {
-        Ok(rows) => rows,
-        Err(e) => return failed(e),
-    };
+    let rows = state.run(move |store| store.audit_search(&filter, 200)).await?;
     render(
         &caller,
         &principal,
         "Who has looked at your record",
         html! {
-            h1 { "Who has looked at your record" }
-            p { "Every time someone opens your record in onebudget it is written down here, with their role and when. If you do not recognise something, contact the council's data protection officer." }
+            h1.govuk-heading-l { "Who has looked at your record" }
+            p.govuk-body { "Every time someone opens your record in onebudget it is written down here, with their role and when. If you do not recognise something, contact the council's data protection officer." }
             (audit_table(&rows, "Looks at your record, newest first", false))
         },
     )
@@ -305,72 +234,69 @@ pub async fn who_has_looked(State(state): State<AppState>, caller: Caller) -> Re
 
 fn audit_table(rows: &[AuditRecord], caption: &str, full: bool) -> Markup {
     html! {
-        table.table {
-            caption { (caption) }
-            thead {
-                tr {
-                    th scope="col" { "When (UTC)" }
-                    th scope="col" { "Who" }
-                    th scope="col" { "Role" }
-                    th scope="col" { "What" }
-                    @if full { th scope="col" { "Person" } th scope="col" { "From" } }
-                    th scope="col" { "Outcome" }
+        div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { (caption) }
+            thead.govuk-table__head {
+                tr.govuk-table__row {
+                    th.govuk-table__header scope="col" { "When (UTC)" }
+                    th.govuk-table__header scope="col" { "Who" }
+                    th.govuk-table__header scope="col" { "Role" }
+                    th.govuk-table__header scope="col" { "What" }
+                    @if full { th.govuk-table__header scope="col" { "Person" } th.govuk-table__header scope="col" { "From" } }
+                    th.govuk-table__header scope="col" { "Outcome" }
                 }
             }
-            tbody {
+            tbody.govuk-table__body {
                 @for row in rows {
-                    tr {
-                        td { (row.entry.at.get(..19).unwrap_or(&row.entry.at).replace('T', " ")) }
-                        td { (row.entry.actor) }
-                        td { (row.entry.role.as_deref().and_then(|r| Role::parse(r).ok()).map_or("", |r| r.label())) }
-                        td { (label(&row.entry.action)) " " (row.entry.target) }
+                    tr.govuk-table__row {
+                        td.govuk-table__cell { (row.entry.at.get(..19).unwrap_or(&row.entry.at).replace('T', " ")) }
+                        td.govuk-table__cell { (row.entry.actor) }
+                        td.govuk-table__cell { (row.entry.role.as_deref().and_then(|r| Role::parse(r).ok()).map_or("", |r| r.label())) }
+                        td.govuk-table__cell { (label(&row.entry.action)) " " (row.entry.target) }
                         @if full {
-                            td { (row.entry.person_code.as_deref().unwrap_or("")) }
-                            td { (row.entry.source) }
+                            td.govuk-table__cell { (row.entry.person_code.as_deref().unwrap_or("")) }
+                            td.govuk-table__cell { (row.entry.source) }
                         }
-                        td { (label(&row.entry.outcome)) @if !row.entry.detail.is_empty() { ": " (row.entry.detail) } }
+                        td.govuk-table__cell { (label(&row.entry.outcome)) @if !row.entry.detail.is_empty() { ": " (row.entry.detail) } }
                     }
                 }
             }
-        }
-        @if rows.is_empty() { p { "Nothing yet." } }
+        } }
+        @if rows.is_empty() { p.govuk-body { "Nothing yet." } }
     }
 }
 
 /// `GET /caseload`: the practitioner's team's caseload.
-pub async fn caseload(State(state): State<AppState>, caller: Caller) -> Response {
+pub async fn caseload(State(state): State<AppState>, caller: Caller) -> PageResult {
     let team = caller.principal.as_ref().and_then(|p| p.team.clone()).unwrap_or_default();
     let principal =
         match caller.authorize(&state, Action::ListCaseload { team: &team }, "/caseload").await {
             Ok(p) => p,
-            Err(d) => return denied(d),
+            Err(d) => return Err(PageError::from(d)),
         };
     let wanted = team.clone();
-    let people = match state.run(move |store| store.people_in_team(&wanted)).await {
-        Ok(p) => p,
-        Err(e) => return failed(e),
-    };
+    let people = state.run(move |store| store.people_in_team(&wanted)).await?;
     render(
         &caller,
         &principal,
         "Your team's caseload",
         html! {
-            h1 { "Your team's caseload" }
-            p { (people.len()) " people on the caseload of " (team) "." }
-            table.table {
-                caption { "People, by family name" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Where" } th scope="col" { "Budget" } th.numeric scope="col" { "A week" } } }
-                tbody {
+            h1.govuk-heading-l { "Your team's caseload" }
+            p.govuk-body { (people.len()) " people on the caseload of " (team) "." }
+            div.app-table-wrap role="region" aria-label="People, by family name" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "People, by family name" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Name" } th.govuk-table__header scope="col" { "Where" } th.govuk-table__header scope="col" { "Budget" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "A week" } } }
+                tbody.govuk-table__body {
                     @for person in &people {
-                        tr {
-                            td { a href={ "/people/" (person.code) } { (person.family_name) ", " (person.given_name) } }
-                            td { (if person.setting == "care_home" { "Care home" } else { "Home" }) }
-                            td { (person.delivery_mode.as_deref().map_or("None", delivery_label)) }
-                            td.numeric { (person.weekly_budget_pence.map(pounds).unwrap_or_default()) }
+                        tr.govuk-table__row {
+                            td.govuk-table__cell { a.govuk-link href={ "/people/" (person.code) } { (person.family_name) ", " (person.given_name) } }
+                            td.govuk-table__cell { (if person.setting == "care_home" { "Care home" } else { "Home" }) }
+                            td.govuk-table__cell { (person.delivery_mode.as_deref().map_or("None", delivery_label)) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { (person.weekly_budget_pence.map(pounds).unwrap_or_default()) }
                         }
                     }
                 }
-            }
+            } }
         },
     )
 }
@@ -379,46 +305,40 @@ pub async fn caseload(State(state): State<AppState>, caller: Caller) -> Response
 pub async fn person(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(code): PathParams<String>,
-) -> Response {
+    PagePath(code): PagePath<String>,
+) -> PageResult {
     let target = format!("/people/{code}");
     let (principal, person, statements) =
-        match person_with_recent_lines(&state, &caller, &code, PERSON_PAGE_LINES, &target).await {
-            Ok(found) => found,
-            Err(d) => return denied(d),
-        };
+        person_with_recent_lines(&state, &caller, &code, PERSON_PAGE_LINES, &target).await?;
     let wanted = person.code.clone();
-    let assessments = match state.run(move |store| store.assessments_for(&wanted)).await {
-        Ok(a) => a,
-        Err(e) => return failed(e),
-    };
+    let assessments = state.run(move |store| store.assessments_for(&wanted)).await?;
     let title = format!("{} {}", person.given_name, person.family_name);
     render(
         &caller,
         &principal,
         &title,
         html! {
-            h1 { (title) }
+            h1.govuk-heading-l { (title) }
             (person_summary(&person))
-            p { a href={ "/people/" (person.code) "/budget" } { "Integrated personal budget: needs assessment, support plan and review" } }
-            h2 { "Financial assessments" }
+            p.govuk-body { a.govuk-link href={ "/people/" (person.code) "/budget" } { "Integrated personal budget: needs assessment, support plan and review" } }
+            h2.govuk-heading-m { "Financial assessments" }
             @if assessments.is_empty() {
-                p { "No financial assessment has been recorded." }
+                p.govuk-body { "No financial assessment has been recorded." }
             } @else {
-                table.table {
-                    caption { "What this person was assessed to pay, newest first" }
-                    thead { tr { th scope="col" { "Recorded (UTC)" } th scope="col" { "By" } th scope="col" { "Rules of" } th.numeric scope="col" { "A week" } } }
-                    tbody {
+                div.app-table-wrap role="region" aria-label="What this person was assessed to pay, newest first" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                    caption.govuk-table__caption.govuk-table__caption--m { "What this person was assessed to pay, newest first" }
+                    thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Recorded (UTC)" } th.govuk-table__header scope="col" { "By" } th.govuk-table__header scope="col" { "Rules of" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "A week" } } }
+                    tbody.govuk-table__body {
                         @for a in &assessments {
-                            tr {
-                                td { (a.recorded_at.get(..16).unwrap_or(&a.recorded_at).replace('T', " ")) }
-                                td { (a.recorded_by) }
-                                td { (label(&a.nation)) ", " (a.effective_date.format("%-d %B %Y")) }
-                                td.numeric { (pounds(a.weekly_charge_pence)) }
+                            tr.govuk-table__row {
+                                td.govuk-table__cell { (a.recorded_at.get(..16).unwrap_or(&a.recorded_at).replace('T', " ")) }
+                                td.govuk-table__cell { (a.recorded_by) }
+                                td.govuk-table__cell { (label(&a.nation)) ", " (a.effective_date.format("%-d %B %Y")) }
+                                td.govuk-table__cell.govuk-table__cell--numeric { (pounds(a.weekly_charge_pence)) }
                             }
                         }
                     }
-                }
+                } }
             }
             (recent_markup(&statements))
         },
@@ -426,15 +346,9 @@ pub async fn person(
 }
 
 /// `GET /finance`: balances by stream and by organisation, and the organisations' accounts.
-pub async fn finance(State(state): State<AppState>, caller: Caller) -> Response {
-    let principal = match caller.authorize(&state, Action::ReadLedger, "/finance").await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
-    let balances = match state.run(|store| store.balances(None, None)).await {
-        Ok(b) => b,
-        Err(e) => return failed(e),
-    };
+pub async fn finance(State(state): State<AppState>, caller: Caller) -> PageResult {
+    let principal = caller.authorize(&state, Action::ReadLedger, "/finance").await?;
+    let balances = state.run(|store| store.balances(None, None)).await?;
     let mut by_stream: BTreeMap<&str, i64> = BTreeMap::new();
     let mut by_owner: BTreeMap<String, i64> = BTreeMap::new();
     let mut accounts: BTreeMap<(&str, &str), i64> = BTreeMap::new();
@@ -456,31 +370,31 @@ pub async fn finance(State(state): State<AppState>, caller: Caller) -> Response 
         &principal,
         "The ledger",
         html! {
-            h1 { "The ledger" }
-            p { "Balances now. Money out of a funder's account shows as a negative balance; the balances of every account add up to zero." }
-            p { a href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
-            p { a href="/budgets/funders" { "Each funder's share of personal budgets" } }
-            p { a href="/budgets/payments" { "Pay personal budgets" } }
-            p { a href="/budgets/reviews" { "Direct-payment reviews and recoveries" } }
-            table.table {
-                caption { "Balances by funding stream" }
-                thead { tr { th scope="col" { "Stream" } th.numeric scope="col" { "Balance" } } }
-                tbody { @for (stream, pence) in &by_stream { tr { td { (stream) } td.numeric { (pounds(*pence)) } } } }
-            }
-            table.table {
-                caption { "Balances by organisation" }
-                thead { tr { th scope="col" { "Organisation" } th.numeric scope="col" { "Balance" } } }
-                tbody { @for (owner, pence) in &by_owner { tr { td { (owner) } td.numeric { (pounds(*pence)) } } } }
-            }
-            table.table {
-                caption { "Organisations' and pools' accounts" }
-                thead { tr { th scope="col" { "Account" } th.numeric scope="col" { "Balance" } } }
-                tbody {
+            h1.govuk-heading-l { "The ledger" }
+            p.govuk-body { "Balances now. Money out of a funder's account shows as a negative balance; the balances of every account add up to zero." }
+            p.govuk-body { a.govuk-link href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
+            p.govuk-body { a.govuk-link href="/budgets/funders" { "Each funder's share of personal budgets" } }
+            p.govuk-body { a.govuk-link href="/budgets/payments" { "Pay personal budgets" } }
+            p.govuk-body { a.govuk-link href="/budgets/reviews" { "Direct-payment reviews and recoveries" } }
+            div.app-table-wrap role="region" aria-label="Balances by funding stream" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Balances by funding stream" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Stream" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Balance" } } }
+                tbody.govuk-table__body { @for (stream, pence) in &by_stream { tr.govuk-table__row { td.govuk-table__cell { (stream) } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } } } }
+            } }
+            div.app-table-wrap role="region" aria-label="Balances by organisation" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Balances by organisation" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Organisation" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Balance" } } }
+                tbody.govuk-table__body { @for (owner, pence) in &by_owner { tr.govuk-table__row { td.govuk-table__cell { (owner) } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } } } }
+            } }
+            div.app-table-wrap role="region" aria-label="Organisations' and pools' accounts" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Organisations' and pools' accounts" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Account" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Balance" } } }
+                tbody.govuk-table__body {
                     @for ((code, name), pence) in &accounts {
-                        tr { td { a href={ "/finance/accounts/" (code) } { (name) " (" (code) ")" } } td.numeric { (pounds(*pence)) } }
+                        tr.govuk-table__row { td.govuk-table__cell { a.govuk-link href={ "/finance/accounts/" (code) } { (name) " (" (code) ")" } } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } }
                     }
                 }
-            }
+            } }
         },
     )
 }
@@ -489,10 +403,10 @@ pub async fn finance(State(state): State<AppState>, caller: Caller) -> Response 
 pub async fn account(
     State(state): State<AppState>,
     caller: Caller,
-    PathParams(code): PathParams<String>,
-) -> Response {
+    PagePath(code): PagePath<String>,
+) -> PageResult {
     let Ok(account) = AccountCode::parse("code", &code) else {
-        return denied(Denied::Failed(ApiError::NotFound { what: "account", code }));
+        return Err(PageError::from(Denied::Failed(ApiError::NotFound { what: "account", code })));
     };
     if let Err(error) = crate::people::authorize_account(&state, &caller, &account).await {
         return match error {
@@ -506,7 +420,7 @@ pub async fn account(
     let Some(principal) = caller.principal.clone() else { return redirect("/sign-in") };
     let statement = match state.run(move |store| store.statement(&account, None, None)).await {
         Ok(s) => s,
-        Err(e) => return denied(Denied::Failed(e)),
+        Err(e) => return Err(PageError::from(Denied::Failed(e))),
     };
     let title = format!("Statement: {}", statement.account.name());
     render(
@@ -514,8 +428,8 @@ pub async fn account(
         &principal,
         &title,
         html! {
-            h1 { (title) }
-            p { "Money in " (statement.money_in) ", money out " (statement.money_out) ", balance " strong { (statement.closing_balance) } "." }
+            h1.govuk-heading-l { (title) }
+            p.govuk-body { "Money in " (statement.money_in) ", money out " (statement.money_out) ", balance " strong { (statement.closing_balance) } "." }
             (statement_markup(&statement.account, statement.closing_balance, statement.lines.iter().rev().take(50)))
         },
     )
@@ -525,20 +439,14 @@ pub async fn account(
 pub async fn spending(
     State(state): State<AppState>,
     caller: Caller,
-    QueryParams(query): QueryParams<crate::people::SpendQuery>,
-) -> Response {
-    let principal = match caller.authorize(&state, Action::ReadAggregates, "/spending").await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
+    PageQuery(query): PageQuery<crate::people::SpendQuery>,
+) -> PageResult {
+    let principal = caller.authorize(&state, Action::ReadAggregates, "/spending").await?;
     let (from, to) = match spend_range(query.from.as_deref(), query.to.as_deref()) {
         Ok(range) => range,
-        Err(e) => return denied(Denied::Failed(e)),
+        Err(e) => return Err(PageError::from(Denied::Failed(e))),
     };
-    let rows = match state.run(move |store| store.spend_by_month(from, to)).await {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
+    let rows = state.run(move |store| store.spend_by_month(from, to)).await?;
     let mut by_month: BTreeMap<&str, i64> = BTreeMap::new();
     let mut by_stream: BTreeMap<&str, i64> = BTreeMap::new();
     let mut by_organisation: BTreeMap<&str, i64> = BTreeMap::new();
@@ -552,26 +460,26 @@ pub async fn spending(
         &principal,
         "Spending across the system",
         html! {
-            h1 { "Spending across the system" }
-            p { "Money paid out by the ICB, the council and the Better Care Fund pool from " (from.format("%-d %B %Y")) " to " (to.format("%-d %B %Y")) ". No figure here identifies a person." }
-            p { a href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
-            p { a href="/budgets/funders" { "Each funder's share of personal budgets" } }
+            h1.govuk-heading-l { "Spending across the system" }
+            p.govuk-body { "Money paid out by the ICB, the council and the Better Care Fund pool from " (from.format("%-d %B %Y")) " to " (to.format("%-d %B %Y")) ". No figure here identifies a person." }
+            p.govuk-body { a.govuk-link href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
+            p.govuk-body { a.govuk-link href="/budgets/funders" { "Each funder's share of personal budgets" } }
             nav aria-label="Financial year" {
-            p {
+            p.govuk-body {
                 "Show: "
-                a href="/spending?from=2024-04-01&to=2025-03-31" { "April 2024 to March 2025" }
+                a.govuk-link href="/spending?from=2024-04-01&to=2025-03-31" { "April 2024 to March 2025" }
                 " · "
-                a href="/spending?from=2025-04-01&to=2026-03-31" { "April 2025 to March 2026" }
+                a.govuk-link href="/spending?from=2025-04-01&to=2026-03-31" { "April 2025 to March 2026" }
                 " · "
-                a href="/spending" { "both years" }
+                a.govuk-link href="/spending" { "both years" }
             }
         }
         (month_chart(&by_month))
-            table.table {
-                caption { "Spending by month" }
-                thead { tr { th scope="col" { "Month" } th.numeric scope="col" { "Spent" } } }
-                tbody { @for (month, pence) in &by_month { tr { td { (month) } td.numeric { (pounds(*pence)) } } } }
-            }
+            div.app-table-wrap role="region" aria-label="Spending by month" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Spending by month" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Month" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent" } } }
+                tbody.govuk-table__body { @for (month, pence) in &by_month { tr.govuk-table__row { td.govuk-table__cell { (month) } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } } } }
+            } }
             (totals_table("Spending by funding stream", "Stream", &by_stream))
             (totals_table("Spending by paying organisation", "Organisation", &by_organisation))
             (stream_month_note(&rows))
@@ -581,16 +489,16 @@ pub async fn spending(
 
 fn totals_table(caption: &str, heading: &str, totals: &BTreeMap<&str, i64>) -> Markup {
     html! {
-        table.table {
-            caption { (caption) }
-            thead { tr { th scope="col" { (heading) } th.numeric scope="col" { "Spent" } } }
-            tbody { @for (key, pence) in totals { tr { td { (key) } td.numeric { (pounds(*pence)) } } } }
-        }
+        div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { (caption) }
+            thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { (heading) } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent" } } }
+            tbody.govuk-table__body { @for (key, pence) in totals { tr.govuk-table__row { td.govuk-table__cell { (key) } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } } } }
+        } }
     }
 }
 
 fn stream_month_note(rows: &[SpendRow]) -> Markup {
-    html! { p.hint { (rows.len()) " month, stream and organisation figures; the same figures are at " code { "/api/reports/spend" } "." } }
+    html! { p.govuk-hint { (rows.len()) " month, stream and organisation figures; the same figures are at " code { "/api/reports/spend" } "." } }
 }
 
 /// A bar chart of spend by month, as SVG drawn on the server. Each bar has its value as
@@ -603,8 +511,8 @@ fn month_chart(by_month: &BTreeMap<&str, i64>) -> Markup {
     let height = 200_i64;
     let width = (bar_width + gap) * i64::try_from(by_month.len()).unwrap_or(0) + 60;
     html! {
-        figure {
-            svg.chart role="img" aria-labelledby="chart-title" width=(width) height=(height + 60)
+        figure.app-chart__figure {
+            svg.app-chart role="img" aria-labelledby="chart-title" width=(width) height=(height + 60)
                 viewBox={ "0 0 " (width) " " (height + 60) } xmlns="http://www.w3.org/2000/svg" {
                 title #chart-title { "Spending by month: the tallest bar is " (pounds(max)) ". The table below lists every month." }
                 line x1="50" y1=(height) x2=(width) y2=(height) stroke="#0b0c0c" stroke-width="2" {}
@@ -621,17 +529,14 @@ fn month_chart(by_month: &BTreeMap<&str, i64>) -> Markup {
                     }
                 }
             }
-            figcaption.hint { "Bars show the total paid out each month; the months are labelled every quarter." }
+            figcaption.govuk-body-s { "Bars show the total paid out each month; the months are labelled every quarter." }
         }
     }
 }
 
 /// `GET /admin`: organisations, funding streams, users and tokens.
-pub async fn admin(State(state): State<AppState>, caller: Caller) -> Response {
-    let principal = match caller.authorize(&state, Action::Administer, "/admin").await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
+pub async fn admin(State(state): State<AppState>, caller: Caller) -> PageResult {
+    let principal = caller.authorize(&state, Action::Administer, "/admin").await?;
     let loaded = state
         .run(|store| {
             Ok::<_, onebudget_store::StoreError>((
@@ -643,46 +548,43 @@ pub async fn admin(State(state): State<AppState>, caller: Caller) -> Response {
             ))
         })
         .await;
-    let (organisations, streams, users, tokens, teams) = match loaded {
-        Ok(l) => l,
-        Err(e) => return failed(e),
-    };
+    let (organisations, streams, users, tokens, teams) = loaded?;
     render(
         &caller,
         &principal,
         "Administration",
         html! {
-            h1 { "Administration" }
-            p { "Users and tokens are added with " code { "onebudget user add" } " and " code { "onebudget token issue" } " on the server." }
-            table.table {
-                caption { "Organisations" }
-                thead { tr { th scope="col" { "Code" } th scope="col" { "Name" } th scope="col" { "Kind" } } }
-                tbody { @for o in &organisations { tr { td { (o.code) } td { (o.name) } td { (label(&o.kind)) } } } }
-            }
-            table.table {
-                caption { "Teams" }
-                thead { tr { th scope="col" { "Code" } th scope="col" { "Name" } } }
-                tbody { @for t in &teams { tr { td { (t.code) } td { (t.name) } } } }
-            }
-            table.table {
-                caption { "Funding streams" }
-                thead { tr { th scope="col" { "Code" } th scope="col" { "Name" } th scope="col" { "Owner" } th scope="col" { "Charging" } } }
-                tbody { @for s in &streams { tr { td { (s.code().as_str()) } td { (s.name()) } td { (s.owner().as_str()) } td { (label(s.charging_basis().as_str())) } } } }
-            }
-            table.table {
-                caption { "Users" }
-                thead { tr { th scope="col" { "User name" } th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Kind" } } }
-                tbody { @for u in &users { tr { td { (u.username) } td { @if u.role == "citizen" { "(a person receiving care)" } @else { (u.display_name) } } td { (Role::parse(&u.role).map_or("", |r| r.label())) } td { (label(&u.kind)) } } } }
-            }
-            table.table {
-                caption { "Bearer tokens" }
-                thead { tr { th scope="col" { "Id" } th scope="col" { "Service account" } th scope="col" { "Label" } th scope="col" { "Starts" } th scope="col" { "Scopes" } th scope="col" { "Expires" } th scope="col" { "State" } } }
-                tbody {
+            h1.govuk-heading-l { "Administration" }
+            p.govuk-body { "Users and tokens are added with " code { "onebudget user add" } " and " code { "onebudget token issue" } " on the server." }
+            div.app-table-wrap role="region" aria-label="Organisations" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Organisations" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Code" } th.govuk-table__header scope="col" { "Name" } th.govuk-table__header scope="col" { "Kind" } } }
+                tbody.govuk-table__body { @for o in &organisations { tr.govuk-table__row { td.govuk-table__cell { (o.code) } td.govuk-table__cell { (o.name) } td.govuk-table__cell { (label(&o.kind)) } } } }
+            } }
+            div.app-table-wrap role="region" aria-label="Teams" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Teams" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Code" } th.govuk-table__header scope="col" { "Name" } } }
+                tbody.govuk-table__body { @for t in &teams { tr.govuk-table__row { td.govuk-table__cell { (t.code) } td.govuk-table__cell { (t.name) } } } }
+            } }
+            div.app-table-wrap role="region" aria-label="Funding streams" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Funding streams" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Code" } th.govuk-table__header scope="col" { "Name" } th.govuk-table__header scope="col" { "Owner" } th.govuk-table__header scope="col" { "Charging" } } }
+                tbody.govuk-table__body { @for s in &streams { tr.govuk-table__row { td.govuk-table__cell { (s.code().as_str()) } td.govuk-table__cell { (s.name()) } td.govuk-table__cell { (s.owner().as_str()) } td.govuk-table__cell { (label(s.charging_basis().as_str())) } } } }
+            } }
+            div.app-table-wrap role="region" aria-label="Users" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Users" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "User name" } th.govuk-table__header scope="col" { "Name" } th.govuk-table__header scope="col" { "Role" } th.govuk-table__header scope="col" { "Kind" } } }
+                tbody.govuk-table__body { @for u in &users { tr.govuk-table__row { td.govuk-table__cell { (u.username) } td.govuk-table__cell { @if u.role == "citizen" { "(a person receiving care)" } @else { (u.display_name) } } td.govuk-table__cell { (Role::parse(&u.role).map_or("", |r| r.label())) } td.govuk-table__cell { (label(&u.kind)) } } } }
+            } }
+            div.app-table-wrap role="region" aria-label="Bearer tokens" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Bearer tokens" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Id" } th.govuk-table__header scope="col" { "Service account" } th.govuk-table__header scope="col" { "Label" } th.govuk-table__header scope="col" { "Starts" } th.govuk-table__header scope="col" { "Scopes" } th.govuk-table__header scope="col" { "Expires" } th.govuk-table__header scope="col" { "State" } } }
+                tbody.govuk-table__body {
                     @for t in &tokens {
-                        tr { td { (t.id) } td { (t.username) } td { (t.label) } td { code { (t.prefix) "…" } } td { (t.scopes) } td { (t.expires_at.get(..10).unwrap_or("")) } td { (if t.revoked_at.is_some() { "Revoked" } else { "Live" }) } }
+                        tr.govuk-table__row { td.govuk-table__cell { (t.id) } td.govuk-table__cell { (t.username) } td.govuk-table__cell { (t.label) } td.govuk-table__cell { code { (t.prefix) "…" } } td.govuk-table__cell { (t.scopes) } td.govuk-table__cell { (t.expires_at.get(..10).unwrap_or("")) } td.govuk-table__cell { (if t.revoked_at.is_some() { "Revoked" } else { "Live" }) } }
                     }
                 }
-            }
+            } }
         },
     )
 }
@@ -691,28 +593,22 @@ pub async fn admin(State(state): State<AppState>, caller: Caller) -> Response {
 pub async fn audit(
     State(state): State<AppState>,
     caller: Caller,
-    QueryParams(query): QueryParams<AuditQuery>,
-) -> Response {
-    let principal = match caller.authorize(&state, Action::ReadAuditLog, "/audit").await {
-        Ok(p) => p,
-        Err(d) => return denied(d),
-    };
+    PageQuery(query): PageQuery<AuditQuery>,
+) -> PageResult {
+    let principal = caller.authorize(&state, Action::ReadAuditLog, "/audit").await?;
     let filter = match query.filter() {
         Ok(f) => f,
-        Err(e) => return denied(Denied::Failed(e)),
+        Err(e) => return Err(PageError::from(Denied::Failed(e))),
     };
-    let rows = match state.run(move |store| store.audit_search(&filter, 200)).await {
-        Ok(r) => r,
-        Err(e) => return failed(e),
-    };
+    let rows = state.run(move |store| store.audit_search(&filter, 200)).await?;
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     render(
         &caller,
         &principal,
         "Audit log",
         html! {
-            h1 { "Audit log" }
-            p { "Every sign-in, every look at or change to a person's record, and every refused access. Export all of it with " code { "onebudget audit export --format csv" } "." }
+            h1.govuk-heading-l { "Audit log" }
+            p.govuk-body { "Every sign-in, every look at or change to a person's record, and every refused access. Export all of it with " code { "onebudget audit export --format csv" } "." }
             form method="get" action="/audit" {
                 @for (id, text, current) in [
                     ("actor", "User name", value(&query.actor)),
@@ -722,12 +618,12 @@ pub async fn audit(
                     ("from", "From (YYYY-MM-DD)", value(&query.from)),
                     ("to", "To (YYYY-MM-DD)", value(&query.to)),
                 ] {
-                    div.form-group {
-                        label.label for=(id) { (text) }
-                        input.input #(id) type="text" name=(id) value=(current) spellcheck="false";
+                    div.govuk-form-group {
+                        label.govuk-label for=(id) { (text) }
+                        input.govuk-input #(id) type="text" name=(id) value=(current) spellcheck="false";
                     }
                 }
-                button.button type="submit" { "Search" }
+                button.govuk-button type="submit" { "Search" }
             }
             (audit_table(&rows, "Matching entries, newest first (at most 200)", true))
         },

@@ -24,7 +24,8 @@ use crate::auth::{
     Caller, SESSION_COOKIE, SESSION_HOURS, hash_password, new_secret, secret_hash, verify_password,
 };
 use crate::csrf::{FIELD, token_matches};
-use crate::pages::form::{FieldErrors, error_summary};
+use crate::pages::components::important_banner;
+use crate::pages::form::{FieldErrors, InputKind, TextInput, error_summary};
 use crate::pages::layout::{HtmlPage, page};
 use crate::state::AppState;
 
@@ -42,6 +43,32 @@ pub struct SignInForm {
     pub password: String,
     #[serde(default)]
     pub csrf_token: String,
+    /// The page to go to once signed in (a path on this server), if sign-in was asked for
+    /// on the way to it.
+    #[serde(default)]
+    pub return_to: String,
+}
+
+/// `GET /sign-in`'s query: where to go afterwards, and whether a session has just ended.
+#[derive(Debug, Default, Deserialize)]
+pub struct SignInQuery {
+    #[serde(default)]
+    pub return_to: Option<String>,
+    #[serde(default)]
+    pub expired: Option<String>,
+}
+
+/// `return_to` if it is a page of this server to go to after sign-in: a path (never
+/// another site, `//host` or `/\host`), not the sign-in or sign-out page itself.
+pub fn safe_return(return_to: &str) -> Option<&str> {
+    let ok = return_to.starts_with('/')
+        && !return_to.starts_with("//")
+        && !return_to.starts_with("/\\")
+        && return_to.len() <= 2048
+        && return_to.chars().all(|c| c.is_ascii_graphic())
+        && !return_to.starts_with(SIGN_IN_PATH)
+        && !return_to.starts_with(SIGN_OUT_PATH);
+    ok.then_some(return_to)
 }
 
 /// The sign-out form's fields.
@@ -69,29 +96,52 @@ fn see_other(location: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(location))]).into_response()
 }
 
-fn form_page(username: &str, csrf_token: &str, errors: &FieldErrors) -> Markup {
+/// A redirect to a path checked by [`safe_return`] (or a fixed one).
+fn see_other_to(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(LOCATION, value)]).into_response(),
+        Err(_) => see_other("/home"),
+    }
+}
+
+/// What the sign-in page says above the form, and where it goes after.
+#[derive(Debug, Default)]
+struct Context<'a> {
+    return_to: Option<&'a str>,
+    expired: bool,
+}
+
+fn form_page(
+    username: &str,
+    csrf_token: &str,
+    errors: &FieldErrors,
+    context: &Context<'_>,
+) -> Markup {
     page(
-        "Sign in",
+        if errors.is_empty() { "Sign in" } else { "Error: Sign in" },
         html! {
             (error_summary(errors))
-            h1 { "Sign in" }
-            p { "Sign in to see your budget, your caseload or your organisation's figures." }
+            @if context.expired && errors.is_empty() {
+                (important_banner("You have been signed out", Some(html! {
+                    p.govuk-body { "Your session ended (sessions last " (SESSION_HOURS) " hours, and end when you sign out). Sign in again to carry on." }
+                })))
+            }
+            h1.govuk-heading-l { "Sign in" }
+            p.govuk-body { "Sign in to see your budget, your caseload or your organisation's figures." }
+            @if context.return_to.is_some() {
+                p.govuk-body { "Once you have signed in, you will go straight to the page you asked for." }
+            }
             form method="post" action=(SIGN_IN_PATH) novalidate {
                 input type="hidden" name=(FIELD) value=(csrf_token);
-                div.form-group."form-group--error"[errors.get("username").is_some()] {
-                    label.label for="username" { "User name" }
-                    @if let Some(error) = errors.get("username") {
-                        p.error-message id="username-error" { "Error: " (error) }
-                    }
-                    input.input #username type="text" name="username" value=(username)
-                        autocomplete="username" spellcheck="false"
-                        aria-describedby=[errors.get("username").map(|_| "username-error")];
+                @if let Some(return_to) = context.return_to {
+                    input type="hidden" name="return_to" value=(return_to);
                 }
-                div.form-group {
-                    label.label for="password" { "Password" }
-                    input.input #password type="password" name="password" autocomplete="current-password";
+                (TextInput { id: "username", label: "User name", hint: None, value: username, kind: InputKind::Text }.render(errors))
+                div.govuk-form-group {
+                    label.govuk-label for="password" { "Password" }
+                    input.govuk-input."govuk-!-width-two-thirds" #password type="password" name="password" autocomplete="current-password" spellcheck="false";
                 }
-                button.button type="submit" { "Sign in" }
+                button.govuk-button type="submit" { "Sign in" }
             }
         },
     )
@@ -103,10 +153,11 @@ fn show_form(
     status: StatusCode,
     username: &str,
     errors: &FieldErrors,
+    context: &Context<'_>,
 ) -> Response {
     let token = new_secret();
     let mut response =
-        HtmlPage::private(status, form_page(username, &token, errors)).into_response();
+        HtmlPage::private(status, form_page(username, &token, errors, context)).into_response();
     response
         .headers_mut()
         .append(SET_COOKIE, cookie(state, SIGN_IN_COOKIE, &token, SIGN_IN_PATH, 3600));
@@ -114,11 +165,18 @@ fn show_form(
 }
 
 /// `GET /sign-in`: the form, or the home page for someone already signed in.
-pub async fn show(State(state): State<AppState>, caller: Caller) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<axum::extract::Query<SignInQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let query = query.map(|q| q.0).unwrap_or_default();
+    let return_to = query.return_to.as_deref().and_then(safe_return);
     if caller.via == crate::auth::Via::Session {
-        return see_other("/home");
+        return see_other_to(return_to.unwrap_or("/home"));
     }
-    show_form(&state, StatusCode::OK, "", &FieldErrors::new())
+    let context = Context { return_to, expired: query.expired.is_some() };
+    show_form(&state, StatusCode::OK, "", &FieldErrors::new(), &context)
 }
 
 /// `POST /sign-in`.
@@ -130,6 +188,8 @@ pub async fn sign_in(
 ) -> Response {
     let form = form.map(|Form(f)| f).unwrap_or_default();
     let username = form.username.trim().to_owned();
+    let return_to = safe_return(&form.return_to).map(str::to_owned);
+    let context = Context { return_to: return_to.as_deref(), expired: false };
     let audit = |outcome: &str, detail: &str| {
         let mut entry = caller.audit_entry("sign_in", &username, outcome, detail);
         entry.actor = if username.is_empty() { "anonymous".into() } else { username.clone() };
@@ -147,12 +207,12 @@ pub async fn sign_in(
             "username",
             "Your sign-in form had expired. Enter your user name and password again",
         );
-        return show_form(&state, StatusCode::FORBIDDEN, &username, &errors);
+        return show_form(&state, StatusCode::FORBIDDEN, &username, &errors, &context);
     }
     if username.is_empty() {
         let mut errors = FieldErrors::new();
         errors.add("username", "Enter your user name");
-        return show_form(&state, StatusCode::UNPROCESSABLE_ENTITY, "", &errors);
+        return show_form(&state, StatusCode::UNPROCESSABLE_ENTITY, "", &errors, &context);
     }
 
     // Held until this attempt's audit row is committed (see `AppState::sign_in_permits`).
@@ -189,7 +249,8 @@ pub async fn sign_in(
                 state.settings.throttle_minutes
             ),
         );
-        let mut response = show_form(&state, StatusCode::TOO_MANY_REQUESTS, &username, &errors);
+        let mut response =
+            show_form(&state, StatusCode::TOO_MANY_REQUESTS, &username, &errors, &context);
         let wait = (state.settings.throttle_minutes * 60).to_string();
         if let Ok(value) = HeaderValue::from_str(&wait) {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
@@ -217,7 +278,7 @@ pub async fn sign_in(
         }
         let mut errors = FieldErrors::new();
         errors.add("username", "The user name or password is not right. Check them and try again");
-        return show_form(&state, StatusCode::UNAUTHORIZED, &username, &errors);
+        return show_form(&state, StatusCode::UNAUTHORIZED, &username, &errors, &context);
     };
 
     let token = new_secret();
@@ -239,7 +300,7 @@ pub async fn sign_in(
     if let Err(error) = state.audit(entry).await {
         return error.into_response();
     }
-    let mut response = see_other("/home");
+    let mut response = see_other_to(return_to.as_deref().unwrap_or("/home"));
     let headers = response.headers_mut();
     headers.append(SET_COOKIE, cookie(&state, SESSION_COOKIE, &token, "/", SESSION_HOURS * 3600));
     headers.append(SET_COOKIE, cookie(&state, SIGN_IN_COOKIE, "", SIGN_IN_PATH, 0));
@@ -270,8 +331,8 @@ pub async fn sign_out(
         return HtmlPage::private(
             StatusCode::FORBIDDEN,
             page("You have not been signed out", html! {
-                h1 { "You have not been signed out" }
-                p { "The sign-out form could not be checked. Go to " a href="/home" { "your home page" } " and use the Sign out button there." }
+                h1.govuk-heading-l { "You have not been signed out" }
+                p.govuk-body { "The sign-out form could not be checked. Go to " a.govuk-link href="/home" { "your home page" } " and use the Sign out button there." }
             }),
         )
         .into_response();
@@ -290,8 +351,8 @@ pub async fn sign_out(
         page(
             "You have signed out",
             html! {
-                h1 { "You have signed out" }
-                p { a href=(SIGN_IN_PATH) { "Sign in again" } }
+                h1.govuk-heading-l { "You have signed out" }
+                p.govuk-body { a.govuk-link href=(SIGN_IN_PATH) { "Sign in again" } }
             },
         ),
     )

@@ -1,0 +1,219 @@
+//! The person's own pages below `/my-budget`: their budget (who funds what, what they pay),
+//! their plan, and their one statement across every stream: a page, a printable page
+//! (`?print=1`) and a CSV download, in plain English.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------
+// The person's own pages
+
+/// `GET /my-budget/budget`: the person's budget: its parts, who funds each, what they pay.
+pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageResult {
+    let (principal, person) = own_person(&state, &caller, "/my-budget/budget").await?;
+    let (scheme, version) = match (scheme(&state), budget_today(&state, &person.code).await) {
+        (Ok(s), Ok(v)) => (s, v),
+        (Err(e), _) | (_, Err(e)) => return Err(PageError::from(e)),
+    };
+    let main = html! {
+        h1.govuk-heading-l { "Your personal budget" }
+        @match &version {
+            None => { p.govuk-body { "You have no personal budget yet. Your practitioner makes one with you after your needs assessment." } }
+            Some(v) => {
+                @let d = &v.decision;
+                p.govuk-body-l { "Your budget is " strong { (d.budget) " a week" } ". It is " (status_words(v.status).to_lowercase()) ", from " (long_date(v.effective_from)) "." }
+                dl.govuk-summary-list {
+                    div.govuk-summary-list__row { dt.govuk-summary-list__key { "Your budget a week" } dd.govuk-summary-list__value { (d.budget) } }
+                    div.govuk-summary-list__row { dt.govuk-summary-list__key { "You pay a week" } dd.govuk-summary-list__value { (d.weekly_contribution) } }
+                    div.govuk-summary-list__row { dt.govuk-summary-list__key { "Your support plan costs a week" } dd.govuk-summary-list__value { (d.plan_cost) } }
+                }
+                @if d.weekly_contribution.is_positive() {
+                    p.govuk-body { "You pay " (d.weekly_contribution) " a week towards the council's part of your budget, as your financial assessment worked out." }
+                } @else {
+                    p.govuk-body { "You pay nothing towards your budget." }
+                }
+                @if d.components.iter().any(|c| c.charging == Charging::Free) {
+                    p.govuk-body { strong { "The NHS part of your budget is free." } " You never pay towards it." }
+                }
+                div.app-table-wrap role="region" aria-label="Who pays for each part of your budget, each week" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                    caption.govuk-table__caption.govuk-table__caption--m { "Who pays for each part of your budget, each week" }
+                    thead.govuk-table__head { tr.govuk-table__row {
+                        th.govuk-table__header scope="col" { "Part of your budget" } th.govuk-table__header scope="col" { "Paid by" } th.govuk-table__header scope="col" { "How you get it" }
+                        th.govuk-table__header.govuk-table__header--numeric scope="col" { "A week" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "You pay" }
+                    } }
+                    tbody.govuk-table__body {
+                        @for c in &d.components {
+                            tr.govuk-table__row {
+                                th.govuk-table__header scope="row" { (stream_name(&scheme, &c.stream)) }
+                                td.govuk-table__cell { (sentence(&funder_words(&c.funder))) @if c.charging == Charging::Free { " (free to you)" } }
+                                td.govuk-table__cell { (sentence(c.mode.words())) @if let Some(p) = &c.provider { ", " (p) } }
+                                td.govuk-table__cell.govuk-table__cell--numeric { (c.agreed) }
+                                td.govuk-table__cell.govuk-table__cell--numeric { (c.person_pays) }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+    };
+    render(&caller, &principal, "Your personal budget", main)
+}
+
+/// `GET /my-budget/plan`: the person's support plan: each line and who pays for it.
+pub async fn my_plan(State(state): State<AppState>, caller: Caller) -> PageResult {
+    let (principal, person) = own_person(&state, &caller, "/my-budget/plan").await?;
+    let (scheme, version) = match (scheme(&state), budget_today(&state, &person.code).await) {
+        (Ok(s), Ok(v)) => (s, v),
+        (Err(e), _) | (_, Err(e)) => return Err(PageError::from(e)),
+    };
+    let main = html! {
+        h1.govuk-heading-l { "Your support plan" }
+        @match &version {
+            None => { p.govuk-body { "You have no support plan yet." } }
+            Some(v) => {
+                p.govuk-body { "What your budget pays for, and the outcome each part of your support is for." }
+                (lines_markup(&scheme, &v.decision))
+                @if v.decision.unfunded.is_positive() {
+                    (warning_text(html! { "Part of your plan, " (v.decision.unfunded) " a week, is not paid for by your budget yet. Talk to your practitioner about it." }))
+                }
+            }
+        }
+    };
+    render(&caller, &principal, "Your support plan", main)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementQuery {
+    /// `1` for the printable layout.
+    pub print: Option<String>,
+}
+
+async fn statement_of(state: &AppState, code: &str) -> Result<PersonStatement, ApiError> {
+    let scheme = scheme(state)?;
+    let code = code.to_owned();
+    let outcome = state
+        .run(move |store| {
+            Ok::<_, ApiError>(store.person_statement(&scheme, &code, None, None, today()))
+        })
+        .await?;
+    outcome.map_err(|e| match e {
+        BudgetStoreError::Store(e) => ApiError::Store(e),
+        other => ApiError::Internal(other.to_string()),
+    })
+}
+
+/// `GET /my-budget/statement`: the person's one statement, as a page or printable.
+pub async fn my_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    PageQuery(query): PageQuery<StatementQuery>,
+) -> PageResult {
+    let (principal, person) = own_person(&state, &caller, "/my-budget/statement").await?;
+    let statement = statement_of(&state, &person.code).await?;
+    let print = query.print.as_deref() == Some("1");
+    let title = "Your statement";
+    let body = html! {
+        h1.govuk-heading-l { (title) }
+        p.govuk-body-l { (full_name(&person)) ", as at " (long_date(today())) "." }
+        @if !print {
+                ul.govuk-list.govuk-list--bullet {
+                li { a.govuk-link href="/my-budget/statement?print=1" { "Printable version" } }
+                li { a.govuk-link href="/my-budget/statement.csv" download="statement.csv" { "Download your statement (CSV)" } }
+            }
+        }
+        (statement_markup(&statement))
+    };
+    if print { Ok(print_document(title, body)) } else { render(&caller, &principal, title, body) }
+}
+
+fn statement_markup(statement: &PersonStatement) -> Markup {
+    html! {
+        h2.govuk-heading-m { "In short" }
+        ul.govuk-list.govuk-list--bullet { @for line in &statement.summary { li { (line) } } }
+        @if !statement.streams.is_empty() {
+            div.app-table-wrap role="region" aria-label="Each part of your budget so far" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Each part of your budget so far" }
+                thead.govuk-table__head { tr.govuk-table__row {
+                    th.govuk-table__header scope="col" { "Part" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid in" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid to you" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "You spent" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid to providers" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Returned" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Held for you" }
+                } }
+                tbody.govuk-table__body {
+                    @for s in &statement.streams {
+                        tr.govuk-table__row {
+                            th.govuk-table__header scope="row" { (s.name) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { (s.paid_in) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { (s.paid_to_you) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { (s.spent_by_you) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { (s.paid_to_providers) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { (s.returned) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { (s.held_by_funder.checked_add(s.held_by_you).unwrap_or(s.held_by_you)) }
+                        }
+                    }
+                }
+            } }
+        }
+        h2.govuk-heading-m { "What happened, in date order" }
+        @if statement.entries.is_empty() {
+            p.govuk-body { "Nothing has been paid in or out yet." }
+        } @else {
+            div.app-table-wrap role="region" aria-label="Every payment in and out of your budget" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Every payment in and out of your budget" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "Part" } th.govuk-table__header scope="col" { "What happened" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "In" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Out" } } }
+                tbody.govuk-table__body {
+                    @for e in &statement.entries {
+                        tr.govuk-table__row {
+                            td.govuk-table__cell { (e.date.format("%-d %b %Y")) }
+                            td.govuk-table__cell { (e.stream) }
+                            td.govuk-table__cell { (e.words) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { @if e.money_in.is_positive() { (e.money_in) } }
+                            td.govuk-table__cell.govuk-table__cell--numeric { @if e.money_out.is_positive() { (e.money_out) } }
+                        }
+                    }
+                }
+            } }
+        }
+    }
+}
+
+/// A CSV field: quoted when it needs to be, and a leading `=`, `+`, `-` or `@` made inert
+/// so that a spreadsheet does not run it as a formula.
+fn csv_field(text: &str) -> String {
+    let text =
+        if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// `GET /my-budget/statement.csv`: the statement's lines as CSV.
+pub async fn my_statement_csv(State(state): State<AppState>, caller: Caller) -> PageResult {
+    let (_, person) = own_person(&state, &caller, "/my-budget/statement.csv").await?;
+    let statement = statement_of(&state, &person.code).await?;
+    let mut csv = String::from("date,part,what happened,money in,money out\r\n");
+    for e in &statement.entries {
+        let row = [
+            e.date.to_string(),
+            e.stream.clone(),
+            e.words.clone(),
+            e.money_in.to_plain_string(),
+            e.money_out.to_plain_string(),
+        ];
+        csv.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        csv.push_str("\r\n");
+    }
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"statement.csv\""),
+            ),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        csv,
+    )
+        .into_response())
+}
