@@ -297,6 +297,51 @@ impl Action<'_> {
     }
 }
 
+/// Every action the audit log records, with what it means in plain English: the
+/// [`Action`] codes, and what sign-in, the command line and administration write. Pages
+/// offer these as the audit search's choices and show the words, never the code.
+pub const AUDIT_ACTIONS: [(&str, &str); 25] = [
+    ("read_person", "Looked at a person's record"),
+    ("read_person_access_log", "Looked at who has seen a person's record"),
+    ("read_own_record", "Looked at their own record"),
+    ("list_caseload", "Looked at a team's caseload"),
+    ("list_all_people", "Looked at everyone's records or budgets"),
+    ("read_ledger", "Looked at the ledger"),
+    ("write_ledger", "Changed the ledger"),
+    ("read_aggregates", "Looked at whole-system figures"),
+    ("assess", "Worked out a financial assessment"),
+    ("record_assessment", "Recorded a financial assessment"),
+    ("read_audit_log", "Looked at the audit log"),
+    ("administer", "Used the administration pages"),
+    ("read_pools", "Looked at pooled budgets"),
+    ("manage_pools", "Managed a pooled budget"),
+    ("confirm_settlement", "Confirmed a pool's settlement"),
+    ("plan_budget", "Assessed needs or planned a budget"),
+    ("record_spending", "Recorded spending from a budget"),
+    ("pay_budgets", "Paid personal budgets"),
+    ("decide_recovery", "Decided a direct-payment review"),
+    ("sign_in", "Signed in"),
+    ("sign_out", "Signed out"),
+    ("add_user", "Added a user"),
+    ("issue_token", "Issued an API token"),
+    ("revoke_token", "Revoked an API token"),
+    ("export_audit", "Exported the audit log"),
+];
+
+/// What the audit action `code` means, in plain English (the code itself for one this
+/// version does not know, e.g. written by a newer one).
+pub fn audit_action_words(code: &str) -> &str {
+    AUDIT_ACTIONS.iter().find(|(c, _)| *c == code).map_or(code, |(_, words)| words)
+}
+
+/// The outcomes an audit row may have, with their words.
+pub const AUDIT_OUTCOMES: [(&str, &str); 4] = [
+    ("allowed", "Allowed"),
+    ("refused", "Refused"),
+    ("success", "Succeeded"),
+    ("failure", "Failed"),
+];
+
 /// Why an action was refused, in words to show the person and record in the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}")]
@@ -437,6 +482,60 @@ mod tests {
     const MINE: PersonRef<'static> = PersonRef { code: "P000001", team: "TEAM-NORTH" };
     const TEAMMATE: PersonRef<'static> = PersonRef { code: "P000002", team: "TEAM-NORTH" };
     const ELSEWHERE: PersonRef<'static> = PersonRef { code: "P000003", team: "TEAM-SOUTH" };
+
+    /// Every action's code has its words, so the audit pages never show a code.
+    #[test]
+    fn every_action_has_its_words_in_the_audit_list() {
+        // A match with no wildcard: a new action fails to compile here until it is listed.
+        let example = |action: &Action<'_>| match action {
+            Action::ReadPerson(_)
+            | Action::ReadPersonAccessLog(_)
+            | Action::ReadOwnRecord
+            | Action::ListCaseload { .. }
+            | Action::ListAllPeople
+            | Action::ReadLedger
+            | Action::WriteLedger
+            | Action::ReadAggregates
+            | Action::Assess
+            | Action::RecordAssessment(_)
+            | Action::ReadAuditLog
+            | Action::Administer
+            | Action::ReadPools
+            | Action::ManagePools
+            | Action::ConfirmSettlement { .. }
+            | Action::PlanBudget(_)
+            | Action::RecordSpending(_)
+            | Action::PayBudgets
+            | Action::DecideRecovery => action.code(),
+        };
+        let all = [
+            Action::ReadPerson(MINE),
+            Action::ReadPersonAccessLog(MINE),
+            Action::ReadOwnRecord,
+            Action::ListCaseload { team: "TEAM-NORTH" },
+            Action::ListAllPeople,
+            Action::ReadLedger,
+            Action::WriteLedger,
+            Action::ReadAggregates,
+            Action::Assess,
+            Action::RecordAssessment(MINE),
+            Action::ReadAuditLog,
+            Action::Administer,
+            Action::ReadPools,
+            Action::ManagePools,
+            Action::ConfirmSettlement { partner: "ICB" },
+            Action::PlanBudget(MINE),
+            Action::RecordSpending(MINE),
+            Action::PayBudgets,
+            Action::DecideRecovery,
+        ];
+        for action in &all {
+            let code = example(action);
+            assert_ne!(audit_action_words(code), code, "{code} has no words in AUDIT_ACTIONS");
+        }
+        let codes: std::collections::BTreeSet<_> = AUDIT_ACTIONS.iter().map(|(c, _)| c).collect();
+        assert_eq!(codes.len(), AUDIT_ACTIONS.len(), "each action listed once");
+    }
 
     /// Who may plan a budget, record spending, pay budgets and decide recoveries.
     #[test]

@@ -319,6 +319,40 @@ impl Store {
         })
     }
 
+    /// People matching `query`, at most `limit`, by family name: a ten-digit NHS number
+    /// (spaces ignored) or a person's code matches exactly, anything else is part of a name
+    /// (capital letters do not matter). `team`, when given, keeps to that team's people.
+    pub fn search_people(
+        &self,
+        query: &str,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PersonRecord>, StoreError> {
+        let query = query.trim();
+        let digits: String = query.chars().filter(|c| !c.is_whitespace()).collect();
+        let (clause, value) = if digits.len() == 10 && digits.chars().all(|c| c.is_ascii_digit()) {
+            ("nhs_number = $1", digits)
+        } else if query.len() > 1
+            && query.get(..1).is_some_and(|c| c.eq_ignore_ascii_case("p"))
+            && query.get(1..).is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+        {
+            ("code = $1", query.to_uppercase())
+        } else {
+            // LIKE's own wildcards in what was typed are matched as themselves.
+            let escaped =
+                query.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            ("LOWER(given_name || ' ' || family_name) LIKE $1 ESCAPE '\\'", format!("%{escaped}%"))
+        };
+        let mut sql = format!("SELECT {PERSON_COLUMNS} FROM people WHERE {clause}");
+        let mut params = vec![Value::Text(&value)];
+        if let Some(team) = team {
+            sql.push_str(" AND team = $2");
+            params.push(Value::Text(team));
+        }
+        sql.push_str(&format!(" ORDER BY family_name, given_name, code LIMIT {limit}"));
+        self.read(|conn| collect(conn, &sql, &params, person_from))
+    }
+
     /// How many people the store knows.
     pub fn people_count(&self) -> Result<i64, StoreError> {
         self.read(|conn| Ok(conn.query_int("SELECT COUNT(*) FROM people", &[])?.unwrap_or(0)))
@@ -566,7 +600,7 @@ impl Store {
         let mut clauses = Vec::new();
         let mut params: Vec<Value<'_>> = Vec::new();
         let texts: [(&str, Option<&str>); 6] = [
-            ("actor = ?", filter.actor.as_deref()),
+            ("LOWER(actor) = LOWER(?)", filter.actor.as_deref()),
             ("person_code = ?", filter.person_code.as_deref()),
             ("action = ?", filter.action.as_deref()),
             ("outcome = ?", filter.outcome.as_deref()),
@@ -634,6 +668,22 @@ impl Store {
     /// money leaving a funder's or a pool's account for anywhere but another funding or pool
     /// account (so a contribution into a pool is not counted twice). Grouped so that no row
     /// names a person: this is what a commissioner sees.
+    /// The latest effective date of any transfer: where reports of spending end by default.
+    /// (Read from `balances`, which keeps each account and stream's latest date, rather than
+    /// scanning every transfer.)
+    pub fn latest_effective_date(&self) -> Result<Option<NaiveDate>, StoreError> {
+        self.read(|conn| {
+            let mut rows = collect(
+                conn,
+                "SELECT latest_effective_date FROM balances \
+                 ORDER BY latest_effective_date DESC LIMIT 1",
+                &[],
+                |r| r.date(0),
+            )?;
+            Ok(rows.pop())
+        })
+    }
+
     pub fn spend_by_month(
         &self,
         from: NaiveDate,

@@ -21,6 +21,7 @@ use onebudget_core::access::Principal;
 
 use crate::auth::Caller;
 
+pub mod audit;
 pub mod budgets;
 pub mod check;
 pub mod components;
@@ -28,6 +29,7 @@ pub mod form;
 pub mod funders;
 pub mod home;
 pub mod layout;
+pub mod people;
 pub mod pools;
 pub mod roles;
 pub mod session;
@@ -69,4 +71,24 @@ pub fn render_with(
     let title = if status.is_client_error() { format!("Error: {title}") } else { title.to_owned() };
     Ok(layout::HtmlPage::private(status, layout::document(&title, Some(&who), before_main, main))
         .into_response())
+}
+
+/// A CSV field: quoted when it needs to be, and a leading `=`, `+`, `-` or `@` made inert
+/// so that a spreadsheet does not run it as a formula.
+pub fn csv_field(text: &str) -> String {
+    let text =
+        if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// An NHS number as people write it: 3, 3 and 4 digits.
+pub fn nhs_spaced(digits: &str) -> String {
+    match (digits.get(..3), digits.get(3..6), digits.get(6..)) {
+        (Some(a), Some(b), Some(c)) => format!("{a} {b} {c}"),
+        _ => digits.to_owned(),
+    }
 }

@@ -198,9 +198,11 @@ pub struct AccessLogResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SpendQuery {
-    /// First day, `YYYY-MM-DD` (default 2024-04-01).
+    /// First day, `YYYY-MM-DD` (default: the first day of the financial year before the
+    /// one of the latest spending recorded).
     pub from: Option<String>,
-    /// Last day, `YYYY-MM-DD` (default 2026-03-31).
+    /// Last day, `YYYY-MM-DD` (default: the last day of the financial year of the latest
+    /// spending recorded).
     pub to: Option<String>,
 }
 
@@ -222,23 +224,40 @@ pub async fn spend(
     _allowed: Allowed<Aggregates>,
     QueryParams(query): QueryParams<SpendQuery>,
 ) -> Result<Json<SpendResponse>, ApiError> {
-    let (from, to) = spend_range(query.from.as_deref(), query.to.as_deref())?;
+    let latest = state.run(|store| store.latest_effective_date()).await?;
+    let default = default_spend_period(latest, chrono::Utc::now().date_naive());
+    let (from, to) = spend_range(query.from.as_deref(), query.to.as_deref(), default)?;
     let rows = state.run(move |store| store.spend_by_month(from, to)).await?;
     Ok(Json(SpendResponse { from, to, rows }))
 }
 
-/// The period of a spend report, defaulting to the demo's two financial years.
+/// The period a spend report covers when none is asked for: the financial year of the
+/// latest spending recorded (or of `today`, when there is none, or when the latest is dated
+/// after today), and the year before it.
+pub fn default_spend_period(latest: Option<NaiveDate>, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let end = latest.filter(|d| *d <= today).unwrap_or(today);
+    match onebudget_core::pool::FinancialYear::containing(end) {
+        Some(year) => {
+            let first = year.previous().unwrap_or(year);
+            (first.first_day(), year.last_day())
+        }
+        None => (end, end),
+    }
+}
+
+/// The period of a spend report: `from` and `to` as given, each defaulting to `default`'s.
 pub fn spend_range(
     from: Option<&str>,
     to: Option<&str>,
+    default: (NaiveDate, NaiveDate),
 ) -> Result<(NaiveDate, NaiveDate), ApiError> {
     let from = match from.filter(|s| !s.is_empty()) {
         Some(text) => parse_date("from", text)?,
-        None => NaiveDate::from_ymd_opt(2024, 4, 1).unwrap_or_default(),
+        None => default.0,
     };
     let to = match to.filter(|s| !s.is_empty()) {
         Some(text) => parse_date("to", text)?,
-        None => NaiveDate::from_ymd_opt(2026, 3, 31).unwrap_or_default(),
+        None => default.1,
     };
     if to < from {
         return Err(onebudget_core::field::FieldError::new(

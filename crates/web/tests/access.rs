@@ -199,7 +199,10 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         Who::Roles(&["finance", "commissioner", "auditor"]),
     ),
     ("GET", "/admin", "/admin", "", Who::Roles(&["admin"])),
+    ("GET", "/auditor", "/auditor", "", Who::Roles(&["auditor"])),
     ("GET", "/audit", "/audit", "", Who::Roles(&["auditor"])),
+    ("GET", "/audit.csv", "/audit.csv", "", Who::Roles(&["auditor"])),
+    ("GET", "/people", "/people", "", Who::Roles(&["practitioner", "finance", "auditor"])),
     ("POST", "/api/ledger/open", "/api/ledger/open", "[]", Who::Roles(&["finance"])),
     ("GET", "/api/streams", "/api/streams", "", Who::Roles(&["finance", "auditor"])),
     ("GET", "/api/accounts", "/api/accounts", "", Who::Roles(&["finance", "auditor"])),
@@ -1390,5 +1393,144 @@ async fn people_stay_out_of_ledger_lists_admin_pages_and_caches() {
     )
     .await;
     assert!(rows.iter().any(|r| r.entry.target == "/api/people/\u{FFFD}"), "{rows:?}");
+    server.finish().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// No server error on bad input
+
+/// Every query parameter any page or API route reads. A route ignores the ones it does
+/// not know; the ones it knows must be refused as bad input, never answered with a 5xx.
+const QUERY_PARAMETERS: &[&str] = &[
+    "from",
+    "to",
+    "from-day",
+    "from-month",
+    "from-year",
+    "to-day",
+    "to-month",
+    "to-year",
+    "on",
+    "year",
+    "stream",
+    "done",
+    "print",
+    "page",
+    "q",
+    "actor",
+    "person",
+    "action",
+    "outcome",
+    "before",
+    "after",
+    "format",
+    "return_to",
+    "expired",
+    "limit",
+    "code",
+];
+
+/// Values a tester types: not dates, impossible dates, UK-style dates, numbers out of
+/// range, control characters, markup, and a value far longer than any field.
+fn bad_values() -> Vec<String> {
+    vec![
+        "abc".into(),
+        "2025-02-30".into(),
+        "01/12/2026".into(),
+        "31/02/2026".into(),
+        "-1".into(),
+        "99999999999999999999999".into(),
+        "%00%0d%0a".into(),
+        "%3Cscript%3Ealert(1)%3C%2Fscript%3E".into(),
+        "9999-99-99".into(),
+        "x".repeat(2_000),
+    ]
+}
+
+/// The concrete path with each `{segment}` of its pattern replaced by `value`.
+fn with_segments(pattern: &str, path: &str, value: &str) -> Option<String> {
+    let mut changed = false;
+    let parts: Vec<String> = pattern
+        .split('/')
+        .zip(path.split('/'))
+        .map(|(p, concrete)| {
+            if p.starts_with('{') {
+                changed = true;
+                value.to_owned()
+            } else {
+                concrete.to_owned()
+            }
+        })
+        .collect();
+    changed.then(|| parts.join("/"))
+}
+
+/// Every GET route, as every role and as nobody, with bad values in every query parameter
+/// and in every path segment: a page answers with its form's error or a 404 page, an API
+/// with a JSON error; nothing answers 5xx.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_route_answers_a_server_error_to_bad_input() {
+    let server = start().await;
+    let values = bad_values();
+    let mut failures = Vec::new();
+    let mut requests = 0_usize;
+    let mut sessions = vec![None];
+    for role in ALL_ROLES {
+        sessions.push(Some((*role, sign_in_as(&server, role).await)));
+    }
+    for session in &sessions {
+        let who = session.as_ref().map_or("anonymous", |(role, _)| role);
+        let session = session.as_ref().map(|(_, s)| s);
+        for (method, pattern, path, _, _) in MATRIX.iter().filter(|row| row.0 == "GET") {
+            let mut paths = Vec::new();
+            // Each bad value in every parameter at once (but the longest, which would make
+            // a URL longer than any client sends), then each parameter alone.
+            for value in values.iter().take(values.len() - 1) {
+                let query: Vec<String> =
+                    QUERY_PARAMETERS.iter().map(|p| format!("{p}={value}")).collect();
+                let join = if path.contains('?') { '&' } else { '?' };
+                paths.push(format!("{path}{join}{}", query.join("&")));
+            }
+            for parameter in QUERY_PARAMETERS {
+                for value in values.iter().take(4).chain(values.last()) {
+                    let join = if path.contains('?') { '&' } else { '?' };
+                    paths.push(format!("{path}{join}{parameter}={value}"));
+                }
+            }
+            for value in ["NOPE", "P999999", "..", "%2e%2e", "-1", "2024-25x", &"Z".repeat(300)] {
+                paths.extend(with_segments(pattern, path, value));
+            }
+            for candidate in paths {
+                requests += 1;
+                let (status, _) = request(&server, method, &candidate, "", session).await;
+                if status.is_server_error() {
+                    let shown: String = candidate.chars().take(160).collect();
+                    failures.push(format!("{who} GET {shown}: {status}"));
+                }
+            }
+        }
+    }
+    assert!(requests > 1_000, "only {requests} requests were made");
+    // The ones the issue found: a form error on the page, or a page saying it is not there.
+    let finance = &sessions[3].as_ref().expect("finance").1;
+    assert_eq!(sessions[3].as_ref().map(|s| s.0), Some("finance"));
+    for (path, expected) in [
+        ("/spending?from=abc", StatusCode::BAD_REQUEST),
+        ("/spending?to=2025-02-30", StatusCode::BAD_REQUEST),
+        ("/finance/accounts/NOPE", StatusCode::NOT_FOUND),
+        ("/budgets/funders?year=xyz", StatusCode::BAD_REQUEST),
+    ] {
+        let (status, _) = request(&server, "GET", path, "", Some(finance)).await;
+        assert_eq!(status, expected, "finance GET {path}");
+    }
+    let auditor = &sessions[6].as_ref().expect("auditor").1;
+    let (status, _) = request(&server, "GET", "/audit?from=xyz", "", Some(auditor)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "auditor GET /audit?from=xyz");
+    assert!(
+        failures.is_empty(),
+        "{} of {requests} requests answered a server error:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     server.finish().await;
 }

@@ -403,6 +403,117 @@ impl DateInput<'_> {
     }
 }
 
+/// A period asked for on a page's filter form: "from" and "to" date inputs. Read from the
+/// query string, where each date is its three boxes (`from-day`, `from-month`,
+/// `from-year`) or a whole date (`from=2025-04-01`, as links write it, or `01/04/2025`).
+/// Unknown parameters are not this struct's business: a page's query ignores them.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PeriodQuery {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default, rename = "from-day")]
+    pub from_day: Option<String>,
+    #[serde(default, rename = "from-month")]
+    pub from_month: Option<String>,
+    #[serde(default, rename = "from-year")]
+    pub from_year: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default, rename = "to-day")]
+    pub to_day: Option<String>,
+    #[serde(default, rename = "to-month")]
+    pub to_month: Option<String>,
+    #[serde(default, rename = "to-year")]
+    pub to_year: Option<String>,
+}
+
+impl PeriodQuery {
+    fn parts(
+        whole: &Option<String>,
+        day: &Option<String>,
+        month: &Option<String>,
+        year: &Option<String>,
+        id: &str,
+    ) -> DateParts {
+        let pairs: Vec<(String, &str)> = [
+            (id.to_owned(), whole),
+            (format!("{id}-day"), day),
+            (format!("{id}-month"), month),
+            (format!("{id}-year"), year),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+        .collect();
+        DateParts::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), *v)), id)
+    }
+
+    /// What was typed in the "from" boxes.
+    pub fn from_parts(&self) -> DateParts {
+        Self::parts(&self.from, &self.from_day, &self.from_month, &self.from_year, "from")
+    }
+
+    /// What was typed in the "to" boxes.
+    pub fn to_parts(&self) -> DateParts {
+        Self::parts(&self.to, &self.to_day, &self.to_month, &self.to_year, "to")
+    }
+
+    /// The period asked for: each end as typed, or `default`'s when left empty; the
+    /// mistakes against `from-day` and `to-day` (where the error summary links) otherwise.
+    pub fn period(
+        &self,
+        default: (chrono::NaiveDate, chrono::NaiveDate),
+    ) -> Result<(chrono::NaiveDate, chrono::NaiveDate), FieldErrors> {
+        let (from, to) = self.optional_period()?;
+        let (from, to) = (from.unwrap_or(default.0), to.unwrap_or(default.1));
+        if to < from {
+            let mut errors = FieldErrors::new();
+            errors.add("to-day", "The end date must be the same as or after the start date");
+            return Err(errors);
+        }
+        Ok((from, to))
+    }
+
+    /// Each end of the period as typed, `None` where left empty; the mistakes against
+    /// `from-day` and `to-day` otherwise (an end before the start is one).
+    pub fn optional_period(
+        &self,
+    ) -> Result<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut end =
+            |parts: DateParts, id: &str, name: &str| -> Result<Option<chrono::NaiveDate>, ()> {
+                if parts.is_empty() {
+                    return Ok(None);
+                }
+                parts.date(name).map(Some).map_err(|e| errors.add(&format!("{id}-day"), e))
+            };
+        let from = end(self.from_parts(), "from", "The start date");
+        let to = end(self.to_parts(), "to", "The end date");
+        match (from, to) {
+            (Ok(Some(from)), Ok(Some(to))) if to < from => {
+                errors.add("to-day", "The end date must be the same as or after the start date");
+                Err(errors)
+            }
+            (Ok(from), Ok(to)) => Ok((from, to)),
+            _ => Err(errors),
+        }
+    }
+
+    /// The two date inputs, filled in with what was typed (or the period shown).
+    pub fn render(
+        &self,
+        shown: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+        errors: &FieldErrors,
+    ) -> Markup {
+        let typed = |parts: DateParts, date: Option<chrono::NaiveDate>| {
+            if parts.is_empty() { date.map(DateParts::of).unwrap_or_default() } else { parts }
+        };
+        html! {
+            (DateInput { id: "from", legend: "From", hint: Some("For example, 1 4 2025"), value: typed(self.from_parts(), shown.map(|s| s.0)) }.render(errors))
+            (DateInput { id: "to", legend: "To", hint: Some("For example, 31 3 2026"), value: typed(self.to_parts(), shown.map(|s| s.1)) }.render(errors))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,6 +568,31 @@ mod tests {
                 "{whole}"
             );
         }
+    }
+
+    #[test]
+    fn a_period_takes_its_defaults_and_refuses_one_that_ends_before_it_starts() {
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let default = (day(2025, 4, 1), day(2026, 3, 31));
+        assert_eq!(PeriodQuery::default().period(default), Ok(default));
+        let query = PeriodQuery { from: Some("01/12/2025".into()), ..PeriodQuery::default() };
+        assert_eq!(query.period(default), Ok((day(2025, 12, 1), day(2026, 3, 31))));
+        let backwards = PeriodQuery {
+            from: Some("2026-01-01".into()),
+            to: Some("2025-01-01".into()),
+            ..PeriodQuery::default()
+        };
+        let errors = backwards.period(default).unwrap_err();
+        assert!(errors.get("to-day").is_some(), "{errors:?}");
+        let bad = PeriodQuery {
+            from: Some("abc".into()),
+            to_day: Some("30".into()),
+            to_month: Some("2".into()),
+            to_year: Some("2025".into()),
+            ..PeriodQuery::default()
+        };
+        let errors = bad.period(default).unwrap_err();
+        assert!(errors.get("from-day").is_some() && errors.get("to-day").is_some(), "{errors:?}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! no person is named, so it needs only `ReadAggregates`.
 
 use axum::extract::State;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use maud::html;
 use onebudget_core::access::Action;
 use onebudget_core::budget::config::Charging;
@@ -23,8 +23,13 @@ pub struct FundersQuery {
     pub year: Option<i32>,
 }
 
-/// The financial years the page offers.
-const YEARS: [i32; 2] = [2024, 2025];
+/// The financial years the page offers: the year of the latest money recorded (or of
+/// today, if later money is not yet recorded) and the two before it, oldest first.
+fn years(latest: Option<NaiveDate>) -> Vec<i32> {
+    let (first, _) = crate::people::default_spend_period(latest, chrono::Utc::now().date_naive());
+    let last = first.year() + 1;
+    vec![last - 2, last - 1, last]
+}
 
 fn charging_words(c: Charging) -> &'static str {
     match c {
@@ -41,12 +46,15 @@ pub async fn funders(
     PageQuery(query): PageQuery<FundersQuery>,
 ) -> PageResult {
     let principal = caller.authorize(&state, Action::ReadAggregates, "/budgets/funders").await?;
-    let year = query.year.or_else(|| YEARS.last().copied()).unwrap_or(2025);
-    if !YEARS.contains(&year) {
+    let latest = state.run(|store| store.latest_effective_date()).await?;
+    let years = years(latest);
+    let newest = years.last().copied().unwrap_or(2025);
+    let year = query.year.unwrap_or(newest);
+    if !years.contains(&year) {
         return Err(PageError::from(Denied::Failed(ApiError::InvalidQuery {
             message: format!(
                 "year: choose {} (a financial year from April)",
-                YEARS.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")
+                years.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
             ),
         })));
     }
@@ -84,7 +92,7 @@ pub async fn funders(
             nav aria-label="Financial year" {
                 p.govuk-body {
                     "Show: "
-                    @for (i, y) in YEARS.iter().enumerate() {
+                    @for (i, y) in years.iter().enumerate() {
                         @if i > 0 { " · " }
                         a.govuk-link href={ "/budgets/funders?year=" (y) } aria-current=[(year == *y).then_some("page")] { "April " (y) " to March " (y + 1) }
                     }

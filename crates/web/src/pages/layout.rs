@@ -90,9 +90,10 @@ fn navigation(role: Role) -> &'static [(&'static str, &'static str)] {
             ("Record spending", "/my-budget/spending"),
             ("Your statement", "/my-budget/statement"),
         ],
-        Role::Practitioner => &[("Caseload", "/caseload")],
+        Role::Practitioner => &[("Caseload", "/caseload"), ("Find a person", "/people")],
         Role::Finance => &[
             ("Ledger", "/finance"),
+            ("People", "/people"),
             ("Pools", "/pools"),
             ("Payments", "/budgets/payments"),
             ("Reviews", "/budgets/reviews"),
@@ -103,7 +104,9 @@ fn navigation(role: Role) -> &'static [(&'static str, &'static str)] {
         }
         Role::Admin => &[("Administration", "/admin")],
         Role::Auditor => &[
+            ("Inspect", "/auditor"),
             ("Audit log", "/audit"),
+            ("People", "/people"),
             ("Ledger", "/finance"),
             ("Pools", "/pools"),
             ("Reviews", "/budgets/reviews"),

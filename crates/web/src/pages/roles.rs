@@ -15,7 +15,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, Role};
@@ -25,14 +25,10 @@ use onebudget_store::{AuditRecord, PersonRecord, RecentLines, SpendRow, Statemen
 use crate::auth::{Caller, Denied};
 use crate::error::ApiError;
 use crate::extract::{PagePath, PageQuery};
-use crate::pages::{PageError, PageResult, render};
-use crate::people::{AuditQuery, authorize_person, authorize_person_with, spend_range};
+use crate::pages::form::{FieldErrors, PeriodQuery, error_summary};
+use crate::pages::{PageError, PageResult, render, render_with};
+use crate::people::{authorize_person, authorize_person_with, default_spend_period};
 use crate::state::AppState;
-
-/// What a page handler answers when it cannot go on: its status page.
-pub(super) fn denied(denied: Denied) -> PageResult {
-    Err(PageError::from(denied))
-}
 
 /// A failure as its status page (a 404 for what does not exist, else a 500).
 pub(super) fn failed(error: ApiError) -> PageResult {
@@ -72,7 +68,7 @@ pub async fn home(caller: Caller) -> PageResult {
         Some(Role::Finance) => redirect("/finance"),
         Some(Role::Commissioner) => redirect("/spending"),
         Some(Role::Admin) => redirect("/admin"),
-        Some(Role::Auditor) => redirect("/audit"),
+        Some(Role::Auditor) => redirect("/auditor"),
     }
 }
 
@@ -80,7 +76,7 @@ fn person_summary(person: &PersonRecord) -> Markup {
     html! {
         dl.govuk-summary-list {
             div.govuk-summary-list__row { dt.govuk-summary-list__key { "Name" } dd.govuk-summary-list__value { (person.given_name) " " (person.family_name) } }
-            div.govuk-summary-list__row { dt.govuk-summary-list__key { "NHS number" } dd.govuk-summary-list__value { (nhs_spaced(&person.nhs_number)) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "NHS number" } dd.govuk-summary-list__value { (crate::pages::nhs_spaced(&person.nhs_number)) } }
             div.govuk-summary-list__row { dt.govuk-summary-list__key { "Date of birth" } dd.govuk-summary-list__value { (person.birth_date.format("%-d %B %Y")) } }
             div.govuk-summary-list__row { dt.govuk-summary-list__key { "Where care is given" } dd.govuk-summary-list__value { (if person.setting == "care_home" { "In a care home" } else { "At home" }) } }
             div.govuk-summary-list__row { dt.govuk-summary-list__key { "Funded by" } dd.govuk-summary-list__value { (if person.funding == "continuing_healthcare" { "NHS continuing healthcare (free)" } else { "Adult social care (means-tested)" }) } }
@@ -94,13 +90,6 @@ fn person_summary(person: &PersonRecord) -> Markup {
                 }
             }
         }
-    }
-}
-
-fn nhs_spaced(digits: &str) -> String {
-    match (digits.get(..3), digits.get(3..6), digits.get(6..)) {
-        (Some(a), Some(b), Some(c)) => format!("{a} {b} {c}"),
-        _ => digits.to_owned(),
     }
 }
 
@@ -152,8 +141,18 @@ fn statement_markup<'a>(
     html! {
         h2.govuk-heading-m { (account.name()) }
         p.govuk-body { "Balance now: " strong { (closing_balance) } }
-        div.app-table-wrap role="region" aria-label="The latest payments in and out of this account" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-            caption.govuk-table__caption.govuk-table__caption--m { "The latest payments in and out of this account" }
+        (statement_table("The latest payments in and out of this account", newest_first))
+    }
+}
+
+/// Statement lines (newest first) as a table captioned `caption`.
+fn statement_table<'a>(
+    caption: &str,
+    newest_first: impl Iterator<Item = &'a StatementLine>,
+) -> Markup {
+    html! {
+        div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { (caption) }
             thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "What" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "In" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Out" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Balance" } } }
             tbody.govuk-table__body {
                 @for line in newest_first {
@@ -399,95 +398,299 @@ pub async fn finance(State(state): State<AppState>, caller: Caller) -> PageResul
     )
 }
 
-/// `GET /finance/accounts/{code}`: an account's statement.
+/// `GET /finance/accounts/{code}`'s query: the period, the page, and `format=csv` for the
+/// period's every line as a CSV file. Unknown parameters are ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AccountQuery {
+    #[serde(flatten)]
+    pub period: PeriodQuery,
+    #[serde(default)]
+    pub page: Option<String>,
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// How many lines a page of an account's statement shows.
+const STATEMENT_PAGE_LINES: usize = 50;
+
+/// `GET /finance/accounts/{code}`: an account's statement over a period (all of it by
+/// default), newest first, fifty lines a page, with its opening and closing balances; for a
+/// person's account, whose it is. `?format=csv` downloads the period's every line.
 pub async fn account(
     State(state): State<AppState>,
     caller: Caller,
     PagePath(code): PagePath<String>,
+    PageQuery(query): PageQuery<AccountQuery>,
 ) -> PageResult {
     let Ok(account) = AccountCode::parse("code", &code) else {
-        return Err(PageError::from(Denied::Failed(ApiError::NotFound { what: "account", code })));
+        return Err(PageError::NotFound(format!(
+            "There is no account {}.",
+            crate::pages::status::short(&code)
+        )));
     };
-    if let Err(error) = crate::people::authorize_account(&state, &caller, &account).await {
-        return match error {
-            ApiError::Unauthenticated => redirect("/sign-in"),
-            ApiError::Forbidden(reason) => {
-                denied(Denied::Refused(reason.trim_start_matches("not allowed: ").to_owned()))
+    crate::people::authorize_account(&state, &caller, &account).await?;
+    let Some(principal) = caller.principal.clone() else { return Err(PageError::NotSignedIn) };
+    let page: usize = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                return Err(PageError::BadRequest(
+                    "There is no such page of this statement.".into(),
+                ));
             }
-            other => denied(Denied::Failed(other)),
-        };
+        },
+    };
+    let csv = match query.format.as_deref() {
+        None | Some("" | "html") => false,
+        Some("csv") => true,
+        Some(_) => {
+            return Err(PageError::BadRequest(
+                "A statement can be shown as a page, or downloaded with format=csv.".into(),
+            ));
+        }
+    };
+    let period = query.period.optional_period();
+    let (from, to) = period.as_ref().ok().copied().unwrap_or((None, None));
+    let statement = state.run(move |store| store.statement(&account, from, to)).await?;
+    let owner_code = statement.account.owner().id_str().to_owned();
+    let (owner, organisation) = match statement.account.owner() {
+        onebudget_core::ledger::Owner::Person(_) => {
+            (state.run(move |store| store.person(&owner_code)).await?, None)
+        }
+        onebudget_core::ledger::Owner::Organisation(_) => {
+            let organisations = state.run(|store| store.organisations()).await?;
+            (None, organisations.into_iter().find(|o| o.code == owner_code).map(|o| o.name))
+        }
+    };
+    if csv && period.is_ok() {
+        return Ok(statement_csv(&statement));
     }
-    let Some(principal) = caller.principal.clone() else { return redirect("/sign-in") };
-    let statement = match state.run(move |store| store.statement(&account, None, None)).await {
-        Ok(s) => s,
-        Err(e) => return Err(PageError::from(Denied::Failed(e))),
+    let errors = period.as_ref().err().cloned().unwrap_or_default();
+    let lines = statement.lines.len();
+    let pages = lines.div_ceil(STATEMENT_PAGE_LINES).max(1);
+    if page > pages {
+        return Err(PageError::BadRequest(format!(
+            "This statement has {pages} page{}.",
+            if pages == 1 { "" } else { "s" }
+        )));
+    }
+    let newest_first: Vec<&StatementLine> = statement
+        .lines
+        .iter()
+        .rev()
+        .skip((page - 1) * STATEMENT_PAGE_LINES)
+        .take(STATEMENT_PAGE_LINES)
+        .collect();
+    let base = format!("/finance/accounts/{}", statement.account.code().as_str());
+    let range_query = {
+        let mut q = Vec::new();
+        if let Some(from) = from {
+            q.push(format!("from={from}"));
+        }
+        if let Some(to) = to {
+            q.push(format!("to={to}"));
+        }
+        q.join("&")
+    };
+    let page_href = |n: u64| {
+        let mut href = format!("{base}?page={n}");
+        if !range_query.is_empty() {
+            href.push('&');
+            href.push_str(&range_query);
+        }
+        href
+    };
+    let csv_href = if range_query.is_empty() {
+        format!("{base}?format=csv")
+    } else {
+        format!("{base}?format=csv&{range_query}")
     };
     let title = format!("Statement: {}", statement.account.name());
-    render(
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    render_with(
         &caller,
         &principal,
+        status,
         &title,
+        Some(crate::pages::components::breadcrumbs(&[("The ledger", "/finance")])),
         html! {
+            (error_summary(&errors))
             h1.govuk-heading-l { (title) }
-            p.govuk-body { "Money in " (statement.money_in) ", money out " (statement.money_out) ", balance " strong { (statement.closing_balance) } "." }
-            (statement_markup(&statement.account, statement.closing_balance, statement.lines.iter().rev().take(50)))
+            (crate::pages::components::summary_list([
+                ("Account", html! { (statement.account.code().as_str()) }),
+                ("Held for", match &owner {
+                    Some(person) => html! { a.govuk-link href={ "/people/" (person.code) } { (person.given_name) " " (person.family_name) } " (" (person.code) ")" },
+                    None => html! { (organisation.as_deref().unwrap_or(statement.account.owner().id_str())) },
+                }),
+                ("Period", html! {
+                    (from.map_or_else(|| "From the first transfer".to_owned(), |d| format!("From {}", d.format("%-d %B %Y"))))
+                    " "
+                    (to.map_or_else(|| "to the latest".to_owned(), |d| format!("to {}", d.format("%-d %B %Y"))))
+                }),
+                ("Opening balance", html! { (statement.opening_balance) }),
+                ("Money in", html! { (statement.money_in) }),
+                ("Money out", html! { (statement.money_out) }),
+                ("Closing balance", html! { strong { (statement.closing_balance) } }),
+            ]))
+            form method="get" action=(base) novalidate {
+                (query.period.render(None, &errors))
+                div.govuk-button-group {
+                    button.govuk-button.govuk-button--secondary type="submit" { "Show this period" }
+                    a.govuk-link href=(base) { "Show every line" }
+                }
+            }
+            p.govuk-body { a.govuk-link href=(csv_href) download="statement.csv" { "Download the period's " (lines) " lines (CSV)" } }
+            (statement_table(&format!("Lines {} to {} of {}, newest first", ((page - 1) * STATEMENT_PAGE_LINES + 1).min(lines), ((page - 1) * STATEMENT_PAGE_LINES + newest_first.len()), lines), newest_first.into_iter()))
+            (crate::pages::components::pagination(page as u64, pages as u64, page_href))
         },
     )
 }
 
-/// `GET /spending`: whole-system spend by month (a chart), stream and organisation.
+/// A statement's every line as CSV, oldest first.
+fn statement_csv(statement: &onebudget_store::Statement) -> Response {
+    use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+    let mut csv =
+        String::from("date,what,counterparty,stream,reason,money in,money out,balance,key\r\n");
+    for line in &statement.lines {
+        let fields = [
+            line.effective_date.to_string(),
+            line.memo.clone(),
+            line.counterparty.clone(),
+            line.stream.clone(),
+            line.reason.clone(),
+            line.money_in.to_plain_string(),
+            line.money_out.to_plain_string(),
+            line.balance.to_plain_string(),
+            line.idempotency_key.clone(),
+        ];
+        let row: Vec<String> = fields.iter().map(|f| crate::pages::csv_field(f)).collect();
+        csv.push_str(&row.join(","));
+        csv.push_str("\r\n");
+    }
+    let disposition = format!("attachment; filename=\"{}.csv\"", statement.account.code().as_str());
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        csv,
+    )
+        .into_response()
+}
+
+/// `GET /spending`'s query: the period (see [`PeriodQuery`]); anything else is ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SpendingPageQuery {
+    #[serde(flatten)]
+    pub period: PeriodQuery,
+}
+
+/// `GET /spending`: whole-system spend by month (a chart), stream and organisation, over a
+/// period chosen with two date inputs (by default the latest two financial years with
+/// spending). A period that cannot be read is shown as the form's errors, with no figures.
 pub async fn spending(
     State(state): State<AppState>,
     caller: Caller,
-    PageQuery(query): PageQuery<crate::people::SpendQuery>,
+    PageQuery(query): PageQuery<SpendingPageQuery>,
 ) -> PageResult {
     let principal = caller.authorize(&state, Action::ReadAggregates, "/spending").await?;
-    let (from, to) = match spend_range(query.from.as_deref(), query.to.as_deref()) {
-        Ok(range) => range,
-        Err(e) => return Err(PageError::from(Denied::Failed(e))),
+    let latest = state.run(|store| store.latest_effective_date()).await?;
+    let default = default_spend_period(latest, chrono::Utc::now().date_naive());
+    let period = query.period.period(default);
+    let (rows, streams, organisations) = match period {
+        Ok((from, to)) => {
+            state
+                .run(move |store| {
+                    Ok::<_, onebudget_store::StoreError>((
+                        store.spend_by_month(from, to)?,
+                        store.streams()?,
+                        store.organisations()?,
+                    ))
+                })
+                .await?
+        }
+        Err(_) => (Vec::new(), Vec::new(), Vec::new()),
     };
-    let rows = state.run(move |store| store.spend_by_month(from, to)).await?;
+    let stream_name = |code: &str| {
+        streams
+            .iter()
+            .find(|s| s.code().as_str() == code)
+            .map_or_else(|| code.to_owned(), |s| s.name().to_owned())
+    };
+    let organisation_name = |code: &str| {
+        organisations
+            .iter()
+            .find(|o| o.code == code)
+            .map_or_else(|| code.to_owned(), |o| o.name.clone())
+    };
     let mut by_month: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut by_stream: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut by_organisation: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut by_stream: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_organisation: BTreeMap<String, i64> = BTreeMap::new();
     for row in &rows {
         *by_month.entry(&row.month).or_default() += row.amount_pence;
-        *by_stream.entry(&row.stream).or_default() += row.amount_pence;
-        *by_organisation.entry(&row.organisation).or_default() += row.amount_pence;
+        *by_stream.entry(stream_name(&row.stream)).or_default() += row.amount_pence;
+        *by_organisation.entry(organisation_name(&row.organisation)).or_default() +=
+            row.amount_pence;
     }
-    render(
+    let years: Vec<onebudget_core::pool::FinancialYear> = {
+        let last = onebudget_core::pool::FinancialYear::containing(default.1);
+        let mut years: Vec<_> = std::iter::successors(last, |y| y.previous()).take(3).collect();
+        years.reverse();
+        years
+    };
+    let (status, errors) = match &period {
+        Ok(_) => (StatusCode::OK, FieldErrors::new()),
+        Err(errors) => (StatusCode::BAD_REQUEST, errors.clone()),
+    };
+    let shown = period.as_ref().ok().copied();
+    crate::pages::render_with(
         &caller,
         &principal,
+        status,
         "Spending across the system",
+        None,
         html! {
+            (error_summary(&errors))
             h1.govuk-heading-l { "Spending across the system" }
-            p.govuk-body { "Money paid out by the ICB, the council and the Better Care Fund pool from " (from.format("%-d %B %Y")) " to " (to.format("%-d %B %Y")) ". No figure here identifies a person." }
+            @if let Some((from, to)) = shown {
+                p.govuk-body { "Money paid out by the ICB, the council and the pooled funds from " (from.format("%-d %B %Y")) " to " (to.format("%-d %B %Y")) ". No figure here identifies a person." }
+            }
+            form.govuk-form-group method="get" action="/spending" novalidate {
+                (query.period.render(shown, &errors))
+                button.govuk-button.govuk-button--secondary type="submit" { "Show spending" }
+            }
+            p.govuk-body {
+                "Or show a financial year: "
+                @for (i, year) in years.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a.govuk-link href={ "/spending?from=" (year.first_day()) "&to=" (year.last_day()) } { (year.label()) }
+                }
+                "."
+            }
             p.govuk-body { a.govuk-link href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
             p.govuk-body { a.govuk-link href="/budgets/funders" { "Each funder's share of personal budgets" } }
-            nav aria-label="Financial year" {
-            p.govuk-body {
-                "Show: "
-                a.govuk-link href="/spending?from=2024-04-01&to=2025-03-31" { "April 2024 to March 2025" }
-                " · "
-                a.govuk-link href="/spending?from=2025-04-01&to=2026-03-31" { "April 2025 to March 2026" }
-                " · "
-                a.govuk-link href="/spending" { "both years" }
+            @if shown.is_some() {
+                (month_chart(&by_month))
+                div.app-table-wrap role="region" aria-label="Spending by month" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                    caption.govuk-table__caption.govuk-table__caption--m { "Spending by month" }
+                    thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Month" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent" } } }
+                    tbody.govuk-table__body { @for (month, pence) in &by_month { tr.govuk-table__row { td.govuk-table__cell { (month) } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } } } }
+                } }
+                (totals_table("Spending by funding stream", "Stream", &by_stream))
+                (totals_table("Spending by paying organisation", "Organisation", &by_organisation))
+                (stream_month_note(&rows))
             }
-        }
-        (month_chart(&by_month))
-            div.app-table-wrap role="region" aria-label="Spending by month" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-                caption.govuk-table__caption.govuk-table__caption--m { "Spending by month" }
-                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Month" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent" } } }
-                tbody.govuk-table__body { @for (month, pence) in &by_month { tr.govuk-table__row { td.govuk-table__cell { (month) } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } } } }
-            } }
-            (totals_table("Spending by funding stream", "Stream", &by_stream))
-            (totals_table("Spending by paying organisation", "Organisation", &by_organisation))
-            (stream_month_note(&rows))
         },
     )
 }
 
-fn totals_table(caption: &str, heading: &str, totals: &BTreeMap<&str, i64>) -> Markup {
+fn totals_table(caption: &str, heading: &str, totals: &BTreeMap<String, i64>) -> Markup {
     html! {
         div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
             caption.govuk-table__caption.govuk-table__caption--m { (caption) }
@@ -585,47 +788,6 @@ pub async fn admin(State(state): State<AppState>, caller: Caller) -> PageResult 
                     }
                 }
             } }
-        },
-    )
-}
-
-/// `GET /audit`: search the audit log.
-pub async fn audit(
-    State(state): State<AppState>,
-    caller: Caller,
-    PageQuery(query): PageQuery<AuditQuery>,
-) -> PageResult {
-    let principal = caller.authorize(&state, Action::ReadAuditLog, "/audit").await?;
-    let filter = match query.filter() {
-        Ok(f) => f,
-        Err(e) => return Err(PageError::from(Denied::Failed(e))),
-    };
-    let rows = state.run(move |store| store.audit_search(&filter, 200)).await?;
-    let value = |v: &Option<String>| v.clone().unwrap_or_default();
-    render(
-        &caller,
-        &principal,
-        "Audit log",
-        html! {
-            h1.govuk-heading-l { "Audit log" }
-            p.govuk-body { "Every sign-in, every look at or change to a person's record, and every refused access. Export all of it with " code { "onebudget audit export --format csv" } "." }
-            form method="get" action="/audit" {
-                @for (id, text, current) in [
-                    ("actor", "User name", value(&query.actor)),
-                    ("person", "Person's code", value(&query.person)),
-                    ("action", "Action (for example read_person or sign_in)", value(&query.action)),
-                    ("outcome", "Outcome (allowed, refused, success or failure)", value(&query.outcome)),
-                    ("from", "From (YYYY-MM-DD)", value(&query.from)),
-                    ("to", "To (YYYY-MM-DD)", value(&query.to)),
-                ] {
-                    div.govuk-form-group {
-                        label.govuk-label for=(id) { (text) }
-                        input.govuk-input #(id) type="text" name=(id) value=(current) spellcheck="false";
-                    }
-                }
-                button.govuk-button type="submit" { "Search" }
-            }
-            (audit_table(&rows, "Matching entries, newest first (at most 200)", true))
         },
     )
 }

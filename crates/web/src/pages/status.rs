@@ -64,6 +64,9 @@ impl From<ApiError> for PageError {
                 PageError::NotFound(format!("There is no {what} {}.", short(&code)))
             }
             ApiError::PoolNotFound(message) => PageError::NotFound(sentence(&message)),
+            ApiError::Store(onebudget_store::StoreError::NotFound { what, code }) => {
+                PageError::NotFound(format!("There is no {what} {}.", short(&code)))
+            }
             ApiError::InvalidQuery { message } | ApiError::InvalidPath { message } => {
                 PageError::BadRequest(sentence(&short(&message)))
             }

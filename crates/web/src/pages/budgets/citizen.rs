@@ -176,18 +176,6 @@ fn statement_markup(statement: &PersonStatement) -> Markup {
     }
 }
 
-/// A CSV field: quoted when it needs to be, and a leading `=`, `+`, `-` or `@` made inert
-/// so that a spreadsheet does not run it as a formula.
-fn csv_field(text: &str) -> String {
-    let text =
-        if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_owned() };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
 /// `GET /my-budget/statement.csv`: the statement's lines as CSV.
 pub async fn my_statement_csv(State(state): State<AppState>, caller: Caller) -> PageResult {
     let (_, person) = own_person(&state, &caller, "/my-budget/statement.csv").await?;
@@ -201,7 +189,7 @@ pub async fn my_statement_csv(State(state): State<AppState>, caller: Caller) -> 
             e.money_in.to_plain_string(),
             e.money_out.to_plain_string(),
         ];
-        csv.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        csv.push_str(&row.iter().map(|f| crate::pages::csv_field(f)).collect::<Vec<_>>().join(","));
         csv.push_str("\r\n");
     }
     Ok((
