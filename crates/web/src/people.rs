@@ -270,6 +270,9 @@ pub struct AuditQuery {
     pub to: Option<String>,
 }
 
+/// The outcomes an audit row can have.
+const AUDIT_OUTCOMES: [&str; 4] = ["allowed", "refused", "success", "failure"];
+
 impl AuditQuery {
     /// The store's filter, with dates checked.
     pub fn filter(&self) -> Result<AuditFilter, ApiError> {
@@ -279,11 +282,24 @@ impl AuditQuery {
         let text = |value: &Option<String>| {
             value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
         };
+        let outcome = text(&self.outcome);
+        if let Some(outcome) = &outcome
+            && !AUDIT_OUTCOMES.contains(&outcome.as_str())
+        {
+            return Err(ApiError::InvalidQueryParameter {
+                parameter: "outcome",
+                message: format!(
+                    "the outcome is one of {} (got {})",
+                    AUDIT_OUTCOMES.join(", "),
+                    onebudget_core::field::quoted(outcome)
+                ),
+            });
+        }
         Ok(AuditFilter {
             actor: text(&self.actor),
             person_code: text(&self.person),
             action: text(&self.action),
-            outcome: text(&self.outcome),
+            outcome,
             from: date("from", &self.from)?,
             to: date("to", &self.to)?,
             before_id: None,

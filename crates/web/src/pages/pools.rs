@@ -62,7 +62,7 @@ fn page_failed(error: ApiError) -> Response {
         ApiError::Field(error) => message_page(
             StatusCode::NOT_FOUND,
             "Not found",
-            &format!("{}: {} (got {:?}).", error.field, error.problem, error.value),
+            &format!("{}: {} (got {}).", error.field, error.problem, error.quoted_value()),
         ),
         other => failed(other),
     }
@@ -483,7 +483,7 @@ fn form_field_errors(error: ApiError, first_field: &str) -> Result<FieldErrors, 
         ApiError::Field(error) => {
             errors.add(
                 &error.field,
-                format!("{}: {} (got {:?})", error.field, error.problem, error.value),
+                format!("{}: {} (got {})", error.field, error.problem, error.quoted_value()),
             );
         }
         ApiError::PoolRefused(message) => errors.add(first_field, message),
