@@ -82,11 +82,11 @@ fn form_pairs(form: Result<Form<FormPairs>, FormRejection>) -> FormPairs {
 }
 
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    crate::clock::today()
 }
 
 fn parse_day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+    onebudget_core::field::parse_date("date", text.trim()).ok()
 }
 
 const DATE_HINT: &str = "Year, month and day, for example 2025-06-02";
@@ -2021,6 +2021,13 @@ async fn spend(
         "date",
         "Enter the date of the spending, for example 2025-06-02",
     );
+    let date = date.filter(|date| {
+        let past = onebudget_core::budget::parse_spending_date("date", &date.to_string(), today());
+        if past.is_err() {
+            errors.add("date", "The date of the spending must be today or in the past");
+        }
+        past.is_ok()
+    });
     let receipt = required_text(&form, &mut errors, "receipt", "Enter the receipt's reference");
     let key = client_key(&form, "key");
     let (Some(line), Some(amount), Some(date), true) = (line, amount, date, errors.is_empty())

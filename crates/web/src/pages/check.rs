@@ -623,7 +623,7 @@ fn render(form: &CheckForm, errors: &FieldErrors, estimate: Option<&Explanation>
         html! {
             (error_summary(errors))
             h1 { (TITLE) }
-            @if let Some(notice) = year_notice(chrono::Utc::now().date_naive()) { (notice) }
+            @if let Some(notice) = year_notice(crate::clock::today()) { (notice) }
             @if let Some(explanation) = estimate {
                 (render_estimate(form, explanation))
                 h2 #your-answers { "Change your answers" }
