@@ -151,7 +151,7 @@ pub fn policy_show(nation: &str, on: Option<&str>, format: Format) -> anyhow::Re
         None => {
             // Today, if the policy covers it; otherwise the nearest day it does cover,
             // said plainly so nobody mistakes old figures for today's.
-            let today = chrono::Local::now().date_naive();
+            let today = onebudget_web::clock::today();
             let nearest = today.clamp(first, last);
             if nearest != today {
                 eprintln!(

@@ -1,7 +1,8 @@
-//! `onebudget bench ledger`, `bench pools`, `bench assess` and `bench budgets`: how fast
-//! the ledger posts, checks and reports, how fast a pooled fund is paid from, monitored
-//! and settled, how fast assessments run, and how fast a whole caseload's integrated
-//! budgets are re-run, on this machine. Figures are printed, never asserted: compare
+//! `onebudget bench ledger`, `bench pools`, `bench assess`, `bench budgets` and `bench
+//! connections`: how fast the ledger posts, checks and reports, how fast a pooled fund is
+//! paid from, monitored and settled, how fast assessments run, how fast a whole caseload's
+//! integrated budgets are re-run, and whether `/health` still answers while hundreds of
+//! stalled connections are held open, on this machine. Figures are printed, never asserted: compare
 //! ratios within one run.
 //!
 //! The synthetic ledger: a few funding streams, each with stream-specific accounts that
@@ -943,6 +944,152 @@ pub fn budgets(args: &BudgetsBenchArgs) -> anyhow::Result<()> {
             budgets_line("rerun, 1 thread", people, &one);
         }
         budgets_summary(&summary);
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct ConnectionsBenchArgs {
+    /// Stalled connections to hold open: each sends half a request's head, then nothing.
+    #[arg(long, default_value_t = 400)]
+    stalled: usize,
+    /// Health checks to time, one after another, while they are open.
+    #[arg(long, default_value_t = 50)]
+    probes: usize,
+    /// A running server to measure (HOST:PORT, e.g. 127.0.0.1:8080). Without it, a server
+    /// is started in this process over a scratch SQLite database, with the default limits
+    /// of `onebudget serve` (headers within 10 s, idle connections closed after 30 s).
+    #[arg(long)]
+    address: Option<std::net::SocketAddr>,
+    /// The longest to wait for the server to close the stalled connections, in seconds.
+    #[arg(long, default_value_t = 120)]
+    wait_seconds: u64,
+}
+
+/// `onebudget bench connections`: hold `--stalled` half-sent requests open, time `/health`
+/// meanwhile, and time how long the server takes to close each stalled connection.
+pub fn connections(args: &ConnectionsBenchArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start a runtime")?;
+    runtime.block_on(connections_async(args))
+}
+
+async fn connections_async(args: &ConnectionsBenchArgs) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    let open_files = onebudget_web::server::raise_open_files_limit();
+    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let (address, stop, server) = match args.address {
+        Some(address) => (address, None, None),
+        None => {
+            let url = format!("sqlite://{}", scratch.path().join("bench.db").display());
+            let store = Store::open(&url).context("opening the scratch database")?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let address = listener.local_addr()?;
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(onebudget_web::serve(
+                store,
+                onebudget_web::Settings::default(),
+                listener,
+                async move {
+                    let _ = stopped.await;
+                },
+            ));
+            (address, Some(stop), Some(server))
+        }
+    };
+    println!(
+        "machine: {} ({} cores); open files allowed: {}; server: {}",
+        cpu_model(),
+        std::thread::available_parallelism().map_or(0, usize::from),
+        open_files.map_or_else(|| "no limit".to_owned(), |n| n.to_string()),
+        match args.address {
+            Some(address) => format!("{address}"),
+            None => "in this process, default limits".to_owned(),
+        }
+    );
+
+    async fn health(address: std::net::SocketAddr) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(address).await?;
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await?;
+        anyhow::ensure!(answer.starts_with(b"HTTP/1.1 200"), "/health did not answer 200");
+        Ok(Duration::from_std(started.elapsed())?)
+    }
+
+    let before = health(address).await.context("/health before the stalled connections")?;
+    let mut closers = Vec::with_capacity(args.stalled);
+    for n in 0..args.stalled {
+        let mut stream = TcpStream::connect(address)
+            .await
+            .with_context(|| format!("opening stalled connection {}", n + 1))?;
+        stream.write_all(b"GET /health HTTP/1.1\r\nHost: bench\r\nX-Stalled: ").await?;
+        let opened = Instant::now();
+        closers.push(tokio::spawn(async move {
+            let mut buffer = [0u8; 1024];
+            loop {
+                match stream.read(&mut buffer).await {
+                    Ok(0) | Err(_) => return opened.elapsed(),
+                    Ok(_) => {}
+                }
+            }
+        }));
+    }
+    let mut latencies = Vec::with_capacity(args.probes);
+    let mut failures = 0;
+    for _ in 0..args.probes {
+        match health(address).await {
+            Ok(took) => latencies.push(took),
+            Err(_) => failures += 1,
+        }
+    }
+    latencies.sort_unstable();
+    let at = |q: f64| -> f64 {
+        let index = ((latencies.len() as f64 - 1.0) * q).round() as usize;
+        latencies.get(index).map_or(f64::NAN, |d| d.num_microseconds().unwrap_or(0) as f64 / 1000.0)
+    };
+    println!(
+        "{} stalled connections open: /health took {:.1} ms before; with them open, p50 {:.1} ms, max {:.1} ms over {} checks ({} failed)",
+        args.stalled,
+        before.num_microseconds().unwrap_or(0) as f64 / 1000.0,
+        at(0.5),
+        at(1.0),
+        latencies.len(),
+        failures
+    );
+    let deadline = std::time::Duration::from_secs(args.wait_seconds);
+    let mut closed = Vec::with_capacity(closers.len());
+    let mut open = 0;
+    let waiting = Instant::now();
+    for closer in closers {
+        let left = deadline.saturating_sub(waiting.elapsed());
+        match tokio::time::timeout(left, closer).await {
+            Ok(Ok(after)) => closed.push(after.as_secs_f64()),
+            _ => open += 1,
+        }
+    }
+    closed.sort_by(f64::total_cmp);
+    println!(
+        "closed by the server: {} of {} (first after {:.1} s, median {:.1} s, last {:.1} s); still open after {} s: {open}",
+        closed.len(),
+        args.stalled,
+        closed.first().copied().unwrap_or(f64::NAN),
+        closed.get(closed.len() / 2).copied().unwrap_or(f64::NAN),
+        closed.last().copied().unwrap_or(f64::NAN),
+        args.wait_seconds
+    );
+    let after = health(address).await.context("/health after")?;
+    println!("/health after: {:.1} ms", after.num_microseconds().unwrap_or(0) as f64 / 1000.0);
+    if let (Some(stop), Some(server)) = (stop, server) {
+        let _ = stop.send(());
+        server.await.context("the server task")??;
     }
     Ok(())
 }

@@ -171,7 +171,7 @@ pub enum BudgetCommand {
 }
 
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    onebudget_web::clock::today()
 }
 
 fn date_or_today(flag: &str, value: Option<&str>) -> anyhow::Result<NaiveDate> {
@@ -283,7 +283,11 @@ pub fn run(store: &Store, scheme: &Scheme, command: BudgetCommand) -> anyhow::Re
             Ok(())
         }
         BudgetCommand::Spend { person, line, amount, date, receipt, key } => {
-            let date = parse_date("--date", &date)?;
+            let date = onebudget_core::budget::parse_spending_date(
+                "--date",
+                &date,
+                onebudget_web::clock::today(),
+            )?;
             let amount = money("--amount", &amount)?;
             let key =
                 key.unwrap_or_else(|| format!("spend/{person}/{date}/{line}/{}", receipt.trim()));

@@ -464,20 +464,38 @@ fn add_demo_logins(store: &Store, place: &place::Place) -> anyhow::Result<()> {
 }
 
 /// What to tell the person who started the demo.
-pub fn guide(url: &str) -> String {
+/// What the demo's guide names: where it serves, the database it opened (a password
+/// shown as `***`), and where `/metrics` is served, if anywhere.
+pub struct Guide<'a> {
+    pub url: &'a str,
+    pub database_url: &'a str,
+    pub metrics_url: Option<&'a str>,
+}
+
+pub fn guide(guide: &Guide<'_>) -> String {
+    let Guide { url, database_url, metrics_url } = guide;
     let mut logins = String::new();
     for (username, _, role, password) in DEMO_LOGINS {
         logins.push_str(&format!("\n  {role:<13} user name {username:<13} password {password}"));
     }
+    let metrics = match metrics_url {
+        Some(metrics_url) => (*metrics_url).to_owned(),
+        None => "off; start with --metrics-listen 127.0.0.1:9464 to serve it there".to_owned(),
+    };
+    let password_note = if database_url.contains(":***@") {
+        "\n(put the database password where *** is)"
+    } else {
+        ""
+    };
     format!(
         "onebudget demo is running on {url}\n\
          \nSign in at {url}/sign-in as any role (demo logins; synthetic people only):{logins}\
          \n\n  what might I pay?    {url}/check-what-you-might-pay\
          \n  health check         {url}/health\
-         \n  metrics              {url}/metrics\
+         \n  metrics              {metrics}\
          \n  API description      {url}/api/openapi.json\
          \n\nThe JSON API needs a session or a bearer token: issue one with\
-         \n  onebudget --database-url sqlite://onebudget-demo.db token issue --user council-finance-system --scopes ledger:read\
+         \n  onebudget --database-url '{database_url}' token issue --user council-finance-system --scopes ledger:read{password_note}\
          \n\nPress Ctrl-C to stop."
     )
 }

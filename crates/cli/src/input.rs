@@ -1,6 +1,7 @@
 //! Reading JSON Lines input (a file or standard input) into domain types, reporting the
 //! first bad line as `line N: what is wrong`. Blank lines and lines starting with `#`
-//! are skipped so files can carry comments.
+//! are skipped so files can carry comments. A UTF-8 byte-order mark at the start of a file
+//! (which Excel and other Windows tools write) is skipped, in JSON Lines and CSV alike.
 
 use std::io::{BufRead, BufReader, IsTerminal, Read};
 use std::path::Path;
@@ -8,6 +9,9 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::de::DeserializeOwned;
+
+/// The byte-order mark some tools put at the start of a UTF-8 file.
+const BYTE_ORDER_MARK: char = '\u{feff}';
 
 /// Inputs at least this long get a progress bar (when standard error is a terminal).
 const PROGRESS_FROM_LINES: u64 = 10_000;
@@ -40,7 +44,10 @@ pub fn read_text(path: &Path) -> anyhow::Result<String> {
     let (mut reader, _) = open(path)?;
     let mut text = String::new();
     reader.read_to_string(&mut text).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(text)
+    match text.strip_prefix(BYTE_ORDER_MARK) {
+        Some(rest) => Ok(rest.to_owned()),
+        None => Ok(text),
+    }
 }
 
 /// A progress bar over `total` units, or a hidden one when the output is not a terminal
@@ -76,6 +83,7 @@ pub fn read_jsonl<Raw: DeserializeOwned, T, E: std::fmt::Display>(
         let line = line
             .with_context(|| format!("line {number}: cannot read it (is the file UTF-8 text?)"))?;
         bar.inc(u64::try_from(line.len()).unwrap_or(0).saturating_add(1));
+        let line = if number == 1 { line.trim_start_matches(BYTE_ORDER_MARK) } else { &line };
         let text = line.trim();
         if text.is_empty() || text.starts_with('#') {
             continue;

@@ -151,28 +151,89 @@ enum Command {
 /// Settings of the web server.
 #[derive(clap::Args)]
 struct WebArgs {
-    /// Mark cookies Secure: set this when onebudget is served over HTTPS (directly or
-    /// behind a proxy that terminates TLS).
+    /// Mark cookies Secure: set this when onebudget is served over HTTPS (directly or behind a
+    /// proxy that terminates TLS).
     #[arg(long, env = "ONEBUDGET_SECURE_COOKIES")]
     secure_cookies: bool,
-    /// Failed sign-ins for one user name after which sign-in is refused for a while.
+    /// Serve GET /metrics (Prometheus text) on this address, apart from the public one; off
+    /// when not given. Keep it on an address only the scraper reaches, e.g. 127.0.0.1:9464.
+    #[arg(long, env = "ONEBUDGET_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// Failed sign-ins for one user name from one client address after which that pair
+    /// must wait (a wait that doubles with each further failure).
     #[arg(long, env = "ONEBUDGET_THROTTLE_FAILURES", default_value_t = 5)]
-    throttle_failures: i64,
-    /// How long, in minutes, failed sign-ins count towards throttling.
+    throttle_failures: u32,
+    /// The first wait, in seconds, once a user name and address pair has failed
+    /// --throttle-failures times.
+    #[arg(long, env = "ONEBUDGET_THROTTLE_FIRST_WAIT_SECONDS", default_value_t = 60)]
+    throttle_first_wait_seconds: u64,
+    /// The longest wait, in minutes, and the window failures from one address are counted
+    /// in.
     #[arg(long, env = "ONEBUDGET_THROTTLE_MINUTES", default_value_t = 15)]
-    throttle_minutes: i64,
+    throttle_minutes: u64,
     /// The organisation running the service, named in every page's header and title, e.g.
     /// "Ashby Vale Metropolitan Borough Council" (the demo names its council).
     #[arg(long, env = "ONEBUDGET_ORGANISATION_NAME")]
     organisation_name: Option<String>,
+    /// Failed sign-ins from one client address, across all user names, within
+    /// --throttle-minutes, after which that address may not try again until they pass.
+    #[arg(long, env = "ONEBUDGET_THROTTLE_ADDRESS_FAILURES", default_value_t = 30)]
+    throttle_address_failures: u32,
+    /// Proxies (IP addresses, comma-separated) whose X-Forwarded-For header names the
+    /// client, for throttling and the audit log. Off by default: the client is the
+    /// connection's peer.
+    #[arg(long, env = "ONEBUDGET_TRUST_FORWARDED_FOR", value_delimiter = ',')]
+    trust_forwarded_for: Vec<std::net::IpAddr>,
+    /// Seconds a client has to send a request's line and headers (also the longest a
+    /// kept-alive connection waits for its next request).
+    #[arg(long, env = "ONEBUDGET_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    header_read_timeout_seconds: u64,
+    /// Seconds a connection may stay open with no request in flight and nothing sent.
+    #[arg(long, env = "ONEBUDGET_IDLE_TIMEOUT_SECONDS", default_value_t = 30)]
+    idle_timeout_seconds: u64,
+    /// Seconds the server works on one request (reading its body included) before
+    /// answering 503.
+    #[arg(long, env = "ONEBUDGET_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    request_timeout_seconds: u64,
+    /// Connections served at once; more are answered 503 and closed (lowered to fit the
+    /// open-files limit).
+    #[arg(long, env = "ONEBUDGET_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// The largest body, in bytes, of the API's batch routes (/api/transfers/batch,
+    /// /api/ledger/open).
+    #[arg(long, env = "ONEBUDGET_MAX_BATCH_BODY_BYTES", default_value_t = onebudget_web::BODY_LIMIT_BYTES)]
+    max_batch_body_bytes: usize,
+    /// The largest body, in bytes, of any other API route.
+    #[arg(long, env = "ONEBUDGET_MAX_API_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_api_body_bytes: usize,
+    /// The largest body, in bytes, of a page's form (and anything else).
+    #[arg(long, env = "ONEBUDGET_MAX_FORM_BODY_BYTES", default_value_t = 64 * 1024)]
+    max_form_body_bytes: usize,
 }
 
 impl WebArgs {
     fn settings(&self) -> onebudget_web::Settings {
+        use std::time::Duration;
+        let seconds = |s: u64| Duration::from_secs(s.max(1));
         onebudget_web::Settings {
             secure_cookies: self.secure_cookies,
-            throttle_failures: self.throttle_failures.max(1),
-            throttle_minutes: self.throttle_minutes.max(1),
+            throttle: onebudget_web::throttle::ThrottleSettings {
+                pair_failures: self.throttle_failures.max(1),
+                first_wait: seconds(self.throttle_first_wait_seconds),
+                max_wait: seconds(self.throttle_minutes.saturating_mul(60)),
+                address_failures: self.throttle_address_failures.max(1),
+                window: seconds(self.throttle_minutes.saturating_mul(60)),
+            },
+            limits: onebudget_web::server::Limits {
+                header_read_timeout: seconds(self.header_read_timeout_seconds),
+                idle_timeout: seconds(self.idle_timeout_seconds),
+                request_timeout: seconds(self.request_timeout_seconds),
+                max_connections: self.max_connections.max(1),
+                batch_body_bytes: self.max_batch_body_bytes,
+                api_body_bytes: self.max_api_body_bytes,
+                form_body_bytes: self.max_form_body_bytes,
+            },
+            trusted_proxies: self.trust_forwarded_for.clone(),
             organisation_name: self.organisation_name.clone(),
         }
     }
@@ -334,6 +395,9 @@ enum BenchCommand {
     /// allocation of their plan, the financial assessment and the contribution) for the
     /// demo's caseload and for a national-scale synthetic one, and print people per second.
     Budgets(bench::BudgetsBenchArgs),
+    /// Hold --stalled connections open, each with half a request's head sent and then
+    /// nothing, time /health meanwhile, and time how long the server takes to close them.
+    Connections(bench::ConnectionsBenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -414,7 +478,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { listen, web } => {
             let store = open_store(&cli.database_url)?;
-            serve(store, web.settings(), listen, None)?;
+            serve(store, &web, listen, None)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, seed, no_serve, web } => {
@@ -427,11 +491,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let summary = demo::build(&store, seed)?;
             println!("{summary}");
             if !no_serve {
-                let mut settings = web.settings();
-                if settings.organisation_name.is_none() {
-                    settings.organisation_name = Some(demo::COUNCIL_NAME.to_owned());
-                }
-                serve(store, settings, listen, Some(demo::guide))?;
+                serve(store, &web, listen, Some(&url))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -554,15 +614,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::budgets(&args)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench(BenchCommand::Connections(args)) => {
+            bench::connections(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
-/// Serve until Ctrl-C or SIGTERM, then finish the requests in flight and stop.
+/// Serve until Ctrl-C or SIGTERM, then finish the requests in flight and stop. With
+/// `demo_database`, print the demo's guide (which names that database) instead of a line.
 fn serve(
     store: Store,
-    settings: onebudget_web::Settings,
+    web: &WebArgs,
     listen: SocketAddr,
-    guide: Option<fn(&str) -> String>,
+    demo_database: Option<&str>,
 ) -> anyhow::Result<()> {
     // Statistics only guide the planner; a server that cannot refresh them still serves.
     match store.refresh_statistics(false) {
@@ -571,6 +636,10 @@ fn serve(
         }
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "could not refresh the planner's statistics"),
+    }
+    let mut settings = web.settings();
+    if demo_database.is_some() && settings.organisation_name.is_none() {
+        settings.organisation_name = Some(demo::COUNCIL_NAME.to_owned());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -582,17 +651,66 @@ fn serve(
                 "could not listen on {listen}; is another server using it? Try --listen 127.0.0.1:0"
             )
         })?;
+        let metrics = match web.metrics_listen {
+            Some(address) => Some(tokio::net::TcpListener::bind(address).await.with_context(
+                || format!("--metrics-listen {address}: could not listen there; is it in use?"),
+            )?),
+            None => None,
+        };
         let address = listener.local_addr().context("no local address")?;
         let url = format!("http://{address}");
-        match guide {
-            Some(guide) => println!("{}", guide(&url)),
-            None => println!(
-                "onebudget is serving {} on {url} (health: {url}/health)",
-                store.description()
+        let metrics_url = match &metrics {
+            Some(listener) => {
+                Some(format!("http://{}/metrics", listener.local_addr().context("no address")?))
+            }
+            None => None,
+        };
+        match demo_database {
+            Some(database) => println!(
+                "{}",
+                demo::guide(&demo::Guide {
+                    url: &url,
+                    database_url: &shown_database_url(database),
+                    metrics_url: metrics_url.as_deref(),
+                })
             ),
+            None => {
+                println!(
+                    "onebudget is serving {} on {url} (health: {url}/health)",
+                    store.description()
+                );
+                if let Some(metrics_url) = &metrics_url {
+                    println!("metrics: {metrics_url}");
+                }
+            }
         }
-        onebudget_web::serve(store, settings, listener, shutdown_signal()).await
+        let open_files = onebudget_web::server::raise_open_files_limit();
+        let limits = &settings.limits;
+        println!(
+            "limits: {} connections at once (open files allowed: {}), headers within {} s, idle connections closed after {} s, requests within {} s",
+            onebudget_web::server::connections_allowed(limits, open_files),
+            open_files.map_or_else(|| "no limit".to_owned(), |n| n.to_string()),
+            limits.header_read_timeout.as_secs(),
+            limits.idle_timeout.as_secs(),
+            limits.request_timeout.as_secs(),
+        );
+        onebudget_web::serve_with_metrics(store, settings, listener, metrics, shutdown_signal())
+            .await
     })
+}
+
+/// A database URL as it may be printed: a PostgreSQL password replaced with `***`.
+fn shown_database_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
 }
 
 async fn shutdown_signal() {

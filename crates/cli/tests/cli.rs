@@ -178,6 +178,12 @@ backend_tests! {
             (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-04-01").replace("\"1.00\"", "1.00"), "line 2: amount: invalid type: floating point `1.0`, expected a string at column"),
             ("5".to_owned(), "line 2: invalid type: integer `5`, expected a JSON object"),
             (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-04-01").replace("memo; with a semicolon", &"x".repeat(501)), "line 2: memo: the memo is longer than 500 characters"),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "12 .50", "CHC", "2025-04-01"), "line 2: amount: the amount is not a number (got \"12 .50\")"),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1 000", "CHC", "2025-04-01"), "line 2: amount: the amount is not a number (got \"1 000\")"),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "1899-12-31"), "line 2: effective_date: dates must fall between 1900 and 2100"),
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2101-01-01"), "line 2: effective_date: dates must fall between 1900 and 2100"),
+            // A 10 MB memo is quoted by its first 100 characters and its length.
+            (transfer_line("n1", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-04-01").replace("memo; with a semicolon", &"x".repeat(10_000_000)), "… (10000000 characters))"),
         ];
         for (bad, expected) in cases {
             let input = format!("{}\n{bad}\n", transfer_line("ok", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-04-01"));
@@ -187,9 +193,18 @@ backend_tests! {
             assert!(stderr.contains(expected), "expected {expected:?} in {stderr:?}");
             assert!(stderr.contains("line 2"), "{stderr}");
             assert!(!stderr.contains("panicked"), "{stderr}");
+            assert!(stderr.len() < 1_000, "{} bytes of error", stderr.len());
         }
         let balances = our_balances(url, &[]);
         assert_eq!(balances.get("BCF-POOL"), Some(&124_975), "nothing was written: {balances:?}");
+        // A file that starts with a byte-order mark (as Excel writes UTF-8) is read.
+        let bom = format!("\u{feff}{}\n", transfer_line("bom", "ICB-CHC", "BCF-POOL", "1.00", "CHC", "2025-04-01"));
+        let out = with_stdin(url, &["ledger", "post", "--input", "-"], &bom);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        // Spending is recorded once it has happened.
+        let future = onebudget(url, &["budget", "spend", "P000001", "--line", "1", "--amount", "5.00", "--date", "2030-01-01", "--receipt", "R1"]);
+        assert!(!future.status.success());
+        assert!(text(&future.stderr).contains("--date: the date is in the future"), "{}", text(&future.stderr));
         assert!(onebudget(url, &["check"]).status.success());
     }
 
@@ -476,6 +491,78 @@ fn demo_builds_a_sound_place_once() {
     );
     assert!(logins.iter().all(|(_, hash, _)| hash.starts_with("$argon2id$")));
     assert!(logins.iter().any(|(role, _, person)| role == "citizen" && person.is_some()));
+}
+
+/// Regression: the demo's guide printed `sqlite://onebudget-demo.db` in its token command
+/// whatever database the demo had opened. And `/metrics` is served only on the address
+/// given with --metrics-listen, which the guide names.
+#[test]
+fn the_demo_guide_names_the_database_and_the_metrics_address_it_uses() {
+    let dir = temp();
+    let url = format!("sqlite://{}", dir.path().join("elsewhere.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onebudget"))
+        .args([
+            "--database-url",
+            &url,
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .env("ONEBUDGET_LOG", "warn")
+        .env_remove("ONEBUDGET_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guide = Vec::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("Press Ctrl-C");
+        guide.push(line);
+        if done {
+            break;
+        }
+    }
+    // Keep reading what the server prints after the guide, as a terminal would.
+    let rest = std::thread::spawn(move || lines.count());
+    let guide = guide.join("\n");
+    let command = guide.lines().find(|l| l.contains("token issue")).expect("a token command");
+    assert!(command.contains(&format!("--database-url '{url}'")), "{command}");
+    assert!(!guide.contains("onebudget-demo.db"), "{guide}");
+    let metrics = guide
+        .lines()
+        .find(|l| l.trim_start().starts_with("metrics"))
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+        .expect("the metrics address")
+        .to_owned();
+    let address = guide
+        .lines()
+        .find(|l| l.contains("health check"))
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
+        .expect("the health address")
+        .trim_end_matches("/health")
+        .to_owned();
+    let scraped = reqwest::blocking::get(&metrics).unwrap();
+    assert_eq!(scraped.status(), reqwest::StatusCode::OK);
+    assert!(scraped.text().unwrap().contains("onebudget_audit_rows_total"));
+    let public = reqwest::blocking::get(format!("{address}/metrics")).unwrap();
+    assert_eq!(public.status(), reqwest::StatusCode::NOT_FOUND);
+    // The printed command works as printed: it issues a token in the demo's database.
+    let words: Vec<String> =
+        command.split_whitespace().skip(1).map(|w| w.trim_matches('\'').to_owned()).collect();
+    let issued = Command::new(env!("CARGO_BIN_EXE_onebudget"))
+        .args(&words)
+        .env("ONEBUDGET_LOG", "warn")
+        .env_remove("ONEBUDGET_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(issued.status.success(), "{}", text(&issued.stderr));
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+    rest.join().unwrap();
 }
 
 #[test]

@@ -11,6 +11,9 @@
 //! - [`config`]: the whole scheme as dated, referenced configuration (YAML under
 //!   `policy/budgets/`).
 //! - [`plan`]: the integrated budget itself: components, the contribution, the lifecycle.
+//!
+//! [`parse_spending_date`] reads the day money was spent from a budget, wherever it is
+//! recorded (the API, the pages, the CLI).
 
 pub mod allocate;
 pub mod calibrate;
@@ -22,8 +25,21 @@ pub mod ras;
 #[cfg(test)]
 mod tests;
 
-use crate::field::FieldError;
+use chrono::NaiveDate;
+
+use crate::field::{FieldError, not_in_future, parse_date};
 use crate::money::MoneyError;
+
+/// The day money was spent from a budget, written `YYYY-MM-DD`: a real date (see
+/// [`parse_date`]) and not after `today` (the caller's today, in Europe/London), since
+/// spending is recorded once it has happened.
+pub fn parse_spending_date(
+    field: &str,
+    text: &str,
+    today: NaiveDate,
+) -> Result<NaiveDate, FieldError> {
+    not_in_future(field, parse_date(field, text)?, today)
+}
 
 /// Why a personal-budget operation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -41,7 +41,10 @@ pub enum MoneyError {
 
 /// Text that is not an amount of money, with what was wrong and how to write it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{problem} (got {input:?}); write pounds and pence like 1234.56 or £1,234.56")]
+#[error(
+    "{problem} (got {}); write pounds and pence like 1234.56 or £1,234.56",
+    crate::field::quoted(input)
+)]
 pub struct MoneyParseError {
     pub input: String,
     pub problem: &'static str,
@@ -335,7 +338,10 @@ pub struct Ratio(i64);
 
 /// Text that is not a proportion.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{problem} (got {input:?}); write a proportion as a decimal like 0.35 or 1")]
+#[error(
+    "{problem} (got {}); write a proportion as a decimal like 0.35 or 1",
+    crate::field::quoted(input)
+)]
 pub struct RatioParseError {
     pub input: String,
     pub problem: &'static str,

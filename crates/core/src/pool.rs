@@ -458,8 +458,24 @@ fn ratio(field: &str, value: &str) -> Result<Ratio, FieldError> {
     Ratio::parse(value.trim()).map_err(|e| FieldError::new(field, value, e.problem))
 }
 
-fn ratios_sum(ratios: &[Ratio]) -> i64 {
-    ratios.iter().map(|r| r.millionths()).sum()
+/// A partner's share of something (of a scheme's funding, of a variance): a proportion
+/// from 0 to 1, the whole.
+fn share(field: &str, value: &str) -> Result<Ratio, FieldError> {
+    let share = ratio(field, value)?;
+    if share > Ratio::ONE {
+        return Err(FieldError::new(
+            field,
+            value,
+            "a share is at most 1 (the whole); write it as a proportion like 0.35",
+        ));
+    }
+    Ok(share)
+}
+
+/// The sum of some shares, in millionths; `None` if it does not fit (it cannot, while each
+/// share is at most 1, but the sum is checked all the same).
+fn ratios_sum(ratios: &[Ratio]) -> Option<i64> {
+    ratios.iter().try_fold(0i64, |sum, r| sum.checked_add(r.millionths()))
 }
 
 /// Read a partner → value map into partner order, refusing organisations that are not
@@ -538,15 +554,18 @@ fn share_rule(
                     "the fixed rule needs shares, e.g. {\"ICB\": \"0.5\", \"COUNCIL\": \"0.5\"}",
                 )
             })?;
-            let shares: Vec<Ratio> = by_partner(&format!("{field}.shares"), map, partners, ratio)?
+            let shares: Vec<Ratio> = by_partner(&format!("{field}.shares"), map, partners, share)?
                 .into_iter()
                 .map(Option::unwrap_or_default)
                 .collect();
             let sum = ratios_sum(&shares);
-            if sum != Ratio::SCALE {
+            if sum != Some(Ratio::SCALE) {
                 return Err(FieldError::new(
                     &format!("{field}.shares"),
-                    &Ratio::from_millionths(sum).to_string(),
+                    &sum.map_or_else(
+                        || "more than 1".to_owned(),
+                        |s| Ratio::from_millionths(s).to_string(),
+                    ),
                     "the shares must add up to exactly 1",
                 ));
             }
@@ -680,12 +699,16 @@ impl Agreement {
                     let mut profile = [0; MONTHS];
                     for (month, (slot, value)) in profile.iter_mut().zip(values).enumerate() {
                         *slot =
-                            ratio(&format!("{}[{month}]", field("profile")), value)?.millionths();
+                            share(&format!("{}[{month}]", field("profile")), value)?.millionths();
                     }
-                    if profile.iter().sum::<i64>() != Ratio::SCALE {
+                    let sum = profile.iter().try_fold(0i64, |sum, p| sum.checked_add(*p));
+                    if sum != Some(Ratio::SCALE) {
                         return Err(FieldError::new(
                             &field("profile"),
-                            &Ratio::from_millionths(profile.iter().sum()).to_string(),
+                            &sum.map_or_else(
+                                || "more than 1".to_owned(),
+                                |s| Ratio::from_millionths(s).to_string(),
+                            ),
                             "the twelve proportions must add up to exactly 1",
                         ));
                     }
@@ -758,15 +781,18 @@ impl Agreement {
                 })?;
             let planned_budget = non_negative(&field("planned_budget"), &scheme.planned_budget)?;
             let funding: Vec<Ratio> =
-                by_partner(&field("funding"), &scheme.funding, &partners, ratio)?
+                by_partner(&field("funding"), &scheme.funding, &partners, share)?
                     .into_iter()
                     .map(Option::unwrap_or_default)
                     .collect();
             let sum = ratios_sum(&funding);
-            if sum != Ratio::SCALE {
+            if sum != Some(Ratio::SCALE) {
                 return Err(FieldError::new(
                     &field("funding"),
-                    &Ratio::from_millionths(sum).to_string(),
+                    &sum.map_or_else(
+                        || "more than 1".to_owned(),
+                        |s| Ratio::from_millionths(s).to_string(),
+                    ),
                     "the funding split must add up to exactly 1 (100%)",
                 ));
             }

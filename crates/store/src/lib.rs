@@ -78,7 +78,7 @@ pub enum StoreError {
     Corrupt(String),
     #[error("cannot write the output: {0}")]
     Io(String),
-    #[error("there is no {what} {code:?}")]
+    #[error("there is no {what} {}", onebudget_core::field::quoted(code))]
     NotFound { what: &'static str, code: String },
 }
 

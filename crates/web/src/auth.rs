@@ -12,7 +12,7 @@
 //! Secrets: passwords are argon2id PHC strings; session and bearer tokens are 256 random
 //! bits sent to the client once and stored only as SHA-256 hashes.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -61,8 +61,11 @@ pub struct Caller {
     pub principal: Option<Principal>,
     pub display_name: Option<String>,
     pub via: Via,
-    /// The client's address, for the audit log.
+    /// The client's address, for the audit log ("unknown" when the server cannot tell).
     pub source: String,
+    /// The client's address: the connection's peer, or, from a trusted proxy, the client
+    /// its `X-Forwarded-For` names (see [`client_address`]).
+    pub address: Option<IpAddr>,
     /// The session's CSRF token, which its forms carry.
     pub csrf_token: Option<String>,
     /// The SHA-256 of the session token, to end it at sign-out.
@@ -164,19 +167,48 @@ pub(crate) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a
         .map(|(_, value)| value)
 }
 
+/// The client's address. It is the connection's peer, unless the peer is one of
+/// `trusted_proxies`: then the `X-Forwarded-For` header is read from its end, past every
+/// trusted proxy, and the first address that is not one is the client. (A client can put
+/// anything at the start of that header; only what the trusted proxies appended counts.)
+pub fn client_address(parts: &Parts, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(a)| a.ip())?;
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in forwarded.iter().rev() {
+        let Ok(address) = hop.parse::<IpAddr>() else {
+            // Not an address: nothing before it can be trusted.
+            break;
+        };
+        client = address;
+        if !trusted_proxies.contains(&address) {
+            break;
+        }
+    }
+    Some(client)
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let source = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_owned(), |ConnectInfo(addr)| addr.ip().to_string());
+        let address = client_address(parts, &state.settings.trusted_proxies);
         let mut caller = Caller {
             principal: None,
             display_name: None,
             via: Via::Anonymous,
-            source,
+            source: address.map_or_else(|| "unknown".to_owned(), |a| a.to_string()),
+            address,
             csrf_token: None,
             session_hash: None,
             bad_token: false,
@@ -279,6 +311,21 @@ impl Caller {
         action: Action<'_>,
         target: &str,
     ) -> Result<Principal, Denied> {
+        self.authorize_about(state, action, target, None).await
+    }
+
+    /// [`Caller::authorize`], with the audit row naming `person` when the action itself
+    /// names no one but the request reached for that person's record (an account or a
+    /// transfer of theirs asked for through the ledger's routes), so that a refusal shows
+    /// on that person's "who has looked at your record" page.
+    pub async fn authorize_about(
+        &self,
+        state: &AppState,
+        action: Action<'_>,
+        target: &str,
+        person: Option<&str>,
+    ) -> Result<Principal, Denied> {
+        let person_code = action.person().or(person).map(str::to_owned);
         let Some(principal) = &self.principal else {
             let detail = if self.bad_token {
                 "the bearer token is unknown, revoked or expired"
@@ -286,7 +333,7 @@ impl Caller {
                 "not signed in"
             };
             let mut entry = self.audit_entry(action.code(), target, "refused", detail);
-            entry.person_code = action.person().map(str::to_owned);
+            entry.person_code = person_code;
             state.audit(entry).await.map_err(Denied::Failed)?;
             return Err(Denied::NotSignedIn);
         };
@@ -298,7 +345,7 @@ impl Caller {
                 Err(refusal) => ("refused", refusal.reason.to_owned()),
             };
             let mut entry = self.audit_entry(action.code(), target, outcome, &detail);
-            entry.person_code = action.person().map(str::to_owned);
+            entry.person_code = person_code;
             state.audit(entry).await.map_err(Denied::Failed)?;
         }
         match decision {

@@ -137,7 +137,7 @@ fn scheme(state: &AppState) -> Result<&Scheme, ApiError> {
 
 /// Today, where a date is not given.
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    crate::clock::today()
 }
 
 /// An optional date in `field`; empty is absent.
@@ -700,6 +700,7 @@ pub async fn record_spending(
     authorize_change(&state, &caller, &code, Change::Spend, &target).await?;
     let input: SpendingRequest = read_body(request).await?;
     let (amount, date, key) = posting("spend", &code, &input.amount, &input.date, &input.key)?;
+    onebudget_core::budget::parse_spending_date("date", &input.date, crate::clock::today())?;
     let person = code.clone();
     let transfers = state
         .run(move |store| {
@@ -948,8 +949,9 @@ async fn authorize_people_in(
 
 /// Direct-payment reviews raised by monitoring, newest first (only the undecided ones
 /// with `?open=true`): the person, the stream, the balance, the threshold and the
-/// recovery proposed, and any decision. Finance only; each person listed is an audited
-/// read of their record.
+/// recovery proposed, and any decision. Finance and auditors (the access decision's
+/// `ListAllPeople`, as the reviews page); each person listed is an audited read of their
+/// record.
 #[utoipa::path(
     get,
     path = "/api/budgets/reviews",
@@ -958,12 +960,12 @@ async fn authorize_people_in(
     responses(
         (status = 200, description = "The reviews.", body = ReviewsResponse),
         (status = 401, description = "No valid session or bearer token.", body = ErrorBody),
-        (status = 403, description = "Only finance reads reviews (a token also needs `people:read`: they name people).", body = ErrorBody),
+        (status = 403, description = "Only finance and auditors read reviews (a token also needs `people:read`: they name people).", body = ErrorBody),
     )
 )]
 pub async fn reviews(
     State(state): State<AppState>,
-    allowed: Allowed<PayingBudgets>,
+    allowed: Allowed<crate::auth::AllPeople>,
     QueryParams(query): QueryParams<ReviewsQuery>,
 ) -> Result<Response, ApiError> {
     let open = query.open.unwrap_or(false);

@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use onebudget_core::assessment::AssessError;
 use onebudget_core::budget::BudgetError;
+use onebudget_core::field::quoted;
 use onebudget_core::ledger::{BatchError, FieldError, TransferError};
 use onebudget_core::policy::PolicyError;
 use onebudget_core::pool::PoolError;
@@ -43,7 +44,8 @@ pub struct ErrorDetail {
     /// does not allow);
     /// `unauthenticated` (401), `forbidden` (403);
     /// `not_found`, `method_not_allowed`;
-    /// `database_unavailable`, `internal_error`.
+    /// `database_unavailable`, `request_timeout` (503), `server_busy` (503, when every
+    /// connection is taken), `internal_error`.
     #[schema(example = "invalid_field")]
     pub code: String,
     /// What went wrong, in words a person can act on.
@@ -64,6 +66,8 @@ pub enum ApiError {
     InvalidBody { message: String, field: Option<String> },
     /// The query string has unknown or repeated parameters.
     InvalidQuery { message: String },
+    /// One query parameter has a value it does not take; the message says which it takes.
+    InvalidQueryParameter { parameter: &'static str, message: String },
     /// A path parameter cannot be read (e.g. not UTF-8 once percent-decoded).
     InvalidPath { message: String },
     /// The body was sent with a content type other than JSON.
@@ -103,6 +107,8 @@ pub enum ApiError {
     NoRoute { path: String },
     /// The route exists but not for this method.
     MethodNotAllowed { method: String, path: String },
+    /// The request took longer than the server's request timeout.
+    RequestTimeout { seconds: u64 },
     /// The health check could not reach the database.
     DatabaseUnavailable(StoreError),
     /// The database failed (or reported something is missing: then 404).
@@ -133,6 +139,12 @@ impl ApiError {
             ApiError::InvalidQuery { message } => {
                 (StatusCode::BAD_REQUEST, "invalid_query", message.clone(), None)
             }
+            ApiError::InvalidQueryParameter { parameter, message } => (
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                format!("{parameter}: {message}"),
+                Some((*parameter).to_owned()),
+            ),
             ApiError::InvalidPath { message } => {
                 (StatusCode::BAD_REQUEST, "invalid_path", message.clone(), None)
             }
@@ -140,7 +152,8 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 format!(
-                    "send the body as JSON with `Content-Type: application/json` (got {content_type:?})"
+                    "send the body as JSON with `Content-Type: application/json` (got {})",
+                    quoted(content_type)
                 ),
                 None,
             ),
@@ -171,12 +184,14 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_mismatch",
                 format!(
-                    "idempotency_key: the Idempotency-Key header ({header:?}) and the body's idempotency_key ({body:?}) differ; send one, or the same in both"
+                    "idempotency_key: the Idempotency-Key header ({}) and the body's idempotency_key ({}) differ; send one, or the same in both",
+                    quoted(header),
+                    quoted(body)
                 ),
                 Some("idempotency_key".to_owned()),
             ),
             ApiError::NotFound { what, code } => {
-                (StatusCode::NOT_FOUND, "not_found", format!("there is no {what} {code:?}"), None)
+                (StatusCode::NOT_FOUND, "not_found", format!("there is no {what} {}", quoted(code)), None)
             }
             ApiError::PoolRefused(message) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "pool_refused", message.clone(), None)
@@ -193,13 +208,24 @@ impl ApiError {
             ApiError::NoRoute { path } => (
                 StatusCode::NOT_FOUND,
                 "not_found",
-                format!("there is no such endpoint {path:?}; GET /api/openapi.json lists them"),
+                format!(
+                    "there is no such endpoint {}; GET /api/openapi.json lists them",
+                    quoted(path)
+                ),
                 None,
             ),
             ApiError::MethodNotAllowed { method, path } => (
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 format!("{path} does not take {method}; GET /api/openapi.json lists the methods"),
+                None,
+            ),
+            ApiError::RequestTimeout { seconds } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "request_timeout",
+                format!(
+                    "the request took longer than the {seconds} s this server allows; nothing was shown, and a change either happened in full or not at all: check before sending it again"
+                ),
                 None,
             ),
             ApiError::DatabaseUnavailable(_) => (
@@ -209,7 +235,7 @@ impl ApiError {
                 None,
             ),
             ApiError::Store(StoreError::NotFound { what, code }) => {
-                (StatusCode::NOT_FOUND, "not_found", format!("there is no {what} {code:?}"), None)
+                (StatusCode::NOT_FOUND, "not_found", format!("there is no {what} {}", quoted(code)), None)
             }
             ApiError::Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
@@ -245,7 +271,7 @@ fn field_parts(
         Some(prefix) => format!("{prefix}.{}", error.field),
         None => error.field.clone(),
     };
-    let message = format!("{field}: {} (got {:?})", error.problem, error.value);
+    let message = format!("{field}: {} (got {})", error.problem, error.quoted_value());
     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message, Some(field))
 }
 

@@ -30,13 +30,14 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
         check_content_type(request.headers())?;
+        let limit = request
+            .extensions()
+            .get::<crate::BodyLimit>()
+            .map_or(crate::BODY_LIMIT_BYTES, |crate::BodyLimit(limit)| *limit);
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
             let too_large = rejection.status() == StatusCode::PAYLOAD_TOO_LARGE;
             let message = if too_large {
-                format!(
-                    "the body is larger than the {} MiB this server accepts; split the batch",
-                    crate::BODY_LIMIT_BYTES / (1024 * 1024)
-                )
+                crate::too_large_message(limit)
             } else {
                 "the request body could not be read".to_owned()
             };
@@ -64,17 +65,32 @@ pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// Parse a JSON document into `T`, reporting errors as the API does.
+/// A UTF-8 byte-order mark at the start (which some Windows tools write) is skipped.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(json_error)?;
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| json_error(error, bytes))?;
     deserializer.end().map_err(|error| malformed(&error))?;
     Ok(value)
 }
 
-fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn json_error(error: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> ApiError {
     let path = error.path().to_string();
     let inner = error.into_inner();
     match inner.classify() {
+        // serde_json reports a number or a list where a named value (an enum such as
+        // `nation`) belongs as "expected value", a syntax error; but when the document is
+        // JSON, it is the field's value that is wrong.
+        Category::Syntax if field_path(&path, "").is_some() && is_json(bytes) => {
+            let field = field_path(&path, "");
+            let message = format!(
+                "{}: this field takes one of its documented values, written as a string {}",
+                field.as_deref().unwrap_or_default(),
+                position(&inner)
+            );
+            ApiError::InvalidBody { message, field }
+        }
         Category::Syntax | Category::Eof | Category::Io => malformed(&inner),
         Category::Data => {
             let problem = problem_text(&inner);
@@ -88,6 +104,11 @@ fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError 
     }
 }
 
+/// Whether `bytes` is one JSON document, whatever its shape.
+fn is_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+}
+
 fn malformed(error: &serde_json::Error) -> ApiError {
     ApiError::MalformedJson {
         message: format!("the body is not valid JSON: {} {}", problem_text(error), position(error)),
@@ -98,12 +119,45 @@ fn position(error: &serde_json::Error) -> String {
     format!("(line {}, column {})", error.line(), error.column())
 }
 
-/// serde_json's message without its trailing " at line L column C", and without Rust
-/// type names.
+/// serde_json's message without its trailing " at line L column C", without Rust
+/// type names, and with any value it repeats cut short.
 fn problem_text(error: &serde_json::Error) -> String {
     let full = error.to_string();
     let suffix = format!(" at line {} column {}", error.line(), error.column());
-    without_type_names(full.strip_suffix(&suffix).unwrap_or(&full))
+    without_type_names(&shorten_echoed_value(full.strip_suffix(&suffix).unwrap_or(&full)))
+}
+
+/// serde repeats the bad value in its messages (`invalid type: string "…", expected …`,
+/// ``unknown variant `…` ``). Cut a value longer than `onebudget_core`'s
+/// `field::QUOTED_CHARACTERS` to its start, an ellipsis and its length, as
+/// `FieldError` does, so that no message carries a whole huge value back.
+fn shorten_echoed_value(message: &str) -> String {
+    use onebudget_core::field::QUOTED_CHARACTERS;
+    let Some(open) = message.find(['"', '`']) else {
+        return message.to_owned();
+    };
+    let delimiter = message.get(open..).and_then(|rest| rest.chars().next()).unwrap_or('"');
+    // The value ends where serde's "…, expected …" begins; failing that, at the last
+    // delimiter.
+    let close = message
+        .rfind(&format!("{delimiter}, expected"))
+        .or_else(|| message.rfind(delimiter))
+        .filter(|close| *close > open);
+    let Some(close) = close else {
+        return message.to_owned();
+    };
+    let (Some(before), Some(inner), Some(after)) =
+        (message.get(..=open), message.get(open + 1..close), message.get(close..))
+    else {
+        return message.to_owned();
+    };
+    let characters = inner.chars().count();
+    if characters <= QUOTED_CHARACTERS {
+        return message.to_owned();
+    }
+    let start: String = inner.chars().take(QUOTED_CHARACTERS).collect();
+    let (closing, rest) = after.split_at(delimiter.len_utf8());
+    format!("{before}{start}…{closing} ({characters} characters){rest}")
 }
 
 /// The path to the field at fault: serde_path_to_error's `transfers[1].amount`, with the
@@ -169,12 +223,27 @@ fn without_type_names(message: &str) -> String {
     out
 }
 
-/// serde's data-model words for JSON's, in "invalid type: map, expected a sequence".
-const JSON_WORDS: [(&str, &str); 4] = [
+/// serde's data-model words for JSON's, in "invalid type: map, expected a sequence", and
+/// plain words for Rust's number types, in "invalid value: integer `-1`, expected u32".
+const JSON_WORDS: [(&str, &str); 18] = [
     ("invalid type: map,", "invalid type: object,"),
     ("invalid type: sequence,", "invalid type: array,"),
     ("expected a sequence", "expected a JSON array"),
     ("expected a map", "expected a JSON object"),
+    ("expected u8", "expected a whole number from 0 to 255"),
+    ("expected u16", "expected a whole number from 0 to 65535"),
+    ("expected u32", "expected a whole number from 0 to 4294967295"),
+    ("expected u64", "expected a whole number, 0 or more"),
+    ("expected u128", "expected a whole number, 0 or more"),
+    ("expected usize", "expected a whole number, 0 or more"),
+    ("expected i8", "expected a whole number from -128 to 127"),
+    ("expected i16", "expected a whole number from -32768 to 32767"),
+    ("expected i32", "expected a whole number"),
+    ("expected i64", "expected a whole number"),
+    ("expected isize", "expected a whole number"),
+    ("expected f32", "expected a number"),
+    ("expected f64", "expected a number"),
+    ("expected char", "expected a single character"),
 ];
 
 /// A query string deserialized into `T`.
@@ -193,7 +262,7 @@ where
             .await
             .map(|Query(value)| QueryParams(value))
             .map_err(|rejection| ApiError::InvalidQuery {
-                message: without_type_names(&rejection.body_text()),
+                message: without_type_names(&shorten_echoed_value(&rejection.body_text())),
             })
     }
 }
@@ -214,7 +283,7 @@ where
             .await
             .map(|Path(value)| PathParams(value))
             .map_err(|rejection| ApiError::InvalidPath {
-                message: without_type_names(&rejection.body_text()),
+                message: without_type_names(&shorten_echoed_value(&rejection.body_text())),
             })
     }
 }
@@ -304,6 +373,45 @@ mod tests {
         let (_, message, _) = parts(parse_json::<Vec<OpenRecordInput>>(b"[5]"));
         assert!(!message.contains("OpenRecordInput"), "{message}");
         assert!(message.contains("\"type\" field"), "{message}");
+    }
+
+    #[test]
+    fn a_huge_value_is_never_repeated_whole() {
+        let memo = "m".repeat(1_000_000);
+        let message = format!("invalid type: string \"{memo}\", expected a number");
+        assert_eq!(
+            shorten_echoed_value(&message),
+            format!(
+                "invalid type: string \"{}…\" (1000000 characters), expected a number",
+                "m".repeat(100)
+            )
+        );
+        let body = format!("[{{\"type\": \"{memo}\"}}]");
+        let (_, message, _) = parts(parse_json::<Vec<OpenRecordInput>>(body.as_bytes()));
+        assert!(message.len() < 600, "{message}");
+        assert!(message.contains("(1000000 characters)"), "{message}");
+        assert_eq!(shorten_echoed_value("unknown field `x`"), "unknown field `x`");
+    }
+
+    #[test]
+    fn a_wrong_kind_of_value_names_its_field() {
+        use onebudget_core::assessment::CaseInput;
+        let (code, message, field) = parts(parse_json::<CaseInput>(b"{\"nation\": 5}"));
+        assert_eq!((code, field.as_deref()), ("invalid_body", Some("nation")), "{message}");
+        let (code, _, _) = parts(parse_json::<CaseInput>(b"{\"nation\": 5"));
+        assert_eq!(code, "malformed_json");
+        let case = br#"{"nation": "england", "date": "2025-06-01", "setting": "care_home",
+            "person": {"age_years": -1}}"#;
+        let (_, message, field) = parts(parse_json::<CaseInput>(case));
+        assert_eq!(field.as_deref(), Some("person.age_years"), "{message}");
+        assert!(!message.contains("u32") && !message.contains("u8"), "{message}");
+        assert!(message.contains("whole number"), "{message}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_before_the_json_is_skipped() {
+        let body = b"\xEF\xBB\xBF[]";
+        assert!(parse_json::<Vec<OpenRecordInput>>(body).is_ok());
     }
 
     #[test]

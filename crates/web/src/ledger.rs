@@ -21,6 +21,9 @@ use onebudget_store::{BalanceRow, OpenOutcome, PostError, PostStatus, PostedTran
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use onebudget_core::access::Action;
+use onebudget_core::ledger::Owner;
+
 use crate::auth::{Allowed, Caller, LedgerRead, LedgerWrite};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, PathParams, QueryParams};
@@ -286,12 +289,14 @@ pub async fn accounts(
 )]
 pub async fn account(
     State(state): State<AppState>,
-    allowed: Allowed<LedgerRead>,
+    caller: Caller,
     PathParams(code): PathParams<String>,
 ) -> Result<Json<Account>, ApiError> {
     let code = AccountCode::parse("code", &code)?;
+    let target = format!("/api/accounts/{}", code.as_str());
+    may_read_ledger(&state, &caller, &target, std::slice::from_ref(&code)).await?;
     // A person's account is part of their record.
-    crate::people::authorize_account(&state, &allowed.caller, &code).await?;
+    crate::people::authorize_account(&state, &caller, &code).await?;
     let missing = code.as_str().to_owned();
     state
         .run(move |store| store.account(&code))
@@ -438,20 +443,68 @@ pub async fn post_batch(
 )]
 pub async fn transfer(
     State(state): State<AppState>,
-    allowed: Allowed<LedgerRead>,
+    caller: Caller,
     PathParams(key): PathParams<String>,
 ) -> Result<Json<RecordedTransfer>, ApiError> {
     let key = IdempotencyKey::parse("idempotency_key", &key)?;
+    let target = format!("/api/transfers/{}", key.as_str());
     let missing = key.as_str().to_owned();
-    let recorded = state
-        .run(move |store| store.transfer(&key))
-        .await?
-        .ok_or(ApiError::NotFound { what: "transfer", code: missing })?;
+    if caller.principal.is_none() {
+        caller.authorize(&state, Action::ReadLedger, &target).await?;
+    }
+    let recorded = state.run(move |store| store.transfer(&key)).await?;
+    let accounts = recorded
+        .as_ref()
+        .map(|r| vec![r.transfer.from().clone(), r.transfer.to().clone()])
+        .unwrap_or_default();
+    may_read_ledger(&state, &caller, &target, &accounts).await?;
+    let recorded = recorded.ok_or(ApiError::NotFound { what: "transfer", code: missing })?;
     // A payment into or out of a person's account is part of their record.
     for account in [recorded.transfer.from(), recorded.transfer.to()] {
-        crate::people::authorize_account(&state, &allowed.caller, account).await?;
+        crate::people::authorize_account(&state, &caller, account).await?;
     }
     Ok(Json(recorded))
+}
+
+/// The ledger routes' own requirement, reading the ledger, checked for `caller` on `target`.
+/// A refusal that reached for a person's account (a citizen asking for someone else's) is
+/// audited once for each person whose account it named, with their code, so that it shows
+/// on their "who has looked at your record" page.
+async fn may_read_ledger(
+    state: &AppState,
+    caller: &Caller,
+    target: &str,
+    accounts: &[AccountCode],
+) -> Result<(), ApiError> {
+    let Some(principal) = &caller.principal else {
+        caller.authorize(state, Action::ReadLedger, target).await?;
+        return Ok(());
+    };
+    if onebudget_core::access::decide(principal, &Action::ReadLedger).is_ok() {
+        return Ok(());
+    }
+    let wanted = accounts.to_vec();
+    let people = state
+        .run(move |store| {
+            let mut people: Vec<String> = Vec::new();
+            for code in &wanted {
+                if let Some(account) = store.account(code)?
+                    && let Owner::Person(person) = account.owner()
+                    && !people.iter().any(|p| p == person.as_str())
+                {
+                    people.push(person.as_str().to_owned());
+                }
+            }
+            Ok::<_, onebudget_store::StoreError>(people)
+        })
+        .await?;
+    if people.is_empty() {
+        caller.authorize(state, Action::ReadLedger, target).await?;
+    }
+    for person in &people {
+        caller.authorize_about(state, Action::ReadLedger, target, Some(person)).await?;
+    }
+    Ok(())
 }
 
 /// Every (account, stream) balance, now or as of the end of a day.

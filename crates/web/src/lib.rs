@@ -10,15 +10,18 @@
 //! ([`state::AppState::run`]) and answer with JSON or HTML. Every API failure is an
 //! [`error::ApiError`], which alone decides the status and the error body.
 //!
-//! Modules: `auth` (who is calling; sessions, tokens, passwords; the authorize gate),
-//! `csrf` (form tokens and the cross-site check), `state` (the store, settings, counters
-//! and the group-commit audit writer), `health`, `metrics`, `ledger`, `people` (people's
+//! Modules: `server` (the accept loop: timeouts, the connection limit, the open-files
+//! limit), `auth` (who is calling; sessions, tokens, passwords; the authorize gate),
+//! `throttle` (sign-in throttling by user name and client address), `clock` (today in
+//! Europe/London), `csrf` (form tokens and the cross-site check), `state` (the store,
+//! settings, counters and the group-commit audit writer), `health`, `metrics` (served on
+//! its own address), `ledger`, `people` (people's
 //! records, spend reports, the audit log over the API), `assessment`, `openapi`, `schema`,
 //! `pools` (pooled budgets: agreements, monitoring, settlement), `extract`, `error`; and
 //! `pages`, the HTML (public pages, sign-in, each role's pages).
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -34,6 +37,7 @@ use onebudget_store::Store;
 pub mod assessment;
 pub mod auth;
 pub mod budgets;
+pub mod clock;
 pub mod csrf;
 pub mod error;
 pub mod extract;
@@ -45,16 +49,34 @@ pub mod pages;
 pub mod people;
 pub mod pools;
 pub mod schema;
+pub mod server;
 pub mod sessions;
 pub mod state;
+pub mod throttle;
 
 use error::ApiError;
 use state::AppState;
 pub use state::Settings;
 
-/// The largest request body the API reads: 16 MiB, room for batches of tens of
-/// thousands of transfers.
+/// The largest request body the API's batch routes read by default: 16 MiB, room for
+/// batches of tens of thousands of transfers. (`server::Limits` holds the limits in force.)
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+
+/// The Content-Security-Policy of every response that does not set its own (the pages set
+/// a stricter one for HTML): nothing may be loaded, framed or run from it.
+pub const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// How large a route's request body may be: which of `server::Limits`'s body limits applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodySize {
+    /// The API's batch routes ([`server::Limits::batch_body_bytes`]).
+    Batch,
+    /// Any other API route ([`server::Limits::api_body_bytes`]).
+    Api,
+    /// Pages and their forms ([`server::Limits::form_body_bytes`]).
+    Form,
+}
 
 /// One route: its path, the methods it answers, and their handlers. [`routes`] is the one
 /// list the router is built from, and the authorization matrix test reads the same list,
@@ -62,6 +84,7 @@ pub const BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 pub struct Route {
     pub path: &'static str,
     pub methods: &'static [&'static str],
+    pub body: BodySize,
     handler: MethodRouter<AppState>,
 }
 
@@ -70,7 +93,16 @@ fn route(
     methods: &'static [&'static str],
     handler: MethodRouter<AppState>,
 ) -> Route {
-    Route { path, methods, handler }
+    let body = if path.starts_with("/api/") { BodySize::Api } else { BodySize::Form };
+    Route { path, methods, body, handler }
+}
+
+fn batch_route(
+    path: &'static str,
+    methods: &'static [&'static str],
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route { path, methods, body: BodySize::Batch, handler }
 }
 
 /// Every route of the application.
@@ -84,7 +116,6 @@ pub fn routes() -> Vec<Route> {
         route(check::PATH, &["GET", "POST"], get(check::show).post(check::submit)),
         route(layout::STYLESHEET_PATH, &["GET"], get(layout::stylesheet)),
         route("/health", &["GET"], get(health::health)),
-        route("/metrics", &["GET"], get(metrics::metrics)),
         route("/api/openapi.json", &["GET"], get(openapi::openapi_json)),
         route(session::SIGN_IN_PATH, &["GET", "POST"], get(session::show).post(session::sign_in)),
         route(session::SIGN_OUT_PATH, &["POST"], post(session::sign_out)),
@@ -156,13 +187,13 @@ pub fn routes() -> Vec<Route> {
         route("/budgets/reviews/{id}/decide", &["POST"], post(budget_pages::decide_review)),
         route("/budgets/funders", &["GET"], get(pages::funders::funders)),
         // The JSON API.
-        route("/api/ledger/open", &["POST"], post(ledger::open)),
+        batch_route("/api/ledger/open", &["POST"], post(ledger::open)),
         route("/api/streams", &["GET"], get(ledger::streams)),
         route("/api/accounts", &["GET"], get(ledger::accounts)),
         route("/api/accounts/{code}", &["GET"], get(ledger::account)),
         route("/api/accounts/{code}/statement", &["GET"], get(ledger::statement)),
         route("/api/transfers", &["POST"], post(ledger::post_transfer)),
-        route("/api/transfers/batch", &["POST"], post(ledger::post_batch)),
+        batch_route("/api/transfers/batch", &["POST"], post(ledger::post_batch)),
         route("/api/transfers/{idempotency_key}", &["GET"], get(ledger::transfer)),
         route("/api/balances", &["GET"], get(ledger::balances)),
         route("/api/financial-assessments", &["POST"], post(assessment::assess)),
@@ -211,48 +242,191 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// The application over `store`: every route, the JSON fallbacks for unknown paths and
-/// methods, the body size limit, the cross-site form check and request logging.
+/// The application over `store`: every route with its body limit, the JSON fallbacks for
+/// unknown paths and methods, the request timeout, the cross-site form check, the security
+/// headers and request logging. `/metrics` is not among them: [`serve_with_metrics`]
+/// serves it on an address of its own.
 pub fn router(store: Store, settings: Settings) -> Router {
+    app(AppState::new(store, settings))
+}
+
+fn app(state: AppState) -> Router {
+    let limits = state.settings.limits.clone();
     let mut router = Router::new();
-    for Route { path, handler, .. } in routes() {
-        router = router.route(path, handler);
+    for Route { path, handler, body, .. } in routes() {
+        let limit = match body {
+            BodySize::Batch => limits.batch_body_bytes,
+            BodySize::Api => limits.api_body_bytes,
+            BodySize::Form => limits.form_body_bytes,
+        };
+        router = router.route(
+            path,
+            handler
+                .layer(DefaultBodyLimit::max(limit))
+                .layer(middleware::from_fn_with_state(BodyLimit(limit), note_body_limit)),
+        );
     }
     pages::layout::Brand::set(pages::layout::Brand {
-        organisation: settings.organisation_name.clone(),
+        organisation: state.settings.organisation_name.clone(),
         service: pages::layout::SERVICE_TITLE.to_owned(),
     });
-    let state = AppState::new(store, settings);
     router
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(DefaultBodyLimit::max(limits.form_body_bytes))
         .layer(middleware::from_fn(csrf::refuse_cross_site))
         .layer(middleware::from_fn(no_store_for_api))
         .layer(middleware::from_fn(pages::status::status_pages))
+        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// The metrics application: `GET /metrics` alone, for the address given with
+/// `--metrics-listen`.
+fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics::metrics))
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(1024))
+        .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
 
 /// Serve the application on `listener` until `shutdown` completes, then stop accepting
-/// connections and wait for the requests in flight to finish.
+/// connections and wait for the requests in flight to finish. `/metrics` is not served.
 pub async fn serve(
     store: Store,
     settings: Settings,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_metrics(store, settings, listener, None, shutdown).await
+}
+
+/// [`serve`], and `GET /metrics` on `metrics` if given (an address apart from the public
+/// one, so that only the scraper's network reaches it).
+pub async fn serve_with_metrics(
+    store: Store,
+    settings: Settings,
+    listener: tokio::net::TcpListener,
+    metrics: Option<tokio::net::TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let address = listener.local_addr().context("reading the listening address")?;
-    tracing::info!(%address, database = store.description(), "onebudget listening");
-    axum::serve(
-        listener,
-        router(store, settings).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .with_context(|| format!("serving on {address}"))?;
+    let limits = settings.limits.clone();
+    let state = AppState::new(store, settings);
+    let open_files = server::raise_open_files_limit();
+    let allowed = server::connections_allowed(&limits, open_files);
+    tracing::info!(
+        %address,
+        database = state.store().description(),
+        header_read_timeout_seconds = limits.header_read_timeout.as_secs_f64(),
+        idle_timeout_seconds = limits.idle_timeout.as_secs_f64(),
+        request_timeout_seconds = limits.request_timeout.as_secs_f64(),
+        max_connections = allowed,
+        open_files_limit = open_files,
+        "onebudget listening"
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let metrics_task = match metrics {
+        Some(listener) => {
+            let metrics_address =
+                listener.local_addr().context("reading the metrics listening address")?;
+            tracing::info!(address = %metrics_address, "serving /metrics");
+            let mut stopped = stopped.clone();
+            Some(tokio::spawn(server::run(
+                metrics_app(state.clone()),
+                listener,
+                limits.clone(),
+                METRICS_CONNECTIONS,
+                Arc::default(),
+                async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                },
+            )))
+        }
+        None => None,
+    };
+    let connections = state.connections.clone();
+    server::run(app(state), listener, limits, allowed, connections, shutdown).await;
+    let _ = stop.send(true);
+    drop(stopped);
+    if let Some(task) = metrics_task {
+        task.await.with_context(|| format!("serving /metrics beside {address}"))?;
+    }
     tracing::info!(%address, "onebudget stopped");
     Ok(())
+}
+
+/// Connections the metrics address serves at once (a scraper needs one or two).
+const METRICS_CONNECTIONS: usize = 16;
+
+/// The body limit of one route, noted in the request by [`note_body_limit`] for the
+/// extractors' messages.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// Note the route's body limit in the request. The limit itself is axum's
+/// `DefaultBodyLimit` on the route: a body is refused when a handler reads it, after the
+/// caller's sign-in is checked, from its declared length at once or as it arrives. (A
+/// refusal sent before the handler runs reached clients as a reset connection, since they
+/// were still sending the body when it came.) A body a handler does not read is never
+/// read.
+async fn note_body_limit(
+    State(BodyLimit(limit)): State<BodyLimit>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    request.extensions_mut().insert(BodyLimit(limit));
+    next.run(request).await
+}
+
+/// What a client is told when its body is over `limit` bytes.
+pub fn too_large_message(limit: usize) -> String {
+    let size = if limit >= 1024 * 1024 && limit.is_multiple_of(1024 * 1024) {
+        format!("{} MiB", limit / (1024 * 1024))
+    } else if limit >= 1024 && limit.is_multiple_of(1024) {
+        format!("{} KiB", limit / 1024)
+    } else {
+        format!("{limit} bytes")
+    };
+    format!("the body is larger than the {size} this route accepts; send less at once")
+}
+
+/// Answer `503` (`request_timeout`) when a request takes longer than the limit, reading
+/// its body included. What the handler had started in the database finishes or rolls back
+/// on its own (every change is one transaction); nothing of it is shown.
+async fn time_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.settings.limits.request_timeout;
+    let path = request.uri().path().to_owned();
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            state.counters.request_timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::warn!(%path, limit_seconds = limit.as_secs_f64(), "request timed out");
+            ApiError::RequestTimeout { seconds: limit.as_secs() }.into_response()
+        }
+    }
+}
+
+/// `X-Content-Type-Options: nosniff` on every response, and a Content-Security-Policy on
+/// every response that has none of its own (pages set a stricter one).
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(axum::http::header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
+    response
 }
 
 /// API answers may hold a person's data: no browser or proxy may keep them. (Pages set

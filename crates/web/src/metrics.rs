@@ -1,5 +1,7 @@
 //! `GET /metrics`: counters in the Prometheus text exposition format (version 0.0.4), for
 //! a Prometheus server or any compatible scraper. Only counts: no person, no user name.
+//! It is served only on the address given with `--metrics-listen`, never on the public one
+//! (see `lib.rs`'s `serve_with_metrics`).
 //!
 //! The counters live in `state::Counters`; this module renders them. The format is a few
 //! lines of text, so it is written here rather than pulling in a metrics registry.
@@ -61,6 +63,32 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         "onebudget_access_refusals_total",
         "Requests refused by the access decision.",
         load(&c.refusals),
+    );
+    counter(
+        "onebudget_request_timeouts_total",
+        "Requests answered 503 because they took longer than the request timeout.",
+        load(&c.request_timeouts),
+    );
+    let connections = &state.connections;
+    counter(
+        "onebudget_connections_accepted_total",
+        "Connections accepted on the public address.",
+        load(&connections.accepted),
+    );
+    counter(
+        "onebudget_connections_shed_total",
+        "Connections answered 503 and closed because every connection was taken.",
+        load(&connections.shed),
+    );
+    counter(
+        "onebudget_connections_closed_idle_total",
+        "Connections closed after the idle timeout.",
+        load(&connections.closed_idle),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP onebudget_connections_open Connections open now.\n# TYPE onebudget_connections_open gauge\nonebudget_connections_open {}",
+        load(&connections.open)
     );
     let _ = writeln!(
         out,

@@ -225,7 +225,7 @@ pub async fn spend(
     QueryParams(query): QueryParams<SpendQuery>,
 ) -> Result<Json<SpendResponse>, ApiError> {
     let latest = state.run(|store| store.latest_effective_date()).await?;
-    let default = default_spend_period(latest, chrono::Utc::now().date_naive());
+    let default = default_spend_period(latest, crate::clock::today());
     let (from, to) = spend_range(query.from.as_deref(), query.to.as_deref(), default)?;
     let rows = state.run(move |store| store.spend_by_month(from, to)).await?;
     Ok(Json(SpendResponse { from, to, rows }))
@@ -289,6 +289,9 @@ pub struct AuditQuery {
     pub to: Option<String>,
 }
 
+/// The outcomes an audit row can have.
+const AUDIT_OUTCOMES: [&str; 4] = ["allowed", "refused", "success", "failure"];
+
 impl AuditQuery {
     /// The store's filter, with dates checked.
     pub fn filter(&self) -> Result<AuditFilter, ApiError> {
@@ -298,11 +301,24 @@ impl AuditQuery {
         let text = |value: &Option<String>| {
             value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
         };
+        let outcome = text(&self.outcome);
+        if let Some(outcome) = &outcome
+            && !AUDIT_OUTCOMES.contains(&outcome.as_str())
+        {
+            return Err(ApiError::InvalidQueryParameter {
+                parameter: "outcome",
+                message: format!(
+                    "the outcome is one of {} (got {})",
+                    AUDIT_OUTCOMES.join(", "),
+                    onebudget_core::field::quoted(outcome)
+                ),
+            });
+        }
         Ok(AuditFilter {
             actor: text(&self.actor),
             person_code: text(&self.person),
             action: text(&self.action),
-            outcome: text(&self.outcome),
+            outcome,
             from: date("from", &self.from)?,
             to: date("to", &self.to)?,
             before_id: None,

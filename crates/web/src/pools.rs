@@ -54,8 +54,7 @@ pub fn parse_amount(field: &str, text: Option<&str>) -> Result<Option<Money>, Fi
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(text) => {
-            let plain = text.trim_start_matches('£').replace(',', "");
-            Money::parse(&plain).map(Some).map_err(|e| FieldError::new(field, text, e.problem))
+            Money::parse(text).map(Some).map_err(|e| FieldError::new(field, text, e.problem))
         }
     }
 }

@@ -18,29 +18,23 @@ use crate::error::ApiError;
 use crate::sessions::SessionCache;
 
 /// Settings of a running server.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Settings {
     /// Mark cookies `Secure` (set when onebudget is served over TLS, directly or behind a
     /// proxy that terminates it).
     pub secure_cookies: bool,
-    /// Failed sign-ins for one user name, within [`Settings::throttle_minutes`], after
-    /// which sign-in is refused until the window has passed.
-    pub throttle_failures: i64,
-    pub throttle_minutes: i64,
+    /// Sign-in throttling: by user name and client address, and by address.
+    pub throttle: crate::throttle::ThrottleSettings,
+    /// Timeouts, the connection limit and the body limits.
+    pub limits: crate::server::Limits,
+    /// Proxies whose `X-Forwarded-For` header names the client: when a request comes from
+    /// one of these addresses, the client is the last address in that header that is not
+    /// itself one of them. Empty (the default): the header is ignored and the client is
+    /// the connection's peer.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The organisation running the service, named in every page's header and title
     /// (e.g. "Ashby Vale Metropolitan Borough Council"); the product's name when `None`.
     pub organisation_name: Option<String>,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            secure_cookies: false,
-            throttle_failures: 5,
-            throttle_minutes: 15,
-            organisation_name: None,
-        }
-    }
 }
 
 /// Counters for `GET /metrics`.
@@ -52,6 +46,7 @@ pub struct Counters {
     pub sign_in_failures: AtomicU64,
     pub sign_in_throttled: AtomicU64,
     pub refusals: AtomicU64,
+    pub request_timeouts: AtomicU64,
     /// Requests by status class: 1xx, 2xx, 3xx, 4xx, 5xx.
     pub requests_by_class: [AtomicU64; 5],
     pub request_micros_total: AtomicU64,
@@ -73,11 +68,13 @@ pub struct AppState {
     pub counters: Arc<Counters>,
     /// Sessions looked up in the last few seconds (see `sessions.rs`).
     pub sessions: Arc<SessionCache>,
-    /// Sign-in attempts checked at once. Each holds its permit from counting the user
-    /// name's failures to committing its own audit row, so a burst of attempts cannot all
-    /// read the count before any failure is recorded; and argon2 (19 MiB, tens of
-    /// milliseconds) never runs more than this many times at once.
+    /// Password checks run at once: argon2 (19 MiB, tens of milliseconds) never runs more
+    /// than this many times at once, whatever the number of sign-in attempts.
     pub sign_in_permits: Arc<tokio::sync::Semaphore>,
+    /// Failed sign-ins by user name and client address, and by address (`throttle.rs`).
+    pub throttle: Arc<crate::throttle::Throttle>,
+    /// The accept loop's counts, for `/metrics`.
+    pub connections: Arc<crate::server::ConnectionCounters>,
     /// The personal-budget scheme (questionnaire, streams, RAS): the embedded demo
     /// scheme, or why it could not be read.
     scheme: Arc<Result<onebudget_core::budget::config::Scheme, String>>,
@@ -104,6 +101,8 @@ impl AppState {
         AppState {
             store,
             audit,
+            throttle: Arc::new(crate::throttle::Throttle::new(settings.throttle.clone())),
+            connections: Arc::default(),
             settings: Arc::new(settings),
             counters,
             sessions: Arc::default(),

@@ -165,7 +165,6 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
     ),
     ("GET", "/assets/onebudget.css", "/assets/onebudget.css", "", Who::Anyone),
     ("GET", "/health", "/health", "", Who::Anyone),
-    ("GET", "/metrics", "/metrics", "", Who::Anyone),
     ("GET", "/api/openapi.json", "/api/openapi.json", "", Who::Anyone),
     ("GET", "/sign-in", "/sign-in", "", Who::Anyone),
     // Sign-in and sign-out are forms: the security tests below drive them fully.
@@ -571,7 +570,13 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
     ),
     ("POST", "/api/budgets/payments", "/api/budgets/payments", "{}", Who::Roles(&["finance"])),
     ("POST", "/api/budgets/monitoring", "/api/budgets/monitoring", "{}", Who::Roles(&["finance"])),
-    ("GET", "/api/budgets/reviews", "/api/budgets/reviews", "", Who::Roles(&["finance"])),
+    (
+        "GET",
+        "/api/budgets/reviews",
+        "/api/budgets/reviews",
+        "",
+        Who::Roles(&["finance", "auditor"]),
+    ),
     (
         "POST",
         "/api/budgets/reviews/{id}",
@@ -698,6 +703,65 @@ async fn every_route_allows_exactly_the_roles_it_should() {
         }
     }
     assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
+    server.finish().await;
+}
+
+/// Regression: a citizen asking for someone else's account or transfer through the
+/// ledger's routes was refused without naming that person in the audit log, so the
+/// attempt never showed on their "who has looked at your record" page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_look_at_someones_account_is_on_their_record() {
+    let server = start().await;
+    let citizen = sign_in_as(&server, "citizen").await;
+    for path in [
+        format!("/api/accounts/{NORTH_PERSON}-ASC"),
+        format!("/api/accounts/{NORTH_PERSON}-ASC/statement"),
+        "/api/transfers/a".to_owned(),
+    ] {
+        let response = client()
+            .get(format!("{}{path}", server.base))
+            .header(COOKIE, &citizen.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    // The transfer into the citizen's own account from the council's is still the ledger's.
+    let own = client()
+        .get(format!("{}/api/transfers/b", server.base))
+        .header(COOKIE, &citizen.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), StatusCode::FORBIDDEN);
+    // What the person's "who has looked" page lists: every refused attempt, by the citizen.
+    let rows = audit_rows(
+        &server,
+        AuditFilter { person_code: Some(NORTH_PERSON.into()), ..AuditFilter::default() },
+    )
+    .await;
+    let attempts: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .rev()
+        .map(|r| (r.entry.actor.as_str(), r.entry.target.as_str(), r.entry.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            ("citizen", "/api/accounts/P000001-ASC", "refused"),
+            ("citizen", "/api/accounts/P000001-ASC/statement", "refused"),
+            ("citizen", "/api/transfers/a", "refused"),
+        ]
+    );
+    // A finance officer may read it (and that read is on the record too).
+    let finance = sign_in_as(&server, "finance").await;
+    let read = client()
+        .get(format!("{}/api/accounts/{NORTH_PERSON}-ASC", server.base))
+        .header(COOKIE, &finance.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
     server.finish().await;
 }
 
@@ -934,10 +998,51 @@ async fn forms_without_the_right_csrf_token_are_refused() {
     server.finish().await;
 }
 
+fn throttled(pair_failures: u32, address_failures: u32) -> onebudget_web::Settings {
+    onebudget_web::Settings {
+        throttle: onebudget_web::throttle::ThrottleSettings {
+            pair_failures,
+            address_failures,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// A sign-in as `username` sent, as a trusted proxy would, for the client `address`.
+async fn post_sign_in_from(
+    server: &Server,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let (cookie, token) = sign_in_form(server).await;
+    client()
+        .post(format!("{}/sign-in", server.base))
+        .header("x-forwarded-for", address)
+        .header(COOKIE, format!("onebudget_signin={cookie}"))
+        .form(&[("username", username), ("password", password), ("csrf_token", token.as_str())])
+        .send()
+        .await
+        .expect("POST /sign-in")
+}
+
+async fn sign_in_outcomes(server: &Server, username: &str) -> Vec<(String, String)> {
+    let rows = audit_rows(
+        server,
+        AuditFilter {
+            action: Some("sign_in".into()),
+            actor: Some(username.into()),
+            ..AuditFilter::default()
+        },
+    )
+    .await;
+    rows.into_iter().rev().map(|r| (r.entry.outcome, r.entry.detail)).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_is_throttled_after_repeated_failures() {
-    let server =
-        start_with(onebudget_web::Settings { throttle_failures: 3, ..Default::default() }).await;
+    let server = start_with(throttled(3, 30)).await;
     for _ in 0..3 {
         let (cookie, token) = sign_in_form(&server).await;
         let response =
@@ -945,30 +1050,134 @@ async fn sign_in_is_throttled_after_repeated_failures() {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert!(response.text().await.unwrap().contains("The user name or password is not right"));
     }
-    // Now even the right password is refused, with a message saying to wait.
+    // Now even the right password is refused, with a message saying how long to wait.
     let (cookie, token) = sign_in_form(&server).await;
     let response =
         post_sign_in(&server, "finance", "finance-password-1", Some(&cookie), &token).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(response.text().await.unwrap().contains("too many failed attempts"));
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((55..=60).contains(&retry_after), "the first wait is a minute: {retry_after}");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("too many failed attempts"), "{page}");
+    assert!(page.contains("Wait 1 minute, then try again"), "the page says how long is left");
     // Other users are not affected.
     sign_in_as(&server, "auditor").await;
-    let rows = audit_rows(
-        &server,
-        AuditFilter {
-            action: Some("sign_in".into()),
-            actor: Some("finance".into()),
-            ..AuditFilter::default()
-        },
-    )
-    .await;
-    let outcomes: Vec<&str> = rows.iter().map(|r| r.entry.outcome.as_str()).collect();
+    let outcomes = sign_in_outcomes(&server, "finance").await;
+    let outcomes: Vec<&str> = outcomes.iter().map(|(outcome, _)| outcome.as_str()).collect();
     assert_eq!(
         outcomes,
         ["failure", "failure", "failure", "failure"],
         "three wrong, one throttled"
     );
-    assert!(rows[0].entry.detail.contains("throttled"));
+    let last = sign_in_outcomes(&server, "finance").await.pop().unwrap();
+    assert!(last.1.contains("throttled"), "{last:?}");
+    server.finish().await;
+}
+
+/// Regression: the count of failures was read before any of a burst's failures were
+/// written, so 20 guesses at once against a limit of 5 had 6 or more passwords checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_wrong_guesses_get_exactly_the_limit_checked() {
+    let server = start_with(throttled(5, 100)).await;
+    let mut forms = Vec::new();
+    for _ in 0..20 {
+        forms.push(sign_in_form(&server).await);
+    }
+    let guesses = forms.into_iter().map(|(cookie, token)| {
+        let url = format!("{}/sign-in", server.base);
+        async move {
+            client()
+                .post(url)
+                .header(COOKIE, format!("onebudget_signin={cookie}"))
+                .form(&[
+                    ("username", "admin"),
+                    ("password", "not-the-password"),
+                    ("csrf_token", token.as_str()),
+                ])
+                .send()
+                .await
+                .expect("POST /sign-in")
+                .status()
+        }
+    });
+    let statuses = futures_join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let throttled = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, throttled), (5, 15), "{statuses:?}");
+    let outcomes = sign_in_outcomes(&server, "admin").await;
+    let evaluated = outcomes.iter().filter(|(_, d)| d == "wrong user name or password").count();
+    assert_eq!(evaluated, 5, "the audit log agrees: {outcomes:?}");
+    server.finish().await;
+}
+
+/// Wait for every future, in order (the test crates have no futures crate).
+async fn futures_join_all<F: std::future::Future + Send + 'static>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.expect("a task"));
+    }
+    out
+}
+
+/// Nobody can keep the administrator out by failing to sign in as them: the wait is
+/// for the attacker's address only. An address that tries many user names is held back
+/// as a whole; and `X-Forwarded-For` counts only from a proxy the server was told to trust.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attacker_cannot_lock_the_administrator_out() {
+    let mut settings = throttled(3, 6);
+    settings.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let server = start_with(settings).await;
+    let attacker = "203.0.113.9";
+    for _ in 0..3 {
+        let response = post_sign_in_from(&server, attacker, "admin", "guess").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = post_sign_in_from(&server, attacker, "admin", "admin-password-1").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "the attacker waits");
+    // The administrator, at their own desk, signs in.
+    let response = post_sign_in_from(&server, "198.51.100.4", "admin", "admin-password-1").await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "the administrator is not locked out");
+    // The attacker trying other user names is held back as a whole address.
+    for username in ["finance", "auditor", "citizen"] {
+        let response = post_sign_in_from(&server, attacker, username, "guess").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{username}");
+    }
+    let response = post_sign_in_from(&server, attacker, "practitioner", "guess").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.text().await.unwrap().contains("from your network"));
+    // The audit log has the client's address, as the trusted proxy gave it.
+    let rows = audit_rows(
+        &server,
+        AuditFilter { action: Some("sign_in".into()), ..AuditFilter::default() },
+    )
+    .await;
+    assert!(rows.iter().any(|r| r.entry.source == attacker));
+    assert!(rows.iter().any(|r| r.entry.source == "198.51.100.4"));
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forwarded_for_header_from_an_untrusted_peer_is_ignored() {
+    let server = start_with(throttled(2, 30)).await;
+    for address in ["203.0.113.1", "203.0.113.2"] {
+        let response = post_sign_in_from(&server, address, "admin", "guess").await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    // A made-up address in the header does not make a new client.
+    let response = post_sign_in_from(&server, "203.0.113.3", "admin", "admin-password-1").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let rows = audit_rows(
+        &server,
+        AuditFilter { action: Some("sign_in".into()), ..AuditFilter::default() },
+    )
+    .await;
+    assert!(rows.iter().all(|r| r.entry.source == "127.0.0.1"), "the peer's address is logged");
     server.finish().await;
 }
 

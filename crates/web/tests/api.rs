@@ -357,6 +357,7 @@ on_both_backends!(
     openapi_lists_every_path,
     every_error_is_json,
     a_pooled_fund_through_its_year,
+    every_edge_refuses_what_the_parsers_refuse,
 );
 
 async fn health_reports_the_database(app: &TestApp) {
@@ -1148,4 +1149,68 @@ async fn a_pooled_fund_through_its_year(app: &TestApp) {
     let statement = app.get("/api/accounts/ICB-SETTLE/statement").await;
     assert_eq!(statement.status, StatusCode::OK, "{}", statement.body);
     assert_eq!(statement.body["lines"].as_array().expect("lines").len(), transfers);
+}
+
+/// Section 7's edges, over the API: amounts with spaces, dates outside 1900 to 2100, a
+/// huge value never echoed whole, a byte-order mark accepted, a wrongly typed enum and a
+/// negative age named plainly, and an audit outcome that does not exist.
+async fn every_edge_refuses_what_the_parsers_refuse(app: &TestApp) {
+    open_fixture(app).await;
+    for amount in ["12 .50", "1 000", "£ 5", "5 .00"] {
+        let body = transfer("E-1", "COUNCIL-ASC", "P1-PB", amount, "ASC", "2025-04-01");
+        let reply = app.post("/api/transfers", &body).await;
+        reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("amount"));
+    }
+    for date in ["1899-12-31", "2101-01-01", "0225-04-01"] {
+        let body = transfer("E-1", "COUNCIL-ASC", "P1-PB", "5.00", "ASC", date);
+        let reply = app.post("/api/transfers", &body).await;
+        reply.assert_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("effective_date"),
+        );
+        assert!(reply.message().contains("between 1900 and 2100"), "{}", reply.message());
+    }
+    // A 10 MB memo: refused by name, quoted by its first 100 characters and its length.
+    let mut huge = transfer("E-1", "COUNCIL-ASC", "P1-PB", "5.00", "ASC", "2025-04-01");
+    huge["memo"] = json!("m".repeat(10_000_000));
+    let reply = app.post("/api/transfers/batch", &json!({"transfers": [huge]})).await;
+    reply.assert_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        Some("transfers[0].memo"),
+    );
+    assert!(reply.message().len() < 400, "{} bytes of message", reply.message().len());
+    assert!(reply.message().contains("… (10000000 characters)"), "{}", reply.message());
+    // A body written by a tool that starts UTF-8 with a byte-order mark.
+    let body = transfer("E-BOM", "COUNCIL-ASC", "P1-PB", "5.00", "ASC", "2025-04-01");
+    let with_bom = format!("\u{feff}{body}");
+    let reply = app.post_raw("/api/transfers", "application/json", with_bom).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+
+    let store = app.store.clone().expect("the store");
+    let (assessor, auditor) = tokio::task::spawn_blocking(move || {
+        (
+            support::machine_client(&store, "finance", "assess"),
+            support::machine_client(&store, "auditor", "audit:read"),
+        )
+    })
+    .await
+    .unwrap();
+    let reply = app
+        .send(assessor.post(app.url("/api/financial-assessments")).json(&json!({"nation": 5})))
+        .await;
+    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_body", Some("nation"));
+    let case = json!({"nation": "england", "date": "2025-06-01", "setting": "care_home",
+        "person": {"age_years": -1}});
+    let reply = app.send(assessor.post(app.url("/api/financial-assessments")).json(&case)).await;
+    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_body", Some("person.age_years"));
+    for rust in ["u8", "u32", "i64", "usize"] {
+        assert!(!reply.message().contains(rust), "{}", reply.message());
+    }
+    let reply = app.send(auditor.get(app.url("/api/audit?outcome=maybe"))).await;
+    reply.assert_error(StatusCode::BAD_REQUEST, "invalid_query", Some("outcome"));
+    assert!(reply.message().contains("allowed, refused, success, failure"), "{}", reply.message());
+    let reply = app.send(auditor.get(app.url("/api/audit?outcome=refused"))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
 }

@@ -448,6 +448,16 @@ async fn from_assessment_to_statement(app: &TestApp) {
     no_receipt.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("receipt"));
     let elsewhere = citizen.post("/api/people/P000001/spending", &spend("PA payslip 41")).await;
     elsewhere.assert_error(StatusCode::FORBIDDEN, "forbidden", None);
+    // Spending is recorded once it has happened: a day in 2030 is refused, naming the date.
+    let mut future = spend("PA payslip 41");
+    future["date"] = json!("2030-01-10");
+    let future = citizen.post(&format!("{people}/spending"), &future).await;
+    future.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("date"));
+    assert!(future.body.to_string().contains("in the future"), "{}", future.body);
+    let mut spaced = spend("PA payslip 41");
+    spaced["amount"] = json!("1 00.00");
+    let spaced = citizen.post(&format!("{people}/spending"), &spaced).await;
+    spaced.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("amount"));
     let audit_before = app.audit_rows().await.len();
     let spent = citizen.post(&format!("{people}/spending"), &spend("PA payslip 41")).await;
     let spent = spent.ok(StatusCode::CREATED);

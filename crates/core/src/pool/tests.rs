@@ -120,6 +120,64 @@ fn a_funding_split_that_does_not_sum_to_one_is_refused() {
     assert!(error.problem.contains("exactly 1"), "{error}");
 }
 
+/// Regression: two shares of 9000000000000 overflowed the sum of the shares and
+/// panicked. Every share is now at most 1, and the error names it.
+#[test]
+fn a_share_over_one_is_refused_naming_it_and_never_overflows() {
+    let huge = "9000000000000";
+    let mut input = bcf();
+    input.schemes[0].funding = map(&[("ICB", huge), ("COUNCIL", huge)]);
+    let error = refused(&input);
+    assert_eq!(error.field, "schemes[0].funding.COUNCIL");
+    assert!(error.problem.contains("at most 1"), "{error}");
+
+    let mut input = bcf();
+    input.risk_share.overspend = RuleInput {
+        rule: "fixed".into(),
+        shares: Some(map(&[("ICB", huge), ("COUNCIL", huge)])),
+        caps: None,
+    };
+    let error = refused(&input);
+    assert!(error.field.starts_with("risk_share.overspend.shares."), "{error}");
+    assert!(error.problem.contains("at most 1"), "{error}");
+
+    let mut input = bcf();
+    input.partners[0].profile = Some(vec![huge.into(); 12]);
+    let error = refused(&input);
+    assert_eq!(error.field, "partners[0].profile[0]");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Whatever shares are given, parsing an agreement answers (never panics), and a share
+    /// over 1 is always refused by name.
+    #[test]
+    fn any_shares_are_parsed_or_refused_without_panicking(
+        icb in 0u64..=u64::MAX / 2,
+        council in 0u64..=u64::MAX / 2,
+        scale in 0u32..=13,
+    ) {
+        let as_share = |n: u64| {
+            let millionths = n % 10u64.pow(scale + 6);
+            format!("{}.{:06}", millionths / 1_000_000, millionths % 1_000_000)
+        };
+        let (icb, council) = (as_share(icb), as_share(council));
+        let mut input = bcf();
+        input.schemes[0].funding = map(&[("ICB", &icb), ("COUNCIL", &council)]);
+        input.risk_share.overspend =
+            RuleInput { rule: "fixed".into(), shares: Some(map(&[("ICB", &icb), ("COUNCIL", &council)])), caps: None };
+        let over_one = |s: &str| Ratio::parse(s).unwrap() > Ratio::ONE;
+        match Agreement::parse(&input) {
+            Ok(_) => prop_assert!(!over_one(&icb) && !over_one(&council)),
+            Err(error) if over_one(&icb) || over_one(&council) => {
+                prop_assert!(error.problem.contains("at most 1"), "{}", error);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
 #[test]
 fn a_split_that_asks_a_partner_for_more_than_it_gives_is_refused() {
     let mut input = bcf();

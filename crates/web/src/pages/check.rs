@@ -624,7 +624,7 @@ fn render(form: &CheckForm, errors: &FieldErrors, estimate: Option<&Explanation>
         html! {
             (error_summary(errors))
             h1.govuk-heading-l { (TITLE) }
-            @if let Some(notice) = year_notice(chrono::Utc::now().date_naive()) { (notice) }
+            @if let Some(notice) = year_notice(crate::clock::today()) { (notice) }
             @if let Some(explanation) = estimate {
                 (render_estimate(form, explanation))
                 h2.govuk-heading-m #your-answers { "Change your answers" }

@@ -26,7 +26,7 @@ pub struct FundersQuery {
 /// The financial years the page offers: the year of the latest money recorded (or of
 /// today, if later money is not yet recorded) and the two before it, oldest first.
 fn years(latest: Option<NaiveDate>) -> Vec<i32> {
-    let (first, _) = crate::people::default_spend_period(latest, chrono::Utc::now().date_naive());
+    let (first, _) = crate::people::default_spend_period(latest, crate::clock::today());
     let last = first.year() + 1;
     vec![last - 2, last - 1, last]
 }

@@ -446,7 +446,7 @@ fn form_field_errors(error: ApiError, first_field: &str) -> Result<FieldErrors, 
         ApiError::Field(error) => {
             errors.add(
                 &error.field,
-                format!("{}: {} (got {:?})", error.field, error.problem, error.value),
+                format!("{}: {} (got {})", error.field, error.problem, error.quoted_value()),
             );
         }
         ApiError::PoolRefused(message) => errors.add(first_field, message),

@@ -601,7 +601,7 @@ pub async fn spending(
 ) -> PageResult {
     let principal = caller.authorize(&state, Action::ReadAggregates, "/spending").await?;
     let latest = state.run(|store| store.latest_effective_date()).await?;
-    let default = default_spend_period(latest, chrono::Utc::now().date_naive());
+    let default = default_spend_period(latest, crate::clock::today());
     let period = query.period.period(default);
     let (rows, streams, organisations) = match period {
         Ok((from, to)) => {

@@ -1,9 +1,10 @@
 //! Signing in and out: `GET /sign-in` (the form), `POST /sign-in`, `POST /sign-out`.
 //!
 //! Sign-in checks, in order: the form's CSRF token against the `onebudget_signin` cookie
-//! set with the form; throttling (after `Settings::throttle_failures` failures for a user
-//! name within `Settings::throttle_minutes`, sign-in is refused until the window passes,
-//! even with the right password); then the password against its argon2id hash (a
+//! set with the form; throttling (`throttle.rs`: after a few failures for a user name from
+//! one client address that pair waits, longer after each further failure, and an address
+//! that fails for many user names waits too; the form then says how long is left, even to
+//! someone with the right password); then the password against its argon2id hash (a
 //! made-up hash is checked when the user does not exist, so both take the same time).
 //! Success starts a server-side session: the cookie carries a random token (HttpOnly,
 //! SameSite=Strict, Secure when configured, Path=/), the database only its hash. Every
@@ -215,51 +216,53 @@ pub async fn sign_in(
         return show_form(&state, StatusCode::UNPROCESSABLE_ENTITY, "", &errors, &context);
     }
 
-    // Held until this attempt's audit row is committed (see `AppState::sign_in_permits`).
-    let Ok(_permit) = state.sign_in_permits.clone().acquire_owned().await else {
-        return crate::error::ApiError::Internal("sign-in is shutting down".into()).into_response();
+    // Decided and counted in one step, so concurrent attempts cannot slip past the limit.
+    let address = caller.address.unwrap_or(std::net::IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED));
+    let attempt = match state.throttle.begin(&username, address, std::time::Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            state.counters.sign_in_throttled.fetch_add(1, Ordering::Relaxed);
+            let detail = if wait.whole_address {
+                "throttled: too many failed attempts from this address"
+            } else {
+                "throttled: too many failed attempts for this user from this address"
+            };
+            if let Err(error) = state.audit(audit("failure", detail)).await {
+                return error.into_response();
+            }
+            let mut errors = FieldErrors::new();
+            let message = if wait.whole_address {
+                format!(
+                    "There have been too many failed attempts to sign in from your network. Wait {}, then try again",
+                    wait.in_words()
+                )
+            } else {
+                format!(
+                    "There have been too many failed attempts to sign in as this user. Wait {}, then try again",
+                    wait.in_words()
+                )
+            };
+            errors.add("username", message);
+            let mut response =
+                show_form(&state, StatusCode::TOO_MANY_REQUESTS, &username, &errors, &context);
+            if let Ok(value) = HeaderValue::from_str(&wait.retry_after_seconds().to_string()) {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+            }
+            return response;
+        }
     };
-    let window_start = (chrono::Utc::now()
-        - chrono::Duration::minutes(state.settings.throttle_minutes))
-    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let name = username.clone();
-    let lookup = state
-        .run(move |store| {
-            let failures = store.recent_sign_in_failures(&name, &window_start)?;
-            let user = store.user_by_username(&name)?;
-            Ok::<_, onebudget_store::StoreError>((failures, user))
-        })
-        .await;
-    let (failures, user) = match lookup {
-        Ok(found) => found,
+    let user = match state.run(move |store| store.user_by_username(&name)).await {
+        Ok(user) => user,
         Err(error) => return error.into_response(),
     };
-    if failures >= state.settings.throttle_failures {
-        state.counters.sign_in_throttled.fetch_add(1, Ordering::Relaxed);
-        if let Err(error) =
-            state.audit(audit("failure", "throttled: too many failed attempts")).await
-        {
-            return error.into_response();
-        }
-        let mut errors = FieldErrors::new();
-        errors.add(
-            "username",
-            format!(
-                "There have been too many failed attempts to sign in as this user. Wait {} minutes, then try again",
-                state.settings.throttle_minutes
-            ),
-        );
-        let mut response =
-            show_form(&state, StatusCode::TOO_MANY_REQUESTS, &username, &errors, &context);
-        let wait = (state.settings.throttle_minutes * 60).to_string();
-        if let Ok(value) = HeaderValue::from_str(&wait) {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
-        }
-        return response;
-    }
 
     let password = form.password;
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    // Argon2 runs at most `SIGN_IN_PERMITS` times at once.
+    let Ok(permit) = state.sign_in_permits.clone().acquire_owned().await else {
+        return crate::error::ApiError::Internal("sign-in is shutting down".into()).into_response();
+    };
     let verified = tokio::task::spawn_blocking(move || match stored {
         Some(hash) => verify_password(&hash, &password),
         None => {
@@ -270,6 +273,7 @@ pub async fn sign_in(
     })
     .await
     .unwrap_or(false);
+    drop(permit);
 
     let Some(user) = user.filter(|_| verified) else {
         state.counters.sign_in_failures.fetch_add(1, Ordering::Relaxed);
@@ -280,6 +284,7 @@ pub async fn sign_in(
         errors.add("username", "The user name or password is not right. Check them and try again");
         return show_form(&state, StatusCode::UNAUTHORIZED, &username, &errors, &context);
     };
+    attempt.succeeded();
 
     let token = new_secret();
     let csrf_token = new_secret();

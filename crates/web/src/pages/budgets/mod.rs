@@ -78,11 +78,11 @@ fn form_pairs(form: Result<Form<FormPairs>, FormRejection>) -> FormPairs {
 }
 
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    crate::clock::today()
 }
 
 fn parse_day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+    onebudget_core::field::parse_date("date", text.trim()).ok()
 }
 
 const DATE_HINT: &str = "Year, month and day, for example 2025-06-02";

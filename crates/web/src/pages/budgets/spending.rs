@@ -236,6 +236,13 @@ async fn spend(
         "date",
         "Enter the date of the spending, for example 2025-06-02",
     );
+    let date = date.filter(|date| {
+        let past = onebudget_core::budget::parse_spending_date("date", &date.to_string(), today());
+        if past.is_err() {
+            errors.add("date", "The date of the spending must be today or in the past");
+        }
+        past.is_ok()
+    });
     let receipt = required_text(&form, &mut errors, "receipt", "Enter the receipt's reference");
     let key = client_key(&form, "key");
     let (Some(line), Some(amount), Some(date), true) = (line, amount, date, errors.is_empty())
