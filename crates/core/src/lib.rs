@@ -16,5 +16,6 @@ pub mod money;
 pub mod person;
 pub mod policy;
 pub mod pool;
+pub mod uk_time;
 
 pub use money::{Money, Ratio};
