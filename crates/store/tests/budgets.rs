@@ -93,8 +93,6 @@ fn fixture(url: &str) -> Store {
                 team: "TEAM-NORTH".into(),
                 setting: "home".into(),
                 funding: "social_care".into(),
-                delivery_mode: None,
-                weekly_budget_pence: None,
             }],
         )
         .unwrap();

@@ -82,7 +82,7 @@ fn form_pairs(form: Result<Form<FormPairs>, FormRejection>) -> FormPairs {
 }
 
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    crate::people::today()
 }
 
 fn parse_day(text: &str) -> Option<NaiveDate> {
@@ -296,7 +296,7 @@ fn budget_errors(
 }
 
 /// A message as a sentence: a capital first letter.
-fn sentence(text: &str) -> String {
+pub(super) fn sentence(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -304,7 +304,7 @@ fn sentence(text: &str) -> String {
     }
 }
 
-fn status_words(status: Status) -> &'static str {
+pub(super) fn status_words(status: Status) -> &'static str {
     match status {
         Status::Draft => "Draft",
         Status::Agreed => "Agreed",
@@ -314,7 +314,7 @@ fn status_words(status: Status) -> &'static str {
     }
 }
 
-fn funder_words(funder: &str) -> String {
+pub(super) fn funder_words(funder: &str) -> String {
     match funder {
         "ICB" => "the NHS (the integrated care board)".to_owned(),
         "COUNCIL" => "the council".to_owned(),
@@ -330,7 +330,7 @@ fn charging_words(charging: Charging) -> &'static str {
     }
 }
 
-fn stream_name(scheme: &Scheme, code: &str) -> String {
+pub(super) fn stream_name(scheme: &Scheme, code: &str) -> String {
     scheme.stream(code).map_or_else(|| code.to_owned(), |s| s.name.clone())
 }
 
@@ -644,7 +644,11 @@ pub async fn budget(
         (budget_nav(&principal, &person))
         @match record.latest_assessment() {
             None => {
-                p { "No needs assessment has been recorded, so there is no budget yet." }
+                @if version.is_some() {
+                    p { "No needs assessment has been recorded in onebudget yet: the budget below was brought from another system. Record a needs assessment and a support plan at its next review." }
+                } @else {
+                    p { "No needs assessment has been recorded, so there is no budget yet." }
+                }
                 @if may(&principal, &Action::PlanBudget(PersonRef { code: &person.code, team: &person.team })) {
                     p { a href={ "/people/" (person.code) "/needs-assessment" } { "Record a needs assessment" } }
                 }
@@ -1729,7 +1733,11 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Respons
                                 th scope="row" { (stream_name(&scheme, &c.stream)) }
                                 td { (sentence(&funder_words(&c.funder))) @if c.charging == Charging::Free { " (free to you)" } }
                                 td { (sentence(c.mode.words())) @if let Some(p) = &c.provider { ", " (p) } }
-                                td.numeric { (c.agreed) }
+                                td.numeric {
+                                    (c.agreed)
+                                    // A budget pays what its plan uses of each part.
+                                    @if c.allocated < c.agreed { br; span.hint { "Your plan uses " (c.allocated) " of it, so that is what is paid" } }
+                                }
                                 td.numeric { (c.person_pays) }
                             }
                         }

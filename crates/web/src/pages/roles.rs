@@ -10,7 +10,6 @@
 //! Every page that shows a person is audited by `Caller::authorize`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::header::LOCATION;
@@ -19,12 +18,17 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, Role};
+use onebudget_core::budget::config::Scheme;
+use onebudget_core::budget::plan::{Component, DeliveryMode, Status};
 use onebudget_core::ledger::{Account, AccountCode};
-use onebudget_store::{AuditRecord, PersonRecord, RecentLines, SpendRow, StatementLine};
+use onebudget_store::{
+    AuditRecord, BudgetSummary, PersonPage, PersonRecord, RecentLines, SpendRow, StatementLine,
+};
 
 use crate::auth::{Caller, Denied};
 use crate::error::ApiError;
 use crate::extract::{PathParams, QueryParams};
+use crate::pages::budgets::{funder_words, sentence, status_words, stream_name};
 use crate::pages::layout::{HtmlPage, SignedIn, page, signed_in_page};
 use crate::people::{AuditQuery, authorize_person, authorize_person_with, spend_range};
 use crate::state::AppState;
@@ -132,23 +136,78 @@ pub async fn home(caller: Caller) -> Response {
     }
 }
 
-fn person_summary(person: &PersonRecord) -> Markup {
+/// The person's details and their budget in force today: the same budget version their
+/// budget page shows, so the two always agree.
+fn person_summary(
+    scheme: Option<&Scheme>,
+    person: &PersonRecord,
+    budget: Option<&BudgetSummary>,
+) -> Markup {
     html! {
         dl.summary-list {
             dt { "Name" } dd { (person.given_name) " " (person.family_name) }
             dt { "NHS number" } dd { (nhs_spaced(&person.nhs_number)) }
             dt { "Date of birth" } dd { (person.birth_date.format("%-d %B %Y")) }
             dt { "Where care is given" } dd { (if person.setting == "care_home" { "In a care home" } else { "At home" }) }
-            dt { "Funded by" } dd { (if person.funding == "continuing_healthcare" { "NHS continuing healthcare (free)" } else { "Adult social care (means-tested)" }) }
+            dt { "Funded by" }
+            dd {
+                @match budget {
+                    Some(b) => { (funders_words(&b.components)) }
+                    None => { (if person.funding == "continuing_healthcare" { "NHS continuing healthcare (free)" } else { "Adult social care (means-tested)" }) }
+                }
+            }
             dt { "Personal budget" }
             dd {
-                @match (&person.delivery_mode, person.weekly_budget_pence) {
-                    (Some(mode), Some(weekly)) => { (pounds(weekly)) " a week, as " (delivery_label(mode)) }
-                    _ => { "No personal budget" }
+                @match budget {
+                    Some(b) => {
+                        (b.weekly_budget) " a week"
+                        @if b.status != Status::Active { " (" (status_words(b.status).to_lowercase()) ")" }
+                        ", from " (b.effective_from.format("%-d %B %Y"))
+                        ul {
+                            @for c in &b.components {
+                                li { (component_name(scheme, &c.stream)) ": " (c.agreed) " a week, " (c.mode.words()) }
+                            }
+                        }
+                    }
+                    None => { "No personal budget" }
                 }
             }
         }
     }
+}
+
+/// Who funds a budget, in words: each funder once, in the budget's order.
+fn funders_words(components: &[Component]) -> String {
+    let mut funders: Vec<String> = Vec::new();
+    for c in components {
+        let words = sentence(&funder_words(&c.funder));
+        if !funders.contains(&words) {
+            funders.push(words);
+        }
+    }
+    funders.join("; ")
+}
+
+fn component_name(scheme: Option<&Scheme>, stream: &str) -> String {
+    scheme.map_or_else(|| stream.to_owned(), |scheme| stream_name(scheme, stream))
+}
+
+/// How a budget is held, in words, for a caseload row: each delivery mode with the
+/// streams held that way.
+fn held_words(scheme: Option<&Scheme>, components: &[Component]) -> String {
+    let mut modes: Vec<(DeliveryMode, Vec<String>)> = Vec::new();
+    for c in components {
+        let name = component_name(scheme, &c.stream);
+        match modes.iter_mut().find(|(mode, _)| *mode == c.mode) {
+            Some((_, names)) => names.push(name),
+            None => modes.push((c.mode, vec![name])),
+        }
+    }
+    modes
+        .iter()
+        .map(|(mode, names)| format!("{}: {}", sentence(mode.words()), names.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn nhs_spaced(digits: &str) -> String {
@@ -158,32 +217,25 @@ fn nhs_spaced(digits: &str) -> String {
     }
 }
 
-fn delivery_label(mode: &str) -> &'static str {
-    match mode {
-        "direct_payment" => "a direct payment",
-        "individual_service_fund" => "an Individual Service Fund held by a provider",
-        "notional" => "an NHS-arranged (notional) budget",
-        _ => "a budget the council manages",
-    }
-}
-
 /// The person's accounts and their recent statement lines.
 /// How many of each account's latest lines the citizen's budget page shows.
 const OWN_PAGE_LINES: usize = 12;
 /// How many of each account's latest lines a person's record page shows.
 const PERSON_PAGE_LINES: usize = 6;
 
-/// Person `code`'s record and the latest `lines` lines of each of their accounts, in
-/// one transaction, if the access decision allows it (audited).
+/// Person `code`'s record, their budget in force today and the latest `lines` lines of
+/// each of their accounts, in one transaction, if the access decision allows it
+/// (audited).
 async fn person_with_recent_lines(
     state: &AppState,
     caller: &Caller,
     code: &str,
     lines: usize,
     target: &str,
-) -> Result<(Principal, PersonRecord, Arc<Vec<RecentLines>>), Denied> {
+) -> Result<(Principal, PersonRecord, PersonPage), Denied> {
+    let today = crate::people::today();
     let read = move |store: &onebudget_store::Store, code: &str| {
-        store.person_with_recent_lines(code, lines)
+        store.person_with_recent_lines(code, lines, today)
     };
     authorize_person_with(state, caller, code, false, target, read).await
 }
@@ -250,18 +302,19 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Respons
     let Some(own) = own else {
         return denied(Denied::Refused("you have no record of your own".into()));
     };
-    let (principal, person, statements) =
+    let (principal, person, found) =
         match person_with_recent_lines(&state, &caller, &own, OWN_PAGE_LINES, target).await {
             Ok(found) => found,
             Err(d) => return denied(d),
         };
+    let statements = &found.accounts;
     render(
         &caller,
         &principal,
         "Your budget",
         html! {
             h1 { "Your budget" }
-            (person_summary(&person))
+            (person_summary(state.scheme().ok(), &person, found.budget.as_ref()))
             p { a href="/my-budget/who-has-looked" { "See who has looked at your record" } }
             nav aria-label="Your personal budget" {
                 ul {
@@ -271,7 +324,7 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> Respons
                     li { a href="/my-budget/statement" { "Your statement" } }
                 }
             }
-            (recent_markup(&statements))
+            (recent_markup(statements))
         },
     )
 }
@@ -346,10 +399,12 @@ pub async fn caseload(State(state): State<AppState>, caller: Caller) -> Response
             Err(d) => return denied(d),
         };
     let wanted = team.clone();
-    let people = match state.run(move |store| store.people_in_team(&wanted)).await {
+    let today = crate::people::today();
+    let people = match state.run(move |store| store.caseload(&wanted, today)).await {
         Ok(p) => p,
         Err(e) => return failed(e),
     };
+    let scheme = state.scheme().ok();
     render(
         &caller,
         &principal,
@@ -361,12 +416,21 @@ pub async fn caseload(State(state): State<AppState>, caller: Caller) -> Response
                 caption { "People, by family name" }
                 thead { tr { th scope="col" { "Name" } th scope="col" { "Where" } th scope="col" { "Budget" } th.numeric scope="col" { "A week" } } }
                 tbody {
-                    @for person in &people {
+                    @for row in &people {
+                        @let person = &row.person;
                         tr {
                             td { a href={ "/people/" (person.code) } { (person.family_name) ", " (person.given_name) } }
                             td { (if person.setting == "care_home" { "Care home" } else { "Home" }) }
-                            td { (person.delivery_mode.as_deref().map_or("None", delivery_label)) }
-                            td.numeric { (person.weekly_budget_pence.map(pounds).unwrap_or_default()) }
+                            td {
+                                @match &row.budget {
+                                    Some(b) => {
+                                        (held_words(scheme, &b.components))
+                                        @if b.status != Status::Active { " (" (status_words(b.status).to_lowercase()) ")" }
+                                    }
+                                    None => { "None" }
+                                }
+                            }
+                            td.numeric { @if let Some(b) = &row.budget { (b.weekly_budget) } }
                         }
                     }
                 }
@@ -382,11 +446,12 @@ pub async fn person(
     PathParams(code): PathParams<String>,
 ) -> Response {
     let target = format!("/people/{code}");
-    let (principal, person, statements) =
+    let (principal, person, found) =
         match person_with_recent_lines(&state, &caller, &code, PERSON_PAGE_LINES, &target).await {
             Ok(found) => found,
             Err(d) => return denied(d),
         };
+    let statements = &found.accounts;
     let wanted = person.code.clone();
     let assessments = match state.run(move |store| store.assessments_for(&wanted)).await {
         Ok(a) => a,
@@ -399,7 +464,7 @@ pub async fn person(
         &title,
         html! {
             h1 { (title) }
-            (person_summary(&person))
+            (person_summary(state.scheme().ok(), &person, found.budget.as_ref()))
             p { a href={ "/people/" (person.code) "/budget" } { "Integrated personal budget: needs assessment, support plan and review" } }
             h2 { "Financial assessments" }
             @if assessments.is_empty() {
@@ -420,7 +485,7 @@ pub async fn person(
                     }
                 }
             }
-            (recent_markup(&statements))
+            (recent_markup(statements))
         },
     )
 }
