@@ -5,9 +5,10 @@
 //! The place is `onebudget_sim::place` (a fictional metropolitan borough of about 231,000
 //! residents with 2,500 adults receiving care, synthetic names and NHS numbers from the
 //! 999 test range). This module turns it into organisations, teams, people, funding
-//! streams, accounts and two financial years of monthly transfers (April 2024 to March
-//! 2026), and adds one demo login per role. Demo logins exist only in a database this
-//! command built.
+//! streams and accounts, imports every budget the place gives as version 1 of the
+//! person's budget (from April 2024), and adds one demo login per role; `demo_budgets`
+//! then pays every budget for two financial years (April 2024 to March 2026) as its
+//! versions say. Demo logins exist only in a database this command built.
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};

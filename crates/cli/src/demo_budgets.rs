@@ -418,9 +418,10 @@ pub fn build(
         // What the versions in force say is paid, and, for budgets without a plan's
         // lines (those imported), what is done with it: direct payments mostly spent, the
         // others invoiced by their provider, in the same batch.
-        let mut batch =
-            store.budget_payments(scheme, from, weeks).map_err(|e| anyhow::anyhow!("{e}"))?;
-        for version in store.live_budgets(from)? {
+        let live = store.live_budgets(from)?;
+        let mut batch = onebudget_store::budget_payments_for(scheme, &live, from, weeks)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for version in &live {
             if !version.decision.lines.is_empty() {
                 continue;
             }

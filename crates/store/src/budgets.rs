@@ -316,6 +316,73 @@ pub fn direct_payment_account(person: &str) -> String {
     format!("{person}-DP")
 }
 
+/// The transfers that pay `live` (the versions in force on `from`, as
+/// [`Store::live_budgets`] reads them) for `weeks` weeks from `from`: what
+/// [`Store::budget_payments`] does, for a caller that has read the versions already.
+pub fn budget_payments_for(
+    scheme: &Scheme,
+    live: &[BudgetVersion],
+    from: NaiveDate,
+    weeks: u32,
+) -> Result<Vec<Transfer>, BudgetStoreError> {
+    if weeks == 0 || weeks > 13 {
+        return Err(field(
+            "weeks",
+            &weeks.to_string(),
+            "pay 1 to 13 weeks at a time (4 is the usual schedule)",
+        ));
+    }
+    let mut transfers = Vec::new();
+    for v in live.iter().filter(|v| v.is_live() && v.effective_from <= from) {
+        let person = v.person_code.as_str();
+        for c in &v.decision.components {
+            let amount = c.funder_pays.checked_mul(i64::from(weeks))?;
+            if !amount.is_positive() {
+                continue;
+            }
+            let Some(stream) = scheme.stream(&c.stream) else {
+                return Err(refused(format!(
+                    "{person}'s budget names stream {}, which the scheme no longer has",
+                    c.stream
+                )));
+            };
+            let account = budget_account(person, &c.stream);
+            let key = format!("budget/{person}/{from}/{}", c.stream);
+            transfers.push(transfer(
+                format!("{key}/allocation"),
+                &stream.funding_account,
+                &account,
+                amount,
+                &c.stream,
+                from,
+                "allocation",
+                format!(
+                    "{weeks} week{} of {} from {from} (budget version {})",
+                    if weeks == 1 { "" } else { "s" },
+                    stream.name,
+                    v.version
+                ),
+            )?);
+            if c.mode == DeliveryMode::DirectPayment {
+                transfers.push(transfer(
+                    format!("{key}/direct_payment"),
+                    &account,
+                    &direct_payment_account(person),
+                    amount,
+                    &c.stream,
+                    from,
+                    "direct_payment",
+                    format!(
+                        "Direct payment: {weeks} week{} from {from}",
+                        if weeks == 1 { "" } else { "s" }
+                    ),
+                )?);
+            }
+        }
+    }
+    Ok(transfers)
+}
+
 /// Record version `version + 1` of `person`'s budget: version `version` unchanged (the
 /// same plan, decision and figures, so the same payments) but under review from `on`. A
 /// version made meanwhile makes version + 1 exist already: the unique (person, version)
@@ -1178,57 +1245,7 @@ impl Store {
         from: NaiveDate,
         weeks: u32,
     ) -> Result<Vec<Transfer>, BudgetStoreError> {
-        if weeks == 0 || weeks > 13 {
-            return Err(field(
-                "weeks",
-                &weeks.to_string(),
-                "pay 1 to 13 weeks at a time (4 is the usual schedule)",
-            ));
-        }
-        let mut transfers = Vec::new();
-        for v in self.live_budgets(from)? {
-            let person = v.person_code.as_str();
-            for c in &v.decision.components {
-                let amount = c.funder_pays.checked_mul(i64::from(weeks))?;
-                if !amount.is_positive() {
-                    continue;
-                }
-                let Some(stream) = scheme.stream(&c.stream) else {
-                    return Err(refused(format!(
-                        "{person}'s budget names stream {}, which the scheme no longer has",
-                        c.stream
-                    )));
-                };
-                let account = budget_account(person, &c.stream);
-                let key = format!("budget/{person}/{from}/{}", c.stream);
-                transfers.push(transfer(
-                    format!("{key}/allocation"),
-                    &stream.funding_account,
-                    &account,
-                    amount,
-                    &c.stream,
-                    from,
-                    "allocation",
-                    format!(
-                        "{weeks} weeks of {} from {from} (budget version {})",
-                        stream.name, v.version
-                    ),
-                )?);
-                if c.mode == DeliveryMode::DirectPayment {
-                    transfers.push(transfer(
-                        format!("{key}/direct_payment"),
-                        &account,
-                        &direct_payment_account(person),
-                        amount,
-                        &c.stream,
-                        from,
-                        "direct_payment",
-                        format!("Direct payment: {weeks} weeks from {from}"),
-                    )?);
-                }
-            }
-        }
-        Ok(transfers)
+        budget_payments_for(scheme, &self.live_budgets(from)?, from, weeks)
     }
 
     /// The person (or their representative) records what they bought with their direct

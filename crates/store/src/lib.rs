@@ -36,7 +36,7 @@ pub use audit_writer::AuditConnection;
 pub use budgets::{
     BudgetChange, BudgetImport, BudgetStoreError, BudgetSummary, BudgetVersion, CaseloadRow,
     DpReview, FunderStatement, NeedsAssessmentRecord, PersonStatement, StatementEntry,
-    StreamStatement, budget_account, direct_payment_account,
+    StreamStatement, budget_account, budget_payments_for, direct_payment_account,
 };
 pub use journal::JOURNAL_COMMODITY;
 pub use ledger::{
