@@ -5,20 +5,22 @@
 //! The place is `onebudget_sim::place` (a fictional metropolitan borough of about 231,000
 //! residents with 2,500 adults receiving care, synthetic names and NHS numbers from the
 //! 999 test range). This module turns it into organisations, teams, people, funding
-//! streams, accounts and two financial years of monthly transfers (April 2024 to March
-//! 2026), and adds one demo login per role. Demo logins exist only in a database this
-//! command built.
+//! streams and accounts, imports every budget the place gives as version 1 of the
+//! person's budget (from April 2024), and adds one demo login per role; `demo_budgets`
+//! then pays every budget for two financial years (April 2024 to March 2026) as its
+//! versions say. Demo logins exist only in a database this command built.
 
 use anyhow::Context;
 use chrono::{Datelike, NaiveDate};
 use indicatif::{ProgressBar, ProgressStyle};
+use onebudget_core::budget::plan::{ImportedComponent, Status};
 use onebudget_core::ledger::{
     AccountInput, FundingStreamInput, OpenRecord, OpenRecordInput, OwnerInput, Transfer,
     TransferInput,
 };
 use onebudget_core::money::Money;
 use onebudget_sim::place::{self, DeliveryMode, Funding, OrganisationKind, PlaceSpec, Setting};
-use onebudget_store::{NewUser, OrganisationRecord, PersonRecord, Store, TeamRecord};
+use onebudget_store::{BudgetImport, NewUser, OrganisationRecord, PersonRecord, Store, TeamRecord};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -77,7 +79,14 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
         ));
     }
     let started = std::time::Instant::now();
-    let progress = ProgressBar::new(6);
+    // Each phase's time, for `ONEBUDGET_LOG=debug` (what the demo's build costs, phase by
+    // phase).
+    let mut phase_started = started;
+    let mut phase_done = |phase: &str| {
+        tracing::debug!(phase, seconds = phase_started.elapsed().as_secs_f64(), "demo phase built");
+        phase_started = std::time::Instant::now();
+    };
+    let progress = ProgressBar::new(7);
     progress.set_style(
         ProgressStyle::with_template(
             "{spinner} building the demo place [{bar:30}] {pos}/{len} {msg}",
@@ -120,12 +129,11 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
                 Funding::ContinuingHealthcare => "continuing_healthcare",
             }
             .to_owned(),
-            delivery_mode: p.budget.as_ref().map(|b| delivery_mode(b.mode).to_owned()),
-            weekly_budget_pence: p.budget.as_ref().map(|b| b.weekly.pence()),
         })
         .collect();
     store.add_people(&organisations, &teams, &people)?;
     progress.inc(1);
+    phase_done("people");
 
     progress.set_message("accounts");
     let mut rng = StdRng::seed_from_u64(seed);
@@ -210,45 +218,6 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
             false,
         ));
     }
-    // (person, stream, funder account, weekly pence, direct payment, provider)
-    let mut budgets = Vec::new();
-    for person in &place.people {
-        let Some(budget) = &person.budget else { continue };
-        let (stream, funder) = match (person.funding, person.setting, budget.mode) {
-            (Funding::SocialCare, _, _) => ("ASC", "COUNCIL-ASC"),
-            (Funding::ContinuingHealthcare, Setting::Home, _) => ("PHB", "ICB-PHB"),
-            (Funding::ContinuingHealthcare, Setting::CareHome, _) => ("CHC", "ICB-CHC"),
-        };
-        let direct = budget.mode == DeliveryMode::DirectPayment;
-        inputs.push(account(
-            &format!("{}-{stream}", person.code),
-            &format!("Personal budget ({stream})"),
-            "personal_budget",
-            None,
-            Some(&person.code),
-            Some(stream),
-            false,
-        ));
-        if direct {
-            inputs.push(account(
-                &format!("{}-DP", person.code),
-                "Direct payment account",
-                "direct_payment",
-                None,
-                Some(&person.code),
-                None,
-                false,
-            ));
-        }
-        budgets.push((
-            person.code.as_str(),
-            stream,
-            funder,
-            budget.weekly,
-            direct,
-            budget.provider.as_deref().unwrap_or("PROV-DAYSERVICES"),
-        ));
-    }
     for line in crate::demo_pools::RECORDS.lines().filter(|l| !l.trim().is_empty()) {
         inputs.push(serde_json::from_str(line).context("the demo's pool accounts")?);
     }
@@ -256,125 +225,79 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
         inputs.iter().map(OpenRecord::try_from).collect::<Result<_, _>>()?;
     store.open_records(&records).map_err(|e| anyhow::anyhow!("{e}"))?;
     progress.inc(1);
+    phase_done("accounts");
 
-    let integrated: Vec<&str> =
-        crate::demo_budgets::chosen(&place).iter().map(|p| p.code.as_str()).collect();
-    progress.set_message("two years of transfers");
+    // Every budget the place gives is a budget version from the start of the demo's
+    // history: one component in the stream that funds it, at the place's weekly amount
+    // and delivery mode, as a council brings its budgets over from its case-management
+    // system.
+    progress.set_message("personal budgets");
+    let scheme = onebudget_core::budget::config::Scheme::ashby_vale()
+        .map_err(|e| anyhow::anyhow!("the personal-budget scheme: {e}"))?;
+    let history_start = crate::demo_budgets::history_start()?;
+    let imports: Vec<BudgetImport> = place
+        .people
+        .iter()
+        .filter_map(|person| {
+            let budget = person.budget.as_ref()?;
+            Some(BudgetImport {
+                person: person.code.clone(),
+                effective_from: history_start,
+                status: Status::Active,
+                components: vec![ImportedComponent {
+                    stream: stream_of(person.funding).to_owned(),
+                    weekly: budget.weekly,
+                    mode: budget.mode,
+                    provider: budget.provider.clone(),
+                }],
+                source: "the council's case-management system".to_owned(),
+            })
+        })
+        .collect();
+    store
+        .import_budgets(&scheme, &imports, "admin")
+        .map_err(|e| anyhow::anyhow!("the demo's personal budgets: {e}"))?;
+    progress.inc(1);
+    phase_done("personal budgets");
+
+    progress.set_message("the Disabled Facilities Grant");
     let mut transfers = Vec::new();
-    let mut push = |key: String,
-                    from: &str,
-                    to: &str,
-                    amount: Money,
-                    stream: &str,
-                    date: NaiveDate,
-                    reason: &str,
-                    memo: String|
-     -> anyhow::Result<()> {
-        transfers.push(Transfer::try_from(&TransferInput {
-            idempotency_key: key,
-            from: from.into(),
-            to: to.into(),
-            amount: amount.to_plain_string(),
-            stream: stream.into(),
-            effective_date: date.format("%Y-%m-%d").to_string(),
-            reason: reason.into(),
-            memo,
-            reverses: None,
-        })?);
-        Ok(())
-    };
     for month in 0..24u32 {
         let year = 2024 + i32::try_from((3 + month) / 12).unwrap_or(0);
         let date = NaiveDate::from_ymd_opt(year, (3 + month) % 12 + 1, 1).context("month")?;
         let tag = format!("{}-{:02}", date.year(), date.month());
         let dfg = Money::from_pence(rng.random_range(9_000_000..14_000_000));
-        push(
-            format!("demo-{tag}-dfg"),
-            "COUNCIL-DFG",
-            "DISTRICT-DFG",
-            dfg,
-            "DFG",
-            date,
-            "allocation",
-            format!("Disabled Facilities Grant passed to the housing body {tag}"),
-        )?;
-        for (person, stream, funder, weekly, direct, provider) in &budgets {
-            // From April 2025 the integrated budgets' money moves through them alone.
-            if month >= 12 && integrated.contains(person) {
-                continue;
-            }
-            let budget_account = format!("{person}-{stream}");
-            let monthly = weekly.weekly_to_monthly()?;
-            push(
-                format!("demo-{tag}-{person}-fund"),
-                funder,
-                &budget_account,
-                monthly,
-                stream,
-                date,
-                "allocation",
-                format!("Monthly budget {tag}"),
-            )?;
-            if *direct {
-                let dp = format!("{person}-DP");
-                push(
-                    format!("demo-{tag}-{person}-dp"),
-                    &budget_account,
-                    &dp,
-                    monthly,
-                    stream,
-                    date,
-                    "direct_payment",
-                    format!("Direct payment {tag}"),
-                )?;
-                // People spend most of their direct payment; a little builds up.
-                let spent = monthly.mul_div(
-                    rng.random_range(85..100),
-                    100,
-                    onebudget_core::money::Rounding::TowardZero,
-                    "spend",
-                )?;
-                push(
-                    format!("demo-{tag}-{person}-spend"),
-                    &dp,
-                    "DP-SPEND",
-                    spent,
-                    stream,
-                    date,
-                    "spend",
-                    format!("Personal assistant wages {tag}"),
-                )?;
-            } else {
-                push(
-                    format!("demo-{tag}-{person}-invoice"),
-                    &budget_account,
-                    provider,
-                    monthly,
-                    stream,
-                    date,
-                    "provider_payment",
-                    format!("Invoice {tag}"),
-                )?;
-            }
-        }
+        transfers.push(Transfer::try_from(&TransferInput {
+            idempotency_key: format!("demo-{tag}-dfg"),
+            from: "COUNCIL-DFG".into(),
+            to: "DISTRICT-DFG".into(),
+            amount: dfg.to_plain_string(),
+            stream: "DFG".into(),
+            effective_date: date.format("%Y-%m-%d").to_string(),
+            reason: "allocation".into(),
+            memo: format!("Disabled Facilities Grant passed to the housing body {tag}"),
+            reverses: None,
+        })?);
     }
     let posted = store.post(&transfers).map_err(|e| anyhow::anyhow!("{e}"))?;
     progress.inc(1);
+    phase_done("the Disabled Facilities Grant");
 
     progress.set_message("demo logins");
     add_demo_logins(store, &place)?;
     progress.inc(1);
+    phase_done("demo logins");
 
     progress.set_message("the Better Care Fund and an aligned budget");
     let pool_transfers = crate::demo_pools::build(store)?;
     progress.inc(1);
+    phase_done("the Better Care Fund and an aligned budget");
 
-    progress.set_message("integrated personal budgets");
-    let scheme = onebudget_core::budget::config::Scheme::ashby_vale()
-        .map_err(|e| anyhow::anyhow!("the personal-budget scheme: {e}"))?;
-    let budget_transfers =
-        crate::demo_budgets::build(store, &scheme, &crate::demo_budgets::chosen(&place), seed)?;
+    progress.set_message("integrated budgets and two years of payments");
+    let integrated = crate::demo_budgets::chosen(&place);
+    let budget_transfers = crate::demo_budgets::build(store, &scheme, &integrated, seed)?;
     progress.inc(1);
+    phase_done("integrated budgets and two years of payments");
     // After a bulk load the planner's statistics are those of near-empty tables.
     store.refresh_statistics(true)?;
     progress.finish_and_clear();
@@ -385,10 +308,10 @@ pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
         started.elapsed().as_secs_f64(),
         place.residents,
         place.people.len(),
-        budgets.len(),
+        imports.len(),
         integrated.len(),
         organisations.len(),
-        records.len(),
+        store.accounts()?.len(),
         posted.len() + pool_transfers + budget_transfers
     ))
 }
@@ -408,12 +331,12 @@ fn organisation_kind(kind: OrganisationKind) -> &'static str {
     }
 }
 
-fn delivery_mode(mode: DeliveryMode) -> &'static str {
-    match mode {
-        DeliveryMode::DirectPayment => "direct_payment",
-        DeliveryMode::IndividualServiceFund => "individual_service_fund",
-        DeliveryMode::Managed => "managed",
-        DeliveryMode::Notional => "notional",
+/// The scheme's stream that funds a person's budget: adult social care, or NHS continuing
+/// healthcare (a personal health budget at home, a placement in a care home).
+fn stream_of(funding: Funding) -> &'static str {
+    match funding {
+        Funding::SocialCare => "ASC",
+        Funding::ContinuingHealthcare => "CHC",
     }
 }
 

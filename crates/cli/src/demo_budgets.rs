@@ -1,13 +1,21 @@
-//! The demo's integrated personal budgets: people on the North team living at home, each
-//! with a needs assessment, a financial assessment where social care applies, and one
-//! budget drawing on every stream they are eligible for (social care, an NHS personal
-//! health budget for a joint package, continuing healthcare, a carers' grant), agreed and
-//! active from April 2025. A year of four-weekly payments follows, with direct-payment
-//! spending against plan lines (receipts named), providers' invoices for the other
-//! budgets, and, at the end, direct-payment monitoring that raises reviews for finance.
+//! The demo's personal budgets over time: the integrated budgets, two years of payments
+//! for every budget, and direct-payment monitoring.
 //!
-//! Before April 2025 these people's budgets are the ones `demo` builds for everybody
-//! (imported history); from then on their money moves only through these budgets.
+//! Every budget in the demo is a budget version. `demo` imports each person's budget from
+//! April 2024 (version 1: one stream, the place's amount and delivery mode). Forty people
+//! on the North team living at home then have it reviewed (version 2, the same budget
+//! under review from March 2025) and replaced by an integrated budget (version 3, active
+//! from 7 April 2025): a needs assessment, a financial assessment where social care
+//! applies, and one budget drawing on every stream they are eligible for (social care, an
+//! NHS personal health budget for a joint package, continuing healthcare, a carers'
+//! grant). So each history reads as one budget that changed.
+//!
+//! Money moves only as the version in force says. Every budget is paid by
+//! `Store::budget_payments`, the code that pays budgets in service: a first week from
+//! 1 April 2024, then four-weekly from 8 April 2024 (so the integrated budgets start on a
+//! payment date) to the period that ends on 5 April 2026. Direct payments are spent (with
+//! receipts against the plan's lines where there is a plan) and providers invoice the
+//! other budgets; at the end, direct-payment monitoring raises reviews for finance.
 
 use anyhow::Context;
 use chrono::{Duration, NaiveDate};
@@ -15,6 +23,7 @@ use onebudget_core::assessment::{CaseInput, Setting as CaseSetting};
 use onebudget_core::budget::config::{Charging, Scheme};
 use onebudget_core::budget::needs::Answers;
 use onebudget_core::budget::plan::{ComponentInput, DeliveryMode, LineInput, PlanInput, Status};
+use onebudget_core::ledger::{Transfer, TransferInput};
 use onebudget_core::money::{Money, Rounding};
 use onebudget_core::policy::Nation;
 use onebudget_sim::caseload::{self, Spec};
@@ -27,8 +36,13 @@ use rand::{Rng, SeedableRng};
 pub const PEOPLE: usize = 40;
 /// The first day of the integrated budgets, a Monday.
 pub const START: (i32, u32, u32) = (2025, 4, 7);
-/// Four-weekly payment periods from [`START`]: thirteen make the year.
-const PERIODS: u32 = 13;
+/// The first day of the demo's budgets (and its history), a Monday.
+pub const HISTORY_START: (i32, u32, u32) = (2024, 4, 1);
+/// The first four-weekly payment date; the week before it is paid on its own.
+const FIRST_FOUR_WEEKLY: (i32, u32, u32) = (2024, 4, 8);
+/// Four-weekly payment periods from [`FIRST_FOUR_WEEKLY`]: the last starts on 9 March
+/// 2026 and runs to 5 April 2026, the end of the demo's second financial year.
+const FOUR_WEEKLY_PERIODS: i64 = 26;
 /// Direct-payment monitoring's threshold, in weeks of budget.
 pub const MONITOR_WEEKS: u32 = 8;
 
@@ -58,6 +72,22 @@ pub fn chosen(place: &Place) -> Vec<&SyntheticPerson> {
 
 fn start() -> anyhow::Result<NaiveDate> {
     NaiveDate::from_ymd_opt(START.0, START.1, START.2).context("the demo's start date")
+}
+
+/// The day every imported budget applies from.
+pub fn history_start() -> anyhow::Result<NaiveDate> {
+    NaiveDate::from_ymd_opt(HISTORY_START.0, HISTORY_START.1, HISTORY_START.2)
+        .context("the demo's first day")
+}
+
+/// The payment periods: (first day, weeks), one after another with no gap.
+fn payment_periods() -> anyhow::Result<Vec<(NaiveDate, u32)>> {
+    let first =
+        NaiveDate::from_ymd_opt(FIRST_FOUR_WEEKLY.0, FIRST_FOUR_WEEKLY.1, FIRST_FOUR_WEEKLY.2)
+            .context("the demo's first four-weekly payment")?;
+    let mut periods = vec![(history_start()?, 1)];
+    periods.extend((0..FOUR_WEEKLY_PERIODS).map(|k| (first + Duration::weeks(4 * k), 4)));
+    Ok(periods)
 }
 
 /// Answers for one person: continuing healthcare for people the place funds that way,
@@ -208,7 +238,34 @@ fn line(
     }
 }
 
-/// Build the integrated budgets for `people`; returns how many transfers were posted.
+/// One transfer of the demo's, checked as any other.
+#[allow(clippy::too_many_arguments)]
+fn transfer(
+    key: String,
+    from: &str,
+    to: &str,
+    amount: Money,
+    stream: &str,
+    date: NaiveDate,
+    reason: &str,
+    memo: String,
+) -> anyhow::Result<Transfer> {
+    Ok(Transfer::try_from(&TransferInput {
+        idempotency_key: key,
+        from: from.to_owned(),
+        to: to.to_owned(),
+        amount: amount.to_plain_string(),
+        stream: stream.to_owned(),
+        effective_date: date.to_string(),
+        reason: reason.to_owned(),
+        memo,
+        reverses: None,
+    })?)
+}
+
+/// Build the integrated budgets for `people` (whose imported budgets are already
+/// recorded), then pay every budget in the demo for two years; returns how many
+/// transfers were posted.
 pub fn build(
     store: &Store,
     scheme: &Scheme,
@@ -296,53 +353,135 @@ pub fn build(
             .as_ref()
             .and_then(|b| b.provider.clone())
             .unwrap_or_else(|| "PROV-DAYSERVICES".to_owned());
-        let plan = plan_for(scheme, &mut rng, &indicative, direct, &provider, i == 3)?;
-        for (on, status, reason) in [
-            (
+        let mut plan = plan_for(scheme, &mut rng, &indicative, direct, &provider, i == 3)?;
+        // Where the plan draws less from a stream than its indicative amount, the panel
+        // agrees what the plan costs: a budget pays what its plan uses, so agreeing more
+        // would show the person a figure they are never paid.
+        let drawn = onebudget_core::budget::plan::decide(
+            scheme,
+            &assessed.scores,
+            start,
+            &plan,
+            Money::ZERO,
+        )?;
+        for component in &mut plan.components {
+            let Some(d) = drawn.components.iter().find(|d| d.stream == component.stream) else {
+                continue;
+            };
+            if d.allocated < d.agreed {
+                component.agreed = Some(d.allocated);
+                component.reason =
+                    Some(format!("the support plan costs {} a week from this stream", d.allocated));
+            }
+        }
+        // Version 2: the imported budget, unchanged, under review while the plan is made.
+        store
+            .review_budget(
+                who,
                 start - Duration::days(21),
-                Status::Draft,
-                "support planning with the person and their family",
-            ),
-            (start - Duration::days(14), Status::Agreed, "agreed at the North team's budget panel"),
-            (start, Status::Active, "activated: payments start"),
-        ] {
-            store
-                .record_budget(
-                    scheme,
-                    who,
-                    &BudgetChange {
-                        effective_from: on,
-                        status,
-                        needs_assessment: Some(assessed.id),
-                        plan: plan.clone(),
-                        reason: reason.into(),
-                    },
-                    "practitioner",
-                )
-                .map_err(|e| anyhow::anyhow!("the demo's budget for {who}: {e}"))?;
+                "review for an integrated budget: support planning with the person and their \
+                 family",
+                "practitioner",
+            )
+            .map_err(|e| anyhow::anyhow!("the demo's review of {who}'s budget: {e}"))?;
+        // Version 3: the integrated budget, agreed at panel, active from the start.
+        let version = store
+            .record_budget(
+                scheme,
+                who,
+                &BudgetChange {
+                    effective_from: start,
+                    status: Status::Active,
+                    needs_assessment: Some(assessed.id),
+                    plan,
+                    reason: "agreed at the North team's budget panel: payments start".into(),
+                },
+                "practitioner",
+            )
+            .map_err(|e| anyhow::anyhow!("the demo's budget for {who}: {e}"))?;
+        if let Some(c) = version.decision.components.iter().find(|c| c.allocated != c.agreed) {
+            anyhow::bail!(
+                "the demo's budget for {who} agrees {} from {} but its plan uses {}",
+                c.agreed,
+                c.stream,
+                c.allocated
+            );
         }
         if direct {
-            direct_people.push(i);
+            direct_people.push(who.to_owned());
         }
     }
 
     let mut posted = 0;
-    for period in 0..PERIODS {
-        let from = start + Duration::weeks(i64::from(period) * 4);
-        let transfers =
-            store.budget_payments(scheme, from, 4).map_err(|e| anyhow::anyhow!("{e}"))?;
-        posted += store.post(&transfers).map_err(|e| anyhow::anyhow!("{e}"))?.len();
-        for (i, person) in people.iter().enumerate() {
+    let mut spend_rng = StdRng::seed_from_u64(seed ^ 0x0d_5e_4d);
+    for (from, weeks) in payment_periods()? {
+        // What the versions in force say is paid, and, for budgets without a plan's
+        // lines (those imported), what is done with it: direct payments mostly spent, the
+        // others invoiced by their provider, in the same batch.
+        let live = store.live_budgets(from)?;
+        let mut batch = onebudget_store::budget_payments_for(scheme, &live, from, weeks)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for version in &live {
+            if !version.decision.lines.is_empty() {
+                continue;
+            }
+            let who = version.person_code.as_str();
+            for c in &version.decision.components {
+                let paid = c.funder_pays.checked_mul(i64::from(weeks))?;
+                if !paid.is_positive() {
+                    continue;
+                }
+                let key = format!("demo/{from}/{who}/{}", c.stream);
+                if c.mode == onebudget_core::budget::plan::DeliveryMode::DirectPayment {
+                    // People spend most of their direct payment; a little builds up.
+                    let spent = paid.mul_div(
+                        spend_rng.random_range(93..=100),
+                        100,
+                        Rounding::TowardZero,
+                        "spend",
+                    )?;
+                    if spent.is_positive() {
+                        batch.push(transfer(
+                            format!("{key}/spend"),
+                            &onebudget_store::direct_payment_account(who),
+                            "DP-SPEND",
+                            spent,
+                            &c.stream,
+                            from,
+                            "spend",
+                            format!("Care and support bought with the direct payment from {from}"),
+                        )?);
+                    }
+                } else if let Some(provider) = &c.provider {
+                    batch.push(transfer(
+                        format!("{key}/invoice"),
+                        &onebudget_store::budget_account(who, &c.stream),
+                        provider,
+                        paid,
+                        &c.stream,
+                        from,
+                        "provider_payment",
+                        format!("Invoice for {weeks} week(s) of care from {from}"),
+                    )?);
+                }
+            }
+        }
+        posted += store.post(&batch).map_err(|e| anyhow::anyhow!("{e}"))?.len();
+        for person in people {
             let who = person.code.as_str();
-            let Some(budget) = store.budget_on(who, from)? else { continue };
+            let Some(budget) = store.budget_on(who, from)?.filter(|b| !b.decision.lines.is_empty())
+            else {
+                continue;
+            };
+            let i = people.iter().position(|p| p.code == who).unwrap_or(0);
             let mid = from + Duration::days(10);
             for line in &budget.decision.lines {
                 let funded: Money = Money::checked_sum(line.funded.iter().map(|f| f.amount))?;
                 if !funded.is_positive() {
                     continue;
                 }
-                let four_weeks = funded.checked_mul(4)?;
-                if direct_people.contains(&i) {
+                let four_weeks = funded.checked_mul(i64::from(weeks))?;
+                if direct_people.iter().any(|d| d == who) {
                     // Most people spend most of it; every fifth spends only half, so their
                     // balance builds up and monitoring finds it.
                     let percent = if i % 5 == 2 { 50 } else { rng.random_range(86..=100) };
@@ -391,7 +530,7 @@ pub fn build(
                         let Some(provider) = component.provider.as_deref() else { continue };
                         // The council bills the person for their contribution, so the
                         // budget pays the provider the funders' share of the invoice.
-                        let amount = f.amount.checked_mul(4)?.mul_div(
+                        let amount = f.amount.checked_mul(i64::from(weeks))?.mul_div(
                             component.funder_pays.pence(),
                             component.allocated.pence().max(1),
                             Rounding::TowardZero,
@@ -423,7 +562,8 @@ pub fn build(
             }
         }
     }
-    let last = start + Duration::weeks(i64::from(PERIODS) * 4 - 2);
+    // Two weeks before the end of the last period.
+    let last = start + Duration::weeks(13 * 4 - 2);
     store
         .monitor_direct_payments(last, MONITOR_WEEKS, "finance")
         .map_err(|e| anyhow::anyhow!("the demo's direct-payment monitoring: {e}"))?;

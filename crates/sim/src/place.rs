@@ -164,19 +164,9 @@ pub struct Budget {
     pub provider: Option<String>,
 }
 
-/// How a budget is held and spent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DeliveryMode {
-    /// Paid to the person (or their representative), who buys their own support.
-    DirectPayment,
-    /// Held by a provider of the person's choosing and spent as they direct.
-    IndividualServiceFund,
-    /// Held by the council (or, for continuing healthcare, the ICB), which arranges the
-    /// person's care with a provider.
-    Managed,
-    /// A personal health budget the ICB holds, spending it as the person and the NHS agree.
-    Notional,
-}
+/// How a budget is held and spent: the same modes a budget version's components have,
+/// so a synthetic person's budget is recorded as a budget version without translation.
+pub use onebudget_core::budget::plan::DeliveryMode;
 
 /// The borough's name. Fictional, as are all the names below.
 const PLACE_NAME: &str = "Metropolitan Borough of Ashby Vale";
@@ -450,10 +440,14 @@ fn budget(
     };
     let home_care = |rng: &mut StdRng| pick_weighted(rng, &providers.home_care).cloned();
     let (mode, provider) = match (setting, funding) {
-        // Care home placements are arranged by the council (or, for continuing healthcare,
-        // the ICB) with the home.
-        (Setting::CareHome, _) => {
+        // Care home placements are arranged with the home by the council (a managed
+        // budget) or, for continuing healthcare, by the ICB (a notional budget the NHS
+        // holds: continuing healthcare offers no council-managed mode).
+        (Setting::CareHome, Funding::SocialCare) => {
             (DeliveryMode::Managed, pick_weighted(rng, &providers.care_homes).cloned())
+        }
+        (Setting::CareHome, Funding::ContinuingHealthcare) => {
+            (DeliveryMode::Notional, pick_weighted(rng, &providers.care_homes).cloned())
         }
         (Setting::Home, Funding::ContinuingHealthcare) => {
             if !rng.random_ratio(CHC_AT_HOME_PERSONAL_HEALTH_BUDGET_PER_THOUSAND, 1000) {
@@ -663,8 +657,17 @@ mod tests {
             let provider = budget.provider.as_deref().map(|code| place.organisation(code));
             match (budget.mode, person.setting, provider) {
                 (DeliveryMode::DirectPayment, Setting::Home, None) => {}
-                (DeliveryMode::Managed, Setting::CareHome, Some(Some(home))) => {
+                (
+                    DeliveryMode::Managed | DeliveryMode::Notional,
+                    Setting::CareHome,
+                    Some(Some(home)),
+                ) => {
                     assert_eq!(home.kind, OrganisationKind::CareHome);
+                    assert_eq!(
+                        budget.mode == DeliveryMode::Notional,
+                        person.funding == Funding::ContinuingHealthcare,
+                        "{person:?}"
+                    );
                 }
                 (_, Setting::Home, Some(Some(provider))) => {
                     assert!(

@@ -41,16 +41,17 @@ pub struct PersonRecord {
     pub team: String,
     /// `home` or `care_home`.
     pub setting: String,
-    /// `social_care` or `continuing_healthcare`.
+    /// `social_care` or `continuing_healthcare`: who is responsible for the person's care.
+    /// Their personal budget, if they hold one, is not here: it is only ever a budget
+    /// version (`Store::budget_on`, `Store::caseload`), with its own funders.
     pub funding: String,
-    /// `direct_payment`, `individual_service_fund`, `managed` or `notional`; `None` when the
-    /// person holds no personal budget.
-    pub delivery_mode: Option<String>,
-    pub weekly_budget_pence: Option<i64>,
 }
 
-pub(crate) const PERSON_COLUMNS: &str = "code, given_name, family_name, nhs_number, birth_date, team, \
-     setting, funding, delivery_mode, weekly_budget_pence";
+pub(crate) const PERSON_COLUMNS: &str =
+    "code, given_name, family_name, nhs_number, birth_date, team, setting, funding";
+
+/// How many columns [`PERSON_COLUMNS`] names (the next column of a query is this one).
+pub(crate) const PERSON_COLUMN_COUNT: usize = 8;
 
 pub(crate) fn person_from(row: &dyn Row) -> Result<PersonRecord, StoreError> {
     Ok(PersonRecord {
@@ -62,8 +63,6 @@ pub(crate) fn person_from(row: &dyn Row) -> Result<PersonRecord, StoreError> {
         team: row.text(5)?,
         setting: row.text(6)?,
         funding: row.text(7)?,
-        delivery_mode: row.opt_text(8)?,
-        weekly_budget_pence: row.opt_int(9)?,
     })
 }
 
@@ -253,7 +252,7 @@ impl Store {
                 conn.execute(
                     &format!(
                         "INSERT INTO people ({PERSON_COLUMNS}, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
                     ),
                     &[
                         Value::Text(&person.code),
@@ -264,8 +263,6 @@ impl Store {
                         Value::Text(&person.team),
                         Value::Text(&person.setting),
                         Value::Text(&person.funding),
-                        Value::OptText(person.delivery_mode.as_deref()),
-                        Value::OptInt(person.weekly_budget_pence),
                         Value::Text(&now),
                     ],
                 )?;

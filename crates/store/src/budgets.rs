@@ -147,6 +147,84 @@ impl BudgetVersion {
     }
 }
 
+/// A person's budget as their record, their home page and the caseload show it: the
+/// version in force on the day shown, with each component (who funds it, how it is held,
+/// what is agreed and what the funder pays). It is read from the same budget version the
+/// budget page, the API and the statement read, never from anywhere else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BudgetSummary {
+    pub version: i64,
+    pub status: Status,
+    pub effective_from: NaiveDate,
+    /// The sum of the components' agreed amounts.
+    pub weekly_budget: Money,
+    /// What the person pays each week towards the means-tested components.
+    pub weekly_contribution: Money,
+    pub components: Vec<plan::Component>,
+}
+
+impl BudgetSummary {
+    /// The summary of a version already read.
+    pub fn of(version: &BudgetVersion) -> BudgetSummary {
+        BudgetSummary {
+            version: version.version,
+            status: version.status,
+            effective_from: version.effective_from,
+            weekly_budget: version.decision.budget,
+            weekly_contribution: version.decision.weekly_contribution,
+            components: version.decision.components.clone(),
+        }
+    }
+
+    /// Whether money moves for this version (active or under review).
+    pub fn is_live(&self) -> bool {
+        matches!(self.status, Status::Active | Status::UnderReview)
+    }
+}
+
+/// One row of a team's caseload: the person and the budget in force on the day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CaseloadRow {
+    pub person: crate::PersonRecord,
+    pub budget: Option<BudgetSummary>,
+}
+
+/// Only the components of a stored decision: a summary need not read the steps and the
+/// plan's lines into memory.
+#[derive(serde::Deserialize)]
+struct ComponentsOnly {
+    components: Vec<plan::Component>,
+}
+
+/// The budget version in force on the day `$1` for the person `p.code`, as a join: the
+/// highest version whose effective date is on or before the day (versions never go back
+/// in date, so it is also the latest in force). Served by
+/// `budget_versions_by_person_date`. The day is the query's first parameter, and appears
+/// before any other: SQLite numbers parameters in the order they appear.
+pub(crate) const IN_FORCE_JOIN: &str = "LEFT JOIN budget_versions v ON v.person_code = p.code \
+     AND v.version = (SELECT MAX(w.version) FROM budget_versions w \
+                      WHERE w.person_code = p.code AND w.effective_from <= $1)";
+
+/// The summary's columns from the join's `v`, in the order [`summary_from`] reads them.
+pub(crate) const SUMMARY_COLUMNS: &str = "v.version, v.status, v.effective_from, \
+     v.weekly_budget_pence, v.weekly_contribution_pence, v.decision_json";
+
+/// The summary in the [`SUMMARY_COLUMNS`] starting at column `at`; `None` when the person
+/// had no version on the day.
+pub(crate) fn summary_from(row: &dyn Row, at: usize) -> Result<Option<BudgetSummary>, StoreError> {
+    let Some(version) = row.opt_int(at)? else { return Ok(None) };
+    let decision: ComponentsOnly =
+        serde_json::from_str(&row.text(at + 5)?).map_err(|e| corrupt("budget version", e))?;
+    Ok(Some(BudgetSummary {
+        version,
+        status: Status::parse(&row.text(at + 1)?).map_err(|e| corrupt("budget version", e))?,
+        effective_from: row.date(at + 2)?,
+        weekly_budget: Money::from_pence(row.int(at + 3)?),
+        weekly_contribution: Money::from_pence(row.int(at + 4)?),
+        components: decision.components,
+    }))
+}
+
 /// A direct-payment balance above the threshold, and what was decided.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DpReview {
@@ -236,6 +314,140 @@ pub fn budget_account(person: &str, stream: &str) -> String {
 /// The ledger account a person's direct payments are paid into.
 pub fn direct_payment_account(person: &str) -> String {
     format!("{person}-DP")
+}
+
+/// The transfers that pay `live` (the versions in force on `from`, as
+/// [`Store::live_budgets`] reads them) for `weeks` weeks from `from`: what
+/// [`Store::budget_payments`] does, for a caller that has read the versions already.
+pub fn budget_payments_for(
+    scheme: &Scheme,
+    live: &[BudgetVersion],
+    from: NaiveDate,
+    weeks: u32,
+) -> Result<Vec<Transfer>, BudgetStoreError> {
+    if weeks == 0 || weeks > 13 {
+        return Err(field(
+            "weeks",
+            &weeks.to_string(),
+            "pay 1 to 13 weeks at a time (4 is the usual schedule)",
+        ));
+    }
+    let mut transfers = Vec::new();
+    for v in live.iter().filter(|v| v.is_live() && v.effective_from <= from) {
+        let person = v.person_code.as_str();
+        for c in &v.decision.components {
+            let amount = c.funder_pays.checked_mul(i64::from(weeks))?;
+            if !amount.is_positive() {
+                continue;
+            }
+            let Some(stream) = scheme.stream(&c.stream) else {
+                return Err(refused(format!(
+                    "{person}'s budget names stream {}, which the scheme no longer has",
+                    c.stream
+                )));
+            };
+            let account = budget_account(person, &c.stream);
+            let key = format!("budget/{person}/{from}/{}", c.stream);
+            transfers.push(transfer(
+                format!("{key}/allocation"),
+                &stream.funding_account,
+                &account,
+                amount,
+                &c.stream,
+                from,
+                "allocation",
+                format!(
+                    "{weeks} week{} of {} from {from} (budget version {})",
+                    if weeks == 1 { "" } else { "s" },
+                    stream.name,
+                    v.version
+                ),
+            )?);
+            if c.mode == DeliveryMode::DirectPayment {
+                transfers.push(transfer(
+                    format!("{key}/direct_payment"),
+                    &account,
+                    &direct_payment_account(person),
+                    amount,
+                    &c.stream,
+                    from,
+                    "direct_payment",
+                    format!(
+                        "Direct payment: {weeks} week{} from {from}",
+                        if weeks == 1 { "" } else { "s" }
+                    ),
+                )?);
+            }
+        }
+    }
+    Ok(transfers)
+}
+
+/// Record version `version + 1` of `person`'s budget: version `version` unchanged (the
+/// same plan, decision and figures, so the same payments) but under review from `on`. A
+/// version made meanwhile makes version + 1 exist already: the unique (person, version)
+/// then refuses this, and nothing of the transaction is kept.
+fn insert_review_version(
+    conn: &mut dyn Conn,
+    person: &str,
+    version: i64,
+    on: NaiveDate,
+    reason: &str,
+    recorded_by: &str,
+    now: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO budget_versions (person_code, version, status, \
+         effective_from, needs_assessment_id, financial_assessment_id, \
+         weekly_budget_pence, weekly_contribution_pence, plan_json, \
+         decision_json, reason, recorded_by, recorded_at) \
+         SELECT person_code, version + 1, 'under_review', $1, \
+         needs_assessment_id, financial_assessment_id, weekly_budget_pence, \
+         weekly_contribution_pence, plan_json, decision_json, $2, $3, $4 \
+         FROM budget_versions WHERE person_code = $5 AND version = $6",
+        &[
+            Value::Date(on),
+            Value::Text(reason),
+            Value::Text(recorded_by),
+            Value::Text(now),
+            Value::Text(person),
+            Value::Int(version),
+        ],
+    )?;
+    Ok(())
+}
+
+/// How many imported versions one `INSERT` carries (eleven parameters each).
+const IMPORT_ROWS_PER_INSERT: usize = 64;
+
+/// The accounts a budget holds its money in: one per component's stream, and a
+/// direct-payment account if any component is paid that way.
+fn budget_account_inputs(person: &str, decision: &BudgetDecision) -> Vec<OpenRecordInput> {
+    let mut inputs: Vec<OpenRecordInput> = decision
+        .components
+        .iter()
+        .map(|c| {
+            OpenRecordInput::Account(AccountInput {
+                code: budget_account(person, &c.stream),
+                name: Some(format!("Personal budget ({})", c.stream)),
+                kind: "personal_budget".into(),
+                owner: OwnerInput { organisation: None, person: Some(person.to_owned()) },
+                stream: Some(c.stream.clone()),
+                may_go_negative: false,
+            })
+        })
+        .collect();
+    if decision.components.iter().any(|c| c.mode == DeliveryMode::DirectPayment) {
+        inputs.push(OpenRecordInput::Account(AccountInput {
+            code: direct_payment_account(person),
+            name: Some("Direct payment account".into()),
+            kind: "direct_payment".into(),
+            owner: OwnerInput { organisation: None, person: Some(person.to_owned()) },
+            stream: None,
+            may_go_negative: false,
+        }));
+    }
+    inputs
 }
 
 fn read_needs(r: &dyn Row) -> Result<NeedsAssessmentRecord, StoreError> {
@@ -484,6 +696,42 @@ impl Store {
         })
     }
 
+    /// The person's budget in force on `on`, summarised (see [`BudgetSummary`]).
+    pub fn budget_summary_on(
+        &self,
+        person: &str,
+        on: NaiveDate,
+    ) -> Result<Option<BudgetSummary>, StoreError> {
+        let sql =
+            format!("SELECT {SUMMARY_COLUMNS} FROM people p {IN_FORCE_JOIN} WHERE p.code = $2");
+        self.read(|conn| {
+            let mut found = None;
+            conn.query_each(&sql, &[Value::Date(on), Value::Text(person)], &mut |row| {
+                found = summary_from(row, 0)?;
+                Ok(())
+            })?;
+            Ok(found)
+        })
+    }
+
+    /// One team's caseload, by family name: each person with the budget in force on `on`,
+    /// in one query.
+    pub fn caseload(&self, team: &str, on: NaiveDate) -> Result<Vec<CaseloadRow>, StoreError> {
+        let sql = format!(
+            "SELECT {}, {SUMMARY_COLUMNS} FROM people p {IN_FORCE_JOIN} WHERE p.team = $2 \
+             ORDER BY p.family_name, p.given_name, p.code",
+            crate::access::PERSON_COLUMNS,
+        );
+        self.read(|conn| {
+            collect(conn, &sql, &[Value::Date(on), Value::Text(team)], |row| {
+                Ok(CaseloadRow {
+                    person: crate::access::person_from(row)?,
+                    budget: summary_from(row, crate::access::PERSON_COLUMN_COUNT)?,
+                })
+            })
+        })
+    }
+
     /// Record the next version of a person's budget. The decision is computed here from
     /// the needs assessment and the financial assessment in force on `effective_from`
     /// (the person's latest with an earlier or equal date, so a move between nations
@@ -649,6 +897,62 @@ impl Store {
         })
     }
 
+    /// Start a review of the person's active budget from `on`: the next version is the
+    /// same budget (the same figures, so the same payments) under review, until the
+    /// practitioner records the reviewed one. Refused unless the latest version is active
+    /// and `on` is no earlier than it.
+    pub fn review_budget(
+        &self,
+        person: &str,
+        on: NaiveDate,
+        reason: &str,
+        recorded_by: &str,
+    ) -> Result<BudgetVersion, BudgetStoreError> {
+        self.require_person(person)?;
+        if reason.trim().is_empty() {
+            return Err(field("reason", "", "say why the budget is reviewed"));
+        }
+        let versions = self.budget_versions(person)?;
+        let Some(latest) = versions.last() else {
+            return Err(refused(format!("{person} has no budget to review")));
+        };
+        if latest.status != Status::Active {
+            return Err(field(
+                "status",
+                latest.status.as_str(),
+                format!(
+                    "version {} is not active; only an active budget is reviewed",
+                    latest.version
+                ),
+            ));
+        }
+        if on < latest.effective_from {
+            return Err(field(
+                "effective_from",
+                &on.to_string(),
+                format!(
+                    "version {} applies from {}; a review starts then or later",
+                    latest.version, latest.effective_from
+                ),
+            ));
+        }
+        let now = now_utc();
+        self.write(|conn| {
+            insert_review_version(
+                conn,
+                person,
+                latest.version,
+                on,
+                reason.trim(),
+                recorded_by,
+                &now,
+            )
+        })?;
+        self.budget_versions(person)?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a review just recorded is gone".into()).into())
+    }
+
     /// Bring a budget from another system: the first version of the person's budget,
     /// agreed or active, carried at the agreed amounts with no needs assessment or plan
     /// yet (see `budget::plan::imported`). Refused for a person who already has a budget.
@@ -658,69 +962,129 @@ impl Store {
         import: &BudgetImport,
         recorded_by: &str,
     ) -> Result<BudgetVersion, BudgetStoreError> {
-        let (decision, financial) = self.check_import(scheme, import)?;
-        let (person, effective_from, status, source) =
-            (import.person.as_str(), import.effective_from, import.status, import.source.as_str());
-        if matches!(status, Status::Active) {
-            self.open_budget_accounts(scheme, person, &decision)?;
+        self.import_budgets(scheme, std::slice::from_ref(import), recorded_by)?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("an imported budget was not recorded".into()).into())
+    }
+
+    /// [`Store::import_budget`] for many people at once, all or nothing: every import is
+    /// checked first (a person named twice is refused), their accounts are opened in one
+    /// batch and the versions written in one transaction. This is how a council's whole
+    /// caseload (or the demo's) is brought in without a transaction per person.
+    pub fn import_budgets(
+        &self,
+        scheme: &Scheme,
+        imports: &[BudgetImport],
+        recorded_by: &str,
+    ) -> Result<Vec<BudgetVersion>, BudgetStoreError> {
+        let checked = self.check_imports(scheme, imports)?;
+        let mut inputs = Vec::new();
+        for (import, (decision, _)) in imports.iter().zip(&checked) {
+            if matches!(import.status, Status::Active) {
+                inputs.extend(budget_account_inputs(&import.person, decision));
+            }
+        }
+        if !inputs.is_empty() {
+            let records: Vec<OpenRecord> =
+                inputs.iter().map(OpenRecord::try_from).collect::<Result<_, _>>()?;
+            self.open_records(&records)?;
         }
         let plan_json = to_json("budget plan", &PlanInput::default())?;
-        let decision_json = to_json("budget decision", &decision)?;
         let now = now_utc();
-        let reason = format!("imported from {source}");
-        let id = self.write(|conn| {
-            let latest = conn
-                .query_int(
-                    "SELECT COALESCE(MAX(version), 0) FROM budget_versions WHERE person_code = $1",
-                    &[Value::Text(person)],
-                )?
-                .unwrap_or(0);
-            if latest > 0 {
-                return Err(refused(format!(
-                    "{person} already has a budget in onebudget; change it by review, not import"
-                )));
+        // (import, decision, financial assessment, decision JSON, reason)
+        let mut rows = Vec::with_capacity(imports.len());
+        for (import, (decision, financial)) in imports.iter().zip(checked) {
+            let decision_json = to_json("budget decision", &decision)?;
+            let reason = format!("imported from {}", import.source);
+            rows.push((import, decision, financial, decision_json, reason));
+        }
+        let ids = self.write(|conn| {
+            for chunk in rows.chunks(IMPORT_ROWS_PER_INSERT) {
+                let mut sql = String::from(
+                    "INSERT INTO budget_versions (person_code, version, status, effective_from, \
+                     needs_assessment_id, financial_assessment_id, weekly_budget_pence, \
+                     weekly_contribution_pence, plan_json, decision_json, reason, recorded_by, \
+                     recorded_at) VALUES ",
+                );
+                let mut params = Vec::with_capacity(chunk.len() * 11);
+                for (n, (import, decision, financial, decision_json, reason)) in
+                    chunk.iter().enumerate()
+                {
+                    if n > 0 {
+                        sql.push_str(", ");
+                    }
+                    let at = n * 11;
+                    sql.push('(');
+                    for column in 1..=11 {
+                        if column > 1 {
+                            sql.push_str(", ");
+                        }
+                        sql.push_str(&format!("${}", at + column));
+                        // The version is always 1 and there is no needs assessment.
+                        if column == 1 {
+                            sql.push_str(", 1");
+                        } else if column == 3 {
+                            sql.push_str(", NULL");
+                        }
+                    }
+                    sql.push(')');
+                    params.extend([
+                        Value::Text(&import.person),
+                        Value::Text(import.status.as_str()),
+                        Value::Date(import.effective_from),
+                        Value::OptInt(*financial),
+                        Value::Int(decision.budget.pence()),
+                        Value::Int(decision.weekly_contribution.pence()),
+                        Value::Text(&plan_json),
+                        Value::Text(decision_json),
+                        Value::Text(reason),
+                        Value::Text(recorded_by),
+                        Value::Text(&now),
+                    ]);
+                }
+                match conn.execute(&sql, &params) {
+                    Err(StoreError::UniqueViolation(_)) => {
+                        // Someone recorded a first version for one of these people since
+                        // they were checked: nothing of this import is kept.
+                        return Err(refused(
+                            "a budget was recorded meanwhile for one of these people; \
+                             check the import again"
+                                .to_owned(),
+                        ));
+                    }
+                    other => {
+                        other?;
+                    }
+                }
             }
-            conn.execute(
-                "INSERT INTO budget_versions (person_code, version, status, effective_from, \
-                 needs_assessment_id, financial_assessment_id, weekly_budget_pence, \
-                 weekly_contribution_pence, plan_json, decision_json, reason, recorded_by, \
-                 recorded_at) VALUES ($1, 1, $2, $3, NULL, $4, $5, $6, $7, $8, $9, $10, $11)",
-                &[
-                    Value::Text(person),
-                    Value::Text(status.as_str()),
-                    Value::Date(effective_from),
-                    Value::OptInt(financial),
-                    Value::Int(decision.budget.pence()),
-                    Value::Int(decision.weekly_contribution.pence()),
-                    Value::Text(&plan_json),
-                    Value::Text(&decision_json),
-                    Value::Text(&reason),
-                    Value::Text(recorded_by),
-                    Value::Text(&now),
-                ],
+            let mut ids = std::collections::HashMap::new();
+            conn.query_each(
+                "SELECT person_code, id FROM budget_versions WHERE version = 1",
+                &[],
+                &mut |row| {
+                    ids.insert(row.text(0)?, row.int(1)?);
+                    Ok(())
+                },
             )?;
-            Ok::<_, BudgetStoreError>(
-                conn.query_int(
-                    "SELECT id FROM budget_versions WHERE person_code = $1 AND version = 1",
-                    &[Value::Text(person)],
-                )?
-                .unwrap_or(0),
-            )
+            Ok::<_, BudgetStoreError>(ids)
         })?;
-        Ok(BudgetVersion {
-            id,
-            person_code: person.to_owned(),
-            version: 1,
-            status,
-            effective_from,
-            needs_assessment_id: None,
-            financial_assessment_id: financial,
-            plan: PlanInput::default(),
-            decision,
-            reason,
-            recorded_by: recorded_by.to_owned(),
-            recorded_at: now,
-        })
+        Ok(rows
+            .into_iter()
+            .map(|(import, decision, financial, _, reason)| BudgetVersion {
+                id: ids.get(&import.person).copied().unwrap_or(0),
+                person_code: import.person.clone(),
+                version: 1,
+                status: import.status,
+                effective_from: import.effective_from,
+                needs_assessment_id: None,
+                financial_assessment_id: financial,
+                plan: PlanInput::default(),
+                decision,
+                reason,
+                recorded_by: recorded_by.to_owned(),
+                recorded_at: now.clone(),
+            })
+            .collect())
     }
 
     /// Everything [`Store::import_budget`] checks, without writing: so a whole file of
@@ -730,44 +1094,114 @@ impl Store {
         scheme: &Scheme,
         import: &BudgetImport,
     ) -> Result<(BudgetDecision, Option<i64>), BudgetStoreError> {
-        let (person, effective_from, status, components, source) = (
-            import.person.as_str(),
-            import.effective_from,
-            import.status,
-            import.components.as_slice(),
-            import.source.as_str(),
-        );
-        self.require_person(person)?;
-        if !matches!(status, Status::Agreed | Status::Active) {
-            return Err(field("status", status.as_str(), "an imported budget is agreed or active"));
-        }
-        if !self.budget_versions(person)?.is_empty() {
-            return Err(refused(format!(
-                "{person} already has a budget in onebudget; change it by review, not import"
-            )));
-        }
-        let financial = self
-            .assessments_for(person)?
-            .into_iter()
-            .filter(|a| a.effective_date <= effective_from)
-            .max_by_key(|a| (a.effective_date, a.id));
-        let charge = Money::from_pence(financial.as_ref().map_or(0, |a| a.weekly_charge_pence));
-        let decision = plan::imported(scheme, effective_from, components, charge, source)?;
-        if matches!(status, Status::Active) {
-            for c in &decision.components {
-                if let Some(stream) = scheme.stream(&c.stream)
-                    && self
-                        .account(&AccountCode::parse("funding_account", &stream.funding_account)?)?
-                        .is_none()
-                {
-                    return Err(refused(format!(
-                        "stream {} pays from account {}, which is not open; open it first",
-                        stream.code, stream.funding_account
-                    )));
+        self.check_imports(scheme, std::slice::from_ref(import))?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("an import was not checked".into()).into())
+    }
+
+    /// [`Store::check_import`] for many imports, reading what the checks need once: each
+    /// import's decision and the financial assessment it applies, in order.
+    fn check_imports(
+        &self,
+        scheme: &Scheme,
+        imports: &[BudgetImport],
+    ) -> Result<Vec<(BudgetDecision, Option<i64>)>, BudgetStoreError> {
+        let wanted: std::collections::HashSet<&str> =
+            imports.iter().map(|i| i.person.as_str()).collect();
+        // The people named, those of them who already have a budget, and their financial
+        // assessments as (id, effective date, weekly charge), in one snapshot.
+        let (known, budgeted, assessments) = self.read(|conn| {
+            let mut known = std::collections::HashSet::new();
+            conn.query_each("SELECT code FROM people", &[], &mut |row| {
+                let code = row.text(0)?;
+                if wanted.contains(code.as_str()) {
+                    known.insert(code);
+                }
+                Ok(())
+            })?;
+            let mut budgeted = std::collections::HashSet::new();
+            conn.query_each("SELECT DISTINCT person_code FROM budget_versions", &[], &mut |row| {
+                budgeted.insert(row.text(0)?);
+                Ok(())
+            })?;
+            let mut assessments: std::collections::HashMap<String, Vec<(i64, NaiveDate, i64)>> =
+                std::collections::HashMap::new();
+            conn.query_each(
+                "SELECT person_code, id, effective_date, weekly_charge_pence \
+                 FROM financial_assessments",
+                &[],
+                &mut |row| {
+                    let person = row.text(0)?;
+                    if wanted.contains(person.as_str()) {
+                        assessments.entry(person).or_default().push((
+                            row.int(1)?,
+                            row.date(2)?,
+                            row.int(3)?,
+                        ));
+                    }
+                    Ok(())
+                },
+            )?;
+            Ok::<_, StoreError>((known, budgeted, assessments))
+        })?;
+        let mut open_funding = std::collections::HashMap::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::with_capacity(imports.len());
+        for import in imports {
+            let (person, effective_from, status, components, source) = (
+                import.person.as_str(),
+                import.effective_from,
+                import.status,
+                import.components.as_slice(),
+                import.source.as_str(),
+            );
+            if !known.contains(person) {
+                return Err(BudgetStoreError::NotFound(format!("no person has the code {person}")));
+            }
+            if !matches!(status, Status::Agreed | Status::Active) {
+                return Err(field(
+                    "status",
+                    status.as_str(),
+                    "an imported budget is agreed or active",
+                ));
+            }
+            if budgeted.contains(person) || !seen.insert(person) {
+                return Err(refused(format!(
+                    "{person} already has a budget in onebudget; change it by review, not import"
+                )));
+            }
+            let financial = assessments
+                .get(person)
+                .into_iter()
+                .flatten()
+                .filter(|(_, date, _)| *date <= effective_from)
+                .max_by_key(|(id, date, _)| (*date, *id));
+            let charge = Money::from_pence(financial.map_or(0, |(_, _, charge)| *charge));
+            let decision = plan::imported(scheme, effective_from, components, charge, source)?;
+            if matches!(status, Status::Active) {
+                for c in &decision.components {
+                    let Some(stream) = scheme.stream(&c.stream) else { continue };
+                    let open = match open_funding.get(&stream.funding_account) {
+                        Some(open) => *open,
+                        None => {
+                            let code =
+                                AccountCode::parse("funding_account", &stream.funding_account)?;
+                            let open = self.account(&code)?.is_some();
+                            open_funding.insert(stream.funding_account.clone(), open);
+                            open
+                        }
+                    };
+                    if !open {
+                        return Err(refused(format!(
+                            "stream {} pays from account {}, which is not open; open it first",
+                            stream.code, stream.funding_account
+                        )));
+                    }
                 }
             }
+            out.push((decision, financial.map(|(id, _, _)| *id)));
         }
-        Ok((decision, financial.map(|a| a.id)))
+        Ok(out)
     }
 
     /// Open the person's budget accounts for every component (and a direct-payment
@@ -779,7 +1213,6 @@ impl Store {
         person: &str,
         decision: &BudgetDecision,
     ) -> Result<(), BudgetStoreError> {
-        let mut inputs = Vec::new();
         for c in &decision.components {
             let Some(stream) = scheme.stream(&c.stream) else { continue };
             if self
@@ -792,27 +1225,11 @@ impl Store {
                     stream.code, stream.funding_account
                 )));
             }
-            inputs.push(OpenRecordInput::Account(AccountInput {
-                code: budget_account(person, &c.stream),
-                name: Some(format!("Personal budget ({})", c.stream)),
-                kind: "personal_budget".into(),
-                owner: OwnerInput { organisation: None, person: Some(person.to_owned()) },
-                stream: Some(c.stream.clone()),
-                may_go_negative: false,
-            }));
         }
-        if decision.components.iter().any(|c| c.mode == DeliveryMode::DirectPayment) {
-            inputs.push(OpenRecordInput::Account(AccountInput {
-                code: direct_payment_account(person),
-                name: Some("Direct payment account".into()),
-                kind: "direct_payment".into(),
-                owner: OwnerInput { organisation: None, person: Some(person.to_owned()) },
-                stream: None,
-                may_go_negative: false,
-            }));
-        }
-        let records: Vec<OpenRecord> =
-            inputs.iter().map(OpenRecord::try_from).collect::<Result<_, _>>()?;
+        let records: Vec<OpenRecord> = budget_account_inputs(person, decision)
+            .iter()
+            .map(OpenRecord::try_from)
+            .collect::<Result<_, _>>()?;
         self.open_records(&records)?;
         Ok(())
     }
@@ -828,57 +1245,7 @@ impl Store {
         from: NaiveDate,
         weeks: u32,
     ) -> Result<Vec<Transfer>, BudgetStoreError> {
-        if weeks == 0 || weeks > 13 {
-            return Err(field(
-                "weeks",
-                &weeks.to_string(),
-                "pay 1 to 13 weeks at a time (4 is the usual schedule)",
-            ));
-        }
-        let mut transfers = Vec::new();
-        for v in self.live_budgets(from)? {
-            let person = v.person_code.as_str();
-            for c in &v.decision.components {
-                let amount = c.funder_pays.checked_mul(i64::from(weeks))?;
-                if !amount.is_positive() {
-                    continue;
-                }
-                let Some(stream) = scheme.stream(&c.stream) else {
-                    return Err(refused(format!(
-                        "{person}'s budget names stream {}, which the scheme no longer has",
-                        c.stream
-                    )));
-                };
-                let account = budget_account(person, &c.stream);
-                let key = format!("budget/{person}/{from}/{}", c.stream);
-                transfers.push(transfer(
-                    format!("{key}/allocation"),
-                    &stream.funding_account,
-                    &account,
-                    amount,
-                    &c.stream,
-                    from,
-                    "allocation",
-                    format!(
-                        "{weeks} weeks of {} from {from} (budget version {})",
-                        stream.name, v.version
-                    ),
-                )?);
-                if c.mode == DeliveryMode::DirectPayment {
-                    transfers.push(transfer(
-                        format!("{key}/direct_payment"),
-                        &account,
-                        &direct_payment_account(person),
-                        amount,
-                        &c.stream,
-                        from,
-                        "direct_payment",
-                        format!("Direct payment: {weeks} weeks from {from}"),
-                    )?);
-                }
-            }
-        }
-        Ok(transfers)
+        budget_payments_for(scheme, &self.live_budgets(from)?, from, weeks)
     }
 
     /// The person (or their representative) records what they bought with their direct
@@ -1094,27 +1461,14 @@ impl Store {
                     ids.push(conn.query_int("SELECT MAX(id) FROM dp_reviews", &[])?.unwrap_or(0));
                 }
                 if v.status == Status::Active {
-                    // A version made meanwhile makes version + 1 exist already: the unique
-                    // (person, version) then refuses this, and nothing of it is kept.
-                    conn.execute(
-                        "INSERT INTO budget_versions (person_code, version, status, \
-                         effective_from, needs_assessment_id, financial_assessment_id, \
-                         weekly_budget_pence, weekly_contribution_pence, plan_json, \
-                         decision_json, reason, recorded_by, recorded_at) \
-                         SELECT person_code, version + 1, 'under_review', $1, \
-                         needs_assessment_id, financial_assessment_id, weekly_budget_pence, \
-                         weekly_contribution_pence, plan_json, decision_json, $2, $3, $4 \
-                         FROM budget_versions WHERE person_code = $5 AND version = $6",
-                        &[
-                            Value::Date(on.max(v.effective_from)),
-                            Value::Text(&format!(
-                                "direct payment balance above {weeks} weeks of budget"
-                            )),
-                            Value::Text(raised_by),
-                            Value::Text(&now),
-                            Value::Text(person),
-                            Value::Int(v.version),
-                        ],
+                    insert_review_version(
+                        conn,
+                        person,
+                        v.version,
+                        on.max(v.effective_from),
+                        &format!("direct payment balance above {weeks} weeks of budget"),
+                        raised_by,
+                        &now,
                     )?;
                 }
                 Ok::<_, StoreError>(ids)
@@ -1273,7 +1627,8 @@ impl Store {
         on: NaiveDate,
     ) -> Result<PersonStatement, BudgetStoreError> {
         self.require_person(person)?;
-        let budget = self.budget_on(person, on)?;
+        let versions = self.budget_versions(person)?;
+        let budget = versions.iter().rev().find(|v| v.effective_from <= on).cloned();
         let mut streams = Vec::new();
         let mut entries = Vec::new();
         let dp_code = direct_payment_account(person);
@@ -1281,7 +1636,24 @@ impl Store {
             Some(_) => Some(self.statement(&AccountCode::parse("account", &dp_code)?, from, to)?),
             None => None,
         };
-        let components = budget.as_ref().map(|b| b.decision.components.clone()).unwrap_or_default();
+        // The budget's streams now, then any stream an earlier version held and this one
+        // does not (its money is part of the person's history), at nothing a week.
+        let mut components: Vec<plan::Component> =
+            budget.as_ref().map(|b| b.decision.components.clone()).unwrap_or_default();
+        for v in versions.iter().rev().filter(|v| v.effective_from <= on) {
+            for c in &v.decision.components {
+                if !components.iter().any(|k| k.stream == c.stream) {
+                    let former = plan::Component {
+                        agreed: Money::ZERO,
+                        allocated: Money::ZERO,
+                        person_pays: Money::ZERO,
+                        funder_pays: Money::ZERO,
+                        ..c.clone()
+                    };
+                    components.push(former);
+                }
+            }
+        }
         for c in &components {
             let name = scheme.stream(&c.stream).map_or(c.stream.clone(), |s| s.name.clone());
             let code = budget_account(person, &c.stream);
@@ -1386,14 +1758,33 @@ impl Store {
                 "You pay nothing towards this budget.".to_owned()
             });
             for s in &streams {
-                summary.push(format!(
-                    "{}: {} a week, {}; {} paid in so far, {} held for you.",
-                    s.name,
-                    s.weekly_agreed,
-                    s.mode.words(),
-                    s.paid_in,
-                    s.held_by_funder.checked_add(s.held_by_you)?
-                ));
+                let held = s.held_by_funder.checked_add(s.held_by_you)?;
+                let component = b.decision.components.iter().find(|c| c.stream == s.stream);
+                match component {
+                    None => summary.push(format!(
+                        "{}: no longer part of your budget; {} paid in while it was, {held} \
+                         held for you.",
+                        s.name, s.paid_in
+                    )),
+                    // Money follows the plan: a part the plan does not use all of is paid
+                    // only for what the plan uses.
+                    Some(c) if c.allocated < c.agreed => summary.push(format!(
+                        "{}: {} a week, {}; your support plan uses {} a week of it, and only \
+                         what the plan uses is paid; {} paid in so far, {held} held for you.",
+                        s.name,
+                        s.weekly_agreed,
+                        s.mode.words(),
+                        c.allocated,
+                        s.paid_in
+                    )),
+                    Some(_) => summary.push(format!(
+                        "{}: {} a week, {}; {} paid in so far, {held} held for you.",
+                        s.name,
+                        s.weekly_agreed,
+                        s.mode.words(),
+                        s.paid_in
+                    )),
+                }
             }
         } else {
             summary.push("You have no personal budget recorded yet.".to_owned());

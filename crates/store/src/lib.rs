@@ -34,9 +34,9 @@ pub use access::{
 };
 pub use audit_writer::AuditConnection;
 pub use budgets::{
-    BudgetChange, BudgetImport, BudgetStoreError, BudgetVersion, DpReview, FunderStatement,
-    NeedsAssessmentRecord, PersonStatement, StatementEntry, StreamStatement, budget_account,
-    direct_payment_account,
+    BudgetChange, BudgetImport, BudgetStoreError, BudgetSummary, BudgetVersion, CaseloadRow,
+    DpReview, FunderStatement, NeedsAssessmentRecord, PersonStatement, StatementEntry,
+    StreamStatement, budget_account, budget_payments_for, direct_payment_account,
 };
 pub use journal::JOURNAL_COMMODITY;
 pub use ledger::{
@@ -45,7 +45,7 @@ pub use ledger::{
 };
 pub use migrate::SCHEMA_VERSION;
 pub use pools::{AgreementVersion, Confirmation, PoolStoreError, PoolSummary, SettlementView};
-pub use recent::RecentLines;
+pub use recent::{PersonPage, RecentLines, SharedLines};
 
 use backend::Conn;
 

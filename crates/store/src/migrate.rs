@@ -85,10 +85,18 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0007_postings.postgres.sql"),
         then: Some(crate::postings::index_existing),
     },
+    Migration {
+        version: 8,
+        name: "one_budget_model",
+        portable: include_str!("../migrations/0008_one_budget_model.sql"),
+        sqlite: include_str!("../migrations/0008_one_budget_model.sqlite.sql"),
+        postgres: include_str!("../migrations/0008_one_budget_model.postgres.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 fn render(migration: &Migration, dialect: Dialect) -> String {
     let (id, auto_id, date, blob, without_rowid, extra) = match dialect {

@@ -1,5 +1,6 @@
-//! A person's record with the latest lines of each of their ledger accounts, read in one
-//! snapshot transaction: what the person's own budget page shows.
+//! A person's record with their budget in force and the latest lines of each of their
+//! ledger accounts, read in one snapshot transaction: what the person's own home page and
+//! their record page show.
 //!
 //! [`Store::statement`] reads an account's whole history; a page that shows the latest
 //! dozen lines of four accounts does not need all of it. Here only each transfer's date
@@ -23,8 +24,9 @@ use chrono::NaiveDate;
 use onebudget_core::ledger::{Account, AccountInput, OwnerInput};
 use onebudget_core::money::Money;
 
-use crate::access::{PERSON_COLUMNS, PersonRecord, person_from};
+use crate::access::{PERSON_COLUMN_COUNT, PERSON_COLUMNS, PersonRecord, person_from};
 use crate::backend::{Conn, Row, Value, Values};
+use crate::budgets::{BudgetSummary, IN_FORCE_JOIN, SUMMARY_COLUMNS, summary_from};
 use crate::{StatementLine, Store, StoreError};
 
 /// One account's closing balance and its latest lines.
@@ -51,6 +53,14 @@ type Stamp = (i64, i64);
 /// A person's accounts with their latest lines, shared with the cache.
 pub type SharedLines = Arc<Vec<RecentLines>>;
 
+/// What a person's record page shows beside the record, read in its snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonPage {
+    /// The budget in force on the day asked for: the same version the budget page shows.
+    pub budget: Option<BudgetSummary>,
+    pub accounts: SharedLines,
+}
+
 impl Cache {
     fn get(&self, key: &(String, usize), stamp: Stamp) -> Option<SharedLines> {
         let entries = self.0.lock().ok()?;
@@ -68,34 +78,38 @@ impl Cache {
 }
 
 impl Store {
-    /// Person `code`'s record and, for each account they own (by code), the closing
-    /// balance and the latest `lines` lines, all from one snapshot. `None` when there is
-    /// no such person. The caller decides access and writes the audit row before any of
-    /// it is shown.
+    /// Person `code`'s record, their budget in force on `on` and, for each account they
+    /// own (by code), the closing balance and the latest `lines` lines, all from one
+    /// snapshot. `None` when there is no such person. The caller decides access and writes
+    /// the audit row before any of it is shown.
     pub fn person_with_recent_lines(
         &self,
         code: &str,
         lines: usize,
-    ) -> Result<Option<(PersonRecord, SharedLines)>, StoreError> {
+        on: NaiveDate,
+    ) -> Result<Option<(PersonRecord, PersonPage)>, StoreError> {
         self.read(|conn| {
-            // The record and the ledger's version stamp in one statement.
+            // The record, the budget in force and the ledger's version stamp in one
+            // statement.
             let mut found = None;
             conn.query_each(
                 &format!(
                     "SELECT {PERSON_COLUMNS}, (SELECT COALESCE(MAX(id), 0) FROM transfers), \
-                            (SELECT COALESCE(MAX(id), 0) FROM accounts) \
-                     FROM people WHERE code = $1"
+                            (SELECT COALESCE(MAX(id), 0) FROM accounts), {SUMMARY_COLUMNS} \
+                     FROM people p {IN_FORCE_JOIN} WHERE p.code = $2"
                 ),
-                &[Value::Text(code)],
+                &[Value::Date(on), Value::Text(code)],
                 &mut |row| {
-                    found = Some((person_from(row)?, (row.int(10)?, row.int(11)?)));
+                    let stamp = (row.int(PERSON_COLUMN_COUNT)?, row.int(PERSON_COLUMN_COUNT + 1)?);
+                    let budget = summary_from(row, PERSON_COLUMN_COUNT + 2)?;
+                    found = Some((person_from(row)?, stamp, budget));
                     Ok(())
                 },
             )?;
-            let Some((person, stamp)) = found else { return Ok(None) };
+            let Some((person, stamp, budget)) = found else { return Ok(None) };
             let key = (person.code.clone(), lines);
             if let Some(recent) = self.recent.get(&key, stamp) {
-                return Ok(Some((person, recent)));
+                return Ok(Some((person, PersonPage { budget, accounts: recent })));
             }
             let mut accounts = Vec::new();
             conn.query_each(
@@ -114,7 +128,7 @@ impl Store {
             }
             let recent = Arc::new(recent);
             self.recent.put(key, stamp, recent.clone());
-            Ok(Some((person, recent)))
+            Ok(Some((person, PersonPage { budget, accounts: recent })))
         })
     }
 }

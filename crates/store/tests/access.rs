@@ -21,8 +21,6 @@ fn person(code: &str, team: &str, family_name: &str) -> PersonRecord {
         team: team.into(),
         setting: "home".into(),
         funding: "social_care".into(),
-        delivery_mode: Some("direct_payment".into()),
-        weekly_budget_pence: Some(25_000),
     }
 }
 

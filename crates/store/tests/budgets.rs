@@ -93,8 +93,6 @@ fn fixture(url: &str) -> Store {
                 team: "TEAM-NORTH".into(),
                 setting: "home".into(),
                 funding: "social_care".into(),
-                delivery_mode: None,
-                weekly_budget_pence: None,
             }],
         )
         .unwrap();
@@ -400,5 +398,80 @@ backend_tests! {
         store.record_budget(&scheme, person, &review, "pat").unwrap();
         let e = store.pay_provider_invoice(person, "ASC", "PROV-HC", pounds("5.00"), date("2024-10-15"), "INV-3", "inv/3").unwrap_err();
         assert!(e.to_string().contains("direct payment"), "{e}");
+    }
+}
+
+backend_tests! {
+    /// Issue 15: a person's budget is only ever a budget version. Budgets brought from
+    /// another system become version 1 in one all-or-nothing import; the record page's
+    /// read, the caseload and the statement show the version in force on the day; a
+    /// review keeps the figures (and the payments) until the reviewed version.
+    fn an_imported_budget_is_the_one_budget_every_view_reads(url: &str) {
+        use onebudget_core::budget::plan::ImportedComponent;
+        use onebudget_store::BudgetImport;
+        let scheme = Scheme::ashby_vale().unwrap();
+        let store = fixture(url);
+        let mut second = store.person("P000001").unwrap().unwrap();
+        second.code = "P000002".into();
+        second.nhs_number = "9990000026".into();
+        store.add_people(&[], &[], &[second]).unwrap();
+        let import = |person: &str, stream: &str, weekly: &str, mode| BudgetImport {
+            person: person.into(),
+            effective_from: date("2024-04-01"),
+            status: Status::Active,
+            components: vec![ImportedComponent { stream: stream.into(), weekly: pounds(weekly), mode, provider: None }],
+            source: "the council's case-management system".into(),
+        };
+        let first = import("P000001", "ASC", "150.00", DeliveryMode::DirectPayment);
+        let chc = import("P000002", "CHC", "900.00", DeliveryMode::Notional);
+
+        // A person named twice, or a mode the stream does not offer, keeps nothing.
+        let e = store.import_budgets(&scheme, &[first.clone(), chc.clone(), first.clone()], "admin").unwrap_err();
+        assert!(e.to_string().contains("P000001 already has a budget"), "{e}");
+        let managed_chc = import("P000002", "CHC", "900.00", DeliveryMode::Managed);
+        let e = store.import_budgets(&scheme, &[first.clone(), managed_chc], "admin").unwrap_err();
+        assert!(e.to_string().contains("components[0].mode"), "{e}");
+        assert!(store.budget_versions("P000001").unwrap().is_empty(), "nothing imported");
+
+        let versions = store.import_budgets(&scheme, &[first.clone(), chc], "admin").unwrap();
+        assert_eq!(versions.iter().map(|v| v.decision.budget).collect::<Vec<_>>(), [pounds("150.00"), pounds("900.00")]);
+        let e = store.import_budget(&scheme, &first, "admin").unwrap_err();
+        assert!(e.to_string().contains("already has a budget"), "{e}");
+
+        // Before the first version there is no budget; from it, every read gives it.
+        assert_eq!(store.budget_summary_on("P000001", date("2024-03-31")).unwrap(), None);
+        let on = date("2024-05-01");
+        let summary = store.budget_summary_on("P000001", on).unwrap().unwrap();
+        assert_eq!((summary.version, summary.weekly_budget), (1, pounds("150.00")));
+        assert_eq!(summary.components[0].mode, DeliveryMode::DirectPayment);
+        let caseload = store.caseload("TEAM-NORTH", on).unwrap();
+        let codes: Vec<&str> = caseload.iter().map(|r| r.person.code.as_str()).collect();
+        assert_eq!(codes, ["P000001", "P000002"]);
+        assert_eq!(caseload[0].budget.as_ref(), Some(&summary));
+        assert_eq!(caseload[1].budget.as_ref().map(|b| b.weekly_budget), Some(pounds("900.00")));
+        assert!(store.caseload("TEAM-NORTH", date("2024-03-31")).unwrap().iter().all(|r| r.budget.is_none()));
+        let (_, page) = store.person_with_recent_lines("P000001", 5, on).unwrap().unwrap();
+        assert_eq!(page.budget.as_ref(), Some(&summary));
+
+        // A review keeps the figures, so the payments, until the reviewed version.
+        let e = store.review_budget("P000001", date("2024-03-01"), "annual review", "pat").unwrap_err();
+        assert!(e.to_string().contains("a review starts then or later"), "{e}");
+        let review = store.review_budget("P000001", date("2024-04-15"), "annual review", "pat").unwrap();
+        assert_eq!((review.version, review.status), (2, Status::UnderReview));
+        assert_eq!(review.decision, versions[0].decision);
+        let e = store.review_budget("P000001", date("2024-04-16"), "again", "pat").unwrap_err();
+        assert!(e.to_string().contains("only an active budget is reviewed"), "{e}");
+        let paid = store.budget_payments(&scheme, date("2024-04-29"), 4).unwrap();
+        let amounts: Vec<(String, Money)> = paid.iter().map(|t| (t.to().as_str().to_owned(), t.amount())).collect();
+        assert_eq!(amounts, [
+            ("P000001-ASC".to_owned(), pounds("600.00")),
+            ("P000001-DP".to_owned(), pounds("600.00")),
+            ("P000002-CHC".to_owned(), pounds("3600.00")),
+        ]);
+        store.post(&paid).unwrap();
+        let statement = store.person_statement(&scheme, "P000001", None, None, on).unwrap();
+        assert_eq!(statement.budget.as_ref().map(|b| b.version), Some(2));
+        assert_eq!(statement.streams[0].paid_in, pounds("600.00"));
+        assert!(statement.summary[0].contains("£150.00 a week"), "{:?}", statement.summary);
     }
 }

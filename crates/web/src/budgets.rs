@@ -135,7 +135,7 @@ fn scheme(state: &AppState) -> Result<&Scheme, ApiError> {
     state.scheme().map_err(|e| ApiError::Internal(format!("the budget scheme: {e}")))
 }
 
-/// Today, where a date is not given.
+/// Today in the UK, where a date is not given.
 fn today() -> NaiveDate {
     crate::clock::today()
 }

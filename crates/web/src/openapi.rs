@@ -122,6 +122,7 @@ impl utoipa::Modify for BearerSecurity {
         schema::Explanation,
         people::PersonResponse,
         people::PersonView,
+        people::PersonBudgetView,
         people::AuditResponse,
         people::AccessLogResponse,
         people::AccessLogEntry,

@@ -132,8 +132,20 @@ pub async fn person(
     let target = format!("/api/people/{code}");
     let (_, person) = authorize_person(&state, &caller, &code, false, &target).await?;
     let wanted = code.clone();
-    let accounts = state.run(move |store| store.person_account_codes(&wanted)).await?;
-    Ok(Json(PersonResponse { person: person.into(), accounts }))
+    let on = crate::clock::today();
+    let (accounts, budget) = state
+        .run(move |store| {
+            Ok::<_, StoreError>((
+                store.person_account_codes(&wanted)?,
+                store.budget_summary_on(&wanted, on)?,
+            ))
+        })
+        .await?;
+    Ok(Json(PersonResponse {
+        person: person.into(),
+        budget: budget.map(|b| PersonBudgetView::new(b, on)),
+        accounts,
+    }))
 }
 
 /// Who has looked at a person's record: every access to it in the audit log, newest first.
@@ -512,15 +524,21 @@ pub struct AssessmentsResponse {
     pub assessments: Vec<AssessmentView>,
 }
 
-/// A person's record and the ledger accounts they own.
+/// A person's record, their budget in force today and the ledger accounts they own.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonResponse {
     pub person: PersonView,
+    /// The budget version in force today (in the UK), summarised; null when the person
+    /// holds no budget. It is the version `GET /api/people/{code}/budget` gives as
+    /// `current`: a person's budget is only ever a budget version.
+    #[schema(required = true)]
+    pub budget: Option<PersonBudgetView>,
     /// The codes of the person's ledger accounts.
     pub accounts: Vec<String>,
 }
 
-/// A person's details.
+/// A person's details. Their budget is not a detail of the record: it is the budget
+/// version in force (`budget` beside this, and `GET /api/people/{code}/budget`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PersonView {
     pub code: String,
@@ -530,18 +548,13 @@ pub struct PersonView {
     pub birth_date: NaiveDate,
     pub team: String,
     pub setting: String,
+    /// Who is responsible for the person's care: `social_care` or `continuing_healthcare`.
     pub funding: String,
-    pub delivery_mode: Option<String>,
-    /// The weekly personal budget, pounds as a string.
-    pub weekly_budget: Option<String>,
 }
 
 impl From<PersonRecord> for PersonView {
     fn from(p: PersonRecord) -> PersonView {
         PersonView {
-            weekly_budget: p
-                .weekly_budget_pence
-                .map(|pence| onebudget_core::Money::from_pence(pence).to_plain_string()),
             code: p.code,
             given_name: p.given_name,
             family_name: p.family_name,
@@ -550,7 +563,38 @@ impl From<PersonRecord> for PersonView {
             team: p.team,
             setting: p.setting,
             funding: p.funding,
-            delivery_mode: p.delivery_mode,
+        }
+    }
+}
+
+/// The budget version in force on a day, as a person's record shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonBudgetView {
+    /// The day it is in force on (today in the UK).
+    pub on: NaiveDate,
+    pub version: i64,
+    #[schema(value_type = crate::schema::BudgetStatus)]
+    pub status: onebudget_core::budget::plan::Status,
+    pub effective_from: NaiveDate,
+    /// The weekly budget: the components' agreed amounts, pounds as a string.
+    pub weekly_budget: String,
+    /// What the person pays each week, pounds as a string.
+    pub weekly_contribution: String,
+    /// One per funding stream: who funds it, how it is held, what is agreed and paid.
+    #[schema(value_type = Vec<crate::schema::BudgetComponent>)]
+    pub components: Vec<onebudget_core::budget::plan::Component>,
+}
+
+impl PersonBudgetView {
+    fn new(summary: onebudget_store::BudgetSummary, on: NaiveDate) -> PersonBudgetView {
+        PersonBudgetView {
+            on,
+            version: summary.version,
+            status: summary.status,
+            effective_from: summary.effective_from,
+            weekly_budget: summary.weekly_budget.to_plain_string(),
+            weekly_contribution: summary.weekly_contribution.to_plain_string(),
+            components: summary.components,
         }
     }
 }

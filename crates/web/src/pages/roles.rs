@@ -10,7 +10,6 @@
 //! Every page that shows a person is audited by `Caller::authorize`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::header::LOCATION;
@@ -19,12 +18,17 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, Role};
+use onebudget_core::budget::config::Scheme;
+use onebudget_core::budget::plan::{Component, DeliveryMode, Status};
 use onebudget_core::ledger::{Account, AccountCode};
-use onebudget_store::{AuditRecord, PersonRecord, RecentLines, SpendRow, StatementLine};
+use onebudget_store::{
+    AuditRecord, BudgetSummary, PersonPage, PersonRecord, RecentLines, SpendRow, StatementLine,
+};
 
 use crate::auth::{Caller, Denied};
 use crate::error::ApiError;
 use crate::extract::{PagePath, PageQuery};
+use crate::pages::budgets::{funder_words, sentence, status_words, stream_name};
 use crate::pages::form::{FieldErrors, PeriodQuery, error_summary};
 use crate::pages::{PageError, PageResult, render, render_with};
 use crate::people::{authorize_person, authorize_person_with, default_spend_period};
@@ -72,20 +76,43 @@ pub async fn home(caller: Caller) -> PageResult {
     }
 }
 
-fn person_summary(person: &PersonRecord) -> Markup {
+/// The person's details and their budget in force today: the same budget version their
+/// budget page shows, so the two always agree.
+fn person_summary(
+    scheme: Option<&Scheme>,
+    person: &PersonRecord,
+    budget: Option<&BudgetSummary>,
+) -> Markup {
     html! {
         dl.govuk-summary-list {
             div.govuk-summary-list__row { dt.govuk-summary-list__key { "Name" } dd.govuk-summary-list__value { (person.given_name) " " (person.family_name) } }
             div.govuk-summary-list__row { dt.govuk-summary-list__key { "NHS number" } dd.govuk-summary-list__value { (crate::pages::nhs_spaced(&person.nhs_number)) } }
             div.govuk-summary-list__row { dt.govuk-summary-list__key { "Date of birth" } dd.govuk-summary-list__value { (person.birth_date.format("%-d %B %Y")) } }
             div.govuk-summary-list__row { dt.govuk-summary-list__key { "Where care is given" } dd.govuk-summary-list__value { (if person.setting == "care_home" { "In a care home" } else { "At home" }) } }
-            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Funded by" } dd.govuk-summary-list__value { (if person.funding == "continuing_healthcare" { "NHS continuing healthcare (free)" } else { "Adult social care (means-tested)" }) } }
+            div.govuk-summary-list__row {
+                dt.govuk-summary-list__key { "Funded by" }
+                dd.govuk-summary-list__value {
+                    @match budget {
+                        Some(b) => { (funders_words(&b.components)) }
+                        None => { (if person.funding == "continuing_healthcare" { "NHS continuing healthcare (free)" } else { "Adult social care (means-tested)" }) }
+                    }
+                }
+            }
             div.govuk-summary-list__row {
                 dt.govuk-summary-list__key { "Personal budget" }
                 dd.govuk-summary-list__value {
-                    @match (&person.delivery_mode, person.weekly_budget_pence) {
-                        (Some(mode), Some(weekly)) => { (pounds(weekly)) " a week, as " (delivery_label(mode)) }
-                        _ => { "No personal budget" }
+                    @match budget {
+                        Some(b) => {
+                            (b.weekly_budget) " a week"
+                            @if b.status != Status::Active { " (" (status_words(b.status).to_lowercase()) ")" }
+                            ", from " (b.effective_from.format("%-d %B %Y"))
+                            ul.govuk-list.govuk-list--bullet {
+                                @for c in &b.components {
+                                    li { (component_name(scheme, &c.stream)) ": " (c.agreed) " a week, " (c.mode.words()) }
+                                }
+                            }
+                        }
+                        None => { "No personal budget" }
                     }
                 }
             }
@@ -93,13 +120,38 @@ fn person_summary(person: &PersonRecord) -> Markup {
     }
 }
 
-fn delivery_label(mode: &str) -> &'static str {
-    match mode {
-        "direct_payment" => "a direct payment",
-        "individual_service_fund" => "an Individual Service Fund held by a provider",
-        "notional" => "an NHS-arranged (notional) budget",
-        _ => "a budget the council manages",
+/// Who funds a budget, in words: each funder once, in the budget's order.
+fn funders_words(components: &[Component]) -> String {
+    let mut funders: Vec<String> = Vec::new();
+    for c in components {
+        let words = sentence(&funder_words(&c.funder));
+        if !funders.contains(&words) {
+            funders.push(words);
+        }
     }
+    funders.join("; ")
+}
+
+fn component_name(scheme: Option<&Scheme>, stream: &str) -> String {
+    scheme.map_or_else(|| stream.to_owned(), |scheme| stream_name(scheme, stream))
+}
+
+/// How a budget is held, in words, for a caseload row: each delivery mode with the
+/// streams held that way.
+fn held_words(scheme: Option<&Scheme>, components: &[Component]) -> String {
+    let mut modes: Vec<(DeliveryMode, Vec<String>)> = Vec::new();
+    for c in components {
+        let name = component_name(scheme, &c.stream);
+        match modes.iter_mut().find(|(mode, _)| *mode == c.mode) {
+            Some((_, names)) => names.push(name),
+            None => modes.push((c.mode, vec![name])),
+        }
+    }
+    modes
+        .iter()
+        .map(|(mode, names)| format!("{}: {}", sentence(mode.words()), names.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The person's accounts and their recent statement lines.
@@ -108,17 +160,19 @@ const OWN_PAGE_LINES: usize = 12;
 /// How many of each account's latest lines a person's record page shows.
 const PERSON_PAGE_LINES: usize = 6;
 
-/// Person `code`'s record and the latest `lines` lines of each of their accounts, in
-/// one transaction, if the access decision allows it (audited).
+/// Person `code`'s record, their budget in force today and the latest `lines` lines of
+/// each of their accounts, in one transaction, if the access decision allows it
+/// (audited).
 async fn person_with_recent_lines(
     state: &AppState,
     caller: &Caller,
     code: &str,
     lines: usize,
     target: &str,
-) -> Result<(Principal, PersonRecord, Arc<Vec<RecentLines>>), Denied> {
+) -> Result<(Principal, PersonRecord, PersonPage), Denied> {
+    let today = crate::clock::today();
     let read = move |store: &onebudget_store::Store, code: &str| {
-        store.person_with_recent_lines(code, lines)
+        store.person_with_recent_lines(code, lines, today)
     };
     authorize_person_with(state, caller, code, false, target, read).await
 }
@@ -195,17 +249,18 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageRes
     let Some(own) = own else {
         return Err(PageError::from(Denied::Refused("you have no record of your own".into())));
     };
-    let (principal, person, statements) =
+    let (principal, person, found) =
         person_with_recent_lines(&state, &caller, &own, OWN_PAGE_LINES, target).await?;
+    let statements = &found.accounts;
     render(
         &caller,
         &principal,
         "Your budget",
         html! {
             h1.govuk-heading-l { "Your budget" }
-            (person_summary(&person))
+            (person_summary(state.scheme().ok(), &person, found.budget.as_ref()))
             p.govuk-body { a.govuk-link href="/my-budget/who-has-looked" { "See who has looked at your record" } }
-            (recent_markup(&statements))
+            (recent_markup(statements))
         },
     )
 }
@@ -274,7 +329,9 @@ pub async fn caseload(State(state): State<AppState>, caller: Caller) -> PageResu
             Err(d) => return Err(PageError::from(d)),
         };
     let wanted = team.clone();
-    let people = state.run(move |store| store.people_in_team(&wanted)).await?;
+    let today = crate::clock::today();
+    let people = state.run(move |store| store.caseload(&wanted, today)).await?;
+    let scheme = state.scheme().ok();
     render(
         &caller,
         &principal,
@@ -286,12 +343,21 @@ pub async fn caseload(State(state): State<AppState>, caller: Caller) -> PageResu
                 caption.govuk-table__caption.govuk-table__caption--m { "People, by family name" }
                 thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Name" } th.govuk-table__header scope="col" { "Where" } th.govuk-table__header scope="col" { "Budget" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "A week" } } }
                 tbody.govuk-table__body {
-                    @for person in &people {
+                    @for row in &people {
+                        @let person = &row.person;
                         tr.govuk-table__row {
                             td.govuk-table__cell { a.govuk-link href={ "/people/" (person.code) } { (person.family_name) ", " (person.given_name) } }
                             td.govuk-table__cell { (if person.setting == "care_home" { "Care home" } else { "Home" }) }
-                            td.govuk-table__cell { (person.delivery_mode.as_deref().map_or("None", delivery_label)) }
-                            td.govuk-table__cell.govuk-table__cell--numeric { (person.weekly_budget_pence.map(pounds).unwrap_or_default()) }
+                            td.govuk-table__cell {
+                                @match &row.budget {
+                                    Some(b) => {
+                                        (held_words(scheme, &b.components))
+                                        @if b.status != Status::Active { " (" (status_words(b.status).to_lowercase()) ")" }
+                                    }
+                                    None => { "None" }
+                                }
+                            }
+                            td.govuk-table__cell.govuk-table__cell--numeric { @if let Some(b) = &row.budget { (b.weekly_budget) } }
                         }
                     }
                 }
@@ -307,8 +373,9 @@ pub async fn person(
     PagePath(code): PagePath<String>,
 ) -> PageResult {
     let target = format!("/people/{code}");
-    let (principal, person, statements) =
+    let (principal, person, found) =
         person_with_recent_lines(&state, &caller, &code, PERSON_PAGE_LINES, &target).await?;
+    let statements = &found.accounts;
     let wanted = person.code.clone();
     let assessments = state.run(move |store| store.assessments_for(&wanted)).await?;
     let title = format!("{} {}", person.given_name, person.family_name);
@@ -318,7 +385,7 @@ pub async fn person(
         &title,
         html! {
             h1.govuk-heading-l { (title) }
-            (person_summary(&person))
+            (person_summary(state.scheme().ok(), &person, found.budget.as_ref()))
             p.govuk-body { a.govuk-link href={ "/people/" (person.code) "/budget" } { "Integrated personal budget: needs assessment, support plan and review" } }
             h2.govuk-heading-m { "Financial assessments" }
             @if assessments.is_empty() {
@@ -339,7 +406,7 @@ pub async fn person(
                     }
                 } }
             }
-            (recent_markup(&statements))
+            (recent_markup(statements))
         },
     )
 }

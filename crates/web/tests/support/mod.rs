@@ -135,8 +135,6 @@ pub fn seed_place(store: &Store) {
         team: team.into(),
         setting: "home".into(),
         funding: "social_care".into(),
-        delivery_mode: Some("direct_payment".into()),
-        weekly_budget_pence: Some(30_000),
     };
     store
         .add_people(
@@ -446,8 +444,6 @@ pub fn seed_budget_people(store: &Store) {
         team: team.into(),
         setting: "home".into(),
         funding: "social_care".into(),
-        delivery_mode: None,
-        weekly_budget_pence: None,
     };
     store
         .add_people(
@@ -588,8 +584,6 @@ pub fn seed_budget_mixed(store: &Store) {
                 team: "TEAM-NORTH".into(),
                 setting: "home".into(),
                 funding: "social_care".into(),
-                delivery_mode: None,
-                weekly_budget_pence: None,
             }],
         )
         .expect("the person");
@@ -684,8 +678,6 @@ pub fn seed_budget_api(store: &Store) {
                 team: "TEAM-NORTH".into(),
                 setting: "home".into(),
                 funding: "social_care".into(),
-                delivery_mode: None,
-                weekly_budget_pence: None,
             }],
         )
         .expect("the person");

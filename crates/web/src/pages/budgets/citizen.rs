@@ -46,7 +46,11 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageRes
                                 th.govuk-table__header scope="row" { (stream_name(&scheme, &c.stream)) }
                                 td.govuk-table__cell { (sentence(&funder_words(&c.funder))) @if c.charging == Charging::Free { " (free to you)" } }
                                 td.govuk-table__cell { (sentence(c.mode.words())) @if let Some(p) = &c.provider { ", " (p) } }
-                                td.govuk-table__cell.govuk-table__cell--numeric { (c.agreed) }
+                                td.govuk-table__cell.govuk-table__cell--numeric {
+                                    (c.agreed)
+                                    // A budget pays what its plan uses of each part.
+                                    @if c.allocated < c.agreed { br; span class="govuk-hint govuk-!-margin-bottom-0" { "Your plan uses " (c.allocated) " of it, so that is what is paid" } }
+                                }
                                 td.govuk-table__cell.govuk-table__cell--numeric { (c.person_pays) }
                             }
                         }

@@ -269,7 +269,7 @@ fn budget_errors(
 }
 
 /// A message as a sentence: a capital first letter.
-fn sentence(text: &str) -> String {
+pub(crate) fn sentence(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
@@ -277,7 +277,7 @@ fn sentence(text: &str) -> String {
     }
 }
 
-fn status_words(status: Status) -> &'static str {
+pub(crate) fn status_words(status: Status) -> &'static str {
     match status {
         Status::Draft => "Draft",
         Status::Agreed => "Agreed",
@@ -287,7 +287,7 @@ fn status_words(status: Status) -> &'static str {
     }
 }
 
-fn funder_words(funder: &str) -> String {
+pub(crate) fn funder_words(funder: &str) -> String {
     match funder {
         "ICB" => "the NHS (the integrated care board)".to_owned(),
         "COUNCIL" => "the council".to_owned(),
@@ -303,7 +303,7 @@ fn charging_words(charging: Charging) -> &'static str {
     }
 }
 
-fn stream_name(scheme: &Scheme, code: &str) -> String {
+pub(crate) fn stream_name(scheme: &Scheme, code: &str) -> String {
     scheme.stream(code).map_or_else(|| code.to_owned(), |s| s.name.clone())
 }
 

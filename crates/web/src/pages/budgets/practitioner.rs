@@ -175,7 +175,11 @@ pub async fn budget(
         (budget_nav(&principal, &person))
         @match record.latest_assessment() {
             None => {
-                p.govuk-body { "No needs assessment has been recorded, so there is no budget yet." }
+                @if version.is_some() {
+                    p.govuk-body { "No needs assessment has been recorded in onebudget yet: the budget below was brought from another system. Record a needs assessment and a support plan at its next review." }
+                } @else {
+                    p.govuk-body { "No needs assessment has been recorded, so there is no budget yet." }
+                }
                 @if may(&principal, &Action::PlanBudget(PersonRef { code: &person.code, team: &person.team })) {
                     p.govuk-body { a.govuk-link href={ "/people/" (person.code) "/needs-assessment" } { "Record a needs assessment" } }
                 }
