@@ -1904,7 +1904,13 @@ mod checks {
         );
         assert!(cells[1].contains("free to you"), "{cells:?}");
         let cells = row_cells(s, "Who pays for each part", &asc_name).await;
-        assert_eq!(cells[3], money_text(asc), "{cells:?}");
+        // The part agreed, and, where the plan draws less of it, what the plan uses.
+        assert!(cells[3].starts_with(&money_text(asc)), "{cells:?}");
+        assert_eq!(
+            cells[3].contains(&format!("Your plan uses {} of it", money_text(asc_drawn))),
+            asc_drawn < asc,
+            "{cells:?}"
+        );
         assert_eq!(cells[4], money_text(person_pays), "{cells:?}");
         assert_eq!(described(s, "You pay a week").await, money_text(person_pays));
         assert!(main_text(s).await.contains("The NHS part of your budget is free."));
