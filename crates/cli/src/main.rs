@@ -11,6 +11,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use onebudget_store::{DEFAULT_DATABASE_URL, Store};
 
+/// mimalloc rather than the system's allocator: under load the server spent a sixth of its
+/// time in glibc's malloc and free (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod access;
 mod assess;
 mod bench;
