@@ -400,7 +400,38 @@ impl Session {
     }
 
     /// Run axe-core on the page now shown and fail, listing every violation, if it finds any.
+    /// Check the page with axe-core at desktop width (1280 px) and at a phone's (390 px),
+    /// and that at 390 px nothing but a table's own scrolling box is wider than the
+    /// screen (so no column, link or button is cut off); the window is left at 1280 px.
     async fn assert_no_axe_violations(&self, page: &str) {
+        for width in [1280_u32, 390] {
+            self.client
+                .set_window_size(width, 1024)
+                .await
+                .unwrap_or_else(|e| panic!("resize to {width} px for {page}: {e}"));
+            let shown = format!("{page} at {width} px");
+            let viewport = self
+                .client
+                .execute("return window.innerWidth;", vec![])
+                .await
+                .unwrap_or_else(|e| panic!("measuring {shown}: {e}"));
+            let viewport = viewport.as_u64().unwrap_or_default();
+            assert!(
+                viewport <= u64::from(width) && viewport + 40 >= u64::from(width),
+                "{shown}: the browser's viewport is {viewport} px wide"
+            );
+            self.axe_at_this_width(&shown).await;
+            let overflowing = self
+                .client
+                .execute(OVERFLOWING, vec![])
+                .await
+                .unwrap_or_else(|e| panic!("measuring {shown}: {e}"));
+            assert_eq!(overflowing, json!([]), "{shown}: wider than the screen");
+        }
+        self.client.set_window_size(1280, 1024).await.expect("back to 1280 px");
+    }
+
+    async fn axe_at_this_width(&self, page: &str) {
         self.script(&self.axe_source, vec![]).await;
         let result = self
             .client
@@ -484,6 +515,24 @@ struct Focused {
 
 /// Runs axe-core with the WCAG tags passed as the first argument; answers with what the
 /// tests print, or `{error}`.
+/// The elements wider than the viewport, outside a scrolling table wrapper (which scrolls
+/// on purpose): each as its tag, id and classes, so a failure says what to fix.
+const OVERFLOWING: &str = r#"
+const width = document.documentElement.clientWidth;
+const out = [];
+for (const el of document.body.querySelectorAll('*')) {
+  if (el.closest('.app-table-wrap')) continue;
+  const box = el.getBoundingClientRect();
+  if (box.width === 0 && box.height === 0) continue;
+  if (box.right > width + 1 || box.left < -1) {
+    out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '') +
+      ' (' + Math.round(box.left) + ' to ' + Math.round(box.right) + ' px of ' + width + ')');
+  }
+}
+return out.slice(0, 10);
+"#;
+
 const AXE_RUN: &str = r"
 const done = arguments[arguments.length - 1];
 axe.run(document, { runOnly: { type: 'tag', values: arguments[0] } })
