@@ -245,6 +245,12 @@ pub async fn audit(
 /// The matching rows, as a table.
 fn audit_rows(rows: &[AuditRecord]) -> Markup {
     let caption = "Matching entries, newest first";
+    if rows.is_empty() {
+        return html! {
+            h2.govuk-heading-m { (caption) }
+            p.govuk-body { "No entries match this search. Try fewer filters or a longer period." }
+        };
+    }
     table_wrap(
         caption,
         html! {

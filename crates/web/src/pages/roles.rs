@@ -728,9 +728,9 @@ pub async fn spending(
             @if let Some((from, to)) = shown {
                 p.govuk-body { "Money paid out by the ICB, the council and the pooled funds from " (from.format("%-d %B %Y")) " to " (to.format("%-d %B %Y")) ". No figure here identifies a person." }
             }
-            form.govuk-form-group method="get" action="/spending" novalidate {
+            form method="get" action="/spending" novalidate {
                 (query.period.render(shown, &errors))
-                button.govuk-button.govuk-button--secondary type="submit" { "Show spending" }
+                button.govuk-button type="submit" { "Show spending" }
             }
             p.govuk-body {
                 "Or show a financial year: "
