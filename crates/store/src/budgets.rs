@@ -187,6 +187,9 @@ impl BudgetSummary {
 pub struct CaseloadRow {
     pub person: crate::PersonRecord,
     pub budget: Option<BudgetSummary>,
+    /// When a live budget is due for review (see `onebudget_core::budget::review`); `None`
+    /// for no budget, or one not active or under review on the day.
+    pub review_due: Option<NaiveDate>,
 }
 
 /// Only the components of a stored decision: a summary need not read the steps and the
@@ -414,7 +417,77 @@ fn insert_review_version(
             Value::Int(version),
         ],
     )?;
+    conn.execute(
+        "INSERT INTO budget_components (person_code, version, position, stream, mode, \
+         agreed_pence) SELECT person_code, version + 1, position, stream, mode, agreed_pence \
+         FROM budget_components WHERE person_code = $1 AND version = $2",
+        &[Value::Text(person), Value::Int(version)],
+    )?;
     Ok(())
+}
+
+/// How many component rows one `INSERT` carries (six parameters each).
+const COMPONENT_ROWS_PER_INSERT: usize = 80;
+
+/// Write the `budget_components` rows of versions just inserted: for each
+/// `(person, version, components)`, one row per component in the decision's order. Called
+/// in the transaction that inserts the versions, so a version never lacks its rows.
+pub(crate) fn insert_components(
+    conn: &mut dyn Conn,
+    versions: &[(&str, i64, &[plan::Component])],
+) -> Result<(), StoreError> {
+    let mut rows: Vec<(&str, i64, i64, &plan::Component)> = Vec::new();
+    for (person, version, components) in versions {
+        for (position, component) in components.iter().enumerate() {
+            let position = i64::try_from(position)
+                .map_err(|_| StoreError::Corrupt("a budget with too many components".into()))?;
+            rows.push((person, *version, position, component));
+        }
+    }
+    for chunk in rows.chunks(COMPONENT_ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO budget_components (person_code, version, position, stream, mode, \
+             agreed_pence) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 6);
+        for (n, (person, version, position, component)) in chunk.iter().enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            sql.push_str(&crate::backend::placeholders(n * 6 + 1, 6));
+            sql.push(')');
+            params.extend([
+                Value::Text(person),
+                Value::Int(*version),
+                Value::Int(*position),
+                Value::Text(&component.stream),
+                Value::Text(component.mode.as_str()),
+                Value::Int(component.agreed.pence()),
+            ]);
+        }
+        conn.execute(&sql, &params)?;
+    }
+    Ok(())
+}
+
+/// Migration 0009's step: the component rows of every version recorded before it, read
+/// from each version's stored decision.
+pub(crate) fn components_of_existing_versions(conn: &mut dyn Conn) -> Result<(), StoreError> {
+    let mut versions: Vec<(String, i64, Vec<plan::Component>)> = Vec::new();
+    conn.query_each(
+        "SELECT person_code, version, decision_json FROM budget_versions ORDER BY id",
+        &[],
+        &mut |row| {
+            let decision: ComponentsOnly =
+                serde_json::from_str(&row.text(2)?).map_err(|e| corrupt("budget version", e))?;
+            versions.push((row.text(0)?, row.int(1)?, decision.components));
+            Ok(())
+        },
+    )?;
+    let borrowed: Vec<(&str, i64, &[plan::Component])> =
+        versions.iter().map(|(p, v, c)| (p.as_str(), *v, c.as_slice())).collect();
+    insert_components(conn, &borrowed)
 }
 
 /// How many imported versions one `INSERT` carries (eleven parameters each).
@@ -715,21 +788,14 @@ impl Store {
     }
 
     /// One team's caseload, by family name: each person with the budget in force on `on`,
-    /// in one query.
+    /// in one query (every row of [`Store::caseload_page`] for the team).
     pub fn caseload(&self, team: &str, on: NaiveDate) -> Result<Vec<CaseloadRow>, StoreError> {
-        let sql = format!(
-            "SELECT {}, {SUMMARY_COLUMNS} FROM people p {IN_FORCE_JOIN} WHERE p.team = $2 \
-             ORDER BY p.family_name, p.given_name, p.code",
-            crate::access::PERSON_COLUMNS,
-        );
-        self.read(|conn| {
-            collect(conn, &sql, &[Value::Date(on), Value::Text(team)], |row| {
-                Ok(CaseloadRow {
-                    person: crate::access::person_from(row)?,
-                    budget: summary_from(row, crate::access::PERSON_COLUMN_COUNT)?,
-                })
-            })
-        })
+        let query = crate::CaseloadQuery {
+            team: Some(team.to_owned()),
+            limit: i64::MAX.unsigned_abs(),
+            ..crate::CaseloadQuery::default()
+        };
+        Ok(self.caseload_page(&query, on)?.rows)
     }
 
     /// Record the next version of a person's budget. The decision is computed here from
@@ -873,6 +939,7 @@ impl Store {
                     Value::Text(&now),
                 ],
             )?;
+            insert_components(conn, &[(person, expected_version, &decision.components)])?;
             Ok::<_, BudgetStoreError>(
                 conn.query_int(
                     "SELECT id FROM budget_versions WHERE person_code = $1 AND version = $2",
@@ -1056,6 +1123,13 @@ impl Store {
                         other?;
                     }
                 }
+                let components: Vec<(&str, i64, &[plan::Component])> = chunk
+                    .iter()
+                    .map(|(import, decision, ..)| {
+                        (import.person.as_str(), 1, decision.components.as_slice())
+                    })
+                    .collect();
+                insert_components(conn, &components)?;
             }
             let mut ids = std::collections::HashMap::new();
             conn.query_each(

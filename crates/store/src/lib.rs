@@ -18,6 +18,7 @@ mod access;
 mod audit_writer;
 mod backend;
 mod budgets;
+mod caseload;
 mod journal;
 mod ledger;
 mod migrate;
@@ -38,6 +39,7 @@ pub use budgets::{
     DpReview, FunderStatement, NeedsAssessmentRecord, PersonStatement, StatementEntry,
     StreamStatement, budget_account, budget_payments_for, direct_payment_account,
 };
+pub use caseload::{CaseloadPage, CaseloadQuery, CaseloadSort, Funding, ReviewDue};
 pub use journal::JOURNAL_COMMODITY;
 pub use ledger::{
     BalanceRow, CheckReport, OpenError, OpenOutcome, PostError, PostStatus, PostedTransfer,

@@ -21,8 +21,10 @@ use onebudget_core::access::Principal;
 
 use crate::auth::Caller;
 
+pub mod assessment;
 pub mod audit;
 pub mod budgets;
+pub mod caseload;
 pub mod check;
 pub mod components;
 pub mod form;

@@ -181,6 +181,13 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         "",
         Who::Roles(&["practitioner", "finance", "auditor"]),
     ),
+    (
+        "GET",
+        "/people/{code}/assessments/{id}",
+        "/people/P000001/assessments/1",
+        "",
+        Who::Roles(&["practitioner", "finance", "auditor"]),
+    ),
     ("GET", "/finance", "/finance", "", Who::Roles(&["finance", "auditor"])),
     (
         "GET",
@@ -1637,6 +1644,14 @@ const QUERY_PARAMETERS: &[&str] = &[
     "expired",
     "limit",
     "code",
+    "team",
+    "funding",
+    "mode",
+    "integrated",
+    "review",
+    "sort",
+    "order",
+    "caseload",
 ];
 
 /// Values a tester types: not dates, impossible dates, UK-style dates, numbers out of

@@ -19,7 +19,7 @@ use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, Role};
 use onebudget_core::budget::config::Scheme;
-use onebudget_core::budget::plan::{Component, DeliveryMode, Status};
+use onebudget_core::budget::plan::{Component, Status};
 use onebudget_core::ledger::{Account, AccountCode};
 use onebudget_store::{
     AuditRecord, BudgetSummary, PersonPage, PersonRecord, RecentLines, SpendRow, StatementLine,
@@ -134,24 +134,6 @@ fn funders_words(components: &[Component]) -> String {
 
 fn component_name(scheme: Option<&Scheme>, stream: &str) -> String {
     scheme.map_or_else(|| stream.to_owned(), |scheme| stream_name(scheme, stream))
-}
-
-/// How a budget is held, in words, for a caseload row: each delivery mode with the
-/// streams held that way.
-fn held_words(scheme: Option<&Scheme>, components: &[Component]) -> String {
-    let mut modes: Vec<(DeliveryMode, Vec<String>)> = Vec::new();
-    for c in components {
-        let name = component_name(scheme, &c.stream);
-        match modes.iter_mut().find(|(mode, _)| *mode == c.mode) {
-            Some((_, names)) => names.push(name),
-            None => modes.push((c.mode, vec![name])),
-        }
-    }
-    modes
-        .iter()
-        .map(|(mode, names)| format!("{}: {}", sentence(mode.words()), names.join(", ")))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 /// The person's accounts and their recent statement lines.
@@ -320,50 +302,13 @@ fn audit_table(rows: &[AuditRecord], caption: &str, full: bool) -> Markup {
     }
 }
 
-/// `GET /caseload`: the practitioner's team's caseload.
-pub async fn caseload(State(state): State<AppState>, caller: Caller) -> PageResult {
-    let team = caller.principal.as_ref().and_then(|p| p.team.clone()).unwrap_or_default();
-    let principal =
-        match caller.authorize(&state, Action::ListCaseload { team: &team }, "/caseload").await {
-            Ok(p) => p,
-            Err(d) => return Err(PageError::from(d)),
-        };
-    let wanted = team.clone();
-    let today = crate::clock::today();
-    let people = state.run(move |store| store.caseload(&wanted, today)).await?;
-    let scheme = state.scheme().ok();
-    render(
-        &caller,
-        &principal,
-        "Your team's caseload",
-        html! {
-            h1.govuk-heading-l { "Your team's caseload" }
-            p.govuk-body { (people.len()) " people on the caseload of " (team) "." }
-            div.app-table-wrap role="region" aria-label="People, by family name" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-                caption.govuk-table__caption.govuk-table__caption--m { "People, by family name" }
-                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Name" } th.govuk-table__header scope="col" { "Where" } th.govuk-table__header scope="col" { "Budget" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "A week" } } }
-                tbody.govuk-table__body {
-                    @for row in &people {
-                        @let person = &row.person;
-                        tr.govuk-table__row {
-                            td.govuk-table__cell { a.govuk-link href={ "/people/" (person.code) } { (person.family_name) ", " (person.given_name) } }
-                            td.govuk-table__cell { (if person.setting == "care_home" { "Care home" } else { "Home" }) }
-                            td.govuk-table__cell {
-                                @match &row.budget {
-                                    Some(b) => {
-                                        (held_words(scheme, &b.components))
-                                        @if b.status != Status::Active { " (" (status_words(b.status).to_lowercase()) ")" }
-                                    }
-                                    None => { "None" }
-                                }
-                            }
-                            td.govuk-table__cell.govuk-table__cell--numeric { @if let Some(b) = &row.budget { (b.weekly_budget) } }
-                        }
-                    }
-                }
-            } }
-        },
-    )
+/// `GET /people/{code}`'s query: `caseload`, the caseload's filters the person was opened
+/// from, so the breadcrumb goes back to the same list (read again by the caseload's own
+/// rules; anything else is ignored).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PersonQuery {
+    #[serde(default)]
+    pub caseload: Option<String>,
 }
 
 /// `GET /people/{code}`: one person's record.
@@ -371,6 +316,7 @@ pub async fn person(
     State(state): State<AppState>,
     caller: Caller,
     PagePath(code): PagePath<String>,
+    PageQuery(query): PageQuery<PersonQuery>,
 ) -> PageResult {
     let target = format!("/people/{code}");
     let (principal, person, found) =
@@ -379,10 +325,13 @@ pub async fn person(
     let wanted = person.code.clone();
     let assessments = state.run(move |store| store.assessments_for(&wanted)).await?;
     let title = format!("{} {}", person.given_name, person.family_name);
-    render(
+    let back = crate::pages::caseload::back_to_caseload(query.caseload.as_deref());
+    render_with(
         &caller,
         &principal,
+        StatusCode::OK,
         &title,
+        Some(crate::pages::components::breadcrumbs(&[("Caseload", &back)])),
         html! {
             h1.govuk-heading-l { (title) }
             (person_summary(state.scheme().ok(), &person, found.budget.as_ref()))
@@ -397,7 +346,7 @@ pub async fn person(
                     tbody.govuk-table__body {
                         @for a in &assessments {
                             tr.govuk-table__row {
-                                td.govuk-table__cell { (a.recorded_at.get(..16).unwrap_or(&a.recorded_at).replace('T', " ")) }
+                                td.govuk-table__cell { a.govuk-link href={ "/people/" (person.code) "/assessments/" (a.id) } { (a.recorded_at.get(..16).unwrap_or(&a.recorded_at).replace('T', " ")) span.govuk-visually-hidden { ": how the charge was worked out" } } }
                                 td.govuk-table__cell { (a.recorded_by) }
                                 td.govuk-table__cell { (label(&a.nation)) ", " (a.effective_date.format("%-d %B %Y")) }
                                 td.govuk-table__cell.govuk-table__cell--numeric { (pounds(a.weekly_charge_pence)) }
