@@ -18,8 +18,8 @@ use onebudget_core::budget::config::{Charging, Scheme};
 use onebudget_core::budget::needs::{self, Answers, Decision, Scores};
 use onebudget_core::budget::plan::{self, BudgetDecision, DeliveryMode, PlanInput, Status};
 use onebudget_core::ledger::{
-    AccountCode, AccountInput, FieldError, OpenRecord, OpenRecordInput, OwnerInput, Transfer,
-    TransferInput,
+    AccountCode, AccountInput, FieldError, IdempotencyKey, OpenRecord, OpenRecordInput, OwnerInput,
+    Transfer, TransferInput,
 };
 use onebudget_core::money::Money;
 use serde::Serialize;
@@ -1397,7 +1397,7 @@ impl Store {
     }
 
     /// A provider's invoice paid from an Individual Service Fund, a managed or a notional
-    /// budget.
+    /// budget: [`Store::provider_invoice_transfer`], posted.
     #[allow(clippy::too_many_arguments)]
     pub fn pay_provider_invoice(
         &self,
@@ -1409,6 +1409,27 @@ impl Store {
         invoice: &str,
         key: &str,
     ) -> Result<Vec<PostedTransfer>, BudgetStoreError> {
+        let batch = vec![
+            self.provider_invoice_transfer(person, stream, provider, amount, date, invoice, key)?,
+        ];
+        Ok(self.post(&batch)?)
+    }
+
+    /// The transfer that would pay a provider's invoice from a person's budget, every rule
+    /// checked, the balance as it is now included (posting checks it again): what a page
+    /// shows to be checked before [`Store::pay_provider_invoice`] posts it. Nothing is
+    /// written.
+    #[allow(clippy::too_many_arguments)]
+    pub fn provider_invoice_transfer(
+        &self,
+        person: &str,
+        stream: &str,
+        provider: &str,
+        amount: Money,
+        date: NaiveDate,
+        invoice: &str,
+        key: &str,
+    ) -> Result<Transfer, BudgetStoreError> {
         let v = self
             .budget_on(person, date)?
             .filter(BudgetVersion::is_live)
@@ -1451,17 +1472,30 @@ impl Store {
         if !amount.is_positive() {
             return Err(field("amount", &amount.to_plain_string(), "an invoice is more than zero"));
         }
-        let batch = vec![transfer(
+        let account = budget_account(person, stream);
+        let balance = self.read(|conn| balance_in(conn, &account, stream))?;
+        // The same invoice sent again (its key recorded) is paid once, whatever is left.
+        let paid_already = match IdempotencyKey::parse("key", key) {
+            Ok(k) => self.transfer(&k)?.is_some(),
+            Err(_) => false,
+        };
+        if amount > balance && !paid_already {
+            return Err(field(
+                "amount",
+                &amount.to_plain_string(),
+                format!("this is more than the {balance} the budget holds in this stream now"),
+            ));
+        }
+        transfer(
             key.to_owned(),
-            &budget_account(person, stream),
+            &account,
             provider,
             amount,
             stream,
             date,
             "provider_payment",
             format!("Invoice {}", invoice.trim()),
-        )?];
-        Ok(self.post(&batch)?)
+        )
     }
 
     /// Look at every live direct payment on `on`: where a stream's balance in the

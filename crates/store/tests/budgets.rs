@@ -388,9 +388,16 @@ backend_tests! {
         assert_eq!(balance(&store, "PROV-OTHER", "PHB"), pounds("50.00"));
         store.pay_provider_invoice(person, "ASC", "PROV-HC", pounds("300.00"), date("2024-10-10"), "INV-1", "inv/1").unwrap();
         assert_eq!(balance(&store, "PROV-HC", "ASC"), pounds("300.00"));
-        // More than the budget holds is refused by the ledger: nothing moves.
+        // More than the budget holds is refused before posting (so a page's check says so
+        // too), naming the amount and what is held: nothing moves.
         let e = store.pay_provider_invoice(person, "ASC", "PROV-HC", pounds("30.00"), date("2024-10-11"), "INV-2", "inv/2").unwrap_err();
-        assert!(matches!(e, BudgetStoreError::Post(_)), "{e}");
+        assert!(e.to_string().contains("more than the £20.00 the budget holds"), "{e}");
+        assert!(store.provider_invoice_transfer(person, "ASC", "PROV-HC", pounds("30.00"), date("2024-10-11"), "INV-2", "inv/2").is_err());
+        // The same invoice sent again (its key recorded) is not refused for the balance it
+        // itself spent: it is recorded once.
+        let again = store.pay_provider_invoice(person, "ASC", "PROV-HC", pounds("300.00"), date("2024-10-10"), "INV-1", "inv/1").unwrap();
+        assert_eq!(again[0].status, onebudget_store::PostStatus::AlreadyRecorded, "{again:?}");
+        assert_eq!(balance(&store, "PROV-HC", "ASC"), pounds("300.00"));
         assert_eq!(balance(&store, "P000001-ASC", "ASC"), pounds("20.00"));
         plan.components[1].mode = DeliveryMode::DirectPayment;
         plan.components[1].provider = None;

@@ -11,7 +11,8 @@
 //! assessment as `POST /api/financial-assessments` (`crate::assessment`); `session` sign-in
 //! and sign-out; `roles` each role's pages, `pools` the pooled budgets' monitoring and
 //! settlement, `budgets` the integrated personal budgets' pages (practitioner, person and
-//! finance), and `funders` each funder's share of them.
+//! finance), and `funders` each funder's share of them; `confirm` the check-before-posting
+//! step every form that moves money goes through.
 //! HTML is written with maud, which escapes every value it interpolates.
 
 use axum::http::StatusCode;
@@ -27,6 +28,7 @@ pub mod budgets;
 pub mod caseload;
 pub mod check;
 pub mod components;
+pub mod confirm;
 pub mod form;
 pub mod funders;
 pub mod home;

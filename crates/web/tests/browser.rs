@@ -1348,7 +1348,22 @@ mod checks {
         let before = balances(s).await;
         let count_before = transfer_count(s).await;
 
-        // Confirm by keyboard: Tab to the button, press Enter.
+        // Confirm by keyboard: Tab to the button, press Enter; the check page says what
+        // confirming does and posts nothing; its Confirm button confirms.
+        tab_to_and_follow(
+            s,
+            "the button to continue to confirm",
+            |f| f.key == "#confirm",
+            "Check the BCF 2025/26 settlement before you confirm it",
+            "the council's check page",
+        )
+        .await;
+        let text = main_text(s).await;
+        assert!(
+            text.contains("Nothing is posted until ICB confirms the same figures too."),
+            "{text}"
+        );
+        assert_eq!(transfer_count(s).await, count_before, "the check page posts nothing");
         tab_to_and_follow(
             s,
             "the confirm button",
@@ -1377,6 +1392,17 @@ mod checks {
         check_settlement_figures(s).await;
         let text = main_text(s).await;
         assert!(text.contains("Awaiting confirmation from: ICB."), "{text}");
+        tab_to_and_follow(
+            s,
+            "the button to continue to confirm",
+            |f| f.key == "#confirm",
+            "Check the BCF 2025/26 settlement before you confirm it",
+            "the ICB's check page",
+        )
+        .await;
+        let text = main_text(s).await;
+        assert!(text.contains("You are the last partner to confirm"), "{text}");
+        assert_eq!(transfer_count(s).await, count_before, "the check page posts nothing");
         tab_to_and_follow(
             s,
             "the confirm button",
@@ -2090,7 +2116,15 @@ mod checks {
             .await;
         s.type_into("#from", support::BUDGET_START).await;
         retype(s, "#weeks", &weeks.to_string()).await;
-        submit_from(s, "#weeks", "Pay personal budgets", "the period paid again").await;
+        submit_from(s, "#weeks", "Check the payments before you pay them", "the period checked")
+            .await;
+        let text = main_text(s).await;
+        assert!(text.contains("Nothing is left to pay for this period"), "{text}");
+        s.mark_this_page().await;
+        press_enter_on(s, "#confirm").await;
+        s.wait_for_next_page("h1").await;
+        assert_eq!(heading(s).await, "Pay personal budgets", "the period paid again");
+        s.assert_no_axe_violations("the period paid again").await;
         let text = main_text(s).await;
         assert!(text.contains("0 of 4 transfers were posted now"), "paid once: {text}");
 
@@ -2126,6 +2160,12 @@ mod checks {
             ),
         )
         .await;
+        s.wait_for_next_page("h1").await;
+        assert_eq!(heading(s).await, "Check the recovery before you confirm it");
+        s.assert_no_axe_violations("a recovery checked").await;
+        assert_fits_the_window(s, "a recovery checked").await;
+        s.mark_this_page().await;
+        press_enter_on(s, "#confirm").await;
         s.wait_for_next_page("h1").await;
         s.assert_no_axe_violations("a recovery decided").await;
         assert!(done_message(s).await.contains("The decision has been recorded."));
@@ -2268,7 +2308,19 @@ mod checks {
         assert_eq!(balance_of(s, provider, "ASC").await, 0);
 
         retype(s, "#invoice-amount", "120.00").await;
-        submit_from(s, "#invoice-amount", "Pay personal budgets", "the invoice paid").await;
+        submit_from(
+            s,
+            "#invoice-amount",
+            "Check the invoice before you pay it",
+            "the invoice checked",
+        )
+        .await;
+        assert_eq!(balance_of(s, provider, "ASC").await, 0, "nothing is paid by the check");
+        s.mark_this_page().await;
+        press_enter_on(s, "#confirm").await;
+        s.wait_for_next_page("h1").await;
+        assert_eq!(heading(s).await, "Pay personal budgets", "the invoice paid");
+        s.assert_no_axe_violations("the invoice paid").await;
         assert!(done_message(s).await.contains("Invoice INV-77 has been paid"));
         let cells = row_cells(s, "The transfer posted for the invoice", &budget_account).await;
         assert_eq!(cells[1], provider, "{cells:?}");

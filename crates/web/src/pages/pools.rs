@@ -25,6 +25,7 @@ use crate::auth::Caller;
 use crate::csrf::{FIELD, token_matches};
 use crate::error::ApiError;
 use crate::extract::{PagePath, PageQuery};
+use crate::pages::confirm;
 use crate::pages::form::{FieldErrors, InputKind, Select, TextInput, error_summary};
 use crate::pages::layout::print_document;
 use crate::pages::roles::see_other;
@@ -709,7 +710,7 @@ fn settlement_markup(
             form method="post" action={ (back) "/settlement/confirm" } {
                 input type="hidden" name=(FIELD) value=(caller.csrf_token.as_deref().unwrap_or(""));
                 input type="hidden" name="digest" value=(view.digest);
-                button.govuk-button #confirm type="submit" { "Confirm for " (organisation) }
+                button.govuk-button #confirm type="submit" { "Continue to confirm for " (organisation) }
             }
         }
     }
@@ -726,6 +727,10 @@ pub struct ConfirmForm {
     pub csrf_token: String,
     #[serde(default)]
     pub digest: String,
+    /// `confirm` from the check page's Confirm button, `change` from its Change button;
+    /// absent from the settlement page's button, which only leads to the check page.
+    #[serde(default)]
+    pub step: String,
 }
 
 /// `POST /pools/{pool}/{year}/settlement/confirm`: confirm for the officer's organisation.
@@ -743,13 +748,31 @@ pub async fn confirm(
         return form_unchecked("The settlement was not confirmed", &back);
     }
     let year = api::parse_year(&year).map_err(page_error)?;
+    let done = format!("/pools/{pool}/{}/settlement?done=confirmed", year.start_year());
+    if form.step == confirm::CHANGE {
+        return see_other(&format!("/pools/{pool}/{}/settlement", year.start_year()));
+    }
+    if form.step != confirm::CONFIRMED {
+        return settlement_check(&state, &caller, &principal, pool, year, &organisation, &form)
+            .await;
+    }
     let username = principal.username.clone();
-    match api::confirm_settlement(&state, pool.clone(), year, organisation, username, form.digest)
-        .await
+    let digest = form.digest.clone();
+    let outcome =
+        api::confirm_settlement(&state, pool.clone(), year, organisation.clone(), username, digest)
+            .await;
+    if outcome.is_err()
+        && let Ok(view) = api::settlement_view(&state, pool.clone(), year).await
+        && view.digest == form.digest.trim()
+        && view.confirmed_by.iter().any(|c| c.organisation == organisation)
+        && (view.posted || !view.waiting_for.is_empty())
     {
-        Ok(_) => {
-            see_other(&format!("/pools/{pool}/{}/settlement?done=confirmed", year.start_year()))
-        }
+        // Confirm sent twice (a double click): the first confirmation counted, and posted
+        // if it was the last; the second has nothing more to do.
+        return see_other(&done);
+    }
+    match outcome {
+        Ok(_) => see_other(&done),
         Err(error) => match form_field_errors(error, "confirm") {
             Ok(errors) => {
                 settlement_page(
@@ -767,4 +790,88 @@ pub async fn confirm(
             Err(other) => Err(page_error(other)),
         },
     }
+}
+
+/// The check page of a settlement confirmation: what confirming does (records this
+/// partner's confirmation; posts the balancing transfers when it is the last), each
+/// transfer with its accounts' names, each partner's net, and the Confirm button carrying
+/// the digest of the figures shown, so only those are confirmed.
+async fn settlement_check(
+    state: &AppState,
+    caller: &Caller,
+    principal: &Principal,
+    pool: String,
+    year: FinancialYear,
+    organisation: &str,
+    form: &ConfirmForm,
+) -> PageResult {
+    let back = format!("/pools/{pool}/{}", year.start_year());
+    let view = api::settlement_view(state, pool.clone(), year).await.map_err(page_error)?;
+    let s = &view.settlement;
+    if view.digest != form.digest.trim() {
+        let mut errors = FieldErrors::new();
+        errors.add(
+            "confirm",
+            "The settlement has changed since you looked at it (the ledger or the agreement moved on): read it again and confirm the new figures",
+        );
+        return settlement_page(
+            state,
+            caller,
+            principal,
+            pool,
+            year,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &errors,
+            None,
+        )
+        .await;
+    }
+    let codes = s
+        .transfers
+        .iter()
+        .flat_map(|t| [t.from.as_str().to_owned(), t.to.as_str().to_owned()])
+        .collect();
+    let names = confirm::account_names(state, codes).await?;
+    let last = view.waiting_for.iter().all(|o| o == organisation);
+    let total = Money::checked_sum(s.transfers.iter().map(|t| t.amount)).ok();
+    let others: Vec<&str> =
+        view.waiting_for.iter().filter(|o| *o != organisation).map(String::as_str).collect();
+    let title = format!("Check the {} {} settlement before you confirm it", s.pool, s.year);
+    let main = html! {
+        span.govuk-caption-l { "Year-end settlement" }
+        h1.govuk-heading-l { (title) }
+        (crate::pages::components::summary_list([
+            ("Pool", html! { (s.pool) }),
+            ("Financial year", html! { (s.year) }),
+            ("Confirming for", html! { (organisation) " (" (principal.username) ")" }),
+            ("Variance", html! { (variance_words(s.variance)) }),
+            ("Partners", html! { ul.govuk-list { @for p in &s.partners { li { (p.organisation) ": net " (p.net) } } } }),
+            ("Balancing transfers", html! { (s.transfers.len()) ", " @match total { Some(m) => (m), None => "too much to add up" } }),
+            ("Figures reference (digest)", html! { code { (view.digest.get(..16).unwrap_or(&view.digest)) } }),
+        ]))
+        @if !s.transfers.is_empty() {
+            (crate::pages::components::table_wrap("The balancing transfers", html! { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "The balancing transfers" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "From" } th.govuk-table__header scope="col" { "To" } th.govuk-table__header scope="col" { "Stream" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Amount" } th.govuk-table__header scope="col" { "What" } } }
+                tbody.govuk-table__body {
+                    @for t in &s.transfers {
+                        tr.govuk-table__row { td.govuk-table__cell { (confirm::account_words(t.from.as_str(), &names)) } td.govuk-table__cell { (confirm::account_words(t.to.as_str(), &names)) } td.govuk-table__cell { (t.stream.as_str()) } td.govuk-table__cell.govuk-table__cell--numeric { (t.amount) } td.govuk-table__cell { (t.memo) } }
+                    }
+                }
+            } }))
+        }
+        @if last && !s.transfers.is_empty() {
+            (crate::pages::components::warning_text(html! { "You are the last partner to confirm: confirming posts these " (s.transfers.len()) " transfers to the ledger now. A transfer posted is never deleted." }))
+        } @else if last {
+            (crate::pages::components::inset(html! { p.govuk-body { "You are the last partner to confirm; no money needs to move." } }))
+        } @else {
+            (crate::pages::components::inset(html! { p.govuk-body { "Confirming records your organisation's agreement. Nothing is posted until " (others.join(", ")) " confirms the same figures too." } }))
+        }
+        form method="post" action={ (back) "/settlement/confirm" } novalidate {
+            input type="hidden" name=(FIELD) value=(caller.csrf_token.as_deref().unwrap_or(""));
+            input type="hidden" name="digest" value=(view.digest);
+            (confirm::check_buttons(&format!("Confirm for {organisation}"), false))
+        }
+    };
+    render_status(caller, principal, StatusCode::OK, &title, main)
 }

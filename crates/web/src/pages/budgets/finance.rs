@@ -2,8 +2,24 @@
 //! period; pay one provider's invoice from a person's Individual Service Fund, managed or
 //! notional component) and `/budgets/reviews` (run direct-payment monitoring; confirm or
 //! dismiss each proposed recovery).
+//!
+//! Money moves only after a check: each of these forms, sent first, shows what would be
+//! posted (the amounts, the accounts from and to with their names, the people, the period)
+//! and posts nothing; only its Confirm button, which carries the same values, the CSRF
+//! token and the idempotency key (or the figures' digest) in hidden fields, posts. So a
+//! double click on Confirm posts once.
 
 use super::*;
+use onebudget_store::budget_payments_for;
+
+use crate::pages::confirm::{
+    CHANGE, CONFIRMED, STEP, account_names, account_words, carried, check_buttons, transfers_digest,
+};
+
+/// A person as a check page names them: "Given Family (P000123)".
+fn person_words(person: &PersonRecord) -> String {
+    format!("{} {} ({})", person.given_name, person.family_name, person.code)
+}
 
 // ---------------------------------------------------------------------------------------
 // Finance: payments and reviews
@@ -181,6 +197,19 @@ pub async fn pay_invoice(
             None,
         )
     };
+    if value(&form, STEP) == CHANGE {
+        let errors = FieldErrors::new();
+        return payments_page(
+            &state,
+            &caller,
+            &principal,
+            &form,
+            &errors,
+            StatusCode::OK,
+            None,
+            None,
+        );
+    }
     let scheme = scheme(&state)?;
     let mut errors = FieldErrors::new();
     let person = value(&form, "invoice-person").trim().to_ascii_uppercase();
@@ -215,26 +244,75 @@ pub async fn pay_invoice(
         return again(errors);
     };
     // Paying from a person's budget touches their record: one audited read names them.
-    match authorize_person(&state, &caller, &person, false, target).await {
-        Ok(_) => {}
+    let record = match authorize_person(&state, &caller, &person, false, target).await {
+        Ok((_, record)) => record,
         Err(Denied::Failed(ApiError::NotFound { .. })) => {
             let mut errors = FieldErrors::new();
             errors.add("invoice-person", format!("There is no person with the code {person}"));
             return again(errors);
         }
         Err(d) => return Err(PageError::from(d)),
-    }
+    };
+    let confirmed = value(&form, STEP) == CONFIRMED;
     let key = key.unwrap_or_else(crate::auth::new_secret);
+    let carried_key = key.clone();
     let key = format!("invoice/{person}/{key}");
     let asked = (person.clone(), stream.clone(), provider.clone(), invoice.clone());
-    let outcome =
-        state
-            .run(move |store| {
-                Ok::<_, ApiError>(store.pay_provider_invoice(
-                    &person, &stream, &provider, amount, date, &invoice, &key,
-                ))
-            })
-            .await;
+    let outcome = state
+        .run(move |store| {
+            // Checked first, every rule but the balance; posted only when confirmed.
+            let paid = match store.provider_invoice_transfer(
+                &person, &stream, &provider, amount, date, &invoice, &key,
+            ) {
+                Err(e) => Err(e),
+                Ok(transfer) if !confirmed => Ok(Err(transfer)),
+                Ok(_) => store
+                    .pay_provider_invoice(&person, &stream, &provider, amount, date, &invoice, &key)
+                    .map(Ok),
+            };
+            Ok::<_, ApiError>(paid)
+        })
+        .await;
+    let outcome = match outcome {
+        Ok(Ok(Err(transfer))) => {
+            let names = account_names(
+                &state,
+                [transfer.from().as_str().to_owned(), transfer.to().as_str().to_owned()].into(),
+            )
+            .await?;
+            let carry = [("invoice-key".to_owned(), carried_key)];
+            let main = html! {
+                span.govuk-caption-l { "Pay a provider's invoice" }
+                h1.govuk-heading-l { "Check the invoice before you pay it" }
+                (crate::pages::components::summary_list([
+                    ("Person", html! { (person_words(&record)) }),
+                    ("Component", html! { (stream_name(&scheme, transfer.stream().as_str())) }),
+                    ("From", account_words(transfer.from().as_str(), &names)),
+                    ("To", account_words(transfer.to().as_str(), &names)),
+                    ("Amount", html! { (transfer.amount()) }),
+                    ("Date paid", html! { (long_date(transfer.effective_date())) }),
+                    ("Invoice number", html! { (value(&form, "invoice-number").trim()) }),
+                ]))
+                (warning_text(html! { "Confirming posts this payment to the ledger. A transfer posted is never deleted: a mistake is put right by a reversing transfer." }))
+                form method="post" action="/budgets/invoices" novalidate {
+                    (csrf_field(&caller))
+                    (carried(&carry, &["invoice-key"]))
+                    (carried(&form, &["invoice-person", "invoice-stream", "invoice-provider", "invoice-amount", "invoice-date", "invoice-number"]))
+                    (check_buttons("Confirm and pay the invoice", false))
+                }
+            };
+            return render_status(
+                &caller,
+                &principal,
+                StatusCode::OK,
+                "Check the invoice before you pay it",
+                main,
+            );
+        }
+        Ok(Ok(Ok(posted))) => Ok(Ok(posted)),
+        Ok(Err(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    };
     let (person, stream, provider, invoice) = asked;
     match outcome {
         Ok(Ok(posted)) => {
@@ -283,7 +361,18 @@ pub async fn pay_invoice(
     }
 }
 
-/// `POST /budgets/payments`: pay every live budget for the period, and show what moved.
+/// The payments of one period, worked out but not posted: what the check page shows.
+struct PeriodPayments {
+    transfers: Vec<Transfer>,
+    /// For each transfer, whether it is in the ledger already (its key is).
+    recorded: Vec<bool>,
+    /// The people whose budgets are live on the first day, by code.
+    people: Vec<String>,
+}
+
+/// `POST /budgets/payments`: first, the check page of every transfer paying every live
+/// budget for the period, posting nothing; with `step=confirm` and the digest of those
+/// transfers, post them and show what moved.
 pub async fn pay(
     State(state): State<AppState>,
     caller: Caller,
@@ -304,6 +393,20 @@ pub async fn pay(
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         payments_page(&state, &caller, &principal, &form, &errors, status, None, None)
     };
+    let step = value(&form, STEP);
+    if step == CHANGE {
+        let errors = FieldErrors::new();
+        return payments_page(
+            &state,
+            &caller,
+            &principal,
+            &form,
+            &errors,
+            StatusCode::OK,
+            None,
+            None,
+        );
+    }
     let mut errors = FieldErrors::new();
     let from = required_day(
         &form,
@@ -317,10 +420,55 @@ pub async fn pay(
         return again(errors);
     };
     let scheme = scheme(&state)?;
+    let for_plan = scheme.clone();
+    let planned = state
+        .run(move |store| {
+            let planned = (|| {
+                let live = store.live_budgets(from)?;
+                let transfers = budget_payments_for(&for_plan, &live, from, weeks)?;
+                let mut recorded = Vec::with_capacity(transfers.len());
+                for t in &transfers {
+                    recorded.push(store.transfer(t.idempotency_key())?.is_some());
+                }
+                let mut people: Vec<String> = live.into_iter().map(|v| v.person_code).collect();
+                people.sort();
+                people.dedup();
+                Ok::<_, BudgetStoreError>(PeriodPayments { transfers, recorded, people })
+            })();
+            Ok::<_, ApiError>(planned)
+        })
+        .await;
+    let planned = match planned {
+        Ok(Ok(planned)) => planned,
+        Ok(Err(error)) => {
+            return match budget_errors(error, "from", |field| {
+                ["from", "weeks"].contains(&field).then(|| field.to_owned())
+            }) {
+                Ok(errors) => again(errors),
+                Err(e) => failed(e),
+            };
+        }
+        Err(e) => return failed(e),
+    };
+    let digest = transfers_digest(&planned.transfers);
+    if step != CONFIRMED || value(&form, "digest") != digest {
+        let mut errors = FieldErrors::new();
+        let status = if step == CONFIRMED {
+            errors.add(
+                "confirm",
+                "The payments changed since you checked them (a budget started, ended or was paid): check these and confirm again",
+            );
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
+        let check = PeriodCheck { from, weeks, planned: &planned, digest: &digest };
+        return payments_check(&state, &caller, &principal, &scheme, &check, &errors, status).await;
+    }
+    let transfers = planned.transfers;
     let outcome = state
         .run(move |store| {
             let paid = (|| {
-                let transfers = store.budget_payments(&scheme, from, weeks)?;
                 if transfers.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -349,6 +497,125 @@ pub async fn pay(
         },
         Err(e) => failed(e),
     }
+}
+
+/// What the check page of a period's payments shows.
+struct PeriodCheck<'a> {
+    from: NaiveDate,
+    weeks: u32,
+    planned: &'a PeriodPayments,
+    digest: &'a str,
+}
+
+/// At most this many people are named on a check page; past it they are counted.
+const PEOPLE_NAMED: usize = 5;
+
+/// The check page of a period's payments: the period, the people, every transfer with its
+/// accounts' names, the totals, and the Confirm button carrying the period and the digest.
+async fn payments_check(
+    state: &AppState,
+    caller: &Caller,
+    principal: &Principal,
+    scheme: &Scheme,
+    check: &PeriodCheck<'_>,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> PageResult {
+    let planned = check.planned;
+    let mut named = Vec::new();
+    if planned.people.len() <= PEOPLE_NAMED {
+        // Naming a person reads their record: each is one audited read.
+        for code in &planned.people {
+            let (_, person) =
+                authorize_person(state, caller, code, false, "/budgets/payments").await?;
+            named.push(person_words(&person));
+        }
+    }
+    let codes = planned
+        .transfers
+        .iter()
+        .flat_map(|t| [t.from().as_str().to_owned(), t.to().as_str().to_owned()])
+        .collect();
+    let names = account_names(state, codes).await?;
+    let last = check.from + chrono::Duration::days(i64::from(check.weeks) * 7 - 1);
+    let total = Money::checked_sum(planned.transfers.iter().map(Transfer::amount)).ok();
+    let new: Vec<&Transfer> = planned
+        .transfers
+        .iter()
+        .zip(&planned.recorded)
+        .filter(|(_, recorded)| !**recorded)
+        .map(|(t, _)| t)
+        .collect();
+    let new_total = Money::checked_sum(new.iter().map(|t| t.amount())).ok();
+    // Money leaving each account, of the transfers not yet recorded.
+    let mut leaving: std::collections::BTreeMap<&str, (usize, Money)> = Default::default();
+    for t in &new {
+        let entry = leaving.entry(t.from().as_str()).or_insert((0, Money::ZERO));
+        entry.0 += 1;
+        entry.1 = entry.1.checked_add(t.amount()).unwrap_or(entry.1);
+    }
+    let weeks = check.weeks.to_string();
+    let from = check.from.to_string();
+    let form = [
+        ("from".to_owned(), from),
+        ("weeks".to_owned(), weeks),
+        ("digest".to_owned(), check.digest.to_owned()),
+    ];
+    let main = html! {
+        (error_summary(errors))
+        span.govuk-caption-l { "Pay personal budgets" }
+        h1.govuk-heading-l { "Check the payments before you pay them" }
+        (crate::pages::components::summary_list([
+            ("Period", html! { (long_date(check.from)) " to " (long_date(last)) " (" (check.weeks) @if check.weeks == 1 { " week" } @else { " weeks" } ")" }),
+            ("People whose budgets are paid", html! {
+                (planned.people.len())
+                @if !named.is_empty() { ul.govuk-list { @for n in &named { li { (n) } } } }
+            }),
+            ("Transfers", html! { (planned.transfers.len()) @if new.len() != planned.transfers.len() { ", of which " (planned.transfers.len() - new.len()) " already recorded (they will not be posted again)" } }),
+            ("To be posted now", html! { (new.len()) " transfers, " @match new_total { Some(m) => (m), None => "too much to add up" } }),
+            ("All transfers of the period", html! { @match total { Some(m) => (m), None => "too much to add up" } }),
+        ]))
+        @if new.is_empty() {
+            (crate::pages::components::inset(html! { p.govuk-body { "Nothing is left to pay for this period: confirming posts nothing." } }))
+        } @else {
+            h2.govuk-heading-m { "Money leaving each account" }
+            (crate::pages::components::table_wrap("Money leaving each account", html! { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--s { "Money leaving each account, of the transfers to be posted" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Account" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Transfers" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Amount" } } }
+                tbody.govuk-table__body {
+                    @for (code, (count, amount)) in &leaving {
+                        tr.govuk-table__row { td.govuk-table__cell { (account_words(code, &names)) } td.govuk-table__cell.govuk-table__cell--numeric { (count) } td.govuk-table__cell.govuk-table__cell--numeric { (amount) } }
+                    }
+                }
+            } }))
+        }
+        @if !planned.transfers.is_empty() {
+            h2.govuk-heading-m { "Every transfer" }
+            (crate::pages::components::table_wrap("Every transfer of the period", html! { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--s { "Every transfer of the period" }
+                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "From" } th.govuk-table__header scope="col" { "To" } th.govuk-table__header scope="col" { "Stream" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Amount" } th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "Posted" } } }
+                tbody.govuk-table__body {
+                    @for (t, recorded) in planned.transfers.iter().zip(&planned.recorded) {
+                        tr.govuk-table__row {
+                            td.govuk-table__cell { (account_words(t.from().as_str(), &names)) }
+                            td.govuk-table__cell { (account_words(t.to().as_str(), &names)) }
+                            td.govuk-table__cell { (stream_name(scheme, t.stream().as_str())) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { (t.amount()) }
+                            td.govuk-table__cell { (long_date(t.effective_date())) }
+                            td.govuk-table__cell { (if *recorded { "Already recorded" } else { "When you confirm" }) }
+                        }
+                    }
+                }
+            } }))
+        }
+        (warning_text(html! { "Confirming posts these transfers to the ledger. A transfer posted is never deleted: a mistake is put right by a reversing transfer." }))
+        form method="post" action="/budgets/payments" novalidate {
+            (csrf_field(caller))
+            (carried(&form, &["from", "weeks", "digest"]))
+            (check_buttons("Confirm and pay", false))
+        }
+    };
+    render_status(caller, principal, status, "Check the payments before you pay them", main)
 }
 
 /// `GET /budgets/reviews`: direct-payment reviews, open and decided.
@@ -435,9 +702,10 @@ async fn reviews_page(
                         input type="hidden" name="review" value=(r.id);
                         (TextInput { id: &amount_id, label: "Amount to recover", hint: Some("No more than the proposed recovery"), value: &amount, kind: InputKind::Money }.render(errors))
                         (text_field(&note_id, "Note", Some("What the person and the practitioner agreed"), &[(note_id.clone(), note)], errors))
+                        div.govuk-button-group {
                         button.govuk-button type="submit" name="decision" value="recover" { "Recover the amount" }
-                        " "
-                        button.govuk-button type="submit" name="decision" value="dismiss" { "Dismiss the review" }
+                        button.govuk-button.govuk-button--warning type="submit" name="decision" value="dismiss" { "Dismiss the review" }
+                        }
                     }
                 }
             }
@@ -539,6 +807,12 @@ pub async fn decide_review(
         form.push(("review".to_owned(), id.to_string()));
     }
     let again = |errors| reviews_mistakes(&state, &caller, &principal, &form, errors);
+    let step = value(&form, STEP).to_owned();
+    if step == CHANGE {
+        let errors = FieldErrors::new();
+        return reviews_page(&state, &caller, &principal, &form, &errors, StatusCode::OK, None)
+            .await;
+    }
     let mut errors = FieldErrors::new();
     let note = required_text(&form, &mut errors, &note_id, "Enter a note saying why");
     let recover = match value(&form, "decision") {
@@ -557,9 +831,9 @@ pub async fn decide_review(
     let scheme = scheme(&state)?;
     // A decision moves a person's money: one audited read of their record names them.
     let found = state.run(move |store| store.dp_review(id).map_err(ApiError::from)).await;
-    match found {
+    let (review, person) = match found {
         Ok(Some(review)) => {
-            if let Err(d) = crate::people::authorize_person(
+            match crate::people::authorize_person(
                 &state,
                 &caller,
                 &review.person_code,
@@ -568,13 +842,44 @@ pub async fn decide_review(
             )
             .await
             {
-                return Err(PageError::from(d));
+                Ok((_, person)) => (review, person),
+                Err(d) => return Err(PageError::from(d)),
             }
         }
         Ok(None) => {
             return Err(PageError::NotFound("There is no such review.".to_owned()));
         }
         Err(e) => return Err(PageError::from(e)),
+    };
+    // Confirm sent twice (a double click): the first decided it, the second has nothing
+    // more to do.
+    if review.decision.is_some() && review.decided_by.as_deref() == Some(&principal.username) {
+        return see_other("/budgets/reviews?done=decided");
+    }
+    if step != CONFIRMED && review.decision.is_none() {
+        if let Some(amount) = recover
+            && (!amount.is_positive() || amount > review.proposed_recovery)
+        {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                &amount_id,
+                format!(
+                    "Enter an amount more than zero and no more than the {} proposed",
+                    review.proposed_recovery
+                ),
+            );
+            return again(errors).await;
+        }
+        return review_check(
+            &state,
+            &caller,
+            &principal,
+            &scheme,
+            (&review, &person),
+            recover,
+            &form,
+        )
+        .await;
     }
     let username = principal.username.clone();
     let outcome = state
@@ -582,6 +887,15 @@ pub async fn decide_review(
             Ok::<_, ApiError>(store.decide_dp_review(&scheme, id, recover, &note, &username))
         })
         .await;
+    if matches!(outcome, Ok(Err(_))) {
+        // Decided by a Confirm sent at the same moment as this one: done once.
+        let again = state.run(move |store| store.dp_review(id).map_err(ApiError::from)).await;
+        if let Ok(Some(r)) = again
+            && r.decided_by.as_deref() == Some(&principal.username)
+        {
+            return see_other("/budgets/reviews?done=decided");
+        }
+    }
     match outcome {
         Ok(Ok(_)) => see_other("/budgets/reviews?done=decided"),
         Ok(Err(BudgetStoreError::NotFound(message))) => {
@@ -597,4 +911,63 @@ pub async fn decide_review(
         }
         Err(e) => failed(e),
     }
+}
+
+/// The check page of a review's decision: the person, the stream, the amount recovered and
+/// the accounts it moves between, or that nothing moves on a dismissal; the Confirm button
+/// carries the decision, the amount and the note. Dismissing is the warning button.
+async fn review_check(
+    state: &AppState,
+    caller: &Caller,
+    principal: &Principal,
+    scheme: &Scheme,
+    (review, person): (&DpReview, &PersonRecord),
+    recover: Option<Money>,
+    form: &[(String, String)],
+) -> PageResult {
+    let id = review.id;
+    let from = onebudget_store::direct_payment_account(&review.person_code);
+    let to = scheme.stream(&review.stream).map(|s| s.funding_account.clone()).unwrap_or_default();
+    let names = account_names(state, [from.clone(), to.clone()].into()).await?;
+    let amount_id = format!("amount-{id}");
+    let note_id = format!("note-{id}");
+    let decision = if recover.is_some() { "recover" } else { "dismiss" };
+    let title = if recover.is_some() {
+        "Check the recovery before you confirm it"
+    } else {
+        "Check the dismissal before you confirm it"
+    };
+    let carry = [("decision".to_owned(), decision.to_owned())];
+    let main = html! {
+        span.govuk-caption-l { "Direct-payment review " (id) }
+        h1.govuk-heading-l { (title) }
+        (crate::pages::components::summary_list([
+            ("Person", html! { (person_words(person)) }),
+            ("Component", html! { (stream_name(scheme, &review.stream)) }),
+            ("Balance when raised", html! { (review.balance) " on " (long_date(review.raised_on)) }),
+            ("Proposed recovery", html! { (review.proposed_recovery) }),
+            ("Decision", html! { @if recover.is_some() { "Recover" } @else { "Dismiss the review: nothing is recovered" } }),
+        ]))
+        @if let Some(amount) = recover {
+            (crate::pages::components::summary_list([
+                ("Amount recovered", html! { (amount) }),
+                ("From", account_words(&from, &names)),
+                ("To", account_words(&to, &names)),
+                ("Date", html! { (long_date(review.raised_on)) }),
+                ("Note", html! { (value(form, &note_id).trim()) }),
+            ]))
+            (warning_text(html! { "Confirming takes " (amount) " back from " (person.given_name) " " (person.family_name) "'s direct payment. A transfer posted is never deleted: a mistake is put right by a reversing transfer." }))
+        } @else {
+            (crate::pages::components::summary_list([("Note", html! { (value(form, &note_id).trim()) })]))
+            (warning_text(html! { "Dismissing closes the review for good; no money moves. Monitoring may raise a new review later." }))
+        }
+        form method="post" action={ "/budgets/reviews/" (id) "/decide" } novalidate {
+            (csrf_field(caller))
+            input type="hidden" name="review" value=(id);
+            (carried(&carry, &["decision"]))
+            (carried(form, &[&amount_id, &note_id]))
+            (check_buttons(if recover.is_some() { "Confirm the recovery" } else { "Dismiss the review" }, recover.is_none()))
+        }
+    };
+    render_status(caller, principal, StatusCode::OK, title, main)
 }
