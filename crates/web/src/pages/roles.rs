@@ -525,14 +525,13 @@ pub async fn who_has_looked(
         "Who has looked at your record",
         html! {
             h1.govuk-heading-l { "Who has looked at your record" }
-            p.govuk-body { "Every time someone opens your record, or a computer system reads it, it is written down here: who it was, the organisation they work for, why, and when. Times are UK time." }
+            p.govuk-body { "Every time someone opens your record, or a computer system reads it, it is written down here: who it was and the organisation they work for, why, and when. Times are UK time." }
             p.govuk-body { "If you do not recognise something, contact " (people.council()) "'s data protection officer." }
             div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
                 caption.govuk-table__caption.govuk-table__caption--m { (caption) }
                 thead.govuk-table__head { tr.govuk-table__row {
                     th.govuk-table__header scope="col" { "When" }
                     th.govuk-table__header scope="col" { "Who" }
-                    th.govuk-table__header scope="col" { "Organisation" }
                     th.govuk-table__header scope="col" { "Why" }
                 } }
                 tbody.govuk-table__body {
@@ -541,8 +540,13 @@ pub async fn who_has_looked(
                         @let own = e.actor_user_id == Some(principal.user_id);
                         tr.govuk-table__row {
                             td.govuk-table__cell { (crate::clock::london_time(&e.at)) }
-                            td.govuk-table__cell { @if own { strong.govuk-tag.govuk-tag--grey { "You" } } @else { (people.who(e)) } }
-                            td.govuk-table__cell { @if !own { (people.organisation(e)) } }
+                            td.govuk-table__cell {
+                                @if own { strong.govuk-tag.govuk-tag--grey { "You" } } @else {
+                                    (people.who(e))
+                                    @let organisation = people.organisation(e);
+                                    @if !organisation.is_empty() { br; span class="govuk-hint govuk-!-margin-bottom-0" { (organisation) } }
+                                }
+                            }
                             td.govuk-table__cell {
                                 (look_purpose(e, own))
                                 @if e.outcome == "refused" { br; span class="govuk-hint govuk-!-margin-bottom-0" { "They were not allowed to, and saw nothing." } }
@@ -803,7 +807,7 @@ pub async fn finance(State(state): State<AppState>, caller: Caller) -> PageResul
             } }
             div.app-table-wrap role="region" aria-label="Balances by organisation" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
                 caption.govuk-table__caption.govuk-table__caption--m { "Balances by organisation" }
-                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Organisation" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Balance" } } }
+                thead.govuk-table__head { tr.govuk-table__row {  th.govuk-table__header.govuk-table__header--numeric scope="col" { "Balance" } } }
                 tbody.govuk-table__body { @for (owner, pence) in &by_owner { tr.govuk-table__row { td.govuk-table__cell { (owner) } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } } } }
             } }
             div.app-table-wrap role="region" aria-label="Organisations' and pools' accounts" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
