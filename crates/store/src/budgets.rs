@@ -275,6 +275,10 @@ pub struct StreamStatement {
 pub struct StatementEntry {
     pub date: NaiveDate,
     pub stream: String,
+    /// What the line is, from the person's side: `paid_in` (a funder paid into their
+    /// budget), `paid_to_you` (a direct payment to them), `spent` (they spent it),
+    /// `paid_to_provider` or `returned` (unspent money returned to the funder).
+    pub kind: String,
     pub words: String,
     pub money_in: Money,
     pub money_out: Money,
@@ -1762,8 +1766,24 @@ impl Store {
                 }
             }
         }
+        // Funders by name: the statement is read by the person, who knows the council and
+        // the NHS body, not their codes.
+        let organisations = self.organisations()?;
+        let funder_name = |code: &str| {
+            organisations.iter().find(|o| o.code == code).map_or_else(
+                // A funder the organisations do not name is still never shown by
+                // its code.
+                || match code {
+                    "ICB" => "The NHS".to_owned(),
+                    "COUNCIL" => "The council".to_owned(),
+                    _ => "Your funder".to_owned(),
+                },
+                |o| o.name.clone(),
+            )
+        };
         for c in &components {
             let name = scheme.stream(&c.stream).map_or(c.stream.clone(), |s| s.name.clone());
+            let funder = funder_name(&c.funder);
             let code = budget_account(person, &c.stream);
             let mut s = StreamStatement {
                 stream: c.stream.clone(),
@@ -1784,29 +1804,35 @@ impl Store {
             if self.account(&AccountCode::parse("account", &code)?)?.is_some() {
                 let st = self.statement(&AccountCode::parse("account", &code)?, from, to)?;
                 for l in &st.lines {
-                    let (words, add): (String, &mut Money) = match l.reason.as_str() {
+                    let (kind, words, add): (&str, String, &mut Money) = match l.reason.as_str() {
                         "allocation" => (
-                            format!("{} paid {} into your {name} budget", c.funder, l.money_in),
+                            "paid_in",
+                            format!("{funder} paid {} into your {name} budget", l.money_in),
                             &mut s.paid_in,
                         ),
                         "direct_payment" => (
-                            format!("{} paid to you as a direct payment", l.money_out),
+                            "paid_to_you",
+                            format!("Paid to you as a direct payment of {}", l.money_out),
                             &mut s.paid_to_you,
                         ),
                         "provider_payment" | "invoice" => (
+                            "paid_to_provider",
                             format!(
-                                "{} paid to {} for your support ({})",
-                                l.money_out, l.counterparty, l.memo
+                                "Paid {} to {} for your support ({})",
+                                l.money_out,
+                                funder_name(&l.counterparty),
+                                l.memo
                             ),
                             &mut s.paid_to_providers,
                         ),
-                        _ => (format!("{}: {}", l.reason, l.memo), &mut s.paid_to_providers),
+                        _ => ("paid_to_provider", l.memo.clone(), &mut s.paid_to_providers),
                     };
                     let amount = if l.money_in.is_positive() { l.money_in } else { l.money_out };
                     *add = add.checked_add(amount)?;
                     entries.push(StatementEntry {
                         date: l.effective_date,
                         stream: c.stream.clone(),
+                        kind: kind.to_owned(),
                         words,
                         money_in: l.money_in,
                         money_out: l.money_out,
@@ -1822,6 +1848,7 @@ impl Store {
                             entries.push(StatementEntry {
                                 date: l.effective_date,
                                 stream: c.stream.clone(),
+                                kind: "spent".to_owned(),
                                 words: format!("You spent {} ({})", l.money_out, l.memo),
                                 money_in: Money::ZERO,
                                 money_out: l.money_out,
@@ -1832,9 +1859,10 @@ impl Store {
                             entries.push(StatementEntry {
                                 date: l.effective_date,
                                 stream: c.stream.clone(),
+                                kind: "returned".to_owned(),
                                 words: format!(
-                                    "{} of unspent direct payment returned to {}",
-                                    l.money_out, c.funder
+                                    "Unspent direct payment of {} returned to {funder}",
+                                    l.money_out
                                 ),
                                 money_in: Money::ZERO,
                                 money_out: l.money_out,
@@ -1851,9 +1879,10 @@ impl Store {
         let mut summary = Vec::new();
         if let Some(b) = &budget {
             summary.push(format!(
-                "Your budget is {} a week, from {} stream(s); it is {}.",
+                "Your budget is {} a week, in {} part{}. It is {}.",
                 b.decision.budget,
                 b.decision.components.len(),
+                if b.decision.components.len() == 1 { "" } else { "s" },
                 b.status.as_str().replace('_', " ")
             ));
             summary.push(if b.decision.weekly_contribution.is_positive() {

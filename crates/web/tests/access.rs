@@ -1384,8 +1384,14 @@ async fn each_access_writes_exactly_one_audit_row() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("auditor") && page.contains("Auditor"), "the auditor's look is listed");
-    assert!(page.contains("Refused"), "the practitioner's refused attempt is listed too");
+    assert!(
+        page.contains("auditor") && page.contains("To look at your record"),
+        "the auditor's look is listed"
+    );
+    assert!(
+        page.contains("They were not allowed to, and saw nothing."),
+        "the practitioner's refused attempt is listed too"
+    );
     server.finish().await;
 }
 

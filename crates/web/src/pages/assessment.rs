@@ -110,7 +110,7 @@ pub async fn assessment(
                 ("Those rules in force from", html! { (long_date(explanation.get("rules_in_force_from"))) }),
                 ("Where care is given", html! { (words(&text(explanation.get("setting")))) }),
                 ("Most that can be charged", html! { (pounds(explanation.get("maximum_charge"))) }),
-                ("Recorded", html! { (record.recorded_at.get(..16).unwrap_or(&record.recorded_at).replace('T', " ")) " (UTC) by " (record.recorded_by) }),
+                ("Recorded", html! { (crate::clock::london_time(&record.recorded_at)) " by " (record.recorded_by) }),
             ]))
             (table_wrap("How the charge was worked out", html! {
                 table.govuk-table.govuk-table--small-text-until-tablet {

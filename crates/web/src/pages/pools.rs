@@ -693,12 +693,12 @@ fn settlement_markup(
         @if view.confirmed_by.is_empty() {
             p.govuk-body { "No partner has confirmed these figures yet." }
         } @else {
-            ul.govuk-list.govuk-list--bullet { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (utc_minute(&c.confirmed_at)) " (UTC)" } } }
+            ul.govuk-list.govuk-list--bullet { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (crate::clock::london_time(&c.confirmed_at)) } } }
         }
         @if view.posted {
             p.govuk-body {
                 "Every partner confirmed the settlement, so its balancing transfers are in the ledger."
-                @if let Some(at) = &view.posted_at { " They were posted at " (utc_minute(at)) " (UTC)." }
+                @if let Some(at) = &view.posted_at { " They were posted at " (crate::clock::london_time(at)) "." }
             }
         } @else if view.waiting_for.is_empty() {
             p.govuk-body { "Every partner has confirmed, but the transfers are not yet posted; confirm again to post them." }
@@ -717,10 +717,6 @@ fn settlement_markup(
 }
 
 /// An RFC 3339 time to the minute, as `2026-04-02 09:15`.
-fn utc_minute(at: &str) -> String {
-    at.get(..16).unwrap_or(at).replace('T', " ")
-}
-
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct ConfirmForm {
     #[serde(default)]

@@ -1006,7 +1006,7 @@ async fn review_again(
                             td.govuk-table__cell { (long_date(v.effective_from)) }
                             td.govuk-table__cell.govuk-table__cell--numeric { (v.decision.budget) }
                             td.govuk-table__cell.govuk-table__cell--numeric { (v.decision.unfunded) }
-                            td.govuk-table__cell { (v.reason) br; span.govuk-hint { (v.recorded_by) ", " (v.recorded_at.get(..16).unwrap_or(&v.recorded_at).replace('T', " ")) " (UTC)" } }
+                            td.govuk-table__cell { (v.reason) br; span.govuk-hint { (v.recorded_by) ", " (crate::clock::london_time(&v.recorded_at)) } }
                         }
                     }
                 }
