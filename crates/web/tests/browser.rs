@@ -1428,10 +1428,11 @@ mod checks {
         let named: Vec<String> =
             serde_json::from_value(s.script(script, vec![]).await).expect("the confirmations");
         assert_eq!(named.len(), 2, "both partners are named: {named:?}");
-        assert!(named[0].starts_with("COUNCIL: confirmed by council-finance at 20"), "{named:?}");
-        assert!(named[1].starts_with("ICB: confirmed by icb-finance at 20"), "{named:?}");
-        assert!(named.iter().all(|t| t.ends_with("(UTC)")), "{named:?}");
-        assert!(text.contains("They were posted at 20"), "{text}");
+        assert!(named[0].starts_with("COUNCIL: confirmed by council-finance at "), "{named:?}");
+        assert!(named[1].starts_with("ICB: confirmed by icb-finance at "), "{named:?}");
+        // Times are UK local time, with the zone named.
+        assert!(named.iter().all(|t| t.ends_with(" GMT") || t.ends_with(" BST")), "{named:?}");
+        assert!(text.contains("They were posted at "), "{text}");
         let reference = format!("Figures reference (digest): {}", &view.digest[..16]);
         assert!(text.contains(&reference), "the digest both confirmed: {text}");
         let steps = row_cells(s, "Every step of the settlement", "Posted").await;
