@@ -1904,7 +1904,8 @@ mod checks {
         );
         assert!(cells[1].contains("free to you"), "{cells:?}");
         let cells = row_cells(s, "Who pays for each part", &asc_name).await;
-        assert_eq!(cells[3], money_text(asc), "{cells:?}");
+        // The agreed amount, then (when the plan uses less of it) what is paid.
+        assert!(cells[3].starts_with(&money_text(asc)), "{cells:?}");
         assert_eq!(cells[4], money_text(person_pays), "{cells:?}");
         assert_eq!(described(s, "You pay a week").await, money_text(person_pays));
         assert!(main_text(s).await.contains("The NHS part of your budget is free."));
@@ -2007,9 +2008,14 @@ mod checks {
         let kind = response.headers()["content-type"].to_str().expect("a type").to_owned();
         assert!(kind.starts_with("text/csv"), "{kind}");
         let csv = response.text().await.expect("its text");
-        assert!(csv.starts_with("date,part,what happened,money in,money out"), "{csv}");
+        assert!(
+            csv.starts_with(
+                "date,part,what happened,paid into your budget,paid to you,spent or paid out"
+            ),
+            "{csv}"
+        );
         let row = format!(
-            "{},PHB,You spent {} (line 1: {}; receipt PA payslip 7),0.00,{}.{:02}",
+            "{},{phb_name},You spent {} (line 1: {}; receipt PA payslip 7),0.00,0.00,{}.{:02}",
             chrono::Utc::now().date_naive(),
             money_text(from_phb),
             assistant.0,
