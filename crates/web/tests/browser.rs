@@ -2089,9 +2089,14 @@ mod checks {
         let kind = response.headers()["content-type"].to_str().expect("a type").to_owned();
         assert!(kind.starts_with("text/csv"), "{kind}");
         let csv = response.text().await.expect("its text");
-        assert!(csv.starts_with("date,part,what happened,money in,money out"), "{csv}");
+        assert!(
+            csv.starts_with(
+                "date,part,what happened,paid into your budget,paid to you,spent or paid out"
+            ),
+            "{csv}"
+        );
         let row = format!(
-            "{},PHB,You spent {} (line 1: {}; receipt PA payslip 7),0.00,{}.{:02}",
+            "{},{phb_name},You spent {} (line 1: {}; receipt PA payslip 7),0.00,0.00,{}.{:02}",
             chrono::Utc::now().date_naive(),
             money_text(from_phb),
             assistant.0,
