@@ -316,6 +316,22 @@ async fn a_person_links_back_to_the_list_they_were_opened_from_and_to_their_asse
         ),
         "person"
     );
+    // The person's budget pages lead back to the person, and to the caseload.
+    for page in ["budget", "budget/plan", "budget/review"] {
+        let (status, budget) =
+            get(&server, "practitioner", &format!("/people/P200001/{page}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            budget.contains(
+                r#"<a class="govuk-breadcrumbs__link" href="/people/P200001">Kim Overdue</a>"#
+            ),
+            "{page}"
+        );
+        assert!(
+            budget.contains(r#"<a class="govuk-breadcrumbs__link" href="/caseload">Caseload</a>"#),
+            "{page}"
+        );
+    }
     for junk in ["mode%3Dteleport", "%2F%2Fevil.example", "page%3D-1"] {
         let (_, person) =
             get(&server, "practitioner", &format!("/people/P200001?caseload={junk}")).await;
