@@ -46,7 +46,9 @@ pub use ledger::{
     Statement, StatementLine,
 };
 pub use migrate::SCHEMA_VERSION;
-pub use pools::{AgreementVersion, Confirmation, PoolStoreError, PoolSummary, SettlementView};
+pub use pools::{
+    AgreementVersion, Confirmation, PoolStoreError, PoolSummary, PoolYear, SettlementView,
+};
 pub use recent::{PersonPage, RecentLines, SharedLines};
 
 use backend::Conn;

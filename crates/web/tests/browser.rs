@@ -631,6 +631,7 @@ browser_tests!(
     finance_pays_budgets_and_decides_a_recovery,
     practitioner_records_spending_for_the_person,
     finance_pays_a_providers_invoice,
+    caseload_and_a_pool_year_fit_a_phone_and_a_desktop,
 );
 
 mod checks {
@@ -1507,6 +1508,37 @@ mod checks {
 
     /// A commissioner reads the pool's report (spend by scheme and partner, with the
     /// chart) and its settlement, and is offered no button to confirm it.
+    /// Issue 15 §4: the caseload (filtered, sorted, with an error), a person found on it
+    /// and a pool's year, at a phone's width (390 px) and a desktop's (1280 px): no axe
+    /// violation, and nothing makes the page scroll sideways (wide tables scroll in their
+    /// own box). A finance officer, who may see every team and the pools.
+    pub async fn caseload_and_a_pool_year_fit_a_phone_and_a_desktop(s: &Session) {
+        seed_pool(s).await;
+        seed_budgets(s, true).await;
+        sign_in(s, "finance", "The ledger").await;
+        let pages = [
+            ("/caseload", "Caseloads"),
+            ("/caseload?mode=direct_payment&sort=budget&order=desc", "Caseloads"),
+            ("/caseload?mode=teleport", "Caseloads"),
+            (&format!("/people/{}", support::BUDGET_CITIZEN)[..], "Robin Southey"),
+            ("/pools", "Pooled budgets"),
+            (&pool_page()[..], "Ashby Vale Better Care Fund 2025/26: monitoring"),
+        ];
+        for width in [390, 1280] {
+            s.client.set_window_size(width, 900).await.expect("the window's size");
+            for (path, expected) in pages {
+                s.goto(path).await;
+                let shown = heading(s).await;
+                assert!(shown.starts_with(expected), "{path} at {width} px: {shown}");
+                let page = format!("{path} at {width} px");
+                s.assert_no_axe_violations(&page).await;
+                assert_fits_the_window(s, &page).await;
+            }
+        }
+        s.client.set_window_size(1280, 1024).await.expect("the window's size");
+        sign_out(s, "finance").await;
+    }
+
     pub async fn commissioner_sees_the_pool_but_cannot_confirm(s: &Session) {
         seed_pool(s).await;
         let monitoring = pool_page();

@@ -1,7 +1,9 @@
 //! The caseload page and the pages it leads to, over real HTTP against the real app on
 //! SQLite: search, each filter, sorting, paging, bad values (a 400 page with the error
 //! summary), a practitioner kept to their own team, the person's breadcrumb back to the
-//! same filtered list, and a financial assessment's explanation page.
+//! same filtered list, and a financial assessment's explanation page; and the pools page,
+//! which reaches every year of every pool, settled ones too, with the year shown marked
+//! among its pool's other years.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
@@ -314,6 +316,22 @@ async fn a_person_links_back_to_the_list_they_were_opened_from_and_to_their_asse
         ),
         "person"
     );
+    // The person's budget pages lead back to the person, and to the caseload.
+    for page in ["budget", "budget/plan", "budget/review"] {
+        let (status, budget) =
+            get(&server, "practitioner", &format!("/people/P200001/{page}")).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            budget.contains(
+                r#"<a class="govuk-breadcrumbs__link" href="/people/P200001">Kim Overdue</a>"#
+            ),
+            "{page}"
+        );
+        assert!(
+            budget.contains(r#"<a class="govuk-breadcrumbs__link" href="/caseload">Caseload</a>"#),
+            "{page}"
+        );
+    }
     for junk in ["mode%3Dteleport", "%2F%2Fevil.example", "page%3D-1"] {
         let (_, person) =
             get(&server, "practitioner", &format!("/people/P200001?caseload={junk}")).await;
@@ -375,6 +393,58 @@ async fn a_person_links_back_to_the_list_they_were_opened_from_and_to_their_asse
             && r.entry.action == "read_person"
             && r.entry.outcome == "allowed"),
         "audit rows"
+    );
+    server.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_year_of_every_pool_is_reachable_and_the_year_shown_is_marked() {
+    let server = Server::start().await;
+    let store = server.store.clone();
+    tokio::task::spawn_blocking(move || {
+        support::seed_place(&store);
+        support::seed_pool(&store);
+        // The next year's agreement: the same, from April 2026.
+        let first = store.agreement_versions(support::POOL).unwrap().remove(0);
+        let mut document: serde_json::Value = serde_json::from_str(&first.document).unwrap();
+        document["year"] = serde_json::json!(support::POOL_YEAR + 1);
+        document["effective_from"] = serde_json::json!(format!("{}-04-01", support::POOL_YEAR + 1));
+        let next: onebudget_core::pool::AgreementInput = serde_json::from_value(document).unwrap();
+        store.record_agreement(&next, "council-finance").unwrap();
+    })
+    .await
+    .unwrap();
+    let (status, list) = get(&server, "finance", "/pools").await;
+    assert_eq!(status, StatusCode::OK);
+    for year in [support::POOL_YEAR, support::POOL_YEAR + 1] {
+        assert!(list.contains(&format!(r#"href="/pools/BCF/{year}""#)), "year {year} is linked");
+        assert!(
+            list.contains(&format!(r#"href="/pools/BCF/{year}/settlement""#)),
+            "{year}'s settlement"
+        );
+    }
+    let (status, page) =
+        get(&server, "commissioner", &format!("/pools/BCF/{}", support::POOL_YEAR)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Years of this pool"), "the years' links");
+    assert!(
+        page.contains(&format!(
+            r#"href="/pools/BCF/{}" aria-current="page"><strong>2025/26</strong>"#,
+            support::POOL_YEAR
+        )),
+        "the year shown is marked"
+    );
+    assert!(
+        page.contains(&format!(
+            r#"<a class="govuk-link" href="/pools/BCF/{}">2026/27</a>"#,
+            support::POOL_YEAR + 1
+        )),
+        "the other year is a link"
+    );
+    assert_eq!(
+        page.matches(r#"aria-current="page""#).count(),
+        2,
+        "the navigation's own, and the year's"
     );
     server.finish().await;
 }

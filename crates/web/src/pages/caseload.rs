@@ -302,7 +302,7 @@ pub async fn caseload(
     let everyone = decide(&asking, &Action::ListAllPeople).is_ok();
     let mut errors = FieldErrors::new();
     let mut filters = read_filters(&params, &mut errors);
-    let teams = if everyone { state.run(|store| store.teams()).await? } else { Vec::new() };
+    let teams = state.run(|store| store.teams()).await?;
     let asked_team = given(params.team.as_ref());
     filters.team = if everyone {
         match asked_team {
@@ -400,7 +400,7 @@ pub async fn caseload(
             (error_summary(&errors))
             h1.govuk-heading-l { (title) }
             @if !everyone {
-                p.govuk-body { "The people on the caseload of " (principal.team.as_deref().unwrap_or("")) ", with the budget in force today. Opening someone's record is written to the audit log." }
+                p.govuk-body { "The people on the caseload of " (shown_team_name(principal.team.as_deref().unwrap_or(""))) ", with the budget in force today. Opening someone's record is written to the audit log." }
             } @else {
                 p.govuk-body { "The people on every team's caseload, with the budget in force today. Opening someone's record is written to the audit log." }
             }
@@ -460,7 +460,8 @@ pub async fn caseload(
                                         td.govuk-table__cell {
                                             a.govuk-link href={ "/people/" (person.code) @if let Some(back) = return_query(&filters) { "?caseload=" (form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>()) } } { (person.family_name) ", " (person.given_name) }
                                         }
-                                        td.govuk-table__cell { (crate::pages::nhs_spaced(&person.nhs_number)) }
+                                        // No-break spaces: an NHS number is read as one, never split over two lines.
+                                        td.govuk-table__cell { (crate::pages::nhs_spaced(&person.nhs_number).replace(' ', "\u{a0}")) }
                                         @if everyone { td.govuk-table__cell { (shown_team_name(&person.team)) } }
                                         td.govuk-table__cell {
                                             @match &row.budget {
