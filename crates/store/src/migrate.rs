@@ -93,10 +93,18 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0008_one_budget_model.postgres.sql"),
         then: None,
     },
+    Migration {
+        version: 9,
+        name: "disabled_users",
+        portable: include_str!("../migrations/0009_disabled_users.sql"),
+        sqlite: include_str!("../migrations/0009_disabled_users.sqlite.sql"),
+        postgres: include_str!("../migrations/0009_disabled_users.postgres.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 fn render(migration: &Migration, dialect: Dialect) -> String {
     let (id, auto_id, date, blob, without_rowid, extra) = match dialect {
