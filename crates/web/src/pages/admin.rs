@@ -298,7 +298,9 @@ fn shown_once(heading: &str, what: &str, secret: &str) -> Markup {
         heading,
         Some(html! {
             p.govuk-body { (what) " It is shown this once: copy it now and give it to them safely. It cannot be shown again." }
-            p.govuk-body { code.app-secret #secret { (secret) } }
+            // Breakable every 8 characters (<wbr>), so a long secret fits a phone's width;
+            // copied, it is one word.
+            p.govuk-body { code #secret { @for (i, c) in secret.chars().enumerate() { @if i > 0 && i % 8 == 0 { wbr; } (c) } } }
         }),
     )
 }
