@@ -8,8 +8,11 @@
 # starts the server, signs in as the demo citizen (cookie + CSRF as a browser does),
 # issues a read-only token to the demo's council finance system, then runs wrk for
 # DURATION seconds (default 15) with CONNECTIONS connections (default 32) on 2 threads:
-#   1. GET /my-budget                 the citizen's budget page (audited: one row each)
+#   1. GET /my-budget                 the citizen's record page (audited: one row each)
 #   2. GET /api/balances?stream=BCF   JSON balances of one stream, with a bearer token
+#   3. GET /my-budget/budget          the citizen's personal budget page (audited)
+#   4. GET /api/people/P000032/budget a person's budget by API token (audited)
+# ROUTES="3 4" runs only those.
 # Needs wrk (Debian: apt-get install wrk) and curl. ONEBUDGET_BIN=PATH runs a binary built
 # elsewhere instead of building this tree's (to compare two builds in one sitting).
 set -euo pipefail
@@ -39,11 +42,27 @@ curl -s -b "$work/jar" -c "$work/jar" -o /dev/null \
   --data-urlencode "csrf_token=$csrf" "$base/sign-in"
 session=$(awk '$6 == "onebudget_session" {print $7}' "$work/jar")
 [ -n "$session" ] || { echo "could not sign in as the demo citizen"; exit 1; }
-token=$("$bin" --database-url "$url" token issue --user council-finance-system --scopes ledger:read --days 1 2>/dev/null)
+token=$("$bin" --database-url "$url" token issue --user council-finance-system --scopes ledger:read,people:read --days 1 2>/dev/null)
+routes=${ROUTES:-1 2 3 4}
+run() { case " $routes " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 echo "machine: $(nproc) cores; database: ${url%%://*}; wrk ${duration}s, $connections connections, 2 threads"
 echo
-echo "== GET /my-budget (signed in as the demo citizen)"
-wrk -t2 -c"$connections" -d"${duration}s" --latency -H "Cookie: onebudget_session=$session" "$base/my-budget"
-echo
-echo "== GET /api/balances?stream=BCF (bearer token, ledger:read)"
-wrk -t2 -c"$connections" -d"${duration}s" --latency -H "Authorization: Bearer $token" "$base/api/balances?stream=BCF"
+if run 1; then
+  echo "== GET /my-budget (signed in as the demo citizen)"
+  wrk -t2 -c"$connections" -d"${duration}s" --latency -H "Cookie: onebudget_session=$session" "$base/my-budget"
+  echo
+fi
+if run 2; then
+  echo "== GET /api/balances?stream=BCF (bearer token, ledger:read)"
+  wrk -t2 -c"$connections" -d"${duration}s" --latency -H "Authorization: Bearer $token" "$base/api/balances?stream=BCF"
+  echo
+fi
+if run 3; then
+  echo "== GET /my-budget/budget (signed in as the demo citizen)"
+  wrk -t2 -c"$connections" -d"${duration}s" --latency -H "Cookie: onebudget_session=$session" "$base/my-budget/budget"
+  echo
+fi
+if run 4; then
+  echo "== GET /api/people/P000032/budget (bearer token, people:read)"
+  wrk -t2 -c"$connections" -d"${duration}s" --latency -H "Authorization: Bearer $token" "$base/api/people/P000032/budget"
+fi

@@ -19,6 +19,34 @@ pub enum Format {
     Text,
 }
 
+/// Read the five policy files from `dir` and use them for the rest of the process
+/// (`--policy-dir`): core checks them; reading them is the CLI's job.
+pub fn use_policy_directory(dir: &Path) -> anyhow::Result<&'static Policy> {
+    let mut texts = Vec::with_capacity(onebudget_core::policy::EMBEDDED_FILES.len());
+    for (name, _) in onebudget_core::policy::EMBEDDED_FILES {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "{} cannot be read; a policy directory holds the five files of onebudget's \
+                 policy/: copy that directory and edit the copy",
+                path.display()
+            )
+        })?;
+        texts.push((path.display().to_string(), text));
+    }
+    let files: Vec<(&str, &str)> =
+        texts.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
+    Ok(Policy::use_directory_files(dir, &files)?)
+}
+
+/// Read a council's overlay file and use it for the rest of the process.
+pub fn use_local_policy(path: &Path) -> anyhow::Result<&'static LocalPolicy> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{shown}: the council's overlay cannot be read"))?;
+    Ok(LocalPolicy::use_text(&shown, &text)?)
+}
+
 fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     if path.as_os_str() == "-" {
@@ -44,7 +72,7 @@ fn local_defaults(local: Option<&Path>, case: &CaseInput) -> anyhow::Result<Loca
         "--local {}: give a council's overlay once, with --local or --local-policy, not both",
         path.display()
     );
-    let overlay = LocalPolicy::use_file(path)?;
+    let overlay = use_local_policy(path)?;
     anyhow::ensure!(
         overlay.nation == case.nation,
         "{}: the overlay is for {} but the case is in {}",

@@ -11,6 +11,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use onebudget_store::{DEFAULT_DATABASE_URL, Store};
 
+/// mimalloc rather than the system's allocator: under load the server spent a sixth of its
+/// time in glibc's malloc and free (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod access;
 mod assess;
 mod bench;
@@ -476,13 +481,13 @@ fn open_store(url: &str) -> anyhow::Result<Store> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &cli.policy_dir {
-        onebudget_core::policy::Policy::use_directory(dir).with_context(|| {
+        assess::use_policy_directory(dir).with_context(|| {
             format!("--policy-dir {}: the policy files were refused", dir.display())
         })?;
         tracing::info!(policy = %dir.display(), "using the policy files in a directory");
     }
     if let Some(file) = &cli.local_policy {
-        let overlay = onebudget_core::policy::LocalPolicy::use_file(file).with_context(|| {
+        let overlay = assess::use_local_policy(file).with_context(|| {
             format!("--local-policy {}: the council's overlay was refused", file.display())
         })?;
         tracing::info!(council = %overlay.council, nation = %overlay.nation, "using a council's overlay");

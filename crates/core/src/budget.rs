@@ -11,6 +11,7 @@
 //! - [`config`]: the whole scheme as dated, referenced configuration (YAML under
 //!   `policy/budgets/`).
 //! - [`plan`]: the integrated budget itself: components, the contribution, the lifecycle.
+//! - [`review`]: when a budget is due for review, from the day it was last set.
 //!
 //! [`parse_spending_date`] reads the day money was spent from a budget, wherever it is
 //! recorded (the API, the pages, the CLI).
@@ -21,6 +22,7 @@ pub mod config;
 pub mod needs;
 pub mod plan;
 pub mod ras;
+pub mod review;
 
 #[cfg(test)]
 mod tests;

@@ -393,7 +393,7 @@ fn check_not_carried_forward(
 pub enum PolicyOrigin {
     /// The `policy/` files built into the binary.
     Embedded,
-    /// A directory given at start ([`Policy::use_directory`]).
+    /// A directory given at start ([`Policy::use_directory_files`]).
     Directory(std::path::PathBuf),
 }
 
@@ -492,32 +492,19 @@ impl Policy {
             .ok_or_else(|| file_error("policy", "no policy is in use"))
     }
 
-    /// Use the policy files in `dir` instead of those embedded, for the rest of the
-    /// process: the same five files as the repository's `policy/` (`uk/benefits.yaml`,
-    /// `england.yaml`, `wales.yaml`, `scotland.yaml`, `northern_ireland.yaml`), checked
-    /// exactly as the embedded ones are. This is how a council enters a figure from the
-    /// circular it holds (one `policy/` marks unknown, or a new year's) without waiting
-    /// for a release; every explanation cites the references the files give. Must be
-    /// called before anything uses the policy.
-    pub fn use_directory(dir: &std::path::Path) -> Result<&'static Policy, PolicyError> {
-        let mut texts = Vec::with_capacity(EMBEDDED_FILES.len());
-        for (name, _) in EMBEDDED_FILES {
-            let path = dir.join(name);
-            let shown = path.display().to_string();
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                file_error(
-                    &shown,
-                    format!(
-                        "cannot be read ({e}); a policy directory holds the five files of \
-                         onebudget's policy/: copy that directory and edit the copy"
-                    ),
-                )
-            })?;
-            texts.push((shown, text));
-        }
-        let files: Vec<(&str, &str)> =
-            texts.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
-        let policy = Policy::parse(&files)?;
+    /// Use the policy files read from `dir` instead of those embedded, for the rest of
+    /// the process: the same five files as the repository's `policy/` (`uk/benefits.yaml`,
+    /// `england.yaml`, `wales.yaml`, `scotland.yaml`, `northern_ireland.yaml`, named by
+    /// [`EMBEDDED_FILES`]), given as (shown name, text) and checked exactly as the embedded
+    /// ones are. The caller reads the files (core does no IO). This is how a council enters
+    /// a figure from the circular it holds (one `policy/` marks unknown, or a new year's)
+    /// without waiting for a release; every explanation cites the references the files
+    /// give. Must be called before anything uses the policy.
+    pub fn use_directory_files(
+        dir: &std::path::Path,
+        files: &[(&str, &str)],
+    ) -> Result<&'static Policy, PolicyError> {
+        let policy = Policy::parse(files)?;
         IN_USE.set(Ok((policy, PolicyOrigin::Directory(dir.to_path_buf())))).map_err(|_| {
             file_error(&dir.display().to_string(), "the policy in use was already chosen")
         })?;

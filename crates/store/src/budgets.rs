@@ -187,6 +187,9 @@ impl BudgetSummary {
 pub struct CaseloadRow {
     pub person: crate::PersonRecord,
     pub budget: Option<BudgetSummary>,
+    /// When a live budget is due for review (see `onebudget_core::budget::review`); `None`
+    /// for no budget, or one not active or under review on the day.
+    pub review_due: Option<NaiveDate>,
 }
 
 /// Only the components of a stored decision: a summary need not read the steps and the
@@ -272,6 +275,10 @@ pub struct StreamStatement {
 pub struct StatementEntry {
     pub date: NaiveDate,
     pub stream: String,
+    /// What the line is, from the person's side: `paid_in` (a funder paid into their
+    /// budget), `paid_to_you` (a direct payment to them), `spent` (they spent it),
+    /// `paid_to_provider` or `returned` (unspent money returned to the funder).
+    pub kind: String,
     pub words: String,
     pub money_in: Money,
     pub money_out: Money,
@@ -414,7 +421,77 @@ fn insert_review_version(
             Value::Int(version),
         ],
     )?;
+    conn.execute(
+        "INSERT INTO budget_components (person_code, version, position, stream, mode, \
+         agreed_pence) SELECT person_code, version + 1, position, stream, mode, agreed_pence \
+         FROM budget_components WHERE person_code = $1 AND version = $2",
+        &[Value::Text(person), Value::Int(version)],
+    )?;
     Ok(())
+}
+
+/// How many component rows one `INSERT` carries (six parameters each).
+const COMPONENT_ROWS_PER_INSERT: usize = 80;
+
+/// Write the `budget_components` rows of versions just inserted: for each
+/// `(person, version, components)`, one row per component in the decision's order. Called
+/// in the transaction that inserts the versions, so a version never lacks its rows.
+pub(crate) fn insert_components(
+    conn: &mut dyn Conn,
+    versions: &[(&str, i64, &[plan::Component])],
+) -> Result<(), StoreError> {
+    let mut rows: Vec<(&str, i64, i64, &plan::Component)> = Vec::new();
+    for (person, version, components) in versions {
+        for (position, component) in components.iter().enumerate() {
+            let position = i64::try_from(position)
+                .map_err(|_| StoreError::Corrupt("a budget with too many components".into()))?;
+            rows.push((person, *version, position, component));
+        }
+    }
+    for chunk in rows.chunks(COMPONENT_ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO budget_components (person_code, version, position, stream, mode, \
+             agreed_pence) VALUES ",
+        );
+        let mut params = Vec::with_capacity(chunk.len() * 6);
+        for (n, (person, version, position, component)) in chunk.iter().enumerate() {
+            if n > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            sql.push_str(&crate::backend::placeholders(n * 6 + 1, 6));
+            sql.push(')');
+            params.extend([
+                Value::Text(person),
+                Value::Int(*version),
+                Value::Int(*position),
+                Value::Text(&component.stream),
+                Value::Text(component.mode.as_str()),
+                Value::Int(component.agreed.pence()),
+            ]);
+        }
+        conn.execute(&sql, &params)?;
+    }
+    Ok(())
+}
+
+/// Migration 0009's step: the component rows of every version recorded before it, read
+/// from each version's stored decision.
+pub(crate) fn components_of_existing_versions(conn: &mut dyn Conn) -> Result<(), StoreError> {
+    let mut versions: Vec<(String, i64, Vec<plan::Component>)> = Vec::new();
+    conn.query_each(
+        "SELECT person_code, version, decision_json FROM budget_versions ORDER BY id",
+        &[],
+        &mut |row| {
+            let decision: ComponentsOnly =
+                serde_json::from_str(&row.text(2)?).map_err(|e| corrupt("budget version", e))?;
+            versions.push((row.text(0)?, row.int(1)?, decision.components));
+            Ok(())
+        },
+    )?;
+    let borrowed: Vec<(&str, i64, &[plan::Component])> =
+        versions.iter().map(|(p, v, c)| (p.as_str(), *v, c.as_slice())).collect();
+    insert_components(conn, &borrowed)
 }
 
 /// How many imported versions one `INSERT` carries (eleven parameters each).
@@ -715,21 +792,14 @@ impl Store {
     }
 
     /// One team's caseload, by family name: each person with the budget in force on `on`,
-    /// in one query.
+    /// in one query (every row of [`Store::caseload_page`] for the team).
     pub fn caseload(&self, team: &str, on: NaiveDate) -> Result<Vec<CaseloadRow>, StoreError> {
-        let sql = format!(
-            "SELECT {}, {SUMMARY_COLUMNS} FROM people p {IN_FORCE_JOIN} WHERE p.team = $2 \
-             ORDER BY p.family_name, p.given_name, p.code",
-            crate::access::PERSON_COLUMNS,
-        );
-        self.read(|conn| {
-            collect(conn, &sql, &[Value::Date(on), Value::Text(team)], |row| {
-                Ok(CaseloadRow {
-                    person: crate::access::person_from(row)?,
-                    budget: summary_from(row, crate::access::PERSON_COLUMN_COUNT)?,
-                })
-            })
-        })
+        let query = crate::CaseloadQuery {
+            team: Some(team.to_owned()),
+            limit: i64::MAX.unsigned_abs(),
+            ..crate::CaseloadQuery::default()
+        };
+        Ok(self.caseload_page(&query, on)?.rows)
     }
 
     /// Record the next version of a person's budget. The decision is computed here from
@@ -873,6 +943,7 @@ impl Store {
                     Value::Text(&now),
                 ],
             )?;
+            insert_components(conn, &[(person, expected_version, &decision.components)])?;
             Ok::<_, BudgetStoreError>(
                 conn.query_int(
                     "SELECT id FROM budget_versions WHERE person_code = $1 AND version = $2",
@@ -1056,6 +1127,13 @@ impl Store {
                         other?;
                     }
                 }
+                let components: Vec<(&str, i64, &[plan::Component])> = chunk
+                    .iter()
+                    .map(|(import, decision, ..)| {
+                        (import.person.as_str(), 1, decision.components.as_slice())
+                    })
+                    .collect();
+                insert_components(conn, &components)?;
             }
             let mut ids = std::collections::HashMap::new();
             conn.query_each(
@@ -1688,8 +1766,24 @@ impl Store {
                 }
             }
         }
+        // Funders by name: the statement is read by the person, who knows the council and
+        // the NHS body, not their codes.
+        let organisations = self.organisations()?;
+        let funder_name = |code: &str| {
+            organisations.iter().find(|o| o.code == code).map_or_else(
+                // A funder the organisations do not name is still never shown by
+                // its code.
+                || match code {
+                    "ICB" => "The NHS".to_owned(),
+                    "COUNCIL" => "The council".to_owned(),
+                    _ => "Your funder".to_owned(),
+                },
+                |o| o.name.clone(),
+            )
+        };
         for c in &components {
             let name = scheme.stream(&c.stream).map_or(c.stream.clone(), |s| s.name.clone());
+            let funder = funder_name(&c.funder);
             let code = budget_account(person, &c.stream);
             let mut s = StreamStatement {
                 stream: c.stream.clone(),
@@ -1710,29 +1804,35 @@ impl Store {
             if self.account(&AccountCode::parse("account", &code)?)?.is_some() {
                 let st = self.statement(&AccountCode::parse("account", &code)?, from, to)?;
                 for l in &st.lines {
-                    let (words, add): (String, &mut Money) = match l.reason.as_str() {
+                    let (kind, words, add): (&str, String, &mut Money) = match l.reason.as_str() {
                         "allocation" => (
-                            format!("{} paid {} into your {name} budget", c.funder, l.money_in),
+                            "paid_in",
+                            format!("{funder} paid {} into your {name} budget", l.money_in),
                             &mut s.paid_in,
                         ),
                         "direct_payment" => (
-                            format!("{} paid to you as a direct payment", l.money_out),
+                            "paid_to_you",
+                            format!("Paid to you as a direct payment of {}", l.money_out),
                             &mut s.paid_to_you,
                         ),
                         "provider_payment" | "invoice" => (
+                            "paid_to_provider",
                             format!(
-                                "{} paid to {} for your support ({})",
-                                l.money_out, l.counterparty, l.memo
+                                "Paid {} to {} for your support ({})",
+                                l.money_out,
+                                funder_name(&l.counterparty),
+                                l.memo
                             ),
                             &mut s.paid_to_providers,
                         ),
-                        _ => (format!("{}: {}", l.reason, l.memo), &mut s.paid_to_providers),
+                        _ => ("paid_to_provider", l.memo.clone(), &mut s.paid_to_providers),
                     };
                     let amount = if l.money_in.is_positive() { l.money_in } else { l.money_out };
                     *add = add.checked_add(amount)?;
                     entries.push(StatementEntry {
                         date: l.effective_date,
                         stream: c.stream.clone(),
+                        kind: kind.to_owned(),
                         words,
                         money_in: l.money_in,
                         money_out: l.money_out,
@@ -1748,6 +1848,7 @@ impl Store {
                             entries.push(StatementEntry {
                                 date: l.effective_date,
                                 stream: c.stream.clone(),
+                                kind: "spent".to_owned(),
                                 words: format!("You spent {} ({})", l.money_out, l.memo),
                                 money_in: Money::ZERO,
                                 money_out: l.money_out,
@@ -1758,9 +1859,10 @@ impl Store {
                             entries.push(StatementEntry {
                                 date: l.effective_date,
                                 stream: c.stream.clone(),
+                                kind: "returned".to_owned(),
                                 words: format!(
-                                    "{} of unspent direct payment returned to {}",
-                                    l.money_out, c.funder
+                                    "Unspent direct payment of {} returned to {funder}",
+                                    l.money_out
                                 ),
                                 money_in: Money::ZERO,
                                 money_out: l.money_out,
@@ -1777,9 +1879,10 @@ impl Store {
         let mut summary = Vec::new();
         if let Some(b) = &budget {
             summary.push(format!(
-                "Your budget is {} a week, from {} stream(s); it is {}.",
+                "Your budget is {} a week, in {} part{}. It is {}.",
                 b.decision.budget,
                 b.decision.components.len(),
+                if b.decision.components.len() == 1 { "" } else { "s" },
                 b.status.as_str().replace('_', " ")
             ));
             summary.push(if b.decision.weekly_contribution.is_positive() {

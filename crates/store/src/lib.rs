@@ -18,6 +18,7 @@ mod access;
 mod audit_writer;
 mod backend;
 mod budgets;
+mod caseload;
 mod journal;
 mod ledger;
 mod migrate;
@@ -39,13 +40,16 @@ pub use budgets::{
     DpReview, FunderStatement, NeedsAssessmentRecord, PersonStatement, StatementEntry,
     StreamStatement, budget_account, budget_payments_for, direct_payment_account,
 };
+pub use caseload::{CaseloadPage, CaseloadQuery, CaseloadSort, Funding, ReviewDue};
 pub use journal::JOURNAL_COMMODITY;
 pub use ledger::{
     BalanceRow, CheckReport, OpenError, OpenOutcome, PostError, PostStatus, PostedTransfer,
     Statement, StatementLine,
 };
 pub use migrate::SCHEMA_VERSION;
-pub use pools::{AgreementVersion, Confirmation, PoolStoreError, PoolSummary, SettlementView};
+pub use pools::{
+    AgreementVersion, Confirmation, PoolStoreError, PoolSummary, PoolYear, SettlementView,
+};
 pub use recent::{PersonPage, RecentLines, SharedLines};
 
 use backend::Conn;

@@ -93,6 +93,14 @@ pub struct PoolSummary {
     pub closed_through: Option<String>,
 }
 
+/// One year of a pool, as the pools page lists it: its summary, and whether the year-end
+/// settlement has been posted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PoolYear {
+    pub summary: PoolSummary,
+    pub settled: bool,
+}
+
 /// A settlement with the digest partners confirm, and who has confirmed it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SettlementView {
@@ -446,30 +454,46 @@ impl Store {
 
     /// Every pool, with its latest year's latest version.
     pub fn pools(&self) -> Result<Vec<PoolSummary>, PoolStoreError> {
+        Ok(self.pool_summaries(false)?.into_iter().map(|year| year.summary).collect())
+    }
+
+    /// Every year of every pool (settled ones too), by pool and then newest year first,
+    /// each with the latest version of its agreement, and whether its settlement is posted.
+    pub fn pool_years(&self) -> Result<Vec<PoolYear>, PoolStoreError> {
+        self.pool_summaries(true)
+    }
+
+    fn pool_summaries(&self, every_year: bool) -> Result<Vec<PoolYear>, PoolStoreError> {
+        let which_years = if every_year {
+            ""
+        } else {
+            " AND a.year = (SELECT MAX(year) FROM pool_agreements c WHERE c.pool = a.pool)"
+        };
         let (latest, closed) = self.read(|conn| {
-            let mut latest: Vec<(AgreementVersion, i64)> = Vec::new();
+            let mut latest: Vec<(AgreementVersion, i64, bool)> = Vec::new();
             conn.query_each(
                 &format!(
-                    "SELECT {VERSION_COLUMNS}, (SELECT COUNT(*) FROM pool_agreements b WHERE b.pool = a.pool AND b.year = a.year) FROM pool_agreements a \
-                     WHERE a.version = (SELECT MAX(version) FROM pool_agreements b WHERE b.pool = a.pool AND b.year = a.year) \
-                     AND a.year = (SELECT MAX(year) FROM pool_agreements c WHERE c.pool = a.pool) ORDER BY a.pool"
+                    "SELECT {VERSION_COLUMNS}, (SELECT COUNT(*) FROM pool_agreements b WHERE b.pool = a.pool AND b.year = a.year), \
+                     (SELECT COUNT(*) FROM pool_settlements s WHERE s.pool = a.pool AND s.year = a.year) FROM pool_agreements a \
+                     WHERE a.version = (SELECT MAX(version) FROM pool_agreements b WHERE b.pool = a.pool AND b.year = a.year)\
+                     {which_years} ORDER BY a.pool, a.year DESC"
                 ),
                 &[],
                 &mut |row| {
-                    latest.push((version_from(row)?, row.int(8)?));
+                    latest.push((version_from(row)?, row.int(8)?, row.int(9)? > 0));
                     Ok(())
                 },
             )?;
             let mut closed = Vec::new();
-            for (version, _) in &latest {
+            for (version, _, _) in &latest {
                 closed.push(closed_through_in(conn, &version.pool, version.year)?);
             }
             Ok::<_, StoreError>((latest, closed))
         })?;
         let mut pools = Vec::new();
-        for ((version, versions), closed) in latest.into_iter().zip(closed) {
+        for ((version, versions, settled), closed) in latest.into_iter().zip(closed) {
             let agreement = version.agreement()?;
-            pools.push(PoolSummary {
+            let summary = PoolSummary {
                 pool: version.pool.clone(),
                 name: agreement.name.clone(),
                 kind: agreement.kind,
@@ -486,7 +510,8 @@ impl Store {
                 budget: agreement.budget(),
                 versions,
                 closed_through: (closed > 0).then(|| agreement.year.month_label(closed)),
-            });
+            };
+            pools.push(PoolYear { summary, settled });
         }
         Ok(pools)
     }

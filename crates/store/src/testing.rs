@@ -15,6 +15,12 @@ pub const POSTGRES_URL_VARIABLE: &str = "ONEBUDGET_TEST_POSTGRES_URL";
 /// instead of skipping them.
 pub const REQUIRE_POSTGRES_VARIABLE: &str = "ONEBUDGET_TEST_REQUIRE_POSTGRES";
 
+/// A file to which each PostgreSQL test database made appends a line (the test binary's
+/// package and the test's name), so the README's test command can fail when no test ran
+/// on PostgreSQL at all, whatever the reason (a filter, a renamed variable, a harness that
+/// stopped asking).
+pub const POSTGRES_RAN_VARIABLE: &str = "ONEBUDGET_TEST_POSTGRES_RAN";
+
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A database that exists for the life of this value.
@@ -62,6 +68,20 @@ impl TestDatabase {
         };
         if let Err(error) = client.batch_execute(&format!("CREATE DATABASE {name}")) {
             fail(&format!("cannot create a test database: {error}"));
+        }
+        if let Some(path) = std::env::var_os(POSTGRES_RAN_VARIABLE) {
+            let package = std::env::var("CARGO_PKG_NAME").unwrap_or_default();
+            let line = format!("{package} {test}\n");
+            let written = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .and_then(|mut file| std::io::Write::write_all(&mut file, line.as_bytes()));
+            if let Err(error) = written {
+                fail(&format!(
+                    "cannot note the PostgreSQL test in {POSTGRES_RAN_VARIABLE}: {error}"
+                ));
+            }
         }
         let (base, query) = match admin_url.split_once('?') {
             Some((base, query)) => (base.to_owned(), format!("?{query}")),

@@ -348,6 +348,13 @@ backend_tests! {
         // digest), so it lost who confirmed and listed only the payment between partners.
         let settled = store.pool_settlement("BCF", year()).unwrap();
         assert!(settled.posted && settled.posted_at.is_some());
+        // The next year's agreement: the pools' list shows the newest year, and every year
+        // (the settled one too) is still there to reach, newest first.
+        let next_year = AgreementInput { year: 2026, effective_from: "2026-04-01".into(), ..bcf() };
+        store.record_agreement(&next_year, "finance-council").unwrap();
+        assert_eq!(store.pools().unwrap().iter().map(|p| p.year_start).collect::<Vec<_>>(), [2026]);
+        let years: Vec<(i64, bool)> = store.pool_years().unwrap().iter().map(|y| (y.summary.year_start, y.settled)).collect();
+        assert_eq!(years, [(2026, false), (2025, true)]);
         assert_eq!(settled.digest, view.digest, "the digest every partner confirmed");
         let who: Vec<(&str, &str)> = settled.confirmed_by.iter().map(|c| (c.organisation.as_str(), c.username.as_str())).collect();
         assert_eq!(who, vec![("COUNCIL", "council-fo"), ("ICB", "icb-fo")]);

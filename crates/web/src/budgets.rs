@@ -364,10 +364,16 @@ pub async fn budget(
     QueryParams(query): QueryParams<OnQuery>,
 ) -> Result<Response, ApiError> {
     let target = format!("/api/people/{code}/budget");
-    authorize_read(&state, &caller, &code, &target).await?;
     let on = optional_date("on", query.on.as_deref())?.unwrap_or_else(today);
-    let wanted = code.clone();
-    let versions = state.run(move |store| store.budget_versions(&wanted)).await?;
+    // The person (whose team the decision needs) and their versions in one call to the
+    // store; the versions are shown only once the decision allows it and its row is
+    // committed.
+    let read = |store: &onebudget_store::Store, code: &str| {
+        let Some(person) = store.person(code)? else { return Ok(None) };
+        Ok(Some((person, store.budget_versions(code)?)))
+    };
+    let (_, _, versions) =
+        people::authorize_person_with(&state, &caller, &code, false, &target, read).await?;
     let current = versions.iter().rev().find(|v| v.effective_from <= on).cloned();
     Ok(Json(BudgetResponse { person: code, on, current, versions }).into_response())
 }

@@ -23,8 +23,10 @@ use onebudget_core::access::Principal;
 use crate::auth::Caller;
 
 pub mod admin;
+pub mod assessment;
 pub mod audit;
 pub mod budgets;
+pub mod caseload;
 pub mod check;
 pub mod components;
 pub mod confirm;

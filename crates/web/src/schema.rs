@@ -942,6 +942,9 @@ pub struct StreamStatement {
 pub struct StatementEntry {
     pub date: NaiveDate,
     pub stream: String,
+    /// From the person's side: `paid_in`, `paid_to_you`, `spent`, `paid_to_provider` or
+    /// `returned`.
+    pub kind: String,
     pub words: String,
     pub money_in: String,
     pub money_out: String,
@@ -1475,6 +1478,7 @@ mod tests {
         let entry = onebudget_store::StatementEntry {
             date,
             stream: "PHB".into(),
+            kind: "spent".into(),
             words: "w".into(),
             money_in: Money::ZERO,
             money_out: Money::ZERO,

@@ -5,16 +5,15 @@
 //! runs it twice: `sqlite::NAME` on a SQLite file in a temporary directory, and
 //! `postgresql::NAME` on a freshly created PostgreSQL database when
 //! `ONEBUDGET_TEST_POSTGRES_URL` names a server where the tests may `CREATE DATABASE`
-//! (otherwise those print "skipped: ONEBUDGET_TEST_POSTGRES_URL is not set" and pass).
+//! (otherwise those say they were skipped and pass, unless `ONEBUDGET_TEST_REQUIRE_POSTGRES`
+//! is set, as the README's test command sets it: then they fail). The server, the
+//! databases and the macro are `support`'s, shared by every web test binary.
 
 // This whole crate is a test: a failed `expect` or an out-of-range index is a failed test,
 // which is what the workspace's clippy.toml allows inside tests. Clippy only recognises
 // `#[test]` functions and `#[cfg(test)]` modules as tests, not an integration-test crate's
 // helpers, so say so here.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
-
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[allow(dead_code)]
 mod support;
@@ -23,30 +22,15 @@ use onebudget_core::Money;
 use onebudget_store::{SCHEMA_VERSION, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-const POSTGRES_URL_VARIABLE: &str = "ONEBUDGET_TEST_POSTGRES_URL";
+use support::Backend;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A running server over its own fresh database.
+/// A running server over its own fresh database, and the API's caller.
 struct TestApp {
-    base: String,
+    server: support::Server,
     client: reqwest::Client,
     backend: Backend,
-    /// The server's database, for what the API does not do (posting a pool's monthly
-    /// contributions) and for making users.
-    store: Option<Store>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
-    _dir: Option<tempfile::TempDir>,
-    /// The server URL and database name of a PostgreSQL test database, to drop at the end.
-    postgres: Option<(String, String)>,
+    base: String,
 }
 
 /// A response: its status and its JSON body (every response of the API is JSON).
@@ -56,131 +40,24 @@ struct Reply {
 }
 
 /// Start the API over a fresh database of `backend`, or `None` for PostgreSQL when no
-/// server is configured.
+/// server is configured (and none is required).
 async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    let (url, dir, postgres) = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("a temporary directory");
-            let url = format!("sqlite://{}", dir.path().join("onebudget.db").display());
-            (url, Some(dir), None)
-        }
-        Backend::Postgres => {
-            let server = std::env::var(POSTGRES_URL_VARIABLE).ok().filter(|v| !v.is_empty())?;
-            let name = unique_database_name();
-            let (server_for_task, name_for_task) = (server.clone(), name.clone());
-            tokio::task::spawn_blocking(move || {
-                let mut client = postgres::Client::connect(&server_for_task, postgres::NoTls)
-                    .expect("connect to ONEBUDGET_TEST_POSTGRES_URL");
-                client
-                    .batch_execute(&format!("CREATE DATABASE {name_for_task}"))
-                    .expect("CREATE DATABASE");
-            })
-            .await
-            .expect("create the test database");
-            (with_database(&server, &name), None, Some((server, name)))
-        }
-    };
-    // The store blocks (and a PostgreSQL store must not be dropped on an async thread).
-    let store = tokio::task::spawn_blocking(move || Store::open(&url))
-        .await
-        .expect("open task")
-        .expect("open the store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-    let base = format!("http://{}", listener.local_addr().expect("local address"));
-    let (stop, stopped) = oneshot::channel::<()>();
+    let server = support::Server::on(backend, "the API tests").await?;
     // The API's caller: a finance system's service account with a token for the ledger.
     let client = {
-        let store = store.clone();
+        let store = server.store.clone();
         tokio::task::spawn_blocking(move || {
             support::machine_client(&store, "finance", "ledger:read,ledger:write,people:read")
         })
         .await
         .expect("a client")
     };
-    let server = tokio::spawn(onebudget_web::serve(
-        store.clone(),
-        onebudget_web::Settings::default(),
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    Some(TestApp {
-        base,
-        client,
-        backend,
-        store: Some(store),
-        stop: Some(stop),
-        server: Some(server),
-        _dir: dir,
-        postgres,
-    })
-}
-
-fn unique_database_name() -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!(
-        "onebudget_test_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// `url` pointing at database `name` instead, keeping any `?options`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
-    };
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let authority_end =
-        base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{name}", &base[..authority_end]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
+    Some(TestApp { base: server.base.clone(), server, client, backend })
 }
 
 impl TestApp {
-    /// Stop the server gracefully, check it stopped cleanly, and drop a PostgreSQL test
-    /// database.
-    async fn finish(mut self) {
-        if let Some(store) = self.store.take() {
-            tokio::task::spawn_blocking(move || drop(store)).await.expect("drop the store");
-        }
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let result = tokio::time::timeout(Duration::from_secs(30), server)
-                .await
-                .expect("the server stops within 30 s")
-                .expect("the server task");
-            result.expect("the server stops without error");
-        }
-        if let Some((server, name)) = self.postgres.take() {
-            tokio::task::spawn_blocking(move || {
-                // Cleanup only: a database left behind must not fail the test it served.
-                // An autovacuum worker may hold it for a moment, so try a few times.
-                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                let mut last = String::new();
-                for _ in 0..5 {
-                    match postgres::Client::connect(&server, postgres::NoTls)
-                        .and_then(|mut client| client.batch_execute(&drop))
-                    {
-                        Ok(()) => return,
-                        Err(e) => last = e.to_string(),
-                    }
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                eprintln!("warning: could not drop test database {name}: {last}");
-            })
-            .await
-            .expect("drop the test database");
-        }
+    async fn finish(self) {
+        self.server.finish().await;
     }
 
     fn url(&self, path: &str) -> String {
@@ -312,34 +189,6 @@ async fn post_ok(app: &TestApp, body: &Value) -> Value {
     let reply = app.post("/api/transfers", body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.body
-}
-
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let app = super::spawn_app(super::Backend::Sqlite).await.expect("SQLite");
-                    super::$test(&app).await;
-                    app.finish().await;
-                }
-            )*
-        }
-        mod postgresql {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let Some(app) = super::spawn_app(super::Backend::Postgres).await else {
-                        println!("skipped: ONEBUDGET_TEST_POSTGRES_URL is not set");
-                        return;
-                    };
-                    super::$test(&app).await;
-                    app.finish().await;
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends!(
@@ -933,7 +782,7 @@ fn pool_ledger() -> Value {
 
 /// A finance officer of `organisation`, signed in: a client sending their session cookie.
 async fn finance_officer(app: &TestApp, username: &str, organisation: &str) -> reqwest::Client {
-    let store = app.store.clone().expect("the store");
+    let store = app.server.store.clone();
     let (username, organisation) = (username.to_owned(), organisation.to_owned());
     let token = tokio::task::spawn_blocking(move || {
         let hash = onebudget_web::auth::hash_password("a-password-1").expect("a hash");
@@ -976,14 +825,14 @@ async fn with_store<T: Send + 'static>(
     app: &TestApp,
     f: impl FnOnce(&Store) -> T + Send + 'static,
 ) -> T {
-    let store = app.store.clone().expect("the store");
+    let store = app.server.store.clone();
     tokio::task::spawn_blocking(move || f(&store)).await.expect("a store task")
 }
 
 async fn a_pooled_fund_through_its_year(app: &TestApp) {
     use onebudget_core::pool::FinancialYear;
     let reports = {
-        let store = app.store.clone().expect("the store");
+        let store = app.server.store.clone();
         tokio::task::spawn_blocking(move || {
             support::machine_client(&store, "finance", "reports,ledger:read,ledger:write")
         })
@@ -1188,7 +1037,7 @@ async fn every_edge_refuses_what_the_parsers_refuse(app: &TestApp) {
     let reply = app.post_raw("/api/transfers", "application/json", with_bom).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
 
-    let store = app.store.clone().expect("the store");
+    let store = app.server.store.clone();
     let (assessor, auditor) = tokio::task::spawn_blocking(move || {
         (
             support::machine_client(&store, "finance", "assess"),

@@ -400,7 +400,38 @@ impl Session {
     }
 
     /// Run axe-core on the page now shown and fail, listing every violation, if it finds any.
+    /// Check the page with axe-core at desktop width (1280 px) and at a phone's (390 px),
+    /// and that at 390 px nothing but a table's own scrolling box is wider than the
+    /// screen (so no column, link or button is cut off); the window is left at 1280 px.
     async fn assert_no_axe_violations(&self, page: &str) {
+        for width in [1280_u32, 390] {
+            self.client
+                .set_window_size(width, 1024)
+                .await
+                .unwrap_or_else(|e| panic!("resize to {width} px for {page}: {e}"));
+            let shown = format!("{page} at {width} px");
+            let viewport = self
+                .client
+                .execute("return window.innerWidth;", vec![])
+                .await
+                .unwrap_or_else(|e| panic!("measuring {shown}: {e}"));
+            let viewport = viewport.as_u64().unwrap_or_default();
+            assert!(
+                viewport <= u64::from(width) && viewport + 40 >= u64::from(width),
+                "{shown}: the browser's viewport is {viewport} px wide"
+            );
+            self.axe_at_this_width(&shown).await;
+            let overflowing = self
+                .client
+                .execute(OVERFLOWING, vec![])
+                .await
+                .unwrap_or_else(|e| panic!("measuring {shown}: {e}"));
+            assert_eq!(overflowing, json!([]), "{shown}: wider than the screen");
+        }
+        self.client.set_window_size(1280, 1024).await.expect("back to 1280 px");
+    }
+
+    async fn axe_at_this_width(&self, page: &str) {
         self.script(&self.axe_source, vec![]).await;
         let result = self
             .client
@@ -484,6 +515,24 @@ struct Focused {
 
 /// Runs axe-core with the WCAG tags passed as the first argument; answers with what the
 /// tests print, or `{error}`.
+/// The elements wider than the viewport, outside a scrolling table wrapper (which scrolls
+/// on purpose): each as its tag, id and classes, so a failure says what to fix.
+const OVERFLOWING: &str = r#"
+const width = document.documentElement.clientWidth;
+const out = [];
+for (const el of document.body.querySelectorAll('*')) {
+  if (el.closest('.app-table-wrap')) continue;
+  const box = el.getBoundingClientRect();
+  if (box.width === 0 && box.height === 0) continue;
+  if (box.right > width + 1 || box.left < -1) {
+    out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\s+/).join('.') : '') +
+      ' (' + Math.round(box.left) + ' to ' + Math.round(box.right) + ' px of ' + width + ')');
+  }
+}
+return out.slice(0, 10);
+"#;
+
 const AXE_RUN: &str = r"
 const done = arguments[arguments.length - 1];
 axe.run(document, { runOnly: { type: 'tag', values: arguments[0] } })
@@ -582,6 +631,7 @@ browser_tests!(
     finance_pays_budgets_and_decides_a_recovery,
     practitioner_records_spending_for_the_person,
     finance_pays_a_providers_invoice,
+    caseload_and_a_pool_year_fit_a_phone_and_a_desktop,
 );
 
 mod checks {
@@ -1424,10 +1474,11 @@ mod checks {
         let named: Vec<String> =
             serde_json::from_value(s.script(script, vec![]).await).expect("the confirmations");
         assert_eq!(named.len(), 2, "both partners are named: {named:?}");
-        assert!(named[0].starts_with("COUNCIL: confirmed by council-finance at 20"), "{named:?}");
-        assert!(named[1].starts_with("ICB: confirmed by icb-finance at 20"), "{named:?}");
-        assert!(named.iter().all(|t| t.ends_with("(UTC)")), "{named:?}");
-        assert!(text.contains("They were posted at 20"), "{text}");
+        assert!(named[0].starts_with("COUNCIL: confirmed by council-finance at "), "{named:?}");
+        assert!(named[1].starts_with("ICB: confirmed by icb-finance at "), "{named:?}");
+        // Times are UK local time, with the zone named.
+        assert!(named.iter().all(|t| t.ends_with(" GMT") || t.ends_with(" BST")), "{named:?}");
+        assert!(text.contains("They were posted at "), "{text}");
         let reference = format!("Figures reference (digest): {}", &view.digest[..16]);
         assert!(text.contains(&reference), "the digest both confirmed: {text}");
         let steps = row_cells(s, "Every step of the settlement", "Posted").await;
@@ -1502,6 +1553,37 @@ mod checks {
 
     /// A commissioner reads the pool's report (spend by scheme and partner, with the
     /// chart) and its settlement, and is offered no button to confirm it.
+    /// Issue 15 §4: the caseload (filtered, sorted, with an error), a person found on it
+    /// and a pool's year, at a phone's width (390 px) and a desktop's (1280 px): no axe
+    /// violation, and nothing makes the page scroll sideways (wide tables scroll in their
+    /// own box). A finance officer, who may see every team and the pools.
+    pub async fn caseload_and_a_pool_year_fit_a_phone_and_a_desktop(s: &Session) {
+        seed_pool(s).await;
+        seed_budgets(s, true).await;
+        sign_in(s, "finance", "The ledger").await;
+        let pages = [
+            ("/caseload", "Caseloads"),
+            ("/caseload?mode=direct_payment&sort=budget&order=desc", "Caseloads"),
+            ("/caseload?mode=teleport", "Caseloads"),
+            (&format!("/people/{}", support::BUDGET_CITIZEN)[..], "Robin Southey"),
+            ("/pools", "Pooled budgets"),
+            (&pool_page()[..], "Ashby Vale Better Care Fund 2025/26: monitoring"),
+        ];
+        for width in [390, 1280] {
+            s.client.set_window_size(width, 900).await.expect("the window's size");
+            for (path, expected) in pages {
+                s.goto(path).await;
+                let shown = heading(s).await;
+                assert!(shown.starts_with(expected), "{path} at {width} px: {shown}");
+                let page = format!("{path} at {width} px");
+                s.assert_no_axe_violations(&page).await;
+                assert_fits_the_window(s, &page).await;
+            }
+        }
+        s.client.set_window_size(1280, 1024).await.expect("the window's size");
+        sign_out(s, "finance").await;
+    }
+
     pub async fn commissioner_sees_the_pool_but_cannot_confirm(s: &Session) {
         seed_pool(s).await;
         let monitoring = pool_page();
@@ -1975,7 +2057,13 @@ mod checks {
         );
         assert!(cells[1].contains("free to you"), "{cells:?}");
         let cells = row_cells(s, "Who pays for each part", &asc_name).await;
-        assert_eq!(cells[3], money_text(asc), "{cells:?}");
+        // The part agreed, and, where the plan draws less of it, what the plan uses.
+        assert!(cells[3].starts_with(&money_text(asc)), "{cells:?}");
+        assert_eq!(
+            cells[3].contains(&format!("Your plan uses {} of it", money_text(asc_drawn))),
+            asc_drawn < asc,
+            "{cells:?}"
+        );
         assert_eq!(cells[4], money_text(person_pays), "{cells:?}");
         assert_eq!(described(s, "You pay a week").await, money_text(person_pays));
         assert!(main_text(s).await.contains("The NHS part of your budget is free."));
@@ -2078,9 +2166,14 @@ mod checks {
         let kind = response.headers()["content-type"].to_str().expect("a type").to_owned();
         assert!(kind.starts_with("text/csv"), "{kind}");
         let csv = response.text().await.expect("its text");
-        assert!(csv.starts_with("date,part,what happened,money in,money out"), "{csv}");
+        assert!(
+            csv.starts_with(
+                "date,part,what happened,paid into your budget,paid to you,spent or paid out"
+            ),
+            "{csv}"
+        );
         let row = format!(
-            "{},PHB,You spent {} (line 1: {}; receipt PA payslip 7),0.00,{}.{:02}",
+            "{},{phb_name},You spent {} (line 1: {}; receipt PA payslip 7),0.00,0.00,{}.{:02}",
             chrono::Utc::now().date_naive(),
             money_text(from_phb),
             assistant.0,

@@ -10,9 +10,6 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 #[allow(dead_code)]
 mod support;
 
@@ -20,146 +17,40 @@ use onebudget_store::{AuditFilter, Store};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{API_BUDGET_CITIZEN, API_BUDGET_PERSON as PERSON};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-const POSTGRES_URL_VARIABLE: &str = "ONEBUDGET_TEST_POSTGRES_URL";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
+use support::Backend;
 
 /// A running server over its own fresh database, seeded with `support::seed_place` and
 /// `support::seed_budget_api`.
 struct TestApp {
+    server: support::Server,
     base: String,
-    store: Option<Store>,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<JoinHandle<anyhow::Result<()>>>,
-    _dir: Option<tempfile::TempDir>,
-    /// The server URL and database name of a PostgreSQL test database, to drop at the end.
-    postgres: Option<(String, String)>,
-}
-
-fn unique_database_name() -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!(
-        "onebudget_budgets_{}_{}_{nanos}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// `url` pointing at database `name` instead, keeping any `?options`.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let authority_end =
-        base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
-    let mut out = format!("{}/{name}", &base[..authority_end]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
 }
 
 async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    let (url, dir, postgres) = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("a temporary directory");
-            let url = format!("sqlite://{}", dir.path().join("onebudget.db").display());
-            (url, Some(dir), None)
-        }
-        Backend::Postgres => {
-            let server = std::env::var(POSTGRES_URL_VARIABLE).ok().filter(|v| !v.is_empty())?;
-            let name = unique_database_name();
-            let (server_for_task, name_for_task) = (server.clone(), name.clone());
-            tokio::task::spawn_blocking(move || {
-                let mut client = postgres::Client::connect(&server_for_task, postgres::NoTls)
-                    .expect("connect to ONEBUDGET_TEST_POSTGRES_URL");
-                client
-                    .batch_execute(&format!("CREATE DATABASE {name_for_task}"))
-                    .expect("CREATE DATABASE");
-            })
-            .await
-            .expect("create the test database");
-            (with_database(&server, &name), None, Some((server, name)))
-        }
-    };
-    let store = tokio::task::spawn_blocking(move || {
-        let store = Store::open(&url).expect("open the store");
-        support::seed_place(&store);
-        support::seed_budget_api(&store);
-        store
-    })
-    .await
-    .expect("seed");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-    let base = format!("http://{}", listener.local_addr().expect("local address"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(onebudget_web::serve(
-        store.clone(),
+    let server = support::Server::on_with(
+        backend,
+        "the budgets API tests",
         onebudget_web::Settings::default(),
-        listener,
-        async move {
-            let _ = stopped.await;
+        |store| {
+            support::seed_place(store);
+            support::seed_budget_api(store);
         },
-    ));
-    Some(TestApp {
-        base,
-        store: Some(store),
-        stop: Some(stop),
-        server: Some(server),
-        _dir: dir,
-        postgres,
-    })
+    )
+    .await?;
+    Some(TestApp { base: server.base.clone(), server })
 }
 
 impl TestApp {
-    /// Stop the server, check it stopped cleanly, and drop a PostgreSQL test database.
-    async fn finish(mut self) {
-        if let Some(store) = self.store.take() {
-            tokio::task::spawn_blocking(move || drop(store)).await.expect("drop the store");
-        }
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            let result = tokio::time::timeout(Duration::from_secs(30), server)
-                .await
-                .expect("the server stops within 30 s")
-                .expect("the server task");
-            result.expect("the server stops without error");
-        }
-        if let Some((server, name)) = self.postgres.take() {
-            tokio::task::spawn_blocking(move || {
-                // Cleanup only: a database left behind must not fail the test it served.
-                let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                for _ in 0..5 {
-                    if postgres::Client::connect(&server, postgres::NoTls)
-                        .and_then(|mut client| client.batch_execute(&drop))
-                        .is_ok()
-                    {
-                        return;
-                    }
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                eprintln!("warning: could not drop test database {name}");
-            })
-            .await
-            .expect("drop the test database");
-        }
+    async fn finish(self) {
+        self.server.finish().await;
     }
 
     async fn with_store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Store) -> T + Send + 'static,
     ) -> T {
-        let store = self.store.clone().expect("the store");
+        let store = self.server.store.clone();
         tokio::task::spawn_blocking(move || f(&store)).await.expect("a store task")
     }
 
@@ -669,34 +560,6 @@ async fn from_assessment_to_statement(app: &TestApp) {
     }
     let unknown = commissioner.get("/api/funders/NOPE/statement").await;
     unknown.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some("stream"));
-}
-
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let app = super::spawn_app(super::Backend::Sqlite).await.expect("SQLite");
-                    super::$test(&app).await;
-                    app.finish().await;
-                }
-            )*
-        }
-        mod postgresql {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let Some(app) = super::spawn_app(super::Backend::Postgres).await else {
-                        println!("skipped: ONEBUDGET_TEST_POSTGRES_URL is not set");
-                        return;
-                    };
-                    super::$test(&app).await;
-                    app.finish().await;
-                }
-            )*
-        }
-    };
 }
 
 on_both_backends!(from_assessment_to_statement);

@@ -32,7 +32,7 @@ async fn a_councils_overlay_applies_to_the_api_and_the_page_in_its_nation() {
          policy, href: \"https://example.invalid/charging\"}\n",
     )
     .unwrap();
-    LocalPolicy::use_file(&overlay).unwrap();
+    LocalPolicy::use_text("overlay.yaml", &std::fs::read_to_string(&overlay).unwrap()).unwrap();
 
     let server = support::Server::start().await;
     let store = server.store.clone();

@@ -89,23 +89,19 @@ impl LocalPolicy {
         Ok(LocalPolicy { council: input.council, nation: input.nation, entries })
     }
 
-    /// Use the overlay in the file at `path` for the rest of the process: every
-    /// assessment the process makes in the overlay's nation (the API, a stored
-    /// assessment, the public page, the budgets) starts from the council's options in
-    /// force on its date. Must be called before anything assesses.
-    pub fn use_file(path: &std::path::Path) -> Result<&'static LocalPolicy, PolicyError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError::File {
-            file: shown.clone(),
-            problem: format!("cannot be read ({e})"),
-        })?;
-        let overlay = LocalPolicy::parse(&shown, &text)?;
+    /// Use the overlay read from the file `file` (its name as shown in errors, and its
+    /// text) for the rest of the process: every assessment the process makes in the
+    /// overlay's nation (the API, a stored assessment, the public page, the budgets) starts
+    /// from the council's options in force on its date. The caller reads the file (core
+    /// does no IO). Must be called before anything assesses.
+    pub fn use_text(file: &str, text: &str) -> Result<&'static LocalPolicy, PolicyError> {
+        let overlay = LocalPolicy::parse(file, text)?;
         IN_USE.set(overlay).map_err(|_| PolicyError::File {
-            file: shown,
+            file: file.to_owned(),
             problem: "a council's overlay was already chosen for this process".to_owned(),
         })?;
         LocalPolicy::in_use().ok_or_else(|| PolicyError::File {
-            file: path.display().to_string(),
+            file: file.to_owned(),
             problem: "the overlay could not be kept".to_owned(),
         })
     }

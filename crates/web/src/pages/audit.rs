@@ -164,9 +164,9 @@ fn url_encode(text: &str) -> String {
     out
 }
 
-/// When an audit row was written, as stored (UTC, RFC 3339), shown to the minute.
+/// When an audit row was written (stored as RFC 3339 UTC), in UK time to the minute.
 fn when(at: &str) -> String {
-    at.get(..16).unwrap_or(at).replace('T', " ")
+    crate::clock::london_time(at)
 }
 
 /// `GET /audit`: search the audit log.
@@ -245,6 +245,12 @@ pub async fn audit(
 /// The matching rows, as a table.
 fn audit_rows(rows: &[AuditRecord]) -> Markup {
     let caption = "Matching entries, newest first";
+    if rows.is_empty() {
+        return html! {
+            h2.govuk-heading-m { (caption) }
+            p.govuk-body { "No entries match this search. Try fewer filters or a longer period." }
+        };
+    }
     table_wrap(
         caption,
         html! {
@@ -252,7 +258,7 @@ fn audit_rows(rows: &[AuditRecord]) -> Markup {
                 caption.govuk-table__caption.govuk-table__caption--m { (caption) }
                 thead.govuk-table__head {
                     tr.govuk-table__row {
-                        th.govuk-table__header scope="col" { "When (UTC)" }
+                        th.govuk-table__header scope="col" { "When (UK time)" }
                         th.govuk-table__header scope="col" { "Who" }
                         th.govuk-table__header scope="col" { "What" }
                         th.govuk-table__header scope="col" { "Person" }

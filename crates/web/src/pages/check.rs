@@ -738,6 +738,192 @@ fn is_web_address(href: &str) -> bool {
     href.starts_with("https://") || href.starts_with("http://")
 }
 
+/// Laws the policy files cite by number, with the names people know them by. A law not
+/// here is cited by its number alone, which is still a full citation.
+const LAW_NAMES: &[(&str, &str)] = &[
+    ("SI 2014/2672", "Care and Support (Charging and Assessment of Resources) Regulations 2014"),
+    ("SI 2015/644", "Care and Support (Miscellaneous Amendments) Regulations 2015"),
+    (
+        "SI 2023/277",
+        "Care and Support (Charging and Assessment of Resources) (Amendment) Regulations 2023",
+    ),
+    ("SI 2015/1843", "Care and Support (Charging) (Wales) Regulations 2015"),
+    ("SI 2015/1844", "Care and Support (Financial Assessment) (Wales) Regulations 2015"),
+];
+
+/// An official publisher's web address: the citation links there; anything else (a
+/// council's or a charity's copy of a figure) is offered as a published copy beside it.
+fn is_official(href: &str) -> bool {
+    let host = href.split("://").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or("");
+    [
+        "legislation.gov.uk",
+        "www.legislation.gov.uk",
+        "www.gov.uk",
+        "www.gov.wales",
+        "www.gov.scot",
+        "www.parliament.scot",
+    ]
+    .contains(&host)
+}
+
+/// The host of a web address, to name a published copy by.
+fn host(href: &str) -> &str {
+    let host = href.split("://").nth(1).and_then(|rest| rest.split('/').next()).unwrap_or(href);
+    host.strip_prefix("www.").unwrap_or(host)
+}
+
+/// A law by its number, named where the name is known: "the Care and Support (Charging and
+/// Assessment of Resources) Regulations 2014 (SI 2014/2672)".
+fn law(cite: &str) -> String {
+    let cite = cite.trim();
+    match LAW_NAMES.iter().find(|(number, _)| *number == cite) {
+        Some((number, name)) => format!("the {name} ({number})"),
+        None => cite.to_owned(),
+    }
+}
+
+/// "reg 7(2)(c)" as "regulation 7(2)(c)", "Sch 1 para 40" as "Schedule 1, paragraph 40".
+fn provision(text: &str) -> String {
+    let text = text.trim();
+    let text = text
+        .replace("Sch ", "Schedule ")
+        .replace(" para ", ", paragraph ")
+        .replace("para ", "paragraph ");
+    match text.strip_prefix("reg ") {
+        Some(rest) => format!("regulation {rest}"),
+        None => text,
+    }
+}
+
+/// Is `text` a law's number, e.g. `SI 2014/2672`, `SSI 2021/76`, `WSI 2020/131`?
+fn is_law_number(text: &str) -> bool {
+    let mut parts = text.split(' ');
+    matches!(parts.next(), Some("SI" | "SSI" | "WSI" | "SR"))
+        && parts
+            .next()
+            .is_some_and(|n| n.contains('/') && n.chars().all(|c| c.is_ascii_digit() || c == '/'))
+        && parts.next().is_none()
+}
+
+/// A source's reference as the public should read it: the regulation (its name, number
+/// and provision) or the official publication, without the notes the policy files keep
+/// for their maintainers (which copy a figure was read from, what was assumed, what is
+/// unchanged since when).
+pub fn public_citation(title: &str) -> String {
+    // The first clause; the rest is notes.
+    let mut text = title.split(';').next().unwrap_or(title).to_owned();
+    // Parenthesised notes go; a law's number in brackets stays.
+    let mut kept = String::new();
+    let mut depth = 0_usize;
+    let mut group = String::new();
+    for c in text.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                group.push(c);
+            }
+            ')' if depth > 0 => {
+                depth -= 1;
+                group.push(c);
+                if depth == 0 {
+                    let inner = group.get(1..group.len() - 1).unwrap_or_default();
+                    // A provision's "(2)(c)", an organisation's "(DHSC)", a law's number and
+                    // a name's own brackets ("(Charging)") stay.
+                    if !inner.contains(' ')
+                        || is_law_number(inner)
+                        || inner.chars().next().is_some_and(char::is_uppercase)
+                            && !inner.contains('£')
+                            && inner.split(' ').count() <= 6
+                            && !inner.contains("published")
+                            && !inner.contains("unchanged")
+                    {
+                        kept.push_str(&group);
+                    }
+                    group.clear();
+                }
+            }
+            _ if depth > 0 => group.push(c),
+            _ => kept.push(c),
+        }
+    }
+    text = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    for note in [
+        ", in force",
+        " from £",
+        ", as published by",
+        " as published by",
+        ", start date",
+        ", secondary",
+        ", table column",
+        ", MIG",
+        " MIG",
+        " maximum savings disregard",
+        " child addition",
+        " carer premium",
+    ] {
+        if let Some(at) = text.find(note) {
+            text.truncate(at);
+        }
+    }
+    let text = text.trim().trim_end_matches(',').trim();
+    let cited = if let Some((amender, amended)) = text.split_once(", amending ") {
+        // "SI 2023/277 reg 2(3)(d)(i), amending reg 7(4)(a) of SI 2014/2672"
+        let (what, of) = amended.split_once(" of ").unwrap_or((amended, ""));
+        let of = of.strip_prefix("the ").unwrap_or(of);
+        let of = LAW_NAMES.iter().find(|(_, name)| *name == of).map_or(of, |(number, _)| *number);
+        let (number, at) = amender.split_once(" reg ").unwrap_or((amender, ""));
+        let by =
+            if at.is_empty() { law(number) } else { format!("{}, regulation {at}", law(number)) };
+        format!("{}, {}, as amended by {by}", law(of), provision(what))
+    } else if let Some((original, by)) = text.split_once(" as amended by ") {
+        // "SI 2014/2672 reg 6 as amended by the ... Regulations 2023 (SI 2023/277) reg 2(2)"
+        let (number, what) = original.split_once(' ').map_or((original, ""), |(kind, rest)| {
+            let (n, what) = rest.split_once(' ').unwrap_or((rest, ""));
+            (original.get(..kind.len() + 1 + n.len()).unwrap_or(original), what)
+        });
+        let by = by.strip_prefix("the ").unwrap_or(by);
+        let by = match by.rsplit_once(") reg ") {
+            Some((name, at)) => {
+                let number = name.rsplit_once('(').map_or(name, |(_, n)| n);
+                format!("{}, regulation {at}", law(number))
+            }
+            None => law(by.split(" reg ").next().unwrap_or(by)),
+        };
+        format!("{}, {}, as amended by {by}", law(number), provision(what))
+    } else if let Some((name, at)) = LAW_NAMES.iter().find_map(|(number, name)| {
+        text.strip_prefix(name).map(|rest| {
+            let rest = rest.trim().strip_prefix(&format!("({number})")).unwrap_or(rest);
+            ((*number, *name), rest.trim().trim_start_matches(',').trim())
+        })
+    }) {
+        // "Care and Support (Charging ...) Regulations 2014, reg 25"
+        let whole = format!("the {} ({})", name.1, name.0);
+        if at.is_empty() { whole } else { format!("{whole}, {}", provision(at)) }
+    } else if let Some(rest) = text.strip_prefix("LAC(DHSC)") {
+        format!(
+            "the Department of Health and Social Care's local authority circular LAC(DHSC){rest}"
+        )
+    } else if let Some(years) = text.strip_suffix(" local authority circular") {
+        format!("the Department of Health and Social Care's local authority circular for {years}")
+    } else {
+        // "SSI 2021/76 reg 2, National Assistance (...) Regulations 2021": name first.
+        let (head, name) = text.split_once(", ").unwrap_or((text, ""));
+        let (number, at) = head.split_once(" reg ").unwrap_or((head, ""));
+        if is_law_number(number) && !name.is_empty() {
+            let whole = format!("the {name} ({number})");
+            if at.is_empty() { whole } else { format!("{whole}, regulation {at}") }
+        } else if let Some((number, at)) = LAW_NAMES.iter().find_map(|(number, _)| {
+            text.strip_prefix(number).filter(|at| at.starts_with(' ')).map(|at| (*number, at))
+        }) {
+            // "SI 2014/2672 Sch 1 para 40(3)-(4)"
+            format!("{}, {}", law(number), provision(at))
+        } else {
+            text.replace(", reg ", ", regulation ")
+        }
+    };
+    crate::pages::budgets::sentence(&cited.replace(",,", ",").replace(", (", " ("))
+}
+
 /// The council whose overlay this server applies to the estimate, with the entry in
 /// force on its date, if any.
 fn council_choices(
@@ -843,14 +1029,17 @@ fn render_estimate(form: &CheckForm, e: &Explanation) -> Markup {
             ol.govuk-list.govuk-list--number {
                 @for (i, source) in sources.iter().enumerate() {
                     li id={ "source-" (i + 1) } {
-                        @if is_web_address(&source.reference.href) {
-                            a.govuk-link href=(source.reference.href) { (source.reference.title) }
+                        @let citation = public_citation(&source.reference.title);
+                        @if is_web_address(&source.reference.href) && is_official(&source.reference.href) {
+                            a.govuk-link href=(source.reference.href) { (citation) }
                         } @else {
-                            (source.reference.title)
+                            (citation)
                         }
                         span.app-step-sources {
-                            "Figure used: " (source.value) " (" (source.parameter) ", from "
-                            (source.from.format("%-d %B %Y")) ")"
+                            "Figure used: " (source.value) ", in force from " (source.from.format("%-d %B %Y")) "."
+                            @if is_web_address(&source.reference.href) && !is_official(&source.reference.href) {
+                                " A copy of the figure: " a.govuk-link href=(source.reference.href) { (host(&source.reference.href)) } "."
+                            }
                         }
                     }
                 }
@@ -969,6 +1158,90 @@ mod tests {
         let case = to_case(&form).expect("the home is not counted");
         assert_eq!(case.input.weeks_in_care_home, Some(0));
         assert!(case.input.capital.iter().any(|c| c.occupied_by_qualifying_relative));
+    }
+
+    #[test]
+    fn the_public_sees_the_regulation_not_the_policy_files_notes() {
+        assert_eq!(
+            public_citation(
+                "Care and Support (Charging and Assessment of Resources) Regulations 2014, reg 25 (tariff income); unchanged per LAC(DHSC)(2024)1"
+            ),
+            "The Care and Support (Charging and Assessment of Resources) Regulations 2014 (SI 2014/2672), regulation 25"
+        );
+        assert_eq!(
+            public_citation(
+                "SI 2022/243 reg 2(3)(b)(iii), amending reg 7(2)(c) of SI 2014/2672, in force 6 April 2022 (reg 1(2))"
+            ),
+            "The Care and Support (Charging and Assessment of Resources) Regulations 2014 (SI 2014/2672), regulation 7(2)(c), as amended by SI 2022/243, regulation 2(3)(b)(iii)"
+        );
+        assert_eq!(
+            public_citation(
+                "SI 2014/2672 reg 6 as amended by the Care and Support (Charging and Assessment of Resources) (Amendment) Regulations 2023 (SI 2023/277) reg 2(2), in force 6 April 2023"
+            ),
+            "The Care and Support (Charging and Assessment of Resources) Regulations 2014 (SI 2014/2672), regulation 6, as amended by the Care and Support (Charging and Assessment of Resources) (Amendment) Regulations 2023 (SI 2023/277), regulation 2(2)"
+        );
+        assert_eq!(
+            public_citation(
+                "2025 to 2026 local authority circular, as published by Wirral Council (\"Minimum Income Guarantee Consultation\", open until 11 November 2025), table column"
+            ),
+            "The Department of Health and Social Care's local authority circular for 2025 to 2026"
+        );
+        assert_eq!(
+            public_citation(
+                "SSI 2021/76 reg 2, National Assistance (Sums for Personal Requirements) (Scotland) Regulations 2021, in force 12 April 2021 (reg 1(1) as amended by SSI 2021/115 reg 3(2))"
+            ),
+            "The National Assistance (Sums for Personal Requirements) (Scotland) Regulations 2021 (SSI 2021/76), regulation 2"
+        );
+        assert_eq!(
+            public_citation(
+                "WSI 2024/330 reg 2(a), amending reg 13 of the Care and Support (Charging) (Wales) Regulations 2015, in force 8 April 2024"
+            ),
+            "The Care and Support (Charging) (Wales) Regulations 2015 (SI 2015/1843), regulation 13, as amended by WSI 2024/330, regulation 2(a)"
+        );
+        // Every reference in every policy file the page can cite reads as a citation, with
+        // none of the files' working notes.
+        let files = [
+            include_str!("../../../../policy/uk/benefits.yaml"),
+            include_str!("../../../../policy/england.yaml"),
+            include_str!("../../../../policy/wales.yaml"),
+            include_str!("../../../../policy/scotland.yaml"),
+            include_str!("../../../../policy/northern_ireland.yaml"),
+        ];
+        let mut checked = 0;
+        for (i, text) in files.iter().enumerate() {
+            let file = onebudget_core::policy::PolicyFile::parse(&format!("file {i}"), text)
+                .expect("policy file");
+            for parameter in file.parameters.values() {
+                for value in parameter.values.iter().filter(|v| !v.unknown) {
+                    let cited = public_citation(&value.reference.title);
+                    checked += 1;
+                    assert!(cited.chars().next().is_some_and(char::is_uppercase), "{cited:?}");
+                    for note in [
+                        "published by",
+                        "NOT YET",
+                        "unchanged",
+                        "assumed",
+                        "secondary",
+                        ", in force",
+                        "confirmed",
+                        ",,",
+                        "Sch ",
+                        "£",
+                        ";",
+                        "\"",
+                        &parameter.name,
+                    ] {
+                        assert!(
+                            !cited.contains(note),
+                            "{:?} became {cited:?}",
+                            value.reference.title
+                        );
+                    }
+                    assert_eq!(cited.matches('(').count(), cited.matches(')').count(), "{cited:?}");
+                }
+            }
+        }
+        assert!(checked > 100, "only {checked} references");
     }
 
     #[test]

@@ -309,6 +309,12 @@ impl DateParts {
     /// The date, or what is wrong with it in the Design System's words, naming the date by
     /// `name` ("The date of the payment").
     pub fn date(&self, name: &str) -> Result<chrono::NaiveDate, String> {
+        // Letters (or a whole value that is not a date) are not a date at all, whatever
+        // boxes are empty.
+        let numeric = |text: &str| text.chars().all(|c| c.is_ascii_digit());
+        if [&self.day, &self.month, &self.year].iter().any(|v| !numeric(v)) {
+            return Err(format!("{name} must be a real date, in numbers, for example 27 3 2025"));
+        }
         let missing: Vec<&str> = [("day", &self.day), ("month", &self.month), ("year", &self.year)]
             .into_iter()
             .filter(|(_, v)| v.is_empty())
@@ -609,8 +615,13 @@ mod tests {
             Err("The start must be between 1900 and 2100".to_owned())
         );
         assert!(date("x", "2", "2025").is_err_and(|e| e.contains("real date")));
+        // A whole value that is not a date is kept to show, and called not a date (not a
+        // date missing its month and year).
         let kept = DateParts::from_pairs([("from", "abc")], "from");
         assert_eq!(kept.day, "abc");
-        assert!(kept.date("The start").is_err());
+        assert_eq!(
+            kept.date("The start"),
+            Err("The start must be a real date, in numbers, for example 27 3 2025".to_owned())
+        );
     }
 }

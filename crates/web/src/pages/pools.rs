@@ -18,7 +18,7 @@ use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, decide};
 use onebudget_core::pool::FinancialYear;
 use onebudget_core::pool::monitoring::{ForecastMethod, MonitoringReport};
-use onebudget_store::SettlementView;
+use onebudget_store::{PoolYear, SettlementView};
 use serde::Deserialize;
 
 use crate::auth::Caller;
@@ -65,10 +65,10 @@ fn may(principal: &Principal, action: &Action<'_>) -> bool {
     decide(principal, action).is_ok()
 }
 
-/// `GET /pools`: every pool.
+/// `GET /pools`: every year of every pool, settled ones too.
 pub async fn list(State(state): State<AppState>, caller: Caller) -> PageResult {
     let principal = caller.authorize(&state, Action::ReadPools, "/pools").await?;
-    let pools = state.run(|store| store.pools()).await?;
+    let years = state.run(|store| store.pool_years()).await?;
     render(
         &caller,
         &principal,
@@ -76,27 +76,29 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> PageResult {
         html! {
             h1.govuk-heading-l { "Pooled budgets" }
             p.govuk-body { "Budgets the ICB and the council hold together under a section 75 agreement or the Better Care Fund: what each partner agreed to put in, what has been spent, the forecast for the year, and the year-end settlement." }
-            @if pools.is_empty() {
+            @if years.is_empty() {
                 p.govuk-body { "No pool has been set up yet. A finance officer records an agreement with " code { "POST /api/pools" } "." }
             } @else {
-                div.app-table-wrap role="region" aria-label="Pools, with their latest agreement" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-                    caption.govuk-table__caption.govuk-table__caption--m { "Pools, with their latest agreement" }
+                div.app-table-wrap role="region" aria-label="Every year of every pool, newest first" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                    caption.govuk-table__caption.govuk-table__caption--m { "Every year of every pool, newest first" }
                     thead.govuk-table__head { tr.govuk-table__row {
-                        th.govuk-table__header scope="col" { "Pool" } th.govuk-table__header scope="col" { "Kind" } th.govuk-table__header scope="col" { "Year" }
-                        th.govuk-table__header scope="col" { "Host" } th.govuk-table__header scope="col" { "Partners" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Budget" }
+                        th.govuk-table__header scope="col" { "Pool" } th.govuk-table__header scope="col" { "Year" } th.govuk-table__header scope="col" { "Kind" }
+                        th.govuk-table__header scope="col" { "Partners" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Budget" }
                         th.govuk-table__header scope="col" { "Closed through" } th.govuk-table__header scope="col" { "Settlement" }
                     } }
                     tbody.govuk-table__body {
-                        @for pool in &pools {
+                        @for entry in &years {
+                            @let pool = &entry.summary;
                             tr.govuk-table__row {
-                                td.govuk-table__cell { a.govuk-link href={ "/pools/" (pool.pool) "/" (pool.year_start) } { (pool.name) " (" (pool.pool) ")" } }
+                                td.govuk-table__cell { (pool.name) " (" (pool.pool) ")" }
+                                td.govuk-table__cell { a.govuk-link href={ "/pools/" (pool.pool) "/" (pool.year_start) } { (pool.year) span.govuk-visually-hidden { " of " (pool.name) ": monitoring" } } }
                                 td.govuk-table__cell { (pool.kind.label()) }
-                                td.govuk-table__cell { (pool.year) }
-                                td.govuk-table__cell { (pool.host) }
-                                td.govuk-table__cell { (pool.partners.join(", ")) }
+                                td.govuk-table__cell { (pool.partners.join(", ")) " (host " (pool.host) ")" }
                                 td.govuk-table__cell.govuk-table__cell--numeric { (pool.budget) }
                                 td.govuk-table__cell { (pool.closed_through.as_deref().unwrap_or("No month closed")) }
-                                td.govuk-table__cell { a.govuk-link href={ "/pools/" (pool.pool) "/" (pool.year_start) "/settlement" } { "Settlement" span.govuk-visually-hidden { " of " (pool.name) } } }
+                                td.govuk-table__cell {
+                                    a.govuk-link href={ "/pools/" (pool.pool) "/" (pool.year_start) "/settlement" } { @if entry.settled { "Settled" } @else { "Settlement" } span.govuk-visually-hidden { " of " (pool.name) " " (pool.year) } }
+                                }
                             }
                         }
                     }
@@ -104,6 +106,30 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> PageResult {
             }
         },
     )
+}
+
+/// The years of `pool`, newest first, as links, the one shown marked as the current page.
+fn year_links(pool: &str, years: &[PoolYear], shown: FinancialYear) -> Markup {
+    let years: Vec<&PoolYear> = years.iter().filter(|y| y.summary.pool == pool).collect();
+    html! {
+        @if years.len() > 1 {
+            nav aria-labelledby="pool-years-heading" {
+                h2.govuk-heading-s #pool-years-heading { "Years of this pool" }
+                ul.govuk-list {
+                    @for year in years {
+                        @let label = html! { (year.summary.year) @if year.settled { " (settled)" } };
+                        li {
+                            @if year.summary.year_start == i64::from(shown.start_year()) {
+                                a.govuk-link.govuk-link--no-visited-state href={ "/pools/" (pool) "/" (year.summary.year_start) } aria-current="page" { strong { (label) } }
+                            } @else {
+                                a.govuk-link href={ "/pools/" (pool) "/" (year.summary.year_start) } { (label) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Query of the monitoring page.
@@ -176,6 +202,7 @@ pub async fn monitoring(
     let report =
         api::monitoring_report(&state, pool.clone(), year, through).await.map_err(page_error)?;
     let print = query.print.as_deref() == Some("1");
+    let years = state.run(|store| store.pool_years()).await?;
     let done = match query.done.as_deref() {
         Some("forecast") => Some("The forecast has been recorded."),
         Some("closed") => Some("The months have been closed."),
@@ -190,6 +217,7 @@ pub async fn monitoring(
         &Forms::default(),
         done,
         print,
+        &years,
     )
 }
 
@@ -203,6 +231,7 @@ fn monitoring_page(
     forms: &Forms,
     done: Option<&str>,
     print: bool,
+    years: &[PoolYear],
 ) -> PageResult {
     let title = format!("{} {}: monitoring to {}", report.name, report.year, report.as_at);
     let base = format!("/pools/{}/{}", report.pool, year.start_year());
@@ -223,6 +252,7 @@ fn monitoring_page(
                     li { a.govuk-link href="/pools" { "All pooled budgets" } }
                 }
             }
+            (year_links(&report.pool, years, year))
         }
         h2.govuk-heading-m { "The year so far" }
         dl.govuk-summary-list {
@@ -465,6 +495,7 @@ async fn monitoring_again(
     year: FinancialYear,
     forms: Forms,
 ) -> PageResult {
+    let years = state.run(|store| store.pool_years()).await?;
     match api::monitoring_report(state, pool, year, None).await {
         Ok(report) => monitoring_page(
             caller,
@@ -475,6 +506,7 @@ async fn monitoring_again(
             &forms,
             None,
             false,
+            &years,
         ),
         Err(e) => Err(page_error(e)),
     }
@@ -693,12 +725,12 @@ fn settlement_markup(
         @if view.confirmed_by.is_empty() {
             p.govuk-body { "No partner has confirmed these figures yet." }
         } @else {
-            ul.govuk-list.govuk-list--bullet { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (utc_minute(&c.confirmed_at)) " (UTC)" } } }
+            ul.govuk-list.govuk-list--bullet { @for c in &view.confirmed_by { li { (c.organisation) ": confirmed by " (c.username) " at " (crate::clock::london_time(&c.confirmed_at)) } } }
         }
         @if view.posted {
             p.govuk-body {
                 "Every partner confirmed the settlement, so its balancing transfers are in the ledger."
-                @if let Some(at) = &view.posted_at { " They were posted at " (utc_minute(at)) " (UTC)." }
+                @if let Some(at) = &view.posted_at { " They were posted at " (crate::clock::london_time(at)) "." }
             }
         } @else if view.waiting_for.is_empty() {
             p.govuk-body { "Every partner has confirmed, but the transfers are not yet posted; confirm again to post them." }
@@ -717,10 +749,6 @@ fn settlement_markup(
 }
 
 /// An RFC 3339 time to the minute, as `2026-04-02 09:15`.
-fn utc_minute(at: &str) -> String {
-    at.get(..16).unwrap_or(at).replace('T', " ")
-}
-
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct ConfirmForm {
     #[serde(default)]

@@ -19,10 +19,10 @@ use maud::{Markup, html};
 use onebudget_core::Money;
 use onebudget_core::access::{Action, Principal, Role};
 use onebudget_core::budget::config::Scheme;
-use onebudget_core::budget::plan::{Component, DeliveryMode, Status};
+use onebudget_core::budget::plan::{Component, Status};
 use onebudget_core::ledger::{Account, AccountCode};
 use onebudget_store::{
-    AuditRecord, BudgetSummary, PersonPage, PersonRecord, RecentLines, SpendRow, StatementLine,
+    BudgetSummary, PersonPage, PersonRecord, RecentLines, SpendRow, StatementLine,
 };
 
 use crate::auth::{Caller, Denied};
@@ -136,24 +136,6 @@ fn component_name(scheme: Option<&Scheme>, stream: &str) -> String {
     scheme.map_or_else(|| stream.to_owned(), |scheme| stream_name(scheme, stream))
 }
 
-/// How a budget is held, in words, for a caseload row: each delivery mode with the
-/// streams held that way.
-fn held_words(scheme: Option<&Scheme>, components: &[Component]) -> String {
-    let mut modes: Vec<(DeliveryMode, Vec<String>)> = Vec::new();
-    for c in components {
-        let name = component_name(scheme, &c.stream);
-        match modes.iter_mut().find(|(mode, _)| *mode == c.mode) {
-            Some((_, names)) => names.push(name),
-            None => modes.push((c.mode, vec![name])),
-        }
-    }
-    modes
-        .iter()
-        .map(|(mode, names)| format!("{}: {}", sentence(mode.words()), names.join(", ")))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// The person's accounts and their recent statement lines.
 /// How many of each account's latest lines the citizen's budget page shows.
 const OWN_PAGE_LINES: usize = 12;
@@ -251,119 +233,440 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageRes
     };
     let (principal, person, found) =
         person_with_recent_lines(&state, &caller, &own, OWN_PAGE_LINES, target).await?;
-    let statements = &found.accounts;
+    let organisations = state.run(|store| store.organisations()).await?;
+    let names = Names { scheme: state.scheme().ok(), organisations: &organisations };
     render(
         &caller,
         &principal,
         "Your budget",
         html! {
             h1.govuk-heading-l { "Your budget" }
-            (person_summary(state.scheme().ok(), &person, found.budget.as_ref()))
+            (person_summary_named(&names, &person, found.budget.as_ref()))
             p.govuk-body { a.govuk-link href="/my-budget/who-has-looked" { "See who has looked at your record" } }
-            (recent_markup(statements))
+            (own_accounts_markup(&names, &person.code, &found.accounts))
         },
     )
 }
 
-/// `GET /my-budget/who-has-looked`: every access to the citizen's record.
-pub async fn who_has_looked(State(state): State<AppState>, caller: Caller) -> PageResult {
+/// What a person reading their own record needs to turn codes into names: the budget
+/// scheme (streams' names and funders) and the organisations (funders' and providers'
+/// names).
+struct Names<'a> {
+    scheme: Option<&'a Scheme>,
+    organisations: &'a [onebudget_store::OrganisationRecord],
+}
+
+impl Names<'_> {
+    fn stream(&self, code: &str) -> String {
+        self.scheme
+            .and_then(|s| s.stream(code))
+            .map_or_else(|| "Your budget".to_owned(), |s| s.name.clone())
+    }
+
+    /// An organisation's name; one that is not known is "the council" or "the NHS" by its
+    /// code's kind, never the code.
+    fn organisation(&self, code: &str) -> String {
+        match self.organisations.iter().find(|o| o.code == code) {
+            Some(o) => o.name.clone(),
+            None => sentence(&funder_words(code)),
+        }
+    }
+
+    /// Who funds stream `code`, by name.
+    fn funder_of(&self, stream: &str) -> Option<String> {
+        self.scheme.and_then(|s| s.stream(stream)).map(|s| self.organisation(&s.funder))
+    }
+}
+
+/// The person's details, with their funders named as organisations (for the person
+/// themselves, who knows the council and the NHS body, not their codes).
+fn person_summary_named(
+    names: &Names<'_>,
+    person: &PersonRecord,
+    budget: Option<&BudgetSummary>,
+) -> Markup {
+    let funders = budget.map(|b| {
+        let mut funders: Vec<String> = Vec::new();
+        for c in &b.components {
+            let name = names.organisation(&c.funder);
+            if !funders.contains(&name) {
+                funders.push(name);
+            }
+        }
+        funders
+    });
+    html! {
+        dl.govuk-summary-list {
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Name" } dd.govuk-summary-list__value { (person.given_name) " " (person.family_name) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "NHS number" } dd.govuk-summary-list__value { (crate::pages::nhs_spaced(&person.nhs_number)) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Date of birth" } dd.govuk-summary-list__value { (person.birth_date.format("%-d %B %Y")) } }
+            div.govuk-summary-list__row { dt.govuk-summary-list__key { "Where you get care" } dd.govuk-summary-list__value { (if person.setting == "care_home" { "In a care home" } else { "At home" }) } }
+            div.govuk-summary-list__row {
+                dt.govuk-summary-list__key { "Paid for by" }
+                dd.govuk-summary-list__value {
+                    @match &funders {
+                        Some(funders) if funders.len() > 1 => { ul.govuk-list { @for f in funders { li { (f) } } } }
+                        Some(funders) => { @for f in funders { (f) } }
+                        None => { (if person.funding == "continuing_healthcare" { "NHS continuing healthcare (free)" } else { "Adult social care (means-tested)" }) }
+                    }
+                }
+            }
+            div.govuk-summary-list__row {
+                dt.govuk-summary-list__key { "Your personal budget" }
+                dd.govuk-summary-list__value {
+                    @match budget {
+                        Some(b) => {
+                            (b.weekly_budget) " a week"
+                            @if b.status != Status::Active { " (" (status_words(b.status).to_lowercase()) ")" }
+                            ", from " (b.effective_from.format("%-d %B %Y"))
+                            ul.govuk-list.govuk-list--bullet {
+                                @for c in &b.components {
+                                    li { (names.stream(&c.stream)) ": " (c.agreed) " a week, " (c.mode.words()) }
+                                }
+                            }
+                            a.govuk-link href="/my-budget/budget" { "Who pays for each part of your budget" }
+                        }
+                        None => { "No personal budget" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Dates written inside ledger memos (`2026-03-09`) as people write them (`9 March 2026`).
+pub(crate) fn dates_in_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c.is_ascii_digit()) {
+        let (before, from) = rest.split_at(at);
+        out.push_str(before);
+        let date =
+            from.get(..10).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        match date {
+            Some(date) if from.get(4..5) == Some("-") => {
+                out.push_str(&date.format("%-d %B %Y").to_string());
+                rest = from.get(10..).unwrap_or_default();
+            }
+            _ => {
+                let digits = from.find(|c: char| !c.is_ascii_digit()).unwrap_or(from.len());
+                out.push_str(from.get(..digits).unwrap_or_default());
+                rest = from.get(digits..).unwrap_or_default();
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The person's own accounts, in their words: each part of their budget held for them by
+/// its funder, and their direct-payment account. Money paid to them is money in, never
+/// money out; no account, stream or funder code is shown.
+fn own_accounts_markup(names: &Names<'_>, person: &str, accounts: &[RecentLines]) -> Markup {
+    let direct_payment = format!("{person}-DP");
+    html! {
+        @for recent in accounts {
+            @let code = recent.account.code().as_str();
+            @if code == direct_payment {
+                h2.govuk-heading-m { "Your direct-payment account" }
+                p.govuk-body { "The money paid to you to buy your own support. In your account now: " strong { (recent.closing_balance) } }
+                @let caption = "The latest payments to you and what you spent, newest first";
+                div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                    caption.govuk-table__caption.govuk-table__caption--m { (caption) }
+                    thead.govuk-table__head { tr.govuk-table__row {
+                        th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "What happened" }
+                        th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid to you" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "You spent" }
+                        th.govuk-table__header.govuk-table__header--numeric scope="col" { "In your account" }
+                    } }
+                    tbody.govuk-table__body {
+                        @for line in &recent.lines {
+                            tr.govuk-table__row {
+                                td.govuk-table__cell { (line.effective_date.format("%-d %b %Y")) }
+                                td.govuk-table__cell { (own_line_words(names, line, true)) }
+                                td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_in.is_positive() { (line.money_in) } }
+                                td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_out.is_positive() { (line.money_out) } }
+                                td.govuk-table__cell.govuk-table__cell--numeric { (line.balance) }
+                            }
+                        }
+                    }
+                } }
+            } @else {
+                @let stream = code.strip_prefix(person).and_then(|c| c.strip_prefix('-')).unwrap_or_default();
+                @let name = names.stream(stream);
+                @let funder = names.funder_of(stream);
+                h2.govuk-heading-m { (name) }
+                p.govuk-body {
+                    @match &funder { Some(f) => { "Held for you by " (f) ": " } None => { "Held for you: " } }
+                    strong { (recent.closing_balance) }
+                }
+                @let caption = format!("The latest payments into your {} budget and to you, newest first", name);
+                div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                    caption.govuk-table__caption.govuk-table__caption--m { (caption) }
+                    thead.govuk-table__head { tr.govuk-table__row {
+                        th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "What happened" }
+                        th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid into your budget" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid to you" }
+                        th.govuk-table__header.govuk-table__header--numeric scope="col" { "Held for you" }
+                    } }
+                    tbody.govuk-table__body {
+                        @for line in &recent.lines {
+                            tr.govuk-table__row {
+                                td.govuk-table__cell { (line.effective_date.format("%-d %b %Y")) }
+                                td.govuk-table__cell { (own_line_words(names, line, false)) }
+                                td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_in.is_positive() { (line.money_in) } }
+                                td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_out.is_positive() { (line.money_out) } }
+                                td.govuk-table__cell.govuk-table__cell--numeric { (line.balance) }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+/// One line of the person's own account, in words, from its reason (never its code).
+fn own_line_words(names: &Names<'_>, line: &StatementLine, direct_payment_account: bool) -> String {
+    let funder = names.funder_of(&line.stream).unwrap_or_else(|| "Your funder".to_owned());
+    match line.reason.as_str() {
+        "allocation" => format!("{funder} paid this into your budget"),
+        "direct_payment" if direct_payment_account => {
+            format!("Paid to you from your {} budget", names.stream(&line.stream))
+        }
+        "direct_payment" => "Paid to you as a direct payment".to_owned(),
+        "spend" => format!("You spent this: {}", dates_in_words(&line.memo)),
+        "provider_payment" | "invoice" => {
+            let provider = names
+                .organisations
+                .iter()
+                .find(|o| o.code == line.counterparty)
+                .map_or_else(|| "your provider".to_owned(), |o| o.name.clone());
+            format!("Paid to {provider} for your support")
+        }
+        "recovery" => format!("Unspent money returned to {funder}"),
+        _ => sentence(&dates_in_words(&line.memo)),
+    }
+}
+
+/// `GET /my-budget/who-has-looked`'s query: `before`, the row to page back from.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct WhoHasLookedQuery {
+    #[serde(default)]
+    pub before: Option<String>,
+}
+
+/// How many looks a page of "who has looked" shows.
+const LOOKS_PAGE_ROWS: usize = 25;
+
+/// `GET /my-budget/who-has-looked`: every access to the citizen's record, newest first, a
+/// page at a time: who looked (by name, or what kind of system), for which organisation,
+/// why, and when in UK time; the person's own visits are marked "You".
+pub async fn who_has_looked(
+    State(state): State<AppState>,
+    caller: Caller,
+    PageQuery(query): PageQuery<WhoHasLookedQuery>,
+) -> PageResult {
+    let before_id = match query.before.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
+        None => None,
+        Some(text) => match text.parse::<i64>() {
+            Ok(id) if id > 0 => Some(id),
+            _ => {
+                return Err(PageError::BadRequest(
+                    "There is no such page of the list of who has looked at your record.".into(),
+                ));
+            }
+        },
+    };
     let (principal, person) =
         own_record(&state, &caller, true, "/my-budget/who-has-looked").await?;
     let filter = onebudget_store::AuditFilter {
         person_code: Some(person.code.clone()),
+        before_id,
         ..onebudget_store::AuditFilter::default()
     };
-    let rows = state.run(move |store| store.audit_search(&filter, 200)).await?;
+    let (mut rows, users, teams, organisations) = state
+        .run(move |store| {
+            Ok::<_, onebudget_store::StoreError>((
+                store.audit_search(&filter, LOOKS_PAGE_ROWS + 1)?,
+                store.users()?,
+                store.teams()?,
+                store.organisations()?,
+            ))
+        })
+        .await?;
+    let more = rows.len() > LOOKS_PAGE_ROWS;
+    rows.truncate(LOOKS_PAGE_ROWS);
+    let people = Viewers { users: &users, teams: &teams, organisations: &organisations };
+    let caption = if before_id.is_some() {
+        "Earlier looks at your record, newest first"
+    } else {
+        "Looks at your record, newest first"
+    };
     render(
         &caller,
         &principal,
         "Who has looked at your record",
         html! {
             h1.govuk-heading-l { "Who has looked at your record" }
-            p.govuk-body { "Every time someone opens your record in onebudget it is written down here, with their role and when. If you do not recognise something, contact the council's data protection officer." }
-            (audit_table(&rows, "Looks at your record, newest first", false))
-        },
-    )
-}
-
-fn audit_table(rows: &[AuditRecord], caption: &str, full: bool) -> Markup {
-    html! {
-        div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-            caption.govuk-table__caption.govuk-table__caption--m { (caption) }
-            thead.govuk-table__head {
-                tr.govuk-table__row {
-                    th.govuk-table__header scope="col" { "When (UTC)" }
+            p.govuk-body { "Every time someone opens your record, or a computer system reads it, it is written down here: who it was and the organisation they work for, why, and when. Times are UK time." }
+            p.govuk-body { "If you do not recognise something, contact " (people.council()) "'s data protection officer." }
+            div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { (caption) }
+                thead.govuk-table__head { tr.govuk-table__row {
+                    th.govuk-table__header scope="col" { "When" }
                     th.govuk-table__header scope="col" { "Who" }
-                    th.govuk-table__header scope="col" { "Role" }
-                    th.govuk-table__header scope="col" { "What" }
-                    @if full { th.govuk-table__header scope="col" { "Person" } th.govuk-table__header scope="col" { "From" } }
-                    th.govuk-table__header scope="col" { "Outcome" }
-                }
-            }
-            tbody.govuk-table__body {
-                @for row in rows {
-                    tr.govuk-table__row {
-                        td.govuk-table__cell { (row.entry.at.get(..19).unwrap_or(&row.entry.at).replace('T', " ")) }
-                        td.govuk-table__cell { (row.entry.actor) }
-                        td.govuk-table__cell { (row.entry.role.as_deref().and_then(|r| Role::parse(r).ok()).map_or("", |r| r.label())) }
-                        td.govuk-table__cell { (label(&row.entry.action)) " " (row.entry.target) }
-                        @if full {
-                            td.govuk-table__cell { (row.entry.person_code.as_deref().unwrap_or("")) }
-                            td.govuk-table__cell { (row.entry.source) }
-                        }
-                        td.govuk-table__cell { (label(&row.entry.outcome)) @if !row.entry.detail.is_empty() { ": " (row.entry.detail) } }
-                    }
-                }
-            }
-        } }
-        @if rows.is_empty() { p.govuk-body { "Nothing yet." } }
-    }
-}
-
-/// `GET /caseload`: the practitioner's team's caseload.
-pub async fn caseload(State(state): State<AppState>, caller: Caller) -> PageResult {
-    let team = caller.principal.as_ref().and_then(|p| p.team.clone()).unwrap_or_default();
-    let principal =
-        match caller.authorize(&state, Action::ListCaseload { team: &team }, "/caseload").await {
-            Ok(p) => p,
-            Err(d) => return Err(PageError::from(d)),
-        };
-    let wanted = team.clone();
-    let today = crate::clock::today();
-    let people = state.run(move |store| store.caseload(&wanted, today)).await?;
-    let scheme = state.scheme().ok();
-    render(
-        &caller,
-        &principal,
-        "Your team's caseload",
-        html! {
-            h1.govuk-heading-l { "Your team's caseload" }
-            p.govuk-body { (people.len()) " people on the caseload of " (team) "." }
-            div.app-table-wrap role="region" aria-label="People, by family name" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-                caption.govuk-table__caption.govuk-table__caption--m { "People, by family name" }
-                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Name" } th.govuk-table__header scope="col" { "Where" } th.govuk-table__header scope="col" { "Budget" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "A week" } } }
+                    th.govuk-table__header scope="col" { "Why" }
+                } }
                 tbody.govuk-table__body {
-                    @for row in &people {
-                        @let person = &row.person;
+                    @for row in &rows {
+                        @let e = &row.entry;
+                        @let own = e.actor_user_id == Some(principal.user_id);
                         tr.govuk-table__row {
-                            td.govuk-table__cell { a.govuk-link href={ "/people/" (person.code) } { (person.family_name) ", " (person.given_name) } }
-                            td.govuk-table__cell { (if person.setting == "care_home" { "Care home" } else { "Home" }) }
+                            td.govuk-table__cell { (crate::clock::london_time(&e.at)) }
                             td.govuk-table__cell {
-                                @match &row.budget {
-                                    Some(b) => {
-                                        (held_words(scheme, &b.components))
-                                        @if b.status != Status::Active { " (" (status_words(b.status).to_lowercase()) ")" }
-                                    }
-                                    None => { "None" }
+                                @if own { strong.govuk-tag.govuk-tag--grey { "You" } } @else {
+                                    (people.who(e))
+                                    @let organisation = people.organisation(e);
+                                    @if !organisation.is_empty() { br; span class="govuk-hint govuk-!-margin-bottom-0" { (organisation) } }
                                 }
                             }
-                            td.govuk-table__cell.govuk-table__cell--numeric { @if let Some(b) = &row.budget { (b.weekly_budget) } }
+                            td.govuk-table__cell {
+                                (look_purpose(e, own))
+                                @if e.outcome == "refused" { br; span class="govuk-hint govuk-!-margin-bottom-0" { "They were not allowed to, and saw nothing." } }
+                            }
                         }
                     }
                 }
             } }
+            @if rows.is_empty() { p.govuk-body { "Nobody has looked at your record yet." } }
+            @if more || before_id.is_some() {
+                nav.govuk-pagination.govuk-pagination--block aria-label="Pages" {
+                    @if before_id.is_some() {
+                        div.govuk-pagination__prev { a.govuk-link.govuk-pagination__link href="/my-budget/who-has-looked" rel="prev" { span.govuk-pagination__link-title { "Newest looks" } } }
+                    }
+                    @if let (true, Some(last)) = (more, rows.last()) {
+                        div.govuk-pagination__next { a.govuk-link.govuk-pagination__link href={ "/my-budget/who-has-looked?before=" (last.id) } rel="next" { span.govuk-pagination__link-title { "Earlier looks" } } }
+                    }
+                }
+            }
         },
     )
+}
+
+/// The users, teams and organisations, to name who looked at a record and whom they
+/// work for.
+struct Viewers<'a> {
+    users: &'a [onebudget_store::UserRecord],
+    teams: &'a [onebudget_store::TeamRecord],
+    organisations: &'a [onebudget_store::OrganisationRecord],
+}
+
+impl Viewers<'_> {
+    fn user(&self, entry: &onebudget_store::AuditEntry) -> Option<&onebudget_store::UserRecord> {
+        self.users.iter().find(|u| Some(u.id) == entry.actor_user_id)
+    }
+
+    fn organisation_named(&self, code: &str) -> Option<&str> {
+        self.organisations.iter().find(|o| o.code == code).map(|o| o.name.as_str())
+    }
+
+    /// The council's name (the organisation of kind `council`).
+    fn council(&self) -> String {
+        self.organisations
+            .iter()
+            .find(|o| o.kind == "council")
+            .map_or_else(|| "the council".to_owned(), |o| o.name.clone())
+    }
+
+    /// Who looked: a person by their name; a computer system (a service account or a
+    /// bearer token) by the role it acts in, since it has no name a person would know.
+    fn who(&self, entry: &onebudget_store::AuditEntry) -> String {
+        let role = entry.role.as_deref().and_then(|r| Role::parse(r).ok());
+        let user = self.user(entry);
+        let system = entry.via == "token" || user.is_some_and(|u| u.kind == "service");
+        match (system, user, role) {
+            (false, Some(u), _) => u.display_name.clone(),
+            (true, _, Some(role)) => {
+                format!("A computer system used by a {}", role.label().to_lowercase())
+            }
+            (true, _, None) => "A computer system".to_owned(),
+            (false, None, Some(role)) => sentence(role.label()),
+            (false, None, None) => "Someone not signed in".to_owned(),
+        }
+    }
+
+    /// The organisation the viewer works for. Users record one only when it matters to
+    /// what they may do (a finance officer's: which partner's settlement they confirm), so
+    /// for the rest it is derived honestly from their role: a practitioner works in an
+    /// integrated neighbourhood team (the council's and the NHS's staff together, so the
+    /// team is named, not one of them); administrators, auditors and commissioners work
+    /// for the council that runs this service.
+    fn organisation(&self, entry: &onebudget_store::AuditEntry) -> String {
+        let user = self.user(entry);
+        if let Some(name) =
+            user.and_then(|u| u.organisation.as_deref()).and_then(|o| self.organisation_named(o))
+        {
+            return name.to_owned();
+        }
+        let role = entry.role.as_deref().and_then(|r| Role::parse(r).ok());
+        match role {
+            Some(Role::Practitioner) => {
+                let team = user
+                    .and_then(|u| u.team.as_deref())
+                    .and_then(|t| self.teams.iter().find(|team| team.code == t))
+                    .map(|t| t.name.clone());
+                match team {
+                    Some(team) => format!("{team} (the council and the NHS together)"),
+                    None => "An integrated care team (the council and the NHS together)".to_owned(),
+                }
+            }
+            Some(Role::Citizen) | None => String::new(),
+            Some(_) => self.council(),
+        }
+    }
+}
+
+/// Why someone looked, in words, from what they did and the page or route they did it on.
+fn look_purpose(entry: &onebudget_store::AuditEntry, own: bool) -> &'static str {
+    let target = entry.target.as_str();
+    match entry.action.as_str() {
+        "read_person" if own || target.starts_with("/my-budget") => {
+            "To see your own budget and record"
+        }
+        "read_person"
+            if target.starts_with("/finance")
+                || target.starts_with("/budgets/payments")
+                || target.starts_with("/api/accounts")
+                || target.starts_with("/api/ledger") =>
+        {
+            "To check the payments of your budget"
+        }
+        "read_person" if target.contains("/budget") || target.starts_with("/api/budgets") => {
+            "To review your budget"
+        }
+        "read_person" => "To look at your record",
+        "read_person_access_log" if own => "To see who has looked at your record",
+        "read_person_access_log" => "To check who has looked at your record",
+        "read_own_record" => "To see your own record",
+        "plan_budget" => "To assess your needs or plan your budget",
+        "record_spending" => "To record what your direct payment was spent on",
+        "pay_budgets" => "To pay your budget",
+        "decide_recovery" => "To review how your direct payment was spent",
+        "assess" => "To work out what you might pay",
+        "record_assessment" => "To record your financial assessment",
+        "list_caseload" | "list_all_people" => "To see the people their team supports",
+        "read_ledger" | "write_ledger" => "To check the payments of your budget",
+        "read_audit_log" | "export_audit" => "To audit who has looked at records",
+        _ => "To look at your record",
+    }
+}
+
+/// `GET /people/{code}`'s query: `caseload`, the caseload's filters the person was opened
+/// from, so the breadcrumb goes back to the same list (read again by the caseload's own
+/// rules; anything else is ignored).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct PersonQuery {
+    #[serde(default)]
+    pub caseload: Option<String>,
 }
 
 /// `GET /people/{code}`: one person's record.
@@ -371,6 +674,7 @@ pub async fn person(
     State(state): State<AppState>,
     caller: Caller,
     PagePath(code): PagePath<String>,
+    PageQuery(query): PageQuery<PersonQuery>,
 ) -> PageResult {
     let target = format!("/people/{code}");
     let (principal, person, found) =
@@ -379,10 +683,13 @@ pub async fn person(
     let wanted = person.code.clone();
     let assessments = state.run(move |store| store.assessments_for(&wanted)).await?;
     let title = format!("{} {}", person.given_name, person.family_name);
-    render(
+    let back = crate::pages::caseload::back_to_caseload(query.caseload.as_deref());
+    render_with(
         &caller,
         &principal,
+        StatusCode::OK,
         &title,
+        Some(crate::pages::components::breadcrumbs(&[("Caseload", &back)])),
         html! {
             h1.govuk-heading-l { (title) }
             (person_summary(state.scheme().ok(), &person, found.budget.as_ref()))
@@ -393,11 +700,11 @@ pub async fn person(
             } @else {
                 div.app-table-wrap role="region" aria-label="What this person was assessed to pay, newest first" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
                     caption.govuk-table__caption.govuk-table__caption--m { "What this person was assessed to pay, newest first" }
-                    thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Recorded (UTC)" } th.govuk-table__header scope="col" { "By" } th.govuk-table__header scope="col" { "Rules of" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "A week" } } }
+                    thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Recorded (UK time)" } th.govuk-table__header scope="col" { "By" } th.govuk-table__header scope="col" { "Rules of" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "A week" } } }
                     tbody.govuk-table__body {
                         @for a in &assessments {
                             tr.govuk-table__row {
-                                td.govuk-table__cell { (a.recorded_at.get(..16).unwrap_or(&a.recorded_at).replace('T', " ")) }
+                                td.govuk-table__cell { a.govuk-link href={ "/people/" (person.code) "/assessments/" (a.id) } { (crate::clock::london_time(&a.recorded_at)) span.govuk-visually-hidden { ": how the charge was worked out" } } }
                                 td.govuk-table__cell { (a.recorded_by) }
                                 td.govuk-table__cell { (label(&a.nation)) ", " (a.effective_date.format("%-d %B %Y")) }
                                 td.govuk-table__cell.govuk-table__cell--numeric { (pounds(a.weekly_charge_pence)) }
@@ -449,7 +756,7 @@ pub async fn finance(State(state): State<AppState>, caller: Caller) -> PageResul
             } }
             div.app-table-wrap role="region" aria-label="Balances by organisation" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
                 caption.govuk-table__caption.govuk-table__caption--m { "Balances by organisation" }
-                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Organisation" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Balance" } } }
+                thead.govuk-table__head { tr.govuk-table__row {  th.govuk-table__header.govuk-table__header--numeric scope="col" { "Balance" } } }
                 tbody.govuk-table__body { @for (owner, pence) in &by_owner { tr.govuk-table__row { td.govuk-table__cell { (owner) } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } } } }
             } }
             div.app-table-wrap role="region" aria-label="Organisations' and pools' accounts" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
@@ -728,9 +1035,9 @@ pub async fn spending(
             @if let Some((from, to)) = shown {
                 p.govuk-body { "Money paid out by the ICB, the council and the pooled funds from " (from.format("%-d %B %Y")) " to " (to.format("%-d %B %Y")) ". No figure here identifies a person." }
             }
-            form.govuk-form-group method="get" action="/spending" novalidate {
+            form method="get" action="/spending" novalidate {
                 (query.period.render(shown, &errors))
-                button.govuk-button.govuk-button--secondary type="submit" { "Show spending" }
+                button.govuk-button type="submit" { "Show spending" }
             }
             p.govuk-body {
                 "Or show a financial year: "

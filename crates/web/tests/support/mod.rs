@@ -1,31 +1,74 @@
-//! What the web crate's test binaries share: the real server (`onebudget_web::serve`) on
-//! 127.0.0.1:0 over a fresh SQLite file, stopped gracefully at the end of each test, and
-//! [`machine_client`], a service account with a bearer token for the JSON API;
+//! The one harness every web test binary uses: the real server (`onebudget_web::serve`)
+//! on 127.0.0.1:0 over a fresh database of either backend ([`Server::on`]: SQLite in a
+//! temporary directory, or PostgreSQL created on `ONEBUDGET_TEST_POSTGRES_URL` by
+//! `onebudget_store::testing::TestDatabase`, which fails the test rather than skipping it
+//! when `ONEBUDGET_TEST_REQUIRE_POSTGRES` is set), stopped gracefully at the end of each
+//! test; [`machine_client`], a service account with a bearer token for the JSON API;
 //! [`seed_place`], a small place with one login per role, and [`seed_pool`], a small
 //! Better Care Fund on top of it with a closed year and a finance officer per partner.
-//! `tests/api.rs` has its own server, which also runs on PostgreSQL.
 
 use std::time::Duration;
 
 use onebudget_store::Store;
+use onebudget_store::testing::TestDatabase;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// A running server over its own fresh SQLite database.
+/// The database a test server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running server over its own fresh database.
 pub struct Server {
     pub base: String,
+    pub backend: Backend,
     /// The database, for setting up users and reading the audit log directly.
     pub store: Store,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<anyhow::Result<()>>>,
-    _dir: tempfile::TempDir,
+    database: Option<TestDatabase>,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
+    /// A server over a fresh SQLite database, with the default settings.
     pub async fn start() -> Server {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let url = format!("sqlite://{}", dir.path().join("onebudget.db").display());
-        Server::start_with(&url, dir, onebudget_web::Settings::default()).await
+        Server::on(Backend::Sqlite, "a web test").await.expect("SQLite is always there")
+    }
+
+    /// A server over a fresh database of `backend`, or `None` (after saying why) when no
+    /// PostgreSQL server was named and none is required.
+    pub async fn on(backend: Backend, test: &str) -> Option<Server> {
+        Server::on_with(backend, test, onebudget_web::Settings::default(), |_| {}).await
+    }
+
+    /// [`Server::on`] with `settings`, and `seed` run on the store before the server
+    /// starts answering.
+    pub async fn on_with(
+        backend: Backend,
+        test: &str,
+        settings: onebudget_web::Settings,
+        seed: impl FnOnce(&Store) + Send + 'static,
+    ) -> Option<Server> {
+        let test = test.to_owned();
+        let database = tokio::task::spawn_blocking(move || match backend {
+            Backend::Sqlite => Some(TestDatabase::sqlite()),
+            Backend::Postgres => TestDatabase::postgres(&test),
+        })
+        .await
+        .expect("the database task")?;
+        let url = database.url.clone();
+        let store = tokio::task::spawn_blocking(move || {
+            let store = Store::open(&url).expect("open the store");
+            seed(&store);
+            store
+        })
+        .await
+        .expect("open and seed the store");
+        Some(Server::serve(store, backend, settings, Some(database), None).await)
     }
 
     /// Start on an existing database URL (the directory is kept until the end).
@@ -35,10 +78,21 @@ impl Server {
         settings: onebudget_web::Settings,
     ) -> Server {
         let url = url.to_owned();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
         let store = tokio::task::spawn_blocking(move || Store::open(&url))
             .await
             .expect("open task")
             .expect("open the store");
+        Server::serve(store, backend, settings, None, Some(dir)).await
+    }
+
+    async fn serve(
+        store: Store,
+        backend: Backend,
+        settings: onebudget_web::Settings,
+        database: Option<TestDatabase>,
+        dir: Option<tempfile::TempDir>,
+    ) -> Server {
         let listener =
             tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let base = format!("http://{}", listener.local_addr().expect("local address"));
@@ -47,22 +101,66 @@ impl Server {
             tokio::spawn(onebudget_web::serve(store.clone(), settings, listener, async move {
                 let _ = stopped.await;
             }));
-        Server { base, store, stop: Some(stop), server: Some(server), _dir: dir }
+        Server { base, backend, store, stop: Some(stop), server: Some(server), database, _dir: dir }
     }
 
-    /// Stop the server gracefully and check it stopped cleanly.
-    pub async fn finish(mut self) {
-        if let Some(stop) = self.stop.take() {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stop the server gracefully, check it stopped cleanly, and drop its database.
+    pub async fn finish(self) {
+        let Server { store, stop, server, database, _dir, .. } = self;
+        // A PostgreSQL store must not be dropped on an async thread.
+        tokio::task::spawn_blocking(move || drop(store)).await.expect("drop the store");
+        if let Some(stop) = stop {
             let _ = stop.send(());
         }
-        if let Some(server) = self.server.take() {
+        if let Some(server) = server {
             let result = tokio::time::timeout(Duration::from_secs(30), server)
                 .await
                 .expect("the server stops within 30 s")
                 .expect("the server task");
             result.expect("the server stops without error");
         }
+        tokio::task::spawn_blocking(move || drop(database)).await.expect("drop the database");
     }
+}
+
+/// One test per backend from one body: `on_both_backends!(name, …)` makes `sqlite::name`
+/// and `postgresql::name`, each calling `super::spawn_app(backend)` (the test binary's own
+/// way to start a server, returning `Option<TestApp>` with an async `finish`) and then
+/// `super::name(&app)`. Without a PostgreSQL server the `postgresql` ones are skipped,
+/// unless one is required (see `onebudget_store::testing`), when they fail.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let app = super::spawn_app(super::support::Backend::Sqlite)
+                        .await
+                        .expect("SQLite");
+                    super::$test(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+        mod postgresql {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(app) = super::spawn_app(super::support::Backend::Postgres).await
+                    else {
+                        return;
+                    };
+                    super::$test(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+    };
 }
 
 /// A service account of `role` with a bearer token carrying `scopes`, and an HTTP client

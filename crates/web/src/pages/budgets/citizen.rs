@@ -3,6 +3,7 @@
 //! (`?print=1`) and a CSV download, in plain English.
 
 use super::*;
+use onebudget_store::StatementEntry;
 
 // ---------------------------------------------------------------------------------------
 // The person's own pages
@@ -14,6 +15,11 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageRes
         (Ok(s), Ok(v)) => (s, v),
         (Err(e), _) | (_, Err(e)) => return Err(PageError::from(e)),
     };
+    let organisations = state.run(|store| store.organisations()).await?;
+    let council = organisations
+        .iter()
+        .find(|o| o.kind == "council")
+        .map_or_else(|| "the council".to_owned(), |o| o.name.clone());
     let main = html! {
         h1.govuk-heading-l { "Your personal budget" }
         @match &version {
@@ -27,7 +33,7 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageRes
                     div.govuk-summary-list__row { dt.govuk-summary-list__key { "Your support plan costs a week" } dd.govuk-summary-list__value { (d.plan_cost) } }
                 }
                 @if d.weekly_contribution.is_positive() {
-                    p.govuk-body { "You pay " (d.weekly_contribution) " a week towards the council's part of your budget, as your financial assessment worked out." }
+                    p.govuk-body { "You pay " (d.weekly_contribution) " a week towards the part of your budget that " (council) " pays for, as your financial assessment worked out." }
                 } @else {
                     p.govuk-body { "You pay nothing towards your budget." }
                 }
@@ -44,7 +50,7 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageRes
                         @for c in &d.components {
                             tr.govuk-table__row {
                                 th.govuk-table__header scope="row" { (stream_name(&scheme, &c.stream)) }
-                                td.govuk-table__cell { (sentence(&funder_words(&c.funder))) @if c.charging == Charging::Free { " (free to you)" } }
+                                td.govuk-table__cell { (funder_name(&organisations, &c.funder)) @if c.charging == Charging::Free { " (free to you)" } }
                                 td.govuk-table__cell { (sentence(c.mode.words())) @if let Some(p) = &c.provider { ", " (p) } }
                                 td.govuk-table__cell.govuk-table__cell--numeric {
                                     (c.agreed)
@@ -161,17 +167,25 @@ fn statement_markup(statement: &PersonStatement) -> Markup {
         @if statement.entries.is_empty() {
             p.govuk-body { "Nothing has been paid in or out yet." }
         } @else {
-            div.app-table-wrap role="region" aria-label="Every payment in and out of your budget" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-                caption.govuk-table__caption.govuk-table__caption--m { "Every payment in and out of your budget" }
-                thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "Part" } th.govuk-table__header scope="col" { "What happened" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "In" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Out" } } }
+            p.govuk-body { "Money paid into your budget is held for you by the organisation that pays for that part. Money paid to you goes into your direct-payment account, for you to spend on your support." }
+            div.app-table-wrap role="region" aria-label="Every payment into your budget, to you and from it" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+                caption.govuk-table__caption.govuk-table__caption--m { "Every payment into your budget, to you and from it" }
+                thead.govuk-table__head { tr.govuk-table__row {
+                    th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "Part" } th.govuk-table__header scope="col" { "What happened" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid into your budget" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid to you" }
+                    th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent or paid out" }
+                } }
                 tbody.govuk-table__body {
                     @for e in &statement.entries {
+                        @let [paid_in, paid_to_you, paid_out] = entry_columns(e);
                         tr.govuk-table__row {
                             td.govuk-table__cell { (e.date.format("%-d %b %Y")) }
-                            td.govuk-table__cell { (e.stream) }
-                            td.govuk-table__cell { (e.words) }
-                            td.govuk-table__cell.govuk-table__cell--numeric { @if e.money_in.is_positive() { (e.money_in) } }
-                            td.govuk-table__cell.govuk-table__cell--numeric { @if e.money_out.is_positive() { (e.money_out) } }
+                            td.govuk-table__cell { (part_name(statement, &e.stream)) }
+                            td.govuk-table__cell { (entry_words(e)) }
+                            td.govuk-table__cell.govuk-table__cell--numeric { @if paid_in.is_positive() { (paid_in) } }
+                            td.govuk-table__cell.govuk-table__cell--numeric { @if paid_to_you.is_positive() { (paid_to_you) } }
+                            td.govuk-table__cell.govuk-table__cell--numeric { @if paid_out.is_positive() { (paid_out) } }
                         }
                     }
                 }
@@ -180,18 +194,58 @@ fn statement_markup(statement: &PersonStatement) -> Markup {
     }
 }
 
+/// A part of the budget by its name (the stream's, as the statement gives it), never its
+/// code.
+fn part_name(statement: &PersonStatement, stream: &str) -> String {
+    statement
+        .streams
+        .iter()
+        .find(|s| s.stream == stream)
+        .map_or_else(|| "Your budget".to_owned(), |s| s.name.clone())
+}
+
+/// An entry's money in the person's three columns: paid into their budget (held for them
+/// by its funder), paid to them (a direct payment: money coming in to them, never shown
+/// as money out), and spent or paid out of the budget (by them, to a provider, or
+/// returned).
+fn entry_columns(e: &StatementEntry) -> [Money; 3] {
+    let amount = if e.money_in.is_positive() { e.money_in } else { e.money_out };
+    match e.kind.as_str() {
+        "paid_in" => [amount, Money::ZERO, Money::ZERO],
+        "paid_to_you" => [Money::ZERO, amount, Money::ZERO],
+        _ => [Money::ZERO, Money::ZERO, amount],
+    }
+}
+
+/// An entry's words as a sentence, with the dates inside it written out.
+fn entry_words(e: &StatementEntry) -> String {
+    sentence(&crate::pages::roles::dates_in_words(&e.words))
+}
+
+/// A funder by its organisation's name, never its code.
+fn funder_name(organisations: &[onebudget_store::OrganisationRecord], code: &str) -> String {
+    organisations
+        .iter()
+        .find(|o| o.code == code)
+        .map_or_else(|| sentence(&funder_words(code)), |o| o.name.clone())
+}
+
 /// `GET /my-budget/statement.csv`: the statement's lines as CSV.
 pub async fn my_statement_csv(State(state): State<AppState>, caller: Caller) -> PageResult {
     let (_, person) = own_person(&state, &caller, "/my-budget/statement.csv").await?;
     let statement = statement_of(&state, &person.code).await?;
-    let mut csv = String::from("date,part,what happened,money in,money out\r\n");
+    let mut csv = String::from(
+        "date,part,what happened,paid into your budget,paid to you,spent or paid out\r\n",
+    );
     for e in &statement.entries {
+        let [paid_in, paid_to_you, paid_out] = entry_columns(e);
         let row = [
             e.date.to_string(),
-            e.stream.clone(),
-            e.words.clone(),
-            e.money_in.to_plain_string(),
-            e.money_out.to_plain_string(),
+            part_name(&statement, &e.stream),
+            entry_words(e),
+            paid_in.to_plain_string(),
+            paid_to_you.to_plain_string(),
+            paid_out.to_plain_string(),
         ];
         csv.push_str(&row.iter().map(|f| crate::pages::csv_field(f)).collect::<Vec<_>>().join(","));
         csv.push_str("\r\n");

@@ -106,6 +106,23 @@ fn render_status(
     render_with(caller, principal, status, title, None, main)
 }
 
+/// A page about `person`'s budget, sent with `status`, below breadcrumbs back to the
+/// caseload and to the person's record.
+fn render_for_person(
+    caller: &Caller,
+    principal: &Principal,
+    status: StatusCode,
+    title: &str,
+    person: &PersonRecord,
+    main: Markup,
+) -> PageResult {
+    let name = full_name(person);
+    let record = format!("/people/{}", person.code);
+    let crumbs =
+        crate::pages::components::breadcrumbs(&[("Caseload", "/caseload"), (&name, &record)]);
+    render_with(caller, principal, status, title, Some(crumbs), main)
+}
+
 fn csrf_ok(caller: &Caller, form: &[(String, String)]) -> bool {
     token_matches(caller.csrf_token.as_deref(), Some(value(form, FIELD)))
 }

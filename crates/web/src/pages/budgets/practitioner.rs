@@ -57,7 +57,7 @@ fn needs_page(
         }
         (budget_nav(principal, person))
     };
-    render_status(caller, principal, status, &title, main)
+    render_for_person(caller, principal, status, &title, person, main)
 }
 
 /// `POST /people/{code}/needs-assessment`: score the answers and keep them.
@@ -198,7 +198,7 @@ pub async fn budget(
             p.govuk-body { "No budget has been made yet. Add the support plan's lines on " a.govuk-link href={ "/people/" (person.code) "/budget/plan" } { "the support plan page" } "." }
         }
     };
-    render(&caller, &principal, &title, main)
+    render_for_person(&caller, &principal, StatusCode::OK, &title, &person, main)
 }
 
 fn assessment_markup(scheme: &Scheme, assessment: &NeedsAssessmentRecord) -> Markup {
@@ -406,7 +406,7 @@ async fn plan_again(
             }
         }
     };
-    render_status(caller, principal, status, &title, main)
+    render_for_person(caller, principal, status, &title, person, main)
 }
 
 /// Each line of the plan with how it was funded, the form that fixes its split (an amount
@@ -1006,7 +1006,7 @@ async fn review_again(
                             td.govuk-table__cell { (long_date(v.effective_from)) }
                             td.govuk-table__cell.govuk-table__cell--numeric { (v.decision.budget) }
                             td.govuk-table__cell.govuk-table__cell--numeric { (v.decision.unfunded) }
-                            td.govuk-table__cell { (v.reason) br; span.govuk-hint { (v.recorded_by) ", " (v.recorded_at.get(..16).unwrap_or(&v.recorded_at).replace('T', " ")) " (UTC)" } }
+                            td.govuk-table__cell { (v.reason) br; span.govuk-hint { (v.recorded_by) ", " (crate::clock::london_time(&v.recorded_at)) } }
                         }
                     }
                 }
@@ -1028,7 +1028,7 @@ async fn review_again(
             }
         }
     };
-    render_status(caller, principal, status, &title, main)
+    render_for_person(caller, principal, status, &title, person, main)
 }
 
 /// `POST /people/{code}/budget/status`: the next version, with the previous plan.

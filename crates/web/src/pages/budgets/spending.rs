@@ -109,7 +109,11 @@ async fn spending_page(
             }
         }
     };
-    render_status(caller, principal, status, &title, main)
+    if behalf {
+        render_for_person(caller, principal, status, &title, person, main)
+    } else {
+        render_status(caller, principal, status, &title, main)
+    }
 }
 
 /// May `caller` record spending from this person's direct payment (the person, their
