@@ -1,5 +1,7 @@
-//! Users, bearer tokens and the audit log from the command line: `onebudget user add`,
-//! `onebudget token issue | list | revoke`, `onebudget audit export`.
+//! Users, bearer tokens and the audit log from the command line: `onebudget user add |
+//! disable | enable`, `onebudget token issue | list | revoke`, `onebudget audit export`.
+//! The checks and the changes are the store's own (`Store::add_user`, `disable_user`,
+//! `issue_token`, ...), the ones the administration pages call, so the two agree.
 //!
 //! Whoever runs these has the database itself, so they act as the server's operator
 //! (an administrator or, for export, an auditor); each change, and each export, still
@@ -10,8 +12,11 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context;
-use onebudget_core::access::{Role, Scope};
-use onebudget_store::{AuditEntry, AuditFilter, NewUser, Store, StoreError};
+use onebudget_core::access::Role;
+use onebudget_core::ledger::FieldError;
+use onebudget_store::{
+    AuditEntry, AuditFilter, NewToken, NewUser, Store, StoreError, UserError, check_new_password,
+};
 use onebudget_web::auth::{hash_password, new_secret, now_utc, secret_hash};
 
 pub(crate) fn operator_entry(action: &str, target: &str, detail: &str) -> AuditEntry {
@@ -44,64 +49,91 @@ pub struct NewUserArgs<'a> {
     pub password: Option<String>,
 }
 
-/// `onebudget user add`.
+/// `onebudget user add`: the store's checked [`Store::add_user`], as the administration
+/// pages call it, so the two agree on what a user may be.
 pub fn add_user(store: &Store, args: &NewUserArgs<'_>) -> anyhow::Result<()> {
     let role = Role::parse(args.role)?;
-    if args.username.trim().is_empty() || args.username.contains(char::is_whitespace) {
-        anyhow::bail!("--username: give a user name without spaces, e.g. jsmith");
-    }
-    if role == Role::Citizen && args.person.is_none() {
-        anyhow::bail!(
-            "--person: a citizen's login must name their person code, e.g. --person P000123"
-        );
-    }
-    if role == Role::Practitioner && args.team.is_none() {
-        anyhow::bail!(
-            "--team: a practitioner's login must name their team, e.g. --team TEAM-NORTH"
-        );
-    }
-    if let Some(organisation) = args.organisation
-        && !store.organisations()?.iter().any(|o| o.code == organisation)
-    {
-        anyhow::bail!("--organisation: there is no organisation {organisation:?} in this database");
-    }
-    if let Some(team) = args.team
-        && !store.teams()?.iter().any(|t| t.code == team)
-    {
-        anyhow::bail!("--team: there is no team {team:?} in this database");
-    }
-    if let Some(person) = args.person
-        && store.person(person)?.is_none()
-    {
-        anyhow::bail!("--person: there is no person {person:?} in this database");
-    }
     let hash = match (&args.password, args.service) {
         (_, true) => None,
-        (Some(password), false) if password.chars().count() >= 12 => Some(hash_password(password)?),
-        (Some(_), false) => anyhow::bail!("the password must be at least 12 characters long"),
+        (Some(password), false) => {
+            check_new_password(password).map_err(flag_error)?;
+            Some(hash_password(password)?)
+        }
         (None, false) => anyhow::bail!(
             "give the password in ONEBUDGET_NEW_PASSWORD or on standard input (--password-stdin)"
         ),
     };
-    let created = store.create_user(&NewUser {
-        username: args.username,
-        display_name: args.name,
-        role: role.code(),
-        kind: if args.service { "service" } else { "person" },
-        password_hash: hash.as_deref(),
-        person_code: args.person,
-        team: args.team,
-        organisation: args.organisation,
-    });
-    match created {
-        Err(StoreError::UniqueViolation(_)) => {
-            anyhow::bail!("--username: the user name {:?} is already taken", args.username)
+    let entry = operator_entry("add_user", args.username, role.code());
+    store
+        .add_user(
+            &NewUser {
+                username: args.username,
+                display_name: args.name,
+                role: role.code(),
+                kind: if args.service { "service" } else { "person" },
+                password_hash: hash.as_deref(),
+                person_code: args.person,
+                team: args.team,
+                organisation: args.organisation,
+            },
+            &entry,
+        )
+        .map_err(user_error)?;
+    println!("added {} ({}) as {}", args.username, args.name, role.label());
+    Ok(())
+}
+
+/// `onebudget user disable`: the user cannot sign in; their sessions end and their tokens
+/// are revoked at once.
+pub fn disable_user(store: &Store, username: &str) -> anyhow::Result<()> {
+    let entry = operator_entry("disable_user", username, "");
+    let done = match store.disable_user(username, &entry) {
+        Err(StoreError::NotFound { .. }) => {
+            anyhow::bail!("--username: there is no user {username:?}")
         }
         other => other?,
     };
-    store.append_audit(&[operator_entry("add_user", args.username, role.code())])?;
-    println!("added {} ({}) as {}", args.username, args.name, role.label());
+    if done.already {
+        println!("{username} was already disabled (since {})", done.disabled_at);
+    } else {
+        println!(
+            "disabled {username}: {} sessions ended, {} tokens revoked",
+            done.sessions_ended, done.tokens_revoked
+        );
+    }
     Ok(())
+}
+
+/// `onebudget user enable`: a disabled user may sign in again.
+pub fn enable_user(store: &Store, username: &str) -> anyhow::Result<()> {
+    let entry = operator_entry("enable_user", username, "");
+    match store.enable_user(username, &entry) {
+        Err(StoreError::NotFound { .. }) => {
+            anyhow::bail!("--username: there is no user {username:?}")
+        }
+        Ok(true) => {
+            println!("enabled {username}; tokens revoked when they were disabled stay revoked")
+        }
+        Ok(false) => println!("{username} was not disabled; nothing changed"),
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
+}
+
+/// A field error of the store's as the command line names it: `--flag: problem`.
+fn flag_error(error: FieldError) -> anyhow::Error {
+    if error.value.is_empty() {
+        anyhow::anyhow!("--{}: {}", error.field, error.problem)
+    } else {
+        anyhow::anyhow!("--{}: {} (got {:?})", error.field, error.problem, error.value)
+    }
+}
+
+fn user_error(error: UserError) -> anyhow::Error {
+    match error {
+        UserError::Field(e) => flag_error(e),
+        UserError::Store(e) => e.into(),
+    }
 }
 
 /// `onebudget token issue`: prints the new token once.
@@ -112,44 +144,29 @@ pub fn issue_token(
     days: u32,
     label: &str,
 ) -> anyhow::Result<()> {
-    let scopes = Scope::parse_list(scopes)?;
-    let user = store
-        .user_by_username(username)?
-        .with_context(|| format!("--user: there is no user {username:?}"))?;
-    if user.kind != "service" {
-        anyhow::bail!(
-            "--user: {username:?} is a person's login; tokens are for service accounts (add one with `onebudget user add --service`)"
-        );
-    }
-    if !(1..=366).contains(&days) {
-        anyhow::bail!("--days: a token lasts from 1 to 366 days (got {days})");
+    if store.user_by_username(username)?.is_none() {
+        anyhow::bail!("--user: there is no user {username:?}");
     }
     let token = format!("ob_{}", new_secret());
-    let expires = (chrono::Utc::now() + chrono::Duration::days(i64::from(days)))
-        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-    let codes: Vec<&str> = scopes.iter().map(|s| s.code()).collect();
     let prefix: String = token.chars().take(10).collect();
-    let id = store.create_token(
-        user.id,
-        label,
-        &prefix,
-        &secret_hash(&token),
-        &codes.join(","),
-        &expires,
-    )?;
-    store.append_audit(&[operator_entry(
+    let hash = secret_hash(&token);
+    let entry = operator_entry(
         "issue_token",
         username,
-        &format!(
-            "token {id} ({prefix}…), scopes {}, expires {}",
-            codes.join(","),
-            expires.get(..10).unwrap_or("")
-        ),
-    )])?;
+        &format!("token {prefix}…, scopes {scopes}, {days} days"),
+    );
+    let label = if label.trim().is_empty() { "command line" } else { label };
+    let issued = store
+        .issue_token(
+            &NewToken { username, label, scopes, days, token_hash: &hash, prefix: &prefix },
+            &entry,
+        )
+        .map_err(user_error)?;
     eprintln!(
-        "token {id} for {username}, scopes {}, expires {}. It is shown once: store it now.",
-        codes.join(","),
-        expires.get(..10).unwrap_or("")
+        "token {} for {username}, scopes {}, expires {}. It is shown once: store it now.",
+        issued.id,
+        issued.scopes,
+        issued.expires_at.get(..10).unwrap_or("")
     );
     println!("{token}");
     Ok(())
@@ -182,10 +199,9 @@ pub fn list_tokens(store: &Store) -> anyhow::Result<()> {
 
 /// `onebudget token revoke ID`.
 pub fn revoke_token(store: &Store, id: i64) -> anyhow::Result<()> {
-    if !store.revoke_token(id)? {
+    if !store.revoke_token_audited(id, &operator_entry("revoke_token", &id.to_string(), ""))? {
         anyhow::bail!("there is no live token {id}; `onebudget token list` shows them");
     }
-    store.append_audit(&[operator_entry("revoke_token", &id.to_string(), "")])?;
     println!("revoked token {id}");
     Ok(())
 }

@@ -274,6 +274,17 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Disable a user: they cannot sign in, their sessions end and their tokens are
+    /// revoked at once. The user is kept, so the audit log still names them.
+    Disable {
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled user again (tokens revoked when they were disabled stay revoked).
+    Enable {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -284,7 +295,8 @@ enum TokenCommand {
         #[arg(long)]
         user: String,
         /// What the token may do, comma-separated: ledger:read, ledger:write, people:read,
-        /// assess, reports, audit:read (never more than the account's role allows).
+        /// assess, reports, audit:read, budgets:write (never more than the account's role
+        /// allows).
         #[arg(long)]
         scopes: String,
         /// Days until it expires (1 to 366).
@@ -531,6 +543,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     password,
                 },
             )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Disable { username }) => {
+            access::disable_user(&open_store(&cli.database_url)?, &username)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Enable { username }) => {
+            access::enable_user(&open_store(&cli.database_url)?, &username)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token(command) => {

@@ -300,7 +300,7 @@ impl Action<'_> {
 /// Every action the audit log records, with what it means in plain English: the
 /// [`Action`] codes, and what sign-in, the command line and administration write. Pages
 /// offer these as the audit search's choices and show the words, never the code.
-pub const AUDIT_ACTIONS: [(&str, &str); 25] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 28] = [
     ("read_person", "Looked at a person's record"),
     ("read_person_access_log", "Looked at who has seen a person's record"),
     ("read_own_record", "Looked at their own record"),
@@ -325,6 +325,9 @@ pub const AUDIT_ACTIONS: [(&str, &str); 25] = [
     ("add_user", "Added a user"),
     ("issue_token", "Issued an API token"),
     ("revoke_token", "Revoked an API token"),
+    ("disable_user", "Disabled a user"),
+    ("enable_user", "Enabled a user again"),
+    ("reset_password", "Reset a user's password"),
     ("export_audit", "Exported the audit log"),
 ];
 

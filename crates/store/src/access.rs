@@ -8,6 +8,8 @@
 //! the migration's triggers refuse both.
 
 use chrono::NaiveDate;
+use onebudget_core::access::{Role, Scope};
+use onebudget_core::ledger::FieldError;
 use serde::Serialize;
 
 use crate::backend::{Conn, Row, Value};
@@ -85,9 +87,15 @@ pub struct UserRecord {
     /// For finance officers: the organisation they work for (a pool partner confirms a
     /// settlement through one of its own).
     pub organisation: Option<String>,
+    /// When an administrator disabled the user (RFC 3339 UTC): they cannot sign in, and no
+    /// session or token of theirs is honoured.
+    pub disabled_at: Option<String>,
 }
 
-const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.kind, u.password_hash, u.person_code, u.team, u.created_at, u.organisation";
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.kind, u.password_hash, u.person_code, u.team, u.created_at, u.organisation, u.disabled_at";
+
+/// How many columns [`USER_COLUMNS`] names (the next column of a query is this one).
+const USER_COLUMN_COUNT: usize = 11;
 
 fn user_from(row: &dyn Row) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
@@ -101,6 +109,7 @@ fn user_from(row: &dyn Row) -> Result<UserRecord, StoreError> {
         team: row.opt_text(7)?,
         created_at: row.text(8)?,
         organisation: row.opt_text(9)?,
+        disabled_at: row.opt_text(10)?,
     })
 }
 
@@ -117,6 +126,78 @@ pub struct NewUser<'a> {
     pub team: Option<&'a str>,
     pub organisation: Option<&'a str>,
 }
+
+/// Why a user could not be added or changed, or a token issued: the field at fault (named
+/// as the administration pages' fields and the command line's flags name it: `username`,
+/// `name`, `role`, `kind`, `person`, `team`, `organisation`, `password`, `user`,
+/// `label`, `scopes`, `days`), or a fault of the database.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The fewest and most characters a password may have. Twelve is the least the
+/// administration pages and `onebudget user add` accept; the most keeps one request from
+/// making argon2 hash megabytes.
+pub const PASSWORD_CHARACTERS: std::ops::RangeInclusive<usize> = 12..=1024;
+
+/// Whether `password` may be a user's new password: [`PASSWORD_CHARACTERS`] long. The
+/// refusal never quotes the password, only its length.
+pub fn check_new_password(password: &str) -> Result<(), FieldError> {
+    let count = password.chars().count();
+    if PASSWORD_CHARACTERS.contains(&count) {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "password",
+        &format!("{count} characters"),
+        format!(
+            "the password must be {} to {} characters long",
+            PASSWORD_CHARACTERS.start(),
+            PASSWORD_CHARACTERS.end()
+        ),
+    ))
+}
+
+/// What disabling a user did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Disabled {
+    pub user_id: i64,
+    /// The user was already disabled (nothing changed now); when, as first recorded.
+    pub already: bool,
+    pub disabled_at: String,
+    /// Sessions ended and tokens revoked now.
+    pub sessions_ended: u64,
+    pub tokens_revoked: u64,
+}
+
+/// What setting a user's password did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PasswordSet {
+    pub user_id: i64,
+    /// Sessions ended, so whoever knew the old password is signed out.
+    pub sessions_ended: u64,
+}
+
+/// A bearer token to issue: its service account, what it is for and may do, how long it
+/// lasts, and the secret's hash and first characters (never the secret itself).
+#[derive(Clone, Debug)]
+pub struct NewToken<'a> {
+    pub username: &'a str,
+    pub label: &'a str,
+    /// Comma-separated scope codes, e.g. `ledger:read,ledger:write`.
+    pub scopes: &'a str,
+    /// From 1 to [`TOKEN_DAYS`]`.end()`.
+    pub days: u32,
+    pub token_hash: &'a str,
+    pub prefix: &'a str,
+}
+
+/// How many days a token may last.
+pub const TOKEN_DAYS: std::ops::RangeInclusive<u32> = 1..=366;
 
 /// A live session: its user and the CSRF token its forms must carry.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -355,30 +436,264 @@ impl Store {
         self.read(|conn| Ok(conn.query_int("SELECT COUNT(*) FROM people", &[])?.unwrap_or(0)))
     }
 
-    /// Create a user; a name already taken is [`StoreError::UniqueViolation`].
+    /// Create a user; a name already taken is [`StoreError::UniqueViolation`]. Checks only
+    /// what the schema checks: [`Store::add_user`] is what the administration pages and
+    /// `onebudget user add` call.
     pub fn create_user(&self, user: &NewUser<'_>) -> Result<i64, StoreError> {
         let now = crate::now_utc();
+        self.write(|conn| insert_user(conn, user, &now))
+    }
+
+    /// Add a user, checked: a user name of 1 to 64 characters with no spaces, not taken; a
+    /// name; a known role; a citizen names their person and a practitioner their team, each
+    /// of which must exist, as must an organisation named; a person's login has a password
+    /// hash, a service account none. The checks and the insert are one transaction.
+    /// `audit` is written in the same transaction, so a user is never added unrecorded.
+    pub fn add_user(&self, user: &NewUser<'_>, audit: &AuditEntry) -> Result<i64, UserError> {
+        let username = user.username;
+        if username.is_empty()
+            || username.chars().count() > 64
+            || username.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(FieldError::new(
+                "username",
+                username,
+                "give a user name of 1 to 64 characters without spaces, e.g. jsmith",
+            )
+            .into());
+        }
+        if user.display_name.trim().is_empty() || user.display_name.chars().count() > 200 {
+            return Err(FieldError::new(
+                "name",
+                user.display_name,
+                "give the name shown on their pages and in the audit log, up to 200 characters",
+            )
+            .into());
+        }
+        let role = Role::parse(user.role)?;
+        let service = match user.kind {
+            "person" => false,
+            "service" => true,
+            other => {
+                return Err(FieldError::new("kind", other, "use person or service").into());
+            }
+        };
+        fn given(value: Option<&str>) -> Option<&str> {
+            value.filter(|v| !v.trim().is_empty())
+        }
+        if role == Role::Citizen && given(user.person_code).is_none() {
+            return Err(FieldError::new(
+                "person",
+                "",
+                "a citizen's login must name their person code, e.g. P000123",
+            )
+            .into());
+        }
+        if role == Role::Practitioner && given(user.team).is_none() {
+            return Err(FieldError::new(
+                "team",
+                "",
+                "a practitioner's login must name their team, e.g. TEAM-NORTH",
+            )
+            .into());
+        }
+        match (service, user.password_hash) {
+            (false, None) => {
+                return Err(
+                    FieldError::new("password", "", "a person's login needs a password").into()
+                );
+            }
+            (true, Some(_)) => {
+                return Err(FieldError::new(
+                    "password",
+                    "",
+                    "a service account has no password: it uses bearer tokens",
+                )
+                .into());
+            }
+            _ => {}
+        }
+        let now = crate::now_utc();
         self.write(|conn| {
-            conn.execute(
-                "INSERT INTO users (username, display_name, role, kind, password_hash, \
-                 person_code, team, created_at, organisation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                &[
-                    Value::Text(user.username),
-                    Value::Text(user.display_name),
-                    Value::Text(user.role),
-                    Value::Text(user.kind),
-                    Value::OptText(user.password_hash),
-                    Value::OptText(user.person_code),
-                    Value::OptText(user.team),
-                    Value::Text(&now),
-                    Value::OptText(user.organisation),
-                ],
-            )?;
-            conn.query_int(
-                "SELECT id FROM users WHERE username = $1",
-                &[Value::Text(user.username)],
+            let exists = |conn: &mut dyn Conn, sql: &str, value: &str| {
+                conn.query_int(sql, &[Value::Text(value)]).map(|found| found.is_some())
+            };
+            if exists(conn, "SELECT id FROM users WHERE username = $1", username)? {
+                return Err(FieldError::new(
+                    "username",
+                    username,
+                    "this user name is already taken",
+                )
+                .into());
+            }
+            if let Some(organisation) = given(user.organisation)
+                && !exists(conn, "SELECT id FROM organisations WHERE code = $1", organisation)?
+            {
+                return Err(FieldError::new(
+                    "organisation",
+                    organisation,
+                    "there is no such organisation in this database",
+                )
+                .into());
+            }
+            if let Some(team) = given(user.team)
+                && !exists(conn, "SELECT id FROM teams WHERE code = $1", team)?
+            {
+                return Err(FieldError::new(
+                    "team",
+                    team,
+                    "there is no such team in this database",
+                )
+                .into());
+            }
+            if let Some(person) = given(user.person_code)
+                && !exists(conn, "SELECT id FROM people WHERE code = $1", person)?
+            {
+                return Err(FieldError::new(
+                    "person",
+                    person,
+                    "there is no person with this code in this database",
+                )
+                .into());
+            }
+            let checked = NewUser {
+                person_code: given(user.person_code),
+                team: given(user.team),
+                organisation: given(user.organisation),
+                ..user.clone()
+            };
+            let id = match insert_user(conn, &checked, &now) {
+                Err(StoreError::UniqueViolation(_)) => {
+                    return Err(FieldError::new(
+                        "username",
+                        username,
+                        "this user name is already taken",
+                    )
+                    .into());
+                }
+                other => other?,
+            };
+            insert_audit(conn, std::slice::from_ref(audit))?;
+            Ok(id)
+        })
+    }
+
+    /// Disable a user: from now they cannot sign in, and in the same transaction every
+    /// session of theirs is ended and every live token revoked (the look-ups also skip a
+    /// disabled user). Disabling one already disabled changes nothing and says so.
+    /// `audit` is written in the same transaction when anything changes.
+    pub fn disable_user(&self, username: &str, audit: &AuditEntry) -> Result<Disabled, StoreError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            let user = collect(
+                conn,
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"),
+                &[Value::Text(username)],
+                user_from,
             )?
-            .ok_or_else(|| StoreError::Corrupt("a user just created cannot be read".into()))
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::NotFound { what: "user", code: username.to_owned() })?;
+            if let Some(at) = user.disabled_at {
+                return Ok(Disabled {
+                    user_id: user.id,
+                    already: true,
+                    disabled_at: at,
+                    sessions_ended: 0,
+                    tokens_revoked: 0,
+                });
+            }
+            conn.execute(
+                "UPDATE users SET disabled_at = $1 WHERE id = $2",
+                &[Value::Text(&now), Value::Int(user.id)],
+            )?;
+            let sessions_ended = end_sessions_of(conn, user.id, &now)?;
+            let tokens_revoked = conn.execute(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+                &[Value::Text(&now), Value::Int(user.id)],
+            )?;
+            insert_audit(conn, std::slice::from_ref(audit))?;
+            Ok(Disabled {
+                user_id: user.id,
+                already: false,
+                disabled_at: now.clone(),
+                sessions_ended,
+                tokens_revoked,
+            })
+        })
+    }
+
+    /// Give a person's login a new password (its argon2id hash), and end every session of
+    /// theirs in the same transaction, so whoever knew the old one is signed out. A service
+    /// account has no password, and a disabled user is not given one.
+    /// `audit` is written in the same transaction.
+    pub fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<PasswordSet, UserError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            let user = collect(
+                conn,
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"),
+                &[Value::Text(username)],
+                user_from,
+            )?
+            .into_iter()
+            .next()
+            .ok_or_else(|| FieldError::new("user", username, "there is no such user"))?;
+            if user.kind != "person" {
+                return Err(FieldError::new(
+                    "user",
+                    username,
+                    "this is a service account: it has no password, only bearer tokens",
+                )
+                .into());
+            }
+            if user.disabled_at.is_some() {
+                return Err(FieldError::new(
+                    "user",
+                    username,
+                    "this user is disabled, so no password of theirs works",
+                )
+                .into());
+            }
+            conn.execute(
+                "UPDATE users SET password_hash = $1 WHERE id = $2",
+                &[Value::Text(password_hash), Value::Int(user.id)],
+            )?;
+            let sessions_ended = end_sessions_of(conn, user.id, &now)?;
+            insert_audit(conn, std::slice::from_ref(audit))?;
+            Ok(PasswordSet { user_id: user.id, sessions_ended })
+        })
+    }
+
+    /// Enable a disabled user again: they may sign in (with their password as it was) and
+    /// be given tokens. What disabling ended stays ended: their old sessions, and the
+    /// tokens it revoked. Enabling one who is not disabled changes nothing and says so
+    /// (`false`); `audit` is written in the same transaction when something changes.
+    pub fn enable_user(&self, username: &str, audit: &AuditEntry) -> Result<bool, StoreError> {
+        self.write(|conn| {
+            let user = collect(
+                conn,
+                &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username = $1"),
+                &[Value::Text(username)],
+                user_from,
+            )?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::NotFound { what: "user", code: username.to_owned() })?;
+            if user.disabled_at.is_none() {
+                return Ok(false);
+            }
+            conn.execute(
+                "UPDATE users SET disabled_at = NULL WHERE id = $1",
+                &[Value::Int(user.id)],
+            )?;
+            insert_audit(conn, std::slice::from_ref(audit))?;
+            Ok(true)
         })
     }
 
@@ -431,7 +746,8 @@ impl Store {
         })
     }
 
-    /// The live session with this token hash: not ended and not expired at `now`.
+    /// The live session with this token hash: not ended, not expired at `now`, and its user
+    /// not disabled.
     pub fn session(
         &self,
         token_hash: &str,
@@ -443,14 +759,15 @@ impl Store {
                 &format!(
                     "SELECT {USER_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s \
                      JOIN users u ON u.id = s.user_id \
-                     WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2"
+                     WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 \
+                     AND u.disabled_at IS NULL"
                 ),
                 &[Value::Text(token_hash), Value::Text(now)],
                 |row| {
                     Ok(SessionRecord {
                         user: user_from(row)?,
-                        csrf_token: row.text(10)?,
-                        expires_at: row.text(11)?,
+                        csrf_token: row.text(USER_COLUMN_COUNT)?,
+                        expires_at: row.text(USER_COLUMN_COUNT + 1)?,
                     })
                 },
             )?
@@ -505,7 +822,91 @@ impl Store {
         })
     }
 
-    /// The service account and scopes of a live token: not revoked, not expired at `now`.
+    /// Issue a bearer token, checked: its service account exists, is a service account and
+    /// is not disabled; it has a label and at least one known scope; it lasts
+    /// [`TOKEN_DAYS`]. Gives the token as administrators see it (never the secret).
+    /// `audit` is written in the same transaction.
+    pub fn issue_token(
+        &self,
+        token: &NewToken<'_>,
+        audit: &AuditEntry,
+    ) -> Result<TokenRecord, UserError> {
+        let scopes = Scope::parse_list(token.scopes)?;
+        let codes: Vec<&str> = scopes.iter().map(|s| s.code()).collect();
+        if !TOKEN_DAYS.contains(&token.days) {
+            return Err(FieldError::new(
+                "days",
+                &token.days.to_string(),
+                format!("a token lasts from {} to {} days", TOKEN_DAYS.start(), TOKEN_DAYS.end()),
+            )
+            .into());
+        }
+        let label = token.label.trim();
+        if label.is_empty() || label.chars().count() > 200 {
+            return Err(FieldError::new(
+                "label",
+                token.label,
+                "say what the token is for, e.g. the system that uses it, up to 200 characters",
+            )
+            .into());
+        }
+        let user = self
+            .user_by_username(token.username)?
+            .ok_or_else(|| FieldError::new("user", token.username, "there is no such user"))?;
+        if user.kind != "service" {
+            return Err(FieldError::new(
+                "user",
+                token.username,
+                "this is a person's login; tokens are for service accounts",
+            )
+            .into());
+        }
+        if user.disabled_at.is_some() {
+            return Err(FieldError::new(
+                "user",
+                token.username,
+                "this service account is disabled; its tokens would not work",
+            )
+            .into());
+        }
+        let expires = (chrono::Utc::now() + chrono::Duration::days(i64::from(token.days)))
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let now = crate::now_utc();
+        let scopes = codes.join(",");
+        let id = self.write(|conn| {
+            conn.execute(
+                "INSERT INTO api_tokens (user_id, label, prefix, token_hash, scopes, created_at, \
+                 expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    Value::Int(user.id),
+                    Value::Text(label),
+                    Value::Text(token.prefix),
+                    Value::Text(token.token_hash),
+                    Value::Text(&scopes),
+                    Value::Text(&now),
+                    Value::Text(&expires),
+                ],
+            )?;
+            let id = conn
+                .query_int(
+                    "SELECT id FROM api_tokens WHERE token_hash = $1",
+                    &[Value::Text(token.token_hash)],
+                )?
+                .ok_or_else(|| StoreError::Corrupt("a token just issued cannot be read".into()))?;
+            insert_audit(conn, std::slice::from_ref(audit))?;
+            Ok::<_, StoreError>(id)
+        })?;
+        self.token(id)?
+            .ok_or_else(|| StoreError::Corrupt("a token just issued cannot be read".into()).into())
+    }
+
+    /// One token as administrators see it, by id.
+    pub fn token(&self, id: i64) -> Result<Option<TokenRecord>, StoreError> {
+        Ok(self.tokens_where("WHERE t.id = $1", &[Value::Int(id)])?.into_iter().next())
+    }
+
+    /// The service account and scopes of a live token: not revoked, not expired at `now`,
+    /// and its service account not disabled.
     pub fn token_user(
         &self,
         token_hash: &str,
@@ -517,10 +918,11 @@ impl Store {
                 &format!(
                     "SELECT {USER_COLUMNS}, t.scopes FROM api_tokens t \
                      JOIN users u ON u.id = t.user_id \
-                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2"
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
+                     AND u.disabled_at IS NULL"
                 ),
                 &[Value::Text(token_hash), Value::Text(now)],
-                |row| Ok((user_from(row)?, row.text(10)?)),
+                |row| Ok((user_from(row)?, row.text(USER_COLUMN_COUNT)?)),
             )?
             .into_iter()
             .next())
@@ -538,14 +940,41 @@ impl Store {
         })
     }
 
+    /// [`Store::revoke_token`], with `audit` written in the same transaction when a live
+    /// token is revoked.
+    pub fn revoke_token_audited(&self, id: i64, audit: &AuditEntry) -> Result<bool, StoreError> {
+        let now = crate::now_utc();
+        self.write(|conn| {
+            let revoked = conn.execute(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                &[Value::Text(&now), Value::Int(id)],
+            )? == 1;
+            if revoked {
+                insert_audit(conn, std::slice::from_ref(audit))?;
+            }
+            Ok(revoked)
+        })
+    }
+
+    /// Every token, oldest first, as administrators see them.
     pub fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        self.tokens_where("", &[])
+    }
+
+    fn tokens_where(
+        &self,
+        filter: &str,
+        params: &[Value<'_>],
+    ) -> Result<Vec<TokenRecord>, StoreError> {
         self.read(|conn| {
             collect(
                 conn,
-                "SELECT t.id, u.username, t.label, t.prefix, t.scopes, t.created_at, \
-                 t.expires_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                 ORDER BY t.id",
-                &[],
+                &format!(
+                    "SELECT t.id, u.username, t.label, t.prefix, t.scopes, t.created_at, \
+                     t.expires_at, t.revoked_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+                     {filter} ORDER BY t.id"
+                ),
+                params,
                 |r| {
                     Ok(TokenRecord {
                         id: r.int(0)?,
@@ -856,6 +1285,35 @@ pub(crate) fn insert_audit(conn: &mut dyn Conn, entries: &[AuditEntry]) -> Resul
         conn.execute(&sql, &params)?;
     }
     Ok(())
+}
+
+/// Insert a user as given (the schema's checks only), and give its id.
+fn insert_user(conn: &mut dyn Conn, user: &NewUser<'_>, now: &str) -> Result<i64, StoreError> {
+    conn.execute(
+        "INSERT INTO users (username, display_name, role, kind, password_hash, \
+         person_code, team, created_at, organisation) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            Value::Text(user.username),
+            Value::Text(user.display_name),
+            Value::Text(user.role),
+            Value::Text(user.kind),
+            Value::OptText(user.password_hash),
+            Value::OptText(user.person_code),
+            Value::OptText(user.team),
+            Value::Text(now),
+            Value::OptText(user.organisation),
+        ],
+    )?;
+    conn.query_int("SELECT id FROM users WHERE username = $1", &[Value::Text(user.username)])?
+        .ok_or_else(|| StoreError::Corrupt("a user just created cannot be read".into()))
+}
+
+/// End every live session of user `user_id`; how many were ended.
+fn end_sessions_of(conn: &mut dyn Conn, user_id: i64, now: &str) -> Result<u64, StoreError> {
+    conn.execute(
+        "UPDATE sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL",
+        &[Value::Text(now), Value::Int(user_id)],
+    )
 }
 
 /// Run a query and map every row: the one row collector the store's modules share.

@@ -30,8 +30,9 @@ mod sqlite;
 pub mod testing;
 
 pub use access::{
-    AssessmentRecord, AuditEntry, AuditFilter, AuditRecord, NewAssessment, NewUser,
-    OrganisationRecord, PersonRecord, SessionRecord, SpendRow, TeamRecord, TokenRecord, UserRecord,
+    AssessmentRecord, AuditEntry, AuditFilter, AuditRecord, Disabled, NewAssessment, NewToken,
+    NewUser, OrganisationRecord, PASSWORD_CHARACTERS, PasswordSet, PersonRecord, SessionRecord,
+    SpendRow, TOKEN_DAYS, TeamRecord, TokenRecord, UserError, UserRecord, check_new_password,
 };
 pub use audit_writer::AuditConnection;
 pub use budgets::{

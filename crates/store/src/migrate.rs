@@ -101,10 +101,18 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0009_budget_components.postgres.sql"),
         then: Some(crate::budgets::components_of_existing_versions),
     },
+    Migration {
+        version: 10,
+        name: "disabled_users",
+        portable: include_str!("../migrations/0010_disabled_users.sql"),
+        sqlite: include_str!("../migrations/0010_disabled_users.sqlite.sql"),
+        postgres: include_str!("../migrations/0010_disabled_users.postgres.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 fn render(migration: &Migration, dialect: Dialect) -> String {
     let (id, auto_id, date, blob, without_rowid, extra) = match dialect {

@@ -162,6 +162,93 @@ backend_tests! {
         assert!(store.token_user("hash-live", now).unwrap().is_none());
     }
 
+    fn a_disabled_users_sessions_and_tokens_are_refused_until_enabled(url: &str) {
+        let store = Store::open(url).unwrap();
+        let person = store.create_user(&user("finance", "finance")).unwrap();
+        let mut service = user("payments", "finance");
+        service.kind = "service";
+        service.password_hash = None;
+        let machine = store.create_user(&service).unwrap();
+        store.create_session("hash-s", person, "csrf", "2999-01-01T00:00:00.000000Z").unwrap();
+        store.create_token(machine, "t", "ob_a", "hash-t", "ledger:read", "2999-01-01T00:00:00.000000Z").unwrap();
+        let now = "2026-06-01T00:00:00.000000Z";
+        assert!(store.session("hash-s", now).unwrap().is_some());
+        assert!(store.token_user("hash-t", now).unwrap().is_some());
+        let audited = |action: &str, target: &str| entry(now, action, target, "success", None);
+
+        let done = store.disable_user("finance", &audited("disable_user", "finance")).unwrap();
+        assert_eq!((done.already, done.sessions_ended, done.tokens_revoked), (false, 1, 0));
+        assert!(store.session("hash-s", now).unwrap().is_none(), "a disabled user's session is refused");
+        assert!(store.user_by_username("finance").unwrap().unwrap().disabled_at.is_some());
+        let done = store.disable_user("payments", &audited("disable_user", "payments")).unwrap();
+        assert_eq!(done.tokens_revoked, 1);
+        assert!(store.token_user("hash-t", now).unwrap().is_none(), "a disabled account's token is refused");
+        // Disabling again changes nothing and writes no second audit row.
+        assert!(store.disable_user("payments", &audited("disable_user", "payments")).unwrap().already);
+        let rows = |action: &str| {
+            let filter = AuditFilter { action: Some(action.to_owned()), ..AuditFilter::default() };
+            store.audit_search(&filter, 100).unwrap().len()
+        };
+        assert_eq!(rows("disable_user"), 2);
+        assert!(matches!(store.disable_user("nobody", &audited("disable_user", "nobody")), Err(StoreError::NotFound { .. })));
+        // No token is issued to a disabled account, and no password set for a disabled user.
+        let token = onebudget_store::NewToken { username: "payments", label: "t", scopes: "ledger:read", days: 30, token_hash: "hash-u", prefix: "ob_u" };
+        assert!(store.issue_token(&token, &audited("issue_token", "payments")).is_err());
+        assert!(store.set_password("finance", "$argon2id$new", &audited("reset_password", "finance")).is_err());
+
+        // Enabled again: a new session works; what disabling ended stays ended.
+        assert!(store.enable_user("finance", &audited("enable_user", "finance")).unwrap());
+        assert!(!store.enable_user("finance", &audited("enable_user", "finance")).unwrap(), "not disabled now");
+        assert_eq!(rows("enable_user"), 1);
+        assert!(store.session("hash-s", now).unwrap().is_none(), "the old session stays ended");
+        store.create_session("hash-s2", person, "csrf", "2999-01-01T00:00:00.000000Z").unwrap();
+        assert!(store.session("hash-s2", now).unwrap().is_some());
+        assert!(store.enable_user("payments", &audited("enable_user", "payments")).unwrap());
+        assert!(store.token_user("hash-t", now).unwrap().is_none(), "the revoked token stays revoked");
+        let issued = store.issue_token(&token, &audited("issue_token", "payments")).unwrap();
+        assert_eq!(issued.scopes, "ledger:read");
+        assert!(store.token_user("hash-u", now).unwrap().is_some());
+        // A new password ends the user's sessions.
+        let set = store.set_password("finance", "$argon2id$new", &audited("reset_password", "finance")).unwrap();
+        assert_eq!(set.sessions_ended, 1);
+        assert!(store.session("hash-s2", now).unwrap().is_none());
+        assert_eq!(store.user_by_username("finance").unwrap().unwrap().password_hash.as_deref(), Some("$argon2id$new"));
+    }
+
+    fn add_user_checks_everything_and_keeps_nothing_it_refuses(url: &str) {
+        let store = Store::open(url).unwrap();
+        store
+            .add_people(
+                &[OrganisationRecord { code: "COUNCIL".into(), name: "Council".into(), kind: "council".into() }],
+                &[TeamRecord { code: "TEAM-NORTH".into(), name: "North".into() }],
+                &[person("P0001", "TEAM-NORTH", "Able")],
+            )
+            .unwrap();
+        let now = "2026-06-01T00:00:00.000000Z";
+        let audited = entry(now, "add_user", "x", "success", None);
+        let refused = |user: NewUser<'_>, field: &str| {
+            match store.add_user(&user, &audited) {
+                Err(onebudget_store::UserError::Field(e)) => assert_eq!(e.field, field, "{e}"),
+                other => panic!("{field}: {other:?}"),
+            }
+        };
+        refused(NewUser { username: "a b", ..user("ab", "finance") }, "username");
+        refused(NewUser { display_name: " ", ..user("ab", "finance") }, "name");
+        refused(user("ab", "superuser"), "role");
+        refused(NewUser { team: None, ..user("ab", "practitioner") }, "team");
+        refused(NewUser { team: Some("TEAM-NOWHERE"), ..user("ab", "practitioner") }, "team");
+        refused(NewUser { person_code: Some("P9999"), ..user("ab", "citizen") }, "person");
+        refused(NewUser { organisation: Some("NOWHERE"), ..user("ab", "finance") }, "organisation");
+        refused(NewUser { password_hash: None, ..user("ab", "finance") }, "password");
+        assert!(store.users().unwrap().is_empty(), "nothing refused is kept");
+        let audit_rows = || store.audit_search(&AuditFilter::default(), 100).unwrap().len();
+        assert_eq!(audit_rows(), 0, "nor audited as done");
+        store.add_user(&user("ab", "practitioner"), &audited).unwrap();
+        refused(user("ab", "finance"), "username");
+        assert_eq!(store.users().unwrap().len(), 1);
+        assert_eq!(audit_rows(), 1, "the user added, audited once");
+    }
+
     fn throttling_counts_failures_since_the_last_success(url: &str) {
         let store = Store::open(url).unwrap();
         store

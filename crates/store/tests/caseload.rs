@@ -317,7 +317,13 @@ backend_tests! {
     /// append-only as the versions they describe.
     fn upgrading_fills_in_the_components_of_recorded_budgets(url: &str) {
         drop(fixture(url));
-        raw_sql(url, "DROP TABLE budget_components; DELETE FROM schema_migrations WHERE version = 9").unwrap();
+        // Back to schema 8: undo 0010, then 0009.
+        raw_sql(
+            url,
+            "ALTER TABLE users DROP COLUMN disabled_at; DROP TABLE budget_components; \
+             DELETE FROM schema_migrations WHERE version IN (9, 10)",
+        )
+        .unwrap();
         let store = Store::open(url).unwrap();
         expect(&store, CaseloadQuery { mode: Some(DirectPayment), ..all() }, &["Green", "Hill", "Iles", "Jones", "Smith", "Test"]);
         expect(&store, CaseloadQuery { integrated: Some(true), ..all() }, &["Brown"]);

@@ -9,7 +9,7 @@
 //! page (`PageError`, rendered once for every route by the `status_pages` layer); `home`
 //! is `GET /`; `check` is "Check what you might pay for care", which runs the same
 //! assessment as `POST /api/financial-assessments` (`crate::assessment`); `session` sign-in
-//! and sign-out; `roles` each role's pages, `pools` the pooled budgets' monitoring and
+//! and sign-out; `roles` each role's pages, `admin` the administrator's (users and tokens), `pools` the pooled budgets' monitoring and
 //! settlement, `budgets` the integrated personal budgets' pages (practitioner, person and
 //! finance), and `funders` each funder's share of them; `confirm` the check-before-posting
 //! step every form that moves money goes through.
@@ -22,6 +22,7 @@ use onebudget_core::access::Principal;
 
 use crate::auth::Caller;
 
+pub mod admin;
 pub mod assessment;
 pub mod audit;
 pub mod budgets;

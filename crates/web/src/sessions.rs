@@ -2,7 +2,8 @@
 //! requests do not each read the sessions table.
 //!
 //! An entry lives [`SESSION_CACHE_TTL`] at most, is never used after the session's own
-//! expiry, and is dropped the moment this process signs the session out. A lookup that
+//! expiry, and is dropped the moment this process signs the session out or disables its
+//! user (or resets their password). A lookup that
 //! raced a sign-out cannot put the ended session back: every removal advances an epoch,
 //! and an entry is stored only if the epoch is what it was when its lookup began. Another
 //! process that ends a session (another server behind the same database) is seen here
@@ -56,6 +57,15 @@ impl SessionCache {
                 }
             }
             entries.by_hash.insert(hash, (Instant::now(), session));
+        }
+    }
+
+    /// Forget every session of user `user_id` (they were disabled, or their password was
+    /// reset: the store has ended those sessions), and refuse any lookup still in flight.
+    pub fn remove_user(&self, user_id: i64) {
+        if let Ok(mut entries) = self.0.lock() {
+            entries.by_hash.retain(|_, (_, session)| session.user.id != user_id);
+            entries.epoch = entries.epoch.wrapping_add(1);
         }
     }
 

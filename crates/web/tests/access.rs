@@ -205,6 +205,45 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         Who::Roles(&["finance", "commissioner", "auditor"]),
     ),
     ("GET", "/admin", "/admin", "", Who::Roles(&["admin"])),
+    // Administration: users and tokens. The bodies are refused as incomplete (422) or name
+    // no one (404), so the matrix changes no login the other rows sign in with.
+    ("POST", "/admin/users", "/admin/users", "csrf_token=CSRF&username=", Who::Roles(&["admin"])),
+    ("GET", "/admin/users/{username}", "/admin/users/finance", "", Who::Roles(&["admin"])),
+    (
+        "POST",
+        "/admin/users/{username}/disable",
+        "/admin/users/nobody/disable",
+        "csrf_token=CSRF",
+        Who::Roles(&["admin"]),
+    ),
+    (
+        "POST",
+        "/admin/users/{username}/enable",
+        "/admin/users/nobody/enable",
+        "csrf_token=CSRF",
+        Who::Roles(&["admin"]),
+    ),
+    (
+        "POST",
+        "/admin/users/{username}/password",
+        "/admin/users/finance/password",
+        "csrf_token=CSRF&password=short",
+        Who::Roles(&["admin"]),
+    ),
+    (
+        "POST",
+        "/admin/tokens",
+        "/admin/tokens",
+        "csrf_token=CSRF&token-user=",
+        Who::Roles(&["admin"]),
+    ),
+    (
+        "POST",
+        "/admin/tokens/{id}/revoke",
+        "/admin/tokens/999999/revoke",
+        "csrf_token=CSRF",
+        Who::Roles(&["admin"]),
+    ),
     ("GET", "/auditor", "/auditor", "", Who::Roles(&["auditor"])),
     ("GET", "/audit", "/audit", "", Who::Roles(&["auditor"])),
     ("GET", "/audit.csv", "/audit.csv", "", Who::Roles(&["auditor"])),
@@ -1762,5 +1801,191 @@ async fn no_route_answers_a_server_error_to_bad_input() {
         failures.len(),
         failures.join("\n")
     );
+    server.finish().await;
+}
+
+/// The administrator's pages over HTTP: a user added with a password made up and shown
+/// once (only its hash kept) signs in with it; a bad form is refused with the error
+/// summary and keeps nothing; disabling ends the user's session and refuses their
+/// sign-in, enabling lets them in again; a token is issued with `budgets:write`, shown
+/// once, works, and stops working when revoked; every change is in the audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_administrator_manages_users_and_tokens() {
+    let server = start().await;
+    let admin = sign_in_as(&server, "admin").await;
+    let post = |path: &str, fields: Vec<(&str, &str)>| {
+        let mut form = vec![("csrf_token", admin.csrf.as_str())];
+        form.extend(fields);
+        client()
+            .post(format!("{}{path}", server.base))
+            .header(COOKIE, &admin.cookie)
+            .form(&form)
+            .send()
+    };
+    let users = || {
+        let store = server.store.clone();
+        async move { tokio::task::spawn_blocking(move || store.users().unwrap()).await.unwrap() }
+    };
+    let before = users().await.len();
+
+    // A practitioner with no team is refused, by field, and nothing is kept.
+    let page = post(
+        "/admin/users",
+        vec![("username", "sam"), ("name", "Sam Field"), ("role", "practitioner")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("govuk-error-summary") && text.contains("href=\"#team\""), "{text}");
+    assert_eq!(users().await.len(), before, "nothing of a refused form is kept");
+    let page = post(
+        "/admin/users",
+        vec![("username", "sam"), ("name", "Sam"), ("role", "finance"), ("password", "short")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().await.unwrap().contains("12 to 1024 characters"));
+
+    let page = post(
+        "/admin/users",
+        vec![
+            ("username", "sam"),
+            ("name", "Sam Field"),
+            ("role", "practitioner"),
+            ("team", "TEAM-NORTH"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let text = page.text().await.unwrap();
+    let marker = "id=\"secret\">";
+    let start = text.find(marker).expect("the password shown once") + marker.len();
+    let password = text[start..].split("</code>").next().unwrap().replace("<wbr>", "");
+    assert!(password.len() >= 12, "{password}");
+    let sam = users().await.into_iter().find(|u| u.username == "sam").expect("added");
+    let hash = sam.password_hash.clone().unwrap();
+    assert!(!hash.contains(&password), "only a hash is kept");
+    assert!(onebudget_web::auth::verify_password(&hash, &password));
+    let listing = client()
+        .get(format!("{}/admin", server.base))
+        .header(COOKIE, &admin.cookie)
+        .send()
+        .await
+        .unwrap();
+    let listing = listing.text().await.unwrap();
+    assert!(
+        listing.contains("/admin/users/sam") && !listing.contains(&password),
+        "never shown again"
+    );
+
+    // Sam signs in; disabling them ends that session and refuses the next sign-in.
+    let sam_session = sign_in(&server, "sam", &password).await;
+    let home = |cookie: String| {
+        client().get(format!("{}/caseload", server.base)).header(COOKIE, cookie).send()
+    };
+    assert_eq!(home(sam_session.cookie.clone()).await.unwrap().status(), StatusCode::OK);
+    let done = post("/admin/users/sam/disable", vec![]).await.unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_ne!(
+        home(sam_session.cookie.clone()).await.unwrap().status(),
+        StatusCode::OK,
+        "the session ends"
+    );
+    let (cookie, token) = sign_in_form(&server).await;
+    let refused = post_sign_in(&server, "sam", &password, Some(&cookie), &token).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "a disabled user cannot sign in");
+    // The administrator cannot disable their own login.
+    let own = post("/admin/users/admin/disable", vec![]).await.unwrap();
+    assert_eq!(own.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        post("/admin/users/sam/enable", vec![]).await.unwrap().status() == StatusCode::SEE_OTHER
+    );
+    sign_in(&server, "sam", &password).await;
+
+    // A new password, typed: the old one stops working.
+    let reset =
+        post("/admin/users/sam/password", vec![("password", "a new long password")]).await.unwrap();
+    assert_eq!(reset.status(), StatusCode::OK);
+    let (cookie, token) = sign_in_form(&server).await;
+    let old = post_sign_in(&server, "sam", &password, Some(&cookie), &token).await;
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    sign_in(&server, "sam", "a new long password").await;
+
+    // A token for a service account, with budgets:write; shown once; revoked.
+    let added = post(
+        "/admin/users",
+        vec![
+            ("username", "importer"),
+            ("name", "Budget import"),
+            ("role", "practitioner"),
+            ("team", "TEAM-NORTH"),
+            ("service", "yes"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(added.status(), StatusCode::OK);
+    let page = post(
+        "/admin/tokens",
+        vec![
+            ("token-user", "importer"),
+            ("token-label", "nightly import"),
+            ("token-scopes", "people:read"),
+            ("token-scopes", "budgets:write"),
+            ("token-days", "30"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let text = page.text().await.unwrap();
+    let start = text.find(marker).expect("the token shown once") + marker.len();
+    let secret = text[start..].split("</code>").next().unwrap().replace("<wbr>", "");
+    assert!(secret.starts_with("ob_"), "{secret}");
+    let store = server.store.clone();
+    let issued = tokio::task::spawn_blocking(move || store.tokens().unwrap()).await.unwrap();
+    let issued = issued.into_iter().find(|t| t.username == "importer").unwrap();
+    assert_eq!(issued.scopes, "people:read,budgets:write");
+    let api = |secret: String| {
+        client()
+            .get(format!("{}/api/people/{NORTH_PERSON}", server.base))
+            .header("authorization", format!("Bearer {secret}"))
+            .send()
+    };
+    assert_eq!(api(secret.clone()).await.unwrap().status(), StatusCode::OK);
+    let revoked = post(&format!("/admin/tokens/{}/revoke", issued.id), vec![]).await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(api(secret).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    // A token for a person's login is refused by field.
+    let refused = post(
+        "/admin/tokens",
+        vec![
+            ("token-user", "sam"),
+            ("token-label", "x"),
+            ("token-scopes", "people:read"),
+            ("token-days", "30"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    for action in
+        ["add_user", "disable_user", "enable_user", "reset_password", "issue_token", "revoke_token"]
+    {
+        let rows = audit_rows(
+            &server,
+            AuditFilter {
+                action: Some(action.to_owned()),
+                outcome: Some("success".into()),
+                ..AuditFilter::default()
+            },
+        )
+        .await;
+        assert!(rows.iter().any(|r| r.entry.actor == "admin"), "{action}: {rows:?}");
+    }
     server.finish().await;
 }

@@ -774,6 +774,51 @@ mod checks {
             "the administrator's home, again",
         )
         .await;
+        // At a phone's width and a desktop's: add a user, see their password once, and
+        // disable them; each page has no axe violation and fits the window.
+        for (width, username) in [(390, "phone-added"), (1280, "desk-added")] {
+            s.client.set_window_size(width, 900).await.expect("resize the window");
+            s.goto("/admin").await;
+            s.assert_no_axe_violations(&format!("administration at {width} px")).await;
+            assert_fits_the_window(s, &format!("administration at {width} px")).await;
+            s.type_into("#username", username).await;
+            s.type_into("#name", "Added In A Test").await;
+            let role = s.client.find(Locator::Css("#role")).await.expect("#role");
+            role.select_by_value("practitioner").await.expect("practitioner");
+            // No team: refused with the error summary, which takes focus.
+            submit_from(s, "#name", "Administration", "a user without a team").await;
+            let summary =
+                s.client.find(Locator::Css(".govuk-error-summary")).await.expect("errors");
+            assert!(summary.text().await.unwrap().contains("team"), "the team is named");
+            assert_fits_the_window(s, &format!("a refused user at {width} px")).await;
+            let team = s.client.find(Locator::Css("#team")).await.expect("#team");
+            team.select_by_value("TEAM-NORTH").await.expect("the North team");
+            submit_from(s, "#name", "Administration", "a user added").await;
+            assert!(done_message(s).await.contains(&format!("{username} has been added")));
+            let secret = s.client.find(Locator::Css("#secret")).await.expect("the password");
+            let password = secret.text().await.expect("its text");
+            assert!(password.len() >= 12, "{password}");
+            assert_fits_the_window(s, &format!("a user added at {width} px")).await;
+            follow(s, &format!("main a[href='/admin/users/{username}']"), username, "the user")
+                .await;
+            assert_fits_the_window(s, &format!("a user's page at {width} px")).await;
+            s.mark_this_page().await;
+            press_enter_on(s, "#disable").await;
+            s.wait_for_next_page("h1").await;
+            s.assert_no_axe_violations(&format!("a user disabled at {width} px")).await;
+            assert!(done_message(s).await.contains(&format!("{username} has been disabled")));
+            assert!(main_text(s).await.contains("Disabled"));
+            assert_fits_the_window(s, &format!("a user disabled at {width} px")).await;
+            let store = s.app.store.clone();
+            let name = username.to_owned();
+            let user = tokio::task::spawn_blocking(move || store.user_by_username(&name))
+                .await
+                .expect("task")
+                .expect("read")
+                .expect("the user");
+            assert!(user.disabled_at.is_some(), "{user:?}");
+        }
+        s.client.set_window_size(1280, 1024).await.expect("resize the window");
         sign_out(s, "admin").await;
     }
 

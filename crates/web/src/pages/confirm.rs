@@ -55,7 +55,7 @@ pub async fn account_names(
 pub fn account_words(code: &str, names: &BTreeMap<String, String>) -> Markup {
     html! {
         @match names.get(code) {
-            Some(name) => { (name) br; span.govuk-hint.app-account-code { (code) } }
+            Some(name) => { (name) br; span.govuk-hint { (code) } }
             None => { (code) }
         }
     }

@@ -275,9 +275,17 @@ pub async fn sign_in(
     .unwrap_or(false);
     drop(permit);
 
-    let Some(user) = user.filter(|_| verified) else {
+    // A disabled user is told what anyone with a wrong password is told (so the page does
+    // not say which names exist); the audit log says why.
+    let disabled = user.as_ref().is_some_and(|u| u.disabled_at.is_some());
+    let Some(user) = user.filter(|_| verified && !disabled) else {
         state.counters.sign_in_failures.fetch_add(1, Ordering::Relaxed);
-        if let Err(error) = state.audit(audit("failure", "wrong user name or password")).await {
+        let why = if verified && disabled {
+            "the user is disabled"
+        } else {
+            "wrong user name or password"
+        };
+        if let Err(error) = state.audit(audit("failure", why)).await {
             return error.into_response();
         }
         let mut errors = FieldErrors::new();

@@ -591,7 +591,7 @@ async fn payments_check(
         }
         @if !planned.transfers.is_empty() {
             h2.govuk-heading-m { "Every transfer" }
-            (crate::pages::components::table_wrap("Every transfer of the period", html! { table.govuk-table.govuk-table--small-text-until-tablet {
+            @let every = crate::pages::components::table_wrap("Every transfer of the period", html! { table.govuk-table.govuk-table--small-text-until-tablet {
                 caption.govuk-table__caption.govuk-table__caption--s { "Every transfer of the period" }
                 thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "From" } th.govuk-table__header scope="col" { "To" } th.govuk-table__header scope="col" { "Stream" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Amount" } th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "Posted" } } }
                 tbody.govuk-table__body {
@@ -606,7 +606,13 @@ async fn payments_check(
                         }
                     }
                 }
-            } }))
+            } });
+            // A long list is folded away, so the totals above and Confirm below stay near.
+            @if planned.transfers.len() > 20 {
+                (crate::pages::components::details(&format!("Show all {} transfers", planned.transfers.len()), every))
+            } @else {
+                (every)
+            }
         }
         (warning_text(html! { "Confirming posts these transfers to the ledger. A transfer posted is never deleted: a mistake is put right by a reversing transfer." }))
         form method="post" action="/budgets/payments" novalidate {
