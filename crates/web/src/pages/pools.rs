@@ -25,11 +25,11 @@ use crate::auth::Caller;
 use crate::csrf::{FIELD, token_matches};
 use crate::error::ApiError;
 use crate::extract::{PagePath, PageQuery};
-use crate::pages::confirm;
 use crate::pages::form::{FieldErrors, InputKind, Select, TextInput, error_summary};
 use crate::pages::layout::print_document;
 use crate::pages::roles::see_other;
 use crate::pages::{PageError, PageResult, render, render_with};
+use crate::pages::{charts, confirm};
 use crate::pools as api;
 use crate::state::AppState;
 
@@ -207,6 +207,7 @@ fn monitoring_page(
     let title = format!("{} {}: monitoring to {}", report.name, report.year, report.as_at);
     let base = format!("/pools/{}/{}", report.pool, year.start_year());
     let manages = !print && may(principal, &Action::ManagePools);
+    let trend = budget_and_actual_chart(report)?;
     let body = html! {
         @if !print { (error_summary(&forms.errors)) }
         @if let Some(done) = done {
@@ -296,6 +297,7 @@ fn monitoring_page(
             }
         } }
         h2.govuk-heading-m { "Spending by month" }
+        (trend)
         @for scheme in &report.schemes {
             div.app-table-wrap role="region" aria-label="Table" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
                 caption.govuk-table__caption.govuk-table__caption--m { (scheme.name) ": budget and actual by month" }
@@ -384,6 +386,76 @@ fn close_form(
             button.govuk-button type="submit" { "Close the months" }
         }
     }
+}
+
+/// The pool's budget against its spending through the year: cumulative lines (budget for
+/// all twelve months, actual for the months reported) and the table of both beside them.
+fn budget_and_actual_chart(report: &MonitoringReport) -> Result<Markup, PageError> {
+    let too_large = || {
+        PageError::from(ApiError::Internal(
+            "the pool's monthly totals are too large to add up".to_owned(),
+        ))
+    };
+    let months: Vec<String> = report
+        .schemes
+        .first()
+        .map(|s| s.months.iter().map(|m| m.month.clone()).collect())
+        .unwrap_or_default();
+    let mut budget = Vec::with_capacity(months.len());
+    let mut actual = Vec::with_capacity(months.len());
+    let (mut budget_so_far, mut actual_so_far) = (Money::ZERO, Money::ZERO);
+    for (i, _) in months.iter().enumerate() {
+        for scheme in &report.schemes {
+            if let Some(line) = scheme.months.get(i) {
+                budget_so_far = budget_so_far.checked_add(line.budget).map_err(|_| too_large())?;
+                actual_so_far = actual_so_far.checked_add(line.actual).map_err(|_| too_large())?;
+            }
+        }
+        budget.push(budget_so_far);
+        actual.push((i < report.months_elapsed).then_some(actual_so_far));
+    }
+    let chart = charts::Chart {
+        id: "pool-trend".to_owned(),
+        title: format!("{}: budget and spending to date, month by month", report.name),
+        desc: format!(
+            "Two lines over the months of {}: the budget to date (dashed, circles) reaches {} by the end of the year; the actual spending to date (solid, squares) is {} at the end of {}. The table below gives every figure.",
+            report.year,
+            budget_so_far,
+            report.actual_to_date,
+            charts::short_month(&report.as_at)
+        ),
+        kind: charts::Kind::Lines,
+        categories: months.iter().map(|m| charts::short_month(m)).collect(),
+        series: vec![
+            charts::Series {
+                name: "Budget to date".to_owned(),
+                values: budget.iter().map(|m| Some(m.pence())).collect(),
+            },
+            charts::Series {
+                name: "Spent to date".to_owned(),
+                values: actual.iter().map(|m| m.map(|m| m.pence())).collect(),
+            },
+        ],
+    };
+    Ok(html! {
+        figure.app-chart__figure {
+            (chart.render())
+            figcaption.govuk-body-s { "Running totals for the whole pool: the dashed line with circles is the budget to date, the solid line with squares what has been spent to date. Where the solid line is above the dashed one, the pool has spent more than its budget so far. The table below gives every figure." }
+        }
+        div.app-table-wrap role="region" aria-label="The pool's budget and spending to date by month" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { "The pool's budget and spending to date by month" }
+            thead.govuk-table__head { tr.govuk-table__row {
+                th.govuk-table__header scope="col" { "Month" }
+                th.govuk-table__header.govuk-table__header--numeric scope="col" { "Budget to date" }
+                th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent to date" }
+            } }
+            tbody.govuk-table__body { @for ((month, b), a) in months.iter().zip(&budget).zip(&actual) { tr.govuk-table__row {
+                th.govuk-table__header scope="row" { (charts::short_month(month)) }
+                td.govuk-table__cell.govuk-table__cell--numeric { (b) }
+                td.govuk-table__cell.govuk-table__cell--numeric { @match a { Some(a) => { (a) } None => { "Not yet reported" } } }
+            } } }
+        } }
+    })
 }
 
 /// A bar chart of each scheme's budget to date (hatched, outlined) beside its actual to
