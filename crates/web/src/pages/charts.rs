@@ -43,6 +43,9 @@ pub enum Kind {
     /// The series stacked into one bar per category, with the least-squares line through
     /// the bars' totals when `trend` is set.
     StackedBars { trend: bool },
+    /// One bar per series side by side for each category (categories that are names, such
+    /// as schemes: every one is labelled, on staggered rows when they do not fit on one).
+    GroupedBars,
     /// One line per series, with a marker (a different shape per series) at each value.
     Lines,
 }
@@ -120,6 +123,8 @@ pub struct Layout {
     pub ticks: Vec<i64>,
     /// Label every `label_every`-th category (1 labels all of them).
     pub label_every: usize,
+    /// How many staggered rows the category labels take (grouped bars; otherwise 1).
+    pub label_rows: usize,
     /// The width given to each category.
     pub slot: f64,
 }
@@ -287,7 +292,7 @@ impl Chart {
                     low = low.min(down);
                 }
             }
-            Kind::Lines => {
+            Kind::Lines | Kind::GroupedBars => {
                 for v in self.series.iter().flat_map(|s| s.values.iter().flatten()) {
                     high = high.max(*v);
                     low = low.min(*v);
@@ -355,14 +360,20 @@ impl Chart {
         let plot_right = frame.width - margin.max(label_width / 2.0);
         // Half a line above the top tick's label, clear of the legend.
         let top = legend_box.bottom() + font * 1.5;
-        let bottom = frame.height - margin - font * 1.6;
+        let slot = (plot_right - left) / count(self.categories.len().max(1));
+        let fits = |n: usize| count(n) * slot >= label_width + font;
+        let (label_every, label_rows) = if self.kind == Kind::GroupedBars {
+            (1, (1..=4).find(|rows| fits(*rows)).unwrap_or(4))
+        } else {
+            let every = [1_usize, 2, 3, 4, 6, 12, 24, 36, 60, 120]
+                .into_iter()
+                .find(|every| fits(*every))
+                .unwrap_or(self.categories.len().max(1));
+            (every, 1)
+        };
+        let bottom = frame.height - margin - font * 1.3 * count(label_rows) - font * 0.3;
         let plot = Rect { x: left, y: top, width: plot_right - left, height: bottom - top };
-        let slot = plot.width / count(self.categories.len().max(1));
-        let label_every = [1_usize, 2, 3, 4, 6, 12, 24, 36, 60, 120]
-            .into_iter()
-            .find(|every| count(*every) * slot >= label_width + font)
-            .unwrap_or(self.categories.len().max(1));
-        Layout { legend, legend_box, plot, ticks, label_every, slot }
+        Layout { legend, legend_box, plot, ticks, label_every, label_rows, slot }
     }
 
     /// Both frames: the wide one and the narrow one, one shown at a time by the stylesheet.
@@ -393,7 +404,7 @@ impl Chart {
                         @let s = item.swatch;
                         @if i < self.series.len() {
                             @match self.kind {
-                                Kind::StackedBars { .. } => {
+                                Kind::StackedBars { .. } | Kind::GroupedBars => {
                                     rect x=(s.x) y=(s.y) width=(s.width) height=(s.height) fill=(colour(i)) {}
                                 }
                                 Kind::Lines => {
@@ -418,7 +429,7 @@ impl Chart {
                     }
                     @for (i, label) in self.categories.iter().enumerate() {
                         @if i % layout.label_every == 0 {
-                            text x=(centre(i)) y=(plot.bottom() + font * 1.3) text-anchor="middle" { (label) }
+                            text x=(centre(i)) y=(plot.bottom() + font * 1.3 * count(1 + i % layout.label_rows)) text-anchor="middle" { (label) }
                         }
                     }
                 }
@@ -448,6 +459,23 @@ impl Chart {
                             g.app-chart__trend {
                                 line x1=(x1) y1=(y1) x2=(x2) y2=(y2) stroke="#ffffff" stroke-width="6" {}
                                 line x1=(x1) y1=(y1) x2=(x2) y2=(y2) stroke=(INK) stroke-width="3" stroke-dasharray="6 3" {}
+                            }
+                        }
+                    }
+                    Kind::GroupedBars => {
+                        g.app-chart__bars {
+                            @for (i, category) in self.categories.iter().enumerate() {
+                                @let group = layout.slot * 0.8;
+                                @let bar = group / count(self.series.len().max(1));
+                                @for (k, s) in self.series.iter().enumerate() {
+                                    @if let Some(v) = s.values.get(i).copied().flatten() {
+                                        @let (y1, y2) = (scale.y(0.0), scale.y(tick_f64(v)));
+                                        rect x=(centre(i) - group / 2.0 + bar * count(k)) y=(y1.min(y2)) width=(bar) height=((y1 - y2).abs())
+                                            fill=(colour(k)) stroke="#ffffff" stroke-width="1" {
+                                            title { (category) ", " (s.name) ": " (money(v)) }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -695,6 +723,42 @@ mod tests {
         }
         assert!(narrow.label_every > wide.label_every);
         assert!(wide.label_every <= 3, "most months labelled at 960 px");
+    }
+
+    #[test]
+    fn grouped_bars_label_every_category_on_staggered_rows() {
+        let chart = Chart {
+            kind: Kind::GroupedBars,
+            categories: ["REABLEMENT", "DISCHARGE", "CARERS", "COMMUNITY", "EQUIPMENT"]
+                .iter()
+                .map(|c| (*c).to_owned())
+                .collect(),
+            series: vec![
+                Series { name: "Budget to date".to_owned(), values: vec![Some(500); 5] },
+                Series {
+                    name: "Actual to date".to_owned(),
+                    values: vec![Some(400), Some(600), None, Some(0), Some(10)],
+                },
+            ],
+            ..spend(false)
+        };
+        let narrow = chart.layout(&NARROW);
+        assert_eq!(narrow.label_every, 1);
+        assert!(narrow.label_rows >= 2, "ten letters do not fit a fifth of 360 px");
+        assert!(count(narrow.label_rows) * narrow.slot >= text_width("REABLEMENT", NARROW.font));
+        assert!(
+            narrow.plot.bottom() + NARROW.font * 1.3 * count(narrow.label_rows) <= NARROW.height
+        );
+        for frame in [WIDE, NARROW] {
+            let svg = chart.render_frame(&frame).into_string();
+            // Two legend swatches and nine bars (one value is missing).
+            assert_eq!(svg.matches("<rect").count(), 2 + 9, "{svg}");
+            for code in ["REABLEMENT", "DISCHARGE", "CARERS", "COMMUNITY", "EQUIPMENT"] {
+                assert!(svg.contains(&format!(">{code}</text>")), "{code} labelled");
+            }
+            assert!(svg.contains("<title>DISCHARGE, Actual to date: £6.00</title>"));
+        }
+        assert_eq!(chart.layout(&WIDE).label_rows, 1);
     }
 
     fn contrast(a: &str, b: &str) -> f64 {

@@ -458,57 +458,40 @@ fn budget_and_actual_chart(report: &MonitoringReport) -> Result<Markup, PageErro
     })
 }
 
-/// A bar chart of each scheme's budget to date (hatched, outlined) beside its actual to
-/// date (solid), as SVG drawn on the server. Every bar is labelled with its amount and
-/// the legend uses the fill patterns, so nothing depends on colour; the scheme table
-/// repeats every figure.
+/// Each scheme's budget to date beside its actual to date, as grouped bars drawn by
+/// `charts` (for a desktop column and for a phone); the scheme table repeats every figure.
 fn scheme_chart(report: &MonitoringReport) -> Markup {
-    let max = report
-        .schemes
-        .iter()
-        .flat_map(|s| [s.budget_to_date.pence(), s.actual_to_date.pence()])
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let bar = 60_i64;
-    let group = bar * 2 + 60;
-    let height = 220_i64;
-    let top = 40_i64;
-    let count = i64::try_from(report.schemes.len()).unwrap_or(0);
-    let width = (group * count + 40).max(360);
-    let scale = |pence: i64| pence.saturating_mul(height) / max;
+    let chart = charts::Chart {
+        id: "scheme-chart".to_owned(),
+        title: "Budget to date and actual to date by scheme".to_owned(),
+        desc: report
+            .schemes
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}: budget to date {}, actual to date {}.",
+                    s.name, s.budget_to_date, s.actual_to_date
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        kind: charts::Kind::GroupedBars,
+        categories: report.schemes.iter().map(|s| s.code.clone()).collect(),
+        series: vec![
+            charts::Series {
+                name: "Budget to date".to_owned(),
+                values: report.schemes.iter().map(|s| Some(s.budget_to_date.pence())).collect(),
+            },
+            charts::Series {
+                name: "Actual to date".to_owned(),
+                values: report.schemes.iter().map(|s| Some(s.actual_to_date.pence())).collect(),
+            },
+        ],
+    };
     html! {
         figure.app-chart__figure {
-            svg.app-chart role="img" aria-labelledby="scheme-chart-title scheme-chart-desc" width=(width) height=(height + top + 80)
-                viewBox={ "0 0 " (width) " " (height + top + 80) } xmlns="http://www.w3.org/2000/svg" {
-                title #scheme-chart-title { "Budget to date and actual to date by scheme" }
-                desc #scheme-chart-desc {
-                    @for s in &report.schemes { (s.name) ": budget to date " (s.budget_to_date) ", actual to date " (s.actual_to_date) ". " }
-                }
-                defs {
-                    pattern #budget-hatch patternUnits="userSpaceOnUse" width="8" height="8" {
-                        path d="M-2,2 l4,-4 M0,8 l8,-8 M6,10 l4,-4" stroke="#0b0c0c" stroke-width="1.5" {}
-                    }
-                }
-                // The legend: the pattern, then its words.
-                rect x="10" y="8" width="16" height="16" fill="url(#budget-hatch)" stroke="#0b0c0c" stroke-width="1" {}
-                text x="32" y="21" font-size="13" fill="#0b0c0c" { "Budget to date (hatched)" }
-                rect x="210" y="8" width="16" height="16" fill="#0b0c0c" {}
-                text x="232" y="21" font-size="13" fill="#0b0c0c" { "Actual to date (solid)" }
-                line x1="10" y1=(top + height) x2=(width - 10) y2=(top + height) stroke="#0b0c0c" stroke-width="2" {}
-                @for (i, s) in report.schemes.iter().enumerate() {
-                    @let x = 30 + group * i64::try_from(i).unwrap_or(0);
-                    @let b = scale(s.budget_to_date.pence());
-                    @let a = scale(s.actual_to_date.pence());
-                    rect x=(x) y=(top + height - b) width=(bar) height=(b) fill="url(#budget-hatch)" stroke="#0b0c0c" stroke-width="1" {}
-                    text x=(x) y=(top + height - b - 4) font-size="11" fill="#0b0c0c" { (s.budget_to_date) }
-                    rect x=(x + bar) y=(top + height - a) width=(bar) height=(a) fill="#0b0c0c" {}
-                    text x=(x + bar) y=(top + height - a - 16) font-size="11" fill="#0b0c0c" { (s.actual_to_date) }
-                    text x=(x) y=(top + height + 18) font-size="12" fill="#0b0c0c" { (s.code) }
-                    text x=(x) y=(top + height + 34) font-size="11" fill="#0b0c0c" { "budget · actual" }
-                }
-            }
-            figcaption.govuk-body-s { "For each scheme, the hatched bar is the budget to date and the solid bar the actual spending to date; each is labelled with its amount. The table below gives every figure." }
+            (chart.render())
+            figcaption.govuk-body-s { "For each scheme (by its code), the left bar is the budget to date and the right bar the actual spending to date. The table below gives every figure." }
         }
     }
 }
