@@ -450,7 +450,7 @@ fn budget_and_actual_chart(report: &MonitoringReport) -> Result<Markup, PageErro
                 th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent to date" }
             } }
             tbody.govuk-table__body { @for ((month, b), a) in months.iter().zip(&budget).zip(&actual) { tr.govuk-table__row {
-                th.govuk-table__header scope="row" { (charts::short_month(month)) }
+                th.govuk-table__header.app-chart-table__month scope="row" { (charts::short_month(month)) }
                 td.govuk-table__cell.govuk-table__cell--numeric { (b) }
                 td.govuk-table__cell.govuk-table__cell--numeric { @match a { Some(a) => { (a) } None => { "Not yet reported" } } }
             } } }

@@ -1157,7 +1157,7 @@ fn spend_by_funder(
                 th.govuk-table__header.govuk-table__header--numeric scope="col" { "Total" }
             } }
             tbody.govuk-table__body { @for month in &months { tr.govuk-table__row {
-                th.govuk-table__header scope="row" { (charts::short_month(month)) }
+                th.govuk-table__header.app-chart-table__month scope="row" { (charts::short_month(month)) }
                 @for by_month in funders.values() { td.govuk-table__cell.govuk-table__cell--numeric { (by_month.get(month.as_str()).copied().unwrap_or_default()) } }
                 td.govuk-table__cell.govuk-table__cell--numeric { (totals.get(month.as_str()).copied().unwrap_or_default()) }
             } } }
