@@ -265,11 +265,20 @@ impl Chart {
             .collect()
     }
 
-    fn trend(&self) -> Option<(f64, f64)> {
-        match self.kind {
-            Kind::StackedBars { trend: true } => least_squares(&self.totals()),
-            _ => None,
+    /// The trend line: `(intercept, slope, last category it spans)`. It runs through the
+    /// totals up to the last category with any value, so months not reached yet (empty at
+    /// the end of a period) do not drag it down.
+    pub fn trend(&self) -> Option<(f64, f64, usize)> {
+        if self.kind != (Kind::StackedBars { trend: true }) {
+            return None;
         }
+        let totals = self.totals();
+        let last = self.categories.len().checked_sub(1)?;
+        let end = (0..=last).rev().find(|i| {
+            self.series.iter().any(|s| matches!(s.values.get(*i), Some(Some(v)) if *v != 0))
+        })?;
+        let (a, b) = least_squares(totals.get(..=end)?)?;
+        Some((a, b, end))
     }
 
     /// The lowest and highest values the y axis must show.
@@ -299,8 +308,8 @@ impl Chart {
                 }
             }
         }
-        if let Some((a, b)) = self.trend() {
-            let last = a + b * (count(self.categories.len()) - 1.0);
+        if let Some((a, b, end)) = self.trend() {
+            let last = a + b * count(end);
             for end in [a, last] {
                 #[allow(clippy::cast_possible_truncation)]
                 let end = end.round() as i64;
@@ -453,9 +462,8 @@ impl Chart {
                                 }
                             }
                         }
-                        @if let Some((a, b)) = trend {
-                            @let last = count(self.categories.len().saturating_sub(1));
-                            @let (x1, y1, x2, y2) = (centre(0), scale.y(a), centre(self.categories.len().saturating_sub(1)), scale.y(a + b * last));
+                        @if let Some((a, b, end)) = trend {
+                            @let (x1, y1, x2, y2) = (centre(0), scale.y(a), centre(end), scale.y(a + b * count(end)));
                             g.app-chart__trend {
                                 line x1=(x1) y1=(y1) x2=(x2) y2=(y2) stroke="#ffffff" stroke-width="6" {}
                                 line x1=(x1) y1=(y1) x2=(x2) y2=(y2) stroke=(INK) stroke-width="3" stroke-dasharray="6 3" {}
@@ -623,6 +631,25 @@ mod tests {
         let (a, b) = least_squares(&[2, 4, 5, 4, 5]).unwrap_or_default();
         assert!((a - 2.8).abs() < 1e-9 && (b - 0.6).abs() < 1e-9, "{a} {b}");
         assert_eq!(least_squares(&[5]), None);
+    }
+
+    #[test]
+    fn the_trend_stops_at_the_last_month_with_spending() {
+        let mut chart = spend(true);
+        // Totals £70,000, £76,000, £32,000, £60,000, £76,000, £74,000, then two months
+        // not reached yet.
+        chart.categories.extend(["Oct 25".to_owned(), "Nov 25".to_owned()]);
+        for s in &mut chart.series {
+            s.values.extend([None, Some(0)]);
+        }
+        let (a, b, end) = chart.trend().unwrap_or_default();
+        assert_eq!(end, 5);
+        // By hand over x = 0..5: Σ(x − 2.5)·y = −17.5m − 11.4m − 1.6m + 3.0m + 11.4m + 18.5m
+        // = 2.4m pence and Σ(x − 2.5)² = 17.5, so the slope is 2,400,000 / 17.5 =
+        // 137,142.857… and the intercept 6,466,666.67 − 2.5 × 137,142.857 = 6,123,809.52.
+        assert!((b - 2_400_000.0 / 17.5).abs() < 1e-6, "{b}");
+        assert!((a - (38_800_000.0 / 6.0 - 2.5 * 2_400_000.0 / 17.5)).abs() < 1e-6, "{a}");
+        assert_eq!(spend(false).trend(), None);
     }
 
     #[test]

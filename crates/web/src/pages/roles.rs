@@ -1147,7 +1147,7 @@ fn spend_by_funder(
     Ok(html! {
         figure.app-chart__figure {
             (chart.render())
-            figcaption.govuk-body-s { "Each bar is a month's spending, split by the organisation that paid: the legend's order, left to right, is the bars' order from the bottom up. The dashed line is the least-squares straight line through the monthly totals (the trend). The table below gives every figure." }
+            figcaption.govuk-body-s { "Each bar is a month's spending, split by the organisation that paid: the legend's order, left to right, is the bars' order from the bottom up. The dashed line is the least-squares straight line through the monthly totals (the trend), up to the last month with spending. The table below gives every figure." }
         }
         div.app-table-wrap role="region" aria-label="Spending by month and paying organisation" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
             caption.govuk-table__caption.govuk-table__caption--m { "Spending by month and paying organisation" }
