@@ -10,7 +10,7 @@
 //! is `GET /`; `check` is "Check what you might pay for care", which runs the same
 //! assessment as `POST /api/financial-assessments` (`crate::assessment`); `session` sign-in
 //! and sign-out; `roles` each role's pages, `admin` the administrator's (users and tokens), `pools` the pooled budgets' monitoring and
-//! settlement, `budgets` the integrated personal budgets' pages (practitioner, person and
+//! settlement, `charts` the SVG charts they draw, `budgets` the integrated personal budgets' pages (practitioner, person and
 //! finance), and `funders` each funder's share of them; `confirm` the check-before-posting
 //! step every form that moves money goes through.
 //! HTML is written with maud, which escapes every value it interpolates.
@@ -27,6 +27,7 @@ pub mod assessment;
 pub mod audit;
 pub mod budgets;
 pub mod caseload;
+pub mod charts;
 pub mod check;
 pub mod components;
 pub mod confirm;

@@ -25,11 +25,11 @@ use crate::auth::Caller;
 use crate::csrf::{FIELD, token_matches};
 use crate::error::ApiError;
 use crate::extract::{PagePath, PageQuery};
-use crate::pages::confirm;
 use crate::pages::form::{FieldErrors, InputKind, Select, TextInput, error_summary};
 use crate::pages::layout::print_document;
 use crate::pages::roles::see_other;
 use crate::pages::{PageError, PageResult, render, render_with};
+use crate::pages::{charts, confirm};
 use crate::pools as api;
 use crate::state::AppState;
 
@@ -236,6 +236,7 @@ fn monitoring_page(
     let title = format!("{} {}: monitoring to {}", report.name, report.year, report.as_at);
     let base = format!("/pools/{}/{}", report.pool, year.start_year());
     let manages = !print && may(principal, &Action::ManagePools);
+    let trend = budget_and_actual_chart(report)?;
     let body = html! {
         @if !print { (error_summary(&forms.errors)) }
         @if let Some(done) = done {
@@ -326,6 +327,7 @@ fn monitoring_page(
             }
         } }
         h2.govuk-heading-m { "Spending by month" }
+        (trend)
         @for scheme in &report.schemes {
             div.app-table-wrap role="region" aria-label="Table" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
                 caption.govuk-table__caption.govuk-table__caption--m { (scheme.name) ": budget and actual by month" }
@@ -416,57 +418,110 @@ fn close_form(
     }
 }
 
-/// A bar chart of each scheme's budget to date (hatched, outlined) beside its actual to
-/// date (solid), as SVG drawn on the server. Every bar is labelled with its amount and
-/// the legend uses the fill patterns, so nothing depends on colour; the scheme table
-/// repeats every figure.
-fn scheme_chart(report: &MonitoringReport) -> Markup {
-    let max = report
+/// The pool's budget against its spending through the year: cumulative lines (budget for
+/// all twelve months, actual for the months reported) and the table of both beside them.
+fn budget_and_actual_chart(report: &MonitoringReport) -> Result<Markup, PageError> {
+    let too_large = || {
+        PageError::from(ApiError::Internal(
+            "the pool's monthly totals are too large to add up".to_owned(),
+        ))
+    };
+    let months: Vec<String> = report
         .schemes
-        .iter()
-        .flat_map(|s| [s.budget_to_date.pence(), s.actual_to_date.pence()])
-        .max()
-        .unwrap_or(0)
-        .max(1);
-    let bar = 60_i64;
-    let group = bar * 2 + 60;
-    let height = 220_i64;
-    let top = 40_i64;
-    let count = i64::try_from(report.schemes.len()).unwrap_or(0);
-    let width = (group * count + 40).max(360);
-    let scale = |pence: i64| pence.saturating_mul(height) / max;
+        .first()
+        .map(|s| s.months.iter().map(|m| m.month.clone()).collect())
+        .unwrap_or_default();
+    let mut budget = Vec::with_capacity(months.len());
+    let mut actual = Vec::with_capacity(months.len());
+    let (mut budget_so_far, mut actual_so_far) = (Money::ZERO, Money::ZERO);
+    for (i, _) in months.iter().enumerate() {
+        for scheme in &report.schemes {
+            if let Some(line) = scheme.months.get(i) {
+                budget_so_far = budget_so_far.checked_add(line.budget).map_err(|_| too_large())?;
+                actual_so_far = actual_so_far.checked_add(line.actual).map_err(|_| too_large())?;
+            }
+        }
+        budget.push(budget_so_far);
+        actual.push((i < report.months_elapsed).then_some(actual_so_far));
+    }
+    let chart = charts::Chart {
+        id: "pool-trend".to_owned(),
+        title: format!("{}: budget and spending to date, month by month", report.name),
+        desc: format!(
+            "Two lines over the months of {}: the budget to date (dashed, circles) reaches {} by the end of the year; the actual spending to date (solid, squares) is {} at the end of {}. The table below gives every figure.",
+            report.year,
+            budget_so_far,
+            report.actual_to_date,
+            charts::short_month(&report.as_at)
+        ),
+        kind: charts::Kind::Lines,
+        categories: months.iter().map(|m| charts::short_month(m)).collect(),
+        series: vec![
+            charts::Series {
+                name: "Budget to date".to_owned(),
+                values: budget.iter().map(|m| Some(m.pence())).collect(),
+            },
+            charts::Series {
+                name: "Spent to date".to_owned(),
+                values: actual.iter().map(|m| m.map(|m| m.pence())).collect(),
+            },
+        ],
+    };
+    Ok(html! {
+        figure.app-chart__figure {
+            (chart.render())
+            figcaption.govuk-body-s { "Running totals for the whole pool: the dashed line with circles is the budget to date, the solid line with squares what has been spent to date. Where the solid line is above the dashed one, the pool has spent more than its budget so far. The table below gives every figure." }
+        }
+        div.app-table-wrap role="region" aria-label="The pool's budget and spending to date by month" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { "The pool's budget and spending to date by month" }
+            thead.govuk-table__head { tr.govuk-table__row {
+                th.govuk-table__header scope="col" { "Month" }
+                th.govuk-table__header.govuk-table__header--numeric scope="col" { "Budget to date" }
+                th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent to date" }
+            } }
+            tbody.govuk-table__body { @for ((month, b), a) in months.iter().zip(&budget).zip(&actual) { tr.govuk-table__row {
+                th.govuk-table__header.app-chart-table__month scope="row" { (charts::short_month(month)) }
+                td.govuk-table__cell.govuk-table__cell--numeric { (b) }
+                td.govuk-table__cell.govuk-table__cell--numeric { @match a { Some(a) => { (a) } None => { "Not yet reported" } } }
+            } } }
+        } }
+    })
+}
+
+/// Each scheme's budget to date beside its actual to date, as grouped bars drawn by
+/// `charts` (for a desktop column and for a phone); the scheme table repeats every figure.
+fn scheme_chart(report: &MonitoringReport) -> Markup {
+    let chart = charts::Chart {
+        id: "scheme-chart".to_owned(),
+        title: "Budget to date and actual to date by scheme".to_owned(),
+        desc: report
+            .schemes
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}: budget to date {}, actual to date {}.",
+                    s.name, s.budget_to_date, s.actual_to_date
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        kind: charts::Kind::GroupedBars,
+        categories: report.schemes.iter().map(|s| s.code.clone()).collect(),
+        series: vec![
+            charts::Series {
+                name: "Budget to date".to_owned(),
+                values: report.schemes.iter().map(|s| Some(s.budget_to_date.pence())).collect(),
+            },
+            charts::Series {
+                name: "Actual to date".to_owned(),
+                values: report.schemes.iter().map(|s| Some(s.actual_to_date.pence())).collect(),
+            },
+        ],
+    };
     html! {
         figure.app-chart__figure {
-            svg.app-chart role="img" aria-labelledby="scheme-chart-title scheme-chart-desc" width=(width) height=(height + top + 80)
-                viewBox={ "0 0 " (width) " " (height + top + 80) } xmlns="http://www.w3.org/2000/svg" {
-                title #scheme-chart-title { "Budget to date and actual to date by scheme" }
-                desc #scheme-chart-desc {
-                    @for s in &report.schemes { (s.name) ": budget to date " (s.budget_to_date) ", actual to date " (s.actual_to_date) ". " }
-                }
-                defs {
-                    pattern #budget-hatch patternUnits="userSpaceOnUse" width="8" height="8" {
-                        path d="M-2,2 l4,-4 M0,8 l8,-8 M6,10 l4,-4" stroke="#0b0c0c" stroke-width="1.5" {}
-                    }
-                }
-                // The legend: the pattern, then its words.
-                rect x="10" y="8" width="16" height="16" fill="url(#budget-hatch)" stroke="#0b0c0c" stroke-width="1" {}
-                text x="32" y="21" font-size="13" fill="#0b0c0c" { "Budget to date (hatched)" }
-                rect x="210" y="8" width="16" height="16" fill="#0b0c0c" {}
-                text x="232" y="21" font-size="13" fill="#0b0c0c" { "Actual to date (solid)" }
-                line x1="10" y1=(top + height) x2=(width - 10) y2=(top + height) stroke="#0b0c0c" stroke-width="2" {}
-                @for (i, s) in report.schemes.iter().enumerate() {
-                    @let x = 30 + group * i64::try_from(i).unwrap_or(0);
-                    @let b = scale(s.budget_to_date.pence());
-                    @let a = scale(s.actual_to_date.pence());
-                    rect x=(x) y=(top + height - b) width=(bar) height=(b) fill="url(#budget-hatch)" stroke="#0b0c0c" stroke-width="1" {}
-                    text x=(x) y=(top + height - b - 4) font-size="11" fill="#0b0c0c" { (s.budget_to_date) }
-                    rect x=(x + bar) y=(top + height - a) width=(bar) height=(a) fill="#0b0c0c" {}
-                    text x=(x + bar) y=(top + height - a - 16) font-size="11" fill="#0b0c0c" { (s.actual_to_date) }
-                    text x=(x) y=(top + height + 18) font-size="12" fill="#0b0c0c" { (s.code) }
-                    text x=(x) y=(top + height + 34) font-size="11" fill="#0b0c0c" { "budget · actual" }
-                }
-            }
-            figcaption.govuk-body-s { "For each scheme, the hatched bar is the budget to date and the solid bar the actual spending to date; each is labelled with its amount. The table below gives every figure." }
+            (chart.render())
+            figcaption.govuk-body-s { "For each scheme (by its code), the left bar is the budget to date and the right bar the actual spending to date. The table below gives every figure." }
         }
     }
 }

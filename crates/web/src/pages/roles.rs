@@ -29,6 +29,7 @@ use crate::auth::{Caller, Denied};
 use crate::error::ApiError;
 use crate::extract::{PagePath, PageQuery};
 use crate::pages::budgets::{funder_words, sentence, status_words, stream_name};
+use crate::pages::charts;
 use crate::pages::form::{FieldErrors, PeriodQuery, error_summary};
 use crate::pages::{PageError, PageResult, render, render_with};
 use crate::people::{authorize_person, authorize_person_with, default_spend_period};
@@ -1003,11 +1004,9 @@ pub async fn spending(
             .find(|o| o.code == code)
             .map_or_else(|| code.to_owned(), |o| o.name.clone())
     };
-    let mut by_month: BTreeMap<&str, i64> = BTreeMap::new();
     let mut by_stream: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_organisation: BTreeMap<String, i64> = BTreeMap::new();
     for row in &rows {
-        *by_month.entry(&row.month).or_default() += row.amount_pence;
         *by_stream.entry(stream_name(&row.stream)).or_default() += row.amount_pence;
         *by_organisation.entry(organisation_name(&row.organisation)).or_default() +=
             row.amount_pence;
@@ -1023,6 +1022,10 @@ pub async fn spending(
         Err(errors) => (StatusCode::BAD_REQUEST, errors.clone()),
     };
     let shown = period.as_ref().ok().copied();
+    let chart = match shown {
+        Some((from, to)) => Some(spend_by_funder(&rows, from, to, organisation_name)?),
+        None => None,
+    };
     crate::pages::render_with(
         &caller,
         &principal,
@@ -1050,12 +1053,7 @@ pub async fn spending(
             p.govuk-body { a.govuk-link href="/pools" { "Pooled budgets: monitoring and year-end settlement" } }
             p.govuk-body { a.govuk-link href="/budgets/funders" { "Each funder's share of personal budgets" } }
             @if shown.is_some() {
-                (month_chart(&by_month))
-                div.app-table-wrap role="region" aria-label="Spending by month" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-                    caption.govuk-table__caption.govuk-table__caption--m { "Spending by month" }
-                    thead.govuk-table__head { tr.govuk-table__row { th.govuk-table__header scope="col" { "Month" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Spent" } } }
-                    tbody.govuk-table__body { @for (month, pence) in &by_month { tr.govuk-table__row { td.govuk-table__cell { (month) } td.govuk-table__cell.govuk-table__cell--numeric { (pounds(*pence)) } } } }
-                } }
+                @if let Some(chart) = &chart { (chart) }
                 (totals_table("Spending by funding stream", "Stream", &by_stream))
                 (totals_table("Spending by paying organisation", "Organisation", &by_organisation))
                 (stream_month_note(&rows))
@@ -1078,35 +1076,91 @@ fn stream_month_note(rows: &[SpendRow]) -> Markup {
     html! { p.govuk-hint { (rows.len()) " month, stream and organisation figures; the same figures are at " code { "/api/reports/spend" } "." } }
 }
 
-/// A bar chart of spend by month, as SVG drawn on the server. Each bar has its value as
-/// text in a `<title>` and the table below repeats every figure, so nothing depends on
-/// colour or on seeing the chart.
-fn month_chart(by_month: &BTreeMap<&str, i64>) -> Markup {
-    let max = by_month.values().copied().max().unwrap_or(0).max(1);
-    let bar_width = 24_i64;
-    let gap = 8_i64;
-    let height = 200_i64;
-    let width = (bar_width + gap) * i64::try_from(by_month.len()).unwrap_or(0) + 60;
-    html! {
-        figure.app-chart__figure {
-            svg.app-chart role="img" aria-labelledby="chart-title" width=(width) height=(height + 60)
-                viewBox={ "0 0 " (width) " " (height + 60) } xmlns="http://www.w3.org/2000/svg" {
-                title #chart-title { "Spending by month: the tallest bar is " (pounds(max)) ". The table below lists every month." }
-                line x1="50" y1=(height) x2=(width) y2=(height) stroke="#0b0c0c" stroke-width="2" {}
-                text x="0" y="12" font-size="12" fill="#0b0c0c" { (pounds(max)) }
-                text x="0" y=(height) font-size="12" fill="#0b0c0c" { "£0" }
-                @for (i, (month, pence)) in by_month.iter().enumerate() {
-                    @let x = 55 + (bar_width + gap) * i64::try_from(i).unwrap_or(0);
-                    @let bar = pence * height / max;
-                    rect x=(x) y=(height - bar) width=(bar_width) height=(bar) fill="#1d70b8" {
-                        title { (month) ": " (pounds(*pence)) }
-                    }
-                    @if i % 3 == 0 {
-                        text x=(x) y=(height + 16) font-size="11" fill="#0b0c0c" { (month) }
-                    }
-                }
-            }
-            figcaption.govuk-body-s { "Bars show the total paid out each month; the months are labelled every quarter." }
-        }
+/// Every `YYYY-MM` from `from`'s month to `to`'s, so a month with no spending is a gap
+/// in the chart, not a month left out.
+fn months_between(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Vec<String> {
+    use chrono::Datelike;
+    let (mut year, mut month) = (from.year(), from.month());
+    let mut months = Vec::new();
+    while (year, month) <= (to.year(), to.month()) {
+        months.push(format!("{year:04}-{month:02}"));
+        (year, month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
     }
+    months
+}
+
+/// Spending by month split by the paying organisation: a stacked bar chart with the
+/// least-squares trend of the monthly totals, and the table of every figure under it.
+fn spend_by_funder(
+    rows: &[SpendRow],
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    organisation_name: impl Fn(&str) -> String,
+) -> Result<Markup, PageError> {
+    let too_large = || {
+        PageError::from(ApiError::Internal("a month's spending is too large to add up".to_owned()))
+    };
+    let months = months_between(from, to);
+    let mut funders: BTreeMap<String, BTreeMap<&str, Money>> = BTreeMap::new();
+    let mut totals: BTreeMap<&str, Money> = BTreeMap::new();
+    for row in rows {
+        let amount = Money::from_pence(row.amount_pence);
+        let cell = funders
+            .entry(organisation_name(&row.organisation))
+            .or_default()
+            .entry(&row.month)
+            .or_default();
+        *cell = cell.checked_add(amount).map_err(|_| too_large())?;
+        let total = totals.entry(&row.month).or_default();
+        *total = total.checked_add(amount).map_err(|_| too_large())?;
+    }
+    let series: Vec<charts::Series> = funders
+        .iter()
+        .map(|(name, by_month)| charts::Series {
+            name: name.clone(),
+            values: months
+                .iter()
+                .map(|m| Some(by_month.get(m.as_str()).map_or(0, |v| v.pence())))
+                .collect(),
+        })
+        .collect();
+    let largest = totals.iter().max_by_key(|(_, v)| v.pence());
+    let chart = charts::Chart {
+        id: "spend-chart".to_owned(),
+        title: "Spending by month, by paying organisation".to_owned(),
+        desc: match largest {
+            Some((month, total)) => format!(
+                "Stacked bars for {} months from {} to {}, one colour for each of {} paying organisations, with a dashed trend line. The largest monthly total is {} in {}. The table below gives every figure.",
+                months.len(),
+                months.first().map_or(String::new(), |m| charts::short_month(m)),
+                months.last().map_or(String::new(), |m| charts::short_month(m)),
+                funders.len(),
+                total,
+                charts::short_month(month),
+            ),
+            None => "No spending in this period.".to_owned(),
+        },
+        kind: charts::Kind::StackedBars { trend: true },
+        categories: months.iter().map(|m| charts::short_month(m)).collect(),
+        series,
+    };
+    Ok(html! {
+        figure.app-chart__figure {
+            (chart.render())
+            figcaption.govuk-body-s { "Each bar is a month's spending, split by the organisation that paid: the legend's order, left to right, is the bars' order from the bottom up. The dashed line is the least-squares straight line through the monthly totals (the trend), up to the last month with spending. The table below gives every figure." }
+        }
+        div.app-table-wrap role="region" aria-label="Spending by month and paying organisation" tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { "Spending by month and paying organisation" }
+            thead.govuk-table__head { tr.govuk-table__row {
+                th.govuk-table__header scope="col" { "Month" }
+                @for name in funders.keys() { th.govuk-table__header.govuk-table__header--numeric scope="col" { (name) } }
+                th.govuk-table__header.govuk-table__header--numeric scope="col" { "Total" }
+            } }
+            tbody.govuk-table__body { @for month in &months { tr.govuk-table__row {
+                th.govuk-table__header.app-chart-table__month scope="row" { (charts::short_month(month)) }
+                @for by_month in funders.values() { td.govuk-table__cell.govuk-table__cell--numeric { (by_month.get(month.as_str()).copied().unwrap_or_default()) } }
+                td.govuk-table__cell.govuk-table__cell--numeric { (totals.get(month.as_str()).copied().unwrap_or_default()) }
+            } } }
+        } }
+    })
 }
