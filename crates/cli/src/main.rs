@@ -648,6 +648,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Serve until Ctrl-C or SIGTERM, then finish the requests in flight and stop. With
 /// `demo_database`, print the demo's guide (which names that database) instead of a line.
+/// Print a line for whoever started the server, ignoring a closed standard output: a
+/// server must keep serving when the terminal or pipe it was started from goes away
+/// (`println!` panics then).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 fn serve(
     store: Store,
     web: &WebArgs,
@@ -691,7 +701,7 @@ fn serve(
             None => None,
         };
         match demo_database {
-            Some(database) => println!(
+            Some(database) => say!(
                 "{}",
                 demo::guide(&demo::Guide {
                     url: &url,
@@ -700,18 +710,18 @@ fn serve(
                 })
             ),
             None => {
-                println!(
+                say!(
                     "onebudget is serving {} on {url} (health: {url}/health)",
                     store.description()
                 );
                 if let Some(metrics_url) = &metrics_url {
-                    println!("metrics: {metrics_url}");
+                    say!("metrics: {metrics_url}");
                 }
             }
         }
         let open_files = onebudget_web::server::raise_open_files_limit();
         let limits = &settings.limits;
-        println!(
+        say!(
             "limits: {} connections at once (open files allowed: {}), headers within {} s, idle connections closed after {} s, requests within {} s",
             onebudget_web::server::connections_allowed(limits, open_files),
             open_files.map_or_else(|| "no limit".to_owned(), |n| n.to_string()),
