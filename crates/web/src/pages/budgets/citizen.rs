@@ -10,11 +10,9 @@ use onebudget_store::StatementEntry;
 
 /// `GET /my-budget/budget`: the person's budget: its parts, who funds each, what they pay.
 pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageResult {
-    let (principal, person) = own_person(&state, &caller, "/my-budget/budget").await?;
-    let (scheme, version) = match (scheme(&state), budget_today(&state, &person.code).await) {
-        (Ok(s), Ok(v)) => (s, v),
-        (Err(e), _) | (_, Err(e)) => return Err(PageError::from(e)),
-    };
+    let (principal, _person, version) =
+        own_person_and_budget(&state, &caller, "/my-budget/budget").await?;
+    let scheme = scheme(&state).map_err(PageError::from)?;
     let organisations = state.run(|store| store.organisations()).await?;
     let council = organisations
         .iter()

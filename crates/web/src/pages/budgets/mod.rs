@@ -524,6 +524,24 @@ async fn own_person(
     authorize_person(state, caller, &own, false, target).await
 }
 
+/// [`own_person`] with the person's budget in force today read in the same store call
+/// (one hand-off to the blocking pool instead of two, on the citizen's busiest page).
+async fn own_person_and_budget(
+    state: &AppState,
+    caller: &Caller,
+    target: &str,
+) -> Result<(Principal, PersonRecord, Option<BudgetVersion>), Denied> {
+    let principal = caller.authorize(state, Action::ReadOwnRecord, target).await?;
+    let own =
+        principal.person.ok_or_else(|| Denied::Refused("you have no record of your own".into()))?;
+    let on = today();
+    let read = move |store: &onebudget_store::Store, code: &str| {
+        let Some(person) = store.person(code)? else { return Ok(None) };
+        Ok(Some((person, store.budget_on(code, on)?)))
+    };
+    crate::people::authorize_person_with(state, caller, &own, false, target, read).await
+}
+
 async fn budget_today(state: &AppState, code: &str) -> Result<Option<BudgetVersion>, ApiError> {
     let code = code.to_owned();
     state.run(move |store| store.budget_on(&code, today())).await
