@@ -371,26 +371,7 @@ fn own_accounts_markup(names: &Names<'_>, person: &str, accounts: &[RecentLines]
             @if code == direct_payment {
                 h2.govuk-heading-m { "Your direct-payment account" }
                 p.govuk-body { "The money paid to you to buy your own support. In your account now: " strong { (recent.closing_balance) } }
-                @let caption = "The latest payments to you and what you spent, newest first";
-                div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-                    caption.govuk-table__caption.govuk-table__caption--m { (caption) }
-                    thead.govuk-table__head { tr.govuk-table__row {
-                        th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "What happened" }
-                        th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid to you" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "You spent" }
-                        th.govuk-table__header.govuk-table__header--numeric scope="col" { "In your account" }
-                    } }
-                    tbody.govuk-table__body {
-                        @for line in &recent.lines {
-                            tr.govuk-table__row {
-                                td.govuk-table__cell { (line.effective_date.format("%-d %b %Y")) }
-                                td.govuk-table__cell { (own_line_words(names, line, true)) }
-                                td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_in.is_positive() { (line.money_in) } }
-                                td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_out.is_positive() { (line.money_out) } }
-                                td.govuk-table__cell.govuk-table__cell--numeric { (line.balance) }
-                            }
-                        }
-                    }
-                } }
+                (own_lines_table(names, &recent.lines, true, "The latest payments to you and what you spent, newest first", ["Paid to you", "You spent", "In your account"]))
             } @else {
                 @let stream = code.strip_prefix(person).and_then(|c| c.strip_prefix('-')).unwrap_or_default();
                 @let name = names.stream(stream);
@@ -400,28 +381,40 @@ fn own_accounts_markup(names: &Names<'_>, person: &str, accounts: &[RecentLines]
                     @match &funder { Some(f) => { "Held for you by " (f) ": " } None => { "Held for you: " } }
                     strong { (recent.closing_balance) }
                 }
-                @let caption = format!("The latest payments into your {} budget and to you, newest first", name);
-                div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
-                    caption.govuk-table__caption.govuk-table__caption--m { (caption) }
-                    thead.govuk-table__head { tr.govuk-table__row {
-                        th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "What happened" }
-                        th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid into your budget" } th.govuk-table__header.govuk-table__header--numeric scope="col" { "Paid to you" }
-                        th.govuk-table__header.govuk-table__header--numeric scope="col" { "Held for you" }
-                    } }
-                    tbody.govuk-table__body {
-                        @for line in &recent.lines {
-                            tr.govuk-table__row {
-                                td.govuk-table__cell { (line.effective_date.format("%-d %b %Y")) }
-                                td.govuk-table__cell { (own_line_words(names, line, false)) }
-                                td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_in.is_positive() { (line.money_in) } }
-                                td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_out.is_positive() { (line.money_out) } }
-                                td.govuk-table__cell.govuk-table__cell--numeric { (line.balance) }
-                            }
-                        }
-                    }
-                } }
+                (own_lines_table(names, &recent.lines, false, &format!("The latest payments into your {name} budget and to you, newest first"), ["Paid into your budget", "Paid to you", "Held for you"]))
             }
         }
+    }
+}
+
+/// One of the person's accounts as a table: date, what happened, money in, money out and
+/// the balance, under the three money headings `money` for that kind of account.
+fn own_lines_table(
+    names: &Names<'_>,
+    lines: &[StatementLine],
+    direct_payment: bool,
+    caption: &str,
+    money: [&str; 3],
+) -> Markup {
+    html! {
+        div.app-table-wrap role="region" aria-label=(caption) tabindex="0" { table.govuk-table.govuk-table--small-text-until-tablet {
+            caption.govuk-table__caption.govuk-table__caption--m { (caption) }
+            thead.govuk-table__head { tr.govuk-table__row {
+                th.govuk-table__header scope="col" { "Date" } th.govuk-table__header scope="col" { "What happened" }
+                @for heading in money { th.govuk-table__header.govuk-table__header--numeric scope="col" { (heading) } }
+            } }
+            tbody.govuk-table__body {
+                @for line in lines {
+                    tr.govuk-table__row {
+                        td.govuk-table__cell { (line.effective_date.format("%-d %b %Y")) }
+                        td.govuk-table__cell { (own_line_words(names, line, direct_payment)) }
+                        td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_in.is_positive() { (line.money_in) } }
+                        td.govuk-table__cell.govuk-table__cell--numeric { @if line.money_out.is_positive() { (line.money_out) } }
+                        td.govuk-table__cell.govuk-table__cell--numeric { (line.balance) }
+                    }
+                }
+            }
+        } }
     }
 }
 

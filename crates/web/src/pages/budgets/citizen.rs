@@ -68,11 +68,9 @@ pub async fn my_budget(State(state): State<AppState>, caller: Caller) -> PageRes
 
 /// `GET /my-budget/plan`: the person's support plan: each line and who pays for it.
 pub async fn my_plan(State(state): State<AppState>, caller: Caller) -> PageResult {
-    let (principal, person) = own_person(&state, &caller, "/my-budget/plan").await?;
-    let (scheme, version) = match (scheme(&state), budget_today(&state, &person.code).await) {
-        (Ok(s), Ok(v)) => (s, v),
-        (Err(e), _) | (_, Err(e)) => return Err(PageError::from(e)),
-    };
+    let (principal, _person, version) =
+        own_person_and_budget(&state, &caller, "/my-budget/plan").await?;
+    let scheme = scheme(&state).map_err(PageError::from)?;
     let main = html! {
         h1.govuk-heading-l { "Your support plan" }
         @match &version {

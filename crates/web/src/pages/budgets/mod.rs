@@ -518,10 +518,14 @@ async fn own_person(
     caller: &Caller,
     target: &str,
 ) -> Result<(Principal, PersonRecord), Denied> {
-    let principal = caller.authorize(state, Action::ReadOwnRecord, target).await?;
-    let own =
-        principal.person.ok_or_else(|| Denied::Refused("you have no record of your own".into()))?;
+    let own = own_code(state, caller, target).await?;
     authorize_person(state, caller, &own, false, target).await
+}
+
+/// The code of the signed-in citizen's own record (the first step of reading it).
+async fn own_code(state: &AppState, caller: &Caller, target: &str) -> Result<String, Denied> {
+    let principal = caller.authorize(state, Action::ReadOwnRecord, target).await?;
+    principal.person.ok_or_else(|| Denied::Refused("you have no record of your own".into()))
 }
 
 /// [`own_person`] with the person's budget in force today read in the same store call
@@ -531,9 +535,7 @@ async fn own_person_and_budget(
     caller: &Caller,
     target: &str,
 ) -> Result<(Principal, PersonRecord, Option<BudgetVersion>), Denied> {
-    let principal = caller.authorize(state, Action::ReadOwnRecord, target).await?;
-    let own =
-        principal.person.ok_or_else(|| Denied::Refused("you have no record of your own".into()))?;
+    let own = own_code(state, caller, target).await?;
     let on = today();
     let read = move |store: &onebudget_store::Store, code: &str| {
         let Some(person) = store.person(code)? else { return Ok(None) };
