@@ -528,7 +528,7 @@ impl<'a> Plan<'a> {
                         ),
                         personal,
                         Money::ZERO,
-                        vec![cite(&r.free_personal_care)],
+                        r.free_personal_care.iter().map(cite).collect(),
                     )
                 });
                 // COSLA's own capital limits for care at home, where the policy file holds
@@ -558,9 +558,25 @@ impl<'a> Plan<'a> {
                 }
             }
             (NationRules::Scotland(r), Setting::CareHome) => {
-                let mut free = r.free_personal_care.value;
-                if case.nursing_care {
-                    free = free.checked_add(r.free_nursing_care.value)?;
+                let personal = need(
+                    &r.free_personal_care,
+                    Nation::Scotland,
+                    "care_home.free_personal_care",
+                    case.date,
+                )?;
+                let nursing = if case.nursing_care {
+                    Some(need(
+                        &r.free_nursing_care,
+                        Nation::Scotland,
+                        "care_home.free_nursing_care",
+                        case.date,
+                    )?)
+                } else {
+                    None
+                };
+                let mut free = personal.value;
+                if let Some(nursing) = nursing {
+                    free = free.checked_add(nursing.value)?;
                 }
                 let maximum = cost.checked_sub(free)?.max(Money::ZERO);
                 x.record(|| {
@@ -574,11 +590,7 @@ impl<'a> Plan<'a> {
                         ),
                         free,
                         Money::ZERO,
-                        if case.nursing_care {
-                            vec![cite(&r.free_personal_care), cite(&r.free_nursing_care)]
-                        } else {
-                            vec![cite(&r.free_personal_care)]
-                        },
+                        std::iter::once(personal).chain(nursing).map(cite).collect(),
                     )
                 });
                 Plan {
@@ -697,6 +709,9 @@ impl<'a> Plan<'a> {
                     need(p, Nation::England, name, case.date)
                 };
                 let (base, base_rule) = match (case.couple, case.pension_credit_age) {
+                    // Reg 7(3): a lone parent aged 18 or over has this amount whatever their
+                    // age, and is not a "single person" for reg 7(2) (reg 7(10)).
+                    _ if case.lone_parent => (&r.mig_lone_parent, "lone parent"),
                     (false, true) => (
                         e(&r.mig_single_pension_credit_age, "mig.single.pension_credit_age")?,
                         "single, Pension Credit age",
@@ -1000,7 +1015,9 @@ fn basic_entitlement<'a>(
         let guarantee = if couple { &b.guarantee_couple } else { &b.guarantee_single };
         parts.add(guarantee, "Pension Credit guarantee", 1, couple)?;
     } else {
-        match (couple, case.age_years < 25) {
+        // A lone parent aged 18 or over has the 25-or-over personal allowance (Income
+        // Support (General) Regulations 1987 Sch 2 para 1).
+        match (couple, case.age_years < 25 && !case.lone_parent) {
             (true, _) => parts.add(&b.personal_allowance_couple, "personal allowance", 1, true)?,
             (false, true) => parts.add(
                 &b.personal_allowance_single_18_24,

@@ -141,7 +141,7 @@ fn one(rng: &mut StdRng, spec: &Spec, first: NaiveDate) -> CaseInput {
         nation,
         date: date.to_string(),
         setting,
-        person: PersonInput { age_years: age, pension_credit_age, couple },
+        person: PersonInput { age_years: age, pension_credit_age, couple, lone_parent: false },
         premiums: PremiumsInput {
             disability: !pension_credit_age && rng.random_bool(0.7),
             enhanced_disability: !pension_credit_age && rng.random_bool(0.3),

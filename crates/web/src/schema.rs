@@ -304,6 +304,12 @@ pub struct PersonInput {
     /// Whether the person is one of a couple (assessed on their own income and their
     /// share of joint capital).
     pub couple: bool,
+    /// A lone parent: no partner, responsible for a child living with them (needs
+    /// `couple: false` and `premiums.dependent_children` of at least 1). England's
+    /// Minimum Income Guarantee has its own amount for a lone parent (SI 2014/2672 reg
+    /// 7(3)). Defaults to false.
+    #[schema(default = false)]
+    pub lone_parent: bool,
 }
 
 /// The means-tested benefit premiums the person gets, or would qualify for; they raise

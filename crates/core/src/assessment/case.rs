@@ -104,6 +104,13 @@ pub struct PersonInput {
     /// Whether the person is one of a couple (assessed on their own income and their
     /// share of joint capital).
     pub couple: bool,
+    /// Whether the person is a lone parent: no partner, and responsible for a child who
+    /// lives with them (the Income Support meaning, which SI 2014/2672 reg 2(1) adopts).
+    /// England's Minimum Income Guarantee has its own amount for a lone parent (reg 7(3)),
+    /// lower than a single person's from 6 April 2026. Needs `couple: false` and at least
+    /// one of `premiums.dependent_children`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lone_parent: bool,
 }
 
 /// The premiums that raise a minimum income amount (the means-tested benefit premiums
@@ -342,6 +349,7 @@ pub struct Case {
     pub age_years: u32,
     pub pension_credit_age: bool,
     pub couple: bool,
+    pub lone_parent: bool,
     pub disability_premium: bool,
     pub enhanced_disability_premium: bool,
     pub carer_premium: bool,
@@ -397,6 +405,23 @@ impl Case {
                 "premiums.dependent_children",
                 &input.premiums.dependent_children.to_string(),
                 format!("give a number from 0 to {MAX_DEPENDENT_CHILDREN}"),
+            ));
+        }
+        if input.person.lone_parent && input.person.couple {
+            return Err(FieldError::new(
+                "person.lone_parent",
+                "true",
+                "contradicts person.couple: true; a lone parent has no partner, so give one \
+                 of them as false",
+            ));
+        }
+        if input.person.lone_parent && input.premiums.dependent_children == 0 {
+            return Err(FieldError::new(
+                "person.lone_parent",
+                "true",
+                "contradicts premiums.dependent_children: 0; a lone parent is responsible for \
+                 a child living with them, so give the number of children or set lone_parent \
+                 to false",
             ));
         }
         let mut capital = SmallVec::with_capacity(input.capital.len());
@@ -483,6 +508,7 @@ impl Case {
             age_years: age,
             pension_credit_age: input.person.pension_credit_age,
             couple: input.person.couple,
+            lone_parent: input.person.lone_parent,
             disability_premium: input.premiums.disability,
             enhanced_disability_premium: input.premiums.enhanced_disability,
             carer_premium: input.premiums.carer,

@@ -69,6 +69,33 @@ fn england_at_home_deducts_mig_housing_and_dre() {
 }
 
 #[test]
+fn a_lone_parent_has_the_lone_parent_amount_at_any_age() {
+    // Fixture amounts: lone parent 95.00, single 25+ 100.00, single 18-24 (lower), disability
+    // 40.00, enhanced 20.00, child 90.00. Counted ESA 400.00; housing 17.27; DRE 28.08.
+    let case = |age: u32, lone_parent: bool| {
+        json!({
+            "person": {"age_years": age, "pension_credit_age": false, "couple": false, "lone_parent": lone_parent},
+            "premiums": {"disability": true, "enhanced_disability": true, "carer": false, "dependent_children": 1},
+            "weekly_income": [{"kind": "esa", "amount": "400.00"}]
+        })
+    };
+    // Lone parent: 95.00 + 40.00 + 20.00 + 90.00 = 245.00; 400.00 - 245.00 - 17.27 - 28.08.
+    let (outcome, steps) = run(case(37, true));
+    assert_eq!(outcome.weekly_charge, money("109.65"));
+    let mig = steps.iter().find(|s| s.rule == "england.minimum_income_guarantee").unwrap();
+    assert!(mig.explanation.contains("lone parent"), "{}", mig.explanation);
+    assert!(
+        mig.sources.iter().any(|s| s.parameter == "england.mig.lone_parent"),
+        "{:?}",
+        mig.sources
+    );
+    // A single person with the same child and premiums: 100.00 + 40 + 20 + 90 = 250.00.
+    assert_eq!(charge(case(37, false)), money("104.65"));
+    // Reg 7(3) has no age bands: a lone parent of 22 has the same amount as one of 37.
+    assert_eq!(charge(case(22, true)), money("109.65"));
+}
+
+#[test]
 fn tariff_income_counts_each_part_band_as_whole() {
     let tariff = |savings: &str| {
         run(json!({"capital": [{"kind": "savings", "value": savings}]})).0.weekly_tariff_income
@@ -210,6 +237,18 @@ fn bad_cases_are_refused_naming_the_field() {
         "person.age_years"
     );
     assert_eq!(refuse(json!({"date": "2024-02-30"})).field, "date");
+    let lone_couple = refuse(json!({
+        "person": {"age_years": 30, "pension_credit_age": false, "couple": true, "lone_parent": true},
+        "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 1}
+    }));
+    assert_eq!(lone_couple.field, "person.lone_parent");
+    assert!(lone_couple.to_string().contains("person.couple"), "{lone_couple}");
+    let lone_childless = refuse(json!({
+        "person": {"age_years": 30, "pension_credit_age": false, "couple": false, "lone_parent": true}
+    }));
+    assert_eq!(lone_childless.field, "person.lone_parent");
+    assert!(lone_childless.to_string().contains("premiums.dependent_children"), "{lone_childless}");
+
     assert_eq!(
         refuse(json!({"setting": "care_home", "weeks_in_care_home": null, "capital": [{"kind": "main_home", "value": "1.00"}]})).field,
         "weeks_in_care_home"
@@ -262,7 +301,12 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
                 nation,
                 date: date.to_string(),
                 setting,
-                person: PersonInput { age_years: age, pension_credit_age: pension_age, couple },
+                person: PersonInput {
+                    age_years: age,
+                    pension_credit_age: pension_age,
+                    couple,
+                    lone_parent: !couple && premiums.3 > 0 && age % 3 == 0,
+                },
                 premiums: PremiumsInput {
                     disability: premiums.0,
                     enhanced_disability: premiums.1,

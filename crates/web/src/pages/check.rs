@@ -494,7 +494,12 @@ pub fn to_case(form: &CheckForm) -> Result<FormCase, FieldErrors> {
         nation,
         date: date.to_owned(),
         setting,
-        person: PersonInput { age_years, pension_credit_age: pension_age, couple },
+        person: PersonInput {
+            age_years,
+            pension_credit_age: pension_age,
+            couple,
+            lone_parent: false,
+        },
         premiums: PremiumsInput {
             disability: form.disability_premium == "yes",
             enhanced_disability: form.enhanced_disability_premium == "yes",
