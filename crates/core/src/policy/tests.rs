@@ -8,9 +8,10 @@ fn the_shipped_policy_loads_with_every_figure_referenced() {
     let policy = Policy::in_use().unwrap();
     for jurisdiction in Jurisdiction::ALL {
         let file = policy.file(jurisdiction).unwrap();
-        // England and Scotland hold 2026/27 from the instruments in force on 6 April 2026.
+        // The UK benefit rates (Up-rating Order 2026, SI 2026/148), England and Scotland
+        // hold 2026/27 from the instruments in force on 6 April 2026.
         let last = match jurisdiction {
-            Jurisdiction::England | Jurisdiction::Scotland => "2027-03-31",
+            Jurisdiction::Uk | Jurisdiction::England | Jurisdiction::Scotland => "2027-03-31",
             _ => "2026-03-31",
         };
         assert_eq!(file.covers, (date("2022-04-01"), date(last)), "{jurisdiction}");
@@ -52,6 +53,28 @@ fn a_change_of_rate_takes_effect_on_its_date() {
         }
     };
     assert!(pea("2024-04-05") < pea("2024-04-08"), "the PEA rose in April 2024");
+}
+
+#[test]
+fn the_2026_up_rating_order_rates_take_effect_in_the_week_of_6_april_2026() {
+    // Figures read in the Social Security Benefits Up-rating Order 2026 (SI 2026/148), not
+    // taken from the policy file: Sch 1 Part III para 1(a) (attendance allowance, higher rate),
+    // art 29(2)(b) (standard minimum guarantee, single), art 6(1) (new State Pension) and
+    // Sch 3 (carer premium).
+    let policy = Policy::in_use().unwrap();
+    let uk = policy.file(Jurisdiction::Uk).unwrap();
+    let pence = |name: &str, day: &str| match uk.value_on(name, date(day)).unwrap().1.value {
+        Some(Value::Money(amount)) => amount.pence(),
+        other => panic!("{name} on {day}: {other:?}"),
+    };
+    assert_eq!(pence("attendance_allowance.higher", "2026-04-05"), 11_040);
+    assert_eq!(pence("attendance_allowance.higher", "2026-04-06"), 11_460);
+    assert_eq!(pence("pension_credit.standard_minimum_guarantee.single", "2026-04-06"), 23_800);
+    assert_eq!(pence("state_pension.new_full", "2026-04-06"), 24_130);
+    assert_eq!(pence("premiums.carer", "2026-04-06"), 4_815);
+    assert_eq!(pence("premiums.carer", "2027-03-31"), 4_815);
+    let (_, cited) = uk.value_on("attendance_allowance.higher", date("2026-04-06")).unwrap();
+    assert!(cited.reference.href.contains("/uksi/2026/148/"), "{:?}", cited.reference);
 }
 
 fn date(text: &str) -> NaiveDate {
