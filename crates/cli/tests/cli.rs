@@ -898,7 +898,7 @@ fn assess_refuses_bad_cases_naming_the_field() {
     let out = with_stdin("sqlite://unused.db", &["assess", "--input", "-"], &case.to_string());
     assert!(!out.status.success());
     let error = text(&out.stderr);
-    assert!(error.contains("date:") && error.contains("2022/23 to 2025/26"), "{error}");
+    assert!(error.contains("date:") && error.contains("2022/23 to 2026/27"), "{error}");
 
     let mut case = devon_case();
     case["weekly_income"][0]["kind"] = "lottery".into();
@@ -1027,5 +1027,5 @@ fn policy_show_prints_figures_with_their_sources() {
     let outside =
         onebudget("sqlite://unused.db", &["policy", "show", "england", "--on", "2030-01-01"]);
     assert!(!outside.status.success());
-    assert!(text(&outside.stderr).contains("2022/23 to 2025/26"));
+    assert!(text(&outside.stderr).contains("2022/23 to 2026/27"));
 }

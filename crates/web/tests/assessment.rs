@@ -231,7 +231,7 @@ mod super_test {
         let reply = app.assess(&old).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "date_not_covered", "date");
         assert!(reply.message().starts_with("date: "), "{}", reply.message());
-        assert!(reply.message().contains("2022/23 to 2025/26"), "{}", reply.message());
+        assert!(reply.message().contains("2022/23 to 2026/27"), "{}", reply.message());
 
         let mut missing = case.clone();
         missing.as_object_mut().expect("an object").remove("setting");
@@ -336,7 +336,7 @@ mod super_test {
         assert!(html.contains(r#"<label class="govuk-label" for="age">"#), "{html}");
         assert!(html.contains(r#"id="age" name="age""#), "{html}");
         assert!(html.contains(r#"inputmode="decimal""#));
-        assert!(html.contains(r#"<option value="2025-26" selected>"#), "the latest year: {html}");
+        assert!(html.contains(r#"<option value="2026-27" selected>"#), "the latest year: {html}");
         assert!(html.contains(r##"href="#main-content""##), "a skip link");
         assert!(!html.contains("<script"), "no JavaScript");
         let css = app.client.get(app.url("/assets/onebudget.css")).send().await.expect("answered");

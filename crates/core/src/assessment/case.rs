@@ -109,7 +109,7 @@ pub struct PersonInput {
     /// England's Minimum Income Guarantee has its own amount for a lone parent (reg 7(3)),
     /// lower than a single person's from 6 April 2026. Needs `couple: false` and at least
     /// one of `premiums.dependent_children`.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default)]
     pub lone_parent: bool,
 }
 

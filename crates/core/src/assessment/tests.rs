@@ -216,7 +216,7 @@ fn a_date_outside_the_policy_names_the_years_covered() {
         serde_json::from_value(case_json(json!({"date": "2021-06-01"}))).unwrap();
     let case = Case::parse(&input, LocalOptions::default()).unwrap();
     let error = assess_with(policy(), &case).unwrap_err().to_string();
-    assert!(error.contains("2022/23 to 2025/26"), "{error}");
+    assert!(error.contains("2022/23 to 2026/27"), "{error}");
     assert!(error.starts_with("date:"), "{error}");
 }
 
@@ -285,7 +285,7 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
         prop::collection::vec((capital_kind, amount(60_000), any::<bool>(), any::<bool>()), 0..4);
     let income = prop::collection::vec((income_kind, amount(400)), 0..6);
     (
-        (nation, setting, 0..1460_u32, 18..100_u32, any::<bool>(), any::<bool>()),
+        (nation, setting, 0..1825_u32, 18..100_u32, any::<bool>(), any::<bool>()),
         (any::<bool>(), any::<bool>(), any::<bool>(), 0..4_u32),
         capital,
         income,
@@ -461,4 +461,26 @@ fn a_councils_choices_are_cited_to_its_policy() {
 
     // Another nation's case keeps the national options.
     assert_eq!(overlay.defaults_for(Nation::Wales, date), LocalOptions::default());
+}
+
+#[test]
+fn a_case_needing_a_figure_not_yet_found_is_refused_naming_it() {
+    // Scotland's 2026/27 free personal and nursing care rates are `unknown` in the shipped
+    // policy: a care-home case from 1 April 2026 is refused by name; care at home, which
+    // does not use them, is assessed.
+    let scotland = |setting: &str| {
+        let input: CaseInput = serde_json::from_value(case_json(json!({
+            "nation": "scotland", "date": "2026-10-01", "setting": setting,
+            "person": {"age_years": 80, "pension_credit_age": true, "couple": false},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+            "weekly_income": [{"kind": "state_pension", "amount": "241.30"}],
+            "weekly_cost_of_personal_care": "100.00"
+        })))
+        .unwrap();
+        let case = Case::parse(&input, LocalOptions::default()).unwrap();
+        assess_with(Policy::in_use().unwrap(), &case)
+    };
+    let error = scotland("care_home").unwrap_err().to_string();
+    assert!(error.contains("scotland.care_home.free_personal_care"), "{error}");
+    assert!(scotland("non_residential").is_ok());
 }

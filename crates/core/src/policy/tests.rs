@@ -8,13 +8,9 @@ fn the_shipped_policy_loads_with_every_figure_referenced() {
     let policy = Policy::in_use().unwrap();
     for jurisdiction in Jurisdiction::ALL {
         let file = policy.file(jurisdiction).unwrap();
-        // The UK benefit rates (Up-rating Order 2026, SI 2026/148), England and Scotland
-        // hold 2026/27 from the instruments in force on 6 April 2026.
-        let last = match jurisdiction {
-            Jurisdiction::Uk | Jurisdiction::England | Jurisdiction::Scotland => "2027-03-31",
-            _ => "2026-03-31",
-        };
-        assert_eq!(file.covers, (date("2022-04-01"), date(last)), "{jurisdiction}");
+        // Every file holds 2026/27 from the instruments in force in April 2026 (figures
+        // not yet found are `unknown` and refused by name).
+        assert_eq!(file.covers, (date("2022-04-01"), date("2027-03-31")), "{jurisdiction}");
         for parameter in file.parameters.values() {
             for value in &parameter.values {
                 assert!(
@@ -225,10 +221,10 @@ fn a_figure_uprated_every_year_may_not_carry_forward_into_the_last_year_covered(
 fn moving_the_shipped_files_on_a_year_without_its_figures_is_refused() {
     let moved: Vec<(&str, String)> = EMBEDDED_FILES
         .iter()
-        .map(|(name, text)| (*name, text.replace("to: 2026-03-31", "to: 2027-03-31")))
+        .map(|(name, text)| (*name, text.replace("to: 2027-03-31", "to: 2028-03-31")))
         .collect();
     let files: Vec<(&str, &str)> =
         moved.iter().map(|(name, text)| (*name, text.as_str())).collect();
     let error = Policy::parse(&files).unwrap_err().to_string();
-    assert!(error.contains("none dated in 2026/27"), "{error}");
+    assert!(error.contains("none dated in 2027/28"), "{error}");
 }

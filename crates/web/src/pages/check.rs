@@ -817,6 +817,12 @@ fn is_law_number(text: &str) -> bool {
 pub fn public_citation(title: &str) -> String {
     // The first clause; the rest is notes.
     let mut text = title.split(';').next().unwrap_or(title).to_owned();
+    // "…para 1(a): £108.55" or "…art 14(a): for “£101.75” substitute “£108.55”" quotes
+    // the figure, which the page shows beside the citation.
+    if let Some(at) = text.find(": ").filter(|at| text.get(*at..).is_some_and(|r| r.contains('£')))
+    {
+        text.truncate(at);
+    }
     // Parenthesised notes go; a law's number in brackets stays.
     let mut kept = String::new();
     let mut depth = 0_usize;
@@ -851,7 +857,7 @@ pub fn public_citation(title: &str) -> String {
             _ => kept.push(c),
         }
     }
-    text = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    text = kept.split_whitespace().collect::<Vec<_>>().join(" ").replace(" ,", ",");
     for note in [
         ", in force",
         " from £",
@@ -1071,36 +1077,37 @@ mod tests {
     fn the_years_offered_are_those_the_policy_covers_newest_first() {
         let offered: Vec<(&str, &str, &str)> =
             years().iter().map(|y| (y.value.as_str(), y.text.as_str(), y.date.as_str())).collect();
-        // The built-in files cover 1 April 2022 to 31 March 2026 for every nation.
+        // The built-in files cover 1 April 2022 to 31 March 2027 for every nation.
         assert_eq!(
             offered,
             [
+                ("2026-27", "2026/27 (April 2026 to March 2027)", "2026-10-01"),
                 ("2025-26", "2025/26 (April 2025 to March 2026)", "2025-10-01"),
                 ("2024-25", "2024/25 (April 2024 to March 2025)", "2024-10-01"),
                 ("2023-24", "2023/24 (April 2023 to March 2024)", "2023-10-01"),
                 ("2022-23", "2022/23 (April 2022 to March 2023)", "2022-10-01"),
             ]
         );
-        assert_eq!(latest_year(), "2025-26");
+        assert_eq!(latest_year(), "2026-27");
     }
 
     #[test]
     fn the_page_says_when_the_year_we_are_in_has_no_figures_yet() {
         let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
-        // The built-in files end with 2025/26.
-        assert!(year_notice(day("2025-06-01")).is_none());
-        assert!(year_notice(day("2026-03-31")).is_none());
-        let notice = year_notice(day("2026-04-01")).unwrap().into_string();
+        // The built-in files end with 2026/27.
+        assert!(year_notice(day("2026-06-01")).is_none());
+        assert!(year_notice(day("2027-03-31")).is_none());
+        let notice = year_notice(day("2027-04-01")).unwrap().into_string();
         assert!(
             notice.contains(
-                "newest figures in this calculator are for 2025/26 (April 2025 to March 2026)"
+                "newest figures in this calculator are for 2026/27 (April 2026 to March 2027)"
             ) && notice.contains(
-                "The figures for 2026/27, the year we are in now, have not been added yet"
+                "The figures for 2027/28, the year we are in now, have not been added yet"
             ),
             "{notice}"
         );
-        let later = year_notice(day("2027-12-01")).unwrap().into_string();
-        assert!(later.contains("The figures for 2027/28"), "{later}");
+        let later = year_notice(day("2028-12-01")).unwrap().into_string();
+        assert!(later.contains("The figures for 2028/29"), "{later}");
     }
 
     fn valid_form() -> CheckForm {
