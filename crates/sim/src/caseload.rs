@@ -174,5 +174,11 @@ fn one(rng: &mut StdRng, spec: &Spec, first: NaiveDate) -> CaseInput {
             ..LocalInput::default()
         }),
         weeks_in_care_home: (setting == Setting::CareHome).then(|| rng.random_range(0..150)),
+        stay: None,
+        returning_home: false,
+        weekly_pension_paid_to_spouse: None,
+        council_arranges: false,
+        weekly_hours_of_care: None,
+        home_help: false,
     }
 }

@@ -297,6 +297,18 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
             let date = chrono::NaiveDate::from_ymd_opt(2022, 4, 1).unwrap()
                 + chrono::Days::new(u64::from(day));
             let cost = costs.2;
+            let care_home = setting == Setting::CareHome;
+            let stay = match (nation, care_home, flags.2 % 3) {
+                (Nation::England, true, 1) => Some(Stay::Temporary),
+                (Nation::England | Nation::Wales, true, 2) => Some(Stay::ShortTerm),
+                _ => None,
+            };
+            let private_pensions: i64 = income
+                .iter()
+                .filter(|(kind, _)| *kind == IncomeKind::PrivatePension)
+                .map(|(_, amount)| amount.pence())
+                .sum();
+            let hours = (age % 4 == 0).then(|| Ratio::from_millionths(10_500_000));
             CaseInput {
                 nation,
                 date: date.to_string(),
@@ -342,8 +354,23 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
                     }),
                     minimum_income_guarantee_uplift: None,
                     flat_disability_related_expenditure: None,
+                    charge_short_term_as_at_home: Some(flags.1),
+                    arrangement_fee_set_up: Some(Money::from_pence(10_000)),
+                    arrangement_fee_annual: Some(Money::from_pence(20_000)),
+                    hourly_charge_rate: hours.map(|_| Money::from_pence(2_000)),
                 }),
                 weeks_in_care_home: (setting == Setting::CareHome).then_some(flags.2),
+                returning_home: stay.is_some_and(|s| s != Stay::Permanent) && age % 2 == 0,
+                stay,
+                weekly_pension_paid_to_spouse: (nation == Nation::England
+                    && private_pensions > 0
+                    && age % 5 == 0)
+                    .then(|| {
+                        Money::from_pence(private_pensions * (1 + i64::from(flags.2 % 2)) / 2)
+                    }),
+                council_arranges: age % 7 == 0,
+                weekly_hours_of_care: hours,
+                home_help: nation == Nation::NorthernIreland && !care_home && age >= 75,
             }
         })
 }
@@ -483,4 +510,99 @@ fn a_case_needing_a_figure_not_yet_found_is_refused_naming_it() {
     let error = scotland("care_home").unwrap_err().to_string();
     assert!(error.contains("scotland.care_home.free_personal_care"), "{error}");
     assert!(scotland("non_residential").is_ok());
+}
+
+#[test]
+fn facts_that_do_not_fit_the_case_are_refused_naming_them() {
+    let refuse = |overrides: serde_json::Value| {
+        let input: CaseInput = serde_json::from_value(case_json(overrides)).unwrap();
+        Case::parse(&input, LocalOptions::default()).unwrap_err()
+    };
+    // A stay's kind is for care homes only.
+    assert_eq!(refuse(json!({"stay": "temporary"})).field, "stay");
+    // Temporary stays are modelled for England only: refused elsewhere, not guessed.
+    let scotland =
+        refuse(json!({"nation": "scotland", "setting": "care_home", "stay": "temporary"}));
+    assert_eq!(scotland.field, "stay");
+    assert!(scotland.to_string().contains("scotland"), "{scotland}");
+    // Returning home is a temporary resident's fact.
+    let permanent = refuse(json!({"setting": "care_home", "returning_home": true}));
+    assert_eq!(permanent.field, "returning_home");
+    // Pension paid to a spouse needs the pension it is paid from.
+    let no_pension = refuse(json!({"weekly_pension_paid_to_spouse": "10.00"}));
+    assert_eq!(no_pension.field, "weekly_pension_paid_to_spouse");
+    assert!(no_pension.to_string().contains("private_pension"), "{no_pension}");
+    let wales = refuse(json!({
+        "nation": "wales",
+        "weekly_income": [{"kind": "private_pension", "amount": "100.00"}],
+        "weekly_pension_paid_to_spouse": "50.00"
+    }));
+    assert_eq!(wales.field, "weekly_pension_paid_to_spouse");
+    // Home help is Northern Ireland's, at home.
+    assert_eq!(refuse(json!({"home_help": true})).field, "home_help");
+    // A council charging by the hour needs the hours.
+    let hours = refuse(json!({"local": {"hourly_charge_rate": "20.00"}}));
+    assert_eq!(hours.field, "weekly_hours_of_care");
+    assert!(hours.to_string().contains("local.hourly_charge_rate"), "{hours}");
+    assert_eq!(refuse(json!({"weekly_hours_of_care": "169"})).field, "weekly_hours_of_care");
+}
+
+#[test]
+fn a_temporary_resident_without_a_home_to_return_to_has_it_counted() {
+    let home = |returning: bool| {
+        run(json!({
+            "setting": "care_home", "stay": "temporary", "returning_home": returning,
+            "capital": [{"kind": "main_home", "value": "100000.00"}]
+        }))
+        .0
+    };
+    assert_eq!(home(true).counted_capital, Money::ZERO);
+    let counted = home(false);
+    assert_eq!(counted.counted_capital, money("100000.00"));
+    assert!(counted.full_cost, "above the upper limit");
+    // A permanent resident's home is ignored for the first 12 weeks instead.
+    let (permanent, _) = run(json!({
+        "setting": "care_home", "weeks_in_care_home": 3,
+        "capital": [{"kind": "main_home", "value": "100000.00"}]
+    }));
+    assert_eq!(permanent.counted_capital, Money::ZERO);
+}
+
+#[test]
+fn less_than_half_a_pension_paid_to_a_spouse_disregards_nothing() {
+    let paid = |amount: &str| {
+        run(json!({
+            "setting": "care_home",
+            "weekly_income": [{"kind": "private_pension", "amount": "100.00"}, {"kind": "private_pension", "amount": "21.00"}],
+            "weekly_pension_paid_to_spouse": amount
+        }))
+        .0
+        .weekly_counted_income
+    };
+    // The pensions are added up (para 16(2)): £121.00; half is £60.50.
+    assert_eq!(paid("60.49"), money("121.00"));
+    // Each pension is halved, rounded down in the person's favour: £50.00 + £10.50.
+    assert_eq!(paid("60.50"), money("60.50"));
+}
+
+#[test]
+fn northern_ireland_home_help_is_free_from_75_and_on_pension_credit_and_otherwise_refused() {
+    let home_help = |age: u32, income: serde_json::Value| {
+        let input: CaseInput = serde_json::from_value(case_json(json!({
+            "nation": "northern_ireland", "date": "2026-10-01", "home_help": true,
+            "person": {"age_years": age, "pension_credit_age": age >= 66, "couple": false},
+            "weekly_income": income
+        })))
+        .unwrap();
+        let case = Case::parse(&input, LocalOptions::default()).unwrap();
+        assess_with(Policy::in_use().unwrap(), &case)
+    };
+    let pension = json!([{"kind": "state_pension", "amount": "241.30"}]);
+    let (free, steps) = home_help(80, pension.clone()).unwrap();
+    assert_eq!(free.weekly_charge, Money::ZERO);
+    assert!(steps.iter().any(|s| s.explanation.contains("75 or over")), "{steps:?}");
+    let on_pension_credit = json!([{"kind": "pension_credit_guarantee", "amount": "20.00"}]);
+    assert_eq!(home_help(70, on_pension_credit).unwrap().0.weekly_charge, Money::ZERO);
+    let error = home_help(70, pension).unwrap_err().to_string();
+    assert!(error.contains("northern_ireland.non_residential.home_help_charge"), "{error}");
 }

@@ -389,6 +389,8 @@ rules! {
     }
     optional {
         personal_allowance: Money = "care_home.personal_allowance" in GbpPerWeek,
+        home_help_exemptions: bool = "non_residential.home_help_exemptions" in Boolean,
+        home_help_charge: Money = "non_residential.home_help_charge" in GbpPerWeek,
     }
 }
 

@@ -517,6 +517,12 @@ pub fn to_case(form: &CheckForm) -> Result<FormCase, FieldErrors> {
         nhs_funded: false,
         local: None,
         weeks_in_care_home,
+        stay: None,
+        returning_home: false,
+        weekly_pension_paid_to_spouse: None,
+        council_arranges: false,
+        weekly_hours_of_care: None,
+        home_help: false,
     };
     Ok(FormCase { input, capital_fields, income_fields })
 }
