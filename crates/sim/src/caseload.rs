@@ -174,5 +174,6 @@ fn one(rng: &mut StdRng, spec: &Spec, first: NaiveDate) -> CaseInput {
             ..LocalInput::default()
         }),
         weeks_in_care_home: (setting == Setting::CareHome).then(|| rng.random_range(0..150)),
+        savings_credit: None,
     }
 }

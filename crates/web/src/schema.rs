@@ -356,6 +356,28 @@ pub struct LocalInput {
     /// A flat weekly disability-related-expenditure allowance, given where the person's
     /// own amount is lower.
     pub flat_disability_related_expenditure: Option<String>,
+    /// Disregard Pension Credit savings credit in full for care at home (England: under
+    /// reg 15(2) of SI 2014/2672), as well as the Savings Credit disregard the law gives.
+    pub disregard_savings_credit_in_full_at_home: Option<bool>,
+}
+
+/// The facts that decide the Savings Credit disregard (England: Sch 1 para 40 of SI
+/// 2014/2672; Scotland's care homes: Sch 3 para 28G of SI 1992/2977). Needed when the
+/// person receives savings credit; the partner's facts when the person is one of a couple
+/// whose qualifying income exceeds the standard minimum guarantee.
+#[derive(ToSchema)]
+pub struct SavingsCreditInput {
+    /// Weekly qualifying income for savings credit (reg 9 of the State Pension Credit
+    /// Regulations 2002); for one of a couple, the couple's together.
+    #[schema(example = "210.00")]
+    pub weekly_qualifying_income: Option<String>,
+    /// One of a couple: the partner has reached 65.
+    pub partner_aged_65_or_over: Option<bool>,
+    /// One of a couple: the partner is in receipt of savings credit.
+    pub partner_receives_savings_credit: Option<bool>,
+    /// One of a couple: the fixed sum has already been disregarded in the partner's own
+    /// assessment.
+    pub sum_disregarded_for_partner: Option<bool>,
 }
 
 /// An assessment case: the person's circumstances on a date.
@@ -398,6 +420,7 @@ pub struct CaseInput {
     /// Care home only: weeks of the permanent stay so far (the home is ignored for the
     /// first weeks). Needed when the case has a `main_home` nobody else lives in.
     pub weeks_in_care_home: Option<u32>,
+    pub savings_credit: Option<SavingsCreditInput>,
 }
 
 /// What kind of line a step is.
@@ -1158,7 +1181,7 @@ mod tests {
     fn case_input() -> onebudget_core::assessment::CaseInput {
         serde_json::from_value(serde_json::json!({
             "nation": "england", "date": "2024-10-01", "setting": "non_residential",
-            "person": {"age_years": 70, "pension_credit_age": true, "couple": false},
+            "person": {"age_years": 70, "pension_credit_age": true, "couple": true},
             "premiums": {"disability": false, "enhanced_disability": false, "carer": false,
                          "dependent_children": 0},
             "capital": [{"kind": "savings", "value": "18000.00", "joint": true,
@@ -1172,8 +1195,13 @@ mod tests {
             "local": {"disregard_night_care_element": true,
                       "percentage_of_assessable_income": "1",
                       "minimum_income_guarantee_uplift": "0.00",
-                      "flat_disability_related_expenditure": "0.00"},
+                      "flat_disability_related_expenditure": "0.00",
+                      "disregard_savings_credit_in_full_at_home": false},
             "weeks_in_care_home": 0,
+            "savings_credit": {"weekly_qualifying_income": "230.25",
+                               "partner_aged_65_or_over": false,
+                               "partner_receives_savings_credit": false,
+                               "sum_disregarded_for_partner": false},
         }))
         .expect("a valid case")
     }
@@ -1191,6 +1219,7 @@ mod tests {
         assert_eq!(keys(&written["capital"][0]), properties::<CapitalInput>());
         assert_eq!(keys(&written["weekly_income"][0]), properties::<IncomeInput>());
         assert_eq!(keys(&written["local"]), properties::<LocalInput>());
+        assert_eq!(keys(&written["savings_credit"]), properties::<SavingsCreditInput>());
 
         let case = Case::parse(&input, LocalOptions::default()).expect("a valid case");
         let policy = Policy::in_use().expect("the embedded policy");

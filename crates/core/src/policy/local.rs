@@ -25,6 +25,7 @@ struct EntryInput {
     percentage_of_assessable_income: Option<Ratio>,
     minimum_income_guarantee_uplift: Option<Money>,
     flat_disability_related_expenditure: Option<Money>,
+    disregard_savings_credit_in_full_at_home: Option<bool>,
     reference: Reference,
 }
 
@@ -82,6 +83,8 @@ impl LocalPolicy {
                     percentage_of_assessable_income: entry.percentage_of_assessable_income,
                     minimum_income_guarantee_uplift: entry.minimum_income_guarantee_uplift,
                     flat_disability_related_expenditure: entry.flat_disability_related_expenditure,
+                    disregard_savings_credit_in_full_at_home: entry
+                        .disregard_savings_credit_in_full_at_home,
                 },
                 reference: entry.reference,
             });

@@ -366,6 +366,7 @@ rules! {
     }
     optional {
         savings_credit_disregard_single: Money = "care_home.savings_credit_disregard.single" in GbpPerWeek,
+        savings_credit_disregard_couple: Money = "care_home.savings_credit_disregard.couple" in GbpPerWeek,
         non_residential_capital_lower_limit: Money = "non_residential.capital.lower_limit" in Gbp,
         non_residential_capital_upper_limit: Money = "non_residential.capital.upper_limit" in Gbp,
         personal_expenses_allowance: Money = "care_home.personal_expenses_allowance" in GbpPerWeek,

@@ -512,6 +512,7 @@ pub fn to_case(form: &CheckForm) -> Result<FormCase, FieldErrors> {
         nhs_funded: false,
         local: None,
         weeks_in_care_home,
+        savings_credit: None,
     };
     Ok(FormCase { input, capital_fields, income_fields })
 }
