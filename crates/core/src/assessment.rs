@@ -21,7 +21,9 @@
 //! - **Income**: earnings and the mobility components of DLA and PIP are ignored;
 //!   "other_disregarded" is ignored; in care at home the council may ignore the night-care
 //!   element of the top rates of AA, DLA care and PIP daily living when no night care is
-//!   arranged; in an English care home the Savings Credit disregard applies.
+//!   arranged; the Savings Credit disregard applies (England, both settings:
+//!   Sch 1 para 40 of SI 2014/2672; Scotland's care homes: Sch 3 para 28G of SI 1992/2977),
+//!   its four cases decided by the person's qualifying income, age and partner.
 //! - **Allowances**: England's Minimum Income Guarantee, housing costs and disability-
 //!   related expenditure at home, the Personal Expenses Allowance in a care home; Wales's
 //!   minimum income amount (basic entitlement plus a buffer) at home, capped by the
@@ -40,8 +42,11 @@ use smallvec::SmallVec;
 
 pub use case::{
     CapitalInput, CapitalItem, CapitalKind, Case, CaseInput, IncomeInput, IncomeItem, IncomeKind,
-    LocalInput, LocalOption, LocalOptions, PersonInput, PremiumsInput, Setting, Stay,
+    LocalInput, LocalOption, LocalOptions, PersonInput, PremiumsInput, SavingsCreditFacts,
+    SavingsCreditInput, Setting, Stay, savings_credit_disregard_applies,
 };
+
+use crate::field::FieldError;
 
 use crate::money::{Money, MoneyError, Ratio, Rounding};
 use crate::policy::{
@@ -160,6 +165,10 @@ pub enum AssessError {
          copy of policy/ and start onebudget with --policy-dir"
     )]
     MissingFigure { nation: Nation, parameter: &'static str, date: NaiveDate },
+    /// The case does not give a fact a rule needs, or its facts contradict each other:
+    /// the field to fix (boxed, as the error path is rare).
+    #[error(transparent)]
+    Case(Box<FieldError>),
 }
 
 /// A figure the case needs that the policy may not hold (declared `unknown`): refuse the
@@ -1390,32 +1399,6 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
     let at_home = case.setting == Setting::NonResidential;
     let night_disregard =
         at_home && case.local.disregard_night_care_element && !case.night_care_provided;
-    // In a care home, up to a set amount of Savings Credit is ignored (England and
-    // Scotland); looked up only if the person has Savings Credit.
-    let savings_credit_disregard = || match (&rules.national, case.setting) {
-        (NationRules::England(r), Setting::CareHome) if case.couple => need(
-            &r.savings_credit_disregard_couple,
-            Nation::England,
-            "care_home.savings_credit_disregard.couple",
-            case.date,
-        )
-        .map(Some),
-        (NationRules::England(r), Setting::CareHome) => need(
-            &r.savings_credit_disregard_single,
-            Nation::England,
-            "care_home.savings_credit_disregard.single",
-            case.date,
-        )
-        .map(Some),
-        (NationRules::Scotland(r), Setting::CareHome) => need(
-            &r.savings_credit_disregard_single,
-            Nation::Scotland,
-            "care_home.savings_credit_disregard.single",
-            case.date,
-        )
-        .map(Some),
-        _ => Ok(None),
-    };
     // A temporary resident's disability benefits are ignored (SI 2014/2672 Sch 1 para 11).
     let temporary = case.setting == Setting::CareHome && case.stay != Stay::Permanent;
     // Half of a pension is ignored when at least half is paid to a spouse or civil partner
@@ -1427,10 +1410,32 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
         }
         case.pension_paid_to_spouse.checked_mul(2)? >= pensions
     };
-    for item in &case.income {
+    let law = SavingsCreditLaw::for_case(case, rules);
+    // Decided at the first savings credit listed, or after the income if none is.
+    let mut sc_rule: Option<SavingsCreditRule<'_>> = None;
+    let mut sc_left = Money::ZERO;
+    for (i, item) in case.income.iter().enumerate() {
         let kind = item.kind.label();
         let amount = item.amount;
         use IncomeKind as K;
+        if item.kind == K::PensionCreditSavings {
+            if let (Some(law), None) = (&law, &sc_rule) {
+                let received = case
+                    .income
+                    .iter()
+                    .filter(|it| it.kind == K::PensionCreditSavings)
+                    .try_fold(Money::ZERO, |sum, it| sum.checked_add(it.amount))?;
+                let rule = savings_credit_rule(case, rules, law, received, i)?;
+                if let SavingsCreditRule::Received { limit, .. } = rule {
+                    sc_left = limit.value;
+                }
+                sc_rule = Some(rule);
+            }
+            let counted =
+                savings_credit_item(case, law.as_ref(), sc_rule, amount, &mut sc_left, x)?;
+            total = total.checked_add(counted)?;
+            continue;
+        }
         let (counted, why, sources): Counted<'_> = match item.kind {
             K::Earnings => (Money::ZERO, "earnings are ignored", [None, None]),
             K::AttendanceAllowanceLower
@@ -1473,14 +1478,6 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
             K::PipDailyLivingEnhanced if night_disregard => {
                 night_element(amount, &b.pip_daily_living_enhanced, &b.pip_daily_living_standard)?
             }
-            K::PensionCreditSavings => match savings_credit_disregard()? {
-                Some(limit) => (
-                    amount.checked_sub(amount.min(limit.value))?,
-                    "up to the Savings Credit disregard is ignored",
-                    [Some(limit), None],
-                ),
-                None => (amount, "counted", [None, None]),
-            },
             _ => (amount, "counted", [None, None]),
         };
         total = total.checked_add(counted)?;
@@ -1510,7 +1507,406 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
             )
         });
     }
+    let Some(law) = law else { return Ok(total) };
+    if sc_rule.is_none() {
+        if case.savings_credit.qualifying_income.is_some() {
+            sc_rule = Some(savings_credit_rule(case, rules, &law, Money::ZERO, 0)?);
+        } else if x.keeps_steps()
+            && (case.age_years >= 65 || (case.couple && case.pension_credit_age))
+        {
+            // Sub-paragraph (2) or (4) could apply, but the case does not say: say so.
+            sc_rule = Some(savings_credit_rule(case, rules, &law, Money::ZERO, 0)?);
+        }
+    }
+    match sc_rule {
+        Some(SavingsCreditRule::Sum { sub, limit, smg }) => {
+            let sum = limit.value.min(total.max(Money::ZERO));
+            total = total.checked_sub(sum)?;
+            let qualifying = case.savings_credit.qualifying_income.unwrap_or(Money::ZERO);
+            x.record(|| {
+                let who = if case.couple {
+                    "the person has a partner, meets the age condition of sub-paragraph (4)(b), \
+                     and neither exception in sub-paragraph (5) applies"
+                } else {
+                    "the person has no partner and is 65 or over"
+                };
+                let capped = if sum < limit.value {
+                    format!(" (only {sum}: no more than the income counted)")
+                } else {
+                    String::new()
+                };
+                step(
+                    StepKind::Income,
+                    "income.savings_credit_disregard",
+                    format!(
+                        "{}{sub} {}: {who}, and qualifying income of {qualifying} a week \
+                         (the couple's together where there is a partner) exceeds the standard \
+                         minimum guarantee of {}, so a sum of {} is disregarded from income{capped}, \
+                         whatever savings credit is received.",
+                        law.paragraph, law.instrument, smg.value, limit.value
+                    ),
+                    sum,
+                    sum.checked_neg().unwrap_or(Money::ZERO),
+                    vec![cite(limit), cite(smg)],
+                )
+            });
+        }
+        Some(SavingsCreditRule::Nothing { why, smg })
+            if !case.income.iter().any(|it| it.kind == IncomeKind::PensionCreditSavings) =>
+        {
+            x.record(|| {
+                step(
+                    StepKind::Income,
+                    "income.savings_credit_disregard",
+                    format!("{} {}: nothing is disregarded: {why}.", law.paragraph, law.instrument),
+                    Money::ZERO,
+                    Money::ZERO,
+                    smg.map(cite).into_iter().collect(),
+                )
+            });
+        }
+        _ => {}
+    }
     Ok(total)
+}
+
+/// Count one savings credit income under the rule decided for the case (`None` where no
+/// disregard exists in law), and the council's choice to disregard it in full at home.
+/// `left` is what is left of the limit under sub-paragraph (1) or (3).
+#[inline]
+fn savings_credit_item<E: Explain>(
+    case: &Case,
+    law: Option<&SavingsCreditLaw<'_>>,
+    rule: Option<SavingsCreditRule<'_>>,
+    amount: Money,
+    left: &mut Money,
+    x: &mut E,
+) -> Result<Money, AssessError> {
+    let kind = IncomeKind::PensionCreditSavings.label();
+    if case.setting == Setting::NonResidential
+        && case.local.disregard_savings_credit_in_full_at_home
+    {
+        x.record(|| {
+            let also = match rule {
+                Some(SavingsCreditRule::Sum { sub, .. }) => law
+                    .map(|law| {
+                        format!(
+                            " The sum under {}{sub} is disregarded as well, below.",
+                            law.paragraph
+                        )
+                    })
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            step(
+                StepKind::Income,
+                "income.counted",
+                format!(
+                    "{kind} of {amount} a week: the council disregards savings credit in full for \
+                     care at home (a local choice; in England, a sum it may disregard under reg \
+                     15(2) of SI 2014/2672).{also}"
+                ),
+                amount,
+                Money::ZERO,
+                case.local
+                    .council_source(
+                        LocalOption::DisregardSavingsCreditInFullAtHome,
+                        "true".to_owned(),
+                    )
+                    .into_iter()
+                    .collect(),
+            )
+        });
+        return Ok(Money::ZERO);
+    }
+    let (Some(law), Some(rule)) = (law, rule) else {
+        x.record(|| {
+            step(
+                StepKind::Income,
+                "income.counted",
+                format!("{kind} of {amount} a week is counted in full."),
+                amount,
+                amount,
+                vec![],
+            )
+        });
+        return Ok(amount);
+    };
+    match rule {
+        SavingsCreditRule::Received { sub, limit, smg } => {
+            let disregarded = amount.min(*left);
+            *left = left.checked_sub(disregarded)?;
+            let counted = amount.checked_sub(disregarded)?;
+            let qualifying = case.savings_credit.qualifying_income.unwrap_or(Money::ZERO);
+            x.record(|| {
+                step(
+                    StepKind::Income,
+                    "income.savings_credit_disregard",
+                    format!(
+                        "{kind} of {amount} a week: under {}{sub} {}, qualifying income of \
+                         {qualifying} a week does not exceed the standard minimum guarantee of {}, \
+                         so the savings credit received is disregarded up to {}: {disregarded} is \
+                         disregarded and {counted} counted.",
+                        law.paragraph, law.instrument, smg.value, limit.value
+                    ),
+                    amount,
+                    counted,
+                    vec![cite(limit), cite(smg)],
+                )
+            });
+            Ok(counted)
+        }
+        SavingsCreditRule::Sum { sub, .. } => {
+            x.record(|| {
+                step(
+                    StepKind::Income,
+                    "income.counted",
+                    format!(
+                        "{kind} of {amount} a week is counted in full: {}{sub} {} disregards a \
+                         fixed sum from income instead (below).",
+                        law.paragraph, law.instrument
+                    ),
+                    amount,
+                    amount,
+                    vec![],
+                )
+            });
+            Ok(amount)
+        }
+        SavingsCreditRule::Nothing { why, smg } => {
+            x.record(|| {
+                step(
+                    StepKind::Income,
+                    "income.counted",
+                    format!(
+                        "{kind} of {amount} a week is counted in full: under {} {}, {why}.",
+                        law.paragraph, law.instrument
+                    ),
+                    amount,
+                    amount,
+                    smg.map(cite).into_iter().collect(),
+                )
+            });
+            Ok(amount)
+        }
+    }
+}
+
+/// The Savings Credit disregard's law in a nation: England's Sch 1 para 40 of SI 2014/2672
+/// (every setting, reg 15(1)) or Scotland's Sch 3 para 28G of SI 1992/2977 (care homes).
+#[derive(Clone, Copy)]
+struct SavingsCreditLaw<'a> {
+    nation: Nation,
+    /// How a sub-paragraph is cited, before its number: "Sch 1 para 40".
+    paragraph: &'static str,
+    /// The instrument, after the sub-paragraph: "of SI 2014/2672".
+    instrument: &'static str,
+    single: &'a Option<Param<Money>>,
+    couple: &'a Option<Param<Money>>,
+    /// The figures' names, for a refusal when one is unknown.
+    single_name: &'static str,
+    couple_name: &'static str,
+}
+
+impl<'a> SavingsCreditLaw<'a> {
+    #[inline]
+    fn for_case(case: &Case, rules: &'a Rules) -> Option<SavingsCreditLaw<'a>> {
+        match (&rules.national, case.setting) {
+            (NationRules::England(r), _) => Some(SavingsCreditLaw {
+                nation: Nation::England,
+                paragraph: "Sch 1 para 40",
+                instrument: "of SI 2014/2672",
+                single: &r.savings_credit_disregard_single,
+                couple: &r.savings_credit_disregard_couple,
+                single_name: "care_home.savings_credit_disregard.single",
+                couple_name: "care_home.savings_credit_disregard.couple",
+            }),
+            (NationRules::Scotland(r), Setting::CareHome) => Some(SavingsCreditLaw {
+                nation: Nation::Scotland,
+                paragraph: "Sch 3 para 28G",
+                instrument: "of SI 1992/2977 as amended for Scotland",
+                single: &r.savings_credit_disregard_single,
+                couple: &r.savings_credit_disregard_couple,
+                single_name: "care_home.savings_credit_disregard.single",
+                couple_name: "care_home.savings_credit_disregard.couple",
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Which case of the Savings Credit disregard applies to a person, decided once.
+#[derive(Clone, Copy)]
+enum SavingsCreditRule<'a> {
+    /// Sub-paragraph (1) or (3): the savings credit received is disregarded up to `limit`.
+    Received { sub: &'static str, limit: &'a Param<Money>, smg: &'a Param<Money> },
+    /// Sub-paragraph (2) or (4): a sum of `limit` is disregarded from income, whatever
+    /// savings credit is received.
+    Sum { sub: &'static str, limit: &'a Param<Money>, smg: &'a Param<Money> },
+    /// Nothing is disregarded, for the reason given (which cites its sub-paragraph).
+    Nothing { why: &'static str, smg: Option<&'a Param<Money>> },
+}
+
+/// Decide which case of the disregard applies. `received` is whether the case lists
+/// savings credit received (at index `first`). Refuses a case whose facts do not decide
+/// it, or contradict each other.
+fn savings_credit_rule<'a>(
+    case: &Case,
+    rules: &'a Rules,
+    law: &SavingsCreditLaw<'a>,
+    received: Money,
+    first: usize,
+) -> Result<SavingsCreditRule<'a>, AssessError> {
+    let b = &rules.benefits;
+    let facts = &case.savings_credit;
+    let Some(qualifying) = facts.qualifying_income else {
+        // Only reached with no savings credit listed: parsing refuses a case that lists it
+        // without its qualifying income.
+        return Ok(SavingsCreditRule::Nothing {
+            why: "the case does not give savings_credit.weekly_qualifying_income, so the \
+                  disregard of a sum where qualifying income exceeds the standard minimum \
+                  guarantee (sub-paragraphs (2) and (4)) is not applied",
+            smg: None,
+        });
+    };
+    let couple = case.couple;
+    // Para 40(6)(c) / 28G(6)(d): reg 6(1)(b) (no partner) for (1) and (2), reg 6(1)(a)
+    // (partner) for (3) and (4).
+    let (smg, maximum) = if couple {
+        (&b.guarantee_couple, &b.savings_credit_maximum_couple)
+    } else {
+        (&b.guarantee_single, &b.savings_credit_maximum_single)
+    };
+    let limit = || -> Result<&'a Param<Money>, AssessError> {
+        if couple {
+            need(law.couple, law.nation, law.couple_name, case.date)
+        } else {
+            need(law.single, law.nation, law.single_name, case.date)
+        }
+    };
+    if received.is_positive() {
+        // Savings credit is 60% of qualifying income above the savings credit threshold, at
+        // most the maximum (which is 60% of the guarantee less the threshold), less 40% of
+        // income above the appropriate minimum guarantee (reg 7 of the State Pension Credit
+        // Regulations 2002): so it can be at most the maximum less 60% of any shortfall of
+        // qualifying income below the standard minimum guarantee.
+        let shortfall = smg.value.checked_sub(qualifying)?.max(Money::ZERO);
+        let most = maximum.value.checked_sub(shortfall.mul_div(
+            3,
+            5,
+            Rounding::TowardZero,
+            "60% of a shortfall",
+        )?)?;
+        if received > most {
+            return Err(AssessError::Case(Box::new(FieldError::new(
+                &format!("weekly_income[{first}].amount"),
+                &received.to_plain_string(),
+                format!(
+                    "contradicts savings_credit.weekly_qualifying_income {qualifying}: with that \
+                     qualifying income, savings credit can be at most {} a week (the maximum of \
+                     {} less 60% of the {shortfall} by which it falls short of the standard \
+                     minimum guarantee of {}, reg 7 of the State Pension Credit Regulations \
+                     2002); check both figures against the Pension Credit award",
+                    most.max(Money::ZERO),
+                    maximum.value,
+                    smg.value
+                ),
+            ))));
+        }
+    }
+    if qualifying <= smg.value {
+        return Ok(if received.is_positive() {
+            SavingsCreditRule::Received {
+                sub: if couple { "(3)" } else { "(1)" },
+                limit: limit()?,
+                smg,
+            }
+        } else {
+            SavingsCreditRule::Nothing {
+                why: "qualifying income does not exceed the standard minimum guarantee and no \
+                      savings credit is received, so neither sub-paragraph (1) nor (3) applies",
+                smg: Some(smg),
+            }
+        });
+    }
+    if !couple {
+        return Ok(if case.age_years >= 65 {
+            SavingsCreditRule::Sum { sub: "(2)", limit: limit()?, smg }
+        } else {
+            SavingsCreditRule::Nothing {
+                why: "qualifying income exceeds the standard minimum guarantee, but \
+                      sub-paragraph (2) applies only from the age of 65",
+                smg: Some(smg),
+            }
+        });
+    }
+    // Sub-paragraph (4)(b): 65 or over, or at Pension Credit (qualifying) age with a
+    // partner who is 65 or over.
+    let aged = case.age_years >= 65
+        || (case.pension_credit_age
+            && match facts.partner_aged_65_or_over {
+                Some(partner) => partner,
+                None => {
+                    return Err(needed(
+                        "savings_credit.partner_aged_65_or_over",
+                        law,
+                        "(4)(b)(ii)",
+                        "the person is under 65 but at Pension Credit age, so whether the \
+                         partner is 65 or over decides whether the sum is disregarded",
+                    ));
+                }
+            });
+    if !aged {
+        return Ok(SavingsCreditRule::Nothing {
+            why: "qualifying income exceeds the standard minimum guarantee, but sub-paragraph \
+                  (4)(b) needs the person to be 65 or over, or at Pension Credit age with a \
+                  partner of 65 or over",
+            smg: Some(smg),
+        });
+    }
+    let Some(partner_receives) = facts.partner_receives_savings_credit else {
+        return Err(needed(
+            "savings_credit.partner_receives_savings_credit",
+            law,
+            "(5)(b)",
+            "the sum is not disregarded where the partner is in receipt of savings credit",
+        ));
+    };
+    let Some(partner_had_sum) = facts.sum_disregarded_for_partner else {
+        return Err(needed(
+            "savings_credit.sum_disregarded_for_partner",
+            law,
+            "(5)(a)",
+            "the sum is not disregarded where it has been disregarded in the partner's own \
+             assessment",
+        ));
+    };
+    Ok(match (partner_had_sum, partner_receives) {
+        (true, _) => SavingsCreditRule::Nothing {
+            why: "the sum has already been disregarded in the partner's assessment, so \
+                  sub-paragraph (4) does not apply (sub-paragraph (5)(a))",
+            smg: Some(smg),
+        },
+        (false, true) => SavingsCreditRule::Nothing {
+            why: "the partner is in receipt of savings credit, so sub-paragraph (4) does not \
+                  apply (sub-paragraph (5)(b))",
+            smg: Some(smg),
+        },
+        (false, false) => SavingsCreditRule::Sum { sub: "(4)", limit: limit()?, smg },
+    })
+}
+
+/// A refusal for a fact the case must give to decide the disregard.
+fn needed(field: &str, law: &SavingsCreditLaw<'_>, sub: &str, why: &str) -> AssessError {
+    AssessError::Case(Box::new(FieldError::new(
+        field,
+        "",
+        format!(
+            "is needed: the person is one of a couple whose qualifying income exceeds the \
+             standard minimum guarantee, and under {}{sub} {} {why}; give true or false",
+            law.paragraph, law.instrument
+        ),
+    )))
 }
 
 /// The night-care element of a top-rate disability benefit: the top rate less the

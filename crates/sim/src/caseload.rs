@@ -180,5 +180,6 @@ fn one(rng: &mut StdRng, spec: &Spec, first: NaiveDate) -> CaseInput {
         council_arranges: false,
         weekly_hours_of_care: None,
         home_help: false,
+        savings_credit: None,
     }
 }

@@ -290,6 +290,8 @@ fn assessment_parts(error: &AssessError) -> (StatusCode, &'static str, String, O
         // files: the message names it; the client cannot fix this by changing the case.
         AssessError::MissingFigure { .. } => unprocessable("missing_policy_figure", None),
         AssessError::Money(_) => unprocessable("overflow", None),
+        // A fact the case must give to decide a rule, or two that contradict each other.
+        AssessError::Case(field) => unprocessable("invalid_field", Some(&field.field)),
         AssessError::Policy(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", INTERNAL_MESSAGE.to_owned(), None)
         }

@@ -114,6 +114,7 @@ impl utoipa::Modify for BearerSecurity {
         schema::CapitalInput,
         schema::IncomeInput,
         schema::LocalInput,
+        schema::SavingsCreditInput,
         schema::CaseInput,
         schema::StepKind,
         schema::Reference,

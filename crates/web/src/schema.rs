@@ -362,6 +362,9 @@ pub struct LocalInput {
     /// A flat weekly disability-related-expenditure allowance, given where the person's
     /// own amount is lower.
     pub flat_disability_related_expenditure: Option<String>,
+    /// Disregard Pension Credit savings credit in full for care at home (England: under
+    /// reg 15(2) of SI 2014/2672), as well as the Savings Credit disregard the law gives.
+    pub disregard_savings_credit_in_full_at_home: Option<bool>,
     /// England: assess a short-term resident (a care-home stay of up to 8 weeks) as if
     /// the care were at home (SI 2014/2672 reg 8). Wales does this by law.
     pub charge_short_term_as_at_home: Option<bool>,
@@ -374,6 +377,26 @@ pub struct LocalInput {
     /// times `weekly_hours_of_care`.
     pub hourly_charge_rate: Option<String>,
 }
+
+/// The facts that decide the Savings Credit disregard (England: Sch 1 para 40 of SI
+/// 2014/2672; Scotland's care homes: Sch 3 para 28G of SI 1992/2977). Needed when the
+/// person receives savings credit; the partner's facts when the person is one of a couple
+/// whose qualifying income exceeds the standard minimum guarantee.
+#[derive(ToSchema)]
+pub struct SavingsCreditInput {
+    /// Weekly qualifying income for savings credit (reg 9 of the State Pension Credit
+    /// Regulations 2002); for one of a couple, the couple's together.
+    #[schema(example = "210.00")]
+    pub weekly_qualifying_income: Option<String>,
+    /// One of a couple: the partner has reached 65.
+    pub partner_aged_65_or_over: Option<bool>,
+    /// One of a couple: the partner is in receipt of savings credit.
+    pub partner_receives_savings_credit: Option<bool>,
+    /// One of a couple: the fixed sum has already been disregarded in the partner's own
+    /// assessment.
+    pub sum_disregarded_for_partner: Option<bool>,
+}
+
 
 /// How long a care-home stay is expected to last (SI 2014/2672 reg 2(1)).
 #[derive(ToSchema)]
@@ -447,6 +470,7 @@ pub struct CaseInput {
     /// trust may charge for; personal care is free. Defaults to false.
     #[schema(default = false)]
     pub home_help: Option<bool>,
+    pub savings_credit: Option<SavingsCreditInput>,
 }
 
 /// What kind of line a step is.
@@ -1212,7 +1236,7 @@ mod tests {
     fn case_input() -> onebudget_core::assessment::CaseInput {
         serde_json::from_value(serde_json::json!({
             "nation": "england", "date": "2024-10-01", "setting": "non_residential",
-            "person": {"age_years": 70, "pension_credit_age": true, "couple": false},
+            "person": {"age_years": 70, "pension_credit_age": true, "couple": true},
             "premiums": {"disability": false, "enhanced_disability": false, "carer": false,
                          "dependent_children": 0},
             "capital": [{"kind": "savings", "value": "18000.00", "joint": true,
@@ -1229,11 +1253,16 @@ mod tests {
                       "flat_disability_related_expenditure": "0.00",
                       "charge_short_term_as_at_home": false,
                       "arrangement_fee_set_up": "0.00", "arrangement_fee_annual": "0.00",
-                      "hourly_charge_rate": "20.00"},
+                      "hourly_charge_rate": "20.00",
+                      "disregard_savings_credit_in_full_at_home": false},
             "weeks_in_care_home": 0,
             "stay": "permanent", "returning_home": false,
             "weekly_pension_paid_to_spouse": "0.00", "council_arranges": false,
             "weekly_hours_of_care": "2", "home_help": false,
+            "savings_credit": {"weekly_qualifying_income": "230.25",
+                               "partner_aged_65_or_over": false,
+                               "partner_receives_savings_credit": false,
+                               "sum_disregarded_for_partner": false},
         }))
         .expect("a valid case")
     }
@@ -1251,6 +1280,7 @@ mod tests {
         assert_eq!(keys(&written["capital"][0]), properties::<CapitalInput>());
         assert_eq!(keys(&written["weekly_income"][0]), properties::<IncomeInput>());
         assert_eq!(keys(&written["local"]), properties::<LocalInput>());
+        assert_eq!(keys(&written["savings_credit"]), properties::<SavingsCreditInput>());
 
         let case = Case::parse(&input, LocalOptions::default()).expect("a valid case");
         let policy = Policy::in_use().expect("the embedded policy");

@@ -174,6 +174,11 @@ pub struct LocalInput {
     /// own itemised amount is lower.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flat_disability_related_expenditure: Option<Money>,
+    /// Disregard Pension Credit savings credit in full for care at home (England: a sum
+    /// the council may choose to disregard under reg 15(2) of SI 2014/2672), on top of
+    /// the Savings Credit disregard the law gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disregard_savings_credit_in_full_at_home: Option<bool>,
     /// England: assess and charge a short-term resident (a care-home stay of up to 8
     /// weeks) as if they were receiving care at home (SI 2014/2672 reg 8, "if it thinks
     /// fit"). Wales does this by law (SI 2015/1843 reg 9(3)).
@@ -192,6 +197,28 @@ pub struct LocalInput {
     /// times the hours of care).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hourly_charge_rate: Option<Money>,
+}
+
+/// The facts that decide the Savings Credit disregard: England's Sch 1 para 40 of SI
+/// 2014/2672 and Scotland's Sch 3 para 28G of SI 1992/2977 (see the README).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavingsCreditInput {
+    /// The person's weekly qualifying income for Pension Credit savings credit (reg 9 of
+    /// the State Pension Credit Regulations 2002); for one of a couple, the couple's
+    /// together (para 40(6)(b)). It is compared with the standard minimum guarantee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_qualifying_income: Option<Money>,
+    /// One of a couple: the partner has reached 65 (para 40(4)(b)(ii)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_aged_65_or_over: Option<bool>,
+    /// One of a couple: the partner is in receipt of savings credit (para 40(5)(b)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_receives_savings_credit: Option<bool>,
+    /// One of a couple: the sum in para 40(4) has already been disregarded in the
+    /// partner's own assessment (para 40(5)(a)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum_disregarded_for_partner: Option<bool>,
 }
 
 /// An assessment case as the API and the CLI take it. See the README for the shape.
@@ -252,6 +279,9 @@ pub struct CaseInput {
     /// personal care, which is free.
     #[serde(default)]
     pub home_help: bool,
+    /// The facts that decide the Savings Credit disregard, when it may apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub savings_credit: Option<SavingsCreditInput>,
 }
 
 /// The local options in force for a case, with their defaults filled in.
@@ -265,6 +295,7 @@ pub struct LocalOptions {
     pub arrangement_fee_set_up: Money,
     pub arrangement_fee_annual: Money,
     pub hourly_charge_rate: Option<Money>,
+    pub disregard_savings_credit_in_full_at_home: bool,
     /// The council's overlay entry the options started from, if any, so an explanation
     /// can cite the council's policy for each choice it made.
     pub council: Option<&'static LocalEntry>,
@@ -284,6 +315,7 @@ pub enum LocalOption {
     ArrangementFeeSetUp = 64,
     ArrangementFeeAnnual = 128,
     HourlyChargeRate = 256,
+    DisregardSavingsCreditInFullAtHome = 16,
 }
 
 impl LocalOption {
@@ -298,6 +330,9 @@ impl LocalOption {
             LocalOption::ArrangementFeeSetUp => "arrangement_fee_set_up",
             LocalOption::ArrangementFeeAnnual => "arrangement_fee_annual",
             LocalOption::HourlyChargeRate => "hourly_charge_rate",
+            LocalOption::DisregardSavingsCreditInFullAtHome => {
+                "disregard_savings_credit_in_full_at_home"
+            }
         }
     }
 
@@ -317,10 +352,13 @@ impl LocalOption {
             LocalOption::ArrangementFeeSetUp => input.arrangement_fee_set_up.is_some(),
             LocalOption::ArrangementFeeAnnual => input.arrangement_fee_annual.is_some(),
             LocalOption::HourlyChargeRate => input.hourly_charge_rate.is_some(),
+            LocalOption::DisregardSavingsCreditInFullAtHome => {
+                input.disregard_savings_credit_in_full_at_home.is_some()
+            }
         }
     }
 
-    const ALL: [LocalOption; 8] = [
+    const ALL: [LocalOption; 9] = [
         LocalOption::DisregardNightCareElement,
         LocalOption::PercentageOfAssessableIncome,
         LocalOption::MinimumIncomeGuaranteeUplift,
@@ -329,6 +367,7 @@ impl LocalOption {
         LocalOption::ArrangementFeeSetUp,
         LocalOption::ArrangementFeeAnnual,
         LocalOption::HourlyChargeRate,
+        LocalOption::DisregardSavingsCreditInFullAtHome,
     ];
 }
 
@@ -343,6 +382,7 @@ impl Default for LocalOptions {
             arrangement_fee_set_up: Money::ZERO,
             arrangement_fee_annual: Money::ZERO,
             hourly_charge_rate: None,
+            disregard_savings_credit_in_full_at_home: false,
             council: None,
             set_by_case: 0,
         }
@@ -402,6 +442,9 @@ impl LocalOptions {
                 .arrangement_fee_annual
                 .unwrap_or(self.arrangement_fee_annual),
             hourly_charge_rate: overlay.hourly_charge_rate.or(self.hourly_charge_rate),
+            disregard_savings_credit_in_full_at_home: overlay
+                .disregard_savings_credit_in_full_at_home
+                .unwrap_or(self.disregard_savings_credit_in_full_at_home),
         }
     }
 }
@@ -462,6 +505,26 @@ pub struct Case {
     pub weekly_hours_of_care: Option<Ratio>,
     pub home_help: bool,
     pub local: LocalOptions,
+    /// The facts that decide the Savings Credit disregard, as the case gave them.
+    pub savings_credit: SavingsCreditFacts,
+}
+
+/// The facts that decide the Savings Credit disregard, once checked (see
+/// [`SavingsCreditInput`]): `None` where the case did not say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SavingsCreditFacts {
+    pub qualifying_income: Option<Money>,
+    pub partner_aged_65_or_over: Option<bool>,
+    pub partner_receives_savings_credit: Option<bool>,
+    pub sum_disregarded_for_partner: Option<bool>,
+}
+
+/// Whether a Savings Credit disregard exists in law for a nation and setting: England's
+/// Sch 1 para 40 of SI 2014/2672 in every financial assessment (reg 15(1)), Scotland's
+/// Sch 3 para 28G of SI 1992/2977 for care-home residents. Wales's and Northern Ireland's
+/// policy files hold none.
+pub fn savings_credit_disregard_applies(nation: Nation, setting: Setting) -> bool {
+    matches!((nation, setting), (Nation::England, _) | (Nation::Scotland, Setting::CareHome))
 }
 
 /// The oldest age onebudget accepts, to catch a year of birth typed as an age.
@@ -711,6 +774,7 @@ impl Case {
                  (local.hourly_charge_rate); give the hours of care a week",
             ));
         }
+        let savings_credit = savings_credit_facts(input, &income)?;
         Ok(Case {
             nation: input.nation,
             date,
@@ -748,6 +812,68 @@ impl Case {
             weekly_hours_of_care: input.weekly_hours_of_care,
             home_help: input.home_help,
             local,
+            savings_credit,
         })
     }
+}
+
+/// Check the Savings Credit facts: a partner's facts need a partner, and a person who
+/// receives savings credit where the law disregards some of it must say their qualifying
+/// income, which decides how much (the engine refuses the facts it needs only once the
+/// figures show it needs them).
+fn savings_credit_facts(
+    input: &CaseInput,
+    income: &[IncomeItem],
+) -> Result<SavingsCreditFacts, FieldError> {
+    let given = input.savings_credit.clone().unwrap_or_default();
+    let facts = SavingsCreditFacts {
+        qualifying_income: match given.weekly_qualifying_income {
+            Some(amount) => Some(non_negative("savings_credit.weekly_qualifying_income", amount)?),
+            None => None,
+        },
+        partner_aged_65_or_over: given.partner_aged_65_or_over,
+        partner_receives_savings_credit: given.partner_receives_savings_credit,
+        sum_disregarded_for_partner: given.sum_disregarded_for_partner,
+    };
+    if !input.person.couple {
+        let partner_facts = [
+            ("partner_aged_65_or_over", facts.partner_aged_65_or_over),
+            ("partner_receives_savings_credit", facts.partner_receives_savings_credit),
+            ("sum_disregarded_for_partner", facts.sum_disregarded_for_partner),
+        ];
+        if let Some((name, Some(value))) = partner_facts.iter().find(|(_, v)| v.is_some()) {
+            return Err(FieldError::new(
+                &format!("savings_credit.{name}"),
+                &value.to_string(),
+                "is a fact about a partner, but person.couple is false: remove it, or set \
+                 person.couple to true if the person is one of a couple",
+            ));
+        }
+    }
+    let received = income.iter().position(|item| {
+        item.kind == IncomeKind::PensionCreditSavings && item.amount.is_positive()
+    });
+    if let Some(i) = received
+        && facts.qualifying_income.is_none()
+        && !input.nhs_funded
+        && savings_credit_disregard_applies(input.nation, input.setting)
+    {
+        let law = match input.nation {
+            Nation::Scotland => "Sch 3 para 28G of SI 1992/2977 as amended for Scotland",
+            _ => "Sch 1 para 40 of SI 2014/2672",
+        };
+        return Err(FieldError::new(
+            "savings_credit.weekly_qualifying_income",
+            "",
+            format!(
+                "is needed because weekly_income[{i}] is Pension Credit savings credit: under \
+                 {law} the savings credit received is disregarded up to a limit when the \
+                 person's qualifying income does not exceed the standard minimum guarantee, \
+                 and a fixed sum is disregarded when it does; give the weekly qualifying \
+                 income for savings credit (reg 9 of the State Pension Credit Regulations 2002; \
+                 for one of a couple, the couple's together), as on the Pension Credit award"
+            ),
+        ));
+    }
+    Ok(facts)
 }

@@ -166,8 +166,10 @@ fn england_care_home_uses_pea_and_property_disregard() {
         "setting": "care_home", "weekly_cost_of_care": "900.00", "local": null,
         "weekly_income": [{"kind": "state_pension", "amount": "200.00"}, {"kind": "pension_credit_savings", "amount": "10.00"}],
         "person": {"age_years": 80, "pension_credit_age": true, "couple": false},
-        "capital": [{"kind": "main_home", "value": "200000.00"}], "weeks_in_care_home": 11
+        "capital": [{"kind": "main_home", "value": "200000.00"}], "weeks_in_care_home": 11,
+        "savings_credit": {"weekly_qualifying_income": "200.00"}
     });
+    // Qualifying income 200.00 does not exceed the 200.00 guarantee: Sch 1 para 40(1)(b).
     // 200.00 + (10.00 - 6.00 savings credit disregard) - 30.00 PEA = 174.00.
     let (week_12, _) = run(base.clone());
     assert_eq!(week_12.weekly_charge, money("174.00"));
@@ -291,8 +293,17 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
         income,
         (amount(100), amount(60), amount(1500), 0..=100_i64, any::<bool>(), any::<bool>()),
         (any::<bool>(), any::<bool>(), 0..30_u32, any::<bool>()),
+        // The Savings Credit facts: qualifying income (mostly given), the partner's three
+        // facts, and the council's choice to disregard savings credit in full at home.
+        (
+            prop::option::weighted(0.8, 150_00..=450_00_i64),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>(),
+        ),
     )
-        .prop_map(|(who, premiums, capital, income, costs, flags)| {
+        .prop_map(|(who, premiums, capital, income, costs, flags, sc)| {
             let (nation, setting, day, age, pension_age, couple) = who;
             let date = chrono::NaiveDate::from_ymd_opt(2022, 4, 1).unwrap()
                 + chrono::Days::new(u64::from(day));
@@ -309,6 +320,36 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
                 .map(|(_, amount)| amount.pence())
                 .sum();
             let hours = (age % 4 == 0).then(|| Ratio::from_millionths(10_500_000));
+            let (qualifying, partner_65, partner_receives, partner_had_sum, in_full_at_home) = sc;
+            let qualifying = qualifying.map(Money::from_pence);
+            // Savings credit is listed only with a qualifying income, at most once, and no
+            // more than that qualifying income allows (reg 7 of the Pension Credit
+            // Regulations), so that the facts agree; the refusals are tested on their own.
+            let mut listed = false;
+            let income: Vec<(IncomeKind, Money)> = income
+                .into_iter()
+                .filter_map(|(kind, amount)| {
+                    if kind != IncomeKind::PensionCreditSavings {
+                        return Some((kind, amount));
+                    }
+                    let qualifying = qualifying?;
+                    if std::mem::replace(&mut listed, true) {
+                        return None;
+                    }
+                    let b = &policy().rules_on(nation, date).unwrap().benefits;
+                    let (smg, maximum) = if couple {
+                        (b.guarantee_couple.value, b.savings_credit_maximum_couple.value)
+                    } else {
+                        (b.guarantee_single.value, b.savings_credit_maximum_single.value)
+                    };
+                    let shortfall = smg.checked_sub(qualifying).unwrap().max(Money::ZERO);
+                    let most = maximum
+                        .checked_sub(shortfall.mul_div(3, 5, Rounding::TowardZero, "t").unwrap())
+                        .unwrap()
+                        .max(Money::ZERO);
+                    Some((kind, amount.min(most)))
+                })
+                .collect();
             CaseInput {
                 nation,
                 date: date.to_string(),
@@ -358,6 +399,7 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
                     arrangement_fee_set_up: Some(Money::from_pence(10_000)),
                     arrangement_fee_annual: Some(Money::from_pence(20_000)),
                     hourly_charge_rate: hours.map(|_| Money::from_pence(2_000)),
+                    disregard_savings_credit_in_full_at_home: Some(in_full_at_home),
                 }),
                 weeks_in_care_home: (setting == Setting::CareHome).then_some(flags.2),
                 returning_home: stay.is_some_and(|s| s != Stay::Permanent) && age % 2 == 0,
@@ -371,6 +413,12 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
                 council_arranges: age % 7 == 0,
                 weekly_hours_of_care: hours,
                 home_help: nation == Nation::NorthernIreland && !care_home && age >= 75,
+                savings_credit: Some(SavingsCreditInput {
+                    weekly_qualifying_income: qualifying,
+                    partner_aged_65_or_over: couple.then_some(partner_65),
+                    partner_receives_savings_credit: couple.then_some(partner_receives),
+                    sum_disregarded_for_partner: couple.then_some(partner_had_sum),
+                }),
             }
         })
 }
@@ -605,4 +653,381 @@ fn northern_ireland_home_help_is_free_from_75_and_on_pension_credit_and_otherwis
     assert_eq!(home_help(70, on_pension_credit).unwrap().0.weekly_charge, Money::ZERO);
     let error = home_help(70, pension).unwrap_err().to_string();
     assert!(error.contains("northern_ireland.non_residential.home_help_charge"), "{error}");
+}
+
+// ---- the Savings Credit disregard (Sch 1 para 40 of SI 2014/2672; Sch 3 para 28G of SI
+// 1992/2977 in Scotland). Fixture figures before 8 April 2024: standard minimum guarantee
+// 200.00 single and 300.00 couple, maximum savings credit 15.00 and 17.00, England's sums
+// 6.00 and 9.00, Scotland's 7.00 and 10.00. ----
+
+/// A pensioner in a care home on 2023-10-01 with these incomes and Savings Credit facts.
+fn savings_credit_case(
+    nation: &str,
+    setting: &str,
+    age: u32,
+    couple: bool,
+    income: serde_json::Value,
+    facts: serde_json::Value,
+) -> CaseInput {
+    let mut case = case_json(json!({
+        "nation": nation, "setting": setting,
+        "person": {"age_years": age, "pension_credit_age": true, "couple": couple},
+        "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+        "capital": [], "weekly_income": income, "weekly_cost_of_care": "900.00",
+        "weekly_housing_costs": "0.00", "weekly_disability_related_expenditure": "0.00",
+        "local": {}, "savings_credit": facts
+    }));
+    if facts.is_null() {
+        case.as_object_mut().unwrap().remove("savings_credit");
+    }
+    serde_json::from_value(case).unwrap()
+}
+
+fn assessed(input: &CaseInput) -> Result<(Outcome, Vec<Step>), AssessError> {
+    let case = Case::parse(input, LocalOptions::default()).unwrap();
+    let explained = assess_with(policy(), &case);
+    let rules = policy().rules_on(case.nation, case.date).unwrap();
+    let quiet = assess(&case, rules, &mut Quiet);
+    assert_eq!(quiet, explained.as_ref().map(|(o, _)| *o).map_err(Clone::clone));
+    explained
+}
+
+/// Income counted after disregards, and the Savings Credit steps' explanations.
+fn counted(input: &CaseInput) -> (Money, Vec<String>) {
+    let (outcome, steps) = assessed(input).unwrap();
+    let words = steps
+        .iter()
+        .filter(|s| s.explanation.contains("para 40") || s.explanation.contains("para 28G"))
+        .map(|s| s.explanation.clone())
+        .collect();
+    (outcome.weekly_counted_income, words)
+}
+
+fn pension(amount: &str, savings_credit: &str) -> serde_json::Value {
+    json!([{"kind": "state_pension", "amount": amount}, {"kind": "pension_credit_savings", "amount": savings_credit}])
+}
+
+#[test]
+fn para_40_1_disregards_savings_credit_received_up_to_the_single_sum() {
+    // Qualifying income 190.00 is not above 200.00; savings credit can be up to
+    // 15.00 - 60% x 10.00 = 9.00.
+    let facts = json!({"weekly_qualifying_income": "190.00"});
+    let (income, words) = counted(&savings_credit_case(
+        "england",
+        "care_home",
+        80,
+        false,
+        pension("190.00", "5.00"),
+        facts.clone(),
+    ));
+    assert_eq!(income, money("190.00"), "all 5.00 disregarded (head (a))");
+    assert!(words.iter().any(|w| w.contains("Sch 1 para 40(1) of SI 2014/2672")), "{words:?}");
+    let (income, _) = counted(&savings_credit_case(
+        "england",
+        "care_home",
+        80,
+        false,
+        pension("190.00", "8.00"),
+        facts,
+    ));
+    assert_eq!(income, money("192.00"), "6.00 of 8.00 disregarded (head (b)), 2.00 counted");
+}
+
+#[test]
+fn para_40_2_disregards_a_sum_whatever_savings_credit_is_received() {
+    let facts = json!({"weekly_qualifying_income": "250.00"});
+    let case = savings_credit_case(
+        "england",
+        "care_home",
+        70,
+        false,
+        pension("250.00", "2.00"),
+        facts.clone(),
+    );
+    let (income, words) = counted(&case);
+    assert_eq!(income, money("246.00"), "250.00 + 2.00 - a sum of 6.00");
+    assert!(words.iter().any(|w| w.contains("Sch 1 para 40(2) of SI 2014/2672")), "{words:?}");
+    // With no savings credit at all, the sum is still disregarded.
+    let none = json!([{"kind": "state_pension", "amount": "250.00"}]);
+    let (income, _) = counted(&savings_credit_case(
+        "england",
+        "care_home",
+        70,
+        false,
+        none.clone(),
+        facts.clone(),
+    ));
+    assert_eq!(income, money("244.00"));
+    // Under 65, sub-paragraph (2) does not apply.
+    let (income, words) =
+        counted(&savings_credit_case("england", "care_home", 64, false, none, facts));
+    assert_eq!(income, money("250.00"));
+    assert!(words.iter().any(|w| w.contains("only from the age of 65")), "{words:?}");
+}
+
+#[test]
+fn para_40_3_disregards_a_couples_savings_credit_up_to_the_couple_sum() {
+    // The couple's qualifying income 295.00 is not above 300.00: at most 17.00 - 3.00 = 14.00.
+    let facts = json!({"weekly_qualifying_income": "295.00"});
+    let (income, words) = counted(&savings_credit_case(
+        "england",
+        "care_home",
+        80,
+        true,
+        pension("150.00", "10.00"),
+        facts,
+    ));
+    assert_eq!(income, money("151.00"), "9.00 of 10.00 disregarded");
+    assert!(words.iter().any(|w| w.contains("Sch 1 para 40(3)")), "{words:?}");
+}
+
+#[test]
+fn para_40_4_and_5_decide_a_couples_sum_by_the_partner() {
+    let income = json!([{"kind": "state_pension", "amount": "200.00"}]);
+    let with = |facts: serde_json::Value| {
+        counted(&savings_credit_case("england", "care_home", 80, true, income.clone(), facts))
+    };
+    let (sum, words) = with(json!({"weekly_qualifying_income": "350.00",
+        "partner_receives_savings_credit": false, "sum_disregarded_for_partner": false}));
+    assert_eq!(sum, money("191.00"), "a sum of 9.00");
+    assert!(words.iter().any(|w| w.contains("Sch 1 para 40(4)")), "{words:?}");
+    let (sum, words) = with(json!({"weekly_qualifying_income": "350.00",
+        "partner_receives_savings_credit": true, "sum_disregarded_for_partner": false}));
+    assert_eq!(sum, money("200.00"), "(5)(b): the partner receives savings credit");
+    assert!(words.iter().any(|w| w.contains("(5)(b)")), "{words:?}");
+    let (sum, words) = with(json!({"weekly_qualifying_income": "350.00",
+        "partner_receives_savings_credit": false, "sum_disregarded_for_partner": true}));
+    assert_eq!(sum, money("200.00"), "(5)(a): the partner's assessment had the sum");
+    assert!(words.iter().any(|w| w.contains("(5)(a)")), "{words:?}");
+    // (4)(b)(ii): under 65 at Pension Credit age, with a partner of 65 or over.
+    let young = |facts: serde_json::Value| {
+        savings_credit_case("england", "care_home", 64, true, income.clone(), facts)
+    };
+    let facts = |partner_65: bool| {
+        json!({"weekly_qualifying_income": "350.00", "partner_aged_65_or_over": partner_65,
+        "partner_receives_savings_credit": false, "sum_disregarded_for_partner": false})
+    };
+    assert_eq!(counted(&young(facts(true))).0, money("191.00"));
+    assert_eq!(counted(&young(facts(false))).0, money("200.00"));
+}
+
+fn refused_fact(input: &CaseInput) -> FieldError {
+    match assessed(input) {
+        Err(AssessError::Case(field)) => *field,
+        other => panic!("expected a refusal naming a field, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_case_that_does_not_give_a_deciding_fact_is_refused_naming_it() {
+    // Savings credit received, but no qualifying income: parsing refuses it.
+    let input = savings_credit_case(
+        "england",
+        "care_home",
+        80,
+        false,
+        pension("190.00", "5.00"),
+        json!(null),
+    );
+    let error = Case::parse(&input, LocalOptions::default()).unwrap_err();
+    assert_eq!(error.field, "savings_credit.weekly_qualifying_income");
+    assert!(
+        error.problem.contains("weekly_income[1]") && error.problem.contains("Sch 1 para 40"),
+        "{error}"
+    );
+    let scotland = savings_credit_case(
+        "scotland",
+        "care_home",
+        80,
+        false,
+        pension("190.00", "5.00"),
+        json!(null),
+    );
+    let error = Case::parse(&scotland, LocalOptions::default()).unwrap_err();
+    assert!(error.problem.contains("para 28G"), "{error}");
+    // Wales has no such disregard in its policy file, and Scotland's is for care homes:
+    // their savings credit is counted in full and needs no qualifying income.
+    for (nation, setting) in [("wales", "care_home"), ("scotland", "non_residential")] {
+        let input =
+            savings_credit_case(nation, setting, 80, false, pension("190.00", "5.00"), json!(null));
+        assert_eq!(counted(&input).0, money("195.00"), "{nation} {setting}");
+    }
+    // One of a couple above the guarantee: the partner's facts decide (4) and (5).
+    let income = json!([{"kind": "state_pension", "amount": "200.00"}]);
+    let field = refused_fact(&savings_credit_case(
+        "england",
+        "care_home",
+        80,
+        true,
+        income.clone(),
+        json!({"weekly_qualifying_income": "350.00", "sum_disregarded_for_partner": false}),
+    ));
+    assert_eq!(field.field, "savings_credit.partner_receives_savings_credit");
+    assert!(field.problem.contains("Sch 1 para 40(5)(b)"), "{field}");
+    let field = refused_fact(&savings_credit_case(
+        "england",
+        "care_home",
+        80,
+        true,
+        income.clone(),
+        json!({"weekly_qualifying_income": "350.00", "partner_receives_savings_credit": false}),
+    ));
+    assert_eq!(field.field, "savings_credit.sum_disregarded_for_partner");
+    let field = refused_fact(&savings_credit_case(
+        "england",
+        "care_home",
+        64,
+        true,
+        income,
+        json!({"weekly_qualifying_income": "350.00", "partner_receives_savings_credit": false,
+               "sum_disregarded_for_partner": false}),
+    ));
+    assert_eq!(field.field, "savings_credit.partner_aged_65_or_over");
+}
+
+#[test]
+fn facts_that_contradict_each_other_are_refused_naming_both() {
+    // Qualifying income 180.00 is 20.00 short of the guarantee: savings credit can be at
+    // most 15.00 - 12.00 = 3.00, not 5.00.
+    let input = savings_credit_case(
+        "england",
+        "care_home",
+        80,
+        false,
+        pension("180.00", "5.00"),
+        json!({"weekly_qualifying_income": "180.00"}),
+    );
+    let field = refused_fact(&input);
+    assert_eq!(field.field, "weekly_income[1].amount");
+    assert!(field.problem.contains("savings_credit.weekly_qualifying_income"), "{field}");
+    assert!(field.problem.contains("at most £3.00"), "{field}");
+    // 3.00 is possible.
+    let input = savings_credit_case(
+        "england",
+        "care_home",
+        80,
+        false,
+        pension("180.00", "3.00"),
+        json!({"weekly_qualifying_income": "180.00"}),
+    );
+    assert_eq!(counted(&input).0, money("180.00"));
+    // A partner's fact for someone who has no partner.
+    let input = savings_credit_case(
+        "england",
+        "care_home",
+        80,
+        false,
+        pension("180.00", "3.00"),
+        json!({"weekly_qualifying_income": "180.00", "partner_receives_savings_credit": true}),
+    );
+    let error = Case::parse(&input, LocalOptions::default()).unwrap_err();
+    assert_eq!(error.field, "savings_credit.partner_receives_savings_credit");
+    assert!(error.problem.contains("person.couple"), "{error}");
+}
+
+#[test]
+fn para_40_applies_at_home_and_a_council_may_disregard_all_savings_credit() {
+    let facts = json!({"weekly_qualifying_income": "190.00"});
+    let home = savings_credit_case(
+        "england",
+        "non_residential",
+        80,
+        false,
+        pension("190.00", "8.00"),
+        facts,
+    );
+    assert_eq!(counted(&home).0, money("192.00"), "reg 15(1): para 40(1) at home too");
+    let mut all = home.clone();
+    all.local = Some(LocalInput {
+        disregard_savings_credit_in_full_at_home: Some(true),
+        ..LocalInput::default()
+    });
+    assert_eq!(counted(&all).0, money("190.00"), "the council's choice: all 8.00");
+    // The council's choice is for care at home only.
+    let mut care_home = all.clone();
+    care_home.setting = Setting::CareHome;
+    assert_eq!(counted(&care_home).0, money("192.00"));
+    // With qualifying income above the guarantee, the statutory sum is given as well.
+    let mut sum = all.clone();
+    sum.weekly_income = serde_json::from_value(pension("250.00", "2.00")).unwrap();
+    sum.savings_credit = Some(SavingsCreditInput {
+        weekly_qualifying_income: Some(money("250.00")),
+        ..SavingsCreditInput::default()
+    });
+    assert_eq!(counted(&sum).0, money("244.00"), "2.00 in full, and a sum of 6.00");
+}
+
+#[test]
+fn a_councils_savings_credit_choice_is_cited_to_its_policy() {
+    let overlay: &'static crate::policy::LocalPolicy = Box::leak(Box::new(
+        crate::policy::LocalPolicy::parse(
+            "test.yaml",
+            "council: Test Council\nnation: england\noptions:\n  - from: 2023-04-01\n    \
+             disregard_savings_credit_in_full_at_home: true\n    reference:\n      title: \
+             Test Council charging policy\n      href: https://example.invalid/policy\n",
+        )
+        .unwrap(),
+    ));
+    let date = NaiveDate::from_ymd_opt(2023, 10, 1).unwrap();
+    let defaults = overlay.defaults_for(Nation::England, date);
+    let mut input = savings_credit_case(
+        "england",
+        "non_residential",
+        80,
+        false,
+        pension("190.00", "8.00"),
+        json!({"weekly_qualifying_income": "190.00"}),
+    );
+    input.local = None;
+    let case = Case::parse(&input, defaults).unwrap();
+    let (outcome, steps) = assess_with(policy(), &case).unwrap();
+    assert_eq!(outcome.weekly_counted_income, money("190.00"));
+    let step =
+        steps.iter().find(|s| s.explanation.contains("disregards savings credit in full")).unwrap();
+    assert!(
+        step.sources
+            .iter()
+            .any(|s| s.parameter == "local.disregard_savings_credit_in_full_at_home"
+                && s.reference.title == "Test Council charging policy"),
+        "{step:?}"
+    );
+}
+
+#[test]
+fn scotland_care_homes_follow_para_28g() {
+    let facts = json!({"weekly_qualifying_income": "190.00"});
+    let (income, words) = counted(&savings_credit_case(
+        "scotland",
+        "care_home",
+        80,
+        false,
+        pension("190.00", "8.00"),
+        facts,
+    ));
+    assert_eq!(income, money("191.00"), "7.00 of 8.00 disregarded");
+    assert!(words.iter().any(|w| w.contains("Sch 3 para 28G(1) of SI 1992/2977")), "{words:?}");
+    let income = json!([{"kind": "state_pension", "amount": "350.00"}]);
+    let (sum, words) = counted(&savings_credit_case(
+        "scotland",
+        "care_home",
+        80,
+        true,
+        income,
+        json!({"weekly_qualifying_income": "350.00", "partner_receives_savings_credit": false,
+               "sum_disregarded_for_partner": false}),
+    ));
+    assert_eq!(sum, money("340.00"), "a couple's sum of 10.00 (para 28G(4))");
+    assert!(words.iter().any(|w| w.contains("Sch 3 para 28G(4)")), "{words:?}");
+}
+
+#[test]
+fn an_explanation_says_when_the_sum_was_not_tested() {
+    let income = json!([{"kind": "state_pension", "amount": "250.00"}]);
+    let (income, words) =
+        counted(&savings_credit_case("england", "care_home", 80, false, income, json!(null)));
+    assert_eq!(income, money("250.00"));
+    assert!(
+        words.iter().any(|w| w.contains("does not give savings_credit.weekly_qualifying_income")),
+        "{words:?}"
+    );
 }

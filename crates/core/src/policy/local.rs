@@ -29,6 +29,7 @@ struct EntryInput {
     arrangement_fee_set_up: Option<Money>,
     arrangement_fee_annual: Option<Money>,
     hourly_charge_rate: Option<Money>,
+    disregard_savings_credit_in_full_at_home: Option<bool>,
     reference: Reference,
 }
 
@@ -93,6 +94,8 @@ impl LocalPolicy {
                     arrangement_fee_set_up: entry.arrangement_fee_set_up,
                     arrangement_fee_annual: entry.arrangement_fee_annual,
                     hourly_charge_rate: entry.hourly_charge_rate,
+                    disregard_savings_credit_in_full_at_home: entry
+                        .disregard_savings_credit_in_full_at_home,
                 },
                 reference: entry.reference,
             });

@@ -523,6 +523,7 @@ pub fn to_case(form: &CheckForm) -> Result<FormCase, FieldErrors> {
         council_arranges: false,
         weekly_hours_of_care: None,
         home_help: false,
+        savings_credit: None,
     };
     Ok(FormCase { input, capital_fields, income_fields })
 }
