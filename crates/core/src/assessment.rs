@@ -575,7 +575,14 @@ enum Allowance<'a> {
     EnglandMig(&'a crate::policy::EnglandRules),
     /// A basic entitlement plus a buffer, with housing costs and DRE: Wales's minimum
     /// income amount and Scotland's COSLA income threshold.
-    Buffered { rule: &'static str, title: &'static str, buffer: &'a Param<Ratio> },
+    Buffered {
+        rule: &'static str,
+        title: &'static str,
+        buffer: &'a Param<Ratio>,
+        /// Wales: the disability-related-expenditure amount is at least this share of the
+        /// basic entitlement (SI 2015/1843 reg 12(3)(c)).
+        dre_share: Option<&'a Param<Ratio>>,
+    },
     /// A weekly amount a care-home resident keeps for personal spending. `amount` is
     /// `None` where the policy marks the figure unknown: needed only if the person is
     /// means-tested, so it is asked for only then.
@@ -645,6 +652,7 @@ impl<'a> Plan<'a> {
                         rule: "wales.minimum_income_amount",
                         title: "Minimum income amount",
                         buffer: &r.minimum_income_buffer,
+                        dre_share: Some(&r.disability_related_expenditure_share),
                     },
                 }
             }
@@ -699,6 +707,7 @@ impl<'a> Plan<'a> {
                         } else {
                             &r.buffer_below_pension_age
                         },
+                        dre_share: None,
                     },
                 }
             }
@@ -996,7 +1005,7 @@ impl<'a> Plan<'a> {
                     }
                 }
             }
-            Allowance::Buffered { rule, title, buffer } => {
+            Allowance::Buffered { rule, title, buffer, dre_share } => {
                 let mut parts = Parts::new(x.keeps_steps());
                 basic_entitlement(case, b, &mut parts)?;
                 let entitlement = parts.total;
@@ -1030,7 +1039,13 @@ impl<'a> Plan<'a> {
                     },
                     x,
                 )?;
-                self.housing_and_dre(case, &mut allow, x)?;
+                let floor = match dre_share {
+                    Some(share) => {
+                        Some((share.value.of(entitlement, Rounding::AwayFromZero)?, share))
+                    }
+                    None => None,
+                };
+                self.housing_and_dre_with_floor(case, floor, &mut allow, x)?;
             }
         }
         Ok(total)
@@ -1039,6 +1054,24 @@ impl<'a> Plan<'a> {
     fn housing_and_dre<E: Explain>(
         &self,
         case: &Case,
+        allow: &mut impl FnMut(
+            &'static str,
+            Money,
+            &dyn Fn() -> String,
+            &dyn Fn() -> Vec<Source>,
+            &mut E,
+        ) -> Result<(), AssessError>,
+        x: &mut E,
+    ) -> Result<(), AssessError> {
+        self.housing_and_dre_with_floor(case, None, allow, x)
+    }
+
+    /// Housing costs and disability-related expenditure; `floor` is a statutory least
+    /// amount for the expenditure and the share of the basic entitlement it comes from.
+    fn housing_and_dre_with_floor<E: Explain>(
+        &self,
+        case: &Case,
+        floor: Option<(Money, &Param<Ratio>)>,
         allow: &mut impl FnMut(
             &'static str,
             Money,
@@ -1064,13 +1097,21 @@ impl<'a> Plan<'a> {
         }
         let own = case.disability_related_expenditure;
         let flat = case.local.flat_disability_related_expenditure.unwrap_or(Money::ZERO);
-        let dre = own.max(flat);
+        let least = floor.map_or(Money::ZERO, |(amount, _)| amount);
+        let dre = own.max(flat).max(least);
         if dre.is_positive() {
             allow(
                 "allowance.disability_related_expenditure",
                 dre,
                 &|| {
-                    if flat > own {
+                    if let Some((_, share)) = floor.filter(|_| least > own.max(flat)) {
+                        format!(
+                            "Disability-related expenditure: at least {} of the basic entitlement, \
+                             {least} a week (more than the {own} itemised; Care and Support \
+                             (Charging) (Wales) Regulations 2015, reg 12(3)(c)).",
+                            share.value.percent()
+                        )
+                    } else if flat > own {
                         format!(
                             "Disability-related expenditure: the council's flat allowance of {flat} a week (more than the {own} itemised)."
                         )
@@ -1079,6 +1120,9 @@ impl<'a> Plan<'a> {
                     }
                 },
                 &|| {
+                    if let Some((_, share)) = floor.filter(|_| least > own.max(flat)) {
+                        return vec![cite(share)];
+                    }
                     let flat_used = flat > own;
                     flat_used
                         .then(|| {

@@ -397,7 +397,6 @@ pub struct SavingsCreditInput {
     pub sum_disregarded_for_partner: Option<bool>,
 }
 
-
 /// How long a care-home stay is expected to last (SI 2014/2672 reg 2(1)).
 #[derive(ToSchema)]
 #[serde(rename_all = "snake_case")]

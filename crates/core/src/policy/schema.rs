@@ -342,6 +342,7 @@ rules! {
         maximum_weekly_charge: Money = "non_residential.maximum_weekly_charge" in GbpPerWeek,
         non_residential_capital_limit: Money = "non_residential.capital_limit" in Gbp,
         minimum_income_buffer: Ratio = "non_residential.minimum_income_buffer" in Ratio,
+        disability_related_expenditure_share: Ratio = "non_residential.disability_related_expenditure_share" in Ratio,
         care_home_capital_limit: Money = "care_home.capital_limit" in Gbp,
         property_disregard_weeks: u32 = "property.disregard_weeks" in Weeks,
     }
