@@ -29,6 +29,9 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::field::{FieldError, parse_date};
+use crate::ledger::{
+    Account, AccountInput, AccountKind, OpenRecord, OwnerInput, ReasonCode, Transfer, TransferInput,
+};
 use crate::money::{Money, MoneyError, Ratio, Rounding, round_div};
 use crate::policy::{
     DeferredPaymentPolicy, DeferredPaymentRules, PolicyError, RateLookup, Source, interest_period,
@@ -1120,6 +1123,87 @@ fn project(
         }
     }
     Ok(None)
+}
+
+/// The ledger's side of an agreement: the person's debt account and the council's two
+/// accounts it is drawn from, in the council's means-tested stream.
+#[derive(Clone, Debug)]
+pub struct LedgerAccounts {
+    /// What the person owes: `DPA-{person}`, a receivable owned by the person.
+    pub debt: AccountInput,
+    /// The council's charges deferred and costs added: `{council}-DPA-DEFERRED`.
+    pub deferred: AccountInput,
+    /// The council's interest on agreements: `{council}-DPA-INTEREST`.
+    pub interest: AccountInput,
+    pub stream: String,
+    /// Keys are `dpa-{agreement}-{posting key}`, so posting a period twice records it once.
+    pub agreement: String,
+}
+
+impl LedgerAccounts {
+    /// The accounts for one person's agreement with a council, in `stream`.
+    pub fn new(council: &str, person: &str, stream: &str, agreement: &str) -> LedgerAccounts {
+        let council_account = |suffix: &str, name: &str| AccountInput {
+            code: format!("{council}-DPA-{suffix}"),
+            name: Some(name.to_owned()),
+            kind: AccountKind::Funding.as_str().to_owned(),
+            owner: OwnerInput { organisation: Some(council.to_owned()), person: None },
+            stream: Some(stream.to_owned()),
+            may_go_negative: true,
+        };
+        LedgerAccounts {
+            debt: AccountInput {
+                code: format!("DPA-{person}"),
+                name: Some(format!("Deferred payment agreement debt, {person}")),
+                kind: AccountKind::DeferredPaymentDebt.as_str().to_owned(),
+                owner: OwnerInput { organisation: None, person: Some(person.to_owned()) },
+                stream: Some(stream.to_owned()),
+                may_go_negative: false,
+            },
+            deferred: council_account(
+                "DEFERRED",
+                "Care charges and costs deferred under agreements",
+            ),
+            interest: council_account("INTEREST", "Interest on deferred payment agreements"),
+            stream: stream.to_owned(),
+            agreement: agreement.to_owned(),
+        }
+    }
+
+    /// The accounts to open (opening one already open with the same details is a no-op).
+    pub fn open_records(&self) -> Result<Vec<OpenRecord>, FieldError> {
+        [&self.debt, &self.deferred, &self.interest]
+            .into_iter()
+            .map(|account| Account::try_from(account).map(OpenRecord::Account))
+            .collect()
+    }
+
+    /// One transfer for each posting: into the person's debt account from the council's
+    /// deferred-charges account (weeks and costs) or its interest account.
+    pub fn transfers(&self, postings: &[Posting]) -> Result<Vec<Transfer>, FieldError> {
+        postings
+            .iter()
+            .map(|posting| {
+                let (from, reason) = match posting.kind {
+                    PostingKind::Deferred | PostingKind::Fee => {
+                        (&self.deferred.code, ReasonCode::DeferredPayment)
+                    }
+                    PostingKind::Interest => (&self.interest.code, ReasonCode::Interest),
+                };
+                Transfer::try_from(&TransferInput {
+                    idempotency_key: format!("dpa-{}-{}", self.agreement, posting.key),
+                    from: from.clone(),
+                    to: self.debt.code.clone(),
+                    amount: posting.amount.to_plain_string(),
+                    stream: self.stream.clone(),
+                    effective_date: posting.date.to_string(),
+                    reason: reason.as_str().to_owned(),
+                    memo: posting.memo.clone(),
+                    reverses: None,
+                })
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
