@@ -900,45 +900,45 @@ pub fn statement(
                 sources: vec![(*allowance.source).clone()],
             });
         }
-        if ended_on == Some(day) {
-            if let Some((date, reason)) = agreement.ended {
-                let (words, due) = match reason {
-                    EndReason::Death => (
-                        format!(
-                            "the person died on {date}: nothing more is deferred, and the debt falls due 90 days after the death (reg 7(b)); interest runs until it is repaid"
-                        ),
-                        date.checked_add_days(Days::new(DAYS_AFTER_DEATH)),
+        if ended_on == Some(day)
+            && let Some((date, reason)) = agreement.ended
+        {
+            let (words, due) = match reason {
+                EndReason::Death => (
+                    format!(
+                        "the person died on {date}: nothing more is deferred, and the debt falls due 90 days after the death (reg 7(b)); interest runs until it is repaid"
                     ),
-                    EndReason::Sale => (
-                        format!(
-                            "the property was sold on {date}: the debt falls due on the sale (reg 7(a))"
-                        ),
-                        Some(date),
+                    date.checked_add_days(Days::new(DAYS_AFTER_DEATH)),
+                ),
+                EndReason::Sale => (
+                    format!(
+                        "the property was sold on {date}: the debt falls due on the sale (reg 7(a))"
                     ),
-                    EndReason::LeftCare => (
-                        format!(
-                            "the person left the care home or supported living on {date}: the council stops deferring (reg 11(1)(b)); the debt falls due on sale or 90 days after death (reg 7)"
-                        ),
-                        None,
+                    Some(date),
+                ),
+                EndReason::LeftCare => (
+                    format!(
+                        "the person left the care home or supported living on {date}: the council stops deferring (reg 11(1)(b)); the debt falls due on sale or 90 days after death (reg 7)"
                     ),
-                    EndReason::Terminated => (
-                        format!(
-                            "the person ended the agreement on {date} by notice and repayment (reg 8)"
-                        ),
-                        Some(date),
+                    None,
+                ),
+                EndReason::Terminated => (
+                    format!(
+                        "the person ended the agreement on {date} by notice and repayment (reg 8)"
                     ),
-                };
-                summary.repayment_due = due;
-                lines.push(Line {
-                    date: day,
-                    kind: LineKind::Ended,
-                    rule: "dpa.ended",
-                    explanation: format!("Deferral ended: {words}"),
-                    amount: Money::ZERO,
-                    debt: debt.balance,
-                    sources: Vec::new(),
-                });
-            }
+                    Some(date),
+                ),
+            };
+            summary.repayment_due = due;
+            lines.push(Line {
+                date: day,
+                kind: LineKind::Ended,
+                rule: "dpa.ended",
+                explanation: format!("Deferral ended: {words}"),
+                amount: Money::ZERO,
+                debt: debt.balance,
+                sources: Vec::new(),
+            });
         }
 
         // Interest for the day, at the period's national maximum (reg 9).

@@ -2,6 +2,9 @@
 //! `tests/golden/deferred_payments/` (the arithmetic is written out there), and the
 //! refusals: each names the field at fault.
 
+// A test stops at the first surprise: unwrapping and indexing are how it says so.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
 use onebudget_core::Money;
 use onebudget_core::deferred_payment::{
     Agreement, DeferredPaymentError, DeferredPaymentInput, LineKind, statement,
