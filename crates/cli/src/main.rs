@@ -20,6 +20,7 @@ mod access;
 mod assess;
 mod bench;
 mod budget;
+mod deferred_payment;
 mod demo;
 mod demo_budgets;
 mod demo_pools;
@@ -145,6 +146,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = assess::Format::Json)]
         format: assess::Format,
     },
+    /// Deferred payment agreements (England, Care Act 2014 s.34): a statement of what has
+    /// been deferred, the interest and costs added and the equity limit, each line citing
+    /// its regulation; and posting the amounts to the ledger as the person's debt.
+    #[command(subcommand)]
+    DeferredPayment(DeferredPaymentCommand),
     /// Show the policy figures onebudget uses.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -242,6 +248,44 @@ impl WebArgs {
             organisation_name: self.organisation_name.clone(),
         }
     }
+}
+
+#[derive(Subcommand)]
+enum DeferredPaymentCommand {
+    /// Work out the agreement's statement on its statement_date: each week deferred, each
+    /// cost added, each month's interest, the debt and the equity limit. The agreement is
+    /// JSON; see the README for its shape.
+    Statement {
+        /// The agreement file, or - for standard input.
+        #[arg(long, short)]
+        input: PathBuf,
+        #[arg(long, value_enum, default_value_t = deferred_payment::StatementFormat::Table)]
+        format: deferred_payment::StatementFormat,
+    },
+    /// Post the agreement's amounts complete by --through to the ledger: each week deferred
+    /// and each cost added from the council's COUNCIL-DPA-DEFERRED account, each ended
+    /// month's interest from COUNCIL-DPA-INTEREST, into the person's DPA-PERSON debt
+    /// account (opened if need be). Posting the same period again posts nothing new.
+    Post {
+        /// The agreement file, or - for standard input.
+        #[arg(long, short)]
+        input: PathBuf,
+        /// Post what is complete by the end of this day (YYYY-MM-DD).
+        #[arg(long)]
+        through: String,
+        /// The council's organisation code, e.g. COUNCIL.
+        #[arg(long)]
+        council: String,
+        /// The person's id in onebudget.
+        #[arg(long)]
+        person: String,
+        /// The council's means-tested funding stream (already open), e.g. ASC.
+        #[arg(long)]
+        stream: String,
+        /// The agreement's reference, in every transfer's key; the person's id if omitted.
+        #[arg(long)]
+        agreement: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -617,6 +661,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Assess { input, local, format } => {
             assess::assess(&input, local.as_deref(), format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DeferredPayment(DeferredPaymentCommand::Statement { input, format }) => {
+            deferred_payment::print_statement(&input, format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DeferredPayment(DeferredPaymentCommand::Post {
+            input,
+            through,
+            council,
+            person,
+            stream,
+            agreement,
+        }) => {
+            let store = open_store(&cli.database_url)?;
+            deferred_payment::post(
+                &store,
+                &input,
+                &through,
+                &council,
+                &person,
+                &stream,
+                agreement.as_deref(),
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Policy(PolicyCommand::Show { nation, on, format }) => {

@@ -25,6 +25,40 @@ pub struct Table {
 }
 
 impl Table {
+    /// The table as aligned columns, numbers right-aligned, one line a row.
+    pub fn render(&self) -> String {
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+            let mut text = String::new();
+            for (index, (cell, width)) in cells.zip(&widths).enumerate() {
+                if index > 0 {
+                    text.push_str("  ");
+                }
+                let pad = width.saturating_sub(cell.chars().count());
+                if self.numeric.get(index).copied().unwrap_or(false) {
+                    text.push_str(&" ".repeat(pad));
+                    text.push_str(cell);
+                } else {
+                    text.push_str(cell);
+                    text.push_str(&" ".repeat(pad));
+                }
+            }
+            text.trim_end().to_owned()
+        };
+        let mut out = line(&mut self.header.iter().copied());
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&line(&mut row.iter().map(String::as_str)));
+            out.push('\n');
+        }
+        out
+    }
+
     pub fn print(&self, format: Format, json: &impl Serialize) -> anyhow::Result<()> {
         let stdout = std::io::stdout();
         let mut out = std::io::BufWriter::new(stdout.lock());
@@ -41,36 +75,7 @@ impl Table {
                 }
                 writer.flush()?;
             }
-            Format::Table => {
-                let mut widths: Vec<usize> =
-                    self.header.iter().map(|h| h.chars().count()).collect();
-                for row in &self.rows {
-                    for (width, cell) in widths.iter_mut().zip(row) {
-                        *width = (*width).max(cell.chars().count());
-                    }
-                }
-                let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
-                    let mut text = String::new();
-                    for (index, (cell, width)) in cells.zip(&widths).enumerate() {
-                        if index > 0 {
-                            text.push_str("  ");
-                        }
-                        let pad = width.saturating_sub(cell.chars().count());
-                        if self.numeric.get(index).copied().unwrap_or(false) {
-                            text.push_str(&" ".repeat(pad));
-                            text.push_str(cell);
-                        } else {
-                            text.push_str(cell);
-                            text.push_str(&" ".repeat(pad));
-                        }
-                    }
-                    text.trim_end().to_owned()
-                };
-                writeln!(out, "{}", line(&mut self.header.iter().copied()))?;
-                for row in &self.rows {
-                    writeln!(out, "{}", line(&mut row.iter().map(String::as_str)))?;
-                }
-            }
+            Format::Table => write!(out, "{}", self.render())?,
         }
         out.flush()?;
         Ok(())

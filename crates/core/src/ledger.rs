@@ -194,10 +194,14 @@ pub enum AccountKind {
     ClientContribution,
     /// A holding account for money not yet assigned.
     Suspense,
+    /// What a person owes the council under a deferred payment agreement (Care Act 2014
+    /// s.34): a receivable that grows with each amount deferred, cost added and month's
+    /// interest, repaid on sale or from the estate.
+    DeferredPaymentDebt,
 }
 
 impl AccountKind {
-    pub const ALL: [AccountKind; 8] = [
+    pub const ALL: [AccountKind; 9] = [
         AccountKind::Funding,
         AccountKind::Pool,
         AccountKind::PersonalBudget,
@@ -206,6 +210,7 @@ impl AccountKind {
         AccountKind::Expenditure,
         AccountKind::ClientContribution,
         AccountKind::Suspense,
+        AccountKind::DeferredPaymentDebt,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -217,6 +222,7 @@ impl AccountKind {
             AccountKind::Expenditure => "expenditure",
             AccountKind::ClientContribution => "client_contribution",
             AccountKind::Suspense => "suspense",
+            AccountKind::DeferredPaymentDebt => "deferred_payment_debt",
         }
     }
 }
@@ -243,12 +249,16 @@ pub enum ReasonCode {
     Recovery,
     /// A year-end risk-share settlement between partners.
     Settlement,
+    /// A care charge or administration cost deferred under a deferred payment agreement.
+    DeferredPayment,
+    /// Interest added to a debt (a deferred payment agreement's, reg 9).
+    Interest,
     /// A correction: reverses an earlier transfer.
     Correction,
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 10] = [
+    pub const ALL: [ReasonCode; 12] = [
         ReasonCode::OpeningBalance,
         ReasonCode::Contribution,
         ReasonCode::Allocation,
@@ -258,6 +268,8 @@ impl ReasonCode {
         ReasonCode::ClientContribution,
         ReasonCode::Recovery,
         ReasonCode::Settlement,
+        ReasonCode::DeferredPayment,
+        ReasonCode::Interest,
         ReasonCode::Correction,
     ];
     pub fn as_str(self) -> &'static str {
@@ -271,6 +283,8 @@ impl ReasonCode {
             ReasonCode::ClientContribution => "client_contribution",
             ReasonCode::Recovery => "recovery",
             ReasonCode::Settlement => "settlement",
+            ReasonCode::DeferredPayment => "deferred_payment",
+            ReasonCode::Interest => "interest",
             ReasonCode::Correction => "correction",
         }
     }

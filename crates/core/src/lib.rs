@@ -10,6 +10,7 @@
 pub mod access;
 pub mod assessment;
 pub mod budget;
+pub mod deferred_payment;
 pub mod field;
 pub mod ledger;
 pub mod money;

@@ -11,6 +11,7 @@
 //! then gives the typed [`Rules`] in force for a nation on a date, each figure carrying
 //! its [`Source`] so an explanation can cite it.
 
+mod deferred;
 mod local;
 mod schema;
 
@@ -25,6 +26,9 @@ use crate::field::{FieldError, parse_date};
 use crate::money::{Money, Ratio};
 use crate::pool::FinancialYear;
 
+pub use deferred::{
+    DEFERRED_PAYMENT_FILE, DeferredPaymentPolicy, DeferredPaymentRules, RateLookup, interest_period,
+};
 pub use local::{LocalEntry, LocalPolicy};
 pub use schema::{Jurisdiction, Nation, Unit};
 
@@ -212,6 +216,18 @@ fn parse_value(unit: Unit, raw: &serde_yaml_ng::Value) -> Result<Option<Value>, 
 impl PolicyFile {
     /// Parse and check one file's text. `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<PolicyFile, PolicyError> {
+        PolicyFile::parse_against(file, text, schema::parameters)
+    }
+
+    /// Parse and check one file's text against the parameters `expected` gives for its
+    /// jurisdiction: the charging files use [`schema::parameters`], other rule books (the
+    /// deferred payment figures) their own list, in the same format and with the same
+    /// checks.
+    pub(crate) fn parse_against(
+        file: &str,
+        text: &str,
+        expected: fn(Jurisdiction) -> &'static [schema::Spec],
+    ) -> Result<PolicyFile, PolicyError> {
         let input: FileInput =
             serde_yaml_ng::from_str(text).map_err(|e| file_error(file, e.to_string()))?;
         let jurisdiction = Jurisdiction::parse(&input.nation).ok_or_else(|| {
@@ -230,7 +246,7 @@ impl PolicyFile {
         if covers.1 < covers.0 {
             return Err(file_error(file, "covers.to is before covers.from"));
         }
-        let expected = schema::parameters(jurisdiction);
+        let expected = expected(jurisdiction);
         let mut parameters = BTreeMap::new();
         for (name, raw) in input.parameters {
             let Some(spec) = expected.iter().find(|spec| spec.name == name) else {

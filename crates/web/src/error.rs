@@ -103,6 +103,9 @@ pub enum ApiError {
     /// The budget, review or other budget record named does not exist; the message says
     /// which.
     BudgetNotFound(String),
+    /// A deferred payment agreement's statement cannot be worked out: a figure it needs is
+    /// unknown, or its dates are outside those held.
+    DeferredPaymentRefused { code: &'static str, field: &'static str, message: String },
     /// No route has this path.
     NoRoute { path: String },
     /// The route exists but not for this method.
@@ -205,6 +208,12 @@ impl ApiError {
             ApiError::BudgetNotFound(message) => {
                 (StatusCode::NOT_FOUND, "not_found", message.clone(), None)
             }
+            ApiError::DeferredPaymentRefused { code, field, message } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                message.clone(),
+                Some((*field).to_owned()),
+            ),
             ApiError::NoRoute { path } => (
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -39,6 +39,7 @@ pub mod auth;
 pub mod budgets;
 pub mod clock;
 pub mod csrf;
+pub mod deferred_payment;
 pub mod error;
 pub mod extract;
 pub mod health;
@@ -205,6 +206,11 @@ pub fn routes() -> Vec<Route> {
         route("/api/transfers/{idempotency_key}", &["GET"], get(ledger::transfer)),
         route("/api/balances", &["GET"], get(ledger::balances)),
         route("/api/financial-assessments", &["POST"], post(assessment::assess)),
+        route(
+            "/api/deferred-payments/statement",
+            &["POST"],
+            post(deferred_payment::statement_route),
+        ),
         route("/api/people/{code}", &["GET"], get(people::person)),
         route("/api/people/{code}/access-log", &["GET"], get(people::access_log)),
         route(

@@ -6,7 +6,7 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{assessment, budgets, health, ledger, people, pools, schema};
+use crate::{assessment, budgets, deferred_payment, health, ledger, people, pools, schema};
 
 /// Declares the bearer-token scheme machine clients use, and applies it to every path
 /// (sessions from the pages work too; `/health` and this document need neither).
@@ -54,6 +54,7 @@ impl utoipa::Modify for BearerSecurity {
         ledger::transfer,
         ledger::balances,
         assessment::assess,
+        deferred_payment::statement_route,
         people::person,
         people::access_log,
         people::record_assessment,

@@ -31,6 +31,7 @@ pub enum AccountKind {
     Expenditure,
     ClientContribution,
     Suspense,
+    DeferredPaymentDebt,
 }
 
 /// Why money moved.
@@ -46,6 +47,8 @@ pub enum ReasonCode {
     ClientContribution,
     Recovery,
     Settlement,
+    DeferredPayment,
+    Interest,
     Correction,
 }
 

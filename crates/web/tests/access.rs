@@ -289,6 +289,13 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         Who::Roles(&["practitioner", "finance"]),
     ),
     (
+        "POST",
+        "/api/deferred-payments/statement",
+        "/api/deferred-payments/statement",
+        "{}",
+        Who::Roles(&["practitioner", "finance"]),
+    ),
+    (
         "GET",
         "/api/people/{code}",
         "/api/people/P000001",
