@@ -149,6 +149,14 @@ pub fn render_text(e: &Explanation) -> String {
     if e.outcome.full_cost {
         let _ = writeln!(out, "  (assessed as able to pay the full cost)");
     }
+    for (label, fee) in [
+        ("Arrangement fee, once", e.outcome.arrangement_fee_set_up),
+        ("Arrangement fee, each year", e.outcome.arrangement_fee_annual),
+    ] {
+        if fee.is_positive() {
+            let _ = writeln!(out, "  {label:<84} {:>12}", fee.to_string());
+        }
+    }
     if !sources.is_empty() {
         let _ = writeln!(out, "\nSources:");
         for (i, s) in sources.iter().enumerate() {

@@ -1029,3 +1029,33 @@ fn policy_show_prints_figures_with_their_sources() {
     assert!(!outside.status.success());
     assert!(text(&outside.stderr).contains("2022/23 to 2026/27"));
 }
+
+#[test]
+fn a_full_cost_payer_asking_the_council_to_arrange_sees_the_arrangement_fee() {
+    let case = serde_json::json!({
+        "nation": "england", "date": "2026-10-01", "setting": "non_residential",
+        "person": {"age_years": 72, "pension_credit_age": true, "couple": false},
+        "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+        "capital": [{"kind": "savings", "value": "40000.00"}],
+        "weekly_income": [{"kind": "state_pension", "amount": "241.30"}],
+        "weekly_cost_of_care": "250.00", "council_arranges": true,
+        "local": {"arrangement_fee_set_up": "352.00", "arrangement_fee_annual": "120.00"}
+    });
+    let out = with_stdin(
+        "sqlite://unused.db",
+        &["assess", "--input", "-", "--format", "text"],
+        &case.to_string(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("Arrangement fee, once") && shown.contains("£352.00"), "{shown}");
+    assert!(shown.contains("Arrangement fee, each year") && shown.contains("£120.00"), "{shown}");
+    // In a care home no fee can be charged (the s.18(3) duty is not in force there).
+    let mut care_home = case.clone();
+    care_home["setting"] = "care_home".into();
+    let out = with_stdin("sqlite://unused.db", &["assess", "--input", "-"], &care_home.to_string());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["arrangement_fee_set_up"], "0.00", "{result}");
+    assert!(result.to_string().contains("Commencement No. 4"), "{result}");
+}
