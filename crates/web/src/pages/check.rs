@@ -932,7 +932,31 @@ fn render_estimate(cost: Money, e: &Explanation, cost_asked: bool) -> Markup {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Datelike;
+
     use super::*;
+
+    #[test]
+    fn the_page_says_when_the_year_we_are_in_has_no_figures_yet() {
+        // The newest year any nation's rules cover, read from the policy in use.
+        let newest = Nation::ALL
+            .iter()
+            .filter_map(|n| flow::years(*n).into_iter().next())
+            .max_by_key(|y| y.year)
+            .unwrap();
+        assert!(year_notice(newest.date).is_none());
+        let next_april = NaiveDate::from_ymd_opt(newest.date.year() + 1, 4, 1).unwrap();
+        let next = onebudget_core::pool::FinancialYear::containing(next_april).unwrap();
+        let notice = year_notice(next_april).unwrap().into_string();
+        assert!(
+            notice.contains(&format!("newest figures in this calculator are for {}", newest.text))
+                && notice.contains(&format!(
+                    "The figures for {}, the year we are in now, have not been added yet",
+                    next.label()
+                )),
+            "{notice}"
+        );
+    }
 
     #[test]
     fn the_public_sees_the_regulation_not_the_policy_files_notes() {

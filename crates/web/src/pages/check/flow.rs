@@ -78,6 +78,9 @@ pub struct Field {
     pub asked: fn(&Answers) -> bool,
 }
 
+/// What a step's `apply` gives: `Err((field, message))` for a problem with its answers.
+pub type Applied = Result<(), (&'static str, String)>;
+
 /// A question page.
 pub struct Step {
     pub id: &'static str,
@@ -89,7 +92,7 @@ pub struct Step {
     pub applies: fn(&Answers) -> bool,
     /// Put the checked answers into the case: `Err((field, message))` for a problem that
     /// needs more than one field to see.
-    pub apply: fn(&Read<'_>, &mut FormCase) -> Result<(), (&'static str, String)>,
+    pub apply: fn(&Read<'_>, &mut FormCase) -> Applied,
     /// After this step (asked or not), run the assessment on the answers so far: if what
     /// is paid is already decided, no more questions are asked.
     pub checkpoint: bool,
@@ -1050,7 +1053,7 @@ fn benefit(
     r: &Read<'_>,
     case: &mut FormCase,
     (choice, amount_field): (&'static str, &'static str),
-) -> Result<(), (&'static str, String)> {
+) -> Applied {
     let value = r.choice(choice);
     let amount = r.money(amount_field);
     if value == "none" {
@@ -1270,4 +1273,124 @@ pub fn end_of(e: &Explanation) -> Option<End> {
         return Some(End::CapitalOverLimit { capital: e.outcome.counted_capital, limit });
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_years_offered_are_every_year_the_policy_covers_newest_first() {
+        let policy = Policy::in_use().unwrap();
+        for nation in Nation::ALL {
+            let (from, to) = policy.covers(nation).unwrap();
+            let offered = years(nation);
+            assert!(!offered.is_empty(), "{nation:?}");
+            // Every 1 October the rules cover, newest first, and nothing else.
+            let mut expected = Vec::new();
+            for year in (from.year()..=to.year()).rev() {
+                let middle = NaiveDate::from_ymd_opt(year, 10, 1).unwrap();
+                if from <= middle && middle <= to {
+                    expected.push(middle);
+                }
+            }
+            let dates: Vec<NaiveDate> = offered.iter().map(|y| y.date).collect();
+            assert_eq!(dates, expected, "{nation:?}");
+            let first = &offered[0];
+            let y = first.date.year();
+            assert_eq!(first.value, format!("{y}-{:02}", (y + 1) % 100));
+            assert_eq!(
+                first.text,
+                format!("{} (April {y} to March {})", first.year.label(), y + 1)
+            );
+        }
+    }
+
+    #[test]
+    fn steps_and_fields_have_names_of_their_own() {
+        let mut ids: Vec<&str> = STEPS.iter().map(|s| s.id).collect();
+        let mut names: Vec<&str> =
+            STEPS.iter().flat_map(|s| s.fields.iter().map(|f| f.name)).collect();
+        let (steps, fields) = (ids.len(), names.len());
+        ids.sort_unstable();
+        ids.dedup();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!((ids.len(), names.len()), (steps, fields));
+        for reserved in [PAGE, GO, FROM_CHECK, "check", "estimate"] {
+            assert!(!names.contains(&reserved) && !ids.contains(&reserved), "{reserved}");
+        }
+        assert!(STEPS.iter().all(|s| !s.fields.is_empty()));
+    }
+
+    #[test]
+    fn the_oldest_age_asked_is_the_oldest_the_engine_accepts() {
+        let mut case = base_case().input;
+        case.date = "2024-10-01".to_owned();
+        case.person.age_years = MAX_AGE;
+        assert!(crate::assessment::assess_case(&case).is_ok());
+        case.person.age_years = MAX_AGE + 1;
+        let refused = crate::assessment::assess_case(&case);
+        assert!(
+            matches!(&refused, Err(crate::error::ApiError::Field(e)) if e.field == "person.age_years"),
+            "{refused:?}"
+        );
+    }
+
+    fn answers(pairs: &[(&str, &str)]) -> Answers {
+        let pairs = pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect();
+        Answers::from_pairs(pairs).unwrap().0
+    }
+
+    fn asked(pairs: &[(&str, &str)]) -> Vec<&'static str> {
+        let answers = answers(pairs);
+        Flow::new(&answers).steps.iter().map(|s| s.id).collect()
+    }
+
+    #[test]
+    fn only_the_questions_that_can_change_the_answer_apply() {
+        let scotland_home =
+            asked(&[("nation", "scotland"), ("setting", "non_residential"), ("pension_age", "no")]);
+        assert!(scotland_home.contains(&"personal_care"));
+        assert!(scotland_home.contains(&"age") && scotland_home.contains(&"benefits"));
+        assert!(!scotland_home.contains(&"nursing") && !scotland_home.contains(&"owns_home"));
+        assert!(!scotland_home.contains(&"pension_credit"), "not at Pension Credit age");
+        let england_home = asked(&[("nation", "england"), ("setting", "non_residential")]);
+        assert!(!england_home.contains(&"personal_care") && england_home.contains(&"premiums"));
+        assert!(!england_home.contains(&"joint_savings"), "single");
+        let couple =
+            asked(&[("nation", "england"), ("setting", "non_residential"), ("couple", "couple")]);
+        assert!(couple.contains(&"joint_savings"));
+        let wales_home = asked(&[
+            ("nation", "wales"),
+            ("setting", "care_home"),
+            ("owns_home", "yes"),
+            ("home_occupied", "yes"),
+        ]);
+        assert!(
+            wales_home.contains(&"home_value") && !wales_home.contains(&"weeks"),
+            "a relative lives there"
+        );
+        assert!(
+            !wales_home.contains(&"nursing")
+                && !wales_home.contains(&"premiums")
+                && !wales_home.contains(&"costs")
+        );
+    }
+
+    #[test]
+    fn a_field_sent_twice_is_not_a_form_these_pages_send() {
+        let twice = vec![
+            ("nation".to_owned(), "england".to_owned()),
+            ("nation".to_owned(), "wales".to_owned()),
+        ];
+        assert!(Answers::from_pairs(twice).is_err());
+        let ticked = vec![
+            ("premiums".to_owned(), String::new()),
+            ("premiums".to_owned(), "carer".to_owned()),
+        ];
+        assert_eq!(Answers::from_pairs(ticked).unwrap().0.all("premiums").len(), 2);
+        let unknown = vec![("colour".to_owned(), "blue".to_owned())];
+        assert_eq!(Answers::from_pairs(unknown).unwrap().0, Answers::default());
+    }
 }
