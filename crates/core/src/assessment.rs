@@ -40,7 +40,7 @@ use smallvec::SmallVec;
 
 pub use case::{
     CapitalInput, CapitalItem, CapitalKind, Case, CaseInput, IncomeInput, IncomeItem, IncomeKind,
-    LocalInput, LocalOption, LocalOptions, PersonInput, PremiumsInput, Setting,
+    LocalInput, LocalOption, LocalOptions, PersonInput, PremiumsInput, Setting, Stay,
 };
 
 use crate::money::{Money, MoneyError, Ratio, Rounding};
@@ -133,6 +133,10 @@ pub struct Outcome {
     /// The most the person can be charged: the cost of care less anything free, capped
     /// by any national maximum.
     pub maximum_charge: Money,
+    /// A full-cost payer who asks the council to arrange care at home: the council's
+    /// one-off and yearly arrangement fees (Care Act 2014 s.14(1)(b)), on top of the charge.
+    pub arrangement_fee_set_up: Money,
+    pub arrangement_fee_annual: Money,
 }
 
 /// Why a case could not be assessed.
@@ -260,6 +264,8 @@ pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outco
         weekly_allowances: Money::ZERO,
         assessable_income: Money::ZERO,
         maximum_charge: Money::ZERO,
+        arrangement_fee_set_up: Money::ZERO,
+        arrangement_fee_annual: Money::ZERO,
     };
     x.record(|| {
         step(
@@ -288,8 +294,57 @@ pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outco
     }
 
     let setting = case.setting;
+    if case.short_term_as_at_home {
+        x.record(|| {
+            step(
+                StepKind::Cost,
+                "stay.short_term_as_at_home",
+                if case.nation == Nation::Wales {
+                    "A stay in a care home of up to 8 weeks is charged as if the care were at \
+                     home (Care and Support (Charging) (Wales) Regulations 2015, reg 9(3))."
+                        .to_owned()
+                } else {
+                    "A stay in a care home of up to 8 weeks: the council assesses and charges it \
+                     as if the care were at home (SI 2014/2672 reg 8, a local choice)."
+                        .to_owned()
+                },
+                Money::ZERO,
+                Money::ZERO,
+                case.local
+                    .council_source(LocalOption::ChargeShortTermAsAtHome, "true".to_owned())
+                    .into_iter()
+                    .collect(),
+            )
+        });
+    }
     let plan = Plan::for_case(case, rules, x)?;
-    let Some(plan) = plan else { return Ok(out) };
+    let Some(mut plan) = plan else { return Ok(out) };
+    if let (Setting::NonResidential, Some(rate), Some(hours)) =
+        (setting, case.local.hourly_charge_rate, case.weekly_hours_of_care)
+    {
+        let by_the_hour = hours.of(rate, Rounding::TowardZero)?;
+        if by_the_hour < plan.maximum {
+            let before = plan.maximum;
+            plan.maximum = by_the_hour;
+            x.record(|| {
+                step(
+                    StepKind::Cost,
+                    "local.hourly_charge_rate",
+                    format!(
+                        "The council charges at most {rate} an hour: {hours} hours a week is \
+                         {by_the_hour}, less than {before}, so at most {by_the_hour} a week can be \
+                         charged."
+                    ),
+                    by_the_hour,
+                    Money::ZERO,
+                    case.local
+                        .council_source(LocalOption::HourlyChargeRate, rate.to_string())
+                        .into_iter()
+                        .collect(),
+                )
+            });
+        }
+    }
     out.maximum_charge = plan.maximum;
 
     // Capital.
@@ -313,7 +368,23 @@ pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outco
                 vec![cite(upper)],
             )
         });
+        arrangement_fee(case, &mut out, x);
         return Ok(out);
+    }
+    if case.council_arranges {
+        x.record(|| {
+            step(
+                StepKind::Charge,
+                "arrangement_fee.not_applicable",
+                "Capital is within the limit, so the council arranges the care as part of meeting \
+                 the person's needs: no arrangement fee applies (Care Act 2014 s.14(1)(b) is only \
+                 for those above it, s.18(3))."
+                    .to_owned(),
+                Money::ZERO,
+                Money::ZERO,
+                vec![],
+            )
+        });
     }
     if let Some(tariff) = plan.capital.tariff {
         out.weekly_tariff_income = tariff_income(counted_capital, &tariff, x)?;
@@ -413,6 +484,71 @@ pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outco
         )
     });
     Ok(out)
+}
+
+/// A full-cost payer who asks the council to arrange their care: the council's arrangement
+/// fees, where the law allows them (England, care at home; not care homes, whose Condition
+/// 2 duty is not in force: Care Act 2014 (Commencement No. 4) Order 2015 art 3).
+fn arrangement_fee<E: Explain>(case: &Case, out: &mut Outcome, x: &mut E) {
+    if !case.council_arranges {
+        return;
+    }
+    let local = &case.local;
+    let (set_up, annual) = (local.arrangement_fee_set_up, local.arrangement_fee_annual);
+    let applies = case.nation == Nation::England && case.setting == Setting::NonResidential;
+    if applies {
+        out.arrangement_fee_set_up = set_up;
+        out.arrangement_fee_annual = annual;
+    }
+    x.record(|| {
+        let (rule, explanation) = if !applies && case.setting == Setting::CareHome {
+            (
+                "arrangement_fee.not_applicable",
+                "The person asks the council to arrange a care home place: no arrangement fee can \
+                 be charged, as the duty to arrange care-home places for people above the capital \
+                 limit is not in force (Care Act 2014 (Commencement No. 4) Order 2015, art 3)."
+                    .to_owned(),
+            )
+        } else if !applies {
+            (
+                "arrangement_fee.not_applicable",
+                format!(
+                    "The person asks the council to arrange their care: onebudget models the \
+                     arrangement fee of Care Act 2014 s.14(1)(b) for England only, not {}.",
+                    case.nation.as_str()
+                ),
+            )
+        } else if set_up.is_zero() && annual.is_zero() {
+            (
+                "local.arrangement_fee",
+                "The person asks the council to arrange their care (Care Act 2014 s.18(3)); the \
+                 council charges no arrangement fee."
+                    .to_owned(),
+            )
+        } else {
+            (
+                "local.arrangement_fee",
+                format!(
+                    "The person asks the council to arrange their care (Care Act 2014 s.18(3)): \
+                     the council's arrangement fee is {set_up} to set it up and {annual} a year, \
+                     on top of the weekly charge, covering only its costs (s.14(1)(b); SI \
+                     2014/2672 reg 5)."
+                ),
+            )
+        };
+        let sources = if applies {
+            [
+                local.council_source(LocalOption::ArrangementFeeSetUp, set_up.to_string()),
+                local.council_source(LocalOption::ArrangementFeeAnnual, annual.to_string()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        } else {
+            vec![]
+        };
+        step(StepKind::Charge, rule, explanation, Money::ZERO, Money::ZERO, sources)
+    });
 }
 
 /// The parts of the rules that differ by nation and setting, chosen once per case.
@@ -528,7 +664,7 @@ impl<'a> Plan<'a> {
                         ),
                         personal,
                         Money::ZERO,
-                        vec![cite(&r.free_personal_care)],
+                        r.free_personal_care.iter().map(cite).collect(),
                     )
                 });
                 // COSLA's own capital limits for care at home, where the policy file holds
@@ -558,9 +694,25 @@ impl<'a> Plan<'a> {
                 }
             }
             (NationRules::Scotland(r), Setting::CareHome) => {
-                let mut free = r.free_personal_care.value;
-                if case.nursing_care {
-                    free = free.checked_add(r.free_nursing_care.value)?;
+                let personal = need(
+                    &r.free_personal_care,
+                    Nation::Scotland,
+                    "care_home.free_personal_care",
+                    case.date,
+                )?;
+                let nursing = if case.nursing_care {
+                    Some(need(
+                        &r.free_nursing_care,
+                        Nation::Scotland,
+                        "care_home.free_nursing_care",
+                        case.date,
+                    )?)
+                } else {
+                    None
+                };
+                let mut free = personal.value;
+                if let Some(nursing) = nursing {
+                    free = free.checked_add(nursing.value)?;
                 }
                 let maximum = cost.checked_sub(free)?.max(Money::ZERO);
                 x.record(|| {
@@ -574,11 +726,7 @@ impl<'a> Plan<'a> {
                         ),
                         free,
                         Money::ZERO,
-                        if case.nursing_care {
-                            vec![cite(&r.free_personal_care), cite(&r.free_nursing_care)]
-                        } else {
-                            vec![cite(&r.free_personal_care)]
-                        },
+                        std::iter::once(personal).chain(nursing).map(cite).collect(),
                     )
                 });
                 Plan {
@@ -598,6 +746,43 @@ impl<'a> Plan<'a> {
                         parameter: "care_home.personal_expenses_allowance",
                     },
                 }
+            }
+            (NationRules::NorthernIreland(r), Setting::NonResidential) if case.home_help => {
+                // Home help is the one service at home a trust charges for, under the
+                // Department of Health's model home help scheme: free from 75, and for people
+                // on Pension Credit (guarantee credit) or Income Support.
+                let on_benefit = case.income.iter().any(|i| {
+                    matches!(i.kind, IncomeKind::PensionCreditGuarantee | IncomeKind::IncomeSupport)
+                        && i.amount.is_positive()
+                });
+                let why = if case.age_years >= 75 {
+                    "people aged 75 or over are not charged for home help"
+                } else if on_benefit {
+                    "people receiving Pension Credit or Income Support are not charged for home help"
+                } else {
+                    return Err(AssessError::MissingFigure {
+                        nation: Nation::NorthernIreland,
+                        parameter: "non_residential.home_help_charge",
+                        date: case.date,
+                    });
+                };
+                let free = need(
+                    &r.home_help_exemptions,
+                    Nation::NorthernIreland,
+                    "non_residential.home_help_exemptions",
+                    case.date,
+                )?;
+                x.record(|| {
+                    step(
+                        StepKind::Charge,
+                        "northern_ireland.home_help_exempt",
+                        format!("Home help in Northern Ireland: {why}, so there is no charge."),
+                        Money::ZERO,
+                        Money::ZERO,
+                        vec![cite(free)],
+                    )
+                });
+                return Ok(None);
             }
             (NationRules::NorthernIreland(r), Setting::NonResidential) => {
                 if r.domiciliary_care_free.value {
@@ -697,6 +882,9 @@ impl<'a> Plan<'a> {
                     need(p, Nation::England, name, case.date)
                 };
                 let (base, base_rule) = match (case.couple, case.pension_credit_age) {
+                    // Reg 7(3): a lone parent aged 18 or over has this amount whatever their
+                    // age, and is not a "single person" for reg 7(2) (reg 7(10)).
+                    _ if case.lone_parent => (&r.mig_lone_parent, "lone parent"),
                     (false, true) => (
                         e(&r.mig_single_pension_credit_age, "mig.single.pension_credit_age")?,
                         "single, Pension Credit age",
@@ -781,6 +969,23 @@ impl<'a> Plan<'a> {
                     &|| vec![cite(amount)],
                     x,
                 )?;
+                if case.stay != Stay::Permanent {
+                    let housing = case.housing_costs;
+                    if housing.is_positive() {
+                        allow(
+                            "allowance.housing_costs",
+                            housing,
+                            &|| {
+                                format!(
+                                    "A temporary resident keeps their home: its housing costs of \
+                                     {housing} a week are allowed (SI 2014/2672 Sch 1 para 2)."
+                                )
+                            },
+                            &|| vec![],
+                            x,
+                        )?;
+                    }
+                }
             }
             Allowance::Buffered { rule, title, buffer } => {
                 let mut parts = Parts::new(x.keeps_steps());
@@ -1000,7 +1205,9 @@ fn basic_entitlement<'a>(
         let guarantee = if couple { &b.guarantee_couple } else { &b.guarantee_single };
         parts.add(guarantee, "Pension Credit guarantee", 1, couple)?;
     } else {
-        match (couple, case.age_years < 25) {
+        // A lone parent aged 18 or over has the 25-or-over personal allowance (Income
+        // Support (General) Regulations 1987 Sch 2 para 1).
+        match (couple, case.age_years < 25 && !case.lone_parent) {
             (true, _) => parts.add(&b.personal_allowance_couple, "personal allowance", 1, true)?,
             (false, true) => parts.add(
                 &b.personal_allowance_single_18_24,
@@ -1048,9 +1255,13 @@ fn count_capital<E: Explain>(
         let value = item.value;
         if item.kind == CapitalKind::MainHome {
             // Why the home is ignored, if it is: 0 at home, 1 a relative, 2 the first weeks.
+            // 3 a temporary resident returning home.
             let reason = match case.setting {
                 Setting::NonResidential => Some(0),
                 Setting::CareHome if item.occupied_by_qualifying_relative => Some(1),
+                Setting::CareHome if case.stay != Stay::Permanent => {
+                    case.returning_home.then_some(3)
+                }
                 Setting::CareHome if case.weeks_in_care_home < property_weeks.value => Some(2),
                 Setting::CareHome => None,
             };
@@ -1059,6 +1270,12 @@ fn count_capital<E: Explain>(
                     let (why, sources) = match reason {
                         0 => ("the home a person lives in is ignored for care at home".to_owned(), vec![]),
                         1 => ("a qualifying relative lives there, so the home is ignored".to_owned(), vec![]),
+                        3 => (
+                            "a temporary resident who intends to return to it, and it is still \
+                             theirs to return to, so the home is ignored (SI 2014/2672 Sch 2 para 1)"
+                                .to_owned(),
+                            vec![],
+                        ),
                         _ => (
                             format!(
                                 "the home is ignored for the first {} weeks of a permanent stay (week {} now)",
@@ -1199,12 +1416,45 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
         .map(Some),
         _ => Ok(None),
     };
+    // A temporary resident's disability benefits are ignored (SI 2014/2672 Sch 1 para 11).
+    let temporary = case.setting == Setting::CareHome && case.stay != Stay::Permanent;
+    // Half of a pension is ignored when at least half is paid to a spouse or civil partner
+    // living elsewhere (Sch 1 para 16): the pensions are added up first (para 16(2)).
+    let halve_pensions = case.pension_paid_to_spouse.is_positive() && {
+        let mut pensions = Money::ZERO;
+        for item in case.income.iter().filter(|i| i.kind == IncomeKind::PrivatePension) {
+            pensions = pensions.checked_add(item.amount)?;
+        }
+        case.pension_paid_to_spouse.checked_mul(2)? >= pensions
+    };
     for item in &case.income {
         let kind = item.kind.label();
         let amount = item.amount;
         use IncomeKind as K;
         let (counted, why, sources): Counted<'_> = match item.kind {
             K::Earnings => (Money::ZERO, "earnings are ignored", [None, None]),
+            K::AttendanceAllowanceLower
+            | K::AttendanceAllowanceHigher
+            | K::DlaCareLowest
+            | K::DlaCareMiddle
+            | K::DlaCareHighest
+            | K::PipDailyLivingStandard
+            | K::PipDailyLivingEnhanced
+                if temporary =>
+            {
+                (
+                    Money::ZERO,
+                    "a temporary resident's disability benefits are ignored (SI 2014/2672 Sch 1 \
+                     para 11)",
+                    [None, None],
+                )
+            }
+            K::PrivatePension if halve_pensions => (
+                amount.mul_div(1, 2, Rounding::TowardZero, "half a pension")?,
+                "at least half of the pension is paid to a spouse or civil partner living \
+                 elsewhere, so half of it is ignored (SI 2014/2672 Sch 1 para 16)",
+                [None, None],
+            ),
             K::DlaMobilityLower
             | K::DlaMobilityHigher
             | K::PipMobilityStandard

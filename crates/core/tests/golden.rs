@@ -48,6 +48,8 @@ struct Expected {
     weekly_tariff_income: Option<Money>,
     full_cost: Option<bool>,
     assessable_income: Option<Money>,
+    arrangement_fee_set_up: Option<Money>,
+    arrangement_fee_annual: Option<Money>,
 }
 
 fn load() -> Vec<(String, Golden)> {
@@ -131,6 +133,24 @@ fn every_golden_case_reproduces_its_published_figures() {
                 "assessable_income {} (published {assessable})",
                 outcome.assessable_income
             ));
+        }
+        for (name, expected, got) in [
+            (
+                "arrangement_fee_set_up",
+                expected.arrangement_fee_set_up,
+                outcome.arrangement_fee_set_up,
+            ),
+            (
+                "arrangement_fee_annual",
+                expected.arrangement_fee_annual,
+                outcome.arrangement_fee_annual,
+            ),
+        ] {
+            if let Some(expected) = expected
+                && got != expected
+            {
+                wrong.push(format!("{name} {got} (published {expected})"));
+            }
         }
         if !wrong.is_empty() {
             let explained: Vec<String> =

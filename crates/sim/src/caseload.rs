@@ -141,7 +141,7 @@ fn one(rng: &mut StdRng, spec: &Spec, first: NaiveDate) -> CaseInput {
         nation,
         date: date.to_string(),
         setting,
-        person: PersonInput { age_years: age, pension_credit_age, couple },
+        person: PersonInput { age_years: age, pension_credit_age, couple, lone_parent: false },
         premiums: PremiumsInput {
             disability: !pension_credit_age && rng.random_bool(0.7),
             enhanced_disability: !pension_credit_age && rng.random_bool(0.3),
@@ -174,5 +174,11 @@ fn one(rng: &mut StdRng, spec: &Spec, first: NaiveDate) -> CaseInput {
             ..LocalInput::default()
         }),
         weeks_in_care_home: (setting == Setting::CareHome).then(|| rng.random_range(0..150)),
+        stay: None,
+        returning_home: false,
+        weekly_pension_paid_to_spouse: None,
+        council_arranges: false,
+        weekly_hours_of_care: None,
+        home_help: false,
     }
 }

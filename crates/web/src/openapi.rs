@@ -106,6 +106,7 @@ impl utoipa::Modify for BearerSecurity {
         schema::OpenRecordInput,
         schema::Nation,
         schema::Setting,
+        schema::Stay,
         schema::CapitalKind,
         schema::IncomeKind,
         schema::PersonInput,

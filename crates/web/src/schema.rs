@@ -304,6 +304,12 @@ pub struct PersonInput {
     /// Whether the person is one of a couple (assessed on their own income and their
     /// share of joint capital).
     pub couple: bool,
+    /// A lone parent: no partner, responsible for a child living with them (needs
+    /// `couple: false` and `premiums.dependent_children` of at least 1). England's
+    /// Minimum Income Guarantee has its own amount for a lone parent (SI 2014/2672 reg
+    /// 7(3)). Defaults to false.
+    #[schema(default = false)]
+    pub lone_parent: bool,
 }
 
 /// The means-tested benefit premiums the person gets, or would qualify for; they raise
@@ -356,6 +362,28 @@ pub struct LocalInput {
     /// A flat weekly disability-related-expenditure allowance, given where the person's
     /// own amount is lower.
     pub flat_disability_related_expenditure: Option<String>,
+    /// England: assess a short-term resident (a care-home stay of up to 8 weeks) as if
+    /// the care were at home (SI 2014/2672 reg 8). Wales does this by law.
+    pub charge_short_term_as_at_home: Option<bool>,
+    /// One-off fee, pounds, for arranging care at home for a person above the capital
+    /// limit who asks the council to (Care Act 2014 s.14(1)(b)).
+    pub arrangement_fee_set_up: Option<String>,
+    /// Yearly fee, pounds, for managing those arrangements.
+    pub arrangement_fee_annual: Option<String>,
+    /// The most the council charges an hour for care at home: the charge is at most this
+    /// times `weekly_hours_of_care`.
+    pub hourly_charge_rate: Option<String>,
+}
+
+/// How long a care-home stay is expected to last (SI 2014/2672 reg 2(1)).
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stay {
+    Permanent,
+    /// Unlikely to exceed 52 weeks.
+    Temporary,
+    /// Up to 8 weeks.
+    ShortTerm,
 }
 
 /// An assessment case: the person's circumstances on a date.
@@ -398,6 +426,27 @@ pub struct CaseInput {
     /// Care home only: weeks of the permanent stay so far (the home is ignored for the
     /// first weeks). Needed when the case has a `main_home` nobody else lives in.
     pub weeks_in_care_home: Option<u32>,
+    /// Care home only: `permanent` (default), `temporary` (England) or `short_term`
+    /// (England and Wales).
+    pub stay: Option<Stay>,
+    /// A temporary resident intends to return to their main home and it is still
+    /// theirs, so it is ignored (SI 2014/2672 Sch 2 para 1). Defaults to false.
+    #[schema(default = false)]
+    pub returning_home: Option<bool>,
+    /// England: pounds a week of an occupational or personal pension paid to a spouse or
+    /// civil partner living elsewhere; at least half paid means half the pension is ignored
+    /// (SI 2014/2672 Sch 1 para 16).
+    pub weekly_pension_paid_to_spouse: Option<String>,
+    /// A person above the capital limit asks the council to arrange their care (Care Act
+    /// 2014 s.18(3)); the council's arrangement fees apply. Defaults to false.
+    #[schema(default = false)]
+    pub council_arranges: Option<bool>,
+    /// Hours of care a week, where the council charges by the hour (e.g. `"10.5"`).
+    pub weekly_hours_of_care: Option<String>,
+    /// Northern Ireland, care at home: the care is home help (domestic help), which a
+    /// trust may charge for; personal care is free. Defaults to false.
+    #[schema(default = false)]
+    pub home_help: Option<bool>,
 }
 
 /// What kind of line a step is.
@@ -485,6 +534,11 @@ pub struct Explanation {
     /// The most the person can be charged: the cost of care less anything free, capped
     /// by any national maximum.
     pub maximum_charge: String,
+    /// A full-cost payer who asks the council to arrange care at home: the council's
+    /// one-off arrangement fee, on top of the weekly charge.
+    pub arrangement_fee_set_up: String,
+    /// And its yearly arrangement fee.
+    pub arrangement_fee_annual: String,
     /// The first day the rules used are in force.
     pub rules_in_force_from: NaiveDate,
     pub allowances: Vec<AllowanceLine>,
@@ -1172,8 +1226,14 @@ mod tests {
             "local": {"disregard_night_care_element": true,
                       "percentage_of_assessable_income": "1",
                       "minimum_income_guarantee_uplift": "0.00",
-                      "flat_disability_related_expenditure": "0.00"},
+                      "flat_disability_related_expenditure": "0.00",
+                      "charge_short_term_as_at_home": false,
+                      "arrangement_fee_set_up": "0.00", "arrangement_fee_annual": "0.00",
+                      "hourly_charge_rate": "20.00"},
             "weeks_in_care_home": 0,
+            "stay": "permanent", "returning_home": false,
+            "weekly_pension_paid_to_spouse": "0.00", "council_arranges": false,
+            "weekly_hours_of_care": "2", "home_help": false,
         }))
         .expect("a valid case")
     }
@@ -1230,6 +1290,10 @@ mod tests {
         assert_eq!(
             enum_values::<Setting>(),
             names(vec![CoreSetting::NonResidential.as_str(), CoreSetting::CareHome.as_str()])
+        );
+        assert_eq!(
+            enum_values::<Stay>(),
+            names(onebudget_core::assessment::Stay::ALL.iter().map(|s| s.as_str()).collect())
         );
         // An exhaustive match: a new kind of step fails to compile here until it is mirrored.
         let mirrored = |kind: CoreStepKind| match kind {

@@ -431,7 +431,7 @@ mod super_test {
         let reply = app.assess(&old).await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "date_not_covered", "date");
         assert!(reply.message().starts_with("date: "), "{}", reply.message());
-        assert!(reply.message().contains("2022/23 to 2025/26"), "{}", reply.message());
+        assert!(reply.message().contains("2022/23 to 2026/27"), "{}", reply.message());
 
         let mut missing = case.clone();
         missing.as_object_mut().expect("an object").remove("setting");

@@ -94,6 +94,15 @@ kinds! {
     }
 }
 
+kinds! {
+    /// How long a care-home stay is expected to last (SI 2014/2672 reg 2(1)).
+    Stay {
+        Permanent = "permanent" / "Permanent resident",
+        Temporary = "temporary" / "Temporary resident (a stay unlikely to exceed 52 weeks)",
+        ShortTerm = "short_term" / "Short-term resident (a stay of up to 8 weeks)",
+    }
+}
+
 /// The person's circumstances.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,6 +113,13 @@ pub struct PersonInput {
     /// Whether the person is one of a couple (assessed on their own income and their
     /// share of joint capital).
     pub couple: bool,
+    /// Whether the person is a lone parent: no partner, and responsible for a child who
+    /// lives with them (the Income Support meaning, which SI 2014/2672 reg 2(1) adopts).
+    /// England's Minimum Income Guarantee has its own amount for a lone parent (reg 7(3)),
+    /// lower than a single person's from 6 April 2026. Needs `couple: false` and at least
+    /// one of `premiums.dependent_children`.
+    #[serde(default)]
+    pub lone_parent: bool,
 }
 
 /// The premiums that raise a minimum income amount (the means-tested benefit premiums
@@ -158,6 +174,24 @@ pub struct LocalInput {
     /// own itemised amount is lower.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flat_disability_related_expenditure: Option<Money>,
+    /// England: assess and charge a short-term resident (a care-home stay of up to 8
+    /// weeks) as if they were receiving care at home (SI 2014/2672 reg 8, "if it thinks
+    /// fit"). Wales does this by law (SI 2015/1843 reg 9(3)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_short_term_as_at_home: Option<bool>,
+    /// A one-off fee for arranging care at home for a person above the capital limit who
+    /// asks the council to arrange it (Care Act 2014 s.14(1)(b), s.18(3); SI 2014/2672
+    /// reg 5: the council's costs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrangement_fee_set_up: Option<Money>,
+    /// The yearly fee for managing those arrangements (same basis).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrangement_fee_annual: Option<Money>,
+    /// The council charges for care at home at no more than this much an hour, whatever
+    /// the care costs it (the charge is the lower of the assessed charge and this rate
+    /// times the hours of care).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly_charge_rate: Option<Money>,
 }
 
 /// An assessment case as the API and the CLI take it. See the README for the shape.
@@ -193,6 +227,31 @@ pub struct CaseInput {
     pub local: Option<LocalInput>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weeks_in_care_home: Option<u32>,
+    /// Care homes: `permanent` (the default), `temporary` (unlikely to exceed 52 weeks) or
+    /// `short_term` (up to 8 weeks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stay: Option<Stay>,
+    /// A temporary resident intends to return to their main home and it is still available
+    /// to them (or they are selling it to buy another to live in), so it is disregarded
+    /// (SI 2014/2672 Sch 2 para 1).
+    #[serde(default)]
+    pub returning_home: bool,
+    /// The weekly amount of the person's occupational or personal pension they pay to a
+    /// spouse or civil partner who does not live with them. At least half of the pension
+    /// paid over means half the pension is disregarded (SI 2014/2672 Sch 1 para 16).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_pension_paid_to_spouse: Option<Money>,
+    /// A person above the capital limit asks the council to arrange their care at home
+    /// (Care Act 2014 s.18(3)); the council may charge its arrangement fee.
+    #[serde(default)]
+    pub council_arranges: bool,
+    /// Hours of care a week, where the council charges by the hour (for example "10.5").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly_hours_of_care: Option<Ratio>,
+    /// Northern Ireland: the care at home is home help (domestic help) rather than
+    /// personal care, which is free.
+    #[serde(default)]
+    pub home_help: bool,
 }
 
 /// The local options in force for a case, with their defaults filled in.
@@ -202,12 +261,16 @@ pub struct LocalOptions {
     pub percentage_of_assessable_income: Ratio,
     pub minimum_income_guarantee_uplift: Money,
     pub flat_disability_related_expenditure: Option<Money>,
+    pub charge_short_term_as_at_home: bool,
+    pub arrangement_fee_set_up: Money,
+    pub arrangement_fee_annual: Money,
+    pub hourly_charge_rate: Option<Money>,
     /// The council's overlay entry the options started from, if any, so an explanation
     /// can cite the council's policy for each choice it made.
     pub council: Option<&'static LocalEntry>,
     /// The options the case's own `local` object set (bits of [`LocalOption`]): those
     /// are not the council's, and are not cited to it.
-    pub set_by_case: u8,
+    pub set_by_case: u16,
 }
 
 /// One of a council's discretionary choices, as a bit of [`LocalOptions::set_by_case`].
@@ -217,6 +280,10 @@ pub enum LocalOption {
     PercentageOfAssessableIncome = 2,
     MinimumIncomeGuaranteeUplift = 4,
     FlatDisabilityRelatedExpenditure = 8,
+    ChargeShortTermAsAtHome = 32,
+    ArrangementFeeSetUp = 64,
+    ArrangementFeeAnnual = 128,
+    HourlyChargeRate = 256,
 }
 
 impl LocalOption {
@@ -227,6 +294,10 @@ impl LocalOption {
             LocalOption::PercentageOfAssessableIncome => "percentage_of_assessable_income",
             LocalOption::MinimumIncomeGuaranteeUplift => "minimum_income_guarantee_uplift",
             LocalOption::FlatDisabilityRelatedExpenditure => "flat_disability_related_expenditure",
+            LocalOption::ChargeShortTermAsAtHome => "charge_short_term_as_at_home",
+            LocalOption::ArrangementFeeSetUp => "arrangement_fee_set_up",
+            LocalOption::ArrangementFeeAnnual => "arrangement_fee_annual",
+            LocalOption::HourlyChargeRate => "hourly_charge_rate",
         }
     }
 
@@ -242,14 +313,22 @@ impl LocalOption {
             LocalOption::FlatDisabilityRelatedExpenditure => {
                 input.flat_disability_related_expenditure.is_some()
             }
+            LocalOption::ChargeShortTermAsAtHome => input.charge_short_term_as_at_home.is_some(),
+            LocalOption::ArrangementFeeSetUp => input.arrangement_fee_set_up.is_some(),
+            LocalOption::ArrangementFeeAnnual => input.arrangement_fee_annual.is_some(),
+            LocalOption::HourlyChargeRate => input.hourly_charge_rate.is_some(),
         }
     }
 
-    const ALL: [LocalOption; 4] = [
+    const ALL: [LocalOption; 8] = [
         LocalOption::DisregardNightCareElement,
         LocalOption::PercentageOfAssessableIncome,
         LocalOption::MinimumIncomeGuaranteeUplift,
         LocalOption::FlatDisabilityRelatedExpenditure,
+        LocalOption::ChargeShortTermAsAtHome,
+        LocalOption::ArrangementFeeSetUp,
+        LocalOption::ArrangementFeeAnnual,
+        LocalOption::HourlyChargeRate,
     ];
 }
 
@@ -260,6 +339,10 @@ impl Default for LocalOptions {
             percentage_of_assessable_income: Ratio::ONE,
             minimum_income_guarantee_uplift: Money::ZERO,
             flat_disability_related_expenditure: None,
+            charge_short_term_as_at_home: false,
+            arrangement_fee_set_up: Money::ZERO,
+            arrangement_fee_annual: Money::ZERO,
+            hourly_charge_rate: None,
             council: None,
             set_by_case: 0,
         }
@@ -271,7 +354,7 @@ impl LocalOptions {
     /// from the council's overlay (not the case's own `local` object): for explanations.
     pub fn council_source(&self, option: LocalOption, value: String) -> Option<Source> {
         let entry = self.council?;
-        if self.set_by_case & option as u8 != 0 || !option.set_in(&entry.options) {
+        if self.set_by_case & option as u16 != 0 || !option.set_in(&entry.options) {
             return None;
         }
         Some(Source {
@@ -288,7 +371,7 @@ impl LocalOptions {
         let set_by_case = LocalOption::ALL
             .iter()
             .filter(|option| option.set_in(input))
-            .fold(self.set_by_case, |bits, option| bits | *option as u8);
+            .fold(self.set_by_case, |bits, option| bits | *option as u16);
         LocalOptions { set_by_case, ..self.with(input) }
     }
 
@@ -309,6 +392,16 @@ impl LocalOptions {
             flat_disability_related_expenditure: overlay
                 .flat_disability_related_expenditure
                 .or(self.flat_disability_related_expenditure),
+            charge_short_term_as_at_home: overlay
+                .charge_short_term_as_at_home
+                .unwrap_or(self.charge_short_term_as_at_home),
+            arrangement_fee_set_up: overlay
+                .arrangement_fee_set_up
+                .unwrap_or(self.arrangement_fee_set_up),
+            arrangement_fee_annual: overlay
+                .arrangement_fee_annual
+                .unwrap_or(self.arrangement_fee_annual),
+            hourly_charge_rate: overlay.hourly_charge_rate.or(self.hourly_charge_rate),
         }
     }
 }
@@ -342,6 +435,7 @@ pub struct Case {
     pub age_years: u32,
     pub pension_credit_age: bool,
     pub couple: bool,
+    pub lone_parent: bool,
     pub disability_premium: bool,
     pub enhanced_disability_premium: bool,
     pub carer_premium: bool,
@@ -358,6 +452,15 @@ pub struct Case {
     pub nursing_care: bool,
     pub nhs_funded: bool,
     pub weeks_in_care_home: u32,
+    /// A care-home stay's kind; `Permanent` for care at home.
+    pub stay: Stay,
+    /// A short-term resident assessed as if at home (`setting` is then `NonResidential`).
+    pub short_term_as_at_home: bool,
+    pub returning_home: bool,
+    pub pension_paid_to_spouse: Money,
+    pub council_arranges: bool,
+    pub weekly_hours_of_care: Option<Ratio>,
+    pub home_help: bool,
     pub local: LocalOptions,
 }
 
@@ -378,6 +481,46 @@ fn non_negative(field: &str, amount: Money) -> Result<Money, FieldError> {
 }
 
 impl Case {
+    /// The kind of stay: only for a care home; a temporary stay is modelled for England,
+    /// a short-term one for England and Wales.
+    fn parse_stay(input: &CaseInput) -> Result<Stay, FieldError> {
+        let stay = input.stay.unwrap_or(Stay::Permanent);
+        if input.setting == Setting::NonResidential && stay != Stay::Permanent {
+            return Err(FieldError::new(
+                "stay",
+                stay.as_str(),
+                "applies only to setting care_home; leave it out for care at home",
+            ));
+        }
+        let modelled = match stay {
+            Stay::Permanent => true,
+            Stay::Temporary => input.nation == Nation::England,
+            Stay::ShortTerm => matches!(input.nation, Nation::England | Nation::Wales),
+        };
+        if !modelled {
+            return Err(FieldError::new(
+                "stay",
+                stay.as_str(),
+                format!(
+                    "is not yet modelled for {}: onebudget assesses temporary stays in England \
+                     and short-term stays in England and Wales; assess the stay as permanent \
+                     and adjust by hand",
+                    input.nation.as_str()
+                ),
+            ));
+        }
+        if input.returning_home && stay != Stay::Temporary && stay != Stay::ShortTerm {
+            return Err(FieldError::new(
+                "returning_home",
+                "true",
+                "applies to a temporary or short-term stay (stay: temporary or short_term); a \
+                 permanent resident's home is disregarded for 12 weeks, or while a qualifying \
+                 relative lives there",
+            ));
+        }
+        Ok(stay)
+    }
+
     /// Check a case. `defaults` are the council's local options, which the case's own
     /// `local` object overrides.
     pub fn parse(input: &CaseInput, defaults: LocalOptions) -> Result<Case, FieldError> {
@@ -397,6 +540,23 @@ impl Case {
                 "premiums.dependent_children",
                 &input.premiums.dependent_children.to_string(),
                 format!("give a number from 0 to {MAX_DEPENDENT_CHILDREN}"),
+            ));
+        }
+        if input.person.lone_parent && input.person.couple {
+            return Err(FieldError::new(
+                "person.lone_parent",
+                "true",
+                "contradicts person.couple: true; a lone parent has no partner, so give one \
+                 of them as false",
+            ));
+        }
+        if input.person.lone_parent && input.premiums.dependent_children == 0 {
+            return Err(FieldError::new(
+                "person.lone_parent",
+                "true",
+                "contradicts premiums.dependent_children: 0; a lone parent is responsible for \
+                 a child living with them, so give the number of children or set lone_parent \
+                 to false",
             ));
         }
         let mut capital = SmallVec::with_capacity(input.capital.len());
@@ -436,9 +596,10 @@ impl Case {
         let weeks_in_care_home = match (input.setting, input.weeks_in_care_home) {
             (Setting::CareHome, Some(weeks)) => weeks,
             (Setting::CareHome, None)
-                if input.capital.iter().any(|c| {
-                    c.kind == CapitalKind::MainHome && !c.occupied_by_qualifying_relative
-                }) =>
+                if input.stay.unwrap_or(Stay::Permanent) == Stay::Permanent
+                    && input.capital.iter().any(|c| {
+                        c.kind == CapitalKind::MainHome && !c.occupied_by_qualifying_relative
+                    }) =>
             {
                 return Err(FieldError::new(
                     "weeks_in_care_home",
@@ -475,14 +636,90 @@ impl Case {
         if let Some(flat) = local.flat_disability_related_expenditure {
             non_negative("local.flat_disability_related_expenditure", flat)?;
         }
+        non_negative("local.arrangement_fee_set_up", local.arrangement_fee_set_up)?;
+        non_negative("local.arrangement_fee_annual", local.arrangement_fee_annual)?;
+        if let Some(rate) = local.hourly_charge_rate {
+            non_negative("local.hourly_charge_rate", rate)?;
+        }
+        let stay = Self::parse_stay(input)?;
+        // A short-term resident is assessed as if at home where the council chooses to in
+        // England (reg 8) and always in Wales (SI 2015/1843 reg 9(3)).
+        let short_term_as_at_home = stay == Stay::ShortTerm
+            && (input.nation == Nation::Wales
+                || input.nation == Nation::England && local.charge_short_term_as_at_home);
+        let setting = if short_term_as_at_home { Setting::NonResidential } else { input.setting };
+        let pension_paid_to_spouse = non_negative(
+            "weekly_pension_paid_to_spouse",
+            input.weekly_pension_paid_to_spouse.unwrap_or(Money::ZERO),
+        )?;
+        if pension_paid_to_spouse.is_positive() {
+            if input.nation != Nation::England {
+                return Err(FieldError::new(
+                    "weekly_pension_paid_to_spouse",
+                    &pension_paid_to_spouse.to_plain_string(),
+                    "is modelled for England (SI 2014/2672 Sch 1 para 16) only so far; leave it \
+                     out and list the pension as counted income",
+                ));
+            }
+            let pensions = input
+                .weekly_income
+                .iter()
+                .filter(|i| i.kind == IncomeKind::PrivatePension)
+                .try_fold(Money::ZERO, |sum, i| sum.checked_add(i.amount))
+                .map_err(|_| {
+                    FieldError::new("weekly_income", "", "the pensions are too large to add up")
+                })?;
+            if pension_paid_to_spouse > pensions {
+                return Err(FieldError::new(
+                    "weekly_pension_paid_to_spouse",
+                    &pension_paid_to_spouse.to_plain_string(),
+                    format!(
+                        "is more than the private_pension income in weekly_income ({}); list \
+                         the occupational or personal pension it is paid from",
+                        pensions.to_plain_string()
+                    ),
+                ));
+            }
+        }
+        if input.home_help
+            && (input.nation != Nation::NorthernIreland || input.setting != Setting::NonResidential)
+        {
+            return Err(FieldError::new(
+                "home_help",
+                "true",
+                "applies only to Northern Ireland care at home (nation northern_ireland, setting \
+                 non_residential), where home help is charged for and personal care is free",
+            ));
+        }
+        if let Some(hours) = input.weekly_hours_of_care
+            && hours > Ratio::from_millionths(168 * Ratio::SCALE)
+        {
+            return Err(FieldError::new(
+                "weekly_hours_of_care",
+                &hours.to_string(),
+                "give the hours of care in a week, from 0 to 168",
+            ));
+        }
+        if local.hourly_charge_rate.is_some()
+            && input.weekly_hours_of_care.is_none()
+            && setting == Setting::NonResidential
+        {
+            return Err(FieldError::new(
+                "weekly_hours_of_care",
+                "",
+                "is needed because the council charges by the hour \
+                 (local.hourly_charge_rate); give the hours of care a week",
+            ));
+        }
         Ok(Case {
             nation: input.nation,
             date,
             day: chrono::Datelike::num_days_from_ce(&date),
-            setting: input.setting,
+            setting,
             age_years: age,
             pension_credit_age: input.person.pension_credit_age,
             couple: input.person.couple,
+            lone_parent: input.person.lone_parent,
             disability_premium: input.premiums.disability,
             enhanced_disability_premium: input.premiums.enhanced_disability,
             carer_premium: input.premiums.carer,
@@ -503,6 +740,13 @@ impl Case {
             nursing_care: input.nursing_care,
             nhs_funded: input.nhs_funded,
             weeks_in_care_home,
+            stay,
+            short_term_as_at_home,
+            returning_home: input.returning_home,
+            pension_paid_to_spouse,
+            council_arranges: input.council_arranges,
+            weekly_hours_of_care: input.weekly_hours_of_care,
+            home_help: input.home_help,
             local,
         })
     }

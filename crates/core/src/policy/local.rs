@@ -25,6 +25,10 @@ struct EntryInput {
     percentage_of_assessable_income: Option<Ratio>,
     minimum_income_guarantee_uplift: Option<Money>,
     flat_disability_related_expenditure: Option<Money>,
+    charge_short_term_as_at_home: Option<bool>,
+    arrangement_fee_set_up: Option<Money>,
+    arrangement_fee_annual: Option<Money>,
+    hourly_charge_rate: Option<Money>,
     reference: Reference,
 }
 
@@ -72,6 +76,9 @@ impl LocalPolicy {
             let negative = |m: Option<Money>| m.is_some_and(Money::is_negative);
             if negative(entry.minimum_income_guarantee_uplift)
                 || negative(entry.flat_disability_related_expenditure)
+                || negative(entry.arrangement_fee_set_up)
+                || negative(entry.arrangement_fee_annual)
+                || negative(entry.hourly_charge_rate)
             {
                 return Err(error(format!("options[{i}]: amounts must not be negative")));
             }
@@ -82,6 +89,10 @@ impl LocalPolicy {
                     percentage_of_assessable_income: entry.percentage_of_assessable_income,
                     minimum_income_guarantee_uplift: entry.minimum_income_guarantee_uplift,
                     flat_disability_related_expenditure: entry.flat_disability_related_expenditure,
+                    charge_short_term_as_at_home: entry.charge_short_term_as_at_home,
+                    arrangement_fee_set_up: entry.arrangement_fee_set_up,
+                    arrangement_fee_annual: entry.arrangement_fee_annual,
+                    hourly_charge_rate: entry.hourly_charge_rate,
                 },
                 reference: entry.reference,
             });

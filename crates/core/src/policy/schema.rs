@@ -316,6 +316,7 @@ rules! {
         property_disregard_weeks: u32 = "property.disregard_weeks" in Weeks,
         mig_single_18_24: Money = "mig.single.age_18_24" in GbpPerWeek,
         mig_single_25_to_pension_credit_age: Money = "mig.single.age_25_to_pension_credit_age" in GbpPerWeek,
+        mig_lone_parent: Money = "mig.lone_parent" in GbpPerWeek,
         personal_expenses_allowance: Money = "care_home.personal_expenses_allowance" in GbpPerWeek,
     }
     optional {
@@ -358,14 +359,15 @@ rules! {
         capital_upper_limit: Money = "care_home.capital.upper_limit" in Gbp,
         tariff_band: Money = "care_home.capital.tariff_band" in Gbp,
         tariff_per_band: Money = "care_home.capital.tariff_per_band" in GbpPerWeek,
-        free_personal_care: Money = "care_home.free_personal_care" in GbpPerWeek,
-        free_nursing_care: Money = "care_home.free_nursing_care" in GbpPerWeek,
         property_disregard_weeks: u32 = "property.disregard_weeks" in Weeks,
         buffer_below_pension_age: Ratio = "non_residential.threshold_buffer.below_pension_age" in Ratio,
         buffer_pension_age: Ratio = "non_residential.threshold_buffer.pension_age" in Ratio,
     }
     optional {
+        free_personal_care: Money = "care_home.free_personal_care" in GbpPerWeek,
+        free_nursing_care: Money = "care_home.free_nursing_care" in GbpPerWeek,
         savings_credit_disregard_single: Money = "care_home.savings_credit_disregard.single" in GbpPerWeek,
+        savings_credit_disregard_couple: Money = "care_home.savings_credit_disregard.couple" in GbpPerWeek,
         non_residential_capital_lower_limit: Money = "non_residential.capital.lower_limit" in Gbp,
         non_residential_capital_upper_limit: Money = "non_residential.capital.upper_limit" in Gbp,
         personal_expenses_allowance: Money = "care_home.personal_expenses_allowance" in GbpPerWeek,
@@ -387,6 +389,8 @@ rules! {
     }
     optional {
         personal_allowance: Money = "care_home.personal_allowance" in GbpPerWeek,
+        home_help_exemptions: bool = "non_residential.home_help_exemptions" in Boolean,
+        home_help_charge: Money = "non_residential.home_help_charge" in GbpPerWeek,
     }
 }
 

@@ -8,7 +8,9 @@ fn the_shipped_policy_loads_with_every_figure_referenced() {
     let policy = Policy::in_use().unwrap();
     for jurisdiction in Jurisdiction::ALL {
         let file = policy.file(jurisdiction).unwrap();
-        assert_eq!(file.covers, (date("2022-04-01"), date("2026-03-31")), "{jurisdiction}");
+        // Every file holds 2026/27 from the instruments in force in April 2026 (figures
+        // not yet found are `unknown` and refused by name).
+        assert_eq!(file.covers, (date("2022-04-01"), date("2027-03-31")), "{jurisdiction}");
         for parameter in file.parameters.values() {
             for value in &parameter.values {
                 assert!(
@@ -23,13 +25,16 @@ fn the_shipped_policy_loads_with_every_figure_referenced() {
     }
     // Every day of every year covered resolves to rules for every nation.
     for nation in Nation::ALL {
-        let mut day = date("2022-04-01");
-        while day <= date("2026-03-31") {
+        let (first, last) = policy.covers(nation).unwrap();
+        assert_eq!(first, date("2022-04-01"));
+        assert!(last >= date("2026-03-31"), "{nation:?} covers to {last}");
+        let mut day = first;
+        while day <= last {
             policy.rules_on(nation, day).unwrap();
             day = day.succ_opt().unwrap();
         }
         assert!(policy.rules_on(nation, date("2022-03-31")).is_err());
-        assert!(policy.rules_on(nation, date("2026-04-01")).is_err());
+        assert!(policy.rules_on(nation, last.succ_opt().unwrap()).is_err());
     }
 }
 
@@ -44,6 +49,28 @@ fn a_change_of_rate_takes_effect_on_its_date() {
         }
     };
     assert!(pea("2024-04-05") < pea("2024-04-08"), "the PEA rose in April 2024");
+}
+
+#[test]
+fn the_2026_up_rating_order_rates_take_effect_in_the_week_of_6_april_2026() {
+    // Figures read in the Social Security Benefits Up-rating Order 2026 (SI 2026/148), not
+    // taken from the policy file: Sch 1 Part III para 1(a) (attendance allowance, higher rate),
+    // art 29(2)(b) (standard minimum guarantee, single), art 6(1) (new State Pension) and
+    // Sch 3 (carer premium).
+    let policy = Policy::in_use().unwrap();
+    let uk = policy.file(Jurisdiction::Uk).unwrap();
+    let pence = |name: &str, day: &str| match uk.value_on(name, date(day)).unwrap().1.value {
+        Some(Value::Money(amount)) => amount.pence(),
+        other => panic!("{name} on {day}: {other:?}"),
+    };
+    assert_eq!(pence("attendance_allowance.higher", "2026-04-05"), 11_040);
+    assert_eq!(pence("attendance_allowance.higher", "2026-04-06"), 11_460);
+    assert_eq!(pence("pension_credit.standard_minimum_guarantee.single", "2026-04-06"), 23_800);
+    assert_eq!(pence("state_pension.new_full", "2026-04-06"), 24_130);
+    assert_eq!(pence("premiums.carer", "2026-04-06"), 4_815);
+    assert_eq!(pence("premiums.carer", "2027-03-31"), 4_815);
+    let (_, cited) = uk.value_on("attendance_allowance.higher", date("2026-04-06")).unwrap();
+    assert!(cited.reference.href.contains("/uksi/2026/148/"), "{:?}", cited.reference);
 }
 
 fn date(text: &str) -> NaiveDate {
@@ -194,10 +221,10 @@ fn a_figure_uprated_every_year_may_not_carry_forward_into_the_last_year_covered(
 fn moving_the_shipped_files_on_a_year_without_its_figures_is_refused() {
     let moved: Vec<(&str, String)> = EMBEDDED_FILES
         .iter()
-        .map(|(name, text)| (*name, text.replace("to: 2026-03-31", "to: 2027-03-31")))
+        .map(|(name, text)| (*name, text.replace("to: 2027-03-31", "to: 2028-03-31")))
         .collect();
     let files: Vec<(&str, &str)> =
         moved.iter().map(|(name, text)| (*name, text.as_str())).collect();
     let error = Policy::parse(&files).unwrap_err().to_string();
-    assert!(error.contains("none dated in 2026/27"), "{error}");
+    assert!(error.contains("none dated in 2027/28"), "{error}");
 }

@@ -680,6 +680,12 @@ fn is_law_number(text: &str) -> bool {
 pub fn public_citation(title: &str) -> String {
     // The first clause; the rest is notes.
     let mut text = title.split(';').next().unwrap_or(title).to_owned();
+    // "…para 1(a): £108.55" or "…art 14(a): for “£101.75” substitute “£108.55”" quotes
+    // the figure, which the page shows beside the citation.
+    if let Some(at) = text.find(": ").filter(|at| text.get(*at..).is_some_and(|r| r.contains('£')))
+    {
+        text.truncate(at);
+    }
     // Parenthesised notes go; a law's number in brackets stays.
     let mut kept = String::new();
     let mut depth = 0_usize;
@@ -714,7 +720,7 @@ pub fn public_citation(title: &str) -> String {
             _ => kept.push(c),
         }
     }
-    text = kept.split_whitespace().collect::<Vec<_>>().join(" ");
+    text = kept.split_whitespace().collect::<Vec<_>>().join(" ").replace(" ,", ",");
     for note in [
         ", in force",
         " from £",

@@ -15,16 +15,21 @@
 //! the answer: use the [`Answers`] helpers such as [`Answers::care_home`]) and `apply`
 //! (set the case's fields from the checked answers, or return a field's error). Nothing
 //! else changes: the pages, hidden fields, check-answers list, "Change" and "Back" are all
-//! driven by [`STEPS`]. For example, when the case gains a lone-parent fact
-//! (`person.lone_parent`): a step `lone_parent` with one yes/no [`Kind::Radios`] field,
-//! `applies: |a| a.at_home() && a.nation() == Some(Nation::England) && !a.couple()`, and
-//! `apply: |r, case| { case.input.person.lone_parent = r.yes("lone_parent"); Ok(()) }`,
-//! placed after `couple`. A partner's pension, temporary residence or a deferred payment
-//! is the same: a step with the fields the case needs, applying where it matters (a
-//! temporary resident: care home only, and it should come before the home questions,
-//! since a temporary resident's home is ignored). New case fields with a serde default
-//! need no change here other than the step; a required new field also needs its default
-//! in [`base_case`].
+//! driven by [`STEPS`]. For example, England's lone-parent amount (`person.lone_parent`,
+//! which needs `premiums.dependent_children`): after `couple`, a step `lone_parent` with a
+//! yes/no [`Kind::Radios`] field, `applies: |a| a.at_home() && a.nation() ==
+//! Some(Nation::England) && !a.couple()` and `apply` setting
+//! `case.input.person.lone_parent = r.yes("lone_parent")`; then a step `children` with a
+//! [`Kind::Whole`] field, applying when `a.is("lone_parent", "yes")` and setting
+//! `case.input.premiums.dependent_children` (one question a page: with no JavaScript, a
+//! page cannot reveal a field from an answer on the same page). A partner's
+//! pension paid to a spouse (`weekly_pension_paid_to_spouse`: care home and a pension),
+//! a temporary stay (`stay`, `returning_home`: care home only, before the home questions,
+//! since a temporary resident's home is ignored), Northern Ireland's home help
+//! (`home_help`: Northern Ireland at home, before the `year` checkpoint) or the Savings
+//! Credit facts (at Pension Credit age) are the same: a step with the fields the case
+//! needs, applying where they matter. A new case field with a serde default also needs its
+//! default in [`base_case`] (the struct literal will not compile without it).
 
 use std::collections::BTreeMap;
 
@@ -439,7 +444,12 @@ fn base_case() -> FormCase {
             nation: Nation::England,
             date: String::new(),
             setting: Setting::NonResidential,
-            person: PersonInput { age_years: 25, pension_credit_age: false, couple: false },
+            person: PersonInput {
+                age_years: AGE_NOT_ASKED.0,
+                pension_credit_age: false,
+                couple: false,
+                lone_parent: false,
+            },
             premiums: PremiumsInput::default(),
             capital: Vec::new(),
             weekly_income: Vec::new(),
@@ -452,6 +462,12 @@ fn base_case() -> FormCase {
             nhs_funded: false,
             local: None,
             weeks_in_care_home: None,
+            stay: None,
+            returning_home: false,
+            weekly_pension_paid_to_spouse: None,
+            council_arranges: false,
+            weekly_hours_of_care: None,
+            home_help: false,
         },
         capital_fields: Vec::new(),
         income_fields: Vec::new(),
