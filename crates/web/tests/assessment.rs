@@ -127,6 +127,198 @@ impl Reply {
     }
 }
 
+/// `text` as maud writes it into HTML.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn unescaped(text: &str) -> String {
+    text.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+/// Each `<form …>…</form>` of a page.
+fn forms(html: &str) -> Vec<&str> {
+    html.split("<form").skip(1).map(|rest| rest.split("</form>").next().unwrap_or(rest)).collect()
+}
+
+/// The hidden fields of a form, as (name, value).
+fn hidden_fields(form: &str) -> Vec<(String, String)> {
+    form.split(r#"<input type="hidden" name=""#)
+        .skip(1)
+        .map(|rest| {
+            let (name, rest) = rest.split_once('"').expect("a name");
+            let value = rest.strip_prefix(r#" value=""#).and_then(|r| r.split_once('"'));
+            (name.to_owned(), unescaped(value.map_or("", |(v, _)| v)))
+        })
+        .collect()
+}
+
+/// The text of the page's h1 (its label or legend, for a question page).
+fn h1(html: &str) -> String {
+    let start = html.find("<h1").expect("an h1");
+    let inner = &html[start..html[start..].find("</h1>").map(|e| start + e).expect("closed")];
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in inner.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    unescaped(text.trim())
+}
+
+/// A person going through the question pages: the page shown and the pages seen.
+struct Walk<'a> {
+    app: &'a TestApp,
+    page: Page,
+    seen: Vec<String>,
+}
+
+impl<'a> Walk<'a> {
+    /// "Start now" on the start page.
+    async fn start(app: &'a TestApp) -> Walk<'a> {
+        let start = app.get_page(PAGE).await;
+        assert!(start.html.contains(r#"name="go" value="start""#), "{}", start.html);
+        let page = app.post_form(&[("go", "start")]).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+        let mut walk = Walk { app, page, seen: Vec::new() };
+        walk.seen.push(walk.at());
+        walk
+    }
+
+    /// The form with the page's buttons (not "Back").
+    fn main_form(&self) -> &str {
+        forms(&self.page.html)
+            .into_iter()
+            .find(|f| !f.contains("app-back-form"))
+            .unwrap_or_else(|| panic!("a form: {}", self.page.html))
+    }
+
+    fn carried(&self) -> Vec<(String, String)> {
+        hidden_fields(self.main_form())
+    }
+
+    /// The page shown: a step's id, `check` or `estimate`.
+    fn at(&self) -> String {
+        self.carried()
+            .into_iter()
+            .find(|(name, _)| name == "page")
+            .map(|(_, value)| value)
+            .unwrap_or_else(|| panic!("a page field: {}", self.page.html))
+    }
+
+    async fn post(&mut self, fields: Vec<(String, String)>) {
+        let pairs: Vec<(&str, &str)> =
+            fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        self.page = self.app.post_form(&pairs).await;
+        assert!(!self.page.sets_cookie, "no cookie");
+        assert!(!self.page.html.contains("<script"), "no JavaScript");
+    }
+
+    /// Answer the question shown with `fields`, after checking that a wrong answer to its
+    /// first field is refused with an error summary naming that field.
+    async fn answer(&mut self, fields: &[(&str, &str)]) {
+        let at = self.at();
+        let (bad_name, _) = fields[0];
+        let radio = self.page.html.contains(&format!(r#"type="radio" id="{bad_name}""#));
+        let checkbox = self.page.html.contains(&format!(r#"type="checkbox" id="{bad_name}""#));
+        let mut bad = self.carried();
+        for (name, value) in fields {
+            if *name != bad_name || checkbox {
+                bad.push(((*name).to_owned(), (*value).to_owned()));
+            }
+        }
+        if checkbox {
+            bad.push((bad_name.to_owned(), "bogus".to_owned()));
+        } else if !radio {
+            bad.push((bad_name.to_owned(), "abc".to_owned()));
+        }
+        bad.push(("go".to_owned(), "continue".to_owned()));
+        let shown = std::mem::replace(
+            &mut self.page,
+            Page { status: StatusCode::OK, html: String::new(), sets_cookie: false },
+        );
+        self.post(bad).await;
+        assert_eq!(self.page.status, StatusCode::UNPROCESSABLE_ENTITY, "{at}: {}", self.page.html);
+        let html = &self.page.html;
+        assert!(html.contains("<title>Error: "), "{at}: {html}");
+        assert!(html.contains("There is a problem"), "{at}: {html}");
+        assert!(
+            html.contains(&format!(r##"<li><a href="#{bad_name}">"##)),
+            "{at}: the summary names {bad_name}: {html}"
+        );
+        assert!(
+            html.contains(&format!(r#"id="{bad_name}-error""#)),
+            "{at}: {bad_name}'s message: {html}"
+        );
+        assert_eq!(self.at(), at, "the same question again");
+        if !radio && !checkbox {
+            assert!(html.contains(r#"value="abc""#), "{at}: what was typed is kept: {html}");
+        }
+        self.page = shown;
+
+        let mut form = self.carried();
+        form.extend(fields.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())));
+        form.push(("go".to_owned(), "continue".to_owned()));
+        self.post(form).await;
+        assert_eq!(self.page.status, StatusCode::OK, "{at}: {}", self.page.html);
+        self.seen.push(self.at());
+    }
+
+    /// Press a button of the main form (`estimate`, `check`, `change:<step>`).
+    async fn press(&mut self, go: &str) {
+        let mut form = self.carried();
+        form.push(("go".to_owned(), go.to_owned()));
+        self.post(form).await;
+        assert_eq!(self.page.status, StatusCode::OK, "{go}: {}", self.page.html);
+        if go != "estimate" {
+            self.seen.push(self.at());
+        }
+    }
+
+    /// "Back".
+    async fn back(&mut self) {
+        let form = forms(&self.page.html)
+            .into_iter()
+            .find(|f| f.contains("app-back-form"))
+            .unwrap_or_else(|| panic!("a back button: {}", self.page.html));
+        let mut fields = hidden_fields(form);
+        fields.push(("go".to_owned(), "back".to_owned()));
+        self.post(fields).await;
+        assert_eq!(self.page.status, StatusCode::OK, "{}", self.page.html);
+        self.seen.push(self.at());
+    }
+
+    /// Work out the estimate from the check-answers page, and check it is the API's
+    /// for `case`: the same weekly charge and every step of the explanation.
+    async fn estimate_is_the_apis(&mut self, case: &Value) -> Value {
+        assert_eq!(self.at(), "check");
+        self.press("estimate").await;
+        let api = self.app.assess(case).await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+        let html = &self.page.html;
+        assert!(html.contains("<title>Your estimate: "), "{html}");
+        let charge = api.body["weekly_charge"].as_str().expect("a charge");
+        let charge = Money::parse(charge).expect("an amount");
+        if charge.is_zero() {
+            assert!(html.contains("Estimate: you would not pay anything"), "{html}");
+        } else {
+            assert!(html.contains(&format!("Estimate: {charge} a week")), "{charge}: {html}");
+        }
+        for step in api.body["steps"].as_array().expect("steps") {
+            if step["rule"] == "cost.weekly_cost_of_care" && case["weekly_cost_of_care"] == "0.00" {
+                continue; // the cost was not asked
+            }
+            let text = escaped(step["explanation"].as_str().expect("text"));
+            assert!(html.contains(&text), "the step {text:?} is shown: {html}");
+        }
+        api.body
+    }
+}
+
 macro_rules! app_tests {
     ($($test:ident),* $(,)?) => {
         $(
@@ -145,9 +337,17 @@ app_tests!(
     api_reports_bad_input_with_the_field,
     api_step_effects_add_up_to_the_charge,
     openapi_documents_the_assessment,
-    page_shows_the_form,
+    page_starts_with_what_is_kept,
     page_gives_an_estimate_with_sources,
-    page_keeps_answers_and_lists_problems,
+    flow_england_at_home_reproduces_devon,
+    flow_england_care_home_home_in_its_first_weeks,
+    flow_scotland_care_home_reproduces_edinburgh,
+    flow_wales_at_home_is_capped,
+    flow_capital_over_the_limit_skips_income,
+    flow_northern_ireland_at_home_ends_early,
+    flow_change_returns_to_check_answers,
+    flow_back_keeps_the_answers,
+    page_refuses_tampered_and_malformed_forms,
     page_escapes_what_is_typed,
     home_links_to_the_page_and_the_api,
 );
@@ -319,103 +519,550 @@ mod super_test {
         }
     }
 
-    pub async fn page_shows_the_form(app: &TestApp) {
+    pub async fn page_starts_with_what_is_kept(app: &TestApp) {
         let page = app.get_page(PAGE).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(!page.sets_cookie);
         let html = &page.html;
         assert!(html.contains(r#"<html class="govuk-template" lang="en-GB">"#), "{html}");
-        assert!(
-            html.contains(r#"<h1 class="govuk-heading-l">Check what you might pay for care</h1>"#),
-            "{html}"
-        );
+        assert_eq!(h1(html), "Check what you might pay for care");
         assert_eq!(html.matches("<h1").count(), 1, "one h1");
-        assert!(html.contains(r#"<form method="post" action="/check-what-you-might-pay""#));
-        assert!(html.to_lowercase().contains("estimate"));
+        assert!(html.contains("What we keep"), "{html}");
+        assert!(html.contains("Nothing. We do not keep your answers"), "{html}");
+        assert!(html.contains("does not use cookies"), "{html}");
         assert!(html.contains("NHS"), "says NHS-funded care is free");
-        assert!(html.contains(r#"<label class="govuk-label" for="age">"#), "{html}");
-        assert!(html.contains(r#"id="age" name="age""#), "{html}");
-        assert!(html.contains(r#"inputmode="decimal""#));
-        assert!(html.contains(r#"<option value="2026-27" selected>"#), "the latest year: {html}");
+        assert!(html.contains(r#"<form method="post" action="/check-what-you-might-pay""#));
+        assert!(html.contains("govuk-button--start"), "{html}");
         assert!(html.contains(r##"href="#main-content""##), "a skip link");
         assert!(!html.contains("<script"), "no JavaScript");
         let css = app.client.get(app.url("/assets/onebudget.css")).send().await.expect("answered");
         assert_eq!(css.status(), StatusCode::OK);
         assert!(header(&css, CONTENT_TYPE).starts_with("text/css"));
-        assert!(css.text().await.expect("CSS").contains(":focus"));
+        let css = css.text().await.expect("CSS");
+        assert!(css.contains(":focus") && css.contains(".app-link-button"));
+
+        // The first question: one thing, its legend the page's heading, a back link to
+        // the start page, and every nation offered.
+        let walk = Walk::start(app).await;
+        assert_eq!(walk.at(), "nation");
+        let html = &walk.page.html;
+        assert_eq!(h1(html), "Which nation is the care in?");
+        assert_eq!(html.matches("<h1").count(), 1, "one h1");
+        assert!(
+            html.contains(
+                r#"<a class="govuk-back-link" href="/check-what-you-might-pay">Back</a>"#
+            ),
+            "{html}"
+        );
+        for nation in ["england", "wales", "scotland", "northern_ireland"] {
+            assert!(html.contains(&format!(r#"value="{nation}""#)), "{nation}: {html}");
+        }
+        assert!(html.contains("We do not keep your answers"), "{html}");
     }
 
+    /// The whole form posted as the check-answers page posts it: the estimate, with
+    /// its steps and sources.
     pub async fn page_gives_an_estimate_with_sources(app: &TestApp) {
         let page = app.post_form(&valid_form()).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.html);
         assert!(!page.sets_cookie);
         let html = &page.html;
         assert!(html.contains("Estimate"), "{html}");
-        assert!(html.contains('£'), "{html}");
         assert!(html.contains("How we worked this out"), "{html}");
         assert!(html.contains("Adds £") || html.contains("Takes off £"), "effects in words");
         assert!(html.contains(r#"<a class="govuk-link" href="https://"#), "a source link: {html}");
-        assert!(html.contains(r#"value="£20,000""#), "answers kept for changing");
+        assert!(html.contains(r#"name="savings" value="£20,000""#), "answers kept for changing");
+        assert!(html.contains(r#"value="check""#), "a way back to the answers: {html}");
         assert_eq!(html.matches("<h1").count(), 1, "one h1");
+        // Financial details are never in a link.
+        assert!(!html.contains("?savings") && !html.contains("&amp;savings="), "{html}");
+    }
 
-        let full_cost = valid_form()
-            .into_iter()
-            .map(|(k, v)| if k == "savings" { (k, "90000") } else { (k, v) })
-            .collect::<Vec<_>>();
-        let page = app.post_form(&full_cost).await;
-        assert_eq!(page.status, StatusCode::OK);
+    /// England, care at home, below Pension Credit age: Devon's published example
+    /// (golden 01, £110.10), answered page by page. The Scotland-only, care-home and
+    /// Pension Credit questions are not asked.
+    pub async fn flow_england_at_home_reproduces_devon(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "england")]).await;
+        walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("year", "2023-24")]).await;
+        assert!(!walk.page.html.contains("personal_care_cost"), "no Scotland question");
+        walk.answer(&[("cost_of_care", "454.00")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("savings", "")]).await;
+        walk.answer(&[("pension_age", "no")]).await;
+        assert_eq!(h1(&walk.page.html), "How old are you?");
+        walk.answer(&[("age", "37")]).await;
+        // Below Pension Credit age: no State Pension on the pensions page.
+        assert!(!walk.page.html.contains(r#"name="state_pension""#), "{}", walk.page.html);
+        walk.answer(&[("other_pensions", "")]).await;
+        walk.answer(&[("benefit", "esa"), ("benefit_amount", "225.45")]).await;
+        walk.answer(&[
+            ("disability_benefit", "pip_daily_living_enhanced"),
+            ("disability_benefit_amount", "101.75"),
+        ])
+        .await;
+        // No council here ignores the night-care part of a benefit: not asked.
+        assert_eq!(walk.at(), "premiums");
+        walk.answer(&[
+            ("premiums", ""),
+            ("premiums", "disability"),
+            ("premiums", "enhanced_disability"),
+        ])
+        .await;
+        walk.answer(&[("housing_costs", "17.27"), ("disability_costs", "28.08")]).await;
+        assert_eq!(
+            walk.seen,
+            [
+                "nation",
+                "setting",
+                "year",
+                "cost",
+                "couple",
+                "savings",
+                "pension_age",
+                "age",
+                "pensions",
+                "benefits",
+                "disability_benefit",
+                "premiums",
+                "costs",
+                "check"
+            ]
+        );
+        let html = &walk.page.html;
+        assert_eq!(h1(html), "Check your answers");
+        for row in [
+            "Nation",
+            "England",
+            "£454.00",
+            "Employment and Support Allowance (ESA)",
+            "£225.45",
+            "I get the enhanced rate",
+        ] {
+            assert!(html.contains(row), "{row}: {html}");
+        }
+        let mut case = golden(DEVON)["case"].clone();
+        // The mobility part is never counted, so the pages do not ask for it.
+        case["weekly_income"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|i| i["kind"] != "pip_mobility_standard");
+        let api = walk.estimate_is_the_apis(&case).await;
+        assert_eq!(api["weekly_charge"], "110.10", "the published figure");
+    }
+
+    /// England, a care home, a home owned and in its first weeks (disregarded), at
+    /// Pension Credit age: the home questions are asked; the premiums, housing costs and
+    /// the benefits below Pension Credit age are not.
+    pub async fn flow_england_care_home_home_in_its_first_weeks(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "england")]).await;
+        walk.answer(&[("setting", "care_home")]).await;
+        walk.answer(&[("year", "2024-25")]).await;
+        assert_eq!(h1(&walk.page.html), "How much are the care home's fees each week?");
+        walk.answer(&[("cost_of_care", "£900")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("savings", "12,000")]).await;
+        walk.answer(&[("owns_home", "yes")]).await;
+        walk.answer(&[("home_occupied", "no")]).await;
+        walk.answer(&[("home_value", "250000")]).await;
+        walk.answer(&[("weeks_in_care_home", "5")]).await;
+        walk.answer(&[("pension_age", "yes")]).await;
+        walk.answer(&[("pension_credit", ""), ("savings_credit", "")]).await;
+        walk.answer(&[("state_pension", "221.20"), ("other_pensions", "50")]).await;
+        walk.answer(&[
+            ("disability_benefit", "attendance_allowance_lower"),
+            ("disability_benefit_amount", "72.65"),
+        ])
+        .await;
+        assert_eq!(
+            walk.seen,
+            [
+                "nation",
+                "setting",
+                "year",
+                "cost",
+                "couple",
+                "savings",
+                "owns_home",
+                "home_occupied",
+                "home_value",
+                "weeks",
+                "pension_age",
+                "pension_credit",
+                "pensions",
+                "disability_benefit",
+                "check"
+            ]
+        );
+        let case = json!({
+            "nation": "england", "date": "2024-10-01", "setting": "care_home",
+            "person": {"age_years": 80, "pension_credit_age": true, "couple": false},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+            "capital": [
+                {"kind": "savings", "value": "12000.00"},
+                {"kind": "main_home", "value": "250000.00"}
+            ],
+            "weekly_income": [
+                {"kind": "state_pension", "amount": "221.20"},
+                {"kind": "private_pension", "amount": "50.00"},
+                {"kind": "attendance_allowance_lower", "amount": "72.65"}
+            ],
+            "weekly_cost_of_care": "900.00",
+            "weeks_in_care_home": 5
+        });
+        let api = walk.estimate_is_the_apis(&case).await;
         assert!(
-            page.html.contains("You would pay the full cost of £450.00 a week"),
+            api["steps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["rule"] == "capital.main_home_disregarded"),
+            "the home is disregarded: {api}"
+        );
+        assert!(
+            walk.page.html.contains("the home is ignored for the first 12 weeks"),
             "{}",
-            page.html
+            walk.page.html
         );
     }
 
-    pub async fn page_keeps_answers_and_lists_problems(app: &TestApp) {
-        let mut form = valid_form();
-        for (key, value) in &mut form {
-            match *key {
-                "age" => *value = "abc",
-                "savings" => *value = "-5",
-                _ => {}
-            }
-        }
-        form.retain(|(key, _)| *key != "setting");
-        form.push(("carer_premium", "yes"));
-        let page = app.post_form(&form).await;
-        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.html);
-        assert!(!page.sets_cookie);
-        let html = &page.html;
-        assert!(html.contains("<title>Error: "), "{html}");
-        assert!(html.contains("There is a problem"), "{html}");
-        for id in ["setting", "age", "savings"] {
-            assert!(
-                html.contains(&format!(r##"<a href="#{id}">"##)),
-                "{id} in the summary: {html}"
-            );
-            assert!(html.contains(&format!(r#"id="{id}-error""#)), "{id}'s message: {html}");
-        }
-        let summary_order: Vec<usize> = ["#setting", "#age", "#savings"]
-            .iter()
-            .map(|link| html.find(link).expect("linked"))
-            .collect();
-        assert!(summary_order.is_sorted(), "in the order of the page");
-        assert!(html.contains(r#"value="abc""#), "{html}");
-        assert!(html.contains(r#"value="-5""#), "{html}");
-        assert!(html.contains(r#"value="£450.00""#), "{html}");
-        assert!(html.contains(r#"value="attendance_allowance_higher" selected"#), "{html}");
+    /// Scotland, a care home: Edinburgh's example (golden 11, £186.65), with the
+    /// nursing-care question (Scotland's free nursing care) and the Savings Credit.
+    pub async fn flow_scotland_care_home_reproduces_edinburgh(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "scotland")]).await;
+        walk.answer(&[("setting", "care_home")]).await;
+        walk.answer(&[("year", "2024-25")]).await;
+        walk.answer(&[("cost_of_care", "1000")]).await;
+        assert_eq!(walk.at(), "nursing", "Scotland's care homes ask about nursing care");
+        walk.answer(&[("nursing_care", "no")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("savings", "28500")]).await;
+        walk.answer(&[("owns_home", "no")]).await;
+        walk.answer(&[("pension_age", "yes")]).await;
+        walk.answer(&[("pension_credit", "25.25"), ("savings_credit", "1.86")]).await;
+        walk.answer(&[("state_pension", "167.90"), ("other_pensions", "")]).await;
+        walk.answer(&[("disability_benefit", "none"), ("disability_benefit_amount", "")]).await;
+        assert_eq!(
+            walk.seen,
+            [
+                "nation",
+                "setting",
+                "year",
+                "cost",
+                "nursing",
+                "couple",
+                "savings",
+                "owns_home",
+                "pension_age",
+                "pension_credit",
+                "pensions",
+                "disability_benefit",
+                "check"
+            ]
+        );
+        let case =
+            golden("11-scotland-care-home-edinburgh-tariff-savings-credit.json")["case"].clone();
+        let api = walk.estimate_is_the_apis(&case).await;
+        assert_eq!(api["weekly_charge"], "186.65", "the published figure");
+    }
+
+    /// Wales, care at home, at Pension Credit age: income over the minimum income amount
+    /// is charged up to Wales's weekly maximum. Only the carer premium is offered (the
+    /// basic entitlement at Pension Credit age is the Pension Credit guarantee).
+    pub async fn flow_wales_at_home_is_capped(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "wales")]).await;
+        walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("year", "2024-25")]).await;
+        walk.answer(&[("cost_of_care", "250")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("savings", "5000")]).await;
+        walk.answer(&[("pension_age", "yes")]).await;
+        walk.answer(&[("pension_credit", ""), ("savings_credit", "")]).await;
+        walk.answer(&[("state_pension", "221.20"), ("other_pensions", "300")]).await;
+        walk.answer(&[("disability_benefit", "none"), ("disability_benefit_amount", "")]).await;
+        assert_eq!(walk.at(), "premiums");
+        assert!(walk.page.html.contains(r#"value="carer""#), "{}", walk.page.html);
+        assert!(!walk.page.html.contains(r#"value="disability""#), "{}", walk.page.html);
+        walk.answer(&[("premiums", "")]).await;
+        walk.answer(&[("housing_costs", ""), ("disability_costs", "")]).await;
+        assert_eq!(
+            walk.seen,
+            [
+                "nation",
+                "setting",
+                "year",
+                "cost",
+                "couple",
+                "savings",
+                "pension_age",
+                "pension_credit",
+                "pensions",
+                "disability_benefit",
+                "premiums",
+                "costs",
+                "check"
+            ]
+        );
+        let case = json!({
+            "nation": "wales", "date": "2024-10-01", "setting": "non_residential",
+            "person": {"age_years": 70, "pension_credit_age": true, "couple": false},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+            "capital": [{"kind": "savings", "value": "5000.00"}],
+            "weekly_income": [
+                {"kind": "state_pension", "amount": "221.20"},
+                {"kind": "private_pension", "amount": "300.00"}
+            ],
+            "weekly_cost_of_care": "250.00"
+        });
+        let api = walk.estimate_is_the_apis(&case).await;
+        let steps = api["steps"].as_array().unwrap();
+        assert!(steps.iter().any(|s| s["rule"] == "wales.maximum_weekly_charge"), "{api}");
+        assert!(steps.iter().any(|s| s["rule"] == "charge.capped"), "capped: {api}");
+    }
+
+    /// Capital over the upper limit decides the estimate (the full cost, here Wales's
+    /// weekly maximum; golden 16, £100.00): no income questions are asked, and the
+    /// check-answers page and the estimate say why.
+    pub async fn flow_capital_over_the_limit_skips_income(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "wales")]).await;
+        walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("year", "2022-23")]).await;
+        walk.answer(&[("cost_of_care", "250")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("savings", "30000")]).await;
+        assert_eq!(walk.seen, ["nation", "setting", "year", "cost", "couple", "savings", "check"]);
+        let html = &walk.page.html;
         assert!(
-            html.contains(r#"id="carer_premium" name="carer_premium" value="yes" checked"#),
+            html.contains("We have not asked about your income, because it would not change this"),
             "{html}"
         );
-        assert!(!html.contains("How we worked this out"), "no estimate");
+        assert!(
+            html.contains(
+                "Your savings and other capital of £30,000.00 are over the limit of £24,000.00"
+            ),
+            "{html}"
+        );
+        let case =
+            golden("16-wales-non-residential-capital-over-24000-capped-100.json")["case"].clone();
+        let api = walk.estimate_is_the_apis(&case).await;
+        assert_eq!(api["weekly_charge"], "100.00", "the published figure");
+    }
+
+    /// Northern Ireland, care at home: free, so the questions end after the year, and
+    /// the estimate says why, citing the source.
+    pub async fn flow_northern_ireland_at_home_ends_early(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "northern_ireland")]).await;
+        walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("year", "2023-24")]).await;
+        assert_eq!(walk.seen, ["nation", "setting", "year", "check"]);
+        let html = &walk.page.html;
+        assert!(html.contains("Domiciliary care is free in Northern Ireland"), "{html}");
+        assert!(html.contains("We have not asked you anything else"), "{html}");
+        assert!(!html.contains("Weekly cost of care"), "the cost was not asked: {html}");
+        let case = json!({
+            "nation": "northern_ireland", "date": "2023-10-01", "setting": "non_residential",
+            "person": {"age_years": 25, "pension_credit_age": false, "couple": false},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+            "capital": [], "weekly_income": [], "weekly_cost_of_care": "0.00"
+        });
+        walk.estimate_is_the_apis(&case).await;
+        let html = &walk.page.html;
+        assert!(!html.contains("The care costs £0.00"), "no made-up cost: {html}");
+        assert!(html.contains(r#"id="source-1""#), "the reason is cited: {html}");
+    }
+
+    /// "Change" on the check-answers page goes to that question and, once answered,
+    /// back to the check-answers page; a change that brings new questions asks them
+    /// first.
+    pub async fn flow_change_returns_to_check_answers(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "england")]).await;
+        walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("year", "2024-25")]).await;
+        walk.answer(&[("cost_of_care", "300")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("savings", "1000")]).await;
+        walk.answer(&[("pension_age", "yes")]).await;
+        walk.answer(&[("pension_credit", ""), ("savings_credit", "")]).await;
+        walk.answer(&[("state_pension", "221.20"), ("other_pensions", "")]).await;
+        walk.answer(&[("disability_benefit", "none"), ("disability_benefit_amount", "")]).await;
+        walk.answer(&[("premiums", "")]).await;
+        walk.answer(&[("housing_costs", ""), ("disability_costs", "")]).await;
+        assert_eq!(walk.at(), "check");
+        assert!(walk.page.html.contains(r#"name="go" value="change:cost""#), "{}", walk.page.html);
+
+        walk.press("change:cost").await;
+        assert_eq!(walk.at(), "cost");
+        assert!(walk.page.html.contains(r#"value="300""#), "the answer is shown to change");
+        assert!(walk.page.html.contains(r#"name="from_check" value="yes""#));
+        walk.answer(&[("cost_of_care", "350")]).await;
+        assert_eq!(walk.at(), "check", "back to the check-answers page");
+        assert!(walk.page.html.contains("£350.00"), "{}", walk.page.html);
+
+        // Back from a change goes to the check-answers page, with nothing changed.
+        walk.press("change:savings").await;
+        walk.back().await;
+        assert_eq!(walk.at(), "check");
+        assert!(walk.page.html.contains("£1,000.00"), "{}", walk.page.html);
+
+        // Into a care home: the home questions now apply and are asked, then back.
+        walk.press("change:setting").await;
+        walk.answer(&[("setting", "care_home")]).await;
+        assert_eq!(walk.at(), "owns_home", "the first question not answered yet");
+        walk.answer(&[("owns_home", "no")]).await;
+        assert_eq!(walk.at(), "check");
+        let html = &walk.page.html;
+        assert!(html.contains("Own your home"), "{html}");
+        assert!(!html.contains("Housing costs each week"), "no longer asked: {html}");
+        assert!(!html.contains("Also applies to you"), "no premiums in a care home: {html}");
+        let end = walk.seen.len();
+        assert_eq!(
+            walk.seen[end - 8..],
+            ["check", "cost", "check", "savings", "check", "setting", "owns_home", "check"]
+        );
+    }
+
+    /// "Back" shows the question before, with its answer kept, and the answers after
+    /// it are not lost.
+    pub async fn flow_back_keeps_the_answers(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "scotland")]).await;
+        walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("year", "2025-26")]).await;
+        walk.answer(&[("cost_of_care", "150")]).await;
+        assert_eq!(walk.at(), "personal_care", "Scotland at home asks for personal care");
+        walk.answer(&[("personal_care_cost", "120")]).await;
+        walk.back().await;
+        assert_eq!(walk.at(), "personal_care");
+        assert!(walk.page.html.contains(r#"value="120""#), "{}", walk.page.html);
+        walk.back().await;
+        assert_eq!(walk.at(), "cost");
+        assert!(walk.page.html.contains(r#"value="150""#), "{}", walk.page.html);
+        // More personal care than the whole cost: an error on the personal-care page.
+        walk.answer(&[("cost_of_care", "150")]).await;
+        let mut form = walk.carried();
+        form.push(("personal_care_cost".to_owned(), "200".to_owned()));
+        form.retain(|(n, v)| !(n == "personal_care_cost" && v == "120"));
+        form.push(("go".to_owned(), "continue".to_owned()));
+        walk.post(form).await;
+        assert_eq!(walk.page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", walk.page.html);
+        assert!(
+            walk.page.html.contains(
+                r##"<a href="#personal_care_cost">The cost of personal care cannot be more"##
+            ),
+            "{}",
+            walk.page.html
+        );
+    }
+
+    /// A form these pages did not send is a 400 page; an answer tampered with in a
+    /// hidden field is shown on its question with an error, never a 5xx or an estimate.
+    pub async fn page_refuses_tampered_and_malformed_forms(app: &TestApp) {
+        let mut tampered = valid_form();
+        for (name, value) in &mut tampered {
+            if *name == "nation" {
+                *value = "atlantis";
+            }
+        }
+        let page = app.post_form(&tampered).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.html);
+        assert!(page.html.contains(r##"<a href="#nation">Select which nation"##), "{}", page.html);
+        assert!(!page.html.contains("Estimate:"), "{}", page.html);
+
+        for (name, bad) in [
+            ("year", "1999-00"),
+            ("cost_of_care", "lots"),
+            ("savings", "-5"),
+            ("state_pension", "1e9"),
+            ("disability_benefit", "lottery"),
+            ("premiums", "bogus"),
+            ("cost_of_care", "99999999999999999999"),
+        ] {
+            let mut form = valid_form();
+            if name == "premiums" {
+                form.push((name, bad));
+            } else {
+                for (n, value) in &mut form {
+                    if *n == name {
+                        *value = bad;
+                    }
+                }
+            }
+            let page = app.post_form(&form).await;
+            assert_eq!(
+                page.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{name}={bad}: {}",
+                page.html
+            );
+            assert!(
+                page.html.contains(&format!(r##"<li><a href="#{name}">"##)),
+                "{name}={bad}: {}",
+                page.html
+            );
+        }
+
+        // A question left out: asked.
+        let mut missing = valid_form();
+        missing.retain(|(n, _)| *n != "couple");
+        let page = app.post_form(&missing).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(h1(&page.html), "Do you live with a partner as a couple?");
+
+        // Not a form these pages send.
+        let mut twice = valid_form();
+        twice.push(("nation", "wales"));
+        for body in [
+            app.post_form(&twice).await,
+            app.post_form(&[("go", "change:nowhere")]).await,
+            app.post_form(&[("go", "sideways")]).await,
+            app.post_form(&[("page", "cost"), ("page", "year")]).await,
+            app.page(
+                app.client.post(app.url(PAGE)).header(CONTENT_TYPE, "application/json").body("{}"),
+            )
+            .await,
+        ] {
+            assert_eq!(body.status, StatusCode::BAD_REQUEST, "{}", body.html);
+            assert!(body.html.contains("Your answers could not be read"), "{}", body.html);
+        }
+        // Anything else goes to a question, whatever it names.
+        let garbage = app
+            .page(
+                app.client
+                    .post(app.url(PAGE))
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body("%%%=&&=%zz&nation=%FF%FE"),
+            )
+            .await;
+        // The nation is not one offered: a form error on its question.
+        assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", garbage.html);
+        assert_eq!(h1(&garbage.html), "Which nation is the care in?");
+        assert!(garbage.html.contains(r##"<a href="#nation">"##), "{}", garbage.html);
+        for fields in [
+            vec![("page", "nowhere")],
+            vec![("page", "personal_care"), ("nation", "england")],
+            vec![("go", "back"), ("page", "check")],
+            vec![("go", "estimate")],
+            vec![("go", "check")],
+            vec![("nation", "england"), ("go", "back"), ("page", "year")],
+        ] {
+            let page = app.post_form(&fields).await;
+            assert!(page.status == StatusCode::OK, "{fields:?}: {}", page.status);
+            assert!(page.html.contains("<h1"), "{fields:?}");
+        }
     }
 
     pub async fn page_escapes_what_is_typed(app: &TestApp) {
         let attack = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>";
         let mut form = valid_form();
         for (key, value) in &mut form {
-            if matches!(*key, "age" | "other_pensions" | "nation") {
+            if matches!(*key, "cost_of_care" | "other_pensions" | "nation") {
                 *value = attack;
             }
         }

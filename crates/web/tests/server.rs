@@ -183,7 +183,7 @@ async fn each_route_refuses_a_body_over_its_limit() {
     // read and its mistakes are shown (422).
     let page = reqwest::Client::new();
     let form = |bytes: usize| {
-        let mut body = "nation=england&weekly_cost_of_care=".to_owned();
+        let mut body = "nation=england&page=cost&cost_of_care=".to_owned();
         body.push_str(&"9".repeat(bytes - body.len()));
         page.post(format!("{}/check-what-you-might-pay", server.base))
             .header("content-type", "application/x-www-form-urlencoded")
@@ -325,7 +325,12 @@ async fn a_form_refuses_an_amount_with_spaces() {
     for savings in ["1 000", "12 .50"] {
         let response = client
             .post(format!("{}/check-what-you-might-pay", server.base))
-            .form(&[("nation", "england"), ("setting", "care_home"), ("savings", savings)])
+            .form(&[
+                ("nation", "england"),
+                ("setting", "care_home"),
+                ("page", "savings"),
+                ("savings", savings),
+            ])
             .send()
             .await
             .unwrap();

@@ -826,25 +826,28 @@ pub fn session_client(store: &Store, username: &str) -> reqwest::Client {
         .expect("an HTTP client")
 }
 
-/// Answers to the public page "Check what you might pay" that give an estimate: a
-/// single pensioner in England, 2024/25, care at home.
+/// Every answer to the public service "Check what you might pay" for a single pensioner
+/// in England, 2024/25, care at home, posted as the check-answers page's "Work out my
+/// estimate" button posts them: the estimate page.
 pub fn valid_check_form() -> Vec<(&'static str, &'static str)> {
     vec![
         ("nation", "england"),
-        ("year", "2024-25"),
         ("setting", "non_residential"),
+        ("year", "2024-25"),
         ("cost_of_care", "£450.00"),
-        ("age", "72"),
-        ("pension_age", "yes"),
         ("couple", "single"),
+        ("savings", "£20,000"),
+        ("pension_age", "yes"),
+        ("pension_credit", ""),
+        ("savings_credit", ""),
         ("state_pension", "230.25"),
         ("other_pensions", "120"),
-        ("benefit", "none"),
         ("disability_benefit", "attendance_allowance_higher"),
         ("disability_benefit_amount", "110.40"),
-        ("savings", "£20,000"),
-        ("owns_home", "yes"),
+        ("premiums", ""),
         ("housing_costs", "25.00"),
         ("disability_costs", ""),
+        ("page", "check"),
+        ("go", "estimate"),
     ]
 }
