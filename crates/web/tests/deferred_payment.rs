@@ -52,12 +52,12 @@ async fn the_statement_of_an_agreement_and_its_refusals() {
     assert_eq!(body["error"]["field"], "property");
 
     let mut too_late = golden_input();
-    too_late["statement_date"] = "2024-09-30".into();
+    too_late["statement_date"] = "2025-09-30".into();
     let (status, body) = post(too_late).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["code"], "missing_policy_figure");
     assert_eq!(body["error"]["field"], "interest");
-    assert!(body["error"]["message"].as_str().unwrap().contains("2024-07-01 to 2024-12-31"));
+    assert!(body["error"]["message"].as_str().unwrap().contains("2025-07-01 to 2025-12-31"));
 
     let anonymous = reqwest::Client::new().post(&url).json(&golden_input()).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);

@@ -60,11 +60,11 @@ fn keeping_more_than_the_allowance_is_refused_naming_it() {
 #[test]
 fn an_unknown_rate_is_refused_naming_its_period() {
     let mut late = input();
-    late.statement_date = "2024-07-01".into();
+    late.statement_date = "2025-07-01".into();
     let error = run(&late).unwrap_err();
     let message = error.to_string();
-    assert!(message.contains("2024-07-01 to 2024-12-31"), "{message}");
-    assert!(message.contains("end the statement by 2024-06-30"), "{message}");
+    assert!(message.contains("2025-07-01 to 2025-12-31"), "{message}");
+    assert!(message.contains("end the statement by 2025-06-30"), "{message}");
     // Without interest the same statement needs no rate.
     late.interest.charged = false;
     assert!(run(&late).is_ok());

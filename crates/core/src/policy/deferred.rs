@@ -231,9 +231,20 @@ mod tests {
             RateLookup::Known(rate) => assert_eq!(rate.value, Ratio::from_millionths(46_500)),
             other => panic!("{other:?}"),
         }
-        match policy.national_maximum_on(day("2024-07-01")).unwrap() {
+        match policy.national_maximum_on(day("2024-12-31")).unwrap() {
+            RateLookup::Known(rate) => assert_eq!(rate.value, Ratio::from_millionths(40_500)),
+            other => panic!("{other:?}"),
+        }
+        match policy.national_maximum_on(day("2025-07-01")).unwrap() {
             RateLookup::Unknown { period_start, period_end, .. } => {
-                assert_eq!((period_start, period_end), (day("2024-07-01"), day("2024-12-31")));
+                assert_eq!((period_start, period_end), (day("2025-07-01"), day("2025-12-31")));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The first period starts when the regulations came into force, not on 1 January.
+        match policy.national_maximum_on(day("2015-05-01")).unwrap() {
+            RateLookup::Unknown { period_start, period_end, .. } => {
+                assert_eq!((period_start, period_end), (day("2015-04-01"), day("2015-06-30")));
             }
             other => panic!("{other:?}"),
         }
