@@ -970,7 +970,7 @@ impl<'a> Plan<'a> {
                     &|| parts.sources(),
                     x,
                 )?;
-                self.housing_and_dre(case, &mut allow, x)?;
+                self.housing_and_dre(case, None, &mut allow, x)?;
             }
             Allowance::Personal { rule, title, amount, nation, parameter } => {
                 let amount = amount.ok_or(AssessError::MissingFigure {
@@ -1045,30 +1045,15 @@ impl<'a> Plan<'a> {
                     }
                     None => None,
                 };
-                self.housing_and_dre_with_floor(case, floor, &mut allow, x)?;
+                self.housing_and_dre(case, floor, &mut allow, x)?;
             }
         }
         Ok(total)
     }
 
-    fn housing_and_dre<E: Explain>(
-        &self,
-        case: &Case,
-        allow: &mut impl FnMut(
-            &'static str,
-            Money,
-            &dyn Fn() -> String,
-            &dyn Fn() -> Vec<Source>,
-            &mut E,
-        ) -> Result<(), AssessError>,
-        x: &mut E,
-    ) -> Result<(), AssessError> {
-        self.housing_and_dre_with_floor(case, None, allow, x)
-    }
-
     /// Housing costs and disability-related expenditure; `floor` is a statutory least
     /// amount for the expenditure and the share of the basic entitlement it comes from.
-    fn housing_and_dre_with_floor<E: Explain>(
+    fn housing_and_dre<E: Explain>(
         &self,
         case: &Case,
         floor: Option<(Money, &Param<Ratio>)>,
