@@ -589,6 +589,8 @@ mod super_test {
         assert!(!walk.page.html.contains("personal_care_cost"), "no Scotland question");
         walk.answer(&[("cost_of_care", "454.00")]).await;
         walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("lone_parent", "no")]).await;
+        walk.answer(&[("children", "0")]).await;
         walk.answer(&[("savings", "")]).await;
         walk.answer(&[("pension_age", "no")]).await;
         assert_eq!(h1(&walk.page.html), "How old are you?");
@@ -619,6 +621,8 @@ mod super_test {
                 "year",
                 "cost",
                 "couple",
+                "lone_parent",
+                "children",
                 "savings",
                 "pension_age",
                 "age",
@@ -662,6 +666,7 @@ mod super_test {
         walk.answer(&[("year", "2024-25")]).await;
         assert_eq!(h1(&walk.page.html), "How much are the care home's fees each week?");
         walk.answer(&[("cost_of_care", "£900")]).await;
+        walk.answer(&[("stay", "permanent")]).await;
         walk.answer(&[("couple", "single")]).await;
         walk.answer(&[("savings", "12,000")]).await;
         walk.answer(&[("owns_home", "yes")]).await;
@@ -683,6 +688,7 @@ mod super_test {
                 "setting",
                 "year",
                 "cost",
+                "stay",
                 "couple",
                 "savings",
                 "owns_home",
@@ -743,6 +749,9 @@ mod super_test {
         walk.answer(&[("owns_home", "no")]).await;
         walk.answer(&[("pension_age", "yes")]).await;
         walk.answer(&[("pension_credit", "25.25"), ("savings_credit", "1.86")]).await;
+        // Savings Credit in a Scottish care home: its qualifying income decides how much
+        // of it is ignored (Sch 3 para 28G).
+        walk.answer(&[("qualifying_income", "192.90")]).await;
         walk.answer(&[("state_pension", "167.90"), ("other_pensions", "")]).await;
         walk.answer(&[("disability_benefit", "none"), ("disability_benefit_amount", "")]).await;
         assert_eq!(
@@ -758,6 +767,7 @@ mod super_test {
                 "owns_home",
                 "pension_age",
                 "pension_credit",
+                "qualifying_income",
                 "pensions",
                 "disability_benefit",
                 "check"
@@ -859,8 +869,9 @@ mod super_test {
         let mut walk = Walk::start(app).await;
         walk.answer(&[("nation", "northern_ireland")]).await;
         walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("home_help", "personal_care")]).await;
         walk.answer(&[("year", "2023-24")]).await;
-        assert_eq!(walk.seen, ["nation", "setting", "year", "check"]);
+        assert_eq!(walk.seen, ["nation", "setting", "home_help", "year", "check"]);
         let html = &walk.page.html;
         assert!(html.contains("Domiciliary care is free in Northern Ireland"), "{html}");
         assert!(html.contains("We have not asked you anything else"), "{html}");
@@ -887,6 +898,8 @@ mod super_test {
         walk.answer(&[("year", "2024-25")]).await;
         walk.answer(&[("cost_of_care", "300")]).await;
         walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("lone_parent", "no")]).await;
+        walk.answer(&[("children", "0")]).await;
         walk.answer(&[("savings", "1000")]).await;
         walk.answer(&[("pension_age", "yes")]).await;
         walk.answer(&[("pension_credit", ""), ("savings_credit", "")]).await;
@@ -914,7 +927,8 @@ mod super_test {
         // Into a care home: the home questions now apply and are asked, then back.
         walk.press("change:setting").await;
         walk.answer(&[("setting", "care_home")]).await;
-        assert_eq!(walk.at(), "owns_home", "the first question not answered yet");
+        assert_eq!(walk.at(), "stay", "the first question not answered yet");
+        walk.answer(&[("stay", "permanent")]).await;
         walk.answer(&[("owns_home", "no")]).await;
         assert_eq!(walk.at(), "check");
         let html = &walk.page.html;
@@ -923,8 +937,8 @@ mod super_test {
         assert!(!html.contains("Also applies to you"), "no premiums in a care home: {html}");
         let end = walk.seen.len();
         assert_eq!(
-            walk.seen[end - 8..],
-            ["check", "cost", "check", "savings", "check", "setting", "owns_home", "check"]
+            walk.seen[end - 9..],
+            ["check", "cost", "check", "savings", "check", "setting", "stay", "owns_home", "check"]
         );
     }
 
