@@ -1394,13 +1394,18 @@ pub static STEPS: &[Step] = &[
                     "For example extra heating or laundry, a cleaner, or a special diet. Leave empty if none.",
                 ),
                 kind: Kind::Money { required: false, what: "your extra weekly costs" },
-                asked: always,
+                asked: Answers::premiums_used,
             },
         ],
-        applies: Answers::premiums_used,
+        // A temporary resident's housing costs are allowed too (SI 2014/2672 Sch 1
+        // para 2).
+        applies: |a| a.premiums_used() || a.stay() == "temporary",
         apply: |r, case| {
             case.input.weekly_housing_costs = Some(r.money("housing_costs"));
-            case.input.weekly_disability_related_expenditure = Some(r.money("disability_costs"));
+            if r.answers.premiums_used() {
+                case.input.weekly_disability_related_expenditure =
+                    Some(r.money("disability_costs"));
+            }
             Ok(())
         },
         checkpoint: false,
@@ -1769,6 +1774,108 @@ mod tests {
                 && !wales_home.contains(&"premiums")
                 && !wales_home.contains(&"costs")
         );
+    }
+
+    #[test]
+    fn the_new_case_facts_are_asked_only_where_they_apply() {
+        let home = [("nation", "england"), ("setting", "non_residential"), ("couple", "single")];
+        let england_home = asked(&home);
+        assert!(england_home.contains(&"lone_parent") && england_home.contains(&"children"));
+        assert!(!england_home.contains(&"stay") && !england_home.contains(&"home_help"));
+        let couple =
+            asked(&[("nation", "england"), ("setting", "non_residential"), ("couple", "couple")]);
+        assert!(!couple.contains(&"lone_parent") && couple.contains(&"children"));
+        let scotland =
+            asked(&[("nation", "scotland"), ("setting", "non_residential"), ("couple", "single")]);
+        assert!(!scotland.contains(&"lone_parent") && !scotland.contains(&"children"));
+        let england_care = asked(&[("nation", "england"), ("setting", "care_home")]);
+        assert!(england_care.contains(&"stay") && !england_care.contains(&"lone_parent"));
+        assert!(asked(&[("nation", "wales"), ("setting", "care_home")]).contains(&"stay"));
+        assert!(!asked(&[("nation", "scotland"), ("setting", "care_home")]).contains(&"stay"));
+        let temporary = [
+            ("nation", "england"),
+            ("setting", "care_home"),
+            ("stay", "temporary"),
+            ("owns_home", "yes"),
+        ];
+        let going_home = asked(&[temporary.as_slice(), &[("returning_home", "yes")]].concat());
+        assert!(going_home.contains(&"returning_home"));
+        for skipped in ["home_occupied", "home_value", "weeks"] {
+            assert!(!going_home.contains(&skipped), "{skipped}");
+        }
+        assert!(going_home.contains(&"costs"), "a temporary resident's housing costs");
+        let staying = asked(
+            &[temporary.as_slice(), &[("returning_home", "no"), ("home_occupied", "no")]].concat(),
+        );
+        assert!(staying.contains(&"home_value") && !staying.contains(&"weeks"));
+        let permanent = asked(&[
+            ("nation", "england"),
+            ("setting", "care_home"),
+            ("stay", "permanent"),
+            ("owns_home", "yes"),
+            ("returning_home", "yes"),
+            ("home_occupied", "no"),
+        ]);
+        assert!(!permanent.contains(&"returning_home") && permanent.contains(&"weeks"));
+        assert!(
+            asked(&[("nation", "northern_ireland"), ("setting", "non_residential")])
+                .contains(&"home_help")
+        );
+        assert!(
+            !asked(&[("nation", "northern_ireland"), ("setting", "care_home")])
+                .contains(&"home_help")
+        );
+        let pension = [("couple", "couple"), ("other_pensions", "100")];
+        let spouse = |nation, setting, extra: &[(&'static str, &'static str)]| {
+            asked(&[&[("nation", nation), ("setting", setting)], extra].concat())
+                .contains(&"pension_to_spouse")
+        };
+        assert!(spouse("england", "care_home", &pension));
+        assert!(!spouse(
+            "england",
+            "care_home",
+            &[("couple", "single"), ("other_pensions", "100")]
+        ));
+        assert!(!spouse("england", "care_home", &[("couple", "couple")]));
+        assert!(!spouse("england", "non_residential", &pension));
+        assert!(!spouse("wales", "care_home", &pension));
+        let credit = [("pension_age", "yes"), ("savings_credit", "5.00")];
+        let qualifying = |nation, setting, extra: &[(&'static str, &'static str)]| {
+            asked(&[&[("nation", nation), ("setting", setting)], extra].concat())
+                .contains(&"qualifying_income")
+        };
+        assert!(qualifying("england", "non_residential", &credit));
+        assert!(qualifying("england", "care_home", &credit));
+        assert!(qualifying("scotland", "care_home", &credit));
+        assert!(!qualifying("scotland", "non_residential", &credit));
+        assert!(!qualifying("wales", "care_home", &credit));
+        assert!(!qualifying("england", "care_home", &[("pension_age", "yes")]));
+    }
+
+    #[test]
+    fn the_council_arranging_care_is_asked_only_above_the_capital_limit_at_home() {
+        let over = |setting, savings| {
+            let answers = answers(&[
+                ("nation", "england"),
+                ("setting", setting),
+                ("year", "2024-25"),
+                ("cost_of_care", "300"),
+                ("stay", "permanent"),
+                ("couple", "single"),
+                ("lone_parent", "no"),
+                ("children", "0"),
+                ("savings", savings),
+                ("owns_home", "no"),
+            ]);
+            let flow = Flow::new(&answers);
+            (
+                matches!(flow.end, Some(End::CapitalOverLimit { .. })),
+                flow.steps.iter().any(|s| s.id == "council_arranges"),
+            )
+        };
+        assert_eq!(over("non_residential", "50000"), (true, true));
+        assert_eq!(over("non_residential", "1000"), (false, false));
+        assert_eq!(over("care_home", "50000"), (true, false));
     }
 
     #[test]
