@@ -347,6 +347,12 @@ app_tests!(
     flow_northern_ireland_at_home_ends_early,
     flow_change_returns_to_check_answers,
     flow_back_keeps_the_answers,
+    flow_england_lone_parent_at_home,
+    flow_england_temporary_stay_going_home,
+    flow_england_pension_paid_to_a_spouse,
+    flow_savings_credit_couple_above_the_guarantee,
+    flow_council_arranges_care_above_the_limit,
+    flow_northern_ireland_home_help,
     page_refuses_tampered_and_malformed_forms,
     page_escapes_what_is_typed,
     home_links_to_the_page_and_the_api,
@@ -589,6 +595,8 @@ mod super_test {
         assert!(!walk.page.html.contains("personal_care_cost"), "no Scotland question");
         walk.answer(&[("cost_of_care", "454.00")]).await;
         walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("lone_parent", "no")]).await;
+        walk.answer(&[("children", "0")]).await;
         walk.answer(&[("savings", "")]).await;
         walk.answer(&[("pension_age", "no")]).await;
         assert_eq!(h1(&walk.page.html), "How old are you?");
@@ -619,6 +627,8 @@ mod super_test {
                 "year",
                 "cost",
                 "couple",
+                "lone_parent",
+                "children",
                 "savings",
                 "pension_age",
                 "age",
@@ -662,6 +672,7 @@ mod super_test {
         walk.answer(&[("year", "2024-25")]).await;
         assert_eq!(h1(&walk.page.html), "How much are the care home's fees each week?");
         walk.answer(&[("cost_of_care", "£900")]).await;
+        walk.answer(&[("stay", "permanent")]).await;
         walk.answer(&[("couple", "single")]).await;
         walk.answer(&[("savings", "12,000")]).await;
         walk.answer(&[("owns_home", "yes")]).await;
@@ -683,6 +694,7 @@ mod super_test {
                 "setting",
                 "year",
                 "cost",
+                "stay",
                 "couple",
                 "savings",
                 "owns_home",
@@ -743,6 +755,9 @@ mod super_test {
         walk.answer(&[("owns_home", "no")]).await;
         walk.answer(&[("pension_age", "yes")]).await;
         walk.answer(&[("pension_credit", "25.25"), ("savings_credit", "1.86")]).await;
+        // Savings Credit in a Scottish care home: its qualifying income decides how much
+        // of it is ignored (Sch 3 para 28G).
+        walk.answer(&[("qualifying_income", "192.90")]).await;
         walk.answer(&[("state_pension", "167.90"), ("other_pensions", "")]).await;
         walk.answer(&[("disability_benefit", "none"), ("disability_benefit_amount", "")]).await;
         assert_eq!(
@@ -758,6 +773,7 @@ mod super_test {
                 "owns_home",
                 "pension_age",
                 "pension_credit",
+                "qualifying_income",
                 "pensions",
                 "disability_benefit",
                 "check"
@@ -859,8 +875,9 @@ mod super_test {
         let mut walk = Walk::start(app).await;
         walk.answer(&[("nation", "northern_ireland")]).await;
         walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("home_help", "personal_care")]).await;
         walk.answer(&[("year", "2023-24")]).await;
-        assert_eq!(walk.seen, ["nation", "setting", "year", "check"]);
+        assert_eq!(walk.seen, ["nation", "setting", "home_help", "year", "check"]);
         let html = &walk.page.html;
         assert!(html.contains("Domiciliary care is free in Northern Ireland"), "{html}");
         assert!(html.contains("We have not asked you anything else"), "{html}");
@@ -887,6 +904,8 @@ mod super_test {
         walk.answer(&[("year", "2024-25")]).await;
         walk.answer(&[("cost_of_care", "300")]).await;
         walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("lone_parent", "no")]).await;
+        walk.answer(&[("children", "0")]).await;
         walk.answer(&[("savings", "1000")]).await;
         walk.answer(&[("pension_age", "yes")]).await;
         walk.answer(&[("pension_credit", ""), ("savings_credit", "")]).await;
@@ -914,7 +933,8 @@ mod super_test {
         // Into a care home: the home questions now apply and are asked, then back.
         walk.press("change:setting").await;
         walk.answer(&[("setting", "care_home")]).await;
-        assert_eq!(walk.at(), "owns_home", "the first question not answered yet");
+        assert_eq!(walk.at(), "stay", "the first question not answered yet");
+        walk.answer(&[("stay", "permanent")]).await;
         walk.answer(&[("owns_home", "no")]).await;
         assert_eq!(walk.at(), "check");
         let html = &walk.page.html;
@@ -923,8 +943,8 @@ mod super_test {
         assert!(!html.contains("Also applies to you"), "no premiums in a care home: {html}");
         let end = walk.seen.len();
         assert_eq!(
-            walk.seen[end - 8..],
-            ["check", "cost", "check", "savings", "check", "setting", "owns_home", "check"]
+            walk.seen[end - 9..],
+            ["check", "cost", "check", "savings", "check", "setting", "stay", "owns_home", "check"]
         );
     }
 
@@ -959,6 +979,322 @@ mod super_test {
             "{}",
             walk.page.html
         );
+    }
+
+    /// England at home, 2026/27, a lone parent with two children: the lone-parent and
+    /// children questions are asked (and refused when they contradict each other), and
+    /// the estimate is the API's, with the lone-parent amount of the MIG.
+    pub async fn flow_england_lone_parent_at_home(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "england")]).await;
+        walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("year", "2026-27")]).await;
+        walk.answer(&[("cost_of_care", "300")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        assert_eq!(h1(&walk.page.html), "Are you a lone parent?");
+        walk.answer(&[("lone_parent", "yes")]).await;
+        assert_eq!(walk.at(), "children");
+        // A lone parent with no children: refused on the children page.
+        let mut form = walk.carried();
+        form.extend([
+            ("children".to_owned(), "0".to_owned()),
+            ("go".to_owned(), "continue".to_owned()),
+        ]);
+        walk.post(form).await;
+        assert_eq!(walk.page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", walk.page.html);
+        assert!(
+            walk.page.html.contains(r##"<a href="#children">You said you are a lone parent"##),
+            "{}",
+            walk.page.html
+        );
+        let mut form = walk.carried();
+        form.retain(|(n, _)| n != "children");
+        form.extend([
+            ("children".to_owned(), "2".to_owned()),
+            ("go".to_owned(), "continue".to_owned()),
+        ]);
+        walk.post(form).await;
+        assert_eq!(walk.at(), "savings");
+        walk.answer(&[("savings", "")]).await;
+        walk.answer(&[("pension_age", "no")]).await;
+        walk.answer(&[("age", "34")]).await;
+        walk.answer(&[("other_pensions", "")]).await;
+        walk.answer(&[("benefit", "universal_credit"), ("benefit_amount", "300.00")]).await;
+        walk.answer(&[("disability_benefit", "none"), ("disability_benefit_amount", "")]).await;
+        walk.answer(&[("premiums", "")]).await;
+        walk.answer(&[("housing_costs", ""), ("disability_costs", "")]).await;
+        assert_eq!(walk.at(), "check");
+        let html = &walk.page.html;
+        for row in ["Lone parent", "Children living with you", r#"value="change:lone_parent""#] {
+            assert!(html.contains(row), "{row}: {html}");
+        }
+        let case = json!({
+            "nation": "england", "date": "2026-10-01", "setting": "non_residential",
+            "person": {"age_years": 34, "pension_credit_age": false, "couple": false, "lone_parent": true},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 2},
+            "capital": [], "weekly_income": [{"kind": "universal_credit", "amount": "300.00"}],
+            "weekly_housing_costs": "0.00", "weekly_disability_related_expenditure": "0.00",
+            "weekly_cost_of_care": "300.00"
+        });
+        walk.estimate_is_the_apis(&case).await;
+        assert!(walk.page.html.contains("lone parent"), "{}", walk.page.html);
+    }
+
+    /// England, a temporary stay in a care home by someone who owns their home and means
+    /// to go back: the stay and going-home questions are asked, the home's value and the
+    /// 12-week question are not, housing costs are; the estimate is the API's.
+    pub async fn flow_england_temporary_stay_going_home(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "england")]).await;
+        walk.answer(&[("setting", "care_home")]).await;
+        walk.answer(&[("year", "2025-26")]).await;
+        walk.answer(&[("cost_of_care", "800")]).await;
+        assert_eq!(h1(&walk.page.html), "How long do you expect to stay in the care home?");
+        walk.answer(&[("stay", "temporary")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("savings", "5000")]).await;
+        walk.answer(&[("owns_home", "yes")]).await;
+        walk.answer(&[("returning_home", "yes")]).await;
+        walk.answer(&[("pension_age", "yes")]).await;
+        walk.answer(&[("pension_credit", ""), ("savings_credit", "")]).await;
+        walk.answer(&[("state_pension", "230.25"), ("other_pensions", "40")]).await;
+        walk.answer(&[
+            ("disability_benefit", "attendance_allowance_higher"),
+            ("disability_benefit_amount", "110.40"),
+        ])
+        .await;
+        walk.answer(&[("housing_costs", "60.00")]).await;
+        assert_eq!(
+            walk.seen,
+            [
+                "nation",
+                "setting",
+                "year",
+                "cost",
+                "stay",
+                "couple",
+                "savings",
+                "owns_home",
+                "returning_home",
+                "pension_age",
+                "pension_credit",
+                "pensions",
+                "disability_benefit",
+                "costs",
+                "check"
+            ]
+        );
+        assert!(!walk.page.html.contains("Extra costs of a disability"), "{}", walk.page.html);
+        let case = json!({
+            "nation": "england", "date": "2025-10-01", "setting": "care_home",
+            "person": {"age_years": 66, "pension_credit_age": true, "couple": false},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+            "capital": [{"kind": "savings", "value": "5000.00"}],
+            "weekly_income": [
+                {"kind": "state_pension", "amount": "230.25"},
+                {"kind": "private_pension", "amount": "40.00"},
+                {"kind": "attendance_allowance_higher", "amount": "110.40"}
+            ],
+            "weekly_housing_costs": "60.00",
+            "weekly_cost_of_care": "800.00", "stay": "temporary", "returning_home": true
+        });
+        walk.estimate_is_the_apis(&case).await;
+    }
+
+    /// England, one of a couple in a care home with a pension from work: asked how much
+    /// of it they pay their spouse; half the pension is then ignored, as the API says.
+    pub async fn flow_england_pension_paid_to_a_spouse(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "england")]).await;
+        walk.answer(&[("setting", "care_home")]).await;
+        walk.answer(&[("year", "2025-26")]).await;
+        walk.answer(&[("cost_of_care", "900")]).await;
+        walk.answer(&[("stay", "permanent")]).await;
+        walk.answer(&[("couple", "couple")]).await;
+        walk.answer(&[("savings", "")]).await;
+        walk.answer(&[("joint_savings", "")]).await;
+        walk.answer(&[("owns_home", "no")]).await;
+        walk.answer(&[("pension_age", "yes")]).await;
+        walk.answer(&[("pension_credit", ""), ("savings_credit", "")]).await;
+        walk.answer(&[("state_pension", "230.25"), ("other_pensions", "100")]).await;
+        assert_eq!(walk.at(), "pension_to_spouse");
+        // More than the pension: refused beside the question.
+        let mut form = walk.carried();
+        form.extend([
+            ("pension_to_spouse".to_owned(), "150".to_owned()),
+            ("go".to_owned(), "continue".to_owned()),
+        ]);
+        walk.post(form).await;
+        assert_eq!(walk.page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", walk.page.html);
+        assert!(
+            walk.page.html.contains(r##"<a href="#pension_to_spouse">"##),
+            "{}",
+            walk.page.html
+        );
+        walk.answer(&[("pension_to_spouse", "50")]).await;
+        walk.answer(&[("disability_benefit", "none"), ("disability_benefit_amount", "")]).await;
+        assert_eq!(walk.at(), "check");
+        let case = json!({
+            "nation": "england", "date": "2025-10-01", "setting": "care_home",
+            "person": {"age_years": 66, "pension_credit_age": true, "couple": true},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+            "capital": [],
+            "weekly_income": [
+                {"kind": "state_pension", "amount": "230.25"},
+                {"kind": "private_pension", "amount": "100.00"}
+            ],
+            "weekly_cost_of_care": "900.00", "weekly_pension_paid_to_spouse": "50.00"
+        });
+        walk.estimate_is_the_apis(&case).await;
+        // Without the question, the whole pension would count: the answer changed it.
+        let mut without = case.clone();
+        without.as_object_mut().unwrap().remove("weekly_pension_paid_to_spouse");
+        let whole = app.assess(&without).await;
+        assert_ne!(whole.body["weekly_charge"], app.assess(&case).await.body["weekly_charge"]);
+    }
+
+    /// England at home, one of a couple on Savings Credit whose qualifying income is above
+    /// the guarantee: asked the qualifying income, then the partner's facts the engine
+    /// needs (Sch 1 para 40(5)); a single person is not asked the partner's.
+    pub async fn flow_savings_credit_couple_above_the_guarantee(app: &TestApp) {
+        for couple in [true, false] {
+            let mut walk = Walk::start(app).await;
+            walk.answer(&[("nation", "england")]).await;
+            walk.answer(&[("setting", "non_residential")]).await;
+            walk.answer(&[("year", "2024-25")]).await;
+            walk.answer(&[("cost_of_care", "300")]).await;
+            walk.answer(&[("couple", if couple { "couple" } else { "single" })]).await;
+            if !couple {
+                walk.answer(&[("lone_parent", "no")]).await;
+            }
+            walk.answer(&[("children", "0")]).await;
+            walk.answer(&[("savings", "")]).await;
+            if couple {
+                walk.answer(&[("joint_savings", "")]).await;
+            }
+            walk.answer(&[("pension_age", "yes")]).await;
+            walk.answer(&[("pension_credit", ""), ("savings_credit", "5.00")]).await;
+            assert_eq!(walk.at(), "qualifying_income");
+            assert!(walk.page.html.contains("Pension Credit award letter"), "{}", walk.page.html);
+            let qualifying = if couple { "340.00" } else { "230.00" };
+            walk.answer(&[("qualifying_income", qualifying)]).await;
+            if couple {
+                assert_eq!(walk.at(), "partner_savings_credit", "{}", walk.page.html);
+                walk.answer(&[("partner_savings_credit", "no"), ("partner_sum_disregarded", "no")])
+                    .await;
+            }
+            assert_eq!(walk.at(), "pensions", "{}", walk.page.html);
+            walk.answer(&[("state_pension", "221.20"), ("other_pensions", "")]).await;
+            walk.answer(&[("disability_benefit", "none"), ("disability_benefit_amount", "")]).await;
+            walk.answer(&[("premiums", "")]).await;
+            walk.answer(&[("housing_costs", ""), ("disability_costs", "")]).await;
+            assert_eq!(walk.at(), "check");
+            assert!(walk.page.html.contains("Qualifying income for Savings Credit"));
+            let mut case = json!({
+                "nation": "england", "date": "2024-10-01", "setting": "non_residential",
+                "person": {"age_years": 66, "pension_credit_age": true, "couple": couple},
+                "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+                "capital": [],
+                "weekly_income": [
+                    {"kind": "pension_credit_savings", "amount": "5.00"},
+                    {"kind": "state_pension", "amount": "221.20"}
+                ],
+                "weekly_housing_costs": "0.00", "weekly_disability_related_expenditure": "0.00",
+                "weekly_cost_of_care": "300.00",
+                "savings_credit": {"weekly_qualifying_income": qualifying}
+            });
+            if couple {
+                case["savings_credit"]["partner_receives_savings_credit"] = json!(false);
+                case["savings_credit"]["sum_disregarded_for_partner"] = json!(false);
+            }
+            let api = walk.estimate_is_the_apis(&case).await;
+            assert!(
+                api["steps"].as_array().unwrap().iter().any(|s| s["explanation"]
+                    .as_str()
+                    .unwrap()
+                    .contains(if couple { "(4)" } else { "(2)" })),
+                "{api}"
+            );
+        }
+    }
+
+    /// England at home with capital over the upper limit: income is not asked, but
+    /// whether the council should arrange the care is; the estimate is the API's (no
+    /// fees: this server has no council overlay setting them).
+    pub async fn flow_council_arranges_care_above_the_limit(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "england")]).await;
+        walk.answer(&[("setting", "non_residential")]).await;
+        walk.answer(&[("year", "2025-26")]).await;
+        walk.answer(&[("cost_of_care", "250")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("lone_parent", "no")]).await;
+        walk.answer(&[("children", "0")]).await;
+        walk.answer(&[("savings", "40000")]).await;
+        assert_eq!(h1(&walk.page.html), "Do you want the council to arrange your care?");
+        walk.answer(&[("council_arranges", "yes")]).await;
+        assert_eq!(walk.at(), "check");
+        assert!(walk.page.html.contains(r#"value="change:council_arranges""#));
+        let case = json!({
+            "nation": "england", "date": "2025-10-01", "setting": "non_residential",
+            "person": {"age_years": 25, "pension_credit_age": false, "couple": false},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+            "capital": [{"kind": "savings", "value": "40000.00"}], "weekly_income": [],
+            "weekly_cost_of_care": "250.00", "council_arranges": true
+        });
+        let api = walk.estimate_is_the_apis(&case).await;
+        assert_eq!(api["weekly_charge"], "250.00");
+        assert!(!walk.page.html.contains("Fees for arranging your care"), "no fee set here");
+    }
+
+    /// Northern Ireland at home: asked whether the help is home help. Home help for
+    /// someone under 75 and not on Pension Credit or Income Support needs a charge not
+    /// yet published in a source we can read: the page says so in plain words and who
+    /// to ask. From 75 it is free, as the API says. Personal care ends early as before.
+    pub async fn flow_northern_ireland_home_help(app: &TestApp) {
+        let mut walk = Walk::start(app).await;
+        walk.answer(&[("nation", "northern_ireland")]).await;
+        walk.answer(&[("setting", "non_residential")]).await;
+        assert_eq!(h1(&walk.page.html), "Is the help you need home help or personal care?");
+        walk.answer(&[("home_help", "home_help")]).await;
+        walk.answer(&[("year", "2025-26")]).await;
+        walk.answer(&[("cost_of_care", "80")]).await;
+        walk.answer(&[("couple", "single")]).await;
+        walk.answer(&[("savings", "")]).await;
+        walk.answer(&[("pension_age", "no")]).await;
+        assert_eq!(walk.at(), "age", "home help is free from 75");
+        walk.answer(&[("age", "50")]).await;
+        walk.answer(&[("other_pensions", "")]).await;
+        walk.answer(&[("benefit", "none"), ("benefit_amount", "")]).await;
+        walk.answer(&[("disability_benefit", "none"), ("disability_benefit_amount", "")]).await;
+        assert_eq!(walk.at(), "check");
+        assert!(walk.page.html.contains("Home help, such as cleaning"), "{}", walk.page.html);
+        walk.press("estimate").await;
+        let html = &walk.page.html;
+        assert_eq!(walk.page.status, StatusCode::OK);
+        assert_eq!(h1(html), "We cannot estimate a charge for home help yet");
+        assert!(html.contains("has not been published in a source we can read"), "{html}");
+        assert!(html.contains("Ask your Health and Social Care (HSC) trust"), "{html}");
+        assert!(html.contains(r#"value="check""#), "a way back to the answers: {html}");
+        let case = json!({
+            "nation": "northern_ireland", "date": "2025-10-01", "setting": "non_residential",
+            "person": {"age_years": 50, "pension_credit_age": false, "couple": false},
+            "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+            "capital": [], "weekly_income": [], "weekly_cost_of_care": "80.00", "home_help": true
+        });
+        let refused = app.assess(&case).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        assert_eq!(refused.body["error"]["code"], "missing_policy_figure");
+        assert!(refused.message().contains("northern_ireland.non_residential.home_help_charge"));
+        // From 75: free, the API's estimate.
+        walk.press("check").await;
+        walk.press("change:age").await;
+        walk.answer(&[("age", "80")]).await;
+        assert_eq!(walk.at(), "check");
+        let mut older = case.clone();
+        older["person"]["age_years"] = json!(80);
+        let api = walk.estimate_is_the_apis(&older).await;
+        assert_eq!(api["weekly_charge"], "0.00");
     }
 
     /// A form these pages did not send is a 400 page; an answer tampered with in a

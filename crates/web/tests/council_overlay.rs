@@ -28,7 +28,8 @@ async fn a_councils_overlay_applies_to_the_api_and_the_page_in_its_nation() {
     std::fs::write(
         &overlay,
         "council: Test Borough Council\nnation: england\noptions:\n  - from: 2023-04-01\n    \
-         percentage_of_assessable_income: \"0.5\"\n    reference: {title: Test Borough charging \
+         percentage_of_assessable_income: \"0.5\"\n    \
+         arrangement_fee_set_up: \"100.00\"\n    arrangement_fee_annual: \"50.00\"\n    reference: {title: Test Borough charging \
          policy, href: \"https://example.invalid/charging\"}\n",
     )
     .unwrap();
@@ -99,6 +100,44 @@ async fn a_councils_overlay_applies_to_the_api_and_the_page_in_its_nation() {
     assert!(html.contains("It uses Test Borough Council's own charging choices"), "{html}");
     assert!(html.contains(r#"href="https://example.invalid/charging""#), "{html}");
     assert!(html.contains("The council charges 50% of assessable income"), "{html}");
+    assert!(!html.contains("Fees for arranging your care"), "no fee unless asked: {html}");
+
+    // Above the capital limit, asking the council to arrange care at home: the estimate
+    // shows the council's arrangement fees, as the API's outcome gives them.
+    let arranged = [
+        ("nation", "england"),
+        ("setting", "non_residential"),
+        ("year", "2024-25"),
+        ("cost_of_care", "250"),
+        ("couple", "single"),
+        ("lone_parent", "no"),
+        ("children", "0"),
+        ("savings", "40000"),
+        ("council_arranges", "yes"),
+        ("page", "check"),
+        ("go", "estimate"),
+    ];
+    let page = client
+        .post(format!("{}/check-what-you-might-pay", server.base))
+        .form(&arranged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let outcome = assess(serde_json::json!({
+        "nation": "england", "date": "2024-10-01", "setting": "non_residential",
+        "person": {"age_years": 25, "pension_credit_age": false, "couple": false},
+        "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+        "capital": [{"kind": "savings", "value": "40000.00"}], "weekly_income": [],
+        "weekly_cost_of_care": "250.00", "council_arranges": true
+    }))
+    .await;
+    assert_eq!(outcome["arrangement_fee_set_up"], "100.00", "{outcome}");
+    assert_eq!(outcome["arrangement_fee_annual"], "50.00", "{outcome}");
+    assert!(html.contains("Fees for arranging your care"), "{html}");
+    assert!(html.contains("£100.00 to set up your care"), "{html}");
+    assert!(html.contains("£50.00 a year to manage it"), "{html}");
 
     server.finish().await;
 }

@@ -441,6 +441,11 @@ fn estimate_page(flow: &Flow<'_>) -> HtmlPage {
     };
     let explanation = match assess_case(&case.input) {
         Ok(explanation) => explanation,
+        Err(ApiError::Assessment(AssessError::MissingFigure {
+            nation: Nation::NorthernIreland,
+            parameter: "non_residential.home_help_charge",
+            ..
+        })) => return home_help_unknown(flow),
         Err(error) => return assessment_refused(flow, &case, &error),
     };
     let answers = flow.answers;
@@ -459,6 +464,7 @@ fn estimate_page(flow: &Flow<'_>) -> HtmlPage {
             div.govuk-inset-text #questions-ended { (end_text(end)) }
         }
         (render_estimate(case.input.weekly_cost_of_care, &explanation, cost_asked))
+        (arrangement_fees(&explanation))
         form method="post" action=(PATH) {
             (hidden(answers, &[]))
             input type="hidden" name="page" value="estimate";
@@ -475,12 +481,68 @@ fn estimate_page(flow: &Flow<'_>) -> HtmlPage {
     )
 }
 
+/// A full-cost payer's fees for the council arranging their care, where its policy sets
+/// any (Care Act 2014 s.14(1)(b)).
+fn arrangement_fees(e: &Explanation) -> Markup {
+    let (set_up, annual) = (e.outcome.arrangement_fee_set_up, e.outcome.arrangement_fee_annual);
+    if set_up.is_zero() && annual.is_zero() {
+        return html! {};
+    }
+    html! {
+        h2.govuk-heading-m #arrangement-fees { "Fees for arranging your care" }
+        p.govuk-body { "Because you asked the council to arrange your care, it charges:" }
+        ul.govuk-list.govuk-list--bullet {
+            @if set_up.is_positive() { li { (set_up) " to set up your care" } }
+            @if annual.is_positive() { li { (annual) " a year to manage it" } }
+        }
+        p.govuk-body { "These are on top of the weekly cost of your care." }
+    }
+}
+
+/// Northern Ireland's home help for someone under 75 and not on Pension Credit or Income
+/// Support: the model scheme's charge is not in a source onebudget can read, so the
+/// engine refuses it by name; the page says so in plain words, and who can say.
+fn home_help_unknown(flow: &Flow<'_>) -> HtmlPage {
+    let answers = flow.answers;
+    let title = "We cannot estimate a charge for home help yet";
+    let back = html! {
+        form.app-back-form method="post" action=(PATH) {
+            (hidden(answers, &[]))
+            input type="hidden" name="page" value="estimate";
+            button.govuk-back-link.app-back-button type="submit" name="go" value="back" { "Back" }
+        }
+    };
+    let main = html! {
+        div.govuk-grid-row { div.govuk-grid-column-two-thirds {
+            h1.govuk-heading-l { (title) }
+            p.govuk-body { "In Northern Ireland, personal care at home is free. Home help, such as cleaning, shopping or housework, is charged for under the Department of Health's home help scheme, unless you are 75 or over or you get Pension Credit or Income Support." }
+            p.govuk-body { "You told us you are under 75 and do not get Pension Credit or Income Support, so you may be charged. The amount charged for home help has not been published in a source we can read, so we cannot work out what you would pay." }
+            p.govuk-body #home-help-ask { "Ask your Health and Social Care (HSC) trust what it charges for home help. The trust that arranges your care can tell you." }
+            form method="post" action=(PATH) {
+                (hidden(answers, &[]))
+                input type="hidden" name="page" value="estimate";
+                div.govuk-button-group {
+                    button.govuk-button.govuk-button--secondary type="submit" name="go" value="check" { "Check or change your answers" }
+                    a.govuk-link href=(PATH) { "Start again" }
+                }
+            }
+            p.govuk-body { (NOTHING_KEPT) }
+        } }
+    };
+    HtmlPage::private(StatusCode::OK, document(title, None, Some(back), main))
+}
+
 /// The assessment refused the case: the message beside the question it is about, or the
 /// "there is a problem with the service" page when the server itself failed.
 fn assessment_refused(flow: &Flow<'_>, case: &FormCase, error: &ApiError) -> HtmlPage {
     let (field, message) = match error {
         ApiError::Field(FieldError { field, problem, .. }) => {
             (case.form_field(field).unwrap_or("cost_of_care"), capitalised(problem))
+        }
+        // A fact a rule needs, found missing or contradicted once the figures are known
+        // (the Savings Credit facts): beside its question.
+        ApiError::Assessment(AssessError::Case(error)) => {
+            (case.form_field(&error.field).unwrap_or("cost_of_care"), capitalised(&error.problem))
         }
         ApiError::Assessment(AssessError::Policy(policy))
             if let PolicyError::DateNotCovered { nation, years, .. } = &**policy =>

@@ -836,6 +836,8 @@ pub fn valid_check_form() -> Vec<(&'static str, &'static str)> {
         ("year", "2024-25"),
         ("cost_of_care", "£450.00"),
         ("couple", "single"),
+        ("lone_parent", "no"),
+        ("children", "0"),
         ("savings", "£20,000"),
         ("pension_age", "yes"),
         ("pension_credit", ""),

@@ -36,12 +36,14 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 use onebudget_core::Money;
 use onebudget_core::assessment::{
-    CapitalInput, CapitalKind, CaseInput, Explanation, IncomeInput, IncomeKind, PersonInput,
-    PremiumsInput, Setting,
+    AssessError, CapitalInput, CapitalKind, CaseInput, Explanation, IncomeInput, IncomeKind,
+    PersonInput, PremiumsInput, SavingsCreditInput, Setting, Stay,
+    savings_credit_disregard_applies,
 };
 use onebudget_core::policy::{LocalPolicy, Nation, Policy};
 use onebudget_core::pool::FinancialYear;
 
+use crate::error::ApiError;
 use crate::pages::form::FieldErrors;
 
 /// The fields that steer the pages rather than answer a question.
@@ -299,10 +301,99 @@ impl Answers {
         self.care_home() && self.is("owns_home", "yes")
     }
 
+    fn england(&self) -> bool {
+        self.nation() == Some(Nation::England)
+    }
+
+    /// The kind of care-home stay (`permanent`, `temporary`, `short_term`): asked only in
+    /// England and Wales, the nations whose temporary or short stays the engine models.
+    pub fn stay(&self) -> &str {
+        if self.care_home() && matches!(self.nation(), Some(Nation::England | Nation::Wales)) {
+            self.get("stay").unwrap_or("permanent")
+        } else {
+            "permanent"
+        }
+    }
+
+    /// A temporary or short stay by someone who owns their home and means to go back to
+    /// it: the home is ignored (SI 2014/2672 Sch 2 para 1), so its questions are not asked.
+    fn returning_home(&self) -> bool {
+        self.owns_home() && self.stay() != "permanent" && self.is("returning_home", "yes")
+    }
+
+    /// The home's questions: owned, and not ignored for a stay that ends in going home.
+    fn home_questions(&self) -> bool {
+        self.owns_home() && !self.returning_home()
+    }
+
     /// The home counts, unless in its first weeks: owned, and nobody lives there who
     /// means it is ignored.
     fn home_may_count(&self) -> bool {
-        self.owns_home() && self.is("home_occupied", "no")
+        self.home_questions() && self.is("home_occupied", "no")
+    }
+
+    /// A short stay in a care home assessed as if the care were at home: always in Wales
+    /// (SI 2015/1843 reg 9(3)), and in England where the council chooses to (reg 8).
+    fn short_stay_as_at_home(&self) -> bool {
+        if self.stay() != "short_term" {
+            return false;
+        }
+        match self.nation() {
+            Some(Nation::Wales) => true,
+            Some(Nation::England) => {
+                let (Some(year), Some(overlay)) = (self.year(), LocalPolicy::in_use()) else {
+                    return false;
+                };
+                overlay.defaults_for(Nation::England, year.date).charge_short_term_as_at_home
+            }
+            _ => false,
+        }
+    }
+
+    /// Northern Ireland's care at home that is home help, which a trust charges for.
+    fn northern_ireland_home_help(&self) -> bool {
+        self.at_home()
+            && self.nation() == Some(Nation::NorthernIreland)
+            && self.is("home_help", "home_help")
+    }
+
+    /// Savings Credit entered where the law ignores some of it (England; Scotland's care
+    /// homes): its qualifying income decides how much.
+    fn savings_credit_counted(&self) -> bool {
+        let entered = self
+            .get("savings_credit")
+            .and_then(|text| Money::parse(text.trim()).ok())
+            .is_some_and(|amount| amount.is_positive());
+        let setting = if self.care_home() { Setting::CareHome } else { Setting::NonResidential };
+        self.pension_age()
+            && entered
+            && self.nation().is_some_and(|n| savings_credit_disregard_applies(n, setting))
+    }
+
+    /// One of a couple whose Savings Credit facts, as far as answered, leave the engine
+    /// needing the partner's (Sch 1 para 40(5)): found by assessing the answers before the
+    /// partner's question, as the engine names the fact it needs.
+    fn partner_savings_credit_needed(&self) -> bool {
+        if !self.couple() || !self.savings_credit_counted() || !self.has("qualifying_income") {
+            return false;
+        }
+        let steps: Vec<&'static Step> = STEPS
+            .iter()
+            .take_while(|s| s.id != "partner_savings_credit")
+            .filter(|s| !AFTER_FULL_COST.contains(&s.id) && (s.applies)(self))
+            .collect();
+        let Ok(case) = build(self, &steps) else { return false };
+        matches!(
+            crate::assessment::assess_case(&case.input),
+            Err(ApiError::Assessment(AssessError::Case(e)))
+                if e.field.starts_with("savings_credit.") && e.field.contains("partner")
+        )
+    }
+
+    fn other_pensions(&self) -> Money {
+        self.get("other_pensions")
+            .and_then(|text| Money::parse(text.trim()).ok())
+            .unwrap_or(Money::ZERO)
     }
 
     /// The council whose overlay this server applies ignores the night-care part of a
@@ -319,7 +410,7 @@ impl Answers {
     /// The allowance at home is built from premiums: England's Minimum Income Guarantee,
     /// and the basic entitlement under Wales's and Scotland's minimum incomes.
     fn premiums_used(&self) -> bool {
-        self.at_home()
+        (self.at_home() || self.short_stay_as_at_home())
             && matches!(self.nation(), Some(Nation::England | Nation::Wales | Nation::Scotland))
     }
 }
@@ -428,6 +519,16 @@ impl FormCase {
             "weekly_disability_related_expenditure" => "disability_costs",
             "weekly_cost_of_personal_care" => "personal_care_cost",
             "weeks_in_care_home" => "weeks_in_care_home",
+            "person.lone_parent" => "lone_parent",
+            "premiums.dependent_children" => "children",
+            "stay" => "stay",
+            "returning_home" => "returning_home",
+            "weekly_pension_paid_to_spouse" => "pension_to_spouse",
+            "council_arranges" => "council_arranges",
+            "home_help" => "home_help",
+            "savings_credit.weekly_qualifying_income" => "qualifying_income",
+            "savings_credit.partner_receives_savings_credit" => "partner_savings_credit",
+            "savings_credit.sum_disregarded_for_partner" => "partner_sum_disregarded",
             _ => return None,
         })
     }
@@ -523,6 +624,39 @@ pub static STEPS: &[Step] = &[
             } else {
                 Setting::NonResidential
             };
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    Step {
+        id: "home_help",
+        heading: None,
+        fields: &[Field {
+            name: "home_help",
+            label: |_| "Is the help you need home help or personal care?",
+            summary: "Kind of help",
+            hint: Some(
+                "Personal care at home is free in Northern Ireland. Home help can be charged for.",
+            ),
+            kind: Kind::Radios(
+                |_| {
+                    choices(&[
+                        (
+                            "personal_care",
+                            "Personal care, such as help with washing, dressing or eating",
+                        ),
+                        ("home_help", "Home help, such as cleaning, shopping or housework"),
+                    ])
+                },
+                "Select whether the help you need is home help or personal care",
+            ),
+            asked: always,
+        }],
+        // Before the year's checkpoint, which ends the questions for personal care at
+        // home in Northern Ireland (free).
+        applies: |a| a.at_home() && a.nation() == Some(Nation::NorthernIreland),
+        apply: |r, case| {
+            case.input.home_help = r.choice("home_help") == "home_help";
             Ok(())
         },
         checkpoint: false,
@@ -644,6 +778,46 @@ pub static STEPS: &[Step] = &[
         checkpoint: false,
     },
     Step {
+        id: "stay",
+        heading: None,
+        fields: &[Field {
+            name: "stay",
+            label: |_| "How long do you expect to stay in the care home?",
+            summary: "How long you expect to stay",
+            hint: Some("A temporary or short stay is charged differently from moving in for good."),
+            kind: Kind::Radios(
+                |a| {
+                    let mut offered = choices(&[("permanent", "I am moving in to live there")]);
+                    if a.nation() == Some(Nation::England) {
+                        offered.extend(choices(&[(
+                            "temporary",
+                            "A temporary stay: up to a year, then I plan to go home",
+                        )]));
+                    }
+                    offered.extend(choices(&[(
+                        "short_term",
+                        "A short stay of up to 8 weeks, for example respite care",
+                    )]));
+                    offered
+                },
+                "Select how long you expect to stay in the care home",
+            ),
+            asked: always,
+        }],
+        // England models temporary and short stays; Wales short stays (SI 2015/1843
+        // reg 9(3)). Elsewhere a stay is assessed as permanent.
+        applies: |a| a.care_home() && matches!(a.nation(), Some(Nation::England | Nation::Wales)),
+        apply: |r, case| {
+            case.input.stay = match r.choice("stay") {
+                "temporary" => Some(Stay::Temporary),
+                "short_term" => Some(Stay::ShortTerm),
+                _ => None,
+            };
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    Step {
         id: "couple",
         heading: None,
         fields: &[Field {
@@ -667,6 +841,55 @@ pub static STEPS: &[Step] = &[
         applies: always,
         apply: |r, case| {
             case.input.person.couple = r.choice("couple") == "couple";
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    Step {
+        id: "lone_parent",
+        heading: None,
+        fields: &[Field {
+            name: "lone_parent",
+            label: |_| "Are you a lone parent?",
+            summary: "Lone parent",
+            hint: Some(
+                "You do not have a partner, and a child you are responsible for lives with you.",
+            ),
+            kind: Kind::Radios(yes_no, "Select yes if you are a lone parent"),
+            asked: always,
+        }],
+        // England's Minimum Income Guarantee has its own amount for a lone parent
+        // (SI 2014/2672 reg 7(3)).
+        applies: |a| a.england() && a.premiums_used() && !a.couple(),
+        apply: |r, case| {
+            case.input.person.lone_parent = r.yes("lone_parent");
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    Step {
+        id: "children",
+        heading: None,
+        fields: &[Field {
+            name: "children",
+            label: |_| "How many children live with you?",
+            summary: "Children living with you",
+            hint: Some("Children under 20 you are responsible for. Enter 0 if none."),
+            kind: Kind::Whole { min: 0, max: 30, what: "the number of children", example: "2" },
+            asked: always,
+        }],
+        // Each child raises England's Minimum Income Guarantee (reg 7).
+        applies: |a| a.england() && a.premiums_used(),
+        apply: |r, case| {
+            let children = r.whole("children");
+            if case.input.person.lone_parent && children == 0 {
+                return Err((
+                    "children",
+                    "You said you are a lone parent: enter how many children live with you, 1 or more"
+                        .to_owned(),
+                ));
+            }
+            case.input.premiums.dependent_children = children;
             Ok(())
         },
         checkpoint: false,
@@ -735,6 +958,24 @@ pub static STEPS: &[Step] = &[
         checkpoint: false,
     },
     Step {
+        id: "returning_home",
+        heading: None,
+        fields: &[Field {
+            name: "returning_home",
+            label: |_| "Do you plan to go back to your home after the stay, and is it still yours to go back to?",
+            summary: "Going back to your home",
+            hint: Some("If so, your home is not counted while you stay in the care home."),
+            kind: Kind::Radios(yes_no, "Select yes if you plan to go back to your home"),
+            asked: always,
+        }],
+        applies: |a| a.owns_home() && a.stay() != "permanent",
+        apply: |r, case| {
+            case.input.returning_home = r.yes("returning_home");
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    Step {
         id: "home_occupied",
         heading: None,
         fields: &[Field {
@@ -748,7 +989,7 @@ pub static STEPS: &[Step] = &[
             ),
             asked: always,
         }],
-        applies: Answers::owns_home,
+        applies: Answers::home_questions,
         apply: |_, _| Ok(()),
         checkpoint: false,
     },
@@ -763,7 +1004,7 @@ pub static STEPS: &[Step] = &[
             kind: Kind::Money { required: true, what: "roughly what your home is worth" },
             asked: always,
         }],
-        applies: Answers::owns_home,
+        applies: Answers::home_questions,
         apply: |r, case| {
             case.capital(
                 "home_value",
@@ -791,7 +1032,9 @@ pub static STEPS: &[Step] = &[
             kind: Kind::Whole { min: 0, max: 5200, what: "the number of weeks", example: "4" },
             asked: always,
         }],
-        applies: Answers::home_may_count,
+        // The first weeks are ignored only in a permanent stay: a temporary resident's
+        // home counts unless they mean to go back to it.
+        applies: |a| a.home_may_count() && a.stay() != "temporary",
         apply: |r, case| {
             case.input.weeks_in_care_home = Some(r.whole("weeks_in_care_home"));
             Ok(())
@@ -832,7 +1075,10 @@ pub static STEPS: &[Step] = &[
             asked: always,
         }],
         // Below Pension Credit age at home, 18 to 24 has a rate of its own.
-        applies: |a| a.premiums_used() && a.is("pension_age", "no"),
+        // Northern Ireland's home help is free from 75.
+        applies: |a| {
+            a.premiums_used() && a.is("pension_age", "no") || a.northern_ireland_home_help()
+        },
         apply: |r, case| {
             case.input.person.age_years = r.whole("age");
             Ok(())
@@ -877,6 +1123,69 @@ pub static STEPS: &[Step] = &[
         checkpoint: false,
     },
     Step {
+        id: "qualifying_income",
+        heading: None,
+        fields: &[Field {
+            name: "qualifying_income",
+            label: |_| "What is your qualifying income for Savings Credit each week?",
+            summary: "Qualifying income for Savings Credit",
+            hint: Some(
+                "This is the income Pension Credit counts when it works out your Savings Credit, such as your State Pension and other pensions. It is shown on your Pension Credit award letter. If you live with a partner, it is your income and theirs together.",
+            ),
+            kind: Kind::Money { required: true, what: "your qualifying income for Savings Credit" },
+            asked: always,
+        }],
+        // How much Savings Credit is ignored depends on it (England: SI 2014/2672 Sch 1
+        // para 40; Scotland's care homes: SI 1992/2977 Sch 3 para 28G).
+        applies: Answers::savings_credit_counted,
+        apply: |r, case| {
+            let facts = case.input.savings_credit.get_or_insert_with(SavingsCreditInput::default);
+            facts.weekly_qualifying_income = Some(r.money("qualifying_income"));
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    Step {
+        id: "partner_savings_credit",
+        heading: Some("Your partner and Savings Credit"),
+        fields: &[
+            Field {
+                name: "partner_savings_credit",
+                label: |_| "Does your partner get Savings Credit?",
+                summary: "Partner gets Savings Credit",
+                hint: Some(
+                    "Savings Credit is part of Pension Credit. Answer yes if it is paid to your partner.",
+                ),
+                kind: Kind::Radios(yes_no, "Select yes if your partner gets Savings Credit"),
+                asked: always,
+            },
+            Field {
+                name: "partner_sum_disregarded",
+                label: |_| "Has your partner's own financial assessment for care already ignored an amount because of Savings Credit?",
+                summary: "Partner's assessment ignored Savings Credit",
+                hint: Some(
+                    "Only if your partner also pays towards care arranged by the council. Their assessment letter says so.",
+                ),
+                kind: Kind::Radios(
+                    yes_no,
+                    "Select yes if your partner's assessment already ignored an amount because of Savings Credit",
+                ),
+                asked: always,
+            },
+        ],
+        // For one of a couple whose qualifying income is above the standard minimum
+        // guarantee, the sum is ignored unless the partner gets Savings Credit or had it
+        // ignored already (Sch 1 para 40(5)).
+        applies: Answers::partner_savings_credit_needed,
+        apply: |r, case| {
+            let facts = case.input.savings_credit.get_or_insert_with(SavingsCreditInput::default);
+            facts.partner_receives_savings_credit = Some(r.yes("partner_savings_credit"));
+            facts.sum_disregarded_for_partner = Some(r.yes("partner_sum_disregarded"));
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    Step {
         id: "pensions",
         heading: Some("How much do you get from pensions each week?"),
         fields: &[
@@ -901,6 +1210,39 @@ pub static STEPS: &[Step] = &[
         apply: |r, case| {
             case.income("state_pension", IncomeKind::StatePension, r.money("state_pension"));
             case.income("other_pensions", IncomeKind::PrivatePension, r.money("other_pensions"));
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    Step {
+        id: "pension_to_spouse",
+        heading: None,
+        fields: &[Field {
+            name: "pension_to_spouse",
+            label: |_| "Do you pay part of your pension to your husband, wife or civil partner who lives elsewhere? How much a week?",
+            summary: "Pension paid to your husband, wife or civil partner each week",
+            hint: Some(
+                "From your pension from work or private pension. If you pay them half of it or more, half of that pension is not counted. Leave empty or enter 0 if you do not.",
+            ),
+            kind: Kind::Money {
+                required: false,
+                what: "how much of your pension you pay them each week",
+            },
+            asked: always,
+        }],
+        // England, SI 2014/2672 Sch 1 para 16: a care-home resident's pension shared
+        // with a spouse who lives elsewhere.
+        applies: |a| a.england() && a.care_home() && a.couple() && a.other_pensions().is_positive(),
+        apply: |r, case| {
+            let paid = r.money("pension_to_spouse");
+            let pensions = r.answers.other_pensions();
+            if paid > pensions {
+                return Err((
+                    "pension_to_spouse",
+                    format!("This cannot be more than your other pensions, {pensions} a week"),
+                ));
+            }
+            case.input.weekly_pension_paid_to_spouse = paid.is_positive().then_some(paid);
             Ok(())
         },
         checkpoint: false,
@@ -1052,13 +1394,41 @@ pub static STEPS: &[Step] = &[
                     "For example extra heating or laundry, a cleaner, or a special diet. Leave empty if none.",
                 ),
                 kind: Kind::Money { required: false, what: "your extra weekly costs" },
-                asked: always,
+                asked: Answers::premiums_used,
             },
         ],
-        applies: Answers::premiums_used,
+        // A temporary resident's housing costs are allowed too (SI 2014/2672 Sch 1
+        // para 2).
+        applies: |a| a.premiums_used() || a.stay() == "temporary",
         apply: |r, case| {
             case.input.weekly_housing_costs = Some(r.money("housing_costs"));
-            case.input.weekly_disability_related_expenditure = Some(r.money("disability_costs"));
+            if r.answers.premiums_used() {
+                case.input.weekly_disability_related_expenditure =
+                    Some(r.money("disability_costs"));
+            }
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    // Asked only after capital over the upper limit ends the other questions (see
+    // `AFTER_FULL_COST`).
+    Step {
+        id: "council_arranges",
+        heading: None,
+        fields: &[Field {
+            name: "council_arranges",
+            label: |_| "Do you want the council to arrange your care?",
+            summary: "Council to arrange your care",
+            hint: Some(
+                "You would pay the full cost of your care. The council can still arrange it for you if you ask, and may charge a fee for doing so.",
+            ),
+            kind: Kind::Radios(yes_no, "Select yes if you want the council to arrange your care"),
+            asked: always,
+        }],
+        // Care Act 2014 s.14(1)(b) and s.18(3): for care at home in England.
+        applies: |a| a.england() && a.at_home(),
+        apply: |r, case| {
+            case.input.council_arranges = r.yes("council_arranges");
             Ok(())
         },
         checkpoint: false,
@@ -1199,16 +1569,27 @@ pub enum Problem {
     Invalid(&'static Step, FieldErrors),
 }
 
+/// The steps asked only once capital over the upper limit has decided that the full cost
+/// is paid (after the other questions end): whether the council should arrange the care.
+const AFTER_FULL_COST: &[&str] = &["council_arranges"];
+
 impl<'a> Flow<'a> {
     pub fn new(answers: &'a Answers) -> Flow<'a> {
         let mut steps = Vec::new();
-        for step in STEPS {
+        for step in STEPS.iter().filter(|s| !AFTER_FULL_COST.contains(&s.id)) {
             if (step.applies)(answers) {
                 steps.push(step);
             }
             if step.checkpoint
                 && let Some(end) = decided(answers, &steps)
             {
+                if matches!(end, End::CapitalOverLimit { .. }) {
+                    steps.extend(
+                        STEPS
+                            .iter()
+                            .filter(|s| AFTER_FULL_COST.contains(&s.id) && (s.applies)(answers)),
+                    );
+                }
                 return Flow { answers, steps, end: Some(end) };
             }
         }
@@ -1393,6 +1774,108 @@ mod tests {
                 && !wales_home.contains(&"premiums")
                 && !wales_home.contains(&"costs")
         );
+    }
+
+    #[test]
+    fn the_new_case_facts_are_asked_only_where_they_apply() {
+        let home = [("nation", "england"), ("setting", "non_residential"), ("couple", "single")];
+        let england_home = asked(&home);
+        assert!(england_home.contains(&"lone_parent") && england_home.contains(&"children"));
+        assert!(!england_home.contains(&"stay") && !england_home.contains(&"home_help"));
+        let couple =
+            asked(&[("nation", "england"), ("setting", "non_residential"), ("couple", "couple")]);
+        assert!(!couple.contains(&"lone_parent") && couple.contains(&"children"));
+        let scotland =
+            asked(&[("nation", "scotland"), ("setting", "non_residential"), ("couple", "single")]);
+        assert!(!scotland.contains(&"lone_parent") && !scotland.contains(&"children"));
+        let england_care = asked(&[("nation", "england"), ("setting", "care_home")]);
+        assert!(england_care.contains(&"stay") && !england_care.contains(&"lone_parent"));
+        assert!(asked(&[("nation", "wales"), ("setting", "care_home")]).contains(&"stay"));
+        assert!(!asked(&[("nation", "scotland"), ("setting", "care_home")]).contains(&"stay"));
+        let temporary = [
+            ("nation", "england"),
+            ("setting", "care_home"),
+            ("stay", "temporary"),
+            ("owns_home", "yes"),
+        ];
+        let going_home = asked(&[temporary.as_slice(), &[("returning_home", "yes")]].concat());
+        assert!(going_home.contains(&"returning_home"));
+        for skipped in ["home_occupied", "home_value", "weeks"] {
+            assert!(!going_home.contains(&skipped), "{skipped}");
+        }
+        assert!(going_home.contains(&"costs"), "a temporary resident's housing costs");
+        let staying = asked(
+            &[temporary.as_slice(), &[("returning_home", "no"), ("home_occupied", "no")]].concat(),
+        );
+        assert!(staying.contains(&"home_value") && !staying.contains(&"weeks"));
+        let permanent = asked(&[
+            ("nation", "england"),
+            ("setting", "care_home"),
+            ("stay", "permanent"),
+            ("owns_home", "yes"),
+            ("returning_home", "yes"),
+            ("home_occupied", "no"),
+        ]);
+        assert!(!permanent.contains(&"returning_home") && permanent.contains(&"weeks"));
+        assert!(
+            asked(&[("nation", "northern_ireland"), ("setting", "non_residential")])
+                .contains(&"home_help")
+        );
+        assert!(
+            !asked(&[("nation", "northern_ireland"), ("setting", "care_home")])
+                .contains(&"home_help")
+        );
+        let pension = [("couple", "couple"), ("other_pensions", "100")];
+        let spouse = |nation, setting, extra: &[(&'static str, &'static str)]| {
+            asked(&[&[("nation", nation), ("setting", setting)], extra].concat())
+                .contains(&"pension_to_spouse")
+        };
+        assert!(spouse("england", "care_home", &pension));
+        assert!(!spouse(
+            "england",
+            "care_home",
+            &[("couple", "single"), ("other_pensions", "100")]
+        ));
+        assert!(!spouse("england", "care_home", &[("couple", "couple")]));
+        assert!(!spouse("england", "non_residential", &pension));
+        assert!(!spouse("wales", "care_home", &pension));
+        let credit = [("pension_age", "yes"), ("savings_credit", "5.00")];
+        let qualifying = |nation, setting, extra: &[(&'static str, &'static str)]| {
+            asked(&[&[("nation", nation), ("setting", setting)], extra].concat())
+                .contains(&"qualifying_income")
+        };
+        assert!(qualifying("england", "non_residential", &credit));
+        assert!(qualifying("england", "care_home", &credit));
+        assert!(qualifying("scotland", "care_home", &credit));
+        assert!(!qualifying("scotland", "non_residential", &credit));
+        assert!(!qualifying("wales", "care_home", &credit));
+        assert!(!qualifying("england", "care_home", &[("pension_age", "yes")]));
+    }
+
+    #[test]
+    fn the_council_arranging_care_is_asked_only_above_the_capital_limit_at_home() {
+        let over = |setting, savings| {
+            let answers = answers(&[
+                ("nation", "england"),
+                ("setting", setting),
+                ("year", "2024-25"),
+                ("cost_of_care", "300"),
+                ("stay", "permanent"),
+                ("couple", "single"),
+                ("lone_parent", "no"),
+                ("children", "0"),
+                ("savings", savings),
+                ("owns_home", "no"),
+            ]);
+            let flow = Flow::new(&answers);
+            (
+                matches!(flow.end, Some(End::CapitalOverLimit { .. })),
+                flow.steps.iter().any(|s| s.id == "council_arranges"),
+            )
+        };
+        assert_eq!(over("non_residential", "50000"), (true, true));
+        assert_eq!(over("non_residential", "1000"), (false, false));
+        assert_eq!(over("care_home", "50000"), (true, false));
     }
 
     #[test]
