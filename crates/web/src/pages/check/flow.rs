@@ -16,19 +16,14 @@
 //! (set the case's fields from the checked answers, or return a field's error). Nothing
 //! else changes: the pages, hidden fields, check-answers list, "Change" and "Back" are all
 //! driven by [`STEPS`]. For example, England's lone-parent amount (`person.lone_parent`,
-//! which needs `premiums.dependent_children`): after `couple`, a step `lone_parent` with a
-//! yes/no [`Kind::Radios`] field, `applies: |a| a.at_home() && a.nation() ==
-//! Some(Nation::England) && !a.couple()` and `apply` setting
-//! `case.input.person.lone_parent = r.yes("lone_parent")`; then a step `children` with a
-//! [`Kind::Whole`] field, applying when `a.is("lone_parent", "yes")` and setting
-//! `case.input.premiums.dependent_children` (one question a page: with no JavaScript, a
-//! page cannot reveal a field from an answer on the same page). A partner's
-//! pension paid to a spouse (`weekly_pension_paid_to_spouse`: care home and a pension),
-//! a temporary stay (`stay`, `returning_home`: care home only, before the home questions,
-//! since a temporary resident's home is ignored), Northern Ireland's home help
-//! (`home_help`: Northern Ireland at home, before the `year` checkpoint) or the Savings
-//! Credit facts (at Pension Credit age) are the same: a step with the fields the case
-//! needs, applying where they matter. A new case field with a serde default also needs its
+//! which needs `premiums.dependent_children`) is the step `lone_parent`, a yes/no
+//! [`Kind::Radios`] field applying at home in England to a single person, and then the
+//! step `children`, a [`Kind::Whole`] field (one question a page: with no JavaScript, a
+//! page cannot reveal a field from an answer on the same page). A step that applies only
+//! when the engine would refuse without it can assess the answers before it, as
+//! `partner_savings_credit` does (the engine names the fact it needs). A step asked only
+//! once capital over the upper limit has ended the questions goes in `AFTER_FULL_COST`.
+//! A new case field with a serde default also needs its
 //! default in [`base_case`] (the struct literal will not compile without it).
 
 use std::collections::BTreeMap;
