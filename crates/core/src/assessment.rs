@@ -326,6 +326,21 @@ pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outco
             )
         });
     }
+    if case.stay == Stay::Temporary && setting == Setting::CareHome {
+        x.record(|| {
+            step(
+                StepKind::Cost,
+                "stay.temporary",
+                "A temporary stay in a care home, one unlikely to last more than 52 weeks (SI \
+                 2014/2672 reg 2(1)): the person keeps the Personal Expenses Allowance, and the \
+                 rules for a home they mean to go back to apply."
+                    .to_owned(),
+                Money::ZERO,
+                Money::ZERO,
+                vec![],
+            )
+        });
+    }
     let plan = Plan::for_case(case, rules, x)?;
     let Some(mut plan) = plan else { return Ok(out) };
     if let (Setting::NonResidential, Some(rate), Some(hours)) =

@@ -1099,6 +1099,13 @@ mod super_test {
             "weekly_cost_of_care": "800.00", "stay": "temporary", "returning_home": true
         });
         walk.estimate_is_the_apis(&case).await;
+        // The estimate's assumptions say the stay is temporary, not permanent.
+        assert!(
+            walk.page.html.contains("The stay in the care home is temporary"),
+            "{}",
+            walk.page.html
+        );
+        assert!(!walk.page.html.contains("The care home stay is permanent"), "{}", walk.page.html);
     }
 
     /// England, one of a couple in a care home with a pension from work: asked how much

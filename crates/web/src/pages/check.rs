@@ -989,10 +989,20 @@ fn render_estimate(cost: Money, e: &Explanation, cost_asked: bool) -> Markup {
         ul.govuk-list.govuk-list--bullet {
             li { "You are assessed on your own income and your share of your savings, not a partner's." }
             li { "It uses the national rules. Your council may choose to be more generous, for example by not counting part of a disability benefit when you do not get care at night." }
-            li { "It counts only the income, savings and costs you told us about, and assumes you have no children living with you." }
+            @if e.steps.iter().any(|s| s.explanation.contains("dependent child")) {
+                li { "It counts only the income, savings, costs and children you told us about." }
+            } @else {
+                li { "It counts only the income, savings and costs you told us about, and assumes you have no children living with you." }
+            }
             li { "Earnings and the mobility part of PIP or DLA are not counted." }
-            @if e.setting == Setting::CareHome {
-                li { "The care home stay is permanent." }
+            @if e.steps.iter().any(|s| s.rule == "stay.short_term_as_at_home") {
+                li { "The stay in the care home is short (up to 8 weeks), so it is charged as if the care were at home." }
+            } @else if e.setting == Setting::CareHome {
+                @if e.steps.iter().any(|s| s.rule == "stay.temporary") {
+                    li { "The stay in the care home is temporary: you mean to go back home." }
+                } @else {
+                    li { "The care home stay is permanent." }
+                }
             }
         }
     }
