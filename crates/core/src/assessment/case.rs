@@ -103,6 +103,16 @@ kinds! {
     }
 }
 
+/// Hours of care a week as a decimal string, with a message about hours (not proportions).
+fn hours<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Ratio>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(deserializer)? else { return Ok(None) };
+    Ratio::parse(&text).map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "give the hours of care in a week as a number like \"10.5\" (got {text:?})"
+        ))
+    })
+}
+
 /// The person's circumstances.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -273,7 +283,7 @@ pub struct CaseInput {
     #[serde(default)]
     pub council_arranges: bool,
     /// Hours of care a week, where the council charges by the hour (for example "10.5").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "hours")]
     pub weekly_hours_of_care: Option<Ratio>,
     /// Northern Ireland: the care at home is home help (domestic help) rather than
     /// personal care, which is free.

@@ -593,6 +593,11 @@ fn facts_that_do_not_fit_the_case_are_refused_naming_them() {
     assert_eq!(hours.field, "weekly_hours_of_care");
     assert!(hours.to_string().contains("local.hourly_charge_rate"), "{hours}");
     assert_eq!(refuse(json!({"weekly_hours_of_care": "169"})).field, "weekly_hours_of_care");
+    let words =
+        serde_json::from_value::<CaseInput>(case_json(json!({"weekly_hours_of_care": "abc"})))
+            .unwrap_err()
+            .to_string();
+    assert!(words.contains("hours of care") && words.contains("10.5"), "{words}");
 }
 
 #[test]
