@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use onebudget_core::assessment::{Case, CaseInput, Explanation, LocalOptions, explain};
 use onebudget_core::field::parse_date;
-use onebudget_core::policy::{Jurisdiction, LocalPolicy, Nation, Policy};
+use onebudget_core::policy::{DeferredPaymentPolicy, Jurisdiction, LocalPolicy, Nation, Policy};
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum Format {
@@ -36,7 +36,16 @@ pub fn use_policy_directory(dir: &Path) -> anyhow::Result<&'static Policy> {
     }
     let files: Vec<(&str, &str)> =
         texts.iter().map(|(name, text)| (name.as_str(), text.as_str())).collect();
-    Ok(Policy::use_directory_files(dir, &files)?)
+    let policy = Policy::use_directory_files(dir, &files)?;
+    // The deferred payment figures, where the directory holds a copy (a directory made
+    // before they existed keeps the built-in ones).
+    let deferred = dir.join(onebudget_core::policy::DEFERRED_PAYMENT_FILE.0);
+    if deferred.exists() {
+        let text = std::fs::read_to_string(&deferred)
+            .with_context(|| format!("{} cannot be read", deferred.display()))?;
+        DeferredPaymentPolicy::use_text(&deferred.display().to_string(), &text)?;
+    }
+    Ok(policy)
 }
 
 /// Read a council's overlay file and use it for the rest of the process.

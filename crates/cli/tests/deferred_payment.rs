@@ -132,3 +132,52 @@ backend_tests! {
         assert!(check.status.success(), "{}", text(&check.stdout));
     }
 }
+
+#[test]
+fn a_policy_directory_supplies_a_rate_the_built_in_file_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    // The golden agreement carried on to 30 September 2025, into a period whose rate the
+    // built-in file does not hold.
+    let path = agreement(dir.path(), |input| input["statement_date"] = "2025-09-30".into());
+    let file = path.to_str().unwrap();
+    let built_in = onebudget(
+        "sqlite://unused.db",
+        &["deferred-payment", "statement", "--input", file, "--format", "json"],
+    );
+    assert!(!built_in.status.success());
+    assert!(text(&built_in.stderr).contains("2025-07-01"), "{}", text(&built_in.stderr));
+
+    // A council's copy of policy/ with the rate it holds for that period (made up here).
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policy");
+    let policy = dir.path().join("policy");
+    std::fs::create_dir_all(policy.join("uk")).unwrap();
+    for name in [
+        "uk/benefits.yaml",
+        "england.yaml",
+        "wales.yaml",
+        "scotland.yaml",
+        "northern_ireland.yaml",
+        "england_deferred_payments.yaml",
+    ] {
+        let mut text = std::fs::read_to_string(source.join(name)).unwrap();
+        if name == "england_deferred_payments.yaml" {
+            let at = text.find("      - from: 2025-07-01\n        value: unknown").unwrap();
+            text.replace_range(
+                at..at + "      - from: 2025-07-01\n        value: unknown".len(),
+                "      - from: 2025-07-01\n        value: \"0.045\"",
+            );
+        }
+        std::fs::write(policy.join(name), text).unwrap();
+    }
+    let policy = policy.to_str().unwrap();
+    let out = onebudget(
+        "sqlite://unused.db",
+        &["--policy-dir", policy, "deferred-payment", "statement", "--input", file],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("england.dpa.interest.national_maximum = 4.5% from 2025-07-01"),
+        "{table}"
+    );
+}

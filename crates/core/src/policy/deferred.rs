@@ -108,6 +108,17 @@ impl DeferredPaymentPolicy {
             .map_err(Clone::clone)
     }
 
+    /// Use the file read from `name` (its text given; core does no IO) instead of the
+    /// built-in one for the rest of the process, so a council can enter a rate the
+    /// built-in file lacks. Must be called before anything reads the figures.
+    pub fn use_text(name: &str, text: &str) -> Result<&'static DeferredPaymentPolicy, PolicyError> {
+        let policy = DeferredPaymentPolicy::parse(name, text)?;
+        IN_USE.set(Ok(policy)).map_err(|_| {
+            file_error(name, "the deferred payment figures were already chosen for this process")
+        })?;
+        DeferredPaymentPolicy::in_use()
+    }
+
     /// The first and last day the file's figures are held for.
     pub fn covers(&self) -> (NaiveDate, NaiveDate) {
         self.file.covers
