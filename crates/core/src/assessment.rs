@@ -1003,21 +1003,7 @@ impl<'a> Plan<'a> {
                     x,
                 )?;
                 if case.stay != Stay::Permanent {
-                    let housing = case.housing_costs;
-                    if housing.is_positive() {
-                        allow(
-                            "allowance.housing_costs",
-                            housing,
-                            &|| {
-                                format!(
-                                    "A temporary resident keeps their home: its housing costs of \
-                                     {housing} a week are allowed (SI 2014/2672 Sch 1 para 2)."
-                                )
-                            },
-                            &|| vec![],
-                            x,
-                        )?;
-                    }
+                    housing_costs(case, &mut allow, x)?;
                 }
             }
             Allowance::Buffered { rule, title, buffer, dre_share } => {
@@ -1081,20 +1067,7 @@ impl<'a> Plan<'a> {
         ) -> Result<(), AssessError>,
         x: &mut E,
     ) -> Result<(), AssessError> {
-        let housing = case.housing_costs;
-        if housing.is_positive() {
-            allow(
-                "allowance.housing_costs",
-                housing,
-                &|| {
-                    format!(
-                        "Housing costs of {housing} a week (rent, mortgage, council tax, net of benefits)."
-                    )
-                },
-                &|| vec![],
-                x,
-            )?;
-        }
+        housing_costs(case, allow, x)?;
         let own = case.disability_related_expenditure;
         let flat = case.local.flat_disability_related_expenditure.unwrap_or(Money::ZERO);
         let least = floor.map_or(Money::ZERO, |(amount, _)| amount);
@@ -1140,6 +1113,43 @@ impl<'a> Plan<'a> {
         }
         Ok(())
     }
+}
+
+/// The weekly housing costs allowed at home, or for a temporary resident's home (SI
+/// 2014/2672 Sch 1 para 2).
+fn housing_costs<E: Explain>(
+    case: &Case,
+    allow: &mut impl FnMut(
+        &'static str,
+        Money,
+        &dyn Fn() -> String,
+        &dyn Fn() -> Vec<Source>,
+        &mut E,
+    ) -> Result<(), AssessError>,
+    x: &mut E,
+) -> Result<(), AssessError> {
+    let housing = case.housing_costs;
+    if !housing.is_positive() {
+        return Ok(());
+    }
+    allow(
+        "allowance.housing_costs",
+        housing,
+        &|| {
+            if case.setting == Setting::CareHome {
+                format!(
+                    "A temporary resident keeps their home: its housing costs of {housing} a \
+                     week are allowed (SI 2014/2672 Sch 1 para 2)."
+                )
+            } else {
+                format!(
+                    "Housing costs of {housing} a week (rent, mortgage, council tax, net of benefits)."
+                )
+            }
+        },
+        &|| vec![],
+        x,
+    )
 }
 
 /// An income as counted: the amount, why, and the figures used.

@@ -167,6 +167,19 @@ fn answered_case(flow: &Flow<'_>) -> Result<FormCase, HtmlPage> {
     }
 }
 
+/// The "Back" link of a question page: a button that posts the answers so far back from
+/// `page` (a link would lose them: they live only in the form).
+fn back_button(answers: &Answers, page: &str, from_check: bool) -> Markup {
+    html! {
+        form.app-back-form method="post" action=(PATH) {
+            (hidden(answers, &[]))
+            input type="hidden" name="page" value=(page);
+            @if from_check { input type="hidden" name="from_check" value="yes"; }
+            button.govuk-back-link.app-back-button type="submit" name="go" value="back" { "Back" }
+        }
+    }
+}
+
 /// The hidden fields that carry `answers` (except `except`, the fields the page asks).
 fn hidden(answers: &Answers, except: &[&str]) -> Markup {
     html! {
@@ -199,12 +212,7 @@ fn question(
         @if first_step && !from_check {
             a.govuk-back-link href=(PATH) { "Back" }
         } @else {
-            form.app-back-form method="post" action=(PATH) {
-                (hidden(answers, &[]))
-                input type="hidden" name="page" value=(step.id);
-                @if from_check { input type="hidden" name="from_check" value="yes"; }
-                button.govuk-back-link.app-back-button type="submit" name="go" value="back" { "Back" }
-            }
+            (back_button(answers, step.id, from_check))
         }
     };
     let own_heading = step.heading.is_some();
@@ -393,13 +401,7 @@ fn check_page(flow: &Flow<'_>) -> HtmlPage {
     }
     let answers = flow.answers;
     let title = "Check your answers";
-    let back = html! {
-        form.app-back-form method="post" action=(PATH) {
-            (hidden(answers, &[]))
-            input type="hidden" name="page" value="check";
-            button.govuk-back-link.app-back-button type="submit" name="go" value="back" { "Back" }
-        }
-    };
+    let back = back_button(answers, "check", false);
     let main = html! {
         div.govuk-grid-row { div.govuk-grid-column-two-thirds {
             h1.govuk-heading-l { (title) }
@@ -450,13 +452,7 @@ fn estimate_page(flow: &Flow<'_>) -> HtmlPage {
     };
     let answers = flow.answers;
     let cost_asked = flow.applies("cost");
-    let back = html! {
-        form.app-back-form method="post" action=(PATH) {
-            (hidden(answers, &[]))
-            input type="hidden" name="page" value="estimate";
-            button.govuk-back-link.app-back-button type="submit" name="go" value="back" { "Back" }
-        }
-    };
+    let back = back_button(answers, "estimate", false);
     let main = html! {
         h1.govuk-heading-l { "Your estimate" }
         @if let Some(notice) = year_notice(crate::clock::today()) { (notice) }
@@ -505,13 +501,7 @@ fn arrangement_fees(e: &Explanation) -> Markup {
 fn home_help_unknown(flow: &Flow<'_>) -> HtmlPage {
     let answers = flow.answers;
     let title = "We cannot estimate a charge for home help yet";
-    let back = html! {
-        form.app-back-form method="post" action=(PATH) {
-            (hidden(answers, &[]))
-            input type="hidden" name="page" value="estimate";
-            button.govuk-back-link.app-back-button type="submit" name="go" value="back" { "Back" }
-        }
-    };
+    let back = back_button(answers, "estimate", false);
     let main = html! {
         div.govuk-grid-row { div.govuk-grid-column-two-thirds {
             h1.govuk-heading-l { (title) }
