@@ -95,6 +95,7 @@ impl DeferredPaymentPolicy {
                 "deferred payment agreements under the Care Act are England's: the file's nation must be england",
             ));
         }
+        check_plausible(name, &file)?;
         Ok(DeferredPaymentPolicy { file })
     }
 
@@ -207,6 +208,42 @@ impl DeferredPaymentPolicy {
     }
 }
 
+/// The largest yearly rate or proportion each ratio figure can plausibly be. The national
+/// maximum rate is a gilt rate plus 0.15%: the gilt rate has not reached 15% since the
+/// 1970s, so a rate above 20% a year is almost certainly a percentage written as a number
+/// ("4.50" for 4.5%, which the file would read as 450%). The default component is set by
+/// reg 9(3) at 0.15%; the equity share is a part of the home's value, at most all of it.
+const PLAUSIBLE_MAXIMUM: &[(&str, i64, &str)] = &[
+    (NATIONAL_MAXIMUM, 200_000, "20% a year"),
+    (DEFAULT_COMPONENT, 10_000, "1% a year"),
+    (EQUITY_SHARE, Ratio::SCALE, "the whole of the home's value"),
+];
+
+/// Refuse a ratio figure too large to be what the file means, naming the parameter, the
+/// date it is entered from and how to write it.
+fn check_plausible(name: &str, file: &PolicyFile) -> Result<(), PolicyError> {
+    for (parameter, limit, words) in PLAUSIBLE_MAXIMUM {
+        let Some(held) = file.parameters.get(*parameter) else { continue };
+        for dated in &held.values {
+            if let Some(Value::Ratio(value)) = dated.value
+                && value.millionths() > *limit
+            {
+                return Err(PolicyError::Parameter {
+                    file: name.to_owned(),
+                    parameter: (*parameter).to_owned(),
+                    problem: format!(
+                        "the value from {} is {value}, which is {}; it cannot be more than {words}. \
+                         A rate is written as a proportion of one: 4.5% a year is \"0.045\", not \"4.5\"",
+                        dated.from,
+                        value.percent(),
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn wrong_unit(name: &str, date: NaiveDate) -> PolicyError {
     PolicyError::Parameter {
         file: DEFERRED_PAYMENT_FILE.0.to_owned(),
@@ -260,6 +297,20 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(policy.rules_on(day("2015-03-31")).is_err());
+    }
+
+    #[test]
+    fn a_rate_written_as_a_percentage_is_refused_naming_it_and_its_date() {
+        // The 4.05% from 1 July 2024 typed as "4.05": the file would read 405% a year.
+        let text = DEFERRED_PAYMENT_FILE.1.replace("value: \"0.0405\"", "value: \"4.05\"");
+        assert_ne!(text, DEFERRED_PAYMENT_FILE.1, "the file holds the 1 July 2024 rate as 0.0405");
+        let error = DeferredPaymentPolicy::parse("x.yaml", &text).unwrap_err().to_string();
+        assert!(error.contains("dpa.interest.national_maximum"), "{error}");
+        assert!(error.contains("2024-07-01") && error.contains("405%"), "{error}");
+        assert!(error.contains("\"0.045\""), "{error}");
+        // A rate of 20% a year is the most a file may hold.
+        let high = DEFERRED_PAYMENT_FILE.1.replace("value: \"0.0405\"", "value: \"0.20\"");
+        assert!(DeferredPaymentPolicy::parse("x.yaml", &high).is_ok());
     }
 
     #[test]
