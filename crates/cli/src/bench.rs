@@ -303,7 +303,7 @@ pub fn assess(args: &AssessBenchArgs) -> anyhow::Result<()> {
         .filter(|case| !matches!(quiet(policy, case), Err(AssessError::MissingFigure { .. })))
         .collect();
     println!(
-        "onebudget bench assess: {} synthetic cases (four nations, both settings, 2022/23 to 2025/26), {threads} thread(s)",
+        "onebudget bench assess: {} synthetic cases (four nations, both settings, 2022/23 to 2026/27), {threads} thread(s)",
         cases.len()
     );
     println!(

@@ -448,7 +448,7 @@ enum BenchCommand {
     /// settlement and the recomputation of the pool's monthly flows.
     Pools(bench::PoolsBenchArgs),
     /// Assess a synthetic caseload of people across the four nations, both settings and
-    /// four financial years, without and with explanations, and print assessments per
+    /// five financial years, without and with explanations, and print assessments per
     /// second. With --openfisca, also run the England care-at-home rule written in
     /// OpenFisca over the same cases and compare speed and results.
     Assess(bench::AssessBenchArgs),

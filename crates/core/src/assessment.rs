@@ -1464,7 +1464,9 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
         }
         case.pension_paid_to_spouse.checked_mul(2)? >= pensions
     };
-    let law = SavingsCreditLaw::for_case(case, rules);
+    // The savings credit law is looked up only when a case needs it (most do not), at the
+    // first savings credit listed or after the income: `None` until then.
+    let mut law: Option<Option<SavingsCreditLaw<'_>>> = None;
     // Decided at the first savings credit listed, or after the income if none is.
     let mut sc_rule: Option<SavingsCreditRule<'_>> = None;
     let mut sc_left = Money::ZERO;
@@ -1473,6 +1475,7 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
         let amount = item.amount;
         use IncomeKind as K;
         if item.kind == K::PensionCreditSavings {
+            let law = law.get_or_insert_with(|| SavingsCreditLaw::for_case(case, rules));
             if let (Some(law), None) = (&law, &sc_rule) {
                 let received = case
                     .income
@@ -1561,7 +1564,14 @@ fn count_income<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Mon
             )
         });
     }
-    let Some(law) = law else { return Ok(total) };
+    // With no savings credit listed, no qualifying income stated and nothing to explain,
+    // nothing below can change the total.
+    if sc_rule.is_none() && case.savings_credit.qualifying_income.is_none() && !x.keeps_steps() {
+        return Ok(total);
+    }
+    let Some(law) = law.unwrap_or_else(|| SavingsCreditLaw::for_case(case, rules)) else {
+        return Ok(total);
+    };
     if sc_rule.is_none() {
         if case.savings_credit.qualifying_income.is_some() {
             sc_rule = Some(savings_credit_rule(case, rules, &law, Money::ZERO, 0)?);

@@ -20,7 +20,7 @@ pub struct Spec {
     pub seed: u64,
     /// Only this nation and setting (otherwise a mix of all).
     pub only: Option<(Nation, Setting)>,
-    /// Every case on this date (otherwise spread over 2022-04-01 to 2026-03-31).
+    /// Every case on this date (otherwise spread over 2022-04-01 to 2027-03-31, five financial years).
     pub date: Option<NaiveDate>,
 }
 
@@ -68,7 +68,7 @@ fn one(rng: &mut StdRng, spec: &Spec, first: NaiveDate) -> CaseInput {
         (nation, setting)
     });
     let simple = spec.only.is_some();
-    let date = spec.date.unwrap_or_else(|| first + Days::new(rng.random_range(0..1461)));
+    let date = spec.date.unwrap_or_else(|| first + Days::new(rng.random_range(0..1826)));
     let age: u32 =
         if rng.random_bool(0.7) { rng.random_range(66..100) } else { rng.random_range(18..66) };
     let pension_credit_age = age >= 66;
