@@ -722,9 +722,29 @@ mod super_test {
                 {"kind": "attendance_allowance_lower", "amount": "72.65"}
             ],
             "weekly_cost_of_care": "900.00",
-            "weeks_in_care_home": 5
+            "weeks_in_care_home": 5,
+            // Not asked: worked out as Pension Credit would (SI 2002/1792 reg 15(6)): the
+            // pensions, 221.20 + 50.00, and £1 for each £500 or part of the savings over
+            // £10,000 (2,000 over: 4 bands, £4): 275.20. The home is left out.
+            "savings_credit": {"weekly_qualifying_income": "275.20"}
         });
         let api = walk.estimate_is_the_apis(&case).await;
+        // Above the 2024/25 guarantee (£218.15), so para 40(2)'s sum is ignored.
+        assert!(
+            api["steps"].as_array().unwrap().iter().any(|s| {
+                s["rule"] == "income.savings_credit_disregard"
+                    && s["explanation"].as_str().unwrap().contains("Sch 1 para 40(2)")
+                    && s["effect"].as_str().unwrap().starts_with('-')
+            }),
+            "the sum of para 40(2) is ignored: {api}"
+        );
+        let assumed =
+            walk.page.html.split(r#"id="assumed-qualifying-income""#).nth(1).unwrap_or("");
+        assert!(
+            assumed.contains("£275.20 a week") && assumed.contains("regulation 15(6)"),
+            "the estimate says the qualifying income was worked out: {}",
+            walk.page.html
+        );
         assert!(
             api["steps"]
                 .as_array()
@@ -1096,7 +1116,10 @@ mod super_test {
                 {"kind": "attendance_allowance_higher", "amount": "110.40"}
             ],
             "weekly_housing_costs": "60.00",
-            "weekly_cost_of_care": "800.00", "stay": "temporary", "returning_home": true
+            "weekly_cost_of_care": "800.00", "stay": "temporary", "returning_home": true,
+            // Worked out, not asked: the pensions (230.25 + 40.00); savings under £10,000
+            // are deemed to give no income (SI 2002/1792 reg 15(6)).
+            "savings_credit": {"weekly_qualifying_income": "270.25"}
         });
         walk.estimate_is_the_apis(&case).await;
         // The estimate's assumptions say the stay is temporary, not permanent.

@@ -459,7 +459,7 @@ fn estimate_page(flow: &Flow<'_>) -> HtmlPage {
         @if let Some(end) = &flow.end {
             div.govuk-inset-text #questions-ended { (end_text(end)) }
         }
-        (render_estimate(case.input.weekly_cost_of_care, &explanation, cost_asked))
+        (render_estimate(case.input.weekly_cost_of_care, &explanation, cost_asked, case.assumed_qualifying_income))
         (arrangement_fees(&explanation))
         form method="post" action=(PATH) {
             (hidden(answers, &[]))
@@ -862,7 +862,12 @@ fn council_choices(
 
 /// The estimate and every step of how it was worked out, with the sources cited. The
 /// step stating the cost is left out when the cost was not asked (care free by law).
-fn render_estimate(cost: Money, e: &Explanation, cost_asked: bool) -> Markup {
+fn render_estimate(
+    cost: Money,
+    e: &Explanation,
+    cost_asked: bool,
+    assumed_qualifying: Option<Money>,
+) -> Markup {
     let charge = e.outcome.weekly_charge;
     let shown = |step: &&onebudget_core::assessment::Step| {
         cost_asked || step.rule != "cost.weekly_cost_of_care"
@@ -985,6 +990,12 @@ fn render_estimate(cost: Money, e: &Explanation, cost_asked: bool) -> Markup {
                 li { "It counts only the income, savings and costs you told us about, and assumes you have no children living with you." }
             }
             li { "Earnings and the mobility part of PIP or DLA are not counted." }
+            @if let Some(qualifying) = assumed_qualifying {
+                li #assumed-qualifying-income {
+                    "Your qualifying income for Savings Credit is taken to be " (qualifying) " a week: your pensions, plus £1 a week for every £500 (or part of £500) of savings over £10,000, as Pension Credit counts it (State Pension Credit Regulations 2002, regulation 15(6)). "
+                    "If it is more than the Pension Credit standard minimum guarantee, part of your income is not counted. A Pension Credit decision letter shows the figure DWP uses."
+                }
+            }
             @if e.steps.iter().any(|s| s.rule == "stay.short_term_as_at_home") {
                 li { "The stay in the care home is short (up to 8 weeks), so it is charged as if the care were at home." }
             } @else if e.setting == Setting::CareHome {

@@ -467,6 +467,9 @@ pub struct FormCase {
     pub input: CaseInput,
     capital_fields: Vec<&'static str>,
     income_fields: Vec<&'static str>,
+    /// The qualifying income for Savings Credit the page worked out rather than asked
+    /// (see [`assume_qualifying_income`]); the estimate says so.
+    pub assumed_qualifying_income: Option<Money>,
 }
 
 impl FormCase {
@@ -568,6 +571,7 @@ fn base_case() -> FormCase {
         },
         capital_fields: Vec::new(),
         income_fields: Vec::new(),
+        assumed_qualifying_income: None,
     }
 }
 
@@ -1593,7 +1597,9 @@ impl<'a> Flow<'a> {
 
     /// The case the answers make, or the first step in the way.
     pub fn case(&self) -> Result<FormCase, Problem> {
-        build(self.answers, &self.steps)
+        let mut case = build(self.answers, &self.steps)?;
+        assume_qualifying_income(&mut case);
+        Ok(case)
     }
 
     /// The case the answers up to and including step `id` make, or the first step in
@@ -1641,6 +1647,71 @@ fn build(answers: &Answers, steps: &[&'static Step]) -> Result<FormCase, Problem
     Ok(case)
 }
 
+/// Pension Credit's deemed weekly income from capital (the State Pension Credit
+/// Regulations 2002, SI 2002/1792, reg 15(6)): £1 for each £500 over £10,000, and £1 for
+/// any part of £500 over. Read in the legislation.gov.uk text of the regulations as in
+/// force (mirror: legalize-dev/legalize-uk, uk/uksi-2002-1792.md).
+const DEEMED_INCOME_THRESHOLD_PENCE: i64 = 1_000_000;
+const DEEMED_INCOME_BAND_PENCE: i64 = 50_000;
+
+/// A single person over Pension Credit age who gets no Pension Credit, where the law
+/// ignores a sum because of Savings Credit (England: SI 2014/2672 Sch 1 para 40(2);
+/// Scotland's care homes: SI 1992/2977 Sch 3 para 28G): whether the sum is ignored turns
+/// on their qualifying income, which few people know. Rather than ask it, the page works
+/// it out as Pension Credit would from what it was told: the State Pension and other
+/// pensions, plus the income deemed from savings (reg 15(6)); the home is left out, as
+/// Pension Credit leaves out the home someone lives in or means to return to. Attendance
+/// Allowance and the other benefits the page asks about are not qualifying income. The
+/// estimate says this was assumed and what it came to.
+///
+/// Not for a couple (para 40(4) takes the couple's income together, and the page asks
+/// only the person's), nor for someone who gets Guarantee Credit or Savings Credit
+/// (their qualifying income is asked, or is below the guarantee by definition).
+fn assume_qualifying_income(case: &mut FormCase) {
+    let input = &case.input;
+    let on_pension_credit = input.weekly_income.iter().any(|i| {
+        matches!(i.kind, IncomeKind::PensionCreditGuarantee | IncomeKind::PensionCreditSavings)
+            && i.amount.is_positive()
+    });
+    if !input.person.pension_credit_age
+        || input.person.couple
+        || input.savings_credit.is_some()
+        || on_pension_credit
+        || !savings_credit_disregard_applies(input.nation, input.setting)
+    {
+        return;
+    }
+    let pensions = input
+        .weekly_income
+        .iter()
+        .filter(|i| matches!(i.kind, IncomeKind::StatePension | IncomeKind::PrivatePension))
+        .try_fold(Money::ZERO, |sum, i| sum.checked_add(i.amount));
+    let savings = input
+        .capital
+        .iter()
+        .filter(|c| c.kind != CapitalKind::MainHome)
+        .try_fold(Money::ZERO, |sum, c| sum.checked_add(c.value));
+    let (Ok(pensions), Ok(savings)) = (pensions, savings) else { return };
+    let over = savings.pence().saturating_sub(DEEMED_INCOME_THRESHOLD_PENCE).max(0);
+    let Ok(bands) = onebudget_core::money::round_div(
+        i128::from(over),
+        i128::from(DEEMED_INCOME_BAND_PENCE),
+        onebudget_core::money::Rounding::AwayFromZero,
+        "deemed income bands",
+    ) else {
+        return;
+    };
+    let Ok(qualifying) = Money::from_pounds(bands).and_then(|deemed| pensions.checked_add(deemed))
+    else {
+        return;
+    };
+    case.input.savings_credit = Some(SavingsCreditInput {
+        weekly_qualifying_income: Some(qualifying),
+        ..SavingsCreditInput::default()
+    });
+    case.assumed_qualifying_income = Some(qualifying);
+}
+
 /// Whether the answers to `steps` already decide what is paid: the assessment, run on
 /// them, ended before counting income (the care is free by law), or found capital over
 /// the upper limit (the full cost is paid, whatever the income).
@@ -1671,6 +1742,62 @@ pub fn end_of(e: &Explanation) -> Option<End> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn qualifying_income_is_worked_out_only_for_a_single_pensioner_off_pension_credit() {
+        let assumed = |edit: &dyn Fn(&mut CaseInput)| {
+            let mut case = base_case();
+            case.input.person.pension_credit_age = true;
+            case.input.weekly_income.push(IncomeInput {
+                kind: IncomeKind::StatePension,
+                amount: Money::from_pence(23_000),
+            });
+            case.input.weekly_income.push(IncomeInput {
+                kind: IncomeKind::AttendanceAllowanceLower,
+                amount: Money::from_pence(7_500),
+            });
+            edit(&mut case.input);
+            assume_qualifying_income(&mut case);
+            case.assumed_qualifying_income.map(|m| m.pence())
+        };
+        let savings = |pounds: i64, pence: i64| CapitalInput {
+            kind: CapitalKind::Savings,
+            value: Money::from_pence(pounds * 100 + pence),
+            joint: false,
+            occupied_by_qualifying_relative: false,
+        };
+        // The State Pension only: Attendance Allowance is not qualifying income.
+        assert_eq!(assumed(&|_| {}), Some(23_000));
+        // £10,000 of savings gives nothing; a penny over is a part of £500: £1 (reg 15(6)(b)).
+        assert_eq!(assumed(&|c| c.capital.push(savings(10_000, 0))), Some(23_000));
+        assert_eq!(assumed(&|c| c.capital.push(savings(10_000, 1))), Some(23_100));
+        assert_eq!(assumed(&|c| c.capital.push(savings(11_000, 0))), Some(23_200));
+        // The home is not counted.
+        assert_eq!(
+            assumed(&|c| c
+                .capital
+                .push(CapitalInput { kind: CapitalKind::MainHome, ..savings(200_000, 0) })),
+            Some(23_000)
+        );
+        // Not worked out: a couple, someone on Pension Credit, below its age, in Wales.
+        assert_eq!(assumed(&|c| c.person.couple = true), None);
+        assert_eq!(
+            assumed(&|c| c.weekly_income.push(IncomeInput {
+                kind: IncomeKind::PensionCreditGuarantee,
+                amount: Money::from_pence(1_000),
+            })),
+            None
+        );
+        assert_eq!(assumed(&|c| c.person.pension_credit_age = false), None);
+        assert_eq!(assumed(&|c| c.nation = Nation::Wales), None);
+        assert_eq!(
+            assumed(&|c| {
+                c.nation = Nation::Scotland;
+                c.setting = Setting::NonResidential;
+            }),
+            None
+        );
+    }
 
     #[test]
     fn the_years_offered_are_every_year_the_policy_covers_newest_first() {
