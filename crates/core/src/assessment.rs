@@ -263,6 +263,28 @@ pub fn assess_with(policy: &Policy, case: &Case) -> Result<(Outcome, Vec<Step>),
 /// The engine. `rules` must be those in force for the case's nation on its date
 /// ([`Policy::rules_on`]).
 pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outcome, AssessError> {
+    if case.local.assess_couple_jointly_if_lower
+        && case.couple
+        && case.setting == Setting::NonResidential
+        && !case.partner_income.is_empty()
+    {
+        return assess_couple_both_ways(case, rules, x);
+    }
+    if !case.partner_income.is_empty() && !case.assessed_alone_for_comparison {
+        x.record(|| {
+            step(
+                StepKind::Income,
+                "income.partner_not_counted",
+                "The partner's own income is not counted: the regulations assess a person on \
+                 their own income (SI 2014/2672 Sch 1); a council's joint assessment of a \
+                 couple, where its policy makes one, is for care at home."
+                    .to_owned(),
+                Money::ZERO,
+                Money::ZERO,
+                vec![],
+            )
+        });
+    }
     let cost = case.cost_of_care;
     let mut out = Outcome {
         weekly_charge: Money::ZERO,
@@ -501,7 +523,11 @@ pub fn assess<E: Explain>(case: &Case, rules: &Rules, x: &mut E) -> Result<Outco
         step(
             StepKind::Charge,
             "charge.weekly",
-            format!("The person pays {charge} a week."),
+            if case.assessed_alone_for_comparison {
+                format!("On their own income, the person would pay {charge} a week.")
+            } else {
+                format!("The person pays {charge} a week.")
+            },
             charge,
             Money::ZERO,
             vec![],
@@ -1443,6 +1469,109 @@ fn tariff_income<E: Explain>(
         )
     });
     Ok(income)
+}
+
+/// A council's "better-off" calculation for one of a couple at home
+/// (`local.assess_couple_jointly_if_lower`): the charge on the person's own income, as the
+/// regulations assess it (SI 2014/2672 reg 14 and Sch 1: the adult's own income), and the
+/// charge on half of the couple's joint income, each item of the person's and the
+/// partner's halved (rounding down to the penny), with the same capital, allowances and
+/// costs. The lower is charged: a council may charge less than the regulations allow
+/// (Care Act 2014 s.14(1): it "may" charge), never more. The steps are the person's own
+/// assessment, then one step comparing the two, whose effect takes the charge down to the
+/// joint one when that is lower, so the steps still add up to the charge.
+fn assess_couple_both_ways<E: Explain>(
+    case: &Case,
+    rules: &Rules,
+    x: &mut E,
+) -> Result<Outcome, AssessError> {
+    let mut alone_case = case.clone();
+    alone_case.local.assess_couple_jointly_if_lower = false;
+    alone_case.assessed_alone_for_comparison = true;
+    let alone = assess(&alone_case, rules, x)?;
+    let mut joint_case = alone_case;
+    let mut joint_income = smallvec::SmallVec::new();
+    let mut own = Money::ZERO;
+    let mut partner = Money::ZERO;
+    for (item, partners) in
+        case.income.iter().map(|i| (i, false)).chain(case.partner_income.iter().map(|i| (i, true)))
+    {
+        if partners {
+            partner = partner.checked_add(item.amount)?;
+        } else {
+            own = own.checked_add(item.amount)?;
+        }
+        let half = item.amount.mul_div(1, 2, Rounding::TowardZero, "half of a joint income")?;
+        joint_income.push(IncomeItem { kind: item.kind, amount: half });
+    }
+    joint_case.income = joint_income;
+    let joint = assess(&joint_case, rules, &mut Quiet)?;
+    let lower = joint.weekly_charge < alone.weekly_charge;
+    x.record(|| {
+        let figures = format!(
+            "half of the couple's income (the person's {own} and the partner's {partner} a week, \
+             each item halved) counts {} of income and {} of tariff income against {} of \
+             allowances, for a charge of {} a week",
+            joint.weekly_counted_income,
+            joint.weekly_tariff_income,
+            joint.weekly_allowances,
+            joint.weekly_charge
+        );
+        let (explanation, effect) = if lower {
+            (
+                format!(
+                    "The council also assesses one of a couple on their joint income and charges \
+                     the lower (a local choice; the regulations assess the person alone, and a \
+                     council may charge less): {figures}, less than {} on the person's own \
+                     income, so {} is charged.",
+                    alone.weekly_charge, joint.weekly_charge
+                ),
+                joint.weekly_charge.checked_sub(alone.weekly_charge).unwrap_or(Money::ZERO),
+            )
+        } else {
+            (
+                format!(
+                    "The council also assesses one of a couple on their joint income and charges \
+                     the lower (a local choice): {figures}, not less than {} on the person's own \
+                     income, so the person is charged on their own income.",
+                    alone.weekly_charge
+                ),
+                Money::ZERO,
+            )
+        };
+        step(
+            StepKind::Charge,
+            "local.assess_couple_jointly_if_lower",
+            explanation,
+            joint.weekly_charge,
+            effect,
+            case.local
+                .council_source(LocalOption::AssessCoupleJointlyIfLower, "true".to_owned())
+                .into_iter()
+                .collect(),
+        )
+    });
+    let charged = if lower { joint.weekly_charge } else { alone.weekly_charge };
+    x.record(|| {
+        step(
+            StepKind::Charge,
+            "charge.weekly",
+            format!("The person pays {charged} a week."),
+            charged,
+            Money::ZERO,
+            vec![],
+        )
+    });
+    if !lower {
+        return Ok(alone);
+    }
+    // The joint figures, with the fees the person's own assessment set (they do not
+    // depend on income).
+    Ok(Outcome {
+        arrangement_fee_set_up: alone.arrangement_fee_set_up,
+        arrangement_fee_annual: alone.arrangement_fee_annual,
+        ..joint
+    })
 }
 
 /// Count income after disregards.

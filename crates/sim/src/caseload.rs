@@ -181,5 +181,6 @@ fn one(rng: &mut StdRng, spec: &Spec, first: NaiveDate) -> CaseInput {
         weekly_hours_of_care: None,
         home_help: false,
         savings_credit: None,
+        partner_weekly_income: Vec::new(),
     }
 }

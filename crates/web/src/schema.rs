@@ -379,6 +379,9 @@ pub struct LocalInput {
     /// The most the council charges an hour for care at home: the charge is at most this
     /// times `weekly_hours_of_care`.
     pub hourly_charge_rate: Option<String>,
+    /// Care at home for one of a couple: also work out the charge on half of the couple's
+    /// joint income (`partner_weekly_income` with the person's own) and charge the lower.
+    pub assess_couple_jointly_if_lower: Option<bool>,
 }
 
 /// The facts that decide the Savings Credit disregard (England: Sch 1 para 40 of SI
@@ -473,6 +476,9 @@ pub struct CaseInput {
     #[schema(default = false)]
     pub home_help: Option<bool>,
     pub savings_credit: Option<SavingsCreditInput>,
+    /// One of a couple: the partner's own weekly income, used only where the council also
+    /// assesses a couple jointly and charges the lower (`local.assess_couple_jointly_if_lower`).
+    pub partner_weekly_income: Option<Vec<IncomeInput>>,
 }
 
 /// What kind of line a step is.

@@ -207,6 +207,12 @@ pub struct LocalInput {
     /// times the hours of care).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hourly_charge_rate: Option<Money>,
+    /// Care at home for one of a couple: also work out the charge on half of the couple's
+    /// joint income (the case's `partner_weekly_income` with the person's own) and charge
+    /// the lower of that and the charge on the person's own income (a "better-off"
+    /// calculation: the regulations assess the person alone; a council may charge less).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assess_couple_jointly_if_lower: Option<bool>,
 }
 
 /// The facts that decide the Savings Credit disregard: England's Sch 1 para 40 of SI
@@ -292,6 +298,11 @@ pub struct CaseInput {
     /// The facts that decide the Savings Credit disregard, when it may apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub savings_credit: Option<SavingsCreditInput>,
+    /// One of a couple: the partner's own weekly income, used only where the council
+    /// also assesses a couple jointly and charges the lower
+    /// (`local.assess_couple_jointly_if_lower`); the law assesses the person alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partner_weekly_income: Vec<IncomeInput>,
 }
 
 /// The local options in force for a case, with their defaults filled in.
@@ -306,6 +317,7 @@ pub struct LocalOptions {
     pub arrangement_fee_annual: Money,
     pub hourly_charge_rate: Option<Money>,
     pub disregard_savings_credit_in_full_at_home: bool,
+    pub assess_couple_jointly_if_lower: bool,
     /// The council's overlay entry the options started from, if any, so an explanation
     /// can cite the council's policy for each choice it made.
     pub council: Option<&'static LocalEntry>,
@@ -326,6 +338,7 @@ pub enum LocalOption {
     ArrangementFeeAnnual = 128,
     HourlyChargeRate = 256,
     DisregardSavingsCreditInFullAtHome = 16,
+    AssessCoupleJointlyIfLower = 512,
 }
 
 impl LocalOption {
@@ -343,6 +356,7 @@ impl LocalOption {
             LocalOption::DisregardSavingsCreditInFullAtHome => {
                 "disregard_savings_credit_in_full_at_home"
             }
+            LocalOption::AssessCoupleJointlyIfLower => "assess_couple_jointly_if_lower",
         }
     }
 
@@ -365,10 +379,13 @@ impl LocalOption {
             LocalOption::DisregardSavingsCreditInFullAtHome => {
                 input.disregard_savings_credit_in_full_at_home.is_some()
             }
+            LocalOption::AssessCoupleJointlyIfLower => {
+                input.assess_couple_jointly_if_lower.is_some()
+            }
         }
     }
 
-    const ALL: [LocalOption; 9] = [
+    const ALL: [LocalOption; 10] = [
         LocalOption::DisregardNightCareElement,
         LocalOption::PercentageOfAssessableIncome,
         LocalOption::MinimumIncomeGuaranteeUplift,
@@ -378,6 +395,7 @@ impl LocalOption {
         LocalOption::ArrangementFeeAnnual,
         LocalOption::HourlyChargeRate,
         LocalOption::DisregardSavingsCreditInFullAtHome,
+        LocalOption::AssessCoupleJointlyIfLower,
     ];
 }
 
@@ -393,6 +411,7 @@ impl Default for LocalOptions {
             arrangement_fee_annual: Money::ZERO,
             hourly_charge_rate: None,
             disregard_savings_credit_in_full_at_home: false,
+            assess_couple_jointly_if_lower: false,
             council: None,
             set_by_case: 0,
         }
@@ -455,6 +474,9 @@ impl LocalOptions {
             disregard_savings_credit_in_full_at_home: overlay
                 .disregard_savings_credit_in_full_at_home
                 .unwrap_or(self.disregard_savings_credit_in_full_at_home),
+            assess_couple_jointly_if_lower: overlay
+                .assess_couple_jointly_if_lower
+                .unwrap_or(self.assess_couple_jointly_if_lower),
         }
     }
 }
@@ -515,6 +537,11 @@ pub struct Case {
     pub weekly_hours_of_care: Option<Ratio>,
     pub home_help: bool,
     pub local: LocalOptions,
+    /// The partner's own income (see [`CaseInput::partner_weekly_income`]).
+    pub partner_income: Vec<IncomeItem>,
+    /// Set by the engine on the person's own assessment when it is compared with a joint
+    /// one, so its last step says what they would pay, not what they pay.
+    pub(crate) assessed_alone_for_comparison: bool,
     /// The facts that decide the Savings Credit disregard, as the case gave them.
     pub savings_credit: SavingsCreditFacts,
 }
@@ -654,6 +681,7 @@ impl Case {
             let amount = non_negative(&format!("weekly_income[{i}].amount"), item.amount)?;
             income.push(IncomeItem { kind: item.kind, amount });
         }
+        let partner_income = partner_income(input)?;
         let cost_of_care = non_negative("weekly_cost_of_care", input.weekly_cost_of_care)?;
         let cost_of_personal_care = non_negative(
             "weekly_cost_of_personal_care",
@@ -822,9 +850,39 @@ impl Case {
             weekly_hours_of_care: input.weekly_hours_of_care,
             home_help: input.home_help,
             local,
+            partner_income,
+            assessed_alone_for_comparison: false,
             savings_credit,
         })
     }
+}
+
+/// The partner's own income: only for one of a couple, and never savings credit, which
+/// the couple's Pension Credit pays once and the person's `weekly_income` lists.
+fn partner_income(input: &CaseInput) -> Result<Vec<IncomeItem>, FieldError> {
+    if !input.partner_weekly_income.is_empty() && !input.person.couple {
+        return Err(FieldError::new(
+            "partner_weekly_income",
+            "",
+            "contradicts person.couple: false; only one of a couple has a partner's income to \
+             give, so leave partner_weekly_income out or set person.couple to true",
+        ));
+    }
+    let mut items = Vec::with_capacity(input.partner_weekly_income.len());
+    for (i, item) in input.partner_weekly_income.iter().enumerate() {
+        let field = format!("partner_weekly_income[{i}]");
+        let amount = non_negative(&format!("{field}.amount"), item.amount)?;
+        if item.kind == IncomeKind::PensionCreditSavings {
+            return Err(FieldError::new(
+                &format!("{field}.kind"),
+                "pension_credit_savings",
+                "a couple's savings credit is paid once: list it in weekly_income, not as the \
+                 partner's income",
+            ));
+        }
+        items.push(IncomeItem { kind: item.kind, amount });
+    }
+    Ok(items)
 }
 
 /// Check the Savings Credit facts: a partner's facts need a partner, and a person who

@@ -96,6 +96,56 @@ fn a_lone_parent_has_the_lone_parent_amount_at_any_age() {
 }
 
 #[test]
+fn a_couple_is_charged_the_lower_of_alone_and_half_the_joint_income_only_where_the_council_says() {
+    // The person: ESA 225.45 (the mobility part ignored), £12,000 of savings at home.
+    let couple = json!({"age_years": 37, "pension_credit_age": false, "couple": true});
+    let partner_low = json!([{"kind": "private_pension", "amount": "10.01"}]);
+    let alone = run(json!({"person": couple}));
+    let jointly = |partner: &serde_json::Value, council: bool| {
+        run(json!({
+            "person": couple,
+            "partner_weekly_income": partner,
+            "local": {"disregard_night_care_element": true, "assess_couple_jointly_if_lower": council}
+        }))
+    };
+    // Without the council's choice the partner's income changes nothing, and a step says so.
+    let (outcome, steps) = jointly(&partner_low, false);
+    assert_eq!(outcome.weekly_charge, alone.0.weekly_charge);
+    assert!(steps.iter().any(|s| s.rule == "income.partner_not_counted"));
+    // With it: half of 225.45 + 26.90 (mobility, ignored) + 10.01 is counted against the
+    // same allowances; every item's half rounds down (112.725 -> 112.72, 5.005 -> 5.00).
+    let (outcome, steps) = jointly(&partner_low, true);
+    let alone_counted = alone.0.weekly_counted_income;
+    assert_eq!(alone_counted, money("225.45"));
+    assert_eq!(outcome.weekly_counted_income, money("117.72"));
+    let expected = alone
+        .0
+        .weekly_charge
+        .checked_sub(alone_counted.checked_sub(money("117.72")).unwrap())
+        .unwrap()
+        .max(Money::ZERO);
+    assert_eq!(outcome.weekly_charge, expected, "{steps:#?}");
+    assert!(outcome.weekly_charge < alone.0.weekly_charge);
+    let sum = Money::checked_sum(steps.iter().map(|s| s.effect)).unwrap();
+    assert_eq!(sum, outcome.weekly_charge, "the steps add up");
+    assert_eq!(steps.last().unwrap().explanation, format!("The person pays {} a week.", expected));
+    // A partner with more income: the joint charge is higher, so the person's own is kept.
+    let (outcome, _) = jointly(&json!([{"kind": "private_pension", "amount": "400.00"}]), true);
+    assert_eq!(outcome.weekly_charge, alone.0.weekly_charge);
+    // In a care home the regulations' own rules for couples apply: no joint assessment.
+    let care_home = |council: bool| {
+        run(json!({
+            "person": couple, "setting": "care_home",
+            "partner_weekly_income": partner_low,
+            "local": {"assess_couple_jointly_if_lower": council}
+        }))
+        .0
+        .weekly_charge
+    };
+    assert_eq!(care_home(true), care_home(false));
+}
+
+#[test]
 fn tariff_income_counts_each_part_band_as_whole() {
     let tariff = |savings: &str| {
         run(json!({"capital": [{"kind": "savings", "value": savings}]})).0.weekly_tariff_income
@@ -251,6 +301,24 @@ fn bad_cases_are_refused_naming_the_field() {
     assert_eq!(lone_childless.field, "person.lone_parent");
     assert!(lone_childless.to_string().contains("premiums.dependent_children"), "{lone_childless}");
 
+    // A partner's income for someone with no partner, and savings credit as the partner's.
+    let no_partner = refuse(json!({
+        "partner_weekly_income": [{"kind": "state_pension", "amount": "100.00"}]
+    }));
+    assert_eq!(no_partner.field, "partner_weekly_income");
+    assert!(no_partner.to_string().contains("person.couple"), "{no_partner}");
+    let couple = json!({"age_years": 37, "pension_credit_age": false, "couple": true});
+    let partner_sc = refuse(json!({
+        "person": couple,
+        "partner_weekly_income": [{"kind": "pension_credit_savings", "amount": "5.00"}]
+    }));
+    assert_eq!(partner_sc.field, "partner_weekly_income[0].kind");
+    let negative = refuse(json!({
+        "person": couple,
+        "partner_weekly_income": [{"kind": "state_pension", "amount": "-1.00"}]
+    }));
+    assert_eq!(negative.field, "partner_weekly_income[0].amount");
+
     assert_eq!(
         refuse(json!({"setting": "care_home", "weeks_in_care_home": null, "capital": [{"kind": "main_home", "value": "1.00"}]})).field,
         "weeks_in_care_home"
@@ -400,6 +468,7 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
                     arrangement_fee_annual: Some(Money::from_pence(20_000)),
                     hourly_charge_rate: hours.map(|_| Money::from_pence(2_000)),
                     disregard_savings_credit_in_full_at_home: Some(in_full_at_home),
+                    assess_couple_jointly_if_lower: Some(age % 3 != 0),
                 }),
                 weeks_in_care_home: (setting == Setting::CareHome).then_some(flags.2),
                 returning_home: stay.is_some_and(|s| s != Stay::Permanent) && age % 2 == 0,
@@ -419,6 +488,15 @@ fn arb_case() -> impl Strategy<Value = CaseInput> {
                     partner_receives_savings_credit: couple.then_some(partner_receives),
                     sum_disregarded_for_partner: couple.then_some(partner_had_sum),
                 }),
+                // A partner's own pension, an odd number of pence so halving rounds.
+                partner_weekly_income: if couple && age % 2 == 1 {
+                    vec![IncomeInput {
+                        kind: IncomeKind::StatePension,
+                        amount: Money::from_pence(i64::from(day % 250) * 100 + 1),
+                    }]
+                } else {
+                    Vec::new()
+                },
             }
         })
 }

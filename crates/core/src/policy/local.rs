@@ -30,6 +30,7 @@ struct EntryInput {
     arrangement_fee_annual: Option<Money>,
     hourly_charge_rate: Option<Money>,
     disregard_savings_credit_in_full_at_home: Option<bool>,
+    assess_couple_jointly_if_lower: Option<bool>,
     reference: Reference,
 }
 
@@ -96,6 +97,7 @@ impl LocalPolicy {
                     hourly_charge_rate: entry.hourly_charge_rate,
                     disregard_savings_credit_in_full_at_home: entry
                         .disregard_savings_credit_in_full_at_home,
+                    assess_couple_jointly_if_lower: entry.assess_couple_jointly_if_lower,
                 },
                 reference: entry.reference,
             });

@@ -568,6 +568,7 @@ fn base_case() -> FormCase {
             weekly_hours_of_care: None,
             home_help: false,
             savings_credit: None,
+            partner_weekly_income: Vec::new(),
         },
         capital_fields: Vec::new(),
         income_fields: Vec::new(),
