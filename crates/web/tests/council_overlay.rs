@@ -29,7 +29,8 @@ async fn a_councils_overlay_applies_to_the_api_and_the_page_in_its_nation() {
         &overlay,
         "council: Test Borough Council\nnation: england\noptions:\n  - from: 2023-04-01\n    \
          percentage_of_assessable_income: \"0.5\"\n    \
-         arrangement_fee_set_up: \"100.00\"\n    arrangement_fee_annual: \"50.00\"\n    reference: {title: Test Borough charging \
+         arrangement_fee_set_up: \"100.00\"\n    arrangement_fee_annual: \"50.00\"\n    \
+         assess_couple_jointly_if_lower: true\n    reference: {title: Test Borough charging \
          policy, href: \"https://example.invalid/charging\"}\n",
     )
     .unwrap();
@@ -138,6 +139,62 @@ async fn a_councils_overlay_applies_to_the_api_and_the_page_in_its_nation() {
     assert!(html.contains("Fees for arranging your care"), "{html}");
     assert!(html.contains("£100.00 to set up your care"), "{html}");
     assert!(html.contains("£50.00 a year to manage it"), "{html}");
+
+    // One of a couple at home: the council also assesses on half the couple's income, so
+    // the page asks the partner's income, and its estimate is the API's for the same case.
+    let couple_form = [
+        ("nation", "england"),
+        ("setting", "non_residential"),
+        ("year", "2024-25"),
+        ("cost_of_care", "300"),
+        ("couple", "couple"),
+        ("children", "0"),
+        ("savings", ""),
+        ("joint_savings", ""),
+        ("pension_age", "no"),
+        ("age", "40"),
+        ("other_pensions", ""),
+        ("benefit", "esa"),
+        ("benefit_amount", "150.00"),
+        ("disability_benefit", "none"),
+        ("disability_benefit_amount", ""),
+        ("premiums", ""),
+        ("housing_costs", ""),
+        ("disability_costs", ""),
+        ("partner_income", "60.01"),
+        ("page", "check"),
+        ("go", "estimate"),
+    ];
+    let page = client
+        .post(format!("{}/check-what-you-might-pay", server.base))
+        .form(&couple_form)
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<title>Your estimate: "), "{html}");
+    let outcome = assess(serde_json::json!({
+        "nation": "england", "date": "2024-10-01", "setting": "non_residential",
+        "person": {"age_years": 40, "pension_credit_age": false, "couple": true},
+        "premiums": {"disability": false, "enhanced_disability": false, "carer": false, "dependent_children": 0},
+        "capital": [], "weekly_income": [{"kind": "esa", "amount": "150.00"}],
+        "weekly_housing_costs": "0.00", "weekly_disability_related_expenditure": "0.00",
+        "weekly_cost_of_care": "300.00",
+        "partner_weekly_income": [{"kind": "other_counted", "amount": "60.01"}]
+    }))
+    .await;
+    let joint = outcome["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["rule"] == "local.assess_couple_jointly_if_lower")
+        .unwrap_or_else(|| panic!("the joint assessment is a step: {outcome}"));
+    // 2024/25: half of ESA 150.00 and of 60.01 (30.00, rounded down) is 105.00 counted,
+    // against the couple member's MIG; the joint charge is lower than the person's own.
+    assert!(joint["explanation"].as_str().unwrap().contains("counts £105.00 of income"), "{joint}");
+    let charge = outcome["weekly_charge"].as_str().unwrap();
+    assert!(html.contains(&format!("Estimate: £{charge} a week")), "{charge}: {html}");
+    assert!(html.contains("also on half of your income and your partner's together"), "{html}");
 
     server.finish().await;
 }

@@ -982,7 +982,11 @@ fn render_estimate(
         }
         h2.govuk-heading-m { "What this estimate assumes" }
         ul.govuk-list.govuk-list--bullet {
-            li { "You are assessed on your own income and your share of your savings, not a partner's." }
+            @if e.steps.iter().any(|s| s.rule == "local.assess_couple_jointly_if_lower") {
+                li { "You are assessed on your own income and your share of your savings, and, as your council's policy allows, also on half of your income and your partner's together; the lower charge is used." }
+            } @else {
+                li { "You are assessed on your own income and your share of your savings, not a partner's." }
+            }
             li { "It uses the national rules. Your council may choose to be more generous, for example by not counting part of a disability benefit when you do not get care at night." }
             @if e.steps.iter().any(|s| s.explanation.contains("dependent child")) {
                 li { "It counts only the income, savings, costs and children you told us about." }

@@ -402,6 +402,20 @@ impl Answers {
         overlay.defaults_for(nation, year.date).disregard_night_care_element
     }
 
+    /// The council whose overlay this server applies also assesses one of a couple at home
+    /// on half the couple's joint income and charges the lower, and this is one of a couple
+    /// whose care is charged as care at home.
+    fn council_assesses_couple_jointly(&self) -> bool {
+        let (Some(nation), Some(year), Some(overlay)) =
+            (self.nation(), self.year(), LocalPolicy::in_use())
+        else {
+            return false;
+        };
+        self.couple()
+            && (self.at_home() || self.short_stay_as_at_home())
+            && overlay.defaults_for(nation, year.date).assess_couple_jointly_if_lower
+    }
+
     /// The allowance at home is built from premiums: England's Minimum Income Guarantee,
     /// and the basic entitlement under Wales's and Scotland's minimum incomes.
     fn premiums_used(&self) -> bool {
@@ -1405,6 +1419,33 @@ pub static STEPS: &[Step] = &[
             if r.answers.premiums_used() {
                 case.input.weekly_disability_related_expenditure =
                     Some(r.money("disability_costs"));
+            }
+            Ok(())
+        },
+        checkpoint: false,
+    },
+    Step {
+        id: "partner_income",
+        heading: None,
+        fields: &[Field {
+            name: "partner_income",
+            label: |_| "How much income does your partner get each week?",
+            summary: "Partner's income each week",
+            hint: Some(
+                "Their own pensions and benefits, such as State Pension, a pension from work or Universal Credit. Do not include earnings or the mobility part of PIP or DLA. Your council also works out your charge on half of your income and theirs together, and uses the lower charge.",
+            ),
+            kind: Kind::Money { required: true, what: "your partner's income each week" },
+            asked: always,
+        }],
+        // Only where the council's policy assesses a couple jointly as well (a local
+        // choice: the regulations assess the person alone).
+        applies: Answers::council_assesses_couple_jointly,
+        apply: |r, case| {
+            let amount = r.money("partner_income");
+            if amount.is_positive() {
+                case.input
+                    .partner_weekly_income
+                    .push(IncomeInput { kind: IncomeKind::OtherCounted, amount });
             }
             Ok(())
         },
