@@ -195,6 +195,8 @@ async fn a_councils_overlay_applies_to_the_api_and_the_page_in_its_nation() {
     let charge = outcome["weekly_charge"].as_str().unwrap();
     assert!(html.contains(&format!("Estimate: £{charge} a week")), "{charge}: {html}");
     assert!(html.contains("also on half of your income and your partner's together"), "{html}");
+    assert!(html.contains("It uses the national rules with Test Borough Council's own choices"));
+    assert!(!html.contains("Your council may choose to be more generous"), "{html}");
 
     server.finish().await;
 }

@@ -987,7 +987,11 @@ fn render_estimate(
             } @else {
                 li { "You are assessed on your own income and your share of your savings, not a partner's." }
             }
-            li { "It uses the national rules. Your council may choose to be more generous, for example by not counting part of a disability benefit when you do not get care at night." }
+            @if let Some((council, _)) = council_choices(e) {
+                li { "It uses the national rules with " (council) "'s own choices, named above." }
+            } @else {
+                li { "It uses the national rules. Your council may choose to be more generous, for example by not counting part of a disability benefit when you do not get care at night." }
+            }
             @if e.steps.iter().any(|s| s.explanation.contains("dependent child")) {
                 li { "It counts only the income, savings, costs and children you told us about." }
             } @else {
