@@ -1262,7 +1262,8 @@ mod tests {
                       "charge_short_term_as_at_home": false,
                       "arrangement_fee_set_up": "0.00", "arrangement_fee_annual": "0.00",
                       "hourly_charge_rate": "20.00",
-                      "disregard_savings_credit_in_full_at_home": false},
+                      "disregard_savings_credit_in_full_at_home": false,
+                      "assess_couple_jointly_if_lower": false},
             "weeks_in_care_home": 0,
             "stay": "permanent", "returning_home": false,
             "weekly_pension_paid_to_spouse": "0.00", "council_arranges": false,
@@ -1271,6 +1272,7 @@ mod tests {
                                "partner_aged_65_or_over": false,
                                "partner_receives_savings_credit": false,
                                "sum_disregarded_for_partner": false},
+            "partner_weekly_income": [{"kind": "private_pension", "amount": "20.00"}],
         }))
         .expect("a valid case")
     }
@@ -1289,6 +1291,7 @@ mod tests {
         assert_eq!(keys(&written["weekly_income"][0]), properties::<IncomeInput>());
         assert_eq!(keys(&written["local"]), properties::<LocalInput>());
         assert_eq!(keys(&written["savings_credit"]), properties::<SavingsCreditInput>());
+        assert_eq!(keys(&written["partner_weekly_income"][0]), properties::<IncomeInput>());
 
         let case = Case::parse(&input, LocalOptions::default()).expect("a valid case");
         let policy = Policy::in_use().expect("the embedded policy");
