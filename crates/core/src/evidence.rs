@@ -10,6 +10,8 @@
 //!   names, and [`Death`].
 //! - [`derive`]: readmissions within 30 days, reablement episodes and their outcome after
 //!   discharge, and new moves into care homes.
+//! - [`metrics`]: the shared measures (BCF, ASCOF) as dated, referenced definitions, the
+//!   populations they divide by, and the engine that computes them from the events.
 //!
 //! Pure types and checks: no IO. Rows come in through [`Row`], by column name, and every
 //! problem with a row is returned naming its column, so an importer can report them all.
@@ -18,6 +20,7 @@ pub mod codes;
 pub mod derive;
 pub mod hospital;
 pub mod key;
+pub mod metrics;
 pub mod social_care;
 
 use chrono::{Datelike, NaiveDate};
