@@ -300,7 +300,7 @@ impl Action<'_> {
 /// Every action the audit log records, with what it means in plain English: the
 /// [`Action`] codes, and what sign-in, the command line and administration write. Pages
 /// offer these as the audit search's choices and show the words, never the code.
-pub const AUDIT_ACTIONS: [(&str, &str); 28] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 29] = [
     ("read_person", "Looked at a person's record"),
     ("read_person_access_log", "Looked at who has seen a person's record"),
     ("read_own_record", "Looked at their own record"),
@@ -329,6 +329,7 @@ pub const AUDIT_ACTIONS: [(&str, &str); 28] = [
     ("enable_user", "Enabled a user again"),
     ("reset_password", "Reset a user's password"),
     ("export_audit", "Exported the audit log"),
+    ("import_events", "Imported activity events into people's records"),
 ];
 
 /// What the audit action `code` means, in plain English (the code itself for one this

@@ -19,6 +19,7 @@ mod audit_writer;
 mod backend;
 mod budgets;
 mod caseload;
+mod events;
 mod journal;
 mod ledger;
 mod migrate;
@@ -41,6 +42,10 @@ pub use budgets::{
     StreamStatement, budget_account, budget_payments_for, direct_payment_account,
 };
 pub use caseload::{CaseloadPage, CaseloadQuery, CaseloadSort, Funding, ReviewDue};
+pub use events::{
+    EventCounts, FileRefused, ImportOptions, ImportSummary, LineError, MAX_ERRORS, ParsedEvents,
+    SECRET_FILE_ENV, parse_events_csv,
+};
 pub use journal::JOURNAL_COMMODITY;
 pub use ledger::{
     BalanceRow, CheckReport, OpenError, OpenOutcome, PostError, PostStatus, PostedTransfer,
