@@ -524,22 +524,70 @@ fn psr_ok(mask: u64, psr: u8) -> bool {
 
 /// Evaluate one count over the periods.
 pub fn evaluate(columns: &EventColumns, count: &Count, periods: &[Period]) -> Vec<u64> {
-    let buckets = Buckets::new(periods);
-    let mut out = vec![0_u64; buckets.len()];
-    match count.rule {
+    evaluate_group(columns, &[count], periods).into_iter().next().unwrap_or_default()
+}
+
+/// Which pass a rule is counted in; counts of one pass with the same age band, filters
+/// and follow-up are counted together.
+fn pass(rule: Rule) -> u8 {
+    match rule {
         Rule::EmergencyAdmissions
         | Rule::DischargesWithReadyDate
         | Rule::DelayedDischarges
-        | Rule::DischargeDelayDays => spells(columns, count, &buckets, &mut out),
-        Rule::NewCareHomeAdmissions => new_care_home_admissions(columns, count, &buckets, &mut out),
-        Rule::ReablementAfterDischarge | Rule::ReablementStillAtHome => {
-            reablement(columns, count, &buckets, &mut out);
-        }
+        | Rule::DischargeDelayDays => 0,
+        Rule::NewCareHomeAdmissions => 1,
+        Rule::ReablementAfterDischarge | Rule::ReablementStillAtHome => 2,
         Rule::LongTermCommunityClients
         | Rule::SelfDirectedSupportClients
-        | Rule::DirectPaymentClients => placements(columns, count, &buckets, &mut out),
+        | Rule::DirectPaymentClients => 3,
     }
-    out
+}
+
+fn same_pass(a: &Count, b: &Count) -> bool {
+    pass(a.rule) == pass(b.rule)
+        && matches!(pass(a.rule), 2 | 3)
+        && a.age == b.age
+        && a.filters == b.filters
+        && a.follow_up_days == b.follow_up_days
+}
+
+/// Evaluate counts that can share one pass over the events (see [`same_pass`]); others
+/// one by one.
+pub fn evaluate_group(
+    columns: &EventColumns,
+    counts: &[&Count],
+    periods: &[Period],
+) -> Vec<Vec<u64>> {
+    let buckets = Buckets::new(periods);
+    let mut outs = vec![vec![0_u64; buckets.len()]; counts.len()];
+    let shared = counts.first().is_some_and(|first| counts.iter().all(|c| same_pass(first, c)));
+    if shared && let Some(first) = counts.first() {
+        let rules: Vec<Rule> = counts.iter().map(|c| c.rule).collect();
+        if pass(first.rule) == 2 {
+            reablement(columns, first, &rules, &buckets, &mut outs);
+        } else {
+            placements(columns, first, &rules, &buckets, &mut outs);
+        }
+        return outs;
+    }
+    for (count, out) in counts.iter().zip(outs.iter_mut()) {
+        match count.rule {
+            Rule::EmergencyAdmissions
+            | Rule::DischargesWithReadyDate
+            | Rule::DelayedDischarges
+            | Rule::DischargeDelayDays => spells(columns, count, &buckets, out),
+            Rule::NewCareHomeAdmissions => new_care_home_admissions(columns, count, &buckets, out),
+            Rule::ReablementAfterDischarge | Rule::ReablementStillAtHome => {
+                reablement(columns, count, &[count.rule], &buckets, std::slice::from_mut(out));
+            }
+            Rule::LongTermCommunityClients
+            | Rule::SelfDirectedSupportClients
+            | Rule::DirectPaymentClients => {
+                placements(columns, count, &[count.rule], &buckets, std::slice::from_mut(out));
+            }
+        }
+    }
+    outs
 }
 
 fn spells(columns: &EventColumns, count: &Count, buckets: &Buckets, out: &mut [u64]) {
@@ -648,10 +696,16 @@ fn new_care_home_admissions(
 
 /// ASCOF 2D (DHSC `Create_ASCOF_2D.sql`, stages 1, 3 and 4; the same rule as
 /// [`crate::evidence::derive::reablement_outcomes`]).
-fn reablement(columns: &EventColumns, count: &Count, buckets: &Buckets, out: &mut [u64]) {
+fn reablement(
+    columns: &EventColumns,
+    count: &Count,
+    rules: &[Rule],
+    buckets: &Buckets,
+    outs: &mut [Vec<u64>],
+) {
     let c = columns;
     let follow_up = i64::from(count.follow_up_days.unwrap_or(84));
-    let at_home_only = count.rule == Rule::ReablementStillAtHome;
+    let want_home = rules.contains(&Rule::ReablementStillAtHome);
     let mask = psr_mask(count);
     for person in 0..c.persons {
         let services = EventColumns::range(&c.service_offsets, person);
@@ -691,7 +745,8 @@ fn reablement(columns: &EventColumns, count: &Count, buckets: &Buckets, out: &mu
             let Some(b) = i32::try_from(discharged).ok().and_then(|d| buckets.of(d)) else {
                 return;
             };
-            if at_home_only {
+            let mut at_home = false;
+            if want_home {
                 let until = discharged + follow_up;
                 let within = |d: i64| d >= discharged && d <= until;
                 let died = death != NO_DAY && within(i64::from(death));
@@ -703,11 +758,13 @@ fn reablement(columns: &EventColumns, count: &Count, buckets: &Buckets, out: &mu
                     .iter()
                     .zip(s_flags)
                     .any(|(&s, &f)| f & SERVICE_CARE_HOME != 0 && within(i64::from(s)));
-                if died || readmitted || moved {
-                    return;
+                at_home = !(died || readmitted || moved);
+            }
+            for (rule, out) in rules.iter().zip(outs.iter_mut()) {
+                if *rule == Rule::ReablementAfterDischarge || at_home {
+                    add(out, b, 1);
                 }
             }
-            add(out, b, 1);
         };
         for ((&start, &end), (&flags, &psr)) in
             s_start.iter().zip(s_end).zip(s_flags.iter().zip(s_psr))
@@ -736,14 +793,22 @@ fn reablement(columns: &EventColumns, count: &Count, buckets: &Buckets, out: &mu
 /// last day, each adult service user (aged 18 or over then, or of unknown age, as DHSC
 /// keeps them in the total) alive that day with long-term support open is placed once, at
 /// the highest-ranking of their services open that day.
-fn placements(columns: &EventColumns, count: &Count, buckets: &Buckets, out: &mut [u64]) {
+fn placements(
+    columns: &EventColumns,
+    count: &Count,
+    rules: &[Rule],
+    buckets: &Buckets,
+    outs: &mut [Vec<u64>],
+) {
     let c = columns;
     let mask = psr_mask(count);
-    let wanted = |rank: u8| match count.rule {
+    let wanted = |rule: Rule, rank: u8| match rule {
         Rule::LongTermCommunityClients => (3..=6).contains(&rank),
         Rule::SelfDirectedSupportClients => rank == 3 || rank == 4,
         _ => rank == 3,
     };
+    let banded = !count.age.admits_unknown();
+    let ends = &buckets.ends;
     let periods = buckets.len();
     let mut ranks = vec![u8::MAX; periods];
     let mut ages = vec![NO_AGE; periods];
@@ -753,6 +818,9 @@ fn placements(columns: &EventColumns, count: &Count, buckets: &Buckets, out: &mu
         let person = c.sc_person.get(i).copied().unwrap_or(0);
         let death =
             c.death.get(usize::try_from(person).unwrap_or(usize::MAX)).copied().unwrap_or(NO_DAY);
+        // Snapshots after a death do not count the person.
+        let alive_until =
+            if death == NO_DAY { periods } else { ends.partition_point(|&e| e <= death) };
         let (mut lo, mut hi) = (usize::MAX, 0_usize);
         while i < n && c.sc_person.get(i) == Some(&person) {
             let k = i;
@@ -764,20 +832,23 @@ fn placements(columns: &EventColumns, count: &Count, buckets: &Buckets, out: &mu
             let start = c.sc_start.get(k).copied().unwrap_or(OPEN);
             let end = c.sc_end.get(k).copied().unwrap_or(OPEN);
             let birth = c.sc_birth.get(k).copied().unwrap_or(NO_DAY);
-            // Periods whose last day falls in start..=end.
-            let first = buckets.ends.partition_point(|&e| e < start);
-            let last = buckets.ends.partition_point(|&e| e <= end);
-            for b in first..last {
-                let Some(&snapshot) = buckets.ends.get(b) else { continue };
-                if death != NO_DAY && death < snapshot {
-                    continue;
-                }
-                let age = age_between(birth, snapshot).unwrap_or(NO_AGE);
-                if age != NO_AGE && age < 18 {
-                    continue;
-                }
-                if let (Some(r), Some(a)) = (ranks.get_mut(b), ages.get_mut(b)) {
-                    *r = (*r).min(rank);
+            // Periods whose last day falls in start..=end, the person alive and 18 then.
+            let mut first = ends.partition_point(|&e| e < start);
+            if birth != NO_DAY {
+                // The first day DHSC's FLOOR(days / 365.25) gives 18.
+                let adult = i64::from(birth) + (18 * 1461 + 3) / 4;
+                first = first.max(ends.partition_point(|&e| i64::from(e) < adult));
+            }
+            let last = ends.partition_point(|&e| e <= end).min(alive_until);
+            if first >= last {
+                continue;
+            }
+            for r in ranks.get_mut(first..last).unwrap_or(&mut []) {
+                *r = (*r).min(rank);
+            }
+            if banded {
+                for (b, a) in ages.iter_mut().enumerate().take(last).skip(first) {
+                    let age = ends.get(b).and_then(|&e| age_between(birth, e)).unwrap_or(NO_AGE);
                     // DHSC takes the greatest age where rows disagree.
                     *a = if *a == NO_AGE {
                         age
@@ -787,18 +858,29 @@ fn placements(columns: &EventColumns, count: &Count, buckets: &Buckets, out: &mu
                         (*a).max(age)
                     };
                 }
-                lo = lo.min(b);
-                hi = hi.max(b + 1);
             }
+            lo = lo.min(first);
+            hi = hi.max(last);
         }
         for b in lo..hi {
-            if let (Some(r), Some(a)) = (ranks.get_mut(b), ages.get_mut(b)) {
-                let in_band = if *a == NO_AGE { true } else { count.age.contains(*a) };
-                if *r != u8::MAX && wanted(*r) && in_band {
+            let Some(r) = ranks.get_mut(b) else { continue };
+            let rank = *r;
+            *r = u8::MAX;
+            if rank == u8::MAX {
+                continue;
+            }
+            let in_band = !banded
+                || ages.get_mut(b).is_none_or(|a| {
+                    let age = std::mem::replace(a, NO_AGE);
+                    age == NO_AGE || count.age.contains(age)
+                });
+            if !in_band {
+                continue;
+            }
+            for (rule, out) in rules.iter().zip(outs.iter_mut()) {
+                if wanted(*rule, rank) {
                     add(out, b, 1);
                 }
-                *r = u8::MAX;
-                *a = NO_AGE;
             }
         }
     }
@@ -909,27 +991,54 @@ pub fn ratio(numerator: u64, denominator: u64, scale: f64) -> Option<f64> {
     Some((exact * 10.0).round() / 10.0)
 }
 
-/// Evaluate the counts on two threads (the machine's two cores), splitting them so each
-/// thread gets about half the work.
+/// Evaluate the counts on two threads (the machine's two cores): counts that share a pass
+/// are grouped, and the groups dealt to the threads, costliest first, each to the thread
+/// with less work so far.
 fn evaluate_all(columns: &EventColumns, counts: &[&Count], periods: &[Period]) -> Vec<Vec<u64>> {
-    if counts.len() < 2 {
-        return counts.iter().map(|c| evaluate(columns, c, periods)).collect();
-    }
-    // Alternate the counts between the threads (the order in files interleaves kinds).
-    let (mut left, mut right) = (Vec::new(), Vec::new());
+    let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, count) in counts.iter().enumerate() {
-        if i % 2 == 0 { left.push((i, *count)) } else { right.push((i, *count)) }
+        let joined = groups.iter_mut().find(|g| {
+            g.first().and_then(|&f| counts.get(f)).is_some_and(|first| same_pass(first, count))
+        });
+        match joined {
+            Some(group) => group.push(i),
+            None => groups.push(vec![i]),
+        }
     }
-    let run = |part: &[(usize, &Count)]| -> Vec<(usize, Vec<u64>)> {
-        part.iter().map(|(i, c)| (*i, evaluate(columns, c, periods))).collect()
+    // Rough costs measured by `onebudget bench evidence`: a snapshot pass is the dearest.
+    let cost = |group: &Vec<usize>| match group.first().and_then(|&i| counts.get(i)) {
+        Some(c) if pass(c.rule) == 3 => 5,
+        Some(c) if pass(c.rule) == 2 => 2,
+        _ => 1,
+    };
+    groups.sort_by_key(|g| std::cmp::Reverse(cost(g)));
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    let (mut left_cost, mut right_cost) = (0, 0);
+    for group in groups {
+        if left_cost <= right_cost {
+            left_cost += cost(&group);
+            left.push(group);
+        } else {
+            right_cost += cost(&group);
+            right.push(group);
+        }
+    }
+    let run = |part: &[Vec<usize>]| -> Vec<(usize, Vec<u64>)> {
+        let mut out = Vec::new();
+        for group in part {
+            let members: Vec<&Count> =
+                group.iter().filter_map(|&i| counts.get(i).copied()).collect();
+            out.extend(group.iter().copied().zip(evaluate_group(columns, &members, periods)));
+        }
+        out
     };
     let (a, b) = std::thread::scope(|s| {
         let handle = s.spawn(|| run(&right));
         let a = run(&left);
         (a, handle.join().ok())
     });
-    let mut out = vec![Vec::new(); counts.len()];
     let b = b.unwrap_or_else(|| run(&right));
+    let mut out = vec![Vec::new(); counts.len()];
     for (i, series) in a.into_iter().chain(b) {
         if let Some(slot) = out.get_mut(i) {
             *slot = series;
