@@ -22,6 +22,7 @@ mod caseload;
 mod events;
 mod journal;
 mod ledger;
+mod measures;
 mod migrate;
 mod pools;
 mod postgres;
