@@ -44,6 +44,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod ledger;
+pub mod measures;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -219,6 +220,8 @@ pub fn routes() -> Vec<Route> {
             get(people::assessments).post(people::record_assessment),
         ),
         route("/api/reports/spend", &["GET"], get(people::spend)),
+        route("/api/measures", &["GET"], get(measures::list)),
+        route("/api/measures/values", &["GET"], get(measures::values)),
         route("/api/audit", &["GET"], get(people::audit)),
         route("/api/pools", &["GET", "POST"], get(pools::list).post(pools::record_agreement)),
         route("/api/pools/{pool}/{year}/monitoring", &["GET"], get(pools::monitoring)),

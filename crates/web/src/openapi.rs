@@ -6,7 +6,9 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{assessment, budgets, deferred_payment, health, ledger, people, pools, schema};
+use crate::{
+    assessment, budgets, deferred_payment, health, ledger, measures, people, pools, schema,
+};
 
 /// Declares the bearer-token scheme machine clients use, and applies it to every path
 /// (sessions from the pages work too; `/health` and this document need neither).
@@ -60,6 +62,8 @@ impl utoipa::Modify for BearerSecurity {
         people::record_assessment,
         people::assessments,
         people::spend,
+        measures::list,
+        measures::values,
         people::audit,
         pools::list,
         pools::record_agreement,
@@ -192,6 +196,7 @@ impl utoipa::Modify for BearerSecurity {
     tags(
         (name = "health", description = "Is the server up?"),
         (name = "ledger", description = "Funding streams and accounts."),
+        (name = "measures", description = "The shared measures (Better Care Fund 2025-26, ASCOF from CLD) as defined in data/metrics, computed from the stored events; small numbers protected by NHS England's rule."),
         (name = "transfers", description = "Moving money between accounts."),
         (name = "reports", description = "Balances and statements."),
         (name = "assessment", description = "Financial assessment: what a person pays towards their care, explained."),
