@@ -25,6 +25,7 @@ mod deferred_payment;
 mod demo;
 mod demo_budgets;
 mod demo_pools;
+mod events;
 mod input;
 mod ledger;
 mod metrics;
@@ -104,6 +105,10 @@ enum Command {
     /// Open accounts, post transfers, and read balances and statements.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Activity events in the NHS's and councils' own shapes: social care events (CLD),
+    /// hospital spells (HES APC) and deaths, linked by a pseudonymised NHS number.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
     /// Pooled and aligned funds (s.75, Better Care Fund): agreements, contributions,
     /// scheme payments, monitoring and the year-end risk-share settlement.
     #[command(subcommand)]
@@ -664,6 +669,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let filter =
                 onebudget_store::AuditFilter { actor, person_code: person, ..Default::default() };
             access::export_audit(&store, &filter, output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Events(command) => {
+            let store = open_store(&cli.database_url)?;
+            events::run(&store, command)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Pool(command) => {

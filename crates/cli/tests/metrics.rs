@@ -30,10 +30,14 @@ fn database(dir: &tempfile::TempDir) -> String {
     let url = format!("sqlite://{}", dir.path().join("metrics.db").display());
     let store = Store::open(&url).unwrap();
     let secret = PseudonymSecret::from_bytes(&[5; 32]).unwrap();
-    let mut csv = String::from("PROCODE3,NEWNHSNO,ADMIDATE,ADMIMETH,STARTAGE,DISREADYDATE,DISDATE,DISMETH\n");
+    let mut csv =
+        String::from("PROCODE3,NEWNHSNO,ADMIDATE,ADMIMETH,STARTAGE,DISREADYDATE,DISDATE,DISMETH\n");
     for i in 0..9 {
         let discharged = if i < 3 { "2025-05-24" } else { "2025-05-20" };
-        csv.push_str(&format!("RXX,{},2025-05-1{i},21,80,2025-05-20,{discharged},1\n", nhs(500 + i * 11)));
+        csv.push_str(&format!(
+            "RXX,{},2025-05-1{i},21,80,2025-05-20,{discharged},1\n",
+            nhs(500 + i * 11)
+        ));
     }
     let links = store.person_links(&secret).unwrap();
     let parsed = parse_events_csv(csv.as_bytes(), None, &secret, &links, &ImportOptions::default())
@@ -65,13 +69,27 @@ fn metrics_are_listed_and_computed_protected_or_raw() {
     let metrics: Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(metrics.as_array().unwrap().len(), 10);
 
-    let args = ["metrics", "compute", "--metric", "bcf-emergency-admissions-65", "--from", "2025-04-01", "--to", "2025-06-30", "--format", "json"];
+    let args = [
+        "metrics",
+        "compute",
+        "--metric",
+        "bcf-emergency-admissions-65",
+        "--from",
+        "2025-04-01",
+        "--to",
+        "2025-06-30",
+        "--format",
+        "json",
+    ];
     let shown = onebudget(&url, &args);
     assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
     let body: Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!(body["raw"], false);
     let values = body["values"].as_array().unwrap();
-    assert_eq!(values.iter().map(|v| v["period"]["label"].as_str().unwrap()).collect::<Vec<_>>(), ["2025-04", "2025-05", "2025-06"]);
+    assert_eq!(
+        values.iter().map(|v| v["period"]["label"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["2025-04", "2025-05", "2025-06"]
+    );
     // 9 admissions in May: rounded to 10; none in April: 0.
     assert_eq!(values[1]["numerator"], 10);
     assert_eq!(values[0]["numerator"], 0);
@@ -84,7 +102,18 @@ fn metrics_are_listed_and_computed_protected_or_raw() {
     assert_eq!(body["values"][1]["numerator"], 9);
 
     // 3 delayed of 9 discharged: the count 3 is small, so the share is a star; raw, 33.3%.
-    let share = ["metrics", "compute", "--metric", "bcf-discharge-delayed-share", "--from", "2025-05-01", "--to", "2025-05-31", "--format", "csv"];
+    let share = [
+        "metrics",
+        "compute",
+        "--metric",
+        "bcf-discharge-delayed-share",
+        "--from",
+        "2025-05-01",
+        "--to",
+        "2025-05-31",
+        "--format",
+        "csv",
+    ];
     let shown = String::from_utf8(onebudget(&url, &share).stdout).unwrap();
     assert_eq!(shown.lines().nth(1), Some("bcf-discharge-delayed-share,2025-05,*,10,*"), "{shown}");
     let mut raw_share = share.to_vec();
@@ -99,7 +128,10 @@ fn bad_input_is_named_with_exit_code_2_and_nothing_else_printed() {
     let url = format!("sqlite://{}", dir.path().join("empty.db").display());
     for (args, words) in [
         (vec!["--metric", "ascof-9z"], "--metric: no metric \"ascof-9z\""),
-        (vec!["--from", "2025-05-01", "--to", "2025-04-01"], "--from: 2025-05-01 is after --to 2025-04-01"),
+        (
+            vec!["--from", "2025-05-01", "--to", "2025-04-01"],
+            "--from: 2025-05-01 is after --to 2025-04-01",
+        ),
         (vec!["--from", "2025-02-30"], "--from: there is no such date"),
     ] {
         let mut all = vec!["metrics", "compute"];

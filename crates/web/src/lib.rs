@@ -41,6 +41,7 @@ pub mod clock;
 pub mod csrf;
 pub mod deferred_payment;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod ledger;
@@ -256,6 +257,8 @@ pub fn routes() -> Vec<Route> {
         route("/api/budgets/reviews", &["GET"], get(budgets::reviews)),
         route("/api/budgets/reviews/{id}", &["POST"], post(budgets::decide_review)),
         route("/api/funders/{stream}/statement", &["GET"], get(budgets::funder_statement)),
+        // Evidence: activity events imported from CSV (CLD, HES APC, deaths).
+        batch_route("/api/events/import", &["POST"], post(events::import)),
     ]
 }
 

@@ -637,6 +637,7 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         Who::Roles(&["finance"]),
     ),
     ("POST", "/api/budgets/payments", "/api/budgets/payments", "{}", Who::Roles(&["finance"])),
+    ("POST", "/api/events/import", "/api/events/import", "{}", Who::Roles(&["finance"])),
     ("POST", "/api/budgets/monitoring", "/api/budgets/monitoring", "{}", Who::Roles(&["finance"])),
     (
         "GET",
