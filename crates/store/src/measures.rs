@@ -47,11 +47,11 @@ impl Store {
             let mut events = Vec::new();
             conn.query_each(
                 "SELECT person_key, client_type, event_type, start_date, \
-                 CASE WHEN end_date IS NULL THEN 0 ELSE 1 END, COALESCE(end_date, start_date), \
+                 CAST(CASE WHEN end_date IS NULL THEN 0 ELSE 1 END AS BIGINT), COALESCE(end_date, start_date), \
                  outcome, service_type, service_component, delivery_mechanism, primary_support_reason, \
-                 CASE WHEN date_of_birth IS NULL THEN 0 ELSE 1 END, COALESCE(date_of_birth, start_date), \
+                 CAST(CASE WHEN date_of_birth IS NULL THEN 0 ELSE 1 END AS BIGINT), COALESCE(date_of_birth, start_date), \
                  age_at_start, \
-                 CASE WHEN date_of_death IS NULL THEN 0 ELSE 1 END, COALESCE(date_of_death, start_date), \
+                 CAST(CASE WHEN date_of_death IS NULL THEN 0 ELSE 1 END AS BIGINT), COALESCE(date_of_death, start_date), \
                  la_code \
                  FROM social_care_events WHERE event_type = 'Service' OR date_of_death IS NOT NULL",
                 &[],
@@ -90,8 +90,8 @@ impl Store {
             let mut spells = Vec::new();
             conn.query_each(
                 "SELECT person_key, admission_date, admission_method, age_at_start, acsc, \
-                 CASE WHEN discharge_ready_date IS NULL THEN 0 ELSE 1 END, COALESCE(discharge_ready_date, admission_date), \
-                 CASE WHEN discharge_date IS NULL THEN 0 ELSE 1 END, COALESCE(discharge_date, admission_date), \
+                 CAST(CASE WHEN discharge_ready_date IS NULL THEN 0 ELSE 1 END AS BIGINT), COALESCE(discharge_ready_date, admission_date), \
+                 CAST(CASE WHEN discharge_date IS NULL THEN 0 ELSE 1 END AS BIGINT), COALESCE(discharge_date, admission_date), \
                  discharge_method, discharge_destination, provider \
                  FROM hospital_spells",
                 &[],
