@@ -1093,3 +1093,24 @@ async fn connections_async(args: &ConnectionsBenchArgs) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `bench evidence`.
+#[derive(clap::Args)]
+pub struct EvidenceBenchArgs {
+    /// How many synthetic events (hospital spells and social care services) to compute
+    /// the metrics over.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub events: usize,
+    /// Seed for the synthetic events (the same seed gives the same events).
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Time the computation this many times and report the best.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+}
+
+/// Time the evidence work: computing every metric for every month over synthetic events
+/// held in memory (`crate::metrics::bench_compute`).
+pub fn evidence(args: &EvidenceBenchArgs) -> anyhow::Result<()> {
+    crate::metrics::bench_compute(args.events, args.seed, args.runs)
+}

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use onebudget_core::evidence::metrics::engine::Granularity;
 use onebudget_store::{DEFAULT_DATABASE_URL, Store};
 
 /// mimalloc rather than the system's allocator: under load the server spent a sixth of its
@@ -24,8 +25,10 @@ mod deferred_payment;
 mod demo;
 mod demo_budgets;
 mod demo_pools;
+mod events;
 mod input;
 mod ledger;
+mod metrics;
 mod output;
 mod pool;
 mod ras;
@@ -102,6 +105,10 @@ enum Command {
     /// Open accounts, post transfers, and read balances and statements.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Activity events in the NHS's and councils' own shapes: social care events (CLD),
+    /// hospital spells (HES APC) and deaths, linked by a pseudonymised NHS number.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
     /// Pooled and aligned funds (s.75, Better Care Fund): agreements, contributions,
     /// scheme payments, monitoring and the year-end risk-share settlement.
     #[command(subcommand)]
@@ -157,6 +164,47 @@ enum Command {
     /// Measure onebudget's speed on this machine and print the figures.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// The shared measures (Better Care Fund, ASCOF) defined in data/metrics, computed
+    /// from the events.
+    #[command(subcommand)]
+    Metrics(MetricsCommand),
+}
+
+#[derive(Subcommand)]
+enum MetricsCommand {
+    /// List the metrics: id, unit, which way is better, period type and name.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: output::Format,
+    },
+    /// Compute metrics from the events in the database, by month, quarter or financial
+    /// year. Counts of 1 to 7 are shown as * and others rounded to 5 (NHS England's rule)
+    /// unless --raw is given.
+    Compute {
+        /// One metric's id (see `metrics list`); all when not given.
+        #[arg(long)]
+        metric: Option<String>,
+        /// First day, YYYY-MM-DD; by default 1 April of last financial year.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD; by default today.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long, value_enum, default_value = "month")]
+        by: MetricsBy,
+        #[arg(long, value_enum, default_value = "table")]
+        format: output::Format,
+        /// Print the unprotected figures (for analysts on the server preparing returns).
+        #[arg(long)]
+        raw: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MetricsBy {
+    Month,
+    Quarter,
+    Year,
 }
 
 /// Settings of the web server.
@@ -459,6 +507,9 @@ enum BenchCommand {
     /// Hold --stalled connections open, each with half a request's head sent and then
     /// nothing, time /health meanwhile, and time how long the server takes to close them.
     Connections(bench::ConnectionsBenchArgs),
+    /// Generate synthetic events in memory and time computing every metric for every
+    /// month over them.
+    Evidence(bench::EvidenceBenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -620,6 +671,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             access::export_audit(&store, &filter, output.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Events(command) => {
+            let store = open_store(&cli.database_url)?;
+            events::run(&store, command)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Pool(command) => {
             let store = open_store(&cli.database_url)?;
             pool::run(&store, command)?;
@@ -710,6 +766,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Bench(BenchCommand::Connections(args)) => {
             bench::connections(&args)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Evidence(args)) => {
+            bench::evidence(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Metrics(MetricsCommand::List { format }) => {
+            metrics::list(format)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Metrics(MetricsCommand::Compute { metric, from, to, by, format, raw }) => {
+            let by = match by {
+                MetricsBy::Month => Granularity::Month,
+                MetricsBy::Quarter => Granularity::Quarter,
+                MetricsBy::Year => Granularity::Year,
+            };
+            let args = metrics::ComputeArgs {
+                metric: metric.as_deref(),
+                from: from.as_deref(),
+                to: to.as_deref(),
+                by,
+                format,
+                raw,
+            };
+            let (set, _) = metrics::load()?;
+            if let Err(problem) = metrics::check_args(&set, &args) {
+                eprintln!("error: {problem}");
+                return Ok(ExitCode::from(2));
+            }
+            let store = open_store(&cli.database_url)?;
+            metrics::compute(&store, &args)
         }
     }
 }

@@ -1059,3 +1059,62 @@ fn a_full_cost_payer_asking_the_council_to_arrange_sees_the_arrangement_fee() {
     assert_eq!(result["arrangement_fee_set_up"], "0.00", "{result}");
     assert!(result.to_string().contains("Commencement No. 4"), "{result}");
 }
+
+/// `onebudget events import` with a pseudonymisation secret in the environment.
+fn events_import(url: &str, file: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["events", "import", "--input", file.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_onebudget"))
+        .args(&args)
+        .env("ONEBUDGET_DATABASE_URL", url)
+        .env("ONEBUDGET_LOG", "warn")
+        .env("ONEBUDGET_PSEUDONYM_KEY", "0b".repeat(32))
+        .output()
+        .expect("the onebudget binary runs")
+}
+
+backend_tests! {
+    /// Issue 17, bad input: a CLD file with an impossible date, an end before a start and
+    /// an unknown code is refused naming each line and column, and nothing is written; the
+    /// corrected file imports, and importing it again adds nothing.
+    fn events_import_refuses_a_bad_file_whole_and_is_idempotent(url: &str) {
+        let directory = tempfile::tempdir().unwrap();
+        let header = "LA_Code,NHS_Number,Client_Type,Event_Type,Event_Start_Date,Event_End_Date,Service_Type,Service_Component";
+        // 999 000 001 8 and 999 000 002 6 are valid synthetic NHS numbers (check digits 8, 6).
+        let good = [
+            "E06000099,9990000018,Service user,Service,2025-04-01,,Short term support: ST-Max,Reablement",
+            "E06000099,9990000026,Service User,Assessment,2025-04-02,2025-04-09,,",
+        ];
+        let bad = [
+            good[0],
+            "E06000099,9990000026,Service user,Assessment,2024-02-30,2024-03-01,,",
+            "E06000099,9990000026,Service user,Review,2025-05-10,2025-05-01,,",
+            "E06000099,9990000026,Service user,Service,2025-05-10,,Short term support: ST-Max,Respite",
+        ];
+        let bad_file = directory.path().join("bad.csv");
+        std::fs::write(&bad_file, format!("{header}\n{}\n", bad.join("\n"))).unwrap();
+        let refused = events_import(url, &bad_file, &[]);
+        assert!(!refused.status.success());
+        let stderr = text(&refused.stderr);
+        assert!(stderr.contains("nothing from it was written"), "{stderr}");
+        assert!(stderr.contains("line 3: Event_Start_Date: there is no such date (got \"2024-02-30\")"), "{stderr}");
+        assert!(stderr.contains("line 4: Event_End_Date: the event ends before it starts (2025-05-10)"), "{stderr}");
+        assert!(stderr.contains("line 5: Service_Component: not a value the CLD specification allows here"), "{stderr}");
+        assert!(stderr.contains("\"Reablement\""), "{stderr}");
+
+        let good_file = directory.path().join("good.csv");
+        std::fs::write(&good_file, format!("{header}\n{}\n", good.join("\n"))).unwrap();
+        let imported = events_import(url, &good_file, &["--format", "json"]);
+        assert!(imported.status.success(), "{}", text(&imported.stderr));
+        let summary: serde_json::Value = serde_json::from_slice(&imported.stdout).unwrap();
+        // Nothing of the refused file was kept, so both rows of this one are new.
+        assert_eq!(summary["imported"], 2, "{summary}");
+        assert_eq!(summary["kind"], "social-care", "{summary}");
+
+        let copy = directory.path().join("copy.csv");
+        std::fs::write(&copy, format!("{header}\n{}\n{}\n", good[1], good[0])).unwrap();
+        let again = events_import(url, &copy, &["--format", "json"]);
+        let summary: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+        assert_eq!((summary["imported"].as_u64(), summary["already_held"].as_u64()), (Some(0), Some(2)), "{summary}");
+    }
+}

@@ -101,10 +101,12 @@ pub enum Scope {
     AuditRead,
     /// Record needs assessments and budgets (a council's import from another system).
     BudgetsWrite,
+    /// Import activity events (social care, hospital, deaths) from another system.
+    EventsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::LedgerRead,
         Scope::LedgerWrite,
         Scope::PeopleRead,
@@ -112,6 +114,7 @@ impl Scope {
         Scope::Reports,
         Scope::AuditRead,
         Scope::BudgetsWrite,
+        Scope::EventsWrite,
     ];
 
     pub fn code(self) -> &'static str {
@@ -123,6 +126,7 @@ impl Scope {
             Scope::Reports => "reports",
             Scope::AuditRead => "audit:read",
             Scope::BudgetsWrite => "budgets:write",
+            Scope::EventsWrite => "events:write",
         }
     }
 
@@ -134,7 +138,7 @@ impl Scope {
                 crate::field::FieldError::new(
                     "scopes",
                     code,
-                    "use one or more of ledger:read, ledger:write, people:read, assess, reports, audit:read, budgets:write, separated by commas",
+                    "use one or more of ledger:read, ledger:write, people:read, assess, reports, audit:read, budgets:write, events:write, separated by commas",
                 )
             })?;
             if !scopes.contains(&scope) {
@@ -231,6 +235,11 @@ pub enum Action<'a> {
     /// Decide a direct-payment review: recover the money or not. Only a finance officer,
     /// signed in (no token may do it).
     DecideRecovery,
+    /// Import a file of activity events (social care, hospital spells, deaths): a write to
+    /// people's records, linked by pseudonymised NHS number. Only a finance officer (the
+    /// role that already reads identifiable people and records their money), or a token
+    /// with `events:write`.
+    ImportEvents,
 }
 
 impl Action<'_> {
@@ -251,6 +260,7 @@ impl Action<'_> {
             Action::ManagePools => Scope::LedgerWrite,
             Action::PlanBudget(_) | Action::RecordSpending(_) => Scope::BudgetsWrite,
             Action::PayBudgets => Scope::LedgerWrite,
+            Action::ImportEvents => Scope::EventsWrite,
             // No scope allows administration or confirming a settlement: each is done by
             // a signed-in person.
             Action::Administer | Action::ConfirmSettlement { .. } | Action::DecideRecovery => {
@@ -281,6 +291,7 @@ impl Action<'_> {
             Action::RecordSpending(_) => "record_spending",
             Action::PayBudgets => "pay_budgets",
             Action::DecideRecovery => "decide_recovery",
+            Action::ImportEvents => "import_events",
         }
     }
 
@@ -300,7 +311,7 @@ impl Action<'_> {
 /// Every action the audit log records, with what it means in plain English: the
 /// [`Action`] codes, and what sign-in, the command line and administration write. Pages
 /// offer these as the audit search's choices and show the words, never the code.
-pub const AUDIT_ACTIONS: [(&str, &str); 28] = [
+pub const AUDIT_ACTIONS: [(&str, &str); 29] = [
     ("read_person", "Looked at a person's record"),
     ("read_person_access_log", "Looked at who has seen a person's record"),
     ("read_own_record", "Looked at their own record"),
@@ -329,6 +340,7 @@ pub const AUDIT_ACTIONS: [(&str, &str); 28] = [
     ("enable_user", "Enabled a user again"),
     ("reset_password", "Reset a user's password"),
     ("export_audit", "Exported the audit log"),
+    ("import_events", "Imported activity events into people's records"),
 ];
 
 /// What the audit action `code` means, in plain English (the code itself for one this
@@ -390,7 +402,8 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
             | A::PlanBudget(_)
             | A::RecordSpending(_)
             | A::PayBudgets
-            | A::DecideRecovery,
+            | A::DecideRecovery
+            | A::ImportEvents,
         ) => refuse("auditors have read-only access"),
         (R::Auditor, _) => Ok(()),
 
@@ -442,6 +455,7 @@ fn allowed_by_role(principal: &Principal, action: &Action<'_>) -> Result<(), Ref
         ) => Ok(()),
         (R::Finance, A::ListCaseload { .. } | A::ReadPools | A::ManagePools) => Ok(()),
         (R::Finance, A::RecordSpending(_) | A::PayBudgets | A::DecideRecovery) => Ok(()),
+        (R::Finance, A::ImportEvents) => Ok(()),
         (R::Finance, A::PlanBudget(_)) => {
             refuse("budgets and support plans are made by the person's practitioner")
         }
@@ -509,7 +523,8 @@ mod tests {
             | Action::PlanBudget(_)
             | Action::RecordSpending(_)
             | Action::PayBudgets
-            | Action::DecideRecovery => action.code(),
+            | Action::DecideRecovery
+            | Action::ImportEvents => action.code(),
         };
         let all = [
             Action::ReadPerson(MINE),
@@ -531,6 +546,7 @@ mod tests {
             Action::RecordSpending(MINE),
             Action::PayBudgets,
             Action::DecideRecovery,
+            Action::ImportEvents,
         ];
         for action in &all {
             let code = example(action);
@@ -567,6 +583,12 @@ mod tests {
             (Auditor, plan(MINE), false),
             (Auditor, spend(MINE), false),
             (Auditor, Action::DecideRecovery, false),
+            (Finance, Action::ImportEvents, true),
+            (Commissioner, Action::ImportEvents, false),
+            (Admin, Action::ImportEvents, false),
+            (Practitioner, Action::ImportEvents, false),
+            (Citizen, Action::ImportEvents, false),
+            (Auditor, Action::ImportEvents, false),
         ];
         for (role, action, allowed) in cases {
             assert_eq!(decide(&principal(role), &action).is_ok(), allowed, "{role:?} {action:?}");

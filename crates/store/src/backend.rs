@@ -20,6 +20,7 @@ pub(crate) enum Value<'a> {
     Text(&'a str),
     OptText(Option<&'a str>),
     Date(NaiveDate),
+    OptDate(Option<NaiveDate>),
     Blob(&'a [u8]),
 }
 

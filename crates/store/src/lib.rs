@@ -19,8 +19,10 @@ mod audit_writer;
 mod backend;
 mod budgets;
 mod caseload;
+mod events;
 mod journal;
 mod ledger;
+mod measures;
 mod migrate;
 mod pools;
 mod postgres;
@@ -41,6 +43,10 @@ pub use budgets::{
     StreamStatement, budget_account, budget_payments_for, direct_payment_account,
 };
 pub use caseload::{CaseloadPage, CaseloadQuery, CaseloadSort, Funding, ReviewDue};
+pub use events::{
+    EventCounts, FileRefused, ImportOptions, ImportSummary, LineError, MAX_ERRORS, ParsedEvents,
+    SECRET_FILE_ENV, parse_events_csv,
+};
 pub use journal::JOURNAL_COMMODITY;
 pub use ledger::{
     BalanceRow, CheckReport, OpenError, OpenOutcome, PostError, PostStatus, PostedTransfer,

@@ -109,10 +109,18 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/0010_disabled_users.postgres.sql"),
         then: None,
     },
+    Migration {
+        version: 11,
+        name: "events",
+        portable: include_str!("../migrations/0011_events.sql"),
+        sqlite: include_str!("../migrations/0011_events.sqlite.sql"),
+        postgres: include_str!("../migrations/0011_events.postgres.sql"),
+        then: None,
+    },
 ];
 
 /// The newest schema version this build knows.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 fn render(migration: &Migration, dialect: Dialect) -> String {
     let (id, auto_id, date, blob, without_rowid, extra) = match dialect {

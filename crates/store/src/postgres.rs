@@ -348,6 +348,7 @@ impl ToSql for Value<'_> {
             Value::Text(v) => v.to_sql(ty, out),
             Value::OptText(v) => v.to_sql(ty, out),
             Value::Date(v) => v.to_sql(ty, out),
+            Value::OptDate(v) => v.to_sql(ty, out),
             Value::Blob(v) => v.to_sql(ty, out),
         }
     }

@@ -106,6 +106,8 @@ impl rusqlite::ToSql for Value<'_> {
             Value::OptText(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
             Value::OptText(None) => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Date(d) => ToSqlOutput::from(iso_date(*d)),
+            Value::OptDate(Some(d)) => ToSqlOutput::from(iso_date(*d)),
+            Value::OptDate(None) => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Blob(v) => ToSqlOutput::Borrowed(ValueRef::Blob(v)),
         })
     }

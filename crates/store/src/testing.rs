@@ -115,6 +115,48 @@ pub fn raw_sql(url: &str, sql: &str) -> Result<(), String> {
     }
 }
 
+/// Run a query straight on the database and return its rows as text, one line per row
+/// (SQLite: columns joined by `|`, blobs in hex; PostgreSQL: each row as JSON), for tests
+/// that check what is, or is not, stored.
+pub fn raw_query(url: &str, sql: &str) -> Result<String, String> {
+    let mut out = String::new();
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let connection = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+        let mut statement = connection.prepare(sql).map_err(|e| e.to_string())?;
+        let columns = statement.column_count();
+        let mut rows = statement.query([]).map_err(|e| e.to_string())?;
+        while let Some(row) = rows.next().map_err(|e| e.to_string())? {
+            for column in 0..columns {
+                use rusqlite::types::ValueRef;
+                let text = match row.get_ref(column).map_err(|e| e.to_string())? {
+                    ValueRef::Null => "NULL".to_owned(),
+                    ValueRef::Integer(v) => v.to_string(),
+                    ValueRef::Real(v) => v.to_string(),
+                    ValueRef::Text(v) => String::from_utf8_lossy(v).into_owned(),
+                    ValueRef::Blob(v) => v.iter().map(|b| format!("{b:02x}")).collect(),
+                };
+                if column > 0 {
+                    out.push('|');
+                }
+                out.push_str(&text);
+            }
+            out.push('\n');
+        }
+    } else {
+        let mut client =
+            postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
+        let rows = client
+            .query(&format!("SELECT row_to_json(t)::text FROM ({sql}) t"), &[])
+            .map_err(|e| e.to_string())?;
+        for row in rows {
+            let text: String = row.try_get(0).map_err(|e| e.to_string())?;
+            out.push_str(&text);
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
 /// Stop the test with a message: a test helper's one way to say the setup failed.
 #[allow(clippy::panic)]
 fn fail(message: &str) -> ! {

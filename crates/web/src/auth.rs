@@ -373,7 +373,8 @@ fn logged_when_allowed(action: &Action<'_>) -> bool {
         | Action::PlanBudget(_)
         | Action::RecordSpending(_)
         | Action::PayBudgets
-        | Action::DecideRecovery => true,
+        | Action::DecideRecovery
+        | Action::ImportEvents => true,
         // For ReadOwnRecord, the read of the record the page shows is logged on its own.
         Action::ReadOwnRecord
         | Action::ReadLedger

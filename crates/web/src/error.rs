@@ -39,7 +39,7 @@ pub struct ErrorDetail {
     /// `invalid_field`, `idempotency_key_mismatch`, `unknown_account`, `unknown_stream`,
     /// `stream_mismatch`, `overdraft`, `idempotency_conflict`, `unknown_reversal`,
     /// `reversal_mismatch`, `overflow`, `date_not_covered`, `no_rule`,
-    /// `missing_policy_figure`, `pool_refused`, `budget_refused` (a rule broken, a case
+    /// `missing_policy_figure`, `pool_refused`, `budget_refused`, `file_refused` (a rule broken, a case
     /// that cannot be assessed yet, or a pool or budget operation its agreement or state
     /// does not allow);
     /// `unauthenticated` (401), `forbidden` (403);

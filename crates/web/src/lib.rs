@@ -41,9 +41,11 @@ pub mod clock;
 pub mod csrf;
 pub mod deferred_payment;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod health;
 pub mod ledger;
+pub mod measures;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
@@ -219,6 +221,8 @@ pub fn routes() -> Vec<Route> {
             get(people::assessments).post(people::record_assessment),
         ),
         route("/api/reports/spend", &["GET"], get(people::spend)),
+        route("/api/measures", &["GET"], get(measures::list)),
+        route("/api/measures/values", &["GET"], get(measures::values)),
         route("/api/audit", &["GET"], get(people::audit)),
         route("/api/pools", &["GET", "POST"], get(pools::list).post(pools::record_agreement)),
         route("/api/pools/{pool}/{year}/monitoring", &["GET"], get(pools::monitoring)),
@@ -253,6 +257,8 @@ pub fn routes() -> Vec<Route> {
         route("/api/budgets/reviews", &["GET"], get(budgets::reviews)),
         route("/api/budgets/reviews/{id}", &["POST"], post(budgets::decide_review)),
         route("/api/funders/{stream}/statement", &["GET"], get(budgets::funder_statement)),
+        // Evidence: activity events imported from CSV (CLD, HES APC, deaths).
+        batch_route("/api/events/import", &["POST"], post(events::import)),
     ]
 }
 

@@ -6,7 +6,9 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::{assessment, budgets, deferred_payment, health, ledger, people, pools, schema};
+use crate::{
+    assessment, budgets, deferred_payment, events, health, ledger, measures, people, pools, schema,
+};
 
 /// Declares the bearer-token scheme machine clients use, and applies it to every path
 /// (sessions from the pages work too; `/health` and this document need neither).
@@ -60,6 +62,8 @@ impl utoipa::Modify for BearerSecurity {
         people::record_assessment,
         people::assessments,
         people::spend,
+        measures::list,
+        measures::values,
         people::audit,
         pools::list,
         pools::record_agreement,
@@ -83,11 +87,15 @@ impl utoipa::Modify for BearerSecurity {
         budgets::reviews,
         budgets::decide_review,
         budgets::funder_statement,
+        events::import,
         openapi_json,
     ),
     components(schemas(
         ErrorBody,
         ErrorDetail,
+        events::ImportResponse,
+        events::LineErrorBody,
+        events::FileRefusedBody,
         schema::ChargingBasis,
         schema::AccountKind,
         schema::ReasonCode,
@@ -192,6 +200,7 @@ impl utoipa::Modify for BearerSecurity {
     tags(
         (name = "health", description = "Is the server up?"),
         (name = "ledger", description = "Funding streams and accounts."),
+        (name = "measures", description = "The shared measures (Better Care Fund 2025-26, ASCOF from CLD) as defined in data/metrics, computed from the stored events; small numbers protected by NHS England's rule."),
         (name = "transfers", description = "Moving money between accounts."),
         (name = "reports", description = "Balances and statements."),
         (name = "assessment", description = "Financial assessment: what a person pays towards their care, explained."),
@@ -199,6 +208,7 @@ impl utoipa::Modify for BearerSecurity {
         (name = "audit", description = "The audit log (auditors only)."),
         (name = "budgets", description = "Integrated personal budgets: needs assessments, budget versions through their lifecycle, the support plan's allocation across NHS and social care streams, direct-payment spending with receipts, providers' invoices, payment runs, balance monitoring with recoveries a signed-in finance officer confirms, each person's one statement and each funder's share. Every read and change of a person's budget is audited."),
         (name = "pools", description = "Pooled and aligned budgets (s.75 agreements, the Better Care Fund): agreements and variations, monitoring, forecasts, closing months, and the year-end risk-share settlement each partner confirms."),
+        (name = "events", description = "Activity events in the NHS's and councils' own shapes: social care events (CLD Release 2, Release 1 accepted), hospital spells (HES APC field names) and deaths, imported from CSV all or nothing and linked by a pseudonymised NHS number (HMAC-SHA256 under the deployment's secret); the raw number is never stored. Every import is audited."),
     ),
     modifiers(&BearerSecurity)
 )]

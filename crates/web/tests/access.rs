@@ -331,6 +331,21 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         Who::Roles(&["finance", "commissioner", "auditor"]),
     ),
     ("GET", "/api/audit", "/api/audit", "", Who::Roles(&["auditor"])),
+    // The shared measures: whole-system figures, small numbers protected.
+    (
+        "GET",
+        "/api/measures",
+        "/api/measures",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
+    (
+        "GET",
+        "/api/measures/values",
+        "/api/measures/values",
+        "",
+        Who::Roles(&["finance", "commissioner", "auditor"]),
+    ),
     // Pools: read by finance, commissioners and auditors; changed by finance; a settlement
     // confirmed only by a finance officer for their own organisation (the seeded finance
     // officer works for COUNCIL). No pool is seeded here, so an allowed request is a 404.
@@ -622,6 +637,7 @@ const MATRIX: &[(&str, &str, &str, &str, Who)] = &[
         Who::Roles(&["finance"]),
     ),
     ("POST", "/api/budgets/payments", "/api/budgets/payments", "{}", Who::Roles(&["finance"])),
+    ("POST", "/api/events/import", "/api/events/import", "{}", Who::Roles(&["finance"])),
     ("POST", "/api/budgets/monitoring", "/api/budgets/monitoring", "{}", Who::Roles(&["finance"])),
     (
         "GET",

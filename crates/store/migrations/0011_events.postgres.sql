@@ -1,0 +1,1 @@
+-- PostgreSQL: nothing beyond the portable file.

@@ -1,0 +1,1 @@
+-- SQLite: nothing beyond the portable file.
