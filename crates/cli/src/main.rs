@@ -344,7 +344,7 @@ enum TokenCommand {
         #[arg(long)]
         user: String,
         /// What the token may do, comma-separated: ledger:read, ledger:write, people:read,
-        /// assess, reports, audit:read, budgets:write (never more than the account's role
+        /// assess, reports, audit:read, budgets:write, events:write (never more than the account's role
         /// allows).
         #[arg(long)]
         scopes: String,
@@ -464,6 +464,9 @@ enum BenchCommand {
     /// Hold --stalled connections open, each with half a request's head sent and then
     /// nothing, time /health meanwhile, and time how long the server takes to close them.
     Connections(bench::ConnectionsBenchArgs),
+    /// Import synthetic CLD events (checked, pseudonymised and written to a fresh SQLite
+    /// database in one durable transaction) and print events per second.
+    Evidence(bench::EvidenceBenchArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -715,6 +718,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench(BenchCommand::Budgets(args)) => {
             bench::budgets(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Evidence(args)) => {
+            bench::evidence(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(BenchCommand::Connections(args)) => {
