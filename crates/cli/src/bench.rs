@@ -1094,23 +1094,171 @@ async fn connections_async(args: &ConnectionsBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `bench evidence`.
+/// `bench evidence`: the import half, then the compute half.
 #[derive(clap::Args)]
 pub struct EvidenceBenchArgs {
-    /// How many synthetic events (hospital spells and social care services) to compute
-    /// the metrics over.
-    #[arg(long, default_value_t = 10_000_000)]
-    pub events: usize,
+    /// How many social care events to import.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: usize,
+    /// How many people they are spread over.
+    #[arg(long, default_value_t = 50_000)]
+    people: u32,
     /// Seed for the synthetic events (the same seed gives the same events).
-    #[arg(long, default_value_t = 2026)]
-    pub seed: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How many synthetic events (hospital spells and social care services) to compute
+    /// every metric for every month over.
+    #[arg(long, default_value_t = 10_000_000)]
+    compute_events: usize,
     /// Time the computation this many times and report the best.
     #[arg(long, default_value_t = 3)]
-    pub runs: usize,
+    runs: usize,
+    /// Skip the import half (only compute).
+    #[arg(long)]
+    no_import: bool,
 }
 
-/// Time the evidence work: computing every metric for every month over synthetic events
-/// held in memory (`crate::metrics::bench_compute`).
+/// What the import half of `bench evidence` measured.
+pub struct EvidenceImportFigures {
+    pub events: usize,
+    pub check_seconds: f64,
+    pub write_seconds: f64,
+}
+
+/// A synthetic CLD Release 2 file of `events` service, assessment and review events for
+/// `people` people over two years, as a council would send it.
+fn synthetic_cld(events: usize, people: u32, seed: u64) -> anyhow::Result<String> {
+    use onebudget_core::person::NhsNumber;
+    let numbers: Vec<String> =
+        (0..).filter_map(NhsNumber::synthetic).take(people as usize).map(|n| n.compact()).collect();
+    let services = [
+        (
+            "Long term support: Community",
+            "Home support or domiciliary care",
+            "23.56",
+            "Hourly",
+            "10.5",
+        ),
+        ("Long term support: Residential care", "", "1185.55", "Weekly", ""),
+        ("Long term support: Nursing care", "", "1250.00", "Weekly", ""),
+        ("Short term support: ST-Max", "Reablement", "", "", ""),
+        ("Long term support: Community", "Direct payment", "300.00", "Weekly", ""),
+    ];
+    let mut rng = StdRng::seed_from_u64(seed);
+    let start = NaiveDate::from_ymd_opt(2024, 4, 1).context("date")?;
+    let mut text = String::with_capacity(events * 200);
+    text.push_str(
+        "LA_Code,NHS_Number,LA_Person_Unique_Identifier,Client_Type,Event_Type,Event_Reference,\
+         Event_Start_Date,Event_End_Date,Event_Outcome,Service_Type,Service_Component,\
+         Delivery_Mechanism,Unit_Cost,Cost_Frequency_Unit_Type,Planned_units_per_week,\
+         Client_Funding_Status,Primary_Support_Reason,Date_of_Birth,Gender\n",
+    );
+    for n in 0..events {
+        // Each person's events start on different days, so no two are the same event by
+        // DHSC's definition: person n % people, on day (n / people) * 36 + a random 0-35.
+        let person = n % numbers.len();
+        let number = numbers.get(person).context("person")?;
+        let round = i64::try_from(n / numbers.len()).context("too many events")?;
+        let begins = start + Duration::days(round * 36 + rng.random_range(0..36));
+        let ends = begins + Duration::days(rng.random_range(0..120));
+        let birth = NaiveDate::from_ymd_opt(
+            1930 + (person % 60) as i32,
+            1 + (person % 12) as u32,
+            1 + (person % 28) as u32,
+        )
+        .context("birth")?;
+        let (event_type, end, outcome, service) = match n % 4 {
+            0 => ("Assessment", ends.to_string(), "Progress to support planning or services", None),
+            1 => ("Review", ends.to_string(), "Continuation of support or services", None),
+            _ => {
+                let service =
+                    services.get(rng.random_range(0..services.len())).context("service")?;
+                let open = rng.random_range(0..3) == 0;
+                ("Service", if open { String::new() } else { ends.to_string() }, "", Some(*service))
+            }
+        };
+        let (service_type, component, cost, frequency, units) =
+            service.unwrap_or(("", "", "", "", ""));
+        let mechanism = if service.is_some() { "CASSR commissioned support" } else { "" };
+        let funding = "Joint client and social care funded";
+        text.push_str(&format!(
+            "E06000099,{number},LA{person},Service user,{event_type},EV{n},{begins},{end},{outcome},\
+             {service_type},{component},{mechanism},{cost},{frequency},{units},{funding},\
+             Physical Support: Personal care support,{birth},Female\n"
+        ));
+    }
+    Ok(text)
+}
+
+/// The import half of `bench evidence`: a synthetic CLD file is checked and pseudonymised
+/// (timed), then written to a fresh SQLite database in one durable transaction (timed),
+/// as `onebudget events import` does.
+pub fn evidence_import(args: &EvidenceBenchArgs) -> anyhow::Result<EvidenceImportFigures> {
+    anyhow::ensure!(args.people > 0, "--people must be at least 1");
+    let scratch = tempfile::tempdir().context("cannot make a scratch directory")?;
+    let url = format!("sqlite://{}", scratch.path().join("evidence.db").display());
+    let store = Store::open(&url)?;
+    let csv = synthetic_cld(args.events, args.people, args.seed)?;
+    let secret = onebudget_core::evidence::PseudonymSecret::from_bytes(&[7; 32])?;
+    let links = std::collections::HashMap::new();
+    let options = onebudget_store::ImportOptions::default();
+
+    let check_started = Instant::now();
+    let parsed = onebudget_store::parse_events_csv(csv.as_bytes(), None, &secret, &links, &options)
+        .map_err(|refused| anyhow::anyhow!("the synthetic file was refused: {refused}"))?;
+    let check_seconds = check_started.elapsed().as_secs_f64();
+
+    let audit = crate::access::operator_entry("import_events", "", "");
+    let write_started = Instant::now();
+    let summary = store.import_events(&parsed, &links, "bench.csv", &audit)?;
+    let write_seconds = write_started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        summary.imported as usize == parsed.len(),
+        "the benchmark imported {} of {} events",
+        summary.imported,
+        parsed.len()
+    );
+    anyhow::ensure!(
+        store.event_counts()?.social_care as usize == parsed.len(),
+        "the events were not all stored"
+    );
+    Ok(EvidenceImportFigures { events: parsed.len(), check_seconds, write_seconds })
+}
+
+/// `onebudget bench evidence`: the import half, then the compute half.
 pub fn evidence(args: &EvidenceBenchArgs) -> anyhow::Result<()> {
-    crate::metrics::bench_compute(args.events, args.seed, args.runs)
+    if !args.no_import {
+        evidence_import_report(args)?;
+    }
+    // The compute half: every metric for every month over synthetic events in memory.
+    crate::metrics::bench_compute(args.compute_events, args.seed, args.runs)
+}
+
+/// Run and print the import half of `bench evidence`.
+fn evidence_import_report(args: &EvidenceBenchArgs) -> anyhow::Result<()> {
+    println!(
+        "onebudget bench evidence: {} CLD events for {} people into a fresh SQLite file (WAL, synchronous=FULL), on {}",
+        args.events,
+        args.people,
+        cpu_model()
+    );
+    let figures = evidence_import(args)?;
+    let rate = |seconds: f64| figures.events as f64 / seconds.max(f64::EPSILON);
+    println!(
+        "  check and pseudonymise the CSV: {:>8.3} s  {:>12.0} events/s",
+        figures.check_seconds,
+        rate(figures.check_seconds)
+    );
+    println!(
+        "  write to SQLite (one durable transaction): {:>8.3} s  {:>12.0} events/s",
+        figures.write_seconds,
+        rate(figures.write_seconds)
+    );
+    println!(
+        "  import end to end: {:>8.3} s  {:>12.0} events/s",
+        figures.check_seconds + figures.write_seconds,
+        rate(figures.check_seconds + figures.write_seconds)
+    );
+    std::io::stdout().flush()?;
+    Ok(())
 }

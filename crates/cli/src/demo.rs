@@ -70,6 +70,7 @@ fn account(
 
 /// Build the demo place if the database has no accounts yet; returns a summary line.
 pub fn build(store: &Store, seed: u64) -> anyhow::Result<String> {
+    ensure_pseudonym_key(store)?;
     if !store.accounts()?.is_empty() {
         return Ok(format!(
             "using the existing data in {} ({} transfers, {} people); delete it to rebuild the demo",
@@ -421,4 +422,21 @@ pub fn guide(guide: &Guide<'_>) -> String {
          \n  onebudget --database-url '{database_url}' token issue --user council-finance-system --scopes ledger:read{password_note}\
          \n\nPress Ctrl-C to stop."
     )
+}
+
+/// Give a demo database its own pseudonymisation secret, kept in it, if it has none: 32
+/// bytes from the operating system's random source (`rand::rng`, ChaCha seeded from the
+/// OS), so `onebudget events import` and `POST /api/events/import` work on the demo with no
+/// setting (ARCHITECTURE.md, "Evidence events"). A real deployment gives its secret in
+/// `ONEBUDGET_PSEUDONYM_KEY` instead, which wins over this one.
+fn ensure_pseudonym_key(store: &Store) -> anyhow::Result<()> {
+    use rand::RngCore;
+    if store.demo_pseudonym_key()?.is_some() {
+        return Ok(());
+    }
+    let mut bytes = [0_u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    store.set_demo_pseudonym_key(&hex)?;
+    Ok(())
 }

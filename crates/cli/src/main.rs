@@ -387,7 +387,7 @@ enum TokenCommand {
         #[arg(long)]
         user: String,
         /// What the token may do, comma-separated: ledger:read, ledger:write, people:read,
-        /// assess, reports, audit:read, budgets:write (never more than the account's role
+        /// assess, reports, audit:read, budgets:write, events:write (never more than the account's role
         /// allows).
         #[arg(long)]
         scopes: String,
@@ -507,8 +507,9 @@ enum BenchCommand {
     /// Hold --stalled connections open, each with half a request's head sent and then
     /// nothing, time /health meanwhile, and time how long the server takes to close them.
     Connections(bench::ConnectionsBenchArgs),
-    /// Generate synthetic events in memory and time computing every metric for every
-    /// month over them.
+    /// Import synthetic CLD events into a fresh SQLite database (checked, pseudonymised and
+    /// written in one durable transaction) and print events per second; then compute every
+    /// metric for every month over synthetic events in memory and print the time.
     Evidence(bench::EvidenceBenchArgs),
 }
 
@@ -763,12 +764,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             bench::budgets(&args)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench(BenchCommand::Connections(args)) => {
-            bench::connections(&args)?;
-            Ok(ExitCode::SUCCESS)
-        }
         Command::Bench(BenchCommand::Evidence(args)) => {
             bench::evidence(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Connections(args)) => {
+            bench::connections(&args)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Metrics(MetricsCommand::List { format }) => {

@@ -323,6 +323,21 @@ fn demo_builds_a_sound_place_once() {
     let again = onebudget(&url, &["demo", "--no-serve"]);
     assert!(text(&again.stdout).contains("using the existing data"), "{}", text(&again.stdout));
     assert!(onebudget(&url, &["check"]).status.success());
+    // The demo keeps its own pseudonymisation secret, so events import with no setting and
+    // link to the demo's people (999 000 001 8 is one of them).
+    let csv = "LA_Code,NHS_Number,Client_Type,Event_Type,Event_Start_Date,Event_End_Date\n\
+               E06000099,9990000018,Service user,Assessment,2025-04-01,2025-04-08\n";
+    let imported = with_stdin(
+        &url,
+        &["events", "import", "--input", "-", "--require-linked", "--format", "json"],
+        csv,
+    );
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&imported.stdout).unwrap();
+    assert_eq!(
+        (summary["imported"].as_u64(), summary["linked_people"].as_u64()),
+        (Some(1), Some(1))
+    );
     // The Better Care Fund: 2024/25 settled, 2025/26 closed and awaiting both partners.
     let pools = text(&onebudget(&url, &["pool", "list"]).stdout);
     assert!(

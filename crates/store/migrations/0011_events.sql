@@ -9,7 +9,10 @@
 -- Every event has `event_key`: the first 16 bytes of SHA-256 of its unique key (for social
 -- care, DHSC's unique-event definition; see SocialCareEvent::unique_key), so re-importing
 -- the same rows adds nothing. Each file imported is one row of `event_import_batches`,
--- with the file's SHA-256; a file already imported is not imported again.
+-- with the file's SHA-256; a file already imported is not imported again. `batch_id` names
+-- that row; it is not declared a foreign key because the batch and its events are written
+-- in one transaction by one function, and SQLite checks a foreign key on every row
+-- inserted, which the import of a million events a second cannot afford.
 -- Placeholders as in 0001_ledger.sql.
 
 CREATE TABLE event_import_batches (
@@ -29,7 +32,7 @@ CREATE TABLE event_import_batches (
 CREATE TABLE social_care_events (
     id {{auto_id}},
     event_key {{blob}} NOT NULL UNIQUE,
-    batch_id BIGINT NOT NULL REFERENCES event_import_batches (id),
+    batch_id BIGINT NOT NULL,
     la_code TEXT NOT NULL,
     person_key {{blob}} NOT NULL,
     person_code TEXT,
@@ -59,7 +62,7 @@ CREATE INDEX social_care_events_by_person ON social_care_events (person_key, sta
 CREATE TABLE hospital_spells (
     id {{auto_id}},
     event_key {{blob}} NOT NULL UNIQUE,
-    batch_id BIGINT NOT NULL REFERENCES event_import_batches (id),
+    batch_id BIGINT NOT NULL,
     provider TEXT NOT NULL,
     person_key {{blob}} NOT NULL,
     person_code TEXT,
@@ -78,7 +81,7 @@ CREATE INDEX hospital_spells_by_person ON hospital_spells (person_key, admission
 CREATE TABLE deaths (
     id {{auto_id}},
     event_key {{blob}} NOT NULL UNIQUE,
-    batch_id BIGINT NOT NULL REFERENCES event_import_batches (id),
+    batch_id BIGINT NOT NULL,
     person_key {{blob}} NOT NULL,
     person_code TEXT,
     date_of_death {{date}} NOT NULL

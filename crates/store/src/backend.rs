@@ -74,6 +74,13 @@ pub(crate) trait Conn {
     /// Insert many transfers at once.
     fn insert_transfers(&mut self, rows: &[TransferRow<'_>]) -> Result<(), StoreError>;
 
+    /// How many rows one INSERT of events should carry: SQLite is fastest with one row a
+    /// statement (a multi-row INSERT … ON CONFLICT DO NOTHING makes it keep a statement
+    /// journal of every page it changes); PostgreSQL with many (fewer round trips).
+    fn event_rows_per_insert(&self) -> usize {
+        400
+    }
+
     /// Set the balance and latest date of each (account, stream), inserting the rows that
     /// do not exist yet. Multi-row upserts by default; PostgreSQL overrides it with one
     /// statement over arrays.

@@ -36,9 +36,6 @@ pub const MAX_ERRORS: usize = 100;
 /// The environment variable naming a file that holds the pseudonymisation secret.
 pub const SECRET_FILE_ENV: &str = "ONEBUDGET_PSEUDONYM_KEY_FILE";
 
-/// Rows per multi-row INSERT.
-const ROWS_PER_INSERT: usize = 400;
-
 /// What an import should insist on beyond each row's own checks.
 #[derive(Clone, Debug, Default)]
 pub struct ImportOptions {
@@ -562,11 +559,10 @@ fn insert_rows<'a, T>(
     values: &dyn Fn(&'a T, &mut Vec<Value<'a>>),
 ) -> Result<u64, StoreError> {
     let width = columns.len();
-    let mut inserted = 0;
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    let per_insert = conn.event_rows_per_insert().max(1);
+    let sql_for = |count: usize| {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-        let mut params = Vec::with_capacity(chunk.len() * width);
-        for (n, row) in chunk.iter().enumerate() {
+        for n in 0..count {
             if n > 0 {
                 sql.push_str(", ");
             }
@@ -578,10 +574,23 @@ fn insert_rows<'a, T>(
                 sql.push_str(&format!("${}", n * width + column + 1));
             }
             sql.push(')');
-            values(row, &mut params);
         }
         sql.push_str(" ON CONFLICT (event_key) DO NOTHING");
-        inserted += conn.execute(&sql, &params)?;
+        sql
+    };
+    let full = sql_for(per_insert);
+    let mut inserted = 0;
+    let mut params = Vec::with_capacity(per_insert * width);
+    for chunk in rows.chunks(per_insert) {
+        params.clear();
+        for row in chunk {
+            values(row, &mut params);
+        }
+        inserted += if chunk.len() == per_insert {
+            conn.execute(&full, &params)?
+        } else {
+            conn.execute(&sql_for(chunk.len()), &params)?
+        };
     }
     Ok(inserted)
 }

@@ -202,6 +202,10 @@ impl Conn for rusqlite::Connection {
         Ok(self.execute_batch(sql)?)
     }
 
+    fn event_rows_per_insert(&self) -> usize {
+        1
+    }
+
     fn query_each(
         &mut self,
         sql: &str,

@@ -317,11 +317,13 @@ backend_tests! {
     /// append-only as the versions they describe.
     fn upgrading_fills_in_the_components_of_recorded_budgets(url: &str) {
         drop(fixture(url));
-        // Back to schema 8: undo 0010, then 0009.
+        // Back to schema 8: undo 0011, 0010, then 0009.
         raw_sql(
             url,
-            "ALTER TABLE users DROP COLUMN disabled_at; DROP TABLE budget_components; \
-             DELETE FROM schema_migrations WHERE version IN (9, 10)",
+            "DROP TABLE social_care_events; DROP TABLE hospital_spells; DROP TABLE deaths; \
+             DROP TABLE event_import_batches; DROP TABLE demo_pseudonym_key; \
+             ALTER TABLE users DROP COLUMN disabled_at; DROP TABLE budget_components; \
+             DELETE FROM schema_migrations WHERE version IN (9, 10, 11)",
         )
         .unwrap();
         let store = Store::open(url).unwrap();

@@ -405,15 +405,17 @@ backend_tests! {
             (0..1_500).map(|n| t(&format!("old-{n}"), "FUNDER", "POOL", "2.00", "2025-04-01")).collect();
         store.post(&batch).unwrap();
         drop(store);
-        // Back to schema 6, as an older onebudget left it: undo 0010 to 0007.
+        // Back to schema 6, as an older onebudget left it: undo 0011 to 0007.
         raw_sql(
             url,
-            "ALTER TABLE users DROP COLUMN disabled_at; DROP TABLE budget_components; \
+            "DROP TABLE social_care_events; DROP TABLE hospital_spells; DROP TABLE deaths; \
+             DROP TABLE event_import_batches; DROP TABLE demo_pseudonym_key; \
+             ALTER TABLE users DROP COLUMN disabled_at; DROP TABLE budget_components; \
              DROP TABLE retired_person_budgets; DROP INDEX budget_versions_by_person_date; \
              ALTER TABLE people ADD COLUMN delivery_mode TEXT; \
              ALTER TABLE people ADD COLUMN weekly_budget_pence BIGINT; \
              DROP TABLE transfer_postings; DROP TABLE ledger_state; \
-             DELETE FROM schema_migrations WHERE version IN (7, 8, 9, 10); \
+             DELETE FROM schema_migrations WHERE version IN (7, 8, 9, 10, 11); \
              CREATE INDEX transfers_by_from_account ON transfers (from_account_id); \
              CREATE INDEX transfers_by_to_account ON transfers (to_account_id);",
         )

@@ -16,7 +16,7 @@
 //! | `STARTAGE` | AGE AT CDS ACTIVITY DATE at the spell's start (7001-7007: under one year) |
 //! | `DIAG_4_01` | PRIMARY DIAGNOSIS (ICD), ICD-10, e.g. `J18.9` or `J189` |
 //! | `ACSC` | not an HES field: `Y`/`N`, whether the primary diagnosis is an ambulatory care sensitive condition. onebudget does not hold an ACSC code list (NHS England's published list was not read), so the flag is taken from the file, as the trust or ICB derived it |
-//! | `DISREADYDATE` | DISCHARGE READY DATE (HOSPITAL PROVIDER SPELL): the date the patient no longer met the criteria to reside (NHS England, "New Discharge Ready Date", PRN00603_i; collected from 1 April 2023, PRN00312) |
+//! | `DISREADYDATE` | DISCHARGE READY DATE (HOSPITAL PROVIDER SPELL): the date the patient no longer met the criteria to reside (NHS England, "New Discharge Ready Date", PRN00603_i; collected from 1 April 2023, PRN00312). The column name follows HES's naming; whether HES APC publishes the field under exactly this name was not confirmed |
 //! | `DISDATE` | DISCHARGE DATE (HOSPITAL PROVIDER SPELL) |
 //! | `DISMETH` | DISCHARGE METHOD (HOSPITAL PROVIDER SPELL): 1-5, 8, 9 |
 //! | `DISDEST` | DISCHARGE DESTINATION (HOSPITAL PROVIDER SPELL): 19 usual place of residence, 54/65/85 care homes, … (HES field DISDEST; NHS Data Dictionary, "DISCHARGE DESTINATION CODE (HOSPITAL PROVIDER SPELL)") |
