@@ -861,9 +861,13 @@ impl Case {
 /// the couple's Pension Credit pays once and the person's `weekly_income` lists.
 fn partner_income(input: &CaseInput) -> Result<Vec<IncomeItem>, FieldError> {
     if !input.partner_weekly_income.is_empty() && !input.person.couple {
+        let given = match input.partner_weekly_income.len() {
+            1 => "1 income".to_owned(),
+            n => format!("{n} incomes"),
+        };
         return Err(FieldError::new(
             "partner_weekly_income",
-            "",
+            &given,
             "contradicts person.couple: false; only one of a couple has a partner's income to \
              give, so leave partner_weekly_income out or set person.couple to true",
         ));
