@@ -1507,6 +1507,9 @@ fn assess_couple_both_ways<E: Explain>(
     joint_case.income = joint_income;
     let joint = assess(&joint_case, rules, &mut Quiet)?;
     let lower = joint.weekly_charge < alone.weekly_charge;
+    let charged = if lower { joint.weekly_charge } else { alone.weekly_charge };
+    // What the comparison takes off the person's own charge: nothing unless joint is lower.
+    let effect = charged.checked_sub(alone.weekly_charge)?;
     x.record(|| {
         let figures = format!(
             "half of the couple's income (the person's {own} and the partner's {partner} a week, \
@@ -1517,26 +1520,20 @@ fn assess_couple_both_ways<E: Explain>(
             joint.weekly_allowances,
             joint.weekly_charge
         );
-        let (explanation, effect) = if lower {
-            (
-                format!(
-                    "The council also assesses one of a couple on their joint income and charges \
+        let explanation = if lower {
+            format!(
+                "The council also assesses one of a couple on their joint income and charges \
                      the lower (a local choice; the regulations assess the person alone, and a \
                      council may charge less): {figures}, less than {} on the person's own \
                      income, so {} is charged.",
-                    alone.weekly_charge, joint.weekly_charge
-                ),
-                joint.weekly_charge.checked_sub(alone.weekly_charge).unwrap_or(Money::ZERO),
+                alone.weekly_charge, joint.weekly_charge
             )
         } else {
-            (
-                format!(
-                    "The council also assesses one of a couple on their joint income and charges \
-                     the lower (a local choice): {figures}, not less than {} on the person's own \
-                     income, so the person is charged on their own income.",
-                    alone.weekly_charge
-                ),
-                Money::ZERO,
+            format!(
+                "The council also assesses one of a couple on their joint income and charges \
+                 the lower (a local choice): {figures}, not less than {} on the person's own \
+                 income, so the person is charged on their own income.",
+                alone.weekly_charge
             )
         };
         step(
@@ -1551,7 +1548,6 @@ fn assess_couple_both_ways<E: Explain>(
                 .collect(),
         )
     });
-    let charged = if lower { joint.weekly_charge } else { alone.weekly_charge };
     x.record(|| {
         step(
             StepKind::Charge,
