@@ -199,3 +199,31 @@ macro_rules! backend_tests {
         )*
     };
 }
+
+/// Import `csv` into `store` as `onebudget events import` does (kind from the header,
+/// people linked by `secret`), recording a test operator's audit row; for tests that need
+/// stored events.
+pub fn import_events_csv(
+    store: &crate::Store,
+    csv: &str,
+    secret: &onebudget_core::evidence::PseudonymSecret,
+    file: &str,
+) -> Result<crate::ImportSummary, String> {
+    let links = store.person_links(secret).map_err(|e| e.to_string())?;
+    let parsed = crate::parse_events_csv(csv.as_bytes(), None, secret, &links, &Default::default())
+        .map_err(|e| e.to_string())?;
+    let audit = crate::AuditEntry {
+        at: "2026-01-01T00:00:00Z".into(),
+        actor: "test".into(),
+        actor_user_id: None,
+        role: None,
+        via: "command_line".into(),
+        action: String::new(),
+        person_code: None,
+        target: String::new(),
+        source: "test".into(),
+        outcome: "success".into(),
+        detail: String::new(),
+    };
+    store.import_events(&parsed, &links, file, &audit).map_err(|e| e.to_string())
+}

@@ -6,7 +6,7 @@
 use onebudget_core::evidence::PseudonymSecret;
 use onebudget_core::evidence::metrics::engine::{self, NO_AGE, NO_DAY, OPEN, SERVICE_REABLEMENT};
 use onebudget_core::person::NhsNumber;
-use onebudget_store::{AuditEntry, ImportOptions, Store, backend_tests, parse_events_csv};
+use onebudget_store::{Store, backend_tests};
 
 fn nhs(serial: u32) -> String {
     (serial..).find_map(NhsNumber::synthetic).unwrap().compact()
@@ -14,24 +14,7 @@ fn nhs(serial: u32) -> String {
 
 fn import(store: &Store, csv: &str) {
     let secret = PseudonymSecret::from_bytes(&[3; 32]).unwrap();
-    let links = store.person_links(&secret).unwrap();
-    let parsed = parse_events_csv(csv.as_bytes(), None, &secret, &links, &ImportOptions::default())
-        .map_err(|e| e.to_string())
-        .unwrap();
-    let audit = AuditEntry {
-        at: "2026-01-01T00:00:00Z".into(),
-        actor: "test".into(),
-        actor_user_id: None,
-        role: None,
-        via: "command_line".into(),
-        action: String::new(),
-        person_code: None,
-        target: String::new(),
-        source: "test".into(),
-        outcome: "success".into(),
-        detail: String::new(),
-    };
-    store.import_events(&parsed, &links, "test.csv", &audit).unwrap();
+    onebudget_store::testing::import_events_csv(store, csv, &secret, "test.csv").unwrap();
 }
 
 fn day(text: &str) -> i32 {

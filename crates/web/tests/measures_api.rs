@@ -9,7 +9,7 @@ mod support;
 
 use onebudget_core::evidence::PseudonymSecret;
 use onebudget_core::person::NhsNumber;
-use onebudget_store::{AuditEntry, ImportOptions, Store, parse_events_csv};
+use onebudget_store::Store;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -32,24 +32,7 @@ fn import_spells(store: &Store, n: u32, delayed: u32) {
             1 + i % 9
         ));
     }
-    let links = store.person_links(&secret).unwrap();
-    let parsed = parse_events_csv(csv.as_bytes(), None, &secret, &links, &ImportOptions::default())
-        .map_err(|e| e.to_string())
-        .unwrap();
-    let audit = AuditEntry {
-        at: "2026-01-01T00:00:00Z".into(),
-        actor: "test".into(),
-        actor_user_id: None,
-        role: None,
-        via: "command_line".into(),
-        action: String::new(),
-        person_code: None,
-        target: String::new(),
-        source: "test".into(),
-        outcome: "success".into(),
-        detail: String::new(),
-    };
-    store.import_events(&parsed, &links, "spells.csv", &audit).unwrap();
+    onebudget_store::testing::import_events_csv(store, &csv, &secret, "spells.csv").unwrap();
 }
 
 async fn get(client: &reqwest::Client, url: String) -> (StatusCode, Value) {
